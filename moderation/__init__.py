@@ -1,0 +1,1 @@
+"""Facilitator moderation rules (pure domain code; see docs/facilitators.md)."""

@@ -1,0 +1,54 @@
+"""The errors a room can refuse with.
+
+Every refusal carries a stable ``ErrorCode``; the server maps it to the wire in one place
+(``server/protocol.py``). Codes are part of the public protocol: never rename one.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    INVALID_PAYLOAD = "invalid_payload"
+    UNKNOWN_EVENT = "unknown_event"
+    UNAUTHORIZED = "unauthorized"
+    TOKEN_EXPIRED = "token_expired"
+    ROOM_NOT_FOUND = "room_not_found"
+    NOT_INVITED = "not_invited"
+    GUESTS_NOT_ALLOWED = "guests_not_allowed"
+    ROOM_FULL = "room_full"
+    ALREADY_IN_ROOM = "already_in_room"
+    NOT_IN_ROOM = "not_in_room"
+    CHAT_EMPTY = "chat_empty"
+    CHAT_TOO_LONG = "chat_too_long"
+    BUSY = "busy"
+    INTERNAL = "internal_error"
+
+
+class HearthError(Exception):
+    """A refusal the client is told about. Nothing was changed."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    def __init__(self, message: str, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidPayload(HearthError):
+    code = ErrorCode.INVALID_PAYLOAD
+
+
+class Unauthorized(HearthError):
+    code = ErrorCode.UNAUTHORIZED
+
+
+class RoomNotFound(HearthError):
+    code = ErrorCode.ROOM_NOT_FOUND
+
+
+class Refused(HearthError):
+    """A rule of the room says no (full, not invited, not in the room, ...)."""

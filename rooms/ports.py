@@ -1,0 +1,60 @@
+"""The ports the room domain needs from the outside world.
+
+A ``RoomStore`` holds every open room's state and the roll of live server processes.
+It applies a rule to a room atomically: the rule sees one state and its result is stored
+and its events published as one step, even when two processes change the same room at
+the same moment. Two implementations exist: in memory (one process) and Redis (many).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from rooms.actions import Change
+from rooms.room import RoomInfo
+from rooms.state import RoomState
+
+Rule = Callable[[RoomState, RoomInfo], Change]
+
+
+class RoomStore(Protocol):
+    async def open_room(self, info: RoomInfo) -> bool:
+        """Open the room (or update its settings); True if it was not open before."""
+        ...
+
+    async def room_info(self, room_id: str) -> RoomInfo | None: ...
+
+    async def open_rooms(self) -> list[RoomInfo]: ...
+
+    async def snapshot(self, room_id: str) -> RoomState:
+        """The room's current state; raises ``RoomNotFound`` when it is not open."""
+        ...
+
+    async def apply(self, room_id: str, rule: Rule) -> Change:
+        """Apply ``rule`` atomically, store the result and publish its events in order."""
+        ...
+
+    async def close_room(self, room_id: str) -> Change:
+        """Publish the close, then forget the room's state and chat."""
+        ...
+
+    async def beat(self, process_id: str, ttl_ms: int) -> None:
+        """Say this process is alive for the next ``ttl_ms``."""
+        ...
+
+    async def hold(self, process_id: str, room_id: str) -> None:
+        """Note that this process seats people in the room (before seating them)."""
+        ...
+
+    async def silent_processes(self) -> list[str]:
+        """Processes whose heartbeat has lapsed."""
+        ...
+
+    async def rooms_held_by(self, process_id: str) -> set[str]: ...
+
+    async def forget_process(self, process_id: str) -> None: ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,37 @@
+"""What a room is: its id, name and the settings its admin chose.
+
+Room ids are short slugs (``tuesday-family-group``) so they read well in an invite link.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rooms.errors import InvalidPayload
+
+ROOM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+DEFAULT_CAPACITY = 50
+MAX_CAPACITY = 500
+
+
+def check_room_id(raw: object) -> str:
+    if not isinstance(raw, str) or not ROOM_ID.match(raw):
+        raise InvalidPayload("room must be a slug of lowercase letters, digits and dashes")
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class RoomInfo:
+    room_id: str
+    name: str
+    capacity: int = DEFAULT_CAPACITY
+    allow_guests: bool = False
+    guidelines: str = ""
+
+    def __post_init__(self) -> None:
+        check_room_id(self.room_id)
+        if not 1 <= self.capacity <= MAX_CAPACITY:
+            raise InvalidPayload(f"capacity must be between 1 and {MAX_CAPACITY}")
+        if not self.name.strip():
+            raise InvalidPayload("a room needs a name")

@@ -1,0 +1,1 @@
+"""Hearth's adapters: Socket.IO, HTTP and Redis around the room domain."""

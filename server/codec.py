@@ -1,0 +1,88 @@
+"""How domain values are kept in Redis and sent between processes: msgpack, never pickle.
+
+Frozen dataclasses become maps of their field names (enums by value, tuples and sets as
+arrays) and come back through their type hints, so a field added later with a default
+still reads records written before it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from functools import cache
+from typing import Any, TypeVar
+
+import msgpack
+
+T = TypeVar("T")
+
+
+def to_plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list | frozenset | set):
+        return [to_plain(v) for v in value]
+    return value
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def from_plain(kind: Any, data: Any) -> Any:
+    origin = typing.get_origin(kind)
+    if origin in (types.UnionType, typing.Union):
+        args = typing.get_args(kind)
+        if data is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return from_plain(arg, data)
+            except (TypeError, ValueError, KeyError):
+                continue
+        raise ValueError(f"{data!r} fits none of {kind}")
+    if origin is tuple:
+        (item, *_rest) = typing.get_args(kind)
+        return tuple(from_plain(item, v) for v in data)
+    if origin is frozenset:
+        return frozenset(from_plain(typing.get_args(kind)[0], v) for v in data)
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        if not isinstance(data, dict):
+            raise TypeError(f"{kind.__name__} needs a map")
+        hints = _hints(kind)
+        names = {f.name for f in dataclasses.fields(kind)}
+        return kind(**{k: from_plain(hints[k], v) for k, v in data.items() if k in names})
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind(data)
+    if kind in (int, str, bool, float, bytes) and not isinstance(data, kind):
+        raise TypeError(f"{data!r} is not {kind.__name__}")
+    return data
+
+
+def pack(value: Any) -> bytes:
+    return msgpack.packb(to_plain(value), use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def unpack(kind: type[T], raw: bytes) -> T:
+    return from_plain(kind, msgpack.unpackb(raw, raw=False))  # type: ignore[no-any-return]
+
+
+class MsgpackJson:
+    """The ``dumps``/``loads`` pair python-socketio's Redis manager takes as ``json=``."""
+
+    @staticmethod
+    def dumps(obj: Any, **_: Any) -> bytes:
+        return msgpack.packb(obj, use_bin_type=True)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def loads(raw: bytes | str, **_: Any) -> Any:
+        if isinstance(raw, str):
+            raw = raw.encode()
+        return msgpack.unpackb(raw, raw=False)

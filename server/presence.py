@@ -1,0 +1,63 @@
+"""Process presence: each process heartbeats, and every process reaps the silent ones.
+
+A seat names the process its connection lives on. Each process renews a heartbeat with a
+TTL every ``heartbeat_ms``; every process also looks for processes whose heartbeat lapsed
+and frees their seats, room by room, telling each room. Reaping is idempotent (freeing a
+seat twice changes nothing), so two processes reaping at once is harmless. With the
+defaults (2 s beat, 6 s TTL) a killed process's people leave every roster within 8 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from rooms import actions
+from rooms.errors import RoomNotFound
+from rooms.ports import RoomStore
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 10.0
+
+
+class PresenceKeeper:
+    def __init__(self, store: RoomStore, process_id: str, heartbeat_ms: int, ttl_ms: int) -> None:
+        self.store = store
+        self.process_id = process_id
+        self.interval_s = heartbeat_ms / 1000
+        self.ttl_ms = ttl_ms
+
+    async def run(self) -> None:
+        backoff = self.interval_s
+        while True:
+            try:
+                await self.store.beat(self.process_id, self.ttl_ms)
+                await self.reap()
+                backoff = self.interval_s
+                await asyncio.sleep(self.interval_s)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("presence round failed; retrying in %.1fs", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    async def reap(self) -> None:
+        for process_id in await self.store.silent_processes():
+            if process_id == self.process_id:
+                continue
+            await self.release(process_id)
+
+    async def release(self, process_id: str) -> None:
+        """Free every seat held through ``process_id`` and forget the process."""
+        for room_id in sorted(await self.store.rooms_held_by(process_id)):
+            try:
+                change = await self.store.apply(
+                    room_id, lambda state, _: actions.drop_process(state, process_id)
+                )
+            except RoomNotFound:
+                continue
+            if change.events:
+                log.info("freed %d seat(s) of a silent process", len(change.events))
+        await self.store.forget_process(process_id)

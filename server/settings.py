@@ -1,0 +1,86 @@
+"""One frozen ``Settings``, read from the environment once at start-up.
+
+Nothing else in Hearth reads ``os.environ``. A bad value fails at once, naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# Used only when HEARTH_DEV=1 (``make run``), so development tokens work without setup.
+DEV_SECRET = "hearth-development-secret-do-not-use-in-production"
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _read(env: Mapping[str, str], name: str, default: T, parse: Callable[[str], T]) -> T:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not valid: {exc}") from None
+
+
+def _flag(raw: str) -> bool:
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected 1/0, true/false, yes/no or on/off")
+
+
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive whole number")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    secret: str
+    dev: bool = False
+    redis_url: str | None = None
+    key_prefix: str = "hearth:"
+    demo_room: str | None = None
+    max_payload_bytes: int = 64 * 1024
+    heartbeat_ms: int = 2000
+    process_ttl_ms: int = 6000
+    token_ttl_s: int = 12 * 3600
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if len(self.secret) < MIN_SECRET_LENGTH:
+            raise SettingsError(f"HEARTH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+        if self.process_ttl_ms < 2 * self.heartbeat_ms:
+            raise SettingsError("HEARTH_PROCESS_TTL_MS must be at least twice HEARTH_HEARTBEAT_MS")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        dev = _read(env, "HEARTH_DEV", False, _flag)
+        secret = env.get("HEARTH_SECRET") or (DEV_SECRET if dev else "")
+        if not secret:
+            raise SettingsError("HEARTH_SECRET is not set (or set HEARTH_DEV=1 for development)")
+        return cls(
+            secret=secret,
+            dev=dev,
+            redis_url=env.get("REDIS_URL") or None,
+            key_prefix=env.get("HEARTH_KEY_PREFIX") or "hearth:",
+            demo_room=env.get("HEARTH_DEMO_ROOM") or None,
+            max_payload_bytes=_read(env, "HEARTH_MAX_PAYLOAD_BYTES", 64 * 1024, _positive),
+            heartbeat_ms=_read(env, "HEARTH_HEARTBEAT_MS", 2000, _positive),
+            process_ttl_ms=_read(env, "HEARTH_PROCESS_TTL_MS", 6000, _positive),
+            token_ttl_s=_read(env, "HEARTH_TOKEN_TTL_S", 12 * 3600, _positive),
+            log_level=(env.get("HEARTH_LOG_LEVEL") or "INFO").upper(),
+        )

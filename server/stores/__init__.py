@@ -1,0 +1,1 @@
+"""The two ``RoomStore`` implementations: in memory (one process) and Redis (many)."""

@@ -1,0 +1,91 @@
+"""The embedded store: every room in this process's memory, for a single process.
+
+It gives the same guarantees as the Redis store within one process: one asyncio lock per
+room makes each rule atomic, and events are delivered in sequence order while it is held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+
+from rooms import actions
+from rooms.actions import Change
+from rooms.errors import RoomNotFound
+from rooms.events import RoomEvent
+from rooms.ports import Rule
+from rooms.room import RoomInfo
+from rooms.state import RoomState
+
+Deliver = Callable[[str, RoomEvent], Awaitable[None]]
+
+
+class MemoryStore:
+    def __init__(self, deliver: Deliver) -> None:
+        self._deliver = deliver
+        self._infos: dict[str, RoomInfo] = {}
+        self._states: dict[str, RoomState] = {}  # open rooms only
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._beats: dict[str, float] = {}
+        self._holds: defaultdict[str, set[str]] = defaultdict(set)
+
+    async def open_room(self, info: RoomInfo) -> bool:
+        async with self._locks[info.room_id]:
+            self._infos[info.room_id] = info
+            if info.room_id in self._states:
+                return False
+            self._states[info.room_id] = RoomState(info.room_id)
+            return True
+
+    async def room_info(self, room_id: str) -> RoomInfo | None:
+        return self._infos.get(room_id)
+
+    async def open_rooms(self) -> list[RoomInfo]:
+        return [self._infos[room_id] for room_id in sorted(self._states)]
+
+    async def snapshot(self, room_id: str) -> RoomState:
+        return self._state(room_id)
+
+    def _state(self, room_id: str) -> RoomState:
+        state = self._states.get(room_id)
+        if state is None:
+            raise RoomNotFound(f"room {room_id!r} is not open")
+        return state
+
+    async def apply(self, room_id: str, rule: Rule) -> Change:
+        async with self._locks[room_id]:
+            change = rule(self._state(room_id), self._infos[room_id])
+            self._states[room_id] = change.state
+            for event in change.events:
+                await self._deliver(room_id, event)
+            return change
+
+    async def close_room(self, room_id: str) -> Change:
+        async with self._locks[room_id]:
+            change = actions.close(self._state(room_id))
+            del self._states[room_id]
+            for event in change.events:
+                await self._deliver(room_id, event)
+            return change
+
+    async def beat(self, process_id: str, ttl_ms: int) -> None:
+        self._beats[process_id] = time.monotonic() + ttl_ms / 1000
+
+    async def hold(self, process_id: str, room_id: str) -> None:
+        self._holds[process_id].add(room_id)
+
+    async def silent_processes(self) -> list[str]:
+        now = time.monotonic()
+        return [pid for pid, deadline in self._beats.items() if deadline < now]
+
+    async def rooms_held_by(self, process_id: str) -> set[str]:
+        return set(self._holds.get(process_id, ()))
+
+    async def forget_process(self, process_id: str) -> None:
+        self._beats.pop(process_id, None)
+        self._holds.pop(process_id, None)
+
+    async def close(self) -> None:
+        self._states.clear()

@@ -1,0 +1,96 @@
+"""Signed invite tokens (JWT, HS256) and the room-scoped ids other people see.
+
+Claims: ``sub`` (stable opaque subject), ``name`` (display name), ``role``, ``rooms``
+(room ids, or ``"*"``) and ``exp``. The subject never leaves the server: in a room a
+person is known by ``member_id``, an HMAC of room and subject, so ids cannot be linked
+across rooms by other participants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Any
+
+import jwt
+
+from rooms.errors import ErrorCode, InvalidPayload, Unauthorized
+from rooms.identity import Identity, Role, clean_display_name
+from server.settings import Settings
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["sub", "name", "role", "rooms", "exp"]
+
+
+def mint(
+    settings: Settings,
+    *,
+    subject: str,
+    name: str,
+    role: Role,
+    rooms: list[str],
+    ttl_s: int | None = None,
+    now: float | None = None,
+) -> str:
+    issued = int(now if now is not None else time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "name": clean_display_name(name),
+        "role": str(role),
+        "rooms": rooms,
+        "iat": issued,
+        "exp": issued + (ttl_s if ttl_s is not None else settings.token_ttl_s),
+    }
+    return jwt.encode(claims, settings.secret, algorithm=ALGORITHM)
+
+
+def verify(settings: Settings, token: object) -> Identity:
+    if not isinstance(token, str) or not token:
+        raise Unauthorized("a token is required")
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret,
+            algorithms=[ALGORITHM],
+            options={"require": REQUIRED_CLAIMS},
+            leeway=5,
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("the token has expired", ErrorCode.TOKEN_EXPIRED) from None
+    except jwt.InvalidSignatureError:
+        raise Unauthorized("the token's signature is not valid") from None
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(f"the token is malformed: {exc}") from None
+    try:
+        rooms = claims["rooms"]
+        if not isinstance(rooms, list) or not all(isinstance(r, str) for r in rooms):
+            raise ValueError("rooms must be a list of room ids")
+        if not isinstance(claims["sub"], str) or not isinstance(claims["name"], str):
+            raise ValueError("sub and name must be strings")
+        return Identity(
+            subject=claims["sub"],
+            display_name=clean_display_name(claims["name"]),
+            role=Role(claims["role"]),
+            rooms=frozenset(rooms),
+        )
+    except (ValueError, InvalidPayload) as exc:
+        raise Unauthorized(f"the token's claims are not valid: {exc}") from None
+
+
+def guest(name: object, session_key: str) -> Identity:
+    """A guest: a display name only, a new subject for every connection."""
+    if not isinstance(name, str):
+        raise Unauthorized("a guest needs a display name")
+    return Identity(
+        subject=f"guest:{session_key}",
+        display_name=clean_display_name(name),
+        role=Role.PARTICIPANT,
+        rooms=frozenset(),
+        guest=True,
+    )
+
+
+def member_id(settings: Settings, room_id: str, subject: str) -> str:
+    digest = hmac.new(settings.secret.encode(), f"{room_id}\0{subject}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]

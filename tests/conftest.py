@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from rooms.room import RoomInfo
+from tests.support import Client, RedisServer, RunningHub, ServerProcess, running_app, settings
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def redis_url(redis_server: RedisServer) -> str:
+    """A clean database on the shared test redis-server."""
+    await _flush(redis_server.url)
+    return redis_server.url
+
+
+async def _flush(url: str) -> None:
+    client = Redis.from_url(url)
+    await client.flushall()
+    await client.aclose()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, which the test may stop."""
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[Any]:
+    made: list[Client] = []
+
+    async def connect(url: str, auth: dict[str, Any] | None) -> Client:
+        client = await Client(url, auth).connect()
+        made.append(client)
+        return client
+
+    yield connect
+    for client in made:
+        if client.sio.connected:
+            await client.close()
+
+
+@pytest.fixture
+def processes() -> Iterator[Any]:
+    started: list[ServerProcess] = []
+
+    def start(redis_url: str | None, **env: str) -> ServerProcess:
+        process = ServerProcess(redis_url, env).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+CIRCLE = RoomInfo("circle", "Tuesday circle", capacity=3)
+OPEN = RoomInfo("open", "Open door", allow_guests=True)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def hub(request: pytest.FixtureRequest) -> AsyncIterator[RunningHub]:
+    """A Hearth server in this process, on the embedded store and on a real Redis, with
+    rooms 'circle' (invited only, capacity 3) and 'open' (guests welcome) open."""
+    redis = None
+    if request.param == "redis":
+        redis = request.getfixturevalue("redis_server").url
+        await _flush(redis)
+    async with running_app(settings(redis)) as running:
+        await running.store.open_room(CIRCLE)
+        await running.store.open_room(OPEN)
+        yield running

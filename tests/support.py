@@ -1,0 +1,255 @@
+"""Real parts for tests: redis-server, Hearth server processes and Socket.IO clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import socketio
+from aiohttp import web
+
+from rooms.identity import Role
+from rooms.ports import RoomStore
+from server import tokens
+from server.app import STORE, create_app
+from server.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "test-secret-that-is-long-enough-for-hs256-keys"
+EVENT_WAIT_S = 5.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """A real redis-server on a free loopback port, keeping nothing on disk."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed: run `make test`, which installs it")
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="hearth-redis-")
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, self.proc)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[Any], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited early with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listened on port {port} within {timeout}s")
+
+
+def settings(redis_url: str | None = None, **overrides: Any) -> Settings:
+    return Settings(secret=SECRET, redis_url=redis_url, **overrides)
+
+
+def token(
+    name: str = "Sam",
+    role: Role = Role.PARTICIPANT,
+    rooms: tuple[str, ...] = ("*",),
+    subject: str | None = None,
+    ttl_s: int = 3600,
+) -> str:
+    return tokens.mint(
+        settings(),
+        subject=subject or f"subject-{name}",
+        name=name,
+        role=role,
+        rooms=list(rooms),
+        ttl_s=ttl_s,
+    )
+
+
+def server_env(redis_url: str | None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEARTH_", "REDIS_"))}
+    env.update({"HEARTH_SECRET": SECRET, "HEARTH_LOG_LEVEL": "WARNING", **extra})
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+@dataclass
+class ServerProcess:
+    """``hearth serve`` in its own OS process."""
+
+    redis_url: str | None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServerProcess:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=ROOT,
+            env=server_env(self.redis_url, **self.extra_env),
+        )
+        _wait_for_port(self.port, self.proc)
+        return self
+
+    def kill(self) -> None:
+        """kill -9: no goodbye, no cleanup."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@dataclass
+class RunningHub:
+    url: str
+    app: web.Application
+
+    @property
+    def store(self) -> RoomStore:
+        return self.app[STORE]
+
+
+@contextlib.asynccontextmanager
+async def running_app(app_settings: Settings) -> AsyncIterator[RunningHub]:
+    """The Hearth app in this process, on a real loopback port."""
+    app = create_app(app_settings)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield RunningHub(f"http://127.0.0.1:{port}", app)
+    finally:
+        await runner.cleanup()
+
+
+class Client:
+    """A real python-socketio client that records every event it receives."""
+
+    def __init__(self, url: str, auth: dict[str, Any] | None) -> None:
+        self.url = url
+        self.auth = auth
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.received: list[tuple[str, Any]] = []
+        self._arrived = asyncio.Event()
+        self.sio.on("*", self._record)
+
+    async def _record(self, event: str, data: Any = None) -> None:
+        self.received.append((event, data))
+        self._arrived.set()
+
+    async def connect(self) -> Client:
+        await self.sio.connect(self.url, auth=self.auth, transports=["websocket"], wait_timeout=5)
+        return self
+
+    async def call(self, event: str, data: Any = None) -> Any:
+        if data is None:
+            return await self.sio.call(event, timeout=EVENT_WAIT_S)
+        return await self.sio.call(event, data, timeout=EVENT_WAIT_S)
+
+    async def join(self, room: str) -> dict[str, Any]:
+        ack = await self.call("room:join", {"room": room})
+        assert ack["ok"], ack
+        return ack  # type: ignore[no-any-return]
+
+    def events(self, name: str) -> list[Any]:
+        return [data for event, data in self.received if event == name]
+
+    async def wait_for(
+        self,
+        name: str,
+        match: Callable[[Any], bool] = lambda _: True,
+        timeout: float = EVENT_WAIT_S,
+    ) -> Any:
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            for event, data in self.received:
+                if event == name and match(data):
+                    return data
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"no {name!r} event matching within {timeout}s: {self.received[-5:]}"
+                )
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
+
+
+async def health(url: str) -> bool:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/healthz") as response:
+        return response.status == 200
