@@ -230,7 +230,7 @@ class Client:
         self,
         name: str,
         match: Callable[[Any], bool] = lambda _: True,
-        timeout: float = EVENT_WAIT_S,
+        within: float = EVENT_WAIT_S,
     ) -> Any:
         deadline = asyncio.get_running_loop().time() + within
         while True:
@@ -240,7 +240,7 @@ class Client:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 raise AssertionError(
-                    f"no {name!r} event matching within {timeout}s: {self.received[-5:]}"
+                    f"no {name!r} event matching within {within}s: {self.received[-5:]}"
                 )
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):

@@ -1,0 +1,49 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NODE_DEPS := web_client/node_modules/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test check lint system-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,dev]'
+	touch $@ $(VENV)/.installed-run
+
+$(NODE_DEPS): web_client/package.json web_client/package-lock.json
+	cd web_client && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Serve http://localhost:8080 on the embedded store, with a demo room open.
+run: $(VENV)/.installed-run $(NODE_DEPS)
+	HEARTH_DEV=1 HEARTH_DEMO_ROOM=demo $(BIN)/hearth serve --host localhost --port 8080
+
+## Install what the tests need (redis-server, chromium: apt-get when root) and run them all.
+test: $(VENV)/.installed-test $(NODE_DEPS) system-deps
+	$(MAKE) --no-print-directory lint
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+check: test
+
+system-deps:
+	@bash .ci/system-deps.sh
+
+bench: $(VENV)/.installed-test $(NODE_DEPS) system-deps
+	$(BIN)/python bench/fanout.py
+
+clean:
+	rm -rf $(VENV) web_client/node_modules test-artifacts
