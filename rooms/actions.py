@@ -30,6 +30,7 @@ from rooms.events import (
     MemberJoined,
     MemberLeft,
     RoomClosed,
+    RoomClosing,
     RoomEvent,
 )
 from rooms.identity import Identity, Role
@@ -168,6 +169,13 @@ def _requeue(state: RoomState, hands: tuple[str, ...]) -> Change:
     rec = _Recorder(state)
     rec.events.append(HandQueueChanged(rec.next_seq(), hands))
     return rec.done(replace(state, hands=hands))
+
+
+def warn_closing(state: RoomState, closes_at: int) -> Change:
+    """Tell the room when it will close, so nobody is cut off mid-sentence."""
+    rec = _Recorder(state)
+    rec.events.append(RoomClosing(rec.next_seq(), closes_at))
+    return rec.done(state)
 
 
 def close(state: RoomState) -> Change:

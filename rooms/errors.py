@@ -15,6 +15,8 @@ class ErrorCode(StrEnum):
     UNAUTHORIZED = "unauthorized"
     TOKEN_EXPIRED = "token_expired"
     ROOM_NOT_FOUND = "room_not_found"
+    SERIES_NOT_FOUND = "series_not_found"
+    ALREADY_EXISTS = "already_exists"
     NOT_INVITED = "not_invited"
     GUESTS_NOT_ALLOWED = "guests_not_allowed"
     ROOM_FULL = "room_full"

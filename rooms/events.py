@@ -45,8 +45,16 @@ class HandQueueChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomClosing:
+    """The room's scheduled end is near: it closes at ``closes_at`` (ms since the epoch)."""
+
+    seq: int
+    closes_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class RoomClosed:
     seq: int
 
 
-RoomEvent = MemberJoined | MemberLeft | ChatPosted | HandQueueChanged | RoomClosed
+RoomEvent = MemberJoined | MemberLeft | ChatPosted | HandQueueChanged | RoomClosing | RoomClosed

@@ -1,6 +1,8 @@
 """The ports the room domain needs from the outside world.
 
-A ``RoomStore`` holds every open room's state and the roll of live server processes.
+A ``RoomStore`` holds every open room's state and the roll of live server processes, the
+definitions of rooms and their schedules (which outlive restarts in Redis), and one-time
+claims that let many processes agree who performs a scheduled action.
 It applies a rule to a room atomically: the rule sees one state and its result is stored
 and its events published as one step, even when two processes change the same room at
 the same moment. Two implementations exist: in memory (one process) and Redis (many).
@@ -9,13 +11,16 @@ the same moment. Two implementations exist: in memory (one process) and Redis (m
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from rooms.actions import Change
 from rooms.room import RoomInfo
+from rooms.schedule import Series
 from rooms.state import RoomState
 
 Rule = Callable[[RoomState, RoomInfo], Change]
+Clock = Callable[[], datetime]  # the current instant, timezone-aware
 
 
 class RoomStore(Protocol):
@@ -54,6 +59,35 @@ class RoomStore(Protocol):
     async def rooms_held_by(self, process_id: str) -> set[str]: ...
 
     async def forget_process(self, process_id: str) -> None: ...
+
+    async def define_room(self, info: RoomInfo) -> None:
+        """Keep the room's definition (whether or not it is open); an open room takes the
+        new settings at once."""
+        ...
+
+    async def rooms(self) -> list[RoomInfo]:
+        """Every defined or open room, by id."""
+        ...
+
+    async def delete_room(self, room_id: str) -> bool:
+        """Forget a closed room's definition; True if there was one."""
+        ...
+
+    async def save_series(self, series: Series) -> None: ...
+
+    async def series(self, series_id: str) -> Series | None: ...
+
+    async def all_series(self) -> list[Series]: ...
+
+    async def delete_series(self, series_id: str) -> bool: ...
+
+    async def claim(self, key: str, ttl_ms: int) -> bool:
+        """True for exactly one caller per ``key`` (across processes) until it expires."""
+        ...
+
+    async def empty_since(self, room_id: str, now_ms: int, empty: bool) -> int | None:
+        """Note whether the room is empty; when it is, since when (first noted), else None."""
+        ...
 
     async def close(self) -> None:
         """Release connections."""

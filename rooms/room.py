@@ -1,6 +1,8 @@
 """What a room is: its id, name and the settings its admin chose.
 
 Room ids are short slugs (``tuesday-family-group``) so they read well in an invite link.
+A room may be defined without being open; a schedule (``rooms.schedule``) opens and closes
+it, or an admin does. Public rooms are listed in the meeting feed.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class RoomInfo:
     capacity: int = DEFAULT_CAPACITY
     allow_guests: bool = False
     guidelines: str = ""
+    public: bool = False  # listed in the public meeting feed
+    series_id: str | None = None  # the schedule that opens and closes it, if any
 
     def __post_init__(self) -> None:
         check_room_id(self.room_id)

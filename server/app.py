@@ -1,4 +1,5 @@
-"""Builds the aiohttp application: Socket.IO hub, web client, health check."""
+"""Builds the aiohttp application: Socket.IO hub, web client, health check, admin API and
+the scheduler."""
 
 from __future__ import annotations
 
@@ -6,18 +7,22 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
 from rooms.events import RoomEvent
-from rooms.ports import RoomStore
+from rooms.ports import Clock, RoomStore
 from rooms.room import RoomInfo
 from server import protocol
+from server.admin import RoomAdmin
+from server.admin_api import PREFIX, admin_api
 from server.hub import Hub, socket_room
 from server.manager import HearthRedisManager, frame
 from server.presence import PresenceKeeper
+from server.scheduler import Scheduler
 from server.settings import Settings
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
@@ -31,6 +36,7 @@ STORE = web.AppKey("store", RoomStore)
 PRESENCE = web.AppKey("presence", PresenceKeeper)
 TASKS = web.AppKey("tasks", list[asyncio.Task[None]])
 SETTINGS = web.AppKey("settings", Settings)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
 def _frame(room_id: str, event: RoomEvent) -> bytes:
@@ -38,15 +44,29 @@ def _frame(room_id: str, event: RoomEvent) -> bytes:
     return frame(socket_room(room_id), str(name), payload)
 
 
-def create_app(settings: Settings) -> web.Application:
+def _channel(settings: Settings) -> str:
+    return f"{settings.key_prefix}{CHANNEL}"
+
+
+def redis_store(settings: Settings) -> RedisStore:
+    """The shared store on ``REDIS_URL``; its events reach every process's clients."""
+    assert settings.redis_url is not None
+    redis = Redis.from_url(settings.redis_url, health_check_interval=30)
+    return RedisStore(redis, prefix=settings.key_prefix, channel=_channel(settings), frame=_frame)
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, clock: Clock = system_clock) -> web.Application:
+    """The app; ``clock`` drives the scheduler and admin actions (tests pass their own)."""
     process_id = uuid.uuid4().hex[:12]
-    channel = f"{settings.key_prefix}{CHANNEL}"
     store: RoomStore
     if settings.redis_url:
-        manager = HearthRedisManager(settings.redis_url, channel=channel)
+        manager = HearthRedisManager(settings.redis_url, channel=_channel(settings))
         sio = _socketio(settings, manager)
-        redis = Redis.from_url(settings.redis_url, health_check_interval=30)
-        store = RedisStore(redis, prefix=settings.key_prefix, channel=channel, frame=_frame)
+        store = redis_store(settings)
     else:
         sio = _socketio(settings, None)
 
@@ -63,8 +83,13 @@ def create_app(settings: Settings) -> web.Application:
     app[PRESENCE] = PresenceKeeper(
         store, process_id, settings.heartbeat_ms, settings.process_ttl_ms
     )
+    empty = settings.close_when_empty_minutes
+    app[SCHEDULER] = Scheduler(
+        store, clock, settings.scheduler_tick_ms, timedelta(minutes=empty) if empty else None
+    )
     add_web_client(app)
     app.router.add_get("/healthz", _health)
+    app.add_subapp(PREFIX, admin_api(RoomAdmin(store, settings, clock)))
     app.on_startup.append(_start)
     app.on_shutdown.append(_stop)
     log.info(
@@ -109,7 +134,10 @@ async def _start(app: web.Application) -> None:
         sio.manager.initialize()
     presence = app[PRESENCE]
     await app[STORE].beat(presence.process_id, presence.ttl_ms)
-    app[TASKS] = [asyncio.create_task(presence.run(), name="presence")]
+    app[TASKS] = [
+        asyncio.create_task(presence.run(), name="presence"),
+        asyncio.create_task(app[SCHEDULER].run(), name="scheduler"),
+    ]
 
 
 async def _stop(app: web.Application) -> None:

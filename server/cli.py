@@ -1,17 +1,26 @@
-"""The ``hearth`` command: serve, and mint development tokens."""
+"""The ``hearth`` command: serve, mint development tokens, and admin rooms.
+
+``hearth rooms create|list|close`` and ``hearth invite`` call the same ``RoomAdmin`` as the
+REST API, straight on the Redis store (``REDIS_URL``), so every server process sees them.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from rooms.errors import HearthError
 from rooms.identity import ANY_ROOM, Role
+from rooms.room import DEFAULT_CAPACITY, RoomInfo
 from server import tokens
-from server.app import create_app
+from server.admin import RoomAdmin
+from server.app import create_app, redis_store, system_clock
 from server.settings import Settings, SettingsError
 
 
@@ -37,6 +46,91 @@ def _token(settings: Settings, args: argparse.Namespace) -> None:
     print(token)
 
 
+def _administer(settings: Settings, act: Callable[[RoomAdmin], Awaitable[None]]) -> None:
+    if not settings.redis_url:
+        sys.exit("hearth: admin commands work on the shared store: set REDIS_URL")
+
+    async def run() -> None:
+        store = redis_store(settings)
+        try:
+            await act(RoomAdmin(store, settings, system_clock))
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(run())
+    except HearthError as error:
+        sys.exit(f"hearth: {error.message}")
+
+
+def _rooms_create(settings: Settings, args: argparse.Namespace) -> None:
+    info = RoomInfo(
+        args.id,
+        args.name,
+        capacity=args.capacity,
+        allow_guests=args.guests,
+        guidelines=args.guidelines,
+        public=args.public,
+    )
+
+    async def act(admin: RoomAdmin) -> None:
+        view = await admin.create_room(info)
+        if args.open:
+            view = await admin.open_room(info.room_id)
+        print(f"created {view.info.room_id}{' (open)' if view.open else ''}")
+
+    _administer(settings, act)
+
+
+def _rooms_list(settings: Settings, args: argparse.Namespace) -> None:
+    async def act(admin: RoomAdmin) -> None:
+        for view in await admin.list_rooms():
+            state = f"open, {view.participants} in" if view.open else "closed"
+            print(f"{view.info.room_id}\t{view.info.name}\t{state}")
+
+    _administer(settings, act)
+
+
+def _rooms_close(settings: Settings, args: argparse.Namespace) -> None:
+    async def act(admin: RoomAdmin) -> None:
+        await admin.close_room(args.id)
+        print(f"closed {args.id}")
+
+    _administer(settings, act)
+
+
+def _invite(settings: Settings, args: argparse.Namespace) -> None:
+    async def act(admin: RoomAdmin) -> None:
+        made = await admin.invite(args.room, Role(args.role), args.name, args.ttl)
+        print(made.token)
+
+    _administer(settings, act)
+
+
+def _admin_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rooms = commands.add_parser("rooms", help="define, list and close rooms")
+    actions = rooms.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="define a room")
+    create.add_argument("id", help="room id: a slug like tuesday-family-group")
+    create.add_argument("--name", required=True)
+    create.add_argument("--capacity", type=int, default=DEFAULT_CAPACITY)
+    create.add_argument("--guests", action="store_true", help="admit guests without invites")
+    create.add_argument("--public", action="store_true", help="list it in the meeting feed")
+    create.add_argument("--guidelines", default="")
+    create.add_argument("--open", action="store_true", help="open it now")
+    create.set_defaults(run=_rooms_create)
+    actions.add_parser("list", help="every room, open or not").set_defaults(run=_rooms_list)
+    close = actions.add_parser("close", help="close a room now; its chat is deleted")
+    close.add_argument("id")
+    close.set_defaults(run=_rooms_close)
+    invite = commands.add_parser("invite", help="issue an invite token for one room")
+    invite.add_argument("room")
+    invite.add_argument("--name", required=True, help="display name")
+    invite.add_argument("--role", choices=["participant", "facilitator"], default="participant")
+    invite.add_argument("--ttl", type=int, help="seconds until it expires")
+    invite.set_defaults(run=_invite)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="hearth", description="Hearth support-group server")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--subject", help="stable subject id (default: a new random one)")
     token.add_argument("--ttl", type=int, help="seconds until it expires")
     token.set_defaults(run=_token)
+    _admin_commands(commands)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()

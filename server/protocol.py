@@ -17,6 +17,7 @@ from rooms.events import (
     MemberJoined,
     MemberLeft,
     RoomClosed,
+    RoomClosing,
     RoomEvent,
 )
 from rooms.room import RoomInfo, check_room_id
@@ -43,6 +44,7 @@ class ServerEvent(StrEnum):
     PARTICIPANT_LEFT = "participant:left"
     CHAT_MESSAGE = "chat:message"
     HAND_QUEUE = "hand:queue"
+    ROOM_CLOSING = "room:closing"
     ROOM_CLOSED = "room:closed"
     SESSION_REPLACED = "session:replaced"
 
@@ -151,5 +153,7 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
             return ServerEvent.CHAT_MESSAGE, {**head, "message": dump_message(message)}
         case HandQueueChanged(queue=queue):
             return ServerEvent.HAND_QUEUE, {**head, "hands": list(queue)}
+        case RoomClosing(closes_at=closes_at):
+            return ServerEvent.ROOM_CLOSING, {**head, "closes_at": closes_at}
         case RoomClosed():
             return ServerEvent.ROOM_CLOSED, head

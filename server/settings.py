@@ -46,6 +46,13 @@ def _positive(raw: str) -> int:
     return value
 
 
+def _minutes(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be 0 (off) or a positive number of minutes")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     secret: str
@@ -58,12 +65,19 @@ class Settings:
     process_ttl_ms: int = 6000
     token_ttl_s: int = 12 * 3600
     log_level: str = "INFO"
+    admin_token: str | None = None  # the admin API answers 503 while it is unset
+    scheduler_tick_ms: int = 5000
+    close_when_empty_minutes: int = 0  # 0: scheduled rooms close only at their end
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_LENGTH:
             raise SettingsError(f"HEARTH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
         if self.process_ttl_ms < 2 * self.heartbeat_ms:
             raise SettingsError("HEARTH_PROCESS_TTL_MS must be at least twice HEARTH_HEARTBEAT_MS")
+        if self.admin_token is not None and len(self.admin_token) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"HEARTH_ADMIN_TOKEN must be at least {MIN_SECRET_LENGTH} characters"
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -83,4 +97,7 @@ class Settings:
             process_ttl_ms=_read(env, "HEARTH_PROCESS_TTL_MS", 6000, _positive),
             token_ttl_s=_read(env, "HEARTH_TOKEN_TTL_S", 12 * 3600, _positive),
             log_level=(env.get("HEARTH_LOG_LEVEL") or "INFO").upper(),
+            admin_token=env.get("HEARTH_ADMIN_TOKEN") or None,
+            scheduler_tick_ms=_read(env, "HEARTH_SCHEDULER_TICK_MS", 5000, _positive),
+            close_when_empty_minutes=_read(env, "HEARTH_CLOSE_WHEN_EMPTY_MINUTES", 0, _minutes),
         )

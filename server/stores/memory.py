@@ -17,9 +17,11 @@ from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
 from rooms.ports import Rule
 from rooms.room import RoomInfo
+from rooms.schedule import Series
 from rooms.state import RoomState
 
 Deliver = Callable[[str, RoomEvent], Awaitable[None]]
+MAX_CLAIMS = 4096  # expired claims are swept once there are more than this
 
 
 class MemoryStore:
@@ -30,6 +32,10 @@ class MemoryStore:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._beats: dict[str, float] = {}
         self._holds: defaultdict[str, set[str]] = defaultdict(set)
+        self._defined: set[str] = set()
+        self._series: dict[str, Series] = {}
+        self._claims: dict[str, float] = {}  # key -> monotonic expiry
+        self._empty: dict[str, int] = {}
 
     async def open_room(self, info: RoomInfo) -> bool:
         async with self._locks[info.room_id]:
@@ -86,6 +92,51 @@ class MemoryStore:
     async def forget_process(self, process_id: str) -> None:
         self._beats.pop(process_id, None)
         self._holds.pop(process_id, None)
+
+    async def define_room(self, info: RoomInfo) -> None:
+        async with self._locks[info.room_id]:
+            self._infos[info.room_id] = info
+            self._defined.add(info.room_id)
+
+    async def rooms(self) -> list[RoomInfo]:
+        ids = self._defined | set(self._states)
+        return [self._infos[room_id] for room_id in sorted(ids)]
+
+    async def delete_room(self, room_id: str) -> bool:
+        async with self._locks[room_id]:
+            if room_id not in self._defined:
+                return False
+            self._defined.discard(room_id)
+            if room_id not in self._states:
+                del self._infos[room_id]
+            return True
+
+    async def save_series(self, series: Series) -> None:
+        self._series[series.series_id] = series
+
+    async def series(self, series_id: str) -> Series | None:
+        return self._series.get(series_id)
+
+    async def all_series(self) -> list[Series]:
+        return [self._series[k] for k in sorted(self._series)]
+
+    async def delete_series(self, series_id: str) -> bool:
+        return self._series.pop(series_id, None) is not None
+
+    async def claim(self, key: str, ttl_ms: int) -> bool:
+        now = time.monotonic()
+        if len(self._claims) > MAX_CLAIMS:
+            self._claims = {k: expiry for k, expiry in self._claims.items() if expiry > now}
+        if self._claims.get(key, 0.0) > now:
+            return False
+        self._claims[key] = now + ttl_ms / 1000
+        return True
+
+    async def empty_since(self, room_id: str, now_ms: int, empty: bool) -> int | None:
+        if not empty:
+            self._empty.pop(room_id, None)
+            return None
+        return self._empty.setdefault(room_id, now_ms)
 
     async def close(self) -> None:
         self._states.clear()

@@ -5,7 +5,11 @@ Keys (under the configured prefix):
 - ``room:{id}:info`` — the room's settings (msgpack ``RoomInfo``);
 - ``room:{id}:live`` — hash ``v`` (write version) and ``s`` (msgpack ``RoomState``), present
   exactly while the room is open; chat lives only here, so closing the room deletes it;
-- ``rooms`` — set of open room ids;
+- ``rooms`` — set of open room ids; ``roomdefs`` — set of defined room ids (a room may be
+  defined and closed, or opened without a definition, like the demo room);
+- ``series:{id}`` — a schedule (msgpack ``Series``); ``series`` — set of series ids;
+- ``claim:{key}`` — a one-time claim on a scheduled action (``SET NX`` with an expiry);
+- ``room:{id}:empty`` — since when (ms) an open room has been seen empty;
 - ``proc:{pid}`` — a process's heartbeat, with a TTL; ``procs`` — every process seen;
 - ``proc:{pid}:rooms`` — rooms where that process seats people (a superset).
 
@@ -32,6 +36,7 @@ from rooms.errors import ErrorCode, HearthError, RoomNotFound
 from rooms.events import RoomEvent
 from rooms.ports import Rule
 from rooms.room import RoomInfo
+from rooms.schedule import Series
 from rooms.state import RoomState
 from server import codec
 
@@ -61,7 +66,15 @@ redis.call('SADD', KEYS[3], ARGV[3])
 return 1
 """
 
+# KEYS: info, live, defined set. ARGV: room id. Keeps the info an open room still reads.
+_FORGET = """
+if redis.call('SREM', KEYS[3], ARGV[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+
 MAX_ATTEMPTS = 64
+EMPTY_MEMORY_MS = 24 * 3600 * 1000  # an "empty since" mark outlives no meeting
 
 
 def _str(raw: bytes | str) -> str:
@@ -80,6 +93,7 @@ class RedisStore:
         self._frame = frame
         self._commit = redis.register_script(_COMMIT)
         self._open = redis.register_script(_OPEN)
+        self._forget = redis.register_script(_FORGET)
         # Callers in this process queue up instead of racing each other's versions.
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -176,6 +190,69 @@ class RedisStore:
         pipe.delete(self._key("proc", process_id), self._key("proc", process_id, "rooms"))
         pipe.srem(self._key("procs"), process_id)
         await pipe.execute()
+
+    async def define_room(self, info: RoomInfo) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.set(self._key("room", info.room_id, "info"), codec.pack(info))
+        pipe.sadd(self._key("roomdefs"), info.room_id)
+        await pipe.execute()
+
+    async def rooms(self) -> list[RoomInfo]:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.smembers(self._key("roomdefs"))
+        pipe.smembers(self._key("rooms"))
+        defined, live = await pipe.execute()
+        ids = sorted({_str(m) for m in defined} | {_str(m) for m in live})
+        if not ids:
+            return []
+        raws = await self._redis.mget([self._key("room", i, "info") for i in ids])
+        return [codec.unpack(RoomInfo, _bytes(raw)) for raw in raws if raw]
+
+    async def delete_room(self, room_id: str) -> bool:
+        keys = [
+            self._key("room", room_id, "info"),
+            self._key("room", room_id, "live"),
+            self._key("roomdefs"),
+        ]
+        return bool(await self._forget(keys=keys, args=[room_id]))
+
+    async def save_series(self, series: Series) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.set(self._key("series", series.series_id), codec.pack(series))
+        pipe.sadd(self._key("series"), series.series_id)
+        await pipe.execute()
+
+    async def series(self, series_id: str) -> Series | None:
+        raw = await self._redis.get(self._key("series", series_id))
+        return codec.unpack(Series, _bytes(raw)) if raw else None
+
+    async def all_series(self) -> list[Series]:
+        ids = sorted(_str(m) for m in await self._redis.smembers(self._key("series")))
+        if not ids:
+            return []
+        raws = await self._redis.mget([self._key("series", i) for i in ids])
+        return [codec.unpack(Series, _bytes(raw)) for raw in raws if raw]
+
+    async def delete_series(self, series_id: str) -> bool:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.delete(self._key("series", series_id))
+        pipe.srem(self._key("series"), series_id)
+        deleted, _ = await pipe.execute()
+        return bool(deleted)
+
+    async def claim(self, key: str, ttl_ms: int) -> bool:
+        return bool(await self._redis.set(self._key("claim", key), b"1", nx=True, px=ttl_ms))
+
+    async def empty_since(self, room_id: str, now_ms: int, empty: bool) -> int | None:
+        key = self._key("room", room_id, "empty")
+        if not empty:
+            await self._redis.delete(key)
+            return None
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.set(key, now_ms, nx=True, px=EMPTY_MEMORY_MS)
+        pipe.get(key)
+        _, since = await pipe.execute()
+        return int(since)
 
     async def close(self) -> None:
         await self._redis.aclose()

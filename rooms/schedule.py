@@ -1,0 +1,271 @@
+"""When a room meets: one-off and recurring series, as pure calendar values.
+
+- **A series belongs to one room.** Every occurrence opens the same room id, so an invite
+  link for the Tuesday family group works every Tuesday.
+- **Wall-clock time in a named zone.** A series is written in local time (``starts`` and
+  ``ends``, ``YYYY-MM-DDTHH:MM``) in an IANA zone (``America/New_York``). A weekly 19:00
+  group meets at 19:00 local time on both sides of a daylight-saving change; the instant
+  in UTC moves instead. A start that falls in the hour skipped in spring is read with the
+  offset before the change (02:30 becomes 03:30); one in the repeated autumn hour is the
+  first of the two.
+- **Recurrence** is an RRULE subset, expanded by ``dateutil.rrule``: ``FREQ=DAILY`` or
+  ``FREQ=WEEKLY`` with optional ``INTERVAL``, ``BYDAY`` (weekdays), ``COUNT`` and ``UNTIL``
+  (a local date, its meetings included). An empty rule is a one-off. At most one occurrence
+  falls on a local day, so an occurrence is named by its local date (``2026-03-10``), the
+  key for skipping or moving it.
+- **One occurrence at a time.** Lobby plus meeting must fit in a day, so occurrences of one
+  series never overlap.
+- **Instants of an occurrence:** the lobby opens ``lobby_minutes`` before the start; the
+  room is warned ``WARNING_BEFORE_END`` before the end; it closes at the end.
+- **Skip or move** one occurrence by its key; a moved occurrence keeps its duration and key.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil import rrule
+
+from rooms.errors import InvalidPayload
+from rooms.room import check_room_id
+
+WARNING_BEFORE_END = timedelta(minutes=5)
+MAX_LOBBY_MINUTES = 120
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+_LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
+_RULE_PART = re.compile(r"^[A-Z]+=[A-Z0-9,]+$")
+_ALLOWED_PARTS = {"FREQ", "INTERVAL", "BYDAY", "COUNT", "UNTIL"}
+_WEEKDAYS = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"}
+_DAY = timedelta(days=1)
+
+
+def parse_local(raw: object, what: str) -> datetime:
+    """A naive local wall-clock time written ``YYYY-MM-DDTHH:MM``."""
+    if not isinstance(raw, str) or not _LOCAL.match(raw):
+        raise InvalidPayload(f"{what} must be a local time written YYYY-MM-DDTHH:MM")
+    try:
+        return datetime.strptime(raw, LOCAL_FORMAT)
+    except ValueError:
+        raise InvalidPayload(f"{what} is not a real date and time: {raw}") from None
+
+
+def zone(name: str) -> ZoneInfo:
+    if not name or name.startswith(("/", ".")) or ".." in name:
+        raise InvalidPayload(f"unknown time zone {name!r}: use an IANA name like Europe/London")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidPayload(
+            f"unknown time zone {name!r}: use an IANA name like Europe/London"
+        ) from None
+
+
+def check_rule(rule: str) -> None:
+    """Refuse anything outside the supported RRULE subset."""
+    if not rule:
+        return
+    parts: dict[str, str] = {}
+    for part in rule.split(";"):
+        if not _RULE_PART.match(part):
+            raise InvalidPayload(f"rule part {part!r} is not NAME=VALUE")
+        name, value = part.split("=", 1)
+        if name not in _ALLOWED_PARTS:
+            raise InvalidPayload(
+                f"rule part {name} is not supported (use {sorted(_ALLOWED_PARTS)})"
+            )
+        if name in parts:
+            raise InvalidPayload(f"rule part {name} is given twice")
+        parts[name] = value
+    if parts.get("FREQ") not in {"DAILY", "WEEKLY"}:
+        raise InvalidPayload("rule needs FREQ=DAILY or FREQ=WEEKLY")
+    if "BYDAY" in parts and not set(parts["BYDAY"].split(",")) <= _WEEKDAYS:
+        raise InvalidPayload("BYDAY takes weekdays: MO,TU,WE,TH,FR,SA,SU")
+    for name in ("INTERVAL", "COUNT"):
+        if name in parts and (not parts[name].isdigit() or int(parts[name]) < 1):
+            raise InvalidPayload(f"{name} must be a positive whole number")
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise InvalidPayload("give COUNT or UNTIL, not both")
+    if "UNTIL" in parts:
+        try:
+            datetime.strptime(parts["UNTIL"], "%Y%m%d")
+        except ValueError:
+            raise InvalidPayload("UNTIL must be a date written YYYYMMDD") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One occurrence (named by its original local date) held at another local start."""
+
+    occurrence: str
+    starts: str
+
+    def __post_init__(self) -> None:
+        _check_key(self.occurrence)
+        parse_local(self.starts, "the new start")
+
+
+def _check_key(key: str) -> None:
+    try:
+        date.fromisoformat(key)
+    except ValueError:
+        raise InvalidPayload(f"occurrence {key!r} must be a local date YYYY-MM-DD") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    series_id: str
+    room_id: str
+    key: str  # the local date it was scheduled on, even when moved
+    start: datetime  # aware, UTC
+    end: datetime
+    lobby: timedelta
+
+    @property
+    def opens_at(self) -> datetime:
+        return self.start - self.lobby
+
+    @property
+    def warns_at(self) -> datetime:
+        return max(self.end - WARNING_BEFORE_END, self.start)
+
+    @property
+    def closes_at(self) -> datetime:
+        return self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    series_id: str
+    room_id: str
+    starts: str  # local wall-clock time of the first occurrence
+    ends: str  # local wall-clock end of the first occurrence
+    timezone: str
+    rule: str = ""  # empty: a one-off
+    lobby_minutes: int = 0
+    skipped: frozenset[str] = frozenset()
+    moved: tuple[Move, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        check_room_id(self.series_id)
+        check_room_id(self.room_id)
+        start = parse_local(self.starts, "starts")
+        end = parse_local(self.ends, "ends")
+        zone(self.timezone)
+        check_rule(self.rule)
+        if end <= start:
+            raise InvalidPayload("ends must be after starts")
+        if not 0 <= self.lobby_minutes <= MAX_LOBBY_MINUTES:
+            raise InvalidPayload(f"lobby_minutes must be between 0 and {MAX_LOBBY_MINUTES}")
+        if end - start + timedelta(minutes=self.lobby_minutes) > _DAY:
+            raise InvalidPayload("the lobby and the meeting together must fit in one day")
+        for key in self.skipped:
+            _check_key(key)
+        if len({m.occurrence for m in self.moved}) != len(self.moved):
+            raise InvalidPayload("an occurrence is moved twice")
+
+    @property
+    def duration(self) -> timedelta:
+        return parse_local(self.ends, "ends") - parse_local(self.starts, "starts")
+
+    def skip(self, key: str) -> Series:
+        self._require_scheduled(key)
+        return replace(self, skipped=self.skipped | {key})
+
+    def move(self, key: str, starts: str) -> Series:
+        """Hold one occurrence at another local start; it must not meet its neighbours."""
+        self._require_scheduled(key)
+        moved = tuple(m for m in self.moved if m.occurrence != key)
+        series = replace(self, skipped=self.skipped - {key}, moved=(*moved, Move(key, starts)))
+        target = series.occurrence(key)
+        assert target is not None
+        around = series.occurrences(target.opens_at - 2 * _DAY, target.end + 2 * _DAY)
+        for before, after in itertools.pairwise(around):
+            if after.opens_at < before.end:
+                raise InvalidPayload(f"moved there, {key} would overlap another occurrence")
+        return series
+
+    def _require_scheduled(self, key: str) -> None:
+        _check_key(key)
+        if self._scheduled_on(key) is None:
+            raise InvalidPayload(f"the series has no occurrence on {key}")
+
+    def local_starts(self, after: datetime, before: datetime) -> list[datetime]:
+        """Scheduled local starts (naive) in ``[after, before]``, before skips and moves."""
+        first = parse_local(self.starts, "starts")
+        if not self.rule:
+            return [first] if after <= first <= before else []
+        # UNTIL names a local date and includes the meetings held on it.
+        text = re.sub(r"UNTIL=(\d{8})\b", r"UNTIL=\1T235959", self.rule)
+        rule = rrule.rrulestr(text, dtstart=first)
+        return list(rule.between(after, before, inc=True))
+
+    def occurrences(self, since: datetime, until: datetime) -> list[Occurrence]:
+        """Occurrences whose lobby-to-end window meets ``[since, until]`` (aware instants),
+        in start order, with skips and moves applied."""
+        tz = zone(self.timezone)
+        # Local windows are widened by a day each side: zone offsets are under a day, and a
+        # moved occurrence may be held up to a day from its scheduled date.
+        local_since = since.astimezone(tz).replace(tzinfo=None) - 2 * _DAY
+        local_until = until.astimezone(tz).replace(tzinfo=None) + 2 * _DAY
+        moves = {m.occurrence: parse_local(m.starts, "the new start") for m in self.moved}
+        found: list[Occurrence] = []
+        for local in self.local_starts(local_since, local_until):
+            key = local.date().isoformat()
+            if key in self.skipped:
+                continue
+            local = moves.get(key, local)
+            found.append(self._occurrence(key, local, tz))
+        for key, local in moves.items():
+            scheduled = self._scheduled_on(key)
+            if scheduled is None or local_since <= scheduled <= local_until:
+                continue  # unknown keys move nothing; known ones were handled above
+            if key not in self.skipped and local_since <= local <= local_until:
+                found.append(self._occurrence(key, local, tz))
+        found = [o for o in found if o.opens_at <= until and o.end > since]
+        return sorted(found, key=lambda o: o.start)
+
+    def _scheduled_on(self, key: str) -> datetime | None:
+        day = datetime.fromisoformat(key)
+        starts = self.local_starts(day, day + _DAY - timedelta(minutes=1))
+        return starts[0] if starts else None
+
+    def _occurrence(self, key: str, local: datetime, tz: ZoneInfo) -> Occurrence:
+        start = local.replace(tzinfo=tz).astimezone(UTC)
+        end = (local + self.duration).replace(tzinfo=tz).astimezone(UTC)
+        return Occurrence(
+            self.series_id, self.room_id, key, start, end, timedelta(minutes=self.lobby_minutes)
+        )
+
+    def occurrence(self, key: str) -> Occurrence | None:
+        """The occurrence scheduled on local date ``key``, if any (None when skipped)."""
+        scheduled = self._scheduled_on(key)
+        if scheduled is None or key in self.skipped:
+            return None
+        moves = {m.occurrence: parse_local(m.starts, "the new start") for m in self.moved}
+        return self._occurrence(key, moves.get(key, scheduled), zone(self.timezone))
+
+    def upcoming(self, now: datetime, count: int) -> list[Occurrence]:
+        """The next ``count`` occurrences that have not ended by ``now``."""
+        found: list[Occurrence] = []
+        horizon = now
+        for _ in range(60):  # about five years of weekly meetings, checked a month at a time
+            horizon += 31 * _DAY
+            found = self.occurrences(now, horizon)
+            if len(found) >= count:
+                break
+        return found[:count]
+
+    def weekdays(self) -> tuple[int, ...]:
+        """The local weekdays it meets on, Monday 0, from the rule (or the one-off's day)."""
+        first = parse_local(self.starts, "starts")
+        parts = dict(p.split("=", 1) for p in self.rule.split(";")) if self.rule else {}
+        if parts.get("FREQ") == "DAILY" and "BYDAY" not in parts:
+            return tuple(range(7))
+        if "BYDAY" in parts:
+            names = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+            return tuple(sorted(names.index(d) for d in parts["BYDAY"].split(",")))
+        return (first.weekday(),)

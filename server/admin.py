@@ -1,0 +1,172 @@
+"""What an admin can do, whatever the door: the REST API and the ``hearth`` CLI both call
+these. Rooms and series are defined here; the scheduler carries the schedules out.
+
+Edits are read-modify-write on one definition: two admins editing one series at the same
+moment, the last write wins.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from rooms.errors import ErrorCode, HearthError, InvalidPayload, RoomNotFound
+from rooms.identity import Role, clean_display_name
+from rooms.ports import Clock, RoomStore
+from rooms.room import RoomInfo
+from rooms.schedule import Occurrence, Series
+from server import tokens
+from server.settings import Settings
+
+INVITE_ROLES = (Role.PARTICIPANT, Role.FACILITATOR)
+MAX_INVITE_TTL_S = 366 * 24 * 3600
+
+
+class AlreadyExists(HearthError):
+    code = ErrorCode.ALREADY_EXISTS
+
+
+class SeriesNotFound(HearthError):
+    code = ErrorCode.SERIES_NOT_FOUND
+
+
+@dataclass(frozen=True, slots=True)
+class RoomView:
+    info: RoomInfo
+    open: bool
+    participants: int  # seats taken, on every process
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    room_id: str
+    role: Role
+    token: str
+    expires_at: datetime
+
+
+class RoomAdmin:
+    def __init__(self, store: RoomStore, settings: Settings, clock: Clock) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+
+    async def _defined(self, room_id: str) -> RoomInfo:
+        for info in await self.store.rooms():
+            if info.room_id == room_id:
+                return info
+        raise RoomNotFound(f"there is no room {room_id!r}")
+
+    async def _view(self, info: RoomInfo) -> RoomView:
+        try:
+            state = await self.store.snapshot(info.room_id)
+        except RoomNotFound:
+            return RoomView(info, open=False, participants=0)
+        return RoomView(info, open=True, participants=len(state.members))
+
+    async def list_rooms(self) -> list[RoomView]:
+        return [await self._view(info) for info in await self.store.rooms()]
+
+    async def room(self, room_id: str) -> RoomView:
+        return await self._view(await self._defined(room_id))
+
+    async def create_room(self, info: RoomInfo) -> RoomView:
+        if any(r.room_id == info.room_id for r in await self.store.rooms()):
+            raise AlreadyExists(f"room {info.room_id!r} already exists")
+        await self.store.define_room(replace(info, series_id=None))
+        return await self.room(info.room_id)
+
+    async def update_room(self, info: RoomInfo) -> RoomView:
+        """New settings; the link to a series is the series' business and is kept."""
+        current = await self._defined(info.room_id)
+        await self.store.define_room(replace(info, series_id=current.series_id))
+        return await self.room(info.room_id)
+
+    async def delete_room(self, room_id: str) -> None:
+        info = await self._defined(room_id)
+        if info.series_id is not None:
+            raise AlreadyExists(f"room {room_id!r} is scheduled by series {info.series_id!r}")
+        await self.close_room(room_id, missing_ok=True)
+        await self.store.delete_room(room_id)
+
+    async def open_room(self, room_id: str) -> RoomView:
+        await self.store.open_room(await self._defined(room_id))
+        return await self.room(room_id)
+
+    async def close_room(self, room_id: str, *, missing_ok: bool = False) -> None:
+        """Close now: everyone is told and the chat is deleted."""
+        try:
+            await self.store.close_room(room_id)
+        except RoomNotFound:
+            if not missing_ok:
+                raise RoomNotFound(f"room {room_id!r} is not open") from None
+
+    async def invite(self, room_id: str, role: Role, name: str, ttl_s: int | None) -> Invite:
+        await self._defined(room_id)
+        if role not in INVITE_ROLES:
+            raise InvalidPayload("an invite is for a participant or a facilitator")
+        ttl = ttl_s if ttl_s is not None else self.settings.token_ttl_s
+        if not 1 <= ttl <= MAX_INVITE_TTL_S:
+            raise InvalidPayload(f"ttl_s must be between 1 and {MAX_INVITE_TTL_S}")
+        now = self.clock()
+        token = tokens.mint(
+            self.settings,
+            subject=f"invite:{uuid.uuid4().hex}",
+            name=clean_display_name(name),
+            role=role,
+            rooms=[room_id],
+            ttl_s=ttl,
+            now=now.timestamp(),
+        )
+        expires = now.replace(microsecond=0) + timedelta(seconds=ttl)
+        return Invite(room_id, role, token, expires)
+
+    async def list_series(self) -> list[Series]:
+        return await self.store.all_series()
+
+    async def series(self, series_id: str) -> Series:
+        series = await self.store.series(series_id)
+        if series is None:
+            raise SeriesNotFound(f"there is no series {series_id!r}")
+        return series
+
+    async def create_series(self, series: Series) -> Series:
+        if await self.store.series(series.series_id) is not None:
+            raise AlreadyExists(f"series {series.series_id!r} already exists")
+        room = await self._defined(series.room_id)
+        if room.series_id is not None:
+            raise AlreadyExists(f"room {room.room_id!r} already follows {room.series_id!r}")
+        await self.store.save_series(series)
+        await self.store.define_room(replace(room, series_id=series.series_id))
+        return series
+
+    async def update_series(self, series: Series) -> Series:
+        current = await self.series(series.series_id)
+        if series.room_id != current.room_id:
+            raise InvalidPayload("a series keeps its room: delete it and create a new one")
+        await self.store.save_series(series)
+        return series
+
+    async def delete_series(self, series_id: str) -> None:
+        series = await self.series(series_id)
+        await self.store.delete_series(series_id)
+        try:
+            room = await self._defined(series.room_id)
+        except RoomNotFound:
+            return
+        if room.series_id == series_id:
+            await self.store.define_room(replace(room, series_id=None))
+
+    async def skip(self, series_id: str, occurrence: str) -> Series:
+        return await self._save((await self.series(series_id)).skip(occurrence))
+
+    async def move(self, series_id: str, occurrence: str, starts: str) -> Series:
+        return await self._save((await self.series(series_id)).move(occurrence, starts))
+
+    async def _save(self, series: Series) -> Series:
+        await self.store.save_series(series)
+        return series
+
+    def upcoming(self, series: Series, count: int = 5) -> list[Occurrence]:
+        return series.upcoming(self.clock(), count)

@@ -1,0 +1,359 @@
+"""The admin REST API under ``/api/v1``: JSON in, ``RoomAdmin`` calls, JSON out.
+
+Every request but the OpenAPI document and the public meeting feed needs
+``Authorization: Bearer $HEARTH_ADMIN_TOKEN``; with no token configured the API answers 503.
+Every error is ``application/problem+json`` (RFC 9457) with a ``detail`` for people and a
+stable ``code``, mapped in one place (``_problems``). ``server/openapi.py`` describes it all.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+
+from rooms.errors import ErrorCode, HearthError, InvalidPayload, Unauthorized
+from rooms.identity import Role
+from rooms.room import DEFAULT_CAPACITY, RoomInfo
+from rooms.schedule import Move, Occurrence, Series
+from server import feed
+from server.admin import Invite, RoomAdmin, RoomView
+from server.openapi import DOCUMENT
+
+log = logging.getLogger(__name__)
+
+ADMIN = web.AppKey("admin", RoomAdmin)
+PREFIX = "/api/v1"
+PUBLIC_PATHS = {f"{PREFIX}/openapi.json", f"{PREFIX}/meetings.json"}
+PROBLEM_TYPE = "application/problem+json"
+MAX_BODY_BYTES = 64 * 1024
+Json = dict[str, Any]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_STATUS = {
+    ErrorCode.INVALID_PAYLOAD: 422,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.ROOM_NOT_FOUND: 404,
+    ErrorCode.SERIES_NOT_FOUND: 404,
+    ErrorCode.ALREADY_EXISTS: 409,
+}
+
+
+def problem(status: int, detail: str, code: str) -> web.Response:
+    body = {
+        "type": "about:blank",
+        "title": _title(status),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return web.Response(
+        status=status, text=json.dumps(body), content_type=PROBLEM_TYPE, headers=headers
+    )
+
+
+def _title(status: int) -> str:
+    return HTTPStatus(status).phrase
+
+
+@web.middleware
+async def _problems(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        if request.path not in PUBLIC_PATHS:
+            _authorize(request)
+        return await handler(request)
+    except HearthError as error:
+        return problem(_STATUS.get(error.code, 400), error.message, str(error.code))
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return problem(error.status, error.reason, "http_error")
+    except Exception:
+        log.exception("admin API %s %s failed", request.method, request.path)
+        return problem(500, "something went wrong on our side", str(ErrorCode.INTERNAL))
+
+
+def _authorize(request: web.Request) -> None:
+    expected = request.app[ADMIN].settings.admin_token
+    if expected is None:
+        raise web.HTTPServiceUnavailable(
+            reason="the admin API is disabled: set HEARTH_ADMIN_TOKEN to enable it"
+        )
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthorized("send Authorization: Bearer <admin token>")
+
+
+async def _body(request: web.Request, *allowed: str, required: tuple[str, ...] = ()) -> Json:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise InvalidPayload("the request body is too large")
+    text = await request.text()
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except ValueError:
+        raise InvalidPayload("the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidPayload("the request body must be a JSON object")
+    extra = set(data) - set(allowed)
+    if extra:
+        raise InvalidPayload(f"unexpected fields: {', '.join(sorted(map(str, extra)))}")
+    missing = [name for name in required if name not in data]
+    if missing:
+        raise InvalidPayload(f"missing fields: {', '.join(missing)}")
+    return data
+
+
+def _field(data: Json, name: str, kind: type, default: Any) -> Any:
+    value = data.get(name, default)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise InvalidPayload(f"'{name}' must be {_KINDS[kind]}")
+    return value
+
+
+_KINDS = {str: "a string", int: "a whole number", bool: "true or false", list: "a list"}
+_ROOM_FIELDS = ("name", "capacity", "allow_guests", "guidelines", "public")
+
+
+def _room(data: Json, room_id: str) -> RoomInfo:
+    return RoomInfo(
+        room_id=room_id,
+        name=_field(data, "name", str, ""),
+        capacity=_field(data, "capacity", int, DEFAULT_CAPACITY),
+        allow_guests=_field(data, "allow_guests", bool, False),
+        guidelines=_field(data, "guidelines", str, ""),
+        public=_field(data, "public", bool, False),
+    )
+
+
+def _series(data: Json, series_id: str) -> Series:
+    skipped = _field(data, "skipped", list, [])
+    moved = _field(data, "moved", list, [])
+    if not all(isinstance(k, str) for k in skipped):
+        raise InvalidPayload("'skipped' must be a list of dates")
+    if not all(isinstance(m, dict) and set(m) == {"occurrence", "starts"} for m in moved):
+        raise InvalidPayload("'moved' must be a list of {occurrence, starts}")
+    return Series(
+        series_id=series_id,
+        room_id=_field(data, "room", str, ""),
+        starts=_field(data, "starts", str, ""),
+        ends=_field(data, "ends", str, ""),
+        timezone=_field(data, "timezone", str, ""),
+        rule=_field(data, "rule", str, ""),
+        lobby_minutes=_field(data, "lobby_minutes", int, 0),
+        skipped=frozenset(skipped),
+        moved=tuple(Move(_str(m["occurrence"]), _str(m["starts"])) for m in moved),
+    )
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidPayload("occurrence and starts must be strings")
+    return value
+
+
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def dump_room(view: RoomView) -> Json:
+    info = view.info
+    return {
+        "id": info.room_id,
+        "name": info.name,
+        "capacity": info.capacity,
+        "allow_guests": info.allow_guests,
+        "guidelines": info.guidelines,
+        "public": info.public,
+        "series": info.series_id,
+        "open": view.open,
+        "participants": view.participants,
+    }
+
+
+def dump_occurrence(occ: Occurrence) -> Json:
+    return {
+        "occurrence": occ.key,
+        "lobby_opens": _iso(occ.opens_at),
+        "starts": _iso(occ.start),
+        "warns": _iso(occ.warns_at),
+        "ends": _iso(occ.end),
+    }
+
+
+def dump_series(series: Series, upcoming: list[Occurrence]) -> Json:
+    return {
+        "id": series.series_id,
+        "room": series.room_id,
+        "starts": series.starts,
+        "ends": series.ends,
+        "timezone": series.timezone,
+        "rule": series.rule,
+        "lobby_minutes": series.lobby_minutes,
+        "skipped": sorted(series.skipped),
+        "moved": [{"occurrence": m.occurrence, "starts": m.starts} for m in series.moved],
+        "upcoming": [dump_occurrence(o) for o in upcoming],
+    }
+
+
+def dump_invite(invite: Invite, base_url: str) -> Json:
+    return {
+        "room": invite.room_id,
+        "role": str(invite.role),
+        "token": invite.token,
+        "expires_at": _iso(invite.expires_at),
+        "url": f"{base_url}/?room={invite.room_id}#token={invite.token}",
+    }
+
+
+def _admin(request: web.Request) -> RoomAdmin:
+    return request.app[ADMIN]
+
+
+def _base_url(request: web.Request) -> str:
+    return str(request.url.origin())
+
+
+async def _series_json(request: web.Request, series: Series, status: int = 200) -> web.Response:
+    return web.json_response(dump_series(series, _admin(request).upcoming(series)), status=status)
+
+
+async def list_rooms(request: web.Request) -> web.Response:
+    views = await _admin(request).list_rooms()
+    return web.json_response({"rooms": [dump_room(v) for v in views]})
+
+
+async def create_room(request: web.Request) -> web.Response:
+    data = await _body(request, "id", *_ROOM_FIELDS, required=("id", "name"))
+    room_id = _field(data, "id", str, "")
+    view = await _admin(request).create_room(_room(data, room_id))
+    return web.json_response(dump_room(view), status=201)
+
+
+async def read_room(request: web.Request) -> web.Response:
+    return web.json_response(dump_room(await _admin(request).room(request.match_info["room"])))
+
+
+async def update_room(request: web.Request) -> web.Response:
+    data = await _body(request, *_ROOM_FIELDS, required=("name",))
+    view = await _admin(request).update_room(_room(data, request.match_info["room"]))
+    return web.json_response(dump_room(view))
+
+
+async def delete_room(request: web.Request) -> web.Response:
+    await _admin(request).delete_room(request.match_info["room"])
+    return web.Response(status=204)
+
+
+async def open_room(request: web.Request) -> web.Response:
+    await _body(request)
+    return web.json_response(dump_room(await _admin(request).open_room(request.match_info["room"])))
+
+
+async def close_room(request: web.Request) -> web.Response:
+    await _body(request)
+    admin = _admin(request)
+    await admin.close_room(request.match_info["room"])
+    return web.json_response(dump_room(await admin.room(request.match_info["room"])))
+
+
+async def invite(request: web.Request) -> web.Response:
+    data = await _body(request, "role", "name", "ttl_s", required=("name",))
+    try:
+        role = Role(_field(data, "role", str, str(Role.PARTICIPANT)))
+    except ValueError:
+        raise InvalidPayload("'role' must be participant or facilitator") from None
+    ttl = data.get("ttl_s")
+    if ttl is not None:
+        ttl = _field(data, "ttl_s", int, 0)
+    made = await _admin(request).invite(
+        request.match_info["room"], role, _field(data, "name", str, ""), ttl
+    )
+    return web.json_response(dump_invite(made, _base_url(request)), status=201)
+
+
+_SERIES_FIELDS = ("room", "starts", "ends", "timezone", "rule", "lobby_minutes")
+_SERIES_REQUIRED = ("room", "starts", "ends", "timezone")
+
+
+async def list_series(request: web.Request) -> web.Response:
+    admin = _admin(request)
+    found = await admin.list_series()
+    return web.json_response({"series": [dump_series(s, admin.upcoming(s, 1)) for s in found]})
+
+
+async def create_series(request: web.Request) -> web.Response:
+    data = await _body(request, "id", *_SERIES_FIELDS, required=("id", *_SERIES_REQUIRED))
+    series = _series(data, _field(data, "id", str, ""))
+    return await _series_json(request, await _admin(request).create_series(series), 201)
+
+
+async def read_series(request: web.Request) -> web.Response:
+    return await _series_json(request, await _admin(request).series(request.match_info["series"]))
+
+
+async def update_series(request: web.Request) -> web.Response:
+    data = await _body(request, *_SERIES_FIELDS, "skipped", "moved", required=_SERIES_REQUIRED)
+    series = _series(data, request.match_info["series"])
+    return await _series_json(request, await _admin(request).update_series(series))
+
+
+async def delete_series(request: web.Request) -> web.Response:
+    await _admin(request).delete_series(request.match_info["series"])
+    return web.Response(status=204)
+
+
+async def skip_occurrence(request: web.Request) -> web.Response:
+    await _body(request)
+    info = request.match_info
+    return await _series_json(request, await _admin(request).skip(info["series"], info["date"]))
+
+
+async def move_occurrence(request: web.Request) -> web.Response:
+    data = await _body(request, "starts", required=("starts",))
+    info = request.match_info
+    series = await _admin(request).move(
+        info["series"], info["date"], _field(data, "starts", str, "")
+    )
+    return await _series_json(request, series)
+
+
+async def meetings(request: web.Request) -> web.Response:
+    admin = _admin(request)
+    found = await feed.meetings(admin, _base_url(request))
+    return web.json_response(found)
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(DOCUMENT)
+
+
+def admin_api(admin: RoomAdmin) -> web.Application:
+    """The API as a sub-application, mounted at ``PREFIX``."""
+    api = web.Application(middlewares=[_problems])
+    api[ADMIN] = admin
+    routes = api.router
+    routes.add_get("/openapi.json", openapi)
+    routes.add_get("/meetings.json", meetings)
+    routes.add_get("/rooms", list_rooms)
+    routes.add_post("/rooms", create_room)
+    routes.add_get("/rooms/{room}", read_room)
+    routes.add_put("/rooms/{room}", update_room)
+    routes.add_delete("/rooms/{room}", delete_room)
+    routes.add_post("/rooms/{room}/open", open_room)
+    routes.add_post("/rooms/{room}/close", close_room)
+    routes.add_post("/rooms/{room}/invites", invite)
+    routes.add_get("/series", list_series)
+    routes.add_post("/series", create_series)
+    routes.add_get("/series/{series}", read_series)
+    routes.add_put("/series/{series}", update_series)
+    routes.add_delete("/series/{series}", delete_series)
+    routes.add_post("/series/{series}/occurrences/{date}/skip", skip_occurrence)
+    routes.add_post("/series/{series}/occurrences/{date}/move", move_occurrence)
+    return api

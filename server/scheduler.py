@@ -1,0 +1,148 @@
+"""The scheduler: opens, warns and closes scheduled rooms, once per occurrence.
+
+It runs in every process. Each tick it expands every series around ``now`` and, for each
+action that is due, first claims ``(series, occurrence, start, action)`` in the store
+(Redis ``SET NX`` with an expiry, so exactly one process wins across the cluster), then
+performs it. Due means:
+
+- **open** from the lobby opening until the end: a process that comes back after every
+  process was down at the start still opens a meeting that has not ended;
+- **warn** from five minutes before the end until the end: a sequenced ``room:closing``;
+- **close** from the end for ``CATCH_UP`` afterwards: ``room:closed``, chat deleted;
+- with ``close_when_empty_minutes``, a meeting under way that nobody has been in for that
+  long closes early (the close claim is the same, so it never closes twice).
+
+The claim names the occurrence's start instant, so editing a series schedules afresh. A
+process that dies between winning a claim and acting loses that one action; the close at
+the end still comes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from rooms import actions
+from rooms.errors import RoomNotFound
+from rooms.ports import Clock, RoomStore
+from rooms.room import RoomInfo
+from rooms.schedule import Occurrence
+
+log = logging.getLogger(__name__)
+
+CATCH_UP = timedelta(days=1)
+CLAIM_MARGIN = timedelta(hours=1)
+MAX_BACKOFF_S = 30.0
+HISTORY = 256
+
+
+class Action(StrEnum):
+    OPEN = "open"
+    WARN = "warn"
+    CLOSE = "close"
+
+
+@dataclass(frozen=True, slots=True)
+class Performed:
+    """An action this process won the claim for and carried out."""
+
+    action: Action
+    room_id: str
+    occurrence: str
+    at: datetime
+
+
+def _ms(instant: datetime) -> int:
+    return int(instant.timestamp() * 1000)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        store: RoomStore,
+        clock: Clock,
+        tick_ms: int,
+        close_when_empty: timedelta | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.tick_s = tick_ms / 1000
+        self.close_when_empty = close_when_empty
+        self.performed: deque[Performed] = deque(maxlen=HISTORY)
+
+    async def run(self) -> None:
+        backoff = self.tick_s
+        while True:
+            try:
+                await self.tick()
+                backoff = self.tick_s
+                await asyncio.sleep(self.tick_s)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("scheduler tick failed; retrying in %.1fs", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    async def tick(self) -> list[Performed]:
+        """Carry out every action due now that no process has claimed yet."""
+        now = self.clock()
+        done: list[Performed] = []
+        for series in await self.store.all_series():
+            info = await self.store.room_info(series.room_id)
+            if info is None:
+                log.warning(
+                    "series %s names room %s, which is gone", series.series_id, series.room_id
+                )
+                continue
+            for occurrence in series.occurrences(now - CATCH_UP, now):
+                done.extend(await self._advance(occurrence, info, now))
+        self.performed.extend(done)
+        return done
+
+    async def _advance(self, occ: Occurrence, info: RoomInfo, now: datetime) -> list[Performed]:
+        done: list[Performed] = []
+        if occ.opens_at <= now < occ.end and await self._claim(occ, Action.OPEN, now):
+            await self.store.open_room(info)
+            done.append(Performed(Action.OPEN, occ.room_id, occ.key, now))
+            log.info("opened %s for its %s meeting", occ.room_id, occ.key)
+        if occ.warns_at <= now < occ.end and await self._claim(occ, Action.WARN, now):
+            try:
+                await self.store.apply(
+                    occ.room_id, lambda state, _: actions.warn_closing(state, _ms(occ.end))
+                )
+                done.append(Performed(Action.WARN, occ.room_id, occ.key, now))
+            except RoomNotFound:
+                pass  # closed early: nobody to warn
+        if (occ.end <= now or await self._empty_too_long(occ, now)) and await self._claim(
+            occ, Action.CLOSE, now
+        ):
+            try:
+                await self.store.close_room(occ.room_id)
+                done.append(Performed(Action.CLOSE, occ.room_id, occ.key, now))
+                log.info("closed %s after its %s meeting", occ.room_id, occ.key)
+            except RoomNotFound:
+                pass  # an admin closed it already
+        return done
+
+    async def _empty_too_long(self, occ: Occurrence, now: datetime) -> bool:
+        if self.close_when_empty is None or not occ.start <= now < occ.end:
+            return False
+        try:
+            state = await self.store.snapshot(occ.room_id)
+        except RoomNotFound:
+            return False
+        since = await self.store.empty_since(occ.room_id, _ms(now), not state.members)
+        if since is None:
+            return False
+        empty_from = max(since, _ms(occ.start))
+        return _ms(now) - empty_from >= self.close_when_empty.total_seconds() * 1000
+
+    async def _claim(self, occ: Occurrence, action: Action, now: datetime) -> bool:
+        key = f"{occ.series_id}:{occ.key}:{_ms(occ.start)}:{action}"
+        ttl = max(occ.end - now, timedelta(0)) + CATCH_UP + CLAIM_MARGIN
+        return await self.store.claim(key, int(ttl.total_seconds() * 1000))
