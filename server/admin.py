@@ -7,9 +7,10 @@ moment, the last write wins.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
 from rooms.errors import ErrorCode, HearthError, InvalidPayload, RoomNotFound
 from rooms.identity import Role, clean_display_name
@@ -109,7 +110,8 @@ class RoomAdmin:
         ttl = ttl_s if ttl_s is not None else self.settings.token_ttl_s
         if not 1 <= ttl <= MAX_INVITE_TTL_S:
             raise InvalidPayload(f"ttl_s must be between 1 and {MAX_INVITE_TTL_S}")
-        now = self.clock()
+        # Tokens are checked against the system's time, so they are minted by it too.
+        now = int(time.time())
         token = tokens.mint(
             self.settings,
             subject=f"invite:{uuid.uuid4().hex}",
@@ -117,9 +119,9 @@ class RoomAdmin:
             role=role,
             rooms=[room_id],
             ttl_s=ttl,
-            now=now.timestamp(),
+            now=now,
         )
-        expires = now.replace(microsecond=0) + timedelta(seconds=ttl)
+        expires = datetime.fromtimestamp(now + ttl, UTC)
         return Invite(room_id, role, token, expires)
 
     async def list_series(self) -> list[Series]:

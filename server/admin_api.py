@@ -74,7 +74,7 @@ async def _problems(request: web.Request, handler: Handler) -> web.StreamRespons
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        return problem(error.status, error.reason, "http_error")
+        return problem(error.status, error.reason, f"http_{error.status}")
     except Exception:
         log.exception("admin API %s %s failed", request.method, request.path)
         return problem(500, "something went wrong on our side", str(ErrorCode.INTERNAL))
@@ -98,7 +98,7 @@ async def _body(request: web.Request, *allowed: str, required: tuple[str, ...] =
     try:
         data = json.loads(text) if text.strip() else {}
     except ValueError:
-        raise InvalidPayload("the request body is not valid JSON") from None
+        raise web.HTTPBadRequest(reason="the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidPayload("the request body must be a JSON object")
     extra = set(data) - set(allowed)

@@ -26,7 +26,7 @@ async def meetings(admin: RoomAdmin, base_url: str) -> list[dict[str, Any]]:
         if series is None or not series.upcoming(now, 1):
             continue
         start = parse_local(series.starts, "starts")
-        days = [(weekday + 1) % 7 for weekday in series.weekdays()]
+        days = sorted((weekday + 1) % 7 for weekday in series.weekdays())
         found.append(
             {
                 "name": info.name,

@@ -56,6 +56,13 @@ class Performed:
     at: datetime
 
 
+def _raise_if_cancelling() -> None:
+    # redis-py can swallow a cancellation that lands mid-command; shutdown must still win.
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def _ms(instant: datetime) -> int:
     return int(instant.timestamp() * 1000)
 
@@ -80,11 +87,13 @@ class Scheduler:
             try:
                 await self.tick()
                 backoff = self.tick_s
+                _raise_if_cancelling()
                 await asyncio.sleep(self.tick_s)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("scheduler tick failed; retrying in %.1fs", backoff)
+                _raise_if_cancelling()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 

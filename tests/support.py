@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,14 @@ import socketio
 from aiohttp import web
 
 from rooms.identity import Role
-from rooms.ports import RoomStore
+from rooms.ports import Clock, RoomStore
 from server import tokens
-from server.app import STORE, create_app
+from server.app import STORE, create_app, system_clock
 from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-that-is-long-enough-for-hs256-keys"
+ADMIN_TOKEN = "test-admin-token-that-is-long-enough-too"
 EVENT_WAIT_S = 5.0
 
 
@@ -179,10 +181,28 @@ class RunningHub:
         return self.app[STORE]
 
 
+class SetClock:
+    """A clock the test moves by hand; every app given it sees the same instant."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        self.now = now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
 @contextlib.asynccontextmanager
-async def running_app(app_settings: Settings) -> AsyncIterator[RunningHub]:
+async def running_app(
+    app_settings: Settings, clock: Clock = system_clock
+) -> AsyncIterator[RunningHub]:
     """The Hearth app in this process, on a real loopback port."""
-    app = create_app(app_settings)
+    app = create_app(app_settings, clock)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -248,6 +268,36 @@ class Client:
 
     async def close(self) -> None:
         await self.sio.disconnect()
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    content_type: str
+    body: Any
+
+
+async def api(
+    url: str, method: str, path: str, body: Any = None, token: str | None = ADMIN_TOKEN
+) -> ApiResponse:
+    """One admin API request, as an operator's HTTP client would send it."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, f"{url}{path}", json=body, headers=headers) as response,
+    ):
+        text = await response.text()
+        parsed = None if not text else await response.json(content_type=None)
+        return ApiResponse(response.status, response.content_type, parsed)
+
+
+async def flush(url: str) -> None:
+    """Empty the test Redis database."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    await client.flushall()
+    await client.aclose()
 
 
 async def health(url: str) -> bool:
