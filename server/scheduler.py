@@ -139,7 +139,8 @@ class Scheduler:
         return done
 
     async def _empty_too_long(self, occ: Occurrence, now: datetime) -> bool:
-        if self.close_when_empty is None or not occ.start <= now < occ.end:
+        # Watched from the lobby on, counted from the start: an empty lobby is normal.
+        if self.close_when_empty is None or not occ.opens_at <= now < occ.end:
             return False
         try:
             state = await self.store.snapshot(occ.room_id)

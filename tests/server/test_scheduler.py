@@ -1,0 +1,257 @@
+"""Scheduled rooms open, warn and close by themselves, once, with an injected clock.
+
+Two app instances on one real Redis are two schedulers racing through real Redis; a real
+``hearth serve`` process shows a restart catching up on a meeting already under way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from rooms.room import RoomInfo
+from rooms.schedule import Series
+from server.admin import RoomAdmin
+from server.app import SCHEDULER, SETTINGS, redis_store, system_clock
+from server.scheduler import Action, Performed
+from tests.support import (
+    ADMIN_TOKEN,
+    RedisServer,
+    RunningHub,
+    SetClock,
+    api,
+    flush,
+    running_app,
+    settings,
+)
+
+FAMILY = RoomInfo("family", "Family group")
+
+
+def weekly(zone: str, first: str, lobby: int = 10) -> Series:
+    """Tuesdays 19:00 to 20:30 local time."""
+    ends = first.replace("19:00", "20:30")
+    return Series("tuesdays", "family", first, ends, zone, "FREQ=WEEKLY", lobby_minutes=lobby)
+
+
+async def schedule(hub: RunningHub, series: Series, room: RoomInfo = FAMILY) -> None:
+    await hub.store.define_room(room)
+    admin = RoomAdmin(hub.store, hub.app[SETTINGS], hub.app[SCHEDULER].clock)
+    await admin.create_series(series)
+
+
+def performed(*hubs: RunningHub) -> list[Performed]:
+    return [p for hub in hubs for p in hub.app[SCHEDULER].performed]
+
+
+async def is_open(hub: RunningHub, room_id: str = "family") -> bool:
+    return any(r.room_id == room_id for r in await hub.store.open_rooms())
+
+
+@contextlib.asynccontextmanager
+async def one_hub(redis: str | None, clock: SetClock, **extra: Any) -> AsyncIterator[RunningHub]:
+    # A long tick: these tests drive the scheduler by hand, after its start-up tick.
+    app_settings = settings(redis, scheduler_tick_ms=3_600_000, **extra)
+    async with running_app(app_settings, clock) as hub:
+        yield hub
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store_url(request: pytest.FixtureRequest) -> str | None:
+    if request.param == "memory":
+        return None
+    url: str = request.getfixturevalue("redis_server").url
+    await flush(url)
+    return url
+
+
+@pytest.mark.parametrize(
+    ("zone", "first"),
+    [("America/New_York", "2026-02-24T19:00"), ("Europe/London", "2026-03-03T19:00")],
+)
+async def test_weekly_room_opens_at_its_local_time_every_week_across_dst(
+    store_url: str | None, zone: str, first: str
+) -> None:
+    """Each Tuesday from late February to late November, through both DST changes: closed
+    a minute before the lobby, open at the lobby (19:00 less 10 min local), closed at 20:30."""
+    clock = SetClock(datetime(2026, 2, 1, tzinfo=UTC))
+    async with one_hub(store_url, clock) as hub:
+        await schedule(hub, weekly(zone, first))
+        scheduler = hub.app[SCHEDULER]
+        tuesday = datetime.fromisoformat(first).replace(tzinfo=ZoneInfo(zone))
+        weeks = 0
+        while tuesday.month < 12:
+            lobby = tuesday - timedelta(minutes=10)
+            clock.set(lobby - timedelta(minutes=1))
+            await scheduler.tick()
+            assert not await is_open(hub), f"opened early on {tuesday}"
+            clock.set(lobby)
+            await scheduler.tick()
+            assert await is_open(hub), f"not open at the lobby on {tuesday}"
+            clock.set(tuesday + timedelta(minutes=89))
+            await scheduler.tick()
+            assert await is_open(hub), f"closed early on {tuesday}"
+            clock.set(tuesday + timedelta(minutes=90))
+            await scheduler.tick()
+            assert not await is_open(hub), f"not closed at the end on {tuesday}"
+            tuesday = (tuesday.replace(tzinfo=None) + timedelta(days=7)).replace(
+                tzinfo=ZoneInfo(zone)
+            )
+            weeks += 1
+        assert weeks >= 38
+        opens = [p.at for p in performed(hub) if p.action is Action.OPEN]
+        assert len(opens) == weeks
+        local_opens = {t.astimezone(ZoneInfo(zone)).strftime("%a %H:%M") for t in opens}
+        assert local_opens == {"Tue 18:50"}
+        assert len({t.astimezone(ZoneInfo(zone)).utcoffset() for t in opens}) == 2
+
+
+async def test_two_schedulers_racing_open_warn_and_close_exactly_once(
+    redis_server: RedisServer, clients: Any
+) -> None:
+    """Two app instances, each with its scheduler ticking every 20 ms, on one Redis."""
+    await flush(redis_server.url)
+    series = weekly("Europe/London", "2026-01-06T19:00")
+    clock = SetClock(datetime(2026, 1, 6, 18, 0, tzinfo=UTC))
+    fast = settings(redis_server.url, scheduler_tick_ms=20, admin_token=ADMIN_TOKEN)
+    async with running_app(fast, clock) as one, running_app(fast, clock) as two:
+        await schedule(one, series)
+        (occ,) = series.occurrences(clock.now, clock.now + timedelta(days=1))
+        await asyncio.sleep(0.2)
+        assert not await is_open(one)
+
+        clock.set(occ.opens_at)
+        await _race(one, two)
+        assert await is_open(two)
+        made = await api(one.url, "POST", "/api/v1/rooms/family/invites", {"name": "Sam"})
+        sam = await clients(two.url, {"token": made.body["token"]})
+        await sam.join("family")
+
+        clock.set(occ.warns_at)
+        await _race(one, two)
+        warning = await sam.wait_for("room:closing")
+        assert warning["closes_at"] == int(occ.end.timestamp() * 1000)
+
+        clock.set(occ.end)
+        await _race(one, two)
+        await sam.wait_for("room:closed")
+        await asyncio.sleep(0.2)  # any duplicate would arrive by now
+        assert len(sam.events("room:closing")) == 1
+        assert len(sam.events("room:closed")) == 1
+        assert not await is_open(one)
+        actions = sorted(str(p.action) for p in performed(one, two))
+        assert actions == ["close", "open", "warn"]
+        await sam.close()  # before the servers stop, which would wait for it
+
+
+async def _race(one: RunningHub, two: RunningHub) -> None:
+    """Both schedulers' loops are running; also tick both at the same moment, twice."""
+    for _ in range(2):
+        await asyncio.gather(one.app[SCHEDULER].tick(), two.app[SCHEDULER].tick())
+    await asyncio.sleep(0.1)
+
+
+async def test_a_restarted_scheduler_opens_a_meeting_already_under_way(
+    redis_server: RedisServer,
+) -> None:
+    """Every process was down at the start; the first one back opens the room."""
+    await flush(redis_server.url)
+    series = weekly("America/New_York", "2026-01-06T19:00")
+    (occ,) = series.occurrences(datetime(2026, 1, 6, tzinfo=UTC), datetime(2026, 1, 8, tzinfo=UTC))
+    clock = SetClock(occ.opens_at - timedelta(hours=1))
+    async with one_hub(redis_server.url, clock) as before:
+        await schedule(before, series)
+    clock.set(occ.start + timedelta(minutes=30))
+    async with one_hub(redis_server.url, clock) as after:
+        await asyncio.sleep(0.2)  # its start-up tick
+        assert await is_open(after)
+        assert [p.action for p in performed(after)] == [Action.OPEN]
+
+
+async def test_a_meeting_that_ended_while_everyone_was_down_is_not_opened(
+    redis_server: RedisServer,
+) -> None:
+    await flush(redis_server.url)
+    series = weekly("America/New_York", "2026-01-06T19:00")
+    (occ,) = series.occurrences(datetime(2026, 1, 6, tzinfo=UTC), datetime(2026, 1, 8, tzinfo=UTC))
+    clock = SetClock(occ.opens_at - timedelta(hours=1))
+    async with one_hub(redis_server.url, clock) as before:
+        await schedule(before, series)
+    clock.set(occ.end + timedelta(minutes=1))
+    async with one_hub(redis_server.url, clock) as after:
+        await after.app[SCHEDULER].tick()
+        assert not await is_open(after)
+        assert not [p for p in performed(after) if p.action is Action.OPEN]
+
+
+async def test_a_room_closed_by_an_admin_is_not_reopened_by_its_schedule(
+    store_url: str | None,
+) -> None:
+    series = weekly("UTC", "2026-01-06T19:00")
+    clock = SetClock(datetime(2026, 1, 6, 19, 5, tzinfo=UTC))
+    async with one_hub(store_url, clock) as hub:
+        await schedule(hub, series)
+        await hub.app[SCHEDULER].tick()
+        assert await is_open(hub)
+        await hub.store.close_room("family")
+        clock.advance(timedelta(minutes=1))
+        await hub.app[SCHEDULER].tick()
+        assert not await is_open(hub)
+
+
+async def test_an_empty_meeting_closes_after_the_configured_minutes(
+    store_url: str | None, clients: Any
+) -> None:
+    series = weekly("UTC", "2026-01-06T19:00")
+    clock = SetClock(datetime(2026, 1, 6, 18, 55, tzinfo=UTC))
+    async with one_hub(store_url, clock, close_when_empty_minutes=15) as hub:
+        await schedule(hub, series)
+        scheduler = hub.app[SCHEDULER]
+        await scheduler.tick()
+        assert await is_open(hub)
+        clock.set(datetime(2026, 1, 6, 19, 14, tzinfo=UTC))
+        await scheduler.tick()
+        assert await is_open(hub), "empty for 14 minutes since the start: still open"
+        clock.set(datetime(2026, 1, 6, 19, 15, tzinfo=UTC))
+        await scheduler.tick()
+        assert not await is_open(hub), "empty for 15 minutes: closed"
+        closes = [p for p in performed(hub) if p.action is Action.CLOSE]
+        assert len(closes) == 1
+        clock.set(datetime(2026, 1, 6, 20, 30, tzinfo=UTC))
+        await scheduler.tick()
+        assert len([p for p in performed(hub) if p.action is Action.CLOSE]) == 1
+
+
+async def test_a_restarted_server_process_opens_a_meeting_under_way(
+    redis_server: RedisServer, processes: Any
+) -> None:
+    """Real time, real OS process: the schedule is written while no server runs (a meeting
+    that began a minute ago); ``hearth serve`` starts and opens it on its first tick."""
+    await flush(redis_server.url)
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    local = start.strftime("%Y-%m-%dT%H:%M")
+    series = Series(
+        "now", "family", local, (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"), "UTC"
+    )
+    store = redis_store(settings(redis_server.url))
+    try:
+        admin = RoomAdmin(store, settings(redis_server.url), system_clock)
+        await admin.create_room(FAMILY)
+        await admin.create_series(series)
+    finally:
+        await store.close()
+    server = processes(
+        redis_server.url, HEARTH_ADMIN_TOKEN=ADMIN_TOKEN, HEARTH_SCHEDULER_TICK_MS="100"
+    )
+    for _ in range(50):
+        room = await api(server.url, "GET", "/api/v1/rooms/family")
+        if room.body["open"]:
+            break
+        await asyncio.sleep(0.1)
+    assert room.body["open"] is True
