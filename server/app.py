@@ -118,6 +118,11 @@ async def _stop(app: web.Application) -> None:
     for task in app[TASKS]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    hub = app[HUB]
+    # Tell our clients at once, so they reconnect to another process instead of waiting.
+    for sid in list(hub.sessions):
+        with contextlib.suppress(Exception):
+            await hub.sio.disconnect(sid)
     presence = app[PRESENCE]
     # Leaving cleanly: our people leave every roster now rather than after the TTL.
     try:

@@ -14,6 +14,9 @@ from server import tokens
 from server.app import create_app
 from server.settings import Settings, SettingsError
 
+# Clients are told to go at once on shutdown; this bounds the wait for stragglers.
+SHUTDOWN_GRACE_S = 5.0
+
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     if settings.dev:
@@ -21,7 +24,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             "HEARTH_DEV=1: using the built-in development secret; never do this in production"
         )
     web.run_app(
-        create_app(settings), host=args.host, port=args.port, print=None, handler_cancellation=True
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        print=None,
+        handler_cancellation=True,
+        shutdown_timeout=SHUTDOWN_GRACE_S,
     )
 
 

@@ -20,11 +20,11 @@ def redis_server() -> Iterator[RedisServer]:
 @pytest.fixture
 async def redis_url(redis_server: RedisServer) -> str:
     """A clean database on the shared test redis-server."""
-    await _flush(redis_server.url)
+    await flush(redis_server.url)
     return redis_server.url
 
 
-async def _flush(url: str) -> None:
+async def flush(url: str) -> None:
     client = Redis.from_url(url)
     await client.flushall()
     await client.aclose()
@@ -78,7 +78,7 @@ async def hub(request: pytest.FixtureRequest) -> AsyncIterator[RunningHub]:
     redis = None
     if request.param == "redis":
         redis = request.getfixturevalue("redis_server").url
-        await _flush(redis)
+        await flush(redis)
     async with running_app(settings(redis)) as running:
         await running.store.open_room(CIRCLE)
         await running.store.open_room(OPEN)
