@@ -10,6 +10,8 @@ import uuid
 import socketio
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from rooms.events import RoomEvent
 from rooms.ports import RoomStore
@@ -45,7 +47,13 @@ def create_app(settings: Settings) -> web.Application:
     if settings.redis_url:
         manager = HearthRedisManager(settings.redis_url, channel=channel)
         sio = _socketio(settings, manager)
-        redis = Redis.from_url(settings.redis_url, health_check_interval=30)
+        redis = Redis.from_url(
+            settings.redis_url,
+            health_check_interval=30,
+            socket_timeout=settings.redis_timeout_ms / 1000,
+            socket_connect_timeout=settings.redis_timeout_ms / 1000,
+            retry=Retry(NoBackoff(), retries=1),
+        )
         store = RedisStore(redis, prefix=settings.key_prefix, channel=channel, frame=_frame)
     else:
         sio = _socketio(settings, None)
@@ -58,10 +66,11 @@ def create_app(settings: Settings) -> web.Application:
 
     app = web.Application()
     sio.attach(app)
-    app[HUB] = Hub(sio, store, settings, process_id)
+    hub = Hub(sio, store, settings, process_id)
+    app[HUB] = hub
     app[STORE] = store
     app[PRESENCE] = PresenceKeeper(
-        store, process_id, settings.heartbeat_ms, settings.process_ttl_ms
+        store, process_id, settings.heartbeat_ms, settings.process_ttl_ms, hub.drop_lost_seats
     )
     add_web_client(app)
     app.router.add_get("/healthz", _health)
@@ -108,7 +117,7 @@ async def _start(app: web.Application) -> None:
         sio.manager_initialized = True
         sio.manager.initialize()
     presence = app[PRESENCE]
-    await app[STORE].beat(presence.process_id, presence.ttl_ms)
+    await presence.beat()
     app[TASKS] = [asyncio.create_task(presence.run(), name="presence")]
 
 

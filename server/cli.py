@@ -16,6 +16,8 @@ from server.settings import Settings, SettingsError
 
 # Clients are told to go at once on shutdown; this bounds the wait for stragglers.
 SHUTDOWN_GRACE_S = 5.0
+# Private by default: no client addresses or user agents in the access log.
+ACCESS_LOG_FORMAT = '"%r" %s %b %Tfs'
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -30,6 +32,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         print=None,
         handler_cancellation=True,
         shutdown_timeout=SHUTDOWN_GRACE_S,
+        access_log_format=ACCESS_LOG_FORMAT,
     )
 
 

@@ -168,6 +168,18 @@ class Hub:
         await self.sio.emit(str(ServerEvent.SESSION_REPLACED), {"message": message}, to=old_sid)
         await self.sio.disconnect(old_sid)
 
+    async def drop_lost_seats(self) -> None:
+        """Close connections whose seat was freed while they stayed connected."""
+        for sid, session in list(self.sessions.items()):
+            if session.room_id is None:
+                continue
+            try:
+                state = await self.store.snapshot(session.room_id)
+            except RoomNotFound:
+                state = None
+            if state is None or state.member_by_sid(sid) is None:
+                await self.sio.disconnect(sid)
+
     async def _require_room(self, sid: str) -> str:
         room_id = self.sessions[sid].room_id
         if room_id is None:

@@ -57,6 +57,7 @@ class Settings:
     heartbeat_ms: int = 2000
     process_ttl_ms: int = 6000
     token_ttl_s: int = 12 * 3600
+    redis_timeout_ms: int = 2000
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -82,5 +83,6 @@ class Settings:
             heartbeat_ms=_read(env, "HEARTH_HEARTBEAT_MS", 2000, _positive),
             process_ttl_ms=_read(env, "HEARTH_PROCESS_TTL_MS", 6000, _positive),
             token_ttl_s=_read(env, "HEARTH_TOKEN_TTL_S", 12 * 3600, _positive),
+            redis_timeout_ms=_read(env, "HEARTH_REDIS_TIMEOUT_MS", 2000, _positive),
             log_level=(env.get("HEARTH_LOG_LEVEL") or "INFO").upper(),
         )

@@ -19,16 +19,20 @@ conflict the rule runs again on the fresh state.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT
 
 from rooms import actions
 from rooms.actions import Change
-from rooms.errors import ErrorCode, HearthError, RoomNotFound
+from rooms.errors import ErrorCode, HearthError, RoomNotFound, StoreUnavailable
 from rooms.events import RoomEvent
 from rooms.ports import Rule
 from rooms.room import RoomInfo
@@ -64,6 +68,25 @@ return 1
 MAX_ATTEMPTS = 64
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Redis being unreachable becomes a coded refusal instead of a traceback."""
+
+    @functools.wraps(method)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(
+                "the server cannot reach its store right now; try again shortly"
+            ) from exc
+
+    return guarded
+
+
 def _str(raw: bytes | str) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
 
@@ -86,6 +109,7 @@ class RedisStore:
     def _key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
 
+    @_guarded
     async def open_room(self, info: RoomInfo) -> bool:
         keys = [
             self._key("room", info.room_id, "info"),
@@ -99,10 +123,12 @@ class RedisStore:
         ]
         return bool(await self._open(keys=keys, args=args))
 
+    @_guarded
     async def room_info(self, room_id: str) -> RoomInfo | None:
         raw = await self._redis.get(self._key("room", room_id, "info"))
         return codec.unpack(RoomInfo, _bytes(raw)) if raw else None
 
+    @_guarded
     async def open_rooms(self) -> list[RoomInfo]:
         ids = sorted(_str(m) for m in await self._redis.smembers(self._key("rooms")))
         if not ids:
@@ -119,12 +145,15 @@ class RedisStore:
             raise RoomNotFound(f"room {room_id!r} is not open")
         return version, codec.unpack(RoomState, state), codec.unpack(RoomInfo, info)
 
+    @_guarded
     async def snapshot(self, room_id: str) -> RoomState:
         return (await self._read(room_id))[1]
 
+    @_guarded
     async def apply(self, room_id: str, rule: Rule) -> Change:
         return await self._change(room_id, rule, closing=False)
 
+    @_guarded
     async def close_room(self, room_id: str) -> Change:
         return await self._change(room_id, lambda state, _info: actions.close(state), closing=True)
 
@@ -148,15 +177,19 @@ class RedisStore:
                 await asyncio.sleep(random.uniform(0, 0.001 * (attempt + 1)))
         raise HearthError("the room is too busy right now, try again", ErrorCode.BUSY)
 
-    async def beat(self, process_id: str, ttl_ms: int) -> None:
+    @_guarded
+    async def beat(self, process_id: str, ttl_ms: int) -> bool:
         pipe = self._redis.pipeline(transaction=True)
-        pipe.set(self._key("proc", process_id), b"1", px=ttl_ms)
+        pipe.set(self._key("proc", process_id), b"1", px=ttl_ms, get=True)
         pipe.sadd(self._key("procs"), process_id)
-        await pipe.execute()
+        previous, _ = await pipe.execute()
+        return previous is not None
 
+    @_guarded
     async def hold(self, process_id: str, room_id: str) -> None:
         await self._redis.sadd(self._key("proc", process_id, "rooms"), room_id)
 
+    @_guarded
     async def silent_processes(self) -> list[str]:
         pids = sorted(_str(p) for p in await self._redis.smembers(self._key("procs")))
         if not pids:
@@ -167,10 +200,12 @@ class RedisStore:
         alive = await pipe.execute()
         return [pid for pid, live in zip(pids, alive, strict=True) if not live]
 
+    @_guarded
     async def rooms_held_by(self, process_id: str) -> set[str]:
         rooms = await self._redis.smembers(self._key("proc", process_id, "rooms"))
         return {_str(r) for r in rooms}
 
+    @_guarded
     async def forget_process(self, process_id: str) -> None:
         pipe = self._redis.pipeline(transaction=True)
         pipe.delete(self._key("proc", process_id), self._key("proc", process_id, "rooms"))
