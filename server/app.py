@@ -35,7 +35,7 @@ TASKS = web.AppKey("tasks", list[asyncio.Task[None]])
 SETTINGS = web.AppKey("settings", Settings)
 
 
-def _frame(room_id: str, event: RoomEvent) -> bytes:
+def frame_event(room_id: str, event: RoomEvent) -> bytes:
     name, payload = protocol.dump_event(room_id, event)
     return frame(socket_room(room_id), str(name), payload)
 
@@ -54,7 +54,7 @@ def create_app(settings: Settings) -> web.Application:
             socket_connect_timeout=settings.redis_timeout_ms / 1000,
             retry=Retry(NoBackoff(), retries=1),
         )
-        store = RedisStore(redis, prefix=settings.key_prefix, channel=channel, frame=_frame)
+        store = RedisStore(redis, prefix=settings.key_prefix, channel=channel, frame=frame_event)
     else:
         sio = _socketio(settings, None)
 

@@ -9,26 +9,24 @@ from typing import Any
 from redis.asyncio import Redis
 
 from rooms.room import RoomInfo
-from server.app import CHANNEL, _frame
+from server.app import CHANNEL, frame_event
 from server.stores.redis import RedisStore
+from tests.conftest import Pair
 from tests.support import RedisServer, token
 
-ROOM = RoomInfo("circle", "Tuesday circle")
 FAST_PRESENCE = {"HEARTH_HEARTBEAT_MS": "300", "HEARTH_PROCESS_TTL_MS": "1000"}
-
-
-async def _open_room(redis_url: str) -> RedisStore:
-    store = RedisStore(
-        Redis.from_url(redis_url), prefix="hearth:", channel=f"hearth:{CHANNEL}", frame=_frame
-    )
-    await store.open_room(ROOM)
-    return store
 
 
 async def test_a_stalled_redis_gets_a_coded_ack_and_the_server_recovers(
     own_redis: RedisServer, processes: Any, clients: Any
 ) -> None:
-    store = await _open_room(own_redis.url)
+    store = RedisStore(
+        Redis.from_url(own_redis.url),
+        prefix="hearth:",
+        channel=f"hearth:{CHANNEL}",
+        frame=frame_event,
+    )
+    await store.open_room(RoomInfo("circle", "Tuesday circle"))
     server = processes(own_redis.url, HEARTH_REDIS_TIMEOUT_MS="300")
     sam = await clients(server.url, {"token": token("Sam")})
     await sam.join("circle")
@@ -51,31 +49,23 @@ async def test_a_stalled_redis_gets_a_coded_ack_and_the_server_recovers(
     await store.close()
 
 
-async def test_a_stalled_process_gives_up_seats_it_lost(
-    redis_url: str, processes: Any, clients: Any
-) -> None:
+async def test_a_stalled_process_gives_up_seats_it_lost(two_processes: Any, clients: Any) -> None:
     """B stalls past its TTL: A frees B's seats; when B wakes it closes those connections
     (their people are no longer in the roster), and they can join again."""
-    store = await _open_room(redis_url)
-    a = processes(redis_url, **FAST_PRESENCE)
-    b = processes(redis_url, **FAST_PRESENCE)
-    ann = await clients(a.url, {"token": token("Ann")})
-    bo = await clients(b.url, {"token": token("Bo")})
-    await ann.join("circle")
-    bo_id = (await bo.join("circle"))["you"]
-    b.proc.send_signal(signal.SIGSTOP)
+    pair: Pair = await two_processes(**FAST_PRESENCE)
+    assert pair.b.proc is not None
+    pair.b.proc.send_signal(signal.SIGSTOP)
     try:
-        left = await ann.wait_for("participant:left", within=8)
+        left = await pair.ann.wait_for("participant:left", within=8)
     finally:
-        b.proc.send_signal(signal.SIGCONT)
-    assert left == {**left, "participant": bo_id, "reason": "connection_lost"}
+        pair.b.proc.send_signal(signal.SIGCONT)
+    assert left == {**left, "participant": pair.bo_id, "reason": "connection_lost"}
     for _ in range(100):
-        if not bo.sio.connected:
+        if not pair.bo.sio.connected:
             break
         await asyncio.sleep(0.05)
-    assert not bo.sio.connected
-    again = await clients(b.url, {"token": token("Bo")})
+    assert not pair.bo.sio.connected
+    again = await clients(pair.b.url, {"token": token("Bo")})
     ack = await again.join("circle")
-    assert ack["you"] == bo_id
+    assert ack["you"] == pair.bo_id
     assert {p["name"] for p in ack["snapshot"]["participants"]} == {"Ann", "Bo"}
-    await store.close()
