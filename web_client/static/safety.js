@@ -5,7 +5,7 @@ const DOUBLE_PRESS_MS = 1500;
 
 export function installQuickExit({ button, hint, leave }) {
   const target = button.dataset.exitUrl || "/static/neutral.html";
-  let lastEscape = 0;
+  let lastEscape = -Infinity;
   let gone = false;
 
   function exit() {
