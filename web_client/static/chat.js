@@ -8,7 +8,8 @@ function timeOf(ms) {
 }
 
 export function mountChat(model, connection) {
-  const log = $("chat");
+  const log = $("chat-log"); // scrolls
+  const list = $("chat");
   const form = $("chat-form");
   const input = $("chat-text");
   const error = $("chat-error");
@@ -37,7 +38,7 @@ export function mountChat(model, connection) {
   function append(messages) {
     if (!messages.length) return;
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < NEAR_BOTTOM_PX;
-    log.append(...messages.map(item));
+    list.append(...messages.map(item));
     $("chat-empty").hidden = true;
     if (atBottom) log.scrollTop = log.scrollHeight;
   }
