@@ -77,6 +77,8 @@ async def test_a_restarted_server_process_is_rejoined_without_help(
         await expect(kim.roster).to_have_count(2)
         await expect(sam.roster).to_have_count(2)
     finally:
+        # Sam's page goes first: a server stopping waits for its open connections.
+        await sam.page.close()
         again.stop()
 
 

@@ -35,6 +35,9 @@ async def test_markup_in_a_name_and_a_message_stays_inert_text(
         # stop the handler, but this proves the page never built the element at all).
         assert await person.page.locator("main img, main b").count() == 0
         assert await person.page.evaluate("window.pwned") is None
+    policy = (await kim.page.request.get(one.url)).headers["content-security-policy"]
+    assert "script-src 'self';" in policy
+    assert "unsafe-inline" not in policy
 
 
 async def test_escape_twice_leaves_for_a_neutral_page_by_keyboard_alone(

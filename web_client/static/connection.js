@@ -38,7 +38,7 @@ export class Connection extends EventTarget {
   // "replaced" {message}, "rejoin-failed" {error}.
   constructor(auth) {
     super();
-    this.#socket = io({ auth, reconnectionDelayMax: 10000, autoConnect: false });
+    this.#socket = io({ auth, reconnectionDelayMax: 5000, autoConnect: false });
     for (const name of ROOM_EVENTS) {
       this.#socket.on(name, (data) => this.#receive(name, data));
     }
