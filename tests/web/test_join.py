@@ -67,3 +67,17 @@ async def test_refusals_are_explained(
     await nameless.page.get_by_role("button", name="Continue").click()
     await expect(nameless.page.get_by_role("alert")).to_contain_text("Enter the name")
     await expect(nameless.page.get_by_label("Your first name")).to_be_focused()
+
+
+async def test_an_unreachable_server_is_explained_not_waited_on(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    one, _ = servers
+    sam = await (await people()).open(one.url)
+    one.kill()
+    await sam.page.get_by_label("Your first name").fill("Sam")
+    await sam.page.get_by_role("button", name="Continue").click()
+    await expect(sam.page.get_by_role("alert")).to_have_text(
+        "Could not reach Hearth. Check your connection and try again."
+    )
+    await expect(sam.page.get_by_role("button", name="Continue")).to_be_enabled()

@@ -35,7 +35,8 @@ export class Connection extends EventTarget {
 
   // auth: {token} or {name}. Emits: "state" {state}, "snapshot" {snapshot, you},
   // "room-event" {name, data}, "refused" {error} (the server turned the connection down),
-  // "replaced" {message}, "rejoin-failed" {error}.
+  // "unreachable" {error} (no server answered before entering), "replaced" {message},
+  // "rejoin-failed" {error}.
   constructor(auth) {
     super();
     this.#socket = io({ auth, reconnectionDelayMax: 5000, autoConnect: false });
@@ -52,8 +53,13 @@ export class Connection extends EventTarget {
         // Refused by the server (bad or expired token, bad name): retrying will not help.
         this.#end();
         this.#emit("refused", { error: err.data ?? { code: "unreachable", message: err.message } });
+      } else if (!this.#room) {
+        // Not in a room yet: say so now rather than leave the person waiting.
+        this.#emit("unreachable", {
+          error: { code: "unreachable", message: "Could not reach Hearth. Check your connection and try again." },
+        });
       } else {
-        this.#setState(this.#room ? ConnectionState.RECONNECTING : ConnectionState.CONNECTING);
+        this.#setState(ConnectionState.RECONNECTING);
       }
     });
     this.#socket.on("disconnect", (reason) => {
@@ -72,6 +78,7 @@ export class Connection extends EventTarget {
       const done = (result) => {
         this.removeEventListener("state", onState);
         this.removeEventListener("refused", onRefused);
+        this.removeEventListener("unreachable", onRefused);
         resolve(result);
       };
       const onState = (e) => {
@@ -80,6 +87,7 @@ export class Connection extends EventTarget {
       const onRefused = (e) => done({ ok: false, error: e.detail.error });
       this.addEventListener("state", onState);
       this.addEventListener("refused", onRefused);
+      this.addEventListener("unreachable", onRefused);
       this.#socket.connect();
     });
   }
