@@ -5,6 +5,8 @@ plainly."""
 from __future__ import annotations
 
 import re
+import signal
+from typing import Any
 
 import pytest
 from playwright.async_api import WebSocketRoute, expect
@@ -109,3 +111,30 @@ async def test_the_room_closing_ends_the_meeting_on_screen(
         await store.close()
     await expect(sam.page.get_by_role("heading", level=1)).to_have_text("The meeting has ended")
     await expect(sam.status).to_have_text("Not connected")
+
+
+async def test_a_seat_freed_while_still_connected_is_taken_again(
+    processes: Any, redis_url: str, people: MakePerson
+) -> None:
+    """Sam's server process freezes long enough for the other to free its seats; when it
+    wakes, Sam's page hears it lost its seat and takes one again by itself."""
+    quick = {"HEARTH_HEARTBEAT_MS": "300", "HEARTH_PROCESS_TTL_MS": "900"}
+    one = processes(redis_url, HEARTH_DEMO_ROOM=ROOM, **quick)
+    two = processes(redis_url, HEARTH_DEMO_ROOM=ROOM, **quick)
+    kim = await (await people()).open(two.url, token("Kim", Role.FACILITATOR))
+    await kim.join()
+    sam = await (await people()).open(one.url, token("Sam"))
+    await sam.join()
+    await expect(kim.roster).to_have_count(2)
+
+    assert one.proc is not None
+    one.proc.send_signal(signal.SIGSTOP)
+    try:
+        await expect(kim.page.locator("#announcer")).to_contain_text("Sam left")
+        await expect(kim.roster).to_have_count(1)
+    finally:
+        one.proc.send_signal(signal.SIGCONT)
+    await expect(kim.page.locator("#announcer")).to_contain_text("Sam joined")
+    await expect(kim.roster).to_have_count(2)
+    await expect(sam.roster).to_have_count(2)
+    await expect(sam.page.locator("#room-view")).to_be_visible()

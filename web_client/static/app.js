@@ -57,6 +57,14 @@ model.addEventListener("reset", () => {
   $("room-title").textContent = model.info.name;
   $("facilitator-tools").hidden = !model.isFacilitator();
 });
+// Reasons the server frees a seat without the person choosing to go; they come back.
+const LOST_SEAT = new Set(["disconnected", "connection_lost"]);
+
+model.addEventListener("left", (e) => {
+  if (e.detail.member.id !== model.you || !connection) return;
+  if (LOST_SEAT.has(e.detail.reason)) connection.rejoin();
+  else end("You are no longer in the room", "");
+});
 model.addEventListener("closed", () => {
   end("The meeting has ended", "The room has closed. Thank you for being here.");
 });

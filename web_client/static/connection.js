@@ -110,6 +110,15 @@ export class Connection extends EventTarget {
     return this.#join();
   }
 
+  // Take the seat again: the server let it go while this connection stayed up (its
+  // process was thought gone). The join's snapshot is delivered as a "snapshot" event.
+  async rejoin() {
+    if (!this.#room || !this.#socket.connected) return { ok: true };
+    const ack = await this.#join();
+    if (!ack.ok) this.#emit("rejoin-failed", { error: ack.error });
+    return ack;
+  }
+
   // An ack that carries the change it made (a chat message, the hand queue) counts as the
   // event itself when it is the very next one, so the page answers without waiting.
   offer(name, data) {
