@@ -68,7 +68,9 @@ export function mountRoster(model, connection) {
 
   const nameOf = (member) => (member.id === model.you ? "You" : member.name);
   model.addEventListener("reset", (e) => {
-    for (const member of e.detail.joined) announce(`${member.name} joined`);
+    for (const member of e.detail.joined) {
+      if (member.id !== model.you) announce(`${member.name} joined`);
+    }
     for (const member of e.detail.left) announce(`${member.name} left`);
     render();
   });
