@@ -66,6 +66,7 @@ class Hub:
         sio.on("disconnect", self.disconnect)
         sio.on("*", self.unknown_event)
         handlers: dict[ClientEvent, Handler] = {
+            ClientEvent.INFO: self.info,
             ClientEvent.JOIN: self.join,
             ClientEvent.LEAVE: self.leave,
             ClientEvent.SNAPSHOT: self.snapshot,
@@ -133,6 +134,17 @@ class Hub:
             await self.sio.leave_room(sid, socket_room(room_id))
             return None
         return room_id
+
+    async def info(self, sid: str, raw: object) -> Payload:
+        """The room's name and guidelines, for someone about to join: shown before they
+        consent and enter, so nobody sees them in the room before they have agreed."""
+        request = JoinRequest.parse(raw)
+        room = await self.store.room_info(request.room)
+        await self.store.snapshot(request.room)  # raises RoomNotFound unless it is open
+        if room is None:
+            raise RoomNotFound(f"room {request.room!r} is not open")
+        actions.admit(room, self.sessions[sid].identity)
+        return protocol.ok(room=protocol.dump_room(room))
 
     async def join(self, sid: str, raw: object) -> Payload:
         request = JoinRequest.parse(raw)
