@@ -66,6 +66,15 @@ class _Recorder:
         return Change(replace(state, seq=self.seq), tuple(self.events), replaced)
 
 
+def admit(room: RoomInfo, identity: Identity) -> None:
+    """Refuse unless this identity may enter the room (or read its name and guidelines)."""
+    if identity.guest:
+        if not room.allow_guests:
+            raise Refused("this room is for invited people only", ErrorCode.GUESTS_NOT_ALLOWED)
+    elif not identity.admits(room.room_id):
+        raise Refused("your invitation is not for this room", ErrorCode.NOT_INVITED)
+
+
 def join(
     state: RoomState,
     room: RoomInfo,
@@ -74,11 +83,7 @@ def join(
     connection: Connection,
     now: int,
 ) -> Change:
-    if identity.guest:
-        if not room.allow_guests:
-            raise Refused("this room is for invited people only", ErrorCode.GUESTS_NOT_ALLOWED)
-    elif not identity.admits(room.room_id):
-        raise Refused("your invitation is not for this room", ErrorCode.NOT_INVITED)
+    admit(room, identity)
     existing = state.member(member_id)
     if existing is not None:
         if existing.connection == connection:

@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     CHAT_EMPTY = "chat_empty"
     CHAT_TOO_LONG = "chat_too_long"
     BUSY = "busy"
+    UNAVAILABLE = "unavailable"
     INTERNAL = "internal_error"
 
 
@@ -54,3 +55,9 @@ class RoomNotFound(HearthError):
 
 class Refused(HearthError):
     """A rule of the room says no (full, not invited, not in the room, ...)."""
+
+
+class StoreUnavailable(HearthError):
+    """The shared store cannot be reached; nothing was changed. Try again shortly."""
+
+    code = ErrorCode.UNAVAILABLE

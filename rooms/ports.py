@@ -44,8 +44,9 @@ class RoomStore(Protocol):
         """Publish the close, then forget the room's state and chat."""
         ...
 
-    async def beat(self, process_id: str, ttl_ms: int) -> None:
-        """Say this process is alive for the next ``ttl_ms``."""
+    async def beat(self, process_id: str, ttl_ms: int) -> bool:
+        """Say this process is alive for the next ``ttl_ms``; False if its previous
+        heartbeat had already lapsed (other processes may have freed its seats)."""
         ...
 
     async def hold(self, process_id: str, room_id: str) -> None:

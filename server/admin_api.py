@@ -42,6 +42,8 @@ _STATUS = {
     ErrorCode.ROOM_NOT_FOUND: 404,
     ErrorCode.SERIES_NOT_FOUND: 404,
     ErrorCode.ALREADY_EXISTS: 409,
+    ErrorCode.BUSY: 503,
+    ErrorCode.UNAVAILABLE: 503,
 }
 
 

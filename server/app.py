@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 import socketio
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from rooms.events import RoomEvent
 from rooms.ports import Clock, RoomStore
@@ -39,7 +41,7 @@ SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
-def _frame(room_id: str, event: RoomEvent) -> bytes:
+def frame_event(room_id: str, event: RoomEvent) -> bytes:
     name, payload = protocol.dump_event(room_id, event)
     return frame(socket_room(room_id), str(name), payload)
 
@@ -51,8 +53,16 @@ def _channel(settings: Settings) -> str:
 def redis_store(settings: Settings) -> RedisStore:
     """The shared store on ``REDIS_URL``; its events reach every process's clients."""
     assert settings.redis_url is not None
-    redis = Redis.from_url(settings.redis_url, health_check_interval=30)
-    return RedisStore(redis, prefix=settings.key_prefix, channel=_channel(settings), frame=_frame)
+    redis = Redis.from_url(
+        settings.redis_url,
+        health_check_interval=30,
+        socket_timeout=settings.redis_timeout_ms / 1000,
+        socket_connect_timeout=settings.redis_timeout_ms / 1000,
+        retry=Retry(NoBackoff(), retries=1),
+    )
+    return RedisStore(
+        redis, prefix=settings.key_prefix, channel=_channel(settings), frame=frame_event
+    )
 
 
 def system_clock() -> datetime:
@@ -78,10 +88,11 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
 
     app = web.Application()
     sio.attach(app)
-    app[HUB] = Hub(sio, store, settings, process_id)
+    hub = Hub(sio, store, settings, process_id)
+    app[HUB] = hub
     app[STORE] = store
     app[PRESENCE] = PresenceKeeper(
-        store, process_id, settings.heartbeat_ms, settings.process_ttl_ms
+        store, process_id, settings.heartbeat_ms, settings.process_ttl_ms, hub.drop_lost_seats
     )
     empty = settings.close_when_empty_minutes
     app[SCHEDULER] = Scheduler(
@@ -133,7 +144,7 @@ async def _start(app: web.Application) -> None:
         sio.manager_initialized = True
         sio.manager.initialize()
     presence = app[PRESENCE]
-    await app[STORE].beat(presence.process_id, presence.ttl_ms)
+    await presence.beat()
     app[TASKS] = [
         asyncio.create_task(presence.run(), name="presence"),
         asyncio.create_task(app[SCHEDULER].run(), name="scheduler"),
@@ -146,6 +157,11 @@ async def _stop(app: web.Application) -> None:
     for task in app[TASKS]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    hub = app[HUB]
+    # Tell our clients at once, so they reconnect to another process instead of waiting.
+    for sid in list(hub.sessions):
+        with contextlib.suppress(Exception):
+            await hub.sio.disconnect(sid)
     presence = app[PRESENCE]
     # Leaving cleanly: our people leave every roster now rather than after the TTL.
     try:

@@ -23,6 +23,11 @@ from server.admin import RoomAdmin
 from server.app import create_app, redis_store, system_clock
 from server.settings import Settings, SettingsError
 
+# Clients are told to go at once on shutdown; this bounds the wait for stragglers.
+SHUTDOWN_GRACE_S = 5.0
+# Private by default: no client addresses or user agents in the access log.
+ACCESS_LOG_FORMAT = '"%r" %s %b %Tfs'
+
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     if settings.dev:
@@ -30,7 +35,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             "HEARTH_DEV=1: using the built-in development secret; never do this in production"
         )
     web.run_app(
-        create_app(settings), host=args.host, port=args.port, print=None, handler_cancellation=True
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        print=None,
+        handler_cancellation=True,
+        shutdown_timeout=SHUTDOWN_GRACE_S,
+        access_log_format=ACCESS_LOG_FORMAT,
     )
 
 

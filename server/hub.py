@@ -66,6 +66,7 @@ class Hub:
         sio.on("disconnect", self.disconnect)
         sio.on("*", self.unknown_event)
         handlers: dict[ClientEvent, Handler] = {
+            ClientEvent.INFO: self.info,
             ClientEvent.JOIN: self.join,
             ClientEvent.LEAVE: self.leave,
             ClientEvent.SNAPSHOT: self.snapshot,
@@ -134,6 +135,17 @@ class Hub:
             return None
         return room_id
 
+    async def info(self, sid: str, raw: object) -> Payload:
+        """The room's name and guidelines, for someone about to join: shown before they
+        consent and enter, so nobody sees them in the room before they have agreed."""
+        request = JoinRequest.parse(raw)
+        room = await self.store.room_info(request.room)
+        await self.store.snapshot(request.room)  # raises RoomNotFound unless it is open
+        if room is None:
+            raise RoomNotFound(f"room {request.room!r} is not open")
+        actions.admit(room, self.sessions[sid].identity)
+        return protocol.ok(room=protocol.dump_room(room))
+
     async def join(self, sid: str, raw: object) -> Payload:
         request = JoinRequest.parse(raw)
         current = await self._seated_room(sid)
@@ -167,6 +179,18 @@ class Hub:
         message = "you joined from another window or device; this one has left the room"
         await self.sio.emit(str(ServerEvent.SESSION_REPLACED), {"message": message}, to=old_sid)
         await self.sio.disconnect(old_sid)
+
+    async def drop_lost_seats(self) -> None:
+        """Close connections whose seat was freed while they stayed connected."""
+        for sid, session in list(self.sessions.items()):
+            if session.room_id is None:
+                continue
+            try:
+                state = await self.store.snapshot(session.room_id)
+            except RoomNotFound:
+                state = None
+            if state is None or state.member_by_sid(sid) is None:
+                await self.sio.disconnect(sid)
 
     async def _require_room(self, sid: str) -> str:
         room_id = self.sessions[sid].room_id

@@ -1,16 +1,22 @@
 """Process presence: each process heartbeats, and every process reaps the silent ones.
 
-A seat names the process its connection lives on. Each process renews a heartbeat with a
-TTL every ``heartbeat_ms``; every process also looks for processes whose heartbeat lapsed
-and frees their seats, room by room, telling each room. Reaping is idempotent (freeing a
-seat twice changes nothing), so two processes reaping at once is harmless. With the
-defaults (2 s beat, 6 s TTL) a killed process's people leave every roster within 8 s.
+A seat names the process its connection lives on. A process that finds its own heartbeat
+had lapsed (it stalled, or Redis was out of reach, for longer than the TTL) may have had
+its seats freed by the others: it closes those connections, whose clients reconnect and
+join again, rather than keep people who are no longer in the roster.
+
+Each process renews a heartbeat with a TTL every ``heartbeat_ms``; every process also
+looks for processes whose heartbeat lapsed and frees their seats, room by room, telling
+each room. Reaping is idempotent (freeing a seat twice changes nothing), so two processes
+reaping at once is harmless. With the defaults (2 s beat, 6 s TTL) a killed process's
+people leave every roster within 8 s.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from rooms import actions
 from rooms.errors import RoomNotFound
@@ -22,17 +28,35 @@ MAX_BACKOFF_S = 10.0
 
 
 class PresenceKeeper:
-    def __init__(self, store: RoomStore, process_id: str, heartbeat_ms: int, ttl_ms: int) -> None:
+    def __init__(
+        self,
+        store: RoomStore,
+        process_id: str,
+        heartbeat_ms: int,
+        ttl_ms: int,
+        on_lapse: Callable[[], Awaitable[None]],
+    ) -> None:
         self.store = store
         self.process_id = process_id
         self.interval_s = heartbeat_ms / 1000
         self.ttl_ms = ttl_ms
+        self.on_lapse = on_lapse
+        self._has_beaten = False
+
+    async def beat(self) -> None:
+        """Renew this process's heartbeat. If it had lapsed (a long stall, or Redis out of
+        reach), other processes may have freed our seats: ``on_lapse`` settles that."""
+        was_alive = await self.store.beat(self.process_id, self.ttl_ms)
+        first, self._has_beaten = not self._has_beaten, True
+        if not was_alive and not first:
+            log.warning("this process's heartbeat had lapsed; checking its seats")
+            await self.on_lapse()
 
     async def run(self) -> None:
         backoff = self.interval_s
         while True:
             try:
-                await self.store.beat(self.process_id, self.ttl_ms)
+                await self.beat()
                 await self.reap()
                 backoff = self.interval_s
                 await asyncio.sleep(self.interval_s)

@@ -29,6 +29,7 @@ Payload = dict[str, Any]
 class ClientEvent(StrEnum):
     """Events a client sends; every one is acknowledged."""
 
+    INFO = "room:info"
     JOIN = "room:join"
     LEAVE = "room:leave"
     SNAPSHOT = "room:snapshot"
@@ -69,6 +70,8 @@ def _text(data: Payload, key: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class JoinRequest:
+    """``room:join``, and ``room:info`` (which names a room the same way)."""
+
     room: str
 
     @classmethod

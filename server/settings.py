@@ -64,6 +64,7 @@ class Settings:
     heartbeat_ms: int = 2000
     process_ttl_ms: int = 6000
     token_ttl_s: int = 12 * 3600
+    redis_timeout_ms: int = 2000
     log_level: str = "INFO"
     admin_token: str | None = None  # the admin API answers 503 while it is unset
     scheduler_tick_ms: int = 5000
@@ -96,6 +97,7 @@ class Settings:
             heartbeat_ms=_read(env, "HEARTH_HEARTBEAT_MS", 2000, _positive),
             process_ttl_ms=_read(env, "HEARTH_PROCESS_TTL_MS", 6000, _positive),
             token_ttl_s=_read(env, "HEARTH_TOKEN_TTL_S", 12 * 3600, _positive),
+            redis_timeout_ms=_read(env, "HEARTH_REDIS_TIMEOUT_MS", 2000, _positive),
             log_level=(env.get("HEARTH_LOG_LEVEL") or "INFO").upper(),
             admin_token=env.get("HEARTH_ADMIN_TOKEN") or None,
             scheduler_tick_ms=_read(env, "HEARTH_SCHEDULER_TICK_MS", 5000, _positive),

@@ -1,13 +1,24 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from rooms.room import RoomInfo
-from tests.support import Client, RedisServer, RunningHub, ServerProcess, running_app, settings
+from server.app import CHANNEL, frame_event
+from server.stores.redis import RedisStore
+from tests.support import (
+    Client,
+    RedisServer,
+    RunningHub,
+    ServerProcess,
+    running_app,
+    settings,
+    token,
+)
 
 
 @pytest.fixture(scope="session")
@@ -20,11 +31,11 @@ def redis_server() -> Iterator[RedisServer]:
 @pytest.fixture
 async def redis_url(redis_server: RedisServer) -> str:
     """A clean database on the shared test redis-server."""
-    await _flush(redis_server.url)
+    await flush(redis_server.url)
     return redis_server.url
 
 
-async def _flush(url: str) -> None:
+async def flush(url: str) -> None:
     client = Redis.from_url(url)
     await client.flushall()
     await client.aclose()
@@ -67,6 +78,45 @@ def processes() -> Iterator[Any]:
         process.stop()
 
 
+@dataclass
+class Pair:
+    """Ann on process A and Bo on process B, both seated in 'circle' on one Redis."""
+
+    store: RedisStore
+    a: ServerProcess
+    b: ServerProcess
+    ann: Client
+    bo: Client
+    ann_id: str
+    bo_id: str
+
+
+@pytest.fixture
+async def shared_store(redis_url: str) -> AsyncIterator[RedisStore]:
+    """The Redis store the server processes use, with 'circle' open."""
+    store = RedisStore(
+        Redis.from_url(redis_url), prefix="hearth:", channel=f"hearth:{CHANNEL}", frame=frame_event
+    )
+    await store.open_room(RoomInfo("circle", "Tuesday circle"))
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def two_processes(
+    redis_url: str, shared_store: RedisStore, processes: Any, clients: Any
+) -> Callable[..., Awaitable[Pair]]:
+    async def start(**env: str) -> Pair:
+        a, b = processes(redis_url, **env), processes(redis_url, **env)
+        ann = await clients(a.url, {"token": token("Ann")})
+        bo = await clients(b.url, {"token": token("Bo")})
+        ann_id = (await ann.join("circle"))["you"]
+        bo_id = (await bo.join("circle"))["you"]
+        return Pair(shared_store, a, b, ann, bo, ann_id, bo_id)
+
+    return start
+
+
 CIRCLE = RoomInfo("circle", "Tuesday circle", capacity=3)
 OPEN = RoomInfo("open", "Open door", allow_guests=True)
 
@@ -78,7 +128,7 @@ async def hub(request: pytest.FixtureRequest) -> AsyncIterator[RunningHub]:
     redis = None
     if request.param == "redis":
         redis = request.getfixturevalue("redis_server").url
-        await _flush(redis)
+        await flush(redis)
     async with running_app(settings(redis)) as running:
         await running.store.open_room(CIRCLE)
         await running.store.open_room(OPEN)

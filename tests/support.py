@@ -291,15 +291,6 @@ async def api(
         return ApiResponse(response.status, response.content_type, parsed)
 
 
-async def flush(url: str) -> None:
-    """Empty the test Redis database."""
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(url)
-    await client.flushall()
-    await client.aclose()
-
-
 async def health(url: str) -> bool:
     async with aiohttp.ClientSession() as session, session.get(f"{url}/healthz") as response:
         return response.status == 200

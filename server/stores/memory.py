@@ -76,8 +76,11 @@ class MemoryStore:
                 await self._deliver(room_id, event)
             return change
 
-    async def beat(self, process_id: str, ttl_ms: int) -> None:
-        self._beats[process_id] = time.monotonic() + ttl_ms / 1000
+    async def beat(self, process_id: str, ttl_ms: int) -> bool:
+        now = time.monotonic()
+        alive = self._beats.get(process_id, 0.0) >= now
+        self._beats[process_id] = now + ttl_ms / 1000
+        return alive
 
     async def hold(self, process_id: str, room_id: str) -> None:
         self._holds[process_id].add(room_id)

@@ -23,16 +23,20 @@ conflict the rule runs again on the fresh state.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT
 
 from rooms import actions
 from rooms.actions import Change
-from rooms.errors import ErrorCode, HearthError, RoomNotFound
+from rooms.errors import ErrorCode, HearthError, RoomNotFound, StoreUnavailable
 from rooms.events import RoomEvent
 from rooms.ports import Rule
 from rooms.room import RoomInfo
@@ -77,6 +81,25 @@ MAX_ATTEMPTS = 64
 EMPTY_MEMORY_MS = 24 * 3600 * 1000  # an "empty since" mark outlives no meeting
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Redis being unreachable becomes a coded refusal instead of a traceback."""
+
+    @functools.wraps(method)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(
+                "the server cannot reach its store right now; try again shortly"
+            ) from exc
+
+    return guarded
+
+
 def _str(raw: bytes | str) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
 
@@ -100,6 +123,7 @@ class RedisStore:
     def _key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
 
+    @_guarded
     async def open_room(self, info: RoomInfo) -> bool:
         keys = [
             self._key("room", info.room_id, "info"),
@@ -113,10 +137,12 @@ class RedisStore:
         ]
         return bool(await self._open(keys=keys, args=args))
 
+    @_guarded
     async def room_info(self, room_id: str) -> RoomInfo | None:
         raw = await self._redis.get(self._key("room", room_id, "info"))
         return codec.unpack(RoomInfo, _bytes(raw)) if raw else None
 
+    @_guarded
     async def open_rooms(self) -> list[RoomInfo]:
         ids = sorted(_str(m) for m in await self._redis.smembers(self._key("rooms")))
         if not ids:
@@ -133,12 +159,15 @@ class RedisStore:
             raise RoomNotFound(f"room {room_id!r} is not open")
         return version, codec.unpack(RoomState, state), codec.unpack(RoomInfo, info)
 
+    @_guarded
     async def snapshot(self, room_id: str) -> RoomState:
         return (await self._read(room_id))[1]
 
+    @_guarded
     async def apply(self, room_id: str, rule: Rule) -> Change:
         return await self._change(room_id, rule, closing=False)
 
+    @_guarded
     async def close_room(self, room_id: str) -> Change:
         return await self._change(room_id, lambda state, _info: actions.close(state), closing=True)
 
@@ -162,15 +191,19 @@ class RedisStore:
                 await asyncio.sleep(random.uniform(0, 0.001 * (attempt + 1)))
         raise HearthError("the room is too busy right now, try again", ErrorCode.BUSY)
 
-    async def beat(self, process_id: str, ttl_ms: int) -> None:
+    @_guarded
+    async def beat(self, process_id: str, ttl_ms: int) -> bool:
         pipe = self._redis.pipeline(transaction=True)
-        pipe.set(self._key("proc", process_id), b"1", px=ttl_ms)
+        pipe.set(self._key("proc", process_id), b"1", px=ttl_ms, get=True)
         pipe.sadd(self._key("procs"), process_id)
-        await pipe.execute()
+        previous, _ = await pipe.execute()
+        return previous is not None
 
+    @_guarded
     async def hold(self, process_id: str, room_id: str) -> None:
         await self._redis.sadd(self._key("proc", process_id, "rooms"), room_id)
 
+    @_guarded
     async def silent_processes(self) -> list[str]:
         pids = sorted(_str(p) for p in await self._redis.smembers(self._key("procs")))
         if not pids:
@@ -181,22 +214,26 @@ class RedisStore:
         alive = await pipe.execute()
         return [pid for pid, live in zip(pids, alive, strict=True) if not live]
 
+    @_guarded
     async def rooms_held_by(self, process_id: str) -> set[str]:
         rooms = await self._redis.smembers(self._key("proc", process_id, "rooms"))
         return {_str(r) for r in rooms}
 
+    @_guarded
     async def forget_process(self, process_id: str) -> None:
         pipe = self._redis.pipeline(transaction=True)
         pipe.delete(self._key("proc", process_id), self._key("proc", process_id, "rooms"))
         pipe.srem(self._key("procs"), process_id)
         await pipe.execute()
 
+    @_guarded
     async def define_room(self, info: RoomInfo) -> None:
         pipe = self._redis.pipeline(transaction=True)
         pipe.set(self._key("room", info.room_id, "info"), codec.pack(info))
         pipe.sadd(self._key("roomdefs"), info.room_id)
         await pipe.execute()
 
+    @_guarded
     async def rooms(self) -> list[RoomInfo]:
         pipe = self._redis.pipeline(transaction=True)
         pipe.smembers(self._key("roomdefs"))
@@ -208,6 +245,7 @@ class RedisStore:
         raws = await self._redis.mget([self._key("room", i, "info") for i in ids])
         return [codec.unpack(RoomInfo, _bytes(raw)) for raw in raws if raw]
 
+    @_guarded
     async def delete_room(self, room_id: str) -> bool:
         keys = [
             self._key("room", room_id, "info"),
@@ -216,16 +254,19 @@ class RedisStore:
         ]
         return bool(await self._forget(keys=keys, args=[room_id]))
 
+    @_guarded
     async def save_series(self, series: Series) -> None:
         pipe = self._redis.pipeline(transaction=True)
         pipe.set(self._key("series", series.series_id), codec.pack(series))
         pipe.sadd(self._key("series"), series.series_id)
         await pipe.execute()
 
+    @_guarded
     async def series(self, series_id: str) -> Series | None:
         raw = await self._redis.get(self._key("series", series_id))
         return codec.unpack(Series, _bytes(raw)) if raw else None
 
+    @_guarded
     async def all_series(self) -> list[Series]:
         ids = sorted(_str(m) for m in await self._redis.smembers(self._key("series")))
         if not ids:
@@ -233,6 +274,7 @@ class RedisStore:
         raws = await self._redis.mget([self._key("series", i) for i in ids])
         return [codec.unpack(Series, _bytes(raw)) for raw in raws if raw]
 
+    @_guarded
     async def delete_series(self, series_id: str) -> bool:
         pipe = self._redis.pipeline(transaction=True)
         pipe.delete(self._key("series", series_id))
@@ -240,9 +282,11 @@ class RedisStore:
         deleted, _ = await pipe.execute()
         return bool(deleted)
 
+    @_guarded
     async def claim(self, key: str, ttl_ms: int) -> bool:
         return bool(await self._redis.set(self._key("claim", key), b"1", nx=True, px=ttl_ms))
 
+    @_guarded
     async def empty_since(self, room_id: str, now_ms: int, empty: bool) -> int | None:
         key = self._key("room", room_id, "empty")
         if not empty:

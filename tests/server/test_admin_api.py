@@ -19,13 +19,13 @@ from aiohttp import web
 from rooms.identity import Role
 from server import tokens
 from server.openapi import DOCUMENT
+from tests.conftest import flush
 from tests.support import (
     ADMIN_TOKEN,
     ApiResponse,
     RunningHub,
     SetClock,
     api,
-    flush,
     running_app,
     settings,
 )

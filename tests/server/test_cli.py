@@ -7,7 +7,8 @@ import subprocess
 import sys
 from typing import Any
 
-from tests.support import ROOT, RedisServer, flush, server_env
+from tests.conftest import flush
+from tests.support import ROOT, RedisServer, server_env
 
 
 async def hearth(redis_url: str | None, *args: str) -> subprocess.CompletedProcess[str]:

@@ -20,13 +20,13 @@ from rooms.schedule import Series
 from server.admin import RoomAdmin
 from server.app import SCHEDULER, SETTINGS, redis_store, system_clock
 from server.scheduler import Action, Performed
+from tests.conftest import flush
 from tests.support import (
     ADMIN_TOKEN,
     RedisServer,
     RunningHub,
     SetClock,
     api,
-    flush,
     running_app,
     settings,
 )

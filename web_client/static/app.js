@@ -1,97 +1,107 @@
-// Minimal Hearth page: join a room as a guest, see who is here, chat.
-// Every piece of user text goes through textContent, never innerHTML.
+// Hearth's participant page: join (invitation, name, guidelines and consent), then the
+// room: who is here, raised hands, chat, and the connection's state. Every piece of user
+// text goes through textContent, never innerHTML.
+import { announce } from "./announcer.js";
+import { mountChat } from "./chat.js";
+import { ConnectionState } from "./connection.js";
+import { mountJoin, readInvitation } from "./join.js";
+import { RoomModel } from "./room.js";
+import { mountRoster } from "./roster.js";
+import { installQuickExit } from "./safety.js";
+
 const $ = (id) => document.getElementById(id);
-let socket = null;
-let seq = 0;
-let pending = null; // events that arrive before the join ack
-const roster = new Map();
+const VIEWS = ["join-view", "guidelines-view", "room-view", "ended-view"];
 
-function renderRoster() {
-  const list = $("roster");
-  list.replaceChildren(...[...roster.values()].map((p) => {
-    const item = document.createElement("li");
-    item.textContent = p.hand ? `${p.name} ✋` : p.name;
-    return item;
-  }));
+const STATE_TEXT = {
+  [ConnectionState.CONNECTING]: "Connecting…",
+  [ConnectionState.CONNECTED]: "Connected",
+  [ConnectionState.RECONNECTING]: "Connection lost. Reconnecting…",
+  [ConnectionState.ENDED]: "Not connected",
+};
+
+function show(view, { focus = true } = {}) {
+  for (const id of VIEWS) $(id).hidden = id !== view;
+  document.body.dataset.view = view;
+  // Move focus to the new view's heading so keyboard and screen-reader users start there.
+  if (focus) $(view).querySelector("h1")?.focus();
 }
 
-function addMessage(message) {
-  const item = document.createElement("li");
-  const name = document.createElement("span");
-  name.className = "name";
-  name.textContent = message.name;
-  const text = document.createElement("span");
-  text.textContent = message.text;
-  item.append(name, text);
-  $("chat").append(item);
+const model = new RoomModel();
+let connection = null;
+
+function end(title, text) {
+  connection?.quit();
+  $("ended-title").textContent = title;
+  $("ended-text").textContent = text;
+  show("ended-view");
 }
 
-function applySnapshot(snapshot) {
-  seq = snapshot.seq;
-  roster.clear();
-  for (const p of snapshot.participants) roster.set(p.id, p);
-  $("chat").replaceChildren();
-  snapshot.chat.forEach(addMessage);
-  $("room-title").textContent = snapshot.room.name;
-  renderRoster();
-}
-
-async function resync() {
-  const ack = await socket.emitWithAck("room:snapshot", {});
-  if (ack.ok) applySnapshot(ack.snapshot);
-}
-
-function onRoomEvent(name, data) {
-  if (pending) { pending.push([name, data]); return; }
-  if (data.seq <= seq) return;
-  if (data.seq !== seq + 1) { resync(); return; }
-  seq = data.seq;
-  if (name === "participant:joined") roster.set(data.participant.id, data.participant);
-  if (name === "participant:left") roster.delete(data.participant);
-  if (name === "hand:queue") for (const p of roster.values()) p.hand = data.hands.includes(p.id);
-  if (name === "chat:message") addMessage(data.message);
-  if (name === "room:closed") $("status").textContent = "The room has closed.";
-  renderRoster();
-}
-
-$("join-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const room = $("room-id").value.trim();
-  const name = $("display-name").value.trim();
-  $("join-error").textContent = "";
-  socket = io({ auth: { name }, transports: ["websocket"] });
-  for (const name of ["participant:joined", "participant:left", "chat:message",
-    "hand:queue", "room:closed"]) {
-    socket.on(name, (data) => onRoomEvent(name, data));
-  }
-  socket.on("connect_error", (err) => {
-    $("join-error").textContent = err.data?.message ?? "Could not connect.";
+function wire(conn) {
+  const status = $("connection");
+  conn.addEventListener("state", (e) => {
+    if (conn !== connection && connection !== null) return;
+    status.textContent = STATE_TEXT[e.detail.state];
+    status.dataset.state = e.detail.state;
   });
-  socket.on("disconnect", () => { $("status").textContent = "Disconnected."; });
-  socket.on("connect", async () => {
-    pending = [];
-    const ack = await socket.emitWithAck("room:join", { room });
-    if (!ack.ok) {
-      $("join-error").textContent = ack.error.message;
-      pending = null;
-      socket.disconnect();
-      return;
-    }
-    applySnapshot(ack.snapshot);
-    const early = pending;
-    pending = null;
-    for (const [name, data] of early) onRoomEvent(name, data);
-    $("join-form").hidden = true;
-    $("room").hidden = false;
-    $("status").textContent = "Connected.";
-    $("chat-text").focus();
+  conn.addEventListener("snapshot", (e) => model.applySnapshot(e.detail.snapshot, e.detail.you));
+  conn.addEventListener("room-event", (e) => model.applyEvent(e.detail.name, e.detail.data));
+  conn.addEventListener("replaced", (e) => {
+    end("You joined from somewhere else", e.detail.message);
   });
+  conn.addEventListener("rejoin-failed", (e) => {
+    end("You are no longer in the room", e.detail.error.message);
+  });
+}
+
+model.addEventListener("reset", () => {
+  $("room-title").textContent = model.info.name;
+  $("facilitator-tools").hidden = !model.isFacilitator();
+});
+// Reasons the server frees a seat without the person choosing to go; they come back.
+const LOST_SEAT = new Set(["disconnected", "connection_lost"]);
+
+model.addEventListener("left", (e) => {
+  if (e.detail.member.id !== model.you || !connection) return;
+  if (LOST_SEAT.has(e.detail.reason)) connection.rejoin();
+  else end("You are no longer in the room", "");
+});
+model.addEventListener("closed", () => {
+  end("The meeting has ended", "The room has closed. Thank you for being here.");
 });
 
-$("chat-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const input = $("chat-text");
-  const ack = await socket.emitWithAck("chat:send", { text: input.value });
-  $("chat-error").textContent = ack.ok ? "" : ack.error.message;
-  if (ack.ok) input.value = "";
+mountRoster(model, {
+  call: (...args) => connection.call(...args),
+  offer: (...args) => connection.offer(...args),
 });
+mountChat(model, {
+  call: (...args) => connection.call(...args),
+  offer: (...args) => connection.offer(...args),
+});
+
+mountJoin({
+  invite: readInvitation(),
+  show,
+  wire: (conn) => {
+    connection = conn;
+    wire(conn);
+  },
+  onEntered: () => {
+    show("room-view");
+    announce(`You are in ${model.info.name}`);
+  },
+});
+
+$("leave-button").addEventListener("click", () => {
+  end("You have left the room", "Take care of yourself. You are welcome back any time.");
+});
+$("join-again").addEventListener("click", () => {
+  location.replace(location.pathname + location.search);
+});
+
+installQuickExit({
+  button: $("quick-exit"),
+  hint: $("quick-exit-hint"),
+  leave: () => connection?.quit(),
+});
+
+show("join-view", { focus: false });

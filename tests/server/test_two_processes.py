@@ -1,0 +1,88 @@
+"""Two `hearth serve` OS processes on one real Redis behave as one server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from tests.conftest import Pair
+from tests.support import token
+
+
+async def test_roster_chat_and_hands_are_shared(two_processes: Any, clients: Any) -> None:
+    pair: Pair = await two_processes()
+    ann, bo = pair.ann, pair.bo
+    snap = (await bo.call("room:snapshot"))["snapshot"]
+    assert {p["name"] for p in snap["participants"]} == {"Ann", "Bo"}
+    joined = await ann.wait_for(
+        "participant:joined", lambda d: d["participant"]["id"] == pair.bo_id
+    )
+    assert joined["participant"]["name"] == "Bo"
+
+    sent = await bo.call("chat:send", {"text": "hello from B"})
+    got = await ann.wait_for("chat:message")
+    assert got["message"] == sent["message"]
+    assert (await ann.call("chat:send", {"text": "hello from A"}))["ok"]
+    await bo.wait_for("chat:message", lambda d: d["message"]["text"] == "hello from A")
+
+    # Hands raised at both processes at once land in one order that everyone sees.
+    cy = await clients(pair.a.url, {"token": token("Cy")})
+    cy_id = (await cy.join("circle"))["you"]
+    await asyncio.gather(bo.call("hand:raise"), cy.call("hand:raise"), ann.call("hand:raise"))
+    final = (await pair.store.snapshot("circle")).hands
+    assert sorted(final) == sorted([pair.ann_id, pair.bo_id, cy_id])
+    for client in (ann, bo, cy):
+        await client.wait_for("hand:queue", lambda d: tuple(d["hands"]) == final)
+        snap = (await client.call("room:snapshot"))["snapshot"]
+        assert tuple(snap["hands"]) == final
+
+
+async def test_sequence_numbers_arrive_in_order_on_both_processes(two_processes: Any) -> None:
+    pair: Pair = await two_processes()
+    start = (await pair.bo.call("room:snapshot"))["snapshot"]["seq"]
+    burst = 20
+    await asyncio.gather(
+        *(
+            c.call("chat:send", {"text": f"{n} {i}"})
+            for i in range(burst)
+            for n, c in (("ann", pair.ann), ("bo", pair.bo))
+        )
+    )
+    last = start + 2 * burst
+    for client in (pair.ann, pair.bo):
+        await client.wait_for("chat:message", lambda d, last=last: d["seq"] == last)
+        seqs = [d["seq"] for d in client.events("chat:message")]
+        assert seqs == list(range(start + 1, last + 1))
+
+
+async def test_a_killed_process_leaves_every_roster_within_10_seconds(
+    two_processes: Any,
+) -> None:
+    pair: Pair = await two_processes()
+    await pair.bo.call("hand:raise")
+    pair.b.kill()
+    killed_at = time.monotonic()
+    left = await pair.ann.wait_for("participant:left", within=12)
+    assert time.monotonic() - killed_at < 10
+    assert left["participant"] == pair.bo_id
+    assert left["reason"] == "connection_lost"
+    await pair.ann.wait_for("hand:queue", lambda d: d["hands"] == [])
+    snap = (await pair.ann.call("room:snapshot"))["snapshot"]
+    assert [p["name"] for p in snap["participants"]] == ["Ann"]
+    assert await pair.store.silent_processes() == []
+
+
+async def test_a_stopped_process_releases_its_seats_at_once(two_processes: Any) -> None:
+    pair: Pair = await two_processes()
+    assert pair.b.proc is not None
+    stopped_at = time.monotonic()
+    pair.b.proc.terminate()  # SIGTERM: a deploy or a scale-down
+    left = await pair.ann.wait_for("participant:left", within=5)
+    assert time.monotonic() - stopped_at < 2
+    assert left["reason"] in {"disconnected", "connection_lost"}
+    for _ in range(100):
+        if not pair.bo.sio.connected:
+            break
+        await asyncio.sleep(0.05)
+    assert not pair.bo.sio.connected  # told at once, so it can reconnect elsewhere

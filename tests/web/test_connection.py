@@ -1,0 +1,140 @@
+"""The connection in the browser: a lost event is healed from a snapshot, a restarted
+server process is rejoined by itself, and being replaced or the room closing is said
+plainly."""
+
+from __future__ import annotations
+
+import re
+import signal
+from typing import Any
+
+import pytest
+from playwright.async_api import WebSocketRoute, expect
+
+from rooms.identity import Role
+from server.app import STORE, create_app
+from tests.support import ServerProcess, settings, token
+from tests.web.conftest import MakePerson
+from tests.web.people import ROOM
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+RECONNECT_WAIT_MS = 20_000
+
+
+async def test_a_lost_event_is_healed_from_a_snapshot(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    """The network drops one chat frame on its way to Sam; the next event's sequence number
+    shows the gap, and Sam's page fetches a snapshot that has the lost message."""
+    one, two = servers
+    kim = await (await people()).open(one.url, token("Kim", Role.FACILITATOR))
+    await kim.join()
+    sam = await people()
+    dropped: list[str] = []
+
+    def lossy_network(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def deliver(message: str | bytes) -> None:
+            if not dropped and isinstance(message, str) and "lost in transit" in message:
+                dropped.append(message)
+                return
+            ws.send(message)
+
+        server.on_message(deliver)
+
+    await sam.page.route_web_socket(re.compile(r"/socket\.io/"), lossy_network)
+    await sam.open(two.url)
+    await sam.join("Sam")
+    await kim.say("lost in transit")
+    await expect(kim.chat_texts).to_have_text(["lost in transit"])
+    await kim.say("after the gap")
+    await expect(sam.chat_texts).to_have_text(["lost in transit", "after the gap"])
+    assert len(dropped) == 1
+    await expect(kim.chat_texts).to_have_text(["lost in transit", "after the gap"])
+
+
+async def test_a_restarted_server_process_is_rejoined_without_help(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson, redis_url: str
+) -> None:
+    one, two = servers
+    kim = await (await people()).open(two.url, token("Kim", Role.FACILITATOR))
+    await kim.join()
+    sam = await (await people()).open(one.url, token("Sam"))
+    await sam.join()
+    await sam.say("before")
+
+    one.kill()
+    await expect(sam.status).to_have_text("Connection lost. Reconnecting…")
+    await kim.say("while you were away")
+    again = ServerProcess(redis_url, {"HEARTH_DEMO_ROOM": ROOM}, port=one.port).start()
+    try:
+        await expect(sam.status).to_have_text("Connected", timeout=RECONNECT_WAIT_MS)
+        await expect(sam.chat_texts).to_have_text(
+            ["before", "while you were away"], timeout=RECONNECT_WAIT_MS
+        )
+        await sam.say("back again")
+        await expect(kim.chat_texts).to_have_text(["before", "while you were away", "back again"])
+        await expect(kim.roster).to_have_count(2)
+        await expect(sam.roster).to_have_count(2)
+    finally:
+        # Sam's page goes first: a server stopping waits for its open connections.
+        await sam.page.close()
+        again.stop()
+
+
+async def test_joining_from_a_second_window_tells_the_first(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    one, two = servers
+    first = await (await people()).open(one.url, token("Sam"))
+    await first.join()
+    second = await (await people()).open(two.url, token("Sam"))
+    await second.join()
+    await expect(first.page.get_by_role("heading", level=1)).to_have_text(
+        "You joined from somewhere else"
+    )
+    await expect(first.page.locator("#ended-text")).to_contain_text("another window")
+    await expect(second.roster).to_have_count(1)
+
+
+async def test_the_room_closing_ends_the_meeting_on_screen(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson, redis_url: str
+) -> None:
+    sam = await (await people()).open(servers[0].url)
+    await sam.join("Sam")
+    store = create_app(settings(redis_url))[STORE]
+    try:
+        await store.close_room(ROOM)
+    finally:
+        await store.close()
+    await expect(sam.page.get_by_role("heading", level=1)).to_have_text("The meeting has ended")
+    await expect(sam.status).to_have_text("Not connected")
+
+
+async def test_a_seat_freed_while_still_connected_is_taken_again(
+    processes: Any, redis_url: str, people: MakePerson
+) -> None:
+    """Sam's server process freezes long enough for the other to free its seats; when it
+    wakes, Sam's page hears it lost its seat and takes one again by itself."""
+    quick = {"HEARTH_HEARTBEAT_MS": "300", "HEARTH_PROCESS_TTL_MS": "900"}
+    one = processes(redis_url, HEARTH_DEMO_ROOM=ROOM, **quick)
+    two = processes(redis_url, HEARTH_DEMO_ROOM=ROOM, **quick)
+    kim = await (await people()).open(two.url, token("Kim", Role.FACILITATOR))
+    await kim.join()
+    sam = await (await people()).open(one.url, token("Sam"))
+    await sam.join()
+    await expect(kim.roster).to_have_count(2)
+
+    assert one.proc is not None
+    one.proc.send_signal(signal.SIGSTOP)
+    try:
+        await expect(kim.page.locator("#announcer")).to_contain_text("Sam left")
+        await expect(kim.roster).to_have_count(1)
+    finally:
+        one.proc.send_signal(signal.SIGCONT)
+    await expect(kim.page.locator("#announcer")).to_contain_text("Sam joined")
+    await expect(kim.roster).to_have_count(2)
+    await expect(sam.roster).to_have_count(2)
+    await expect(sam.page.locator("#room-view")).to_be_visible()

@@ -1,0 +1,206 @@
+// The connection to Hearth: the official socket.io-client, acknowledged calls, and room
+// events delivered strictly in sequence order.
+//
+// Every room event carries the room's sequence number. Events arrive here in order, but
+// one can be lost (a server process restarted, a network hiccup across Redis): when the
+// next event is not `seq + 1`, we ask for a snapshot and carry on from it. After a
+// reconnect we join again, and the join's snapshot is the resync.
+import { io } from "/vendor/socket.io/socket.io.esm.min.js";
+
+export const ROOM_EVENTS = [
+  "participant:joined",
+  "participant:left",
+  "chat:message",
+  "hand:queue",
+  "room:closed",
+];
+
+const CALL_TIMEOUT_MS = 8000;
+
+// What the page shows about the connection, by state.
+export const ConnectionState = Object.freeze({
+  CONNECTING: "connecting",
+  CONNECTED: "connected",
+  RECONNECTING: "reconnecting",
+  ENDED: "ended",
+});
+
+export class Connection extends EventTarget {
+  #socket;
+  #room = null; // the room we have entered (and rejoin after a reconnect)
+  #seq = 0;
+  #syncing = false; // joining or resyncing: events wait in #early
+  #early = [];
+  #state = ConnectionState.CONNECTING;
+
+  // auth: {token} or {name}. Emits: "state" {state}, "snapshot" {snapshot, you},
+  // "room-event" {name, data}, "refused" {error} (the server turned the connection down),
+  // "unreachable" {error} (no server answered before entering), "replaced" {message},
+  // "rejoin-failed" {error}.
+  constructor(auth) {
+    super();
+    this.#socket = io({ auth, reconnectionDelayMax: 5000, autoConnect: false });
+    for (const name of ROOM_EVENTS) {
+      this.#socket.on(name, (data) => this.#receive(name, data));
+    }
+    this.#socket.on("session:replaced", (data) => {
+      this.#end();
+      this.#emit("replaced", { message: String(data?.message ?? "") });
+    });
+    this.#socket.on("connect", () => this.#connected());
+    this.#socket.on("connect_error", (err) => {
+      if (!this.#socket.active) {
+        // Refused by the server (bad or expired token, bad name): retrying will not help.
+        this.#end();
+        this.#emit("refused", { error: err.data ?? { code: "unreachable", message: err.message } });
+      } else if (!this.#room) {
+        // Not in a room yet: say so now rather than leave the person waiting.
+        this.#emit("unreachable", {
+          error: { code: "unreachable", message: "Could not reach Hearth. Check your connection and try again." },
+        });
+      } else {
+        this.#setState(ConnectionState.RECONNECTING);
+      }
+    });
+    this.#socket.on("disconnect", (reason) => {
+      if (this.#state === ConnectionState.ENDED) return;
+      if (this.#socket.active) this.#setState(ConnectionState.RECONNECTING);
+      else this.#end();
+    });
+  }
+
+  get state() { return this.#state; }
+  get seq() { return this.#seq; }
+
+  // Resolves once connected, or with the server's refusal.
+  open() {
+    return new Promise((resolve) => {
+      const done = (result) => {
+        this.removeEventListener("state", onState);
+        this.removeEventListener("refused", onRefused);
+        this.removeEventListener("unreachable", onRefused);
+        resolve(result);
+      };
+      const onState = (e) => {
+        if (e.detail.state === ConnectionState.CONNECTED) done({ ok: true });
+      };
+      const onRefused = (e) => done({ ok: false, error: e.detail.error });
+      this.addEventListener("state", onState);
+      this.addEventListener("refused", onRefused);
+      this.addEventListener("unreachable", onRefused);
+      this.#socket.connect();
+    });
+  }
+
+  // An acknowledged call. Never throws: a timeout or a lost connection is a refusal too.
+  async call(event, payload = {}) {
+    if (!this.#socket.connected) {
+      return { ok: false, error: { code: "offline", message: "You are offline. Trying to reconnect…" } };
+    }
+    try {
+      return await this.#socket.timeout(CALL_TIMEOUT_MS).emitWithAck(event, payload);
+    } catch {
+      return { ok: false, error: { code: "timeout", message: "No answer from the server. Please try again." } };
+    }
+  }
+
+  // Take a seat in the room. Its snapshot is delivered as a "snapshot" event.
+  async enter(room) {
+    this.#room = room;
+    return this.#join();
+  }
+
+  // Take the seat again: the server let it go while this connection stayed up (its
+  // process was thought gone). The join's snapshot is delivered as a "snapshot" event.
+  async rejoin() {
+    if (!this.#room || !this.#socket.connected) return { ok: true };
+    const ack = await this.#join();
+    if (!ack.ok) this.#emit("rejoin-failed", { error: ack.error });
+    return ack;
+  }
+
+  // An ack that carries the change it made (a chat message, the hand queue) counts as the
+  // event itself when it is the very next one, so the page answers without waiting.
+  offer(name, data) {
+    if (!this.#syncing && data.seq === this.#seq + 1) this.#receive(name, data);
+  }
+
+  // Leave at once: no waiting for answers (quick exit, leaving the room).
+  quit() {
+    if (this.#socket.connected && this.#room) this.#socket.emit("room:leave", {});
+    this.#end();
+  }
+
+  #end() {
+    this.#room = null;
+    this.#socket.disconnect();
+    this.#setState(ConnectionState.ENDED);
+  }
+
+  async #connected() {
+    this.#setState(ConnectionState.CONNECTED);
+    if (this.#room) {
+      const ack = await this.#join();
+      if (!ack.ok) this.#emit("rejoin-failed", { error: ack.error });
+    }
+  }
+
+  async #join() {
+    this.#syncing = true;
+    this.#early = [];
+    const ack = await this.call("room:join", { room: this.#room });
+    if (!ack.ok) {
+      this.#syncing = false;
+      return ack;
+    }
+    this.#adopt(ack.snapshot, ack.you);
+    return ack;
+  }
+
+  async #resync() {
+    if (this.#syncing) return;
+    this.#syncing = true;
+    const ack = await this.call("room:snapshot");
+    if (ack.ok) {
+      this.#adopt(ack.snapshot, null);
+    } else {
+      this.#syncing = false;
+      // The seat is gone (e.g. the server process restarted): join again.
+      if (this.#room && this.#socket.connected) await this.#join();
+    }
+  }
+
+  #adopt(snapshot, you) {
+    this.#seq = snapshot.seq;
+    this.#emit("snapshot", { snapshot, you });
+    const early = this.#early.sort((a, b) => a.data.seq - b.data.seq);
+    this.#early = [];
+    this.#syncing = false;
+    for (const { name, data } of early) this.#receive(name, data);
+  }
+
+  #receive(name, data) {
+    if (this.#syncing) {
+      this.#early.push({ name, data });
+      return;
+    }
+    if (typeof data?.seq !== "number" || data.seq <= this.#seq) return; // already seen
+    if (data.seq !== this.#seq + 1) {
+      this.#early.push({ name, data });
+      this.#resync();
+      return;
+    }
+    this.#seq = data.seq;
+    this.#emit("room-event", { name, data });
+  }
+
+  #setState(state) {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#emit("state", { state });
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}

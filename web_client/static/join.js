@@ -1,0 +1,120 @@
+// Joining: the invitation in the link, your name, the room's guidelines and your consent.
+//
+// An invite link is `/?room=ID#token=...`: the token sits in the fragment, which browsers
+// never send to the server, so it stays out of request lines and logs. We keep it in this
+// tab's sessionStorage (so a reload still works) and take it out of the address bar.
+// Nobody in the room sees you until you have agreed to the guidelines: `room:info` reads
+// them without taking a seat, and `room:join` happens only after consent.
+import { Connection } from "./connection.js";
+
+const $ = (id) => document.getElementById(id);
+const STORED = "hearth.invitation";
+const ROOM_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+export function readInvitation() {
+  const query = new URLSearchParams(location.search);
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const room = (query.get("room") ?? "").trim().toLowerCase();
+  let token = fragment.get("token");
+  if (token) {
+    sessionStorage.setItem(STORED, JSON.stringify({ room, token }));
+    history.replaceState(null, "", location.pathname + location.search);
+  } else {
+    const stored = JSON.parse(sessionStorage.getItem(STORED) ?? "null");
+    if (stored && stored.room === room) token = stored.token;
+  }
+  return { room, token: token || null };
+}
+
+// wire(connection) is called as soon as a connection exists, before it enters the room, so
+// the room view hears the join's snapshot.
+export function mountJoin({ invite, show, wire, onEntered }) {
+  const form = $("join-form");
+  const roomInput = $("room-id");
+  const nameInput = $("display-name");
+  const joinError = $("join-error");
+  const consentForm = $("consent-form");
+  const consent = $("consent");
+  const consentError = $("consent-error");
+  let connection = null;
+  let roomId = null;
+
+  roomInput.value = invite.room;
+  if (invite.token) {
+    $("name-field").hidden = true;
+    nameInput.required = false;
+    $("invite-note").hidden = false;
+  }
+
+  function fail(node, input, message) {
+    node.textContent = message;
+    input?.setAttribute("aria-invalid", "true");
+    input?.focus();
+  }
+
+  function busy(formNode, on) {
+    for (const b of formNode.querySelectorAll("button")) b.disabled = on;
+    formNode.setAttribute("aria-busy", String(on));
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    joinError.textContent = "";
+    roomInput.removeAttribute("aria-invalid");
+    nameInput.removeAttribute("aria-invalid");
+    roomId = roomInput.value.trim().toLowerCase();
+    const name = nameInput.value.trim();
+    if (!ROOM_ID.test(roomId)) {
+      fail(joinError, roomInput, "Enter the room name from your invitation, for example tuesday-group.");
+      return;
+    }
+    if (!invite.token && !name) {
+      fail(joinError, nameInput, "Enter the name you would like others to see.");
+      return;
+    }
+    busy(form, true);
+    connection?.quit();
+    connection = new Connection(invite.token ? { token: invite.token } : { name });
+    wire(connection);
+    const opened = await connection.open();
+    const ack = opened.ok ? await connection.call("room:info", { room: roomId }) : opened;
+    busy(form, false);
+    if (!ack.ok) {
+      connection.quit();
+      fail(joinError, null, ack.error.message);
+      return;
+    }
+    $("guidelines-room").textContent = ack.room.name;
+    const text = ack.room.guidelines.trim();
+    $("guidelines-text").textContent = text || "This room has no written guidelines.";
+    consent.checked = false;
+    consentError.textContent = "";
+    show("guidelines-view");
+  });
+
+  consentForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    consentError.textContent = "";
+    consent.removeAttribute("aria-invalid");
+    if (!consent.checked) {
+      fail(consentError, consent, "Please tick the box to agree to the guidelines before you enter.");
+      return;
+    }
+    busy(consentForm, true);
+    const ack = await connection.enter(roomId);
+    busy(consentForm, false);
+    if (!ack.ok) {
+      fail(consentError, null, ack.error.message);
+      return;
+    }
+    onEntered(connection);
+  });
+
+  $("consent-back").addEventListener("click", () => {
+    connection?.quit();
+    connection = null;
+    show("join-view");
+  });
+
+  return { current: () => connection };
+}
