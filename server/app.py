@@ -70,7 +70,7 @@ def create_app(settings: Settings) -> web.Application:
     app[HUB] = hub
     app[STORE] = store
     app[PRESENCE] = PresenceKeeper(
-        store, process_id, settings.heartbeat_ms, settings.process_ttl_ms, hub.drop_lost_seats
+        store, process_id, settings.heartbeat_ms, settings.process_ttl_ms, hub.reseat_lost_members
     )
     add_web_client(app)
     app.router.add_get("/healthz", _health)
