@@ -102,7 +102,7 @@ class Hub:
             if "token" in credentials:
                 identity = tokens.verify(self.settings, credentials["token"])
             elif "name" in credentials:
-                identity = tokens.guest(credentials["name"], sid)
+                identity = tokens.guest(credentials["name"], credentials.get("key"), sid)
             else:
                 raise Unauthorized("send a token, or a display name to join as a guest")
         except HearthError as error:
