@@ -92,7 +92,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     app[HUB] = hub
     app[STORE] = store
     app[PRESENCE] = PresenceKeeper(
-        store, process_id, settings.heartbeat_ms, settings.process_ttl_ms, hub.drop_lost_seats
+        store, process_id, settings.heartbeat_ms, settings.process_ttl_ms, hub.reseat_lost_members
     )
     empty = settings.close_when_empty_minutes
     app[SCHEDULER] = Scheduler(

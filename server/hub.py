@@ -102,7 +102,7 @@ class Hub:
             if "token" in credentials:
                 identity = tokens.verify(self.settings, credentials["token"])
             elif "name" in credentials:
-                identity = tokens.guest(credentials["name"], sid)
+                identity = tokens.guest(credentials["name"], credentials.get("key"), sid)
             else:
                 raise Unauthorized("send a token, or a display name to join as a guest")
         except HearthError as error:
@@ -130,8 +130,7 @@ class Hub:
             state = None
         if state is None or state.member_by_sid(sid) is None:
             # The room closed, or the seat was lost while the connection stayed up.
-            self.sessions[sid] = replace(self.sessions[sid], room_id=None)
-            await self.sio.leave_room(sid, socket_room(room_id))
+            await self._unseat(sid, room_id)
             return None
         return room_id
 
@@ -151,21 +150,11 @@ class Hub:
         current = await self._seated_room(sid)
         if current is not None and current != request.room:
             raise HearthError("leave your current room first", ErrorCode.ALREADY_IN_ROOM)
-        identity = self.sessions[sid].identity
-        seat_id = tokens.member_id(self.settings, request.room, identity.subject)
-        connection = Connection(self.process_id, sid)
         # In the Socket.IO room before the seat exists, so no event after the snapshot is
         # missed; the client drops events whose seq the snapshot already holds.
         await self.sio.enter_room(sid, socket_room(request.room))
-        await self.store.hold(self.process_id, request.room)
         try:
-            info: list[RoomInfo] = []
-
-            def seat(state: RoomState, room: RoomInfo) -> actions.Change:
-                info[:] = [room]
-                return actions.join(state, room, identity, seat_id, connection, self.clock())
-
-            change = await self.store.apply(request.room, seat)
+            seat_id, room, change = await self._take_seat(sid, request.room)
         except BaseException:
             if current is None:
                 await self.sio.leave_room(sid, socket_room(request.room))
@@ -173,24 +162,49 @@ class Hub:
         self.sessions[sid] = replace(self.sessions[sid], room_id=request.room)
         if change.replaced is not None:
             await self._replace(change.replaced.sid)
-        return protocol.ok(you=seat_id, snapshot=protocol.dump_snapshot(info[0], change.state))
+        return protocol.ok(you=seat_id, snapshot=protocol.dump_snapshot(room, change.state))
 
-    async def _replace(self, old_sid: str) -> None:
-        message = "you joined from another window or device; this one has left the room"
-        await self.sio.emit(str(ServerEvent.SESSION_REPLACED), {"message": message}, to=old_sid)
-        await self.sio.disconnect(old_sid)
+    async def _take_seat(self, sid: str, room_id: str) -> tuple[str, RoomInfo, actions.Change]:
+        identity = self.sessions[sid].identity
+        seat_id = tokens.member_id(self.settings, room_id, identity.subject)
+        connection = Connection(self.process_id, sid)
+        await self.store.hold(self.process_id, room_id)
+        seen: list[RoomInfo] = []  # the settings the rule saw, for the snapshot
 
-    async def drop_lost_seats(self) -> None:
-        """Close connections whose seat was freed while they stayed connected."""
+        def seat(state: RoomState, room: RoomInfo) -> actions.Change:
+            seen[:] = [room]
+            return actions.join(state, room, identity, seat_id, connection, self.clock())
+
+        change = await self.store.apply(room_id, seat)
+        return seat_id, seen[0], change
+
+    async def reseat_lost_members(self) -> None:
+        """After this process's heartbeat lapsed, other processes may have freed the seats
+        of people who are in fact still connected here: seat them again. The room saw
+        them leave and sees them join; their clients follow along by sequence number.
+        Where the room no longer admits them (closed, full), they stay out."""
         for sid, session in list(self.sessions.items()):
             if session.room_id is None:
                 continue
             try:
                 state = await self.store.snapshot(session.room_id)
+                if state.member_by_sid(sid) is None:
+                    await self._take_seat(sid, session.room_id)
             except RoomNotFound:
-                state = None
-            if state is None or state.member_by_sid(sid) is None:
-                await self.sio.disconnect(sid)
+                await self._unseat(sid, session.room_id)
+            except HearthError as refusal:
+                log.info("could not seat a member again: %s", refusal.code)
+                await self._unseat(sid, session.room_id)
+
+    async def _unseat(self, sid: str, room_id: str) -> None:
+        if sid in self.sessions:
+            self.sessions[sid] = replace(self.sessions[sid], room_id=None)
+        await self.sio.leave_room(sid, socket_room(room_id))
+
+    async def _replace(self, old_sid: str) -> None:
+        message = "you joined from another window or device; this one has left the room"
+        await self.sio.emit(str(ServerEvent.SESSION_REPLACED), {"message": message}, to=old_sid)
+        await self.sio.disconnect(old_sid)
 
     async def _require_room(self, sid: str) -> str:
         room_id = self.sessions[sid].room_id
@@ -202,8 +216,7 @@ class Hub:
         protocol.expect_nothing(raw)
         room_id = await self._require_room(sid)
         await self._vacate(room_id, sid, LeaveReason.LEFT)
-        self.sessions[sid] = replace(self.sessions[sid], room_id=None)
-        await self.sio.leave_room(sid, socket_room(room_id))
+        await self._unseat(sid, room_id)
         return protocol.ok()
 
     async def snapshot(self, sid: str, raw: object) -> Payload:

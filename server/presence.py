@@ -2,8 +2,8 @@
 
 A seat names the process its connection lives on. A process that finds its own heartbeat
 had lapsed (it stalled, or Redis was out of reach, for longer than the TTL) may have had
-its seats freed by the others: it closes those connections, whose clients reconnect and
-join again, rather than keep people who are no longer in the roster.
+its seats freed by the others while its people were in fact still connected: it seats
+them again, so the roster tells the truth once more.
 
 Each process renews a heartbeat with a TTL every ``heartbeat_ms``; every process also
 looks for processes whose heartbeat lapsed and frees their seats, room by room, telling

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from typing import Any
 
@@ -78,12 +79,23 @@ def verify(settings: Settings, token: object) -> Identity:
         raise Unauthorized(f"the token's claims are not valid: {exc}") from None
 
 
-def guest(name: object, session_key: str) -> Identity:
-    """A guest: a display name only, a new subject for every connection."""
+GUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+
+
+def guest(name: object, resume_key: object, connection_id: str) -> Identity:
+    """A guest: a display name only. A client may send a random ``key`` it keeps for the
+    tab, so that a reconnect takes the same seat instead of leaving a ghost; without one,
+    every connection is a new guest. The key is hashed: it is never stored or shown."""
     if not isinstance(name, str):
         raise Unauthorized("a guest needs a display name")
+    if resume_key is None:
+        subject = f"guest:{connection_id}"
+    elif isinstance(resume_key, str) and GUEST_KEY.match(resume_key):
+        subject = "guest-key:" + hashlib.sha256(resume_key.encode()).hexdigest()[:32]
+    else:
+        raise InvalidPayload("a guest key is 16 to 128 letters, digits, '-' or '_'")
     return Identity(
-        subject=f"guest:{session_key}",
+        subject=subject,
         display_name=clean_display_name(name),
         role=Role.PARTICIPANT,
         rooms=frozenset(),

@@ -167,6 +167,18 @@ async def test_invitations_and_guests(hub: RunningHub, clients: Any) -> None:
     assert me == {**me, "name": "River", "guest": True, "role": "participant"}
 
 
+async def test_a_guest_key_keeps_one_seat_across_reconnects(hub: RunningHub, clients: Any) -> None:
+    key = "k" * 24
+    first = await clients(hub.url, {"name": "River", "key": key})
+    seat = (await first.join("open"))["you"]
+    again = await clients(hub.url, {"name": "River", "key": key})
+    ack = await again.join("open")
+    assert ack["you"] == seat
+    assert len(ack["snapshot"]["participants"]) == 1
+    other = await clients(hub.url, {"name": "River"})  # no key: a guest of its own
+    assert (await other.join("open"))["you"] != seat
+
+
 async def test_one_room_per_connection(hub: RunningHub, clients: Any) -> None:
     sam = await clients(hub.url, {"token": token("Sam")})
     await sam.join("circle")
@@ -223,6 +235,8 @@ async def test_oversize_payload_is_dropped_and_the_server_lives(
         ({"name": ""}, "invalid_payload"),
         ({"name": "x" * 41}, "invalid_payload"),
         ({"name": "a\u202eb"}, "invalid_payload"),
+        ({"name": "River", "key": "short"}, "invalid_payload"),
+        ({"name": "River", "key": 12345678901234567890}, "invalid_payload"),
     ],
 )
 async def test_bad_credentials_are_refused_at_connect(

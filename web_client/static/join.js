@@ -9,6 +9,7 @@ import { Connection } from "./connection.js";
 
 const $ = (id) => document.getElementById(id);
 const STORED = "hearth.invitation";
+const GUEST_KEY = "hearth.guest-key";
 const ROOM_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 export function readInvitation() {
@@ -57,6 +58,17 @@ export function mountJoin({ invite, show, wire, onEntered }) {
     formNode.setAttribute("aria-busy", String(on));
   }
 
+  // A guest's random key for this tab: a reconnect takes the same seat, not a second one.
+  function guestKey() {
+    let key = sessionStorage.getItem(GUEST_KEY);
+    if (!key) {
+      const bytes = crypto.getRandomValues(new Uint8Array(24));
+      key = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      sessionStorage.setItem(GUEST_KEY, key);
+    }
+    return key;
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     joinError.textContent = "";
@@ -74,7 +86,7 @@ export function mountJoin({ invite, show, wire, onEntered }) {
     }
     busy(form, true);
     connection?.quit();
-    connection = new Connection(invite.token ? { token: invite.token } : { name });
+    connection = new Connection(invite.token ? { token: invite.token } : { name, key: guestKey() });
     wire(connection);
     const opened = await connection.open();
     const ack = opened.ok ? await connection.call("room:info", { room: roomId }) : opened;
