@@ -219,7 +219,8 @@ def _admin(request: web.Request) -> RoomAdmin:
 
 
 def _base_url(request: web.Request) -> str:
-    return str(request.url.origin())
+    """HEARTH_PUBLIC_URL, or else where this request came in (right without a proxy)."""
+    return _admin(request).settings.public_url or str(request.url.origin())
 
 
 async def _series_json(request: web.Request, series: Series, status: int = 200) -> web.Response:

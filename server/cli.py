@@ -113,7 +113,10 @@ def _rooms_close(settings: Settings, args: argparse.Namespace) -> None:
 def _invite(settings: Settings, args: argparse.Namespace) -> None:
     async def act(admin: RoomAdmin) -> None:
         made = await admin.invite(args.room, Role(args.role), args.name, args.ttl)
-        print(made.token)
+        if settings.public_url:
+            print(f"{settings.public_url}/?room={made.room_id}#token={made.token}")
+        else:
+            print(made.token)
 
     _administer(settings, act)
 
@@ -134,7 +137,9 @@ def _admin_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser
     close = actions.add_parser("close", help="close a room now; its chat is deleted")
     close.add_argument("id")
     close.set_defaults(run=_rooms_close)
-    invite = commands.add_parser("invite", help="issue an invite token for one room")
+    invite = commands.add_parser(
+        "invite", help="issue an invite for one room: a link with HEARTH_PUBLIC_URL, else a token"
+    )
     invite.add_argument("room")
     invite.add_argument("--name", required=True, help="display name")
     invite.add_argument("--role", choices=["participant", "facilitator"], default="participant")

@@ -80,6 +80,9 @@ class Scheduler:
         self.tick_s = tick_ms / 1000
         self.close_when_empty = close_when_empty
         self.performed: deque[Performed] = deque(maxlen=HISTORY)
+        # Claims already decided (won or lost), so a meeting under way costs no Redis call
+        # per tick; each is forgotten once its claim would have expired.
+        self._decided: dict[str, datetime] = {}
 
     async def run(self) -> None:
         backoff = self.tick_s
@@ -100,6 +103,7 @@ class Scheduler:
     async def tick(self) -> list[Performed]:
         """Carry out every action due now that no process has claimed yet."""
         now = self.clock()
+        self._decided = {k: until for k, until in self._decided.items() if until > now}
         done: list[Performed] = []
         for series in await self.store.all_series():
             info = await self.store.room_info(series.room_id)
@@ -154,5 +158,9 @@ class Scheduler:
 
     async def _claim(self, occ: Occurrence, action: Action, now: datetime) -> bool:
         key = f"{occ.series_id}:{occ.key}:{_ms(occ.start)}:{action}"
+        if key in self._decided:
+            return False
         ttl = max(occ.end - now, timedelta(0)) + CATCH_UP + CLAIM_MARGIN
-        return await self.store.claim(key, int(ttl.total_seconds() * 1000))
+        won = await self.store.claim(key, int(ttl.total_seconds() * 1000))
+        self._decided[key] = now + ttl
+        return won

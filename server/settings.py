@@ -53,6 +53,12 @@ def _minutes(raw: str) -> int:
     return value
 
 
+def _url(raw: str) -> str:
+    if not raw.startswith(("https://", "http://")) or "#" in raw or "?" in raw:
+        raise ValueError("expected a base URL like https://hearth.example.org")
+    return raw.rstrip("/")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     secret: str
@@ -69,6 +75,7 @@ class Settings:
     admin_token: str | None = None  # the admin API answers 503 while it is unset
     scheduler_tick_ms: int = 5000
     close_when_empty_minutes: int = 0  # 0: scheduled rooms close only at their end
+    public_url: str | None = None  # where people reach Hearth, for invite links and the feed
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_LENGTH:
@@ -102,4 +109,5 @@ class Settings:
             admin_token=env.get("HEARTH_ADMIN_TOKEN") or None,
             scheduler_tick_ms=_read(env, "HEARTH_SCHEDULER_TICK_MS", 5000, _positive),
             close_when_empty_minutes=_read(env, "HEARTH_CLOSE_WHEN_EMPTY_MINUTES", 0, _minutes),
+            public_url=_read(env, "HEARTH_PUBLIC_URL", None, _url),
         )

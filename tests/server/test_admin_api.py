@@ -334,3 +334,14 @@ async def test_public_feed_lists_public_scheduled_rooms_in_meeting_guide_format(
     }
     assert by_slug["daily"]["day"] == [0, 1, 2, 3, 4, 5, 6]
     assert by_slug["daily"]["time"] == "08:00"
+
+
+async def test_invite_links_and_the_feed_use_the_public_url() -> None:
+    public = settings(admin_token=ADMIN_TOKEN, public_url="https://hearth.example.org")
+    async with running_app(public, SetClock(NOW)) as hub:
+        await call(hub, "POST", "/api/v1/rooms", {"id": "family", "name": "F", "public": True})
+        await call(hub, "POST", "/api/v1/series", TUESDAY_GROUP)
+        made = await call(hub, "POST", "/api/v1/rooms/family/invites", {"name": "Sam"})
+        feed = await call(hub, "GET", "/api/v1/meetings.json", token=None)
+    assert made.body["url"] == f"https://hearth.example.org/?room=family#token={made.body['token']}"
+    assert feed.body[0]["conference_url"] == "https://hearth.example.org/?room=family"

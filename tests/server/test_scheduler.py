@@ -132,6 +132,8 @@ async def test_two_schedulers_racing_open_warn_and_close_exactly_once(
         made = await api(one.url, "POST", "/api/v1/rooms/family/invites", {"name": "Sam"})
         sam = await clients(two.url, {"token": made.body["token"]})
         await sam.join("family")
+        counted = await api(one.url, "GET", "/api/v1/rooms/family")
+        assert counted.body["participants"] == 1  # seated through the other process
 
         clock.set(occ.warns_at)
         await _race(one, two)
