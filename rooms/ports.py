@@ -86,6 +86,10 @@ class RoomStore(Protocol):
         """True for exactly one caller per ``key`` (across processes) until it expires."""
         ...
 
+    async def release(self, key: str) -> None:
+        """Give a claim back (its action could not be carried out)."""
+        ...
+
     async def empty_since(self, room_id: str, now_ms: int, empty: bool) -> int | None:
         """Note whether the room is empty; when it is, since when (first noted), else None."""
         ...

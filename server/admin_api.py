@@ -47,7 +47,7 @@ _STATUS = {
 }
 
 
-def problem(status: int, detail: str, code: str) -> web.Response:
+def problem(status: int, detail: str, code: str, allow: str | None = None) -> web.Response:
     body = {
         "type": "about:blank",
         "title": _title(status),
@@ -55,7 +55,9 @@ def problem(status: int, detail: str, code: str) -> web.Response:
         "detail": detail,
         "code": code,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if allow is not None:
+        headers["Allow"] = allow
     return web.Response(
         status=status, text=json.dumps(body), content_type=PROBLEM_TYPE, headers=headers
     )
@@ -76,7 +78,8 @@ async def _problems(request: web.Request, handler: Handler) -> web.StreamRespons
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        return problem(error.status, error.reason, f"http_{error.status}")
+        allow = error.headers.get("Allow")
+        return problem(error.status, error.reason, f"http_{error.status}", allow)
     except Exception:
         log.exception("admin API %s %s failed", request.method, request.path)
         return problem(500, "something went wrong on our side", str(ErrorCode.INTERNAL))

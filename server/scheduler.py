@@ -12,22 +12,25 @@ performs it. Due means:
 - with ``close_when_empty_minutes``, a meeting under way that nobody has been in for that
   long closes early (the close claim is the same, so it never closes twice).
 
-The claim names the occurrence's start instant, so editing a series schedules afresh. A
-process that dies between winning a claim and acting loses that one action; the close at
-the end still comes.
+The claim names the occurrence's start instant, so editing a series schedules afresh. An
+action that fails (Redis out of reach) gives its claim back for the next tick; a process
+that dies between winning a claim and acting loses that one action (the close at the end
+still comes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rooms import actions
-from rooms.errors import RoomNotFound
+from rooms.errors import RoomNotFound, StoreUnavailable
 from rooms.ports import Clock, RoomStore
 from rooms.room import RoomInfo
 from rooms.schedule import Occurrence
@@ -106,41 +109,52 @@ class Scheduler:
         self._decided = {k: until for k, until in self._decided.items() if until > now}
         done: list[Performed] = []
         for series in await self.store.all_series():
-            info = await self.store.room_info(series.room_id)
-            if info is None:
-                log.warning(
-                    "series %s names room %s, which is gone", series.series_id, series.room_id
-                )
-                continue
-            for occurrence in series.occurrences(now - CATCH_UP, now):
-                done.extend(await self._advance(occurrence, info, now))
+            try:
+                info = await self.store.room_info(series.room_id)
+                if info is None:
+                    log.warning("series %s: its room %s is gone", series.series_id, series.room_id)
+                    continue
+                for occurrence in series.occurrences(now - CATCH_UP, now):
+                    done.extend(await self._advance(occurrence, info, now))
+            except StoreUnavailable:
+                raise  # every series would fail alike: back off
+            except Exception:
+                log.exception("series %s could not be advanced", series.series_id)
         self.performed.extend(done)
         return done
 
     async def _advance(self, occ: Occurrence, info: RoomInfo, now: datetime) -> list[Performed]:
-        done: list[Performed] = []
-        if occ.opens_at <= now < occ.end and await self._claim(occ, Action.OPEN, now):
+        async def open_room() -> bool:
             await self.store.open_room(info)
-            done.append(Performed(Action.OPEN, occ.room_id, occ.key, now))
             log.info("opened %s for its %s meeting", occ.room_id, occ.key)
-        if occ.warns_at <= now < occ.end and await self._claim(occ, Action.WARN, now):
+            return True
+
+        async def warn() -> bool:
+            closes_at = _ms(occ.end)
             try:
                 await self.store.apply(
-                    occ.room_id, lambda state, _: actions.warn_closing(state, _ms(occ.end))
+                    occ.room_id, lambda state, _: actions.warn_closing(state, closes_at)
                 )
-                done.append(Performed(Action.WARN, occ.room_id, occ.key, now))
             except RoomNotFound:
-                pass  # closed early: nobody to warn
-        if (occ.end <= now or await self._empty_too_long(occ, now)) and await self._claim(
-            occ, Action.CLOSE, now
-        ):
+                return False  # closed early: nobody to warn
+            return True
+
+        async def close() -> bool:
             try:
                 await self.store.close_room(occ.room_id)
-                done.append(Performed(Action.CLOSE, occ.room_id, occ.key, now))
-                log.info("closed %s after its %s meeting", occ.room_id, occ.key)
             except RoomNotFound:
-                pass  # an admin closed it already
-        return done
+                return False  # an admin closed it already
+            log.info("closed %s after its %s meeting", occ.room_id, occ.key)
+            return True
+
+        done: list[Performed | None] = []
+        if occ.opens_at <= now < occ.end:
+            done.append(await self._once(occ, Action.OPEN, now, open_room))
+        if occ.warns_at <= now < occ.end:
+            done.append(await self._once(occ, Action.WARN, now, warn))
+        if occ.end <= now or await self._empty_too_long(occ, now):
+            done.append(await self._once(occ, Action.CLOSE, now, close))
+        return [p for p in done if p is not None]
 
     async def _empty_too_long(self, occ: Occurrence, now: datetime) -> bool:
         # Watched from the lobby on, counted from the start: an empty lobby is normal.
@@ -156,11 +170,24 @@ class Scheduler:
         empty_from = max(since, _ms(occ.start))
         return _ms(now) - empty_from >= self.close_when_empty.total_seconds() * 1000
 
-    async def _claim(self, occ: Occurrence, action: Action, now: datetime) -> bool:
+    async def _once(
+        self, occ: Occurrence, action: Action, now: datetime, act: Callable[[], Awaitable[bool]]
+    ) -> Performed | None:
+        """Claim the action for this occurrence and, if this process won, carry it out."""
         key = f"{occ.series_id}:{occ.key}:{_ms(occ.start)}:{action}"
         if key in self._decided:
-            return False
+            return None
         ttl = max(occ.end - now, timedelta(0)) + CATCH_UP + CLAIM_MARGIN
         won = await self.store.claim(key, int(ttl.total_seconds() * 1000))
         self._decided[key] = now + ttl
-        return won
+        if not won:
+            return None
+        try:
+            acted = await act()
+        except Exception:
+            # It did not happen (Redis out of reach, say): give the claim back for a retry.
+            del self._decided[key]
+            with contextlib.suppress(Exception):
+                await self.store.release(key)
+            raise
+        return Performed(action, occ.room_id, occ.key, now) if acted else None

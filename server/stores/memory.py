@@ -135,6 +135,9 @@ class MemoryStore:
         self._claims[key] = now + ttl_ms / 1000
         return True
 
+    async def release(self, key: str) -> None:
+        self._claims.pop(key, None)
+
     async def empty_since(self, room_id: str, now_ms: int, empty: bool) -> int | None:
         if not empty:
             self._empty.pop(room_id, None)

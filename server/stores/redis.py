@@ -287,6 +287,10 @@ class RedisStore:
         return bool(await self._redis.set(self._key("claim", key), b"1", nx=True, px=ttl_ms))
 
     @_guarded
+    async def release(self, key: str) -> None:
+        await self._redis.delete(self._key("claim", key))
+
+    @_guarded
     async def empty_since(self, room_id: str, now_ms: int, empty: bool) -> int | None:
         key = self._key("room", room_id, "empty")
         if not empty:

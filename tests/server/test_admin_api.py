@@ -288,6 +288,9 @@ async def test_malformed_json_and_unknown_paths_are_problems(admin: RunningHub) 
     missing = await api(admin.url, "GET", "/api/v1/nothing-here")
     assert missing.status == 404
     assert missing.content_type == "application/problem+json"
+    wrong_method = await api(admin.url, "PATCH", "/api/v1/rooms")
+    assert wrong_method.status == 405
+    assert wrong_method.content_type == "application/problem+json"
 
 
 async def test_public_feed_lists_public_scheduled_rooms_in_meeting_guide_format(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -257,3 +258,29 @@ async def test_a_restarted_server_process_opens_a_meeting_under_way(
             break
         await asyncio.sleep(0.1)
     assert room.body["open"] is True
+
+
+async def test_the_scheduler_rides_out_a_stalled_redis_and_then_opens_the_room(
+    own_redis: RedisServer,
+) -> None:
+    """Redis stalls just as the lobby opens: ticks fail and back off, nothing is claimed
+    half-way, and the room opens once Redis answers again."""
+    series = weekly("UTC", "2026-01-06T19:00")
+    (occ,) = series.occurrences(datetime(2026, 1, 6, tzinfo=UTC), datetime(2026, 1, 7, tzinfo=UTC))
+    clock = SetClock(occ.opens_at - timedelta(minutes=5))
+    quick = settings(own_redis.url, scheduler_tick_ms=50, redis_timeout_ms=200)
+    async with running_app(quick, clock) as hub:
+        await schedule(hub, series)
+        assert own_redis.proc is not None
+        own_redis.proc.send_signal(signal.SIGSTOP)
+        try:
+            clock.set(occ.opens_at)
+            await asyncio.sleep(1.0)
+        finally:
+            own_redis.proc.send_signal(signal.SIGCONT)
+        for _ in range(60):
+            if await is_open(hub):
+                break
+            await asyncio.sleep(0.1)
+        assert await is_open(hub)
+        assert [p.action for p in performed(hub)] == [Action.OPEN]

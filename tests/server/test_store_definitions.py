@@ -91,6 +91,14 @@ async def test_a_claim_is_granted_once_until_it_expires(store: RoomStore) -> Non
     assert await store.claim("occ:open", 200) is True
 
 
+async def test_a_released_claim_can_be_won_again(store: RoomStore) -> None:
+    """What the scheduler does when its action failed after it won the claim."""
+    assert await store.claim("occ:open", 60_000) is True
+    assert await store.claim("occ:open", 60_000) is False
+    await store.release("occ:open")
+    assert await store.claim("occ:open", 60_000) is True
+
+
 async def test_two_redis_stores_race_for_one_claim(redis_server: RedisServer) -> None:
     url = redis_server.url
     await flush(url)
