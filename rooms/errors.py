@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     ROOM_NOT_FOUND = "room_not_found"
     SERIES_NOT_FOUND = "series_not_found"
     ALREADY_EXISTS = "already_exists"
+    ROOM_NOT_OPEN = "room_not_open"
     NOT_INVITED = "not_invited"
     GUESTS_NOT_ALLOWED = "guests_not_allowed"
     ROOM_FULL = "room_full"

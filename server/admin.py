@@ -32,6 +32,10 @@ class SeriesNotFound(HearthError):
     code = ErrorCode.SERIES_NOT_FOUND
 
 
+class NotOpen(HearthError):
+    code = ErrorCode.ROOM_NOT_OPEN
+
+
 @dataclass(frozen=True, slots=True)
 class RoomView:
     info: RoomInfo
@@ -101,7 +105,8 @@ class RoomAdmin:
             await self.store.close_room(room_id)
         except RoomNotFound:
             if not missing_ok:
-                raise RoomNotFound(f"room {room_id!r} is not open") from None
+                await self._defined(room_id)
+                raise NotOpen(f"room {room_id!r} is not open") from None
 
     async def invite(self, room_id: str, role: Role, name: str, ttl_s: int | None) -> Invite:
         await self._defined(room_id)

@@ -42,6 +42,7 @@ _STATUS = {
     ErrorCode.ROOM_NOT_FOUND: 404,
     ErrorCode.SERIES_NOT_FOUND: 404,
     ErrorCode.ALREADY_EXISTS: 409,
+    ErrorCode.ROOM_NOT_OPEN: 409,
     ErrorCode.BUSY: 503,
     ErrorCode.UNAVAILABLE: 503,
 }
@@ -99,10 +100,10 @@ def _authorize(request: web.Request) -> None:
 async def _body(request: web.Request, *allowed: str, required: tuple[str, ...] = ()) -> Json:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise InvalidPayload("the request body is too large")
-    text = await request.text()
     try:
+        text = (await request.read()).decode("utf-8")
         data = json.loads(text) if text.strip() else {}
-    except ValueError:
+    except ValueError:  # not UTF-8, or not JSON
         raise web.HTTPBadRequest(reason="the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidPayload("the request body must be a JSON object")
@@ -117,6 +118,8 @@ async def _body(request: web.Request, *allowed: str, required: tuple[str, ...] =
 
 def _field(data: Json, name: str, kind: type, default: Any) -> Any:
     value = data.get(name, default)
+    if kind is int and isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON has one number type: 8.0 is the whole number 8
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise InvalidPayload(f"'{name}' must be {_KINDS[kind]}")
     return value

@@ -23,7 +23,7 @@ def _problems(*statuses: int) -> Json:
         400: "Bad request",
         401: "Missing or wrong admin token",
         404: "No such room or series",
-        409: "It already exists, or is in use",
+        409: "It already exists, is in use, or (closing) is not open",
         422: "The input breaks a rule; `detail` says which",
         503: "The admin API is disabled (HEARTH_ADMIN_TOKEN is unset)",
     }
@@ -43,13 +43,13 @@ def _op(summary: str, responses: Json, body: str | None = None, secured: bool = 
     return op
 
 
-def _path_param(name: str, description: str) -> Json:
+def _path_param(name: str, description: str, schema: Json) -> Json:
     return {
         "name": name,
         "in": "path",
         "required": True,
         "description": description,
-        "schema": {"type": "string"},
+        "schema": schema,
     }
 
 
@@ -58,7 +58,7 @@ _LOCAL = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$"}
 _INSTANT = {"type": "string", "format": "date-time"}
 _DATE = {"type": "string", "format": "date"}
 _ROOM_SETTINGS: Json = {
-    "name": {"type": "string", "minLength": 1},
+    "name": {"type": "string", "minLength": 1, "pattern": "\\S"},
     "capacity": {"type": "integer", "minimum": 1, "maximum": 500},
     "allow_guests": {"type": "boolean"},
     "guidelines": {"type": "string"},
@@ -128,9 +128,18 @@ SCHEMAS: Json = {
         "required": ["name"],
         "additionalProperties": False,
         "properties": {
-            "name": {"type": "string", "description": "display name the invitee is shown by"},
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 40,
+                "description": "display name the invitee is shown by",
+            },
             "role": {"enum": ["participant", "facilitator"]},
-            "ttl_s": {"type": "integer", "minimum": 1},
+            "ttl_s": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "seconds until it expires; null or absent: HEARTH_TOKEN_TTL_S",
+            },
         },
     },
     "Invite": {
@@ -230,9 +239,9 @@ SCHEMAS: Json = {
     "Meetings": {"type": "array", "items": _ref("Meeting")},
 }
 
-_ROOM_PARAM = _path_param("room", "room id")
-_SERIES_PARAM = _path_param("series", "series id")
-_DATE_PARAM = _path_param("date", "the occurrence's scheduled local date, YYYY-MM-DD")
+_ROOM_PARAM = _path_param("room", "room id", _SLUG)
+_SERIES_PARAM = _path_param("series", "series id", _SLUG)
+_DATE_PARAM = _path_param("date", "the occurrence's scheduled local date", _DATE)
 
 PATHS: Json = {
     "/api/v1/openapi.json": {
@@ -279,7 +288,7 @@ PATHS: Json = {
         "parameters": [_ROOM_PARAM],
         "post": _op(
             "Close the room now: everyone is told, chat is deleted",
-            {"200": _json(_ref("Room"), "Closed"), **_problems(404)},
+            {"200": _json(_ref("Room"), "Closed"), **_problems(404, 409)},
         ),
     },
     "/api/v1/rooms/{room}/invites": {

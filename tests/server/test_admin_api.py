@@ -190,7 +190,7 @@ async def test_closing_now_tells_everyone_and_purges_the_chat(
     closed = await call(admin, "POST", "/api/v1/rooms/family/close")
     assert closed.body["open"] is False
     await sam.wait_for("room:closed")
-    assert (await call(admin, "POST", "/api/v1/rooms/family/close")).status == 404
+    assert (await call(admin, "POST", "/api/v1/rooms/family/close")).status == 409
     await call(admin, "POST", "/api/v1/rooms/family/open")
     ack = await sam.join("family")
     assert ack["snapshot"]["chat"] == []
