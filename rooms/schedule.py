@@ -207,8 +207,9 @@ class Series:
         """Occurrences whose lobby-to-end window meets ``[since, until]`` (aware instants),
         in start order, with skips and moves applied."""
         tz = zone(self.timezone)
-        # Local windows are widened by a day each side: zone offsets are under a day, and a
-        # moved occurrence may be held up to a day from its scheduled date.
+        # Widened by two days each side: zone offsets are under a day, and a meeting that
+        # began up to a day before ``since`` may still be under way. Moves held far from
+        # their scheduled day are looked up by key below.
         local_since = since.astimezone(tz).replace(tzinfo=None) - 2 * _DAY
         local_until = until.astimezone(tz).replace(tzinfo=None) + 2 * _DAY
         moves = {m.occurrence: parse_local(m.starts, "the new start") for m in self.moved}
