@@ -252,12 +252,12 @@ class Series:
     def upcoming(self, now: datetime, count: int) -> list[Occurrence]:
         """The next ``count`` occurrences that have not ended by ``now``."""
         found: list[Occurrence] = []
-        horizon = now
-        for _ in range(60):  # about five years of weekly meetings, checked a month at a time
-            horizon += 31 * _DAY
-            found = self.occurrences(now, horizon)
+        reach = 32 * _DAY
+        while reach < 6 * 366 * _DAY:  # looks about five years ahead, doubling each time
+            found = self.occurrences(now, now + reach)
             if len(found) >= count:
                 break
+            reach *= 2
         return found[:count]
 
     def weekdays(self) -> tuple[int, ...]:
