@@ -139,6 +139,8 @@ def dump_snapshot(info: RoomInfo, state: RoomState) -> Payload:
 
 
 def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
+    if not hasattr(event, "seq"):
+        raise NotImplementedError(f"{type(event).__name__} is not on the wire yet")
     head: Payload = {"room": room_id, "seq": event.seq}
     match event:
         case MemberJoined(member=member):
@@ -153,3 +155,4 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
             return ServerEvent.HAND_QUEUE, {**head, "hands": list(queue)}
         case RoomClosed():
             return ServerEvent.ROOM_CLOSED, head
+    raise NotImplementedError(f"{type(event).__name__} is not on the wire yet")

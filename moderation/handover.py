@@ -1,0 +1,57 @@
+"""What happens when the last facilitator leaves, and when one comes back.
+
+When the last facilitator (or admin) leaves the room:
+
+- if co-facilitators are present, they take over: everyone is told who covers
+  (``FacilitatorPresence(present=False, covering=...)``) and they keep moderating;
+- with none, the room carries on, marked unattended since that moment, and the next
+  facilitator to join is told how long it went unattended (their join ack);
+- with the room control ``pause_when_unattended`` on and no co-facilitator, the room
+  pauses instead, until a facilitator is back.
+
+When a facilitator joins an unattended room, everyone is told a facilitator is present
+again, and a pause made automatically is lifted (a pause a facilitator chose stays).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from moderation import roles
+from rooms.actions import Change, Recorder
+from rooms.events import FacilitatorPresence, MemberLeft, RoomPaused, RoomResumed
+
+
+def oversee(change: Change, now: int) -> Change:
+    """After people left (``change``): hand over if the last facilitator was among them."""
+    state = change.state
+    if roles.facilitator_present(state) or state.unattended_since is not None:
+        return change
+    facilitator_left = any(
+        isinstance(e, MemberLeft) and roles.rank(e.member) >= roles.Rank.FACILITATOR
+        for e in change.events
+    )
+    if not facilitator_left:
+        return change
+    rec = Recorder.following(change)
+    covering = tuple(m.member_id for m in state.members if m.co_facilitator)
+    rec.events.append(FacilitatorPresence(rec.next_seq(), present=False, covering=covering))
+    state = replace(state, unattended_since=now)
+    if not covering and state.controls.pause_when_unattended and not state.paused:
+        rec.events.append(RoomPaused(rec.next_seq(), automatically=True))
+        state = replace(state, paused=True, paused_automatically=True)
+    return rec.done(state, change.replaced)
+
+
+def arrive(change: Change) -> Change:
+    """After someone joined (``change``): a facilitator's arrival ends the unattended time."""
+    state = change.state
+    if state.unattended_since is None or not roles.facilitator_present(state):
+        return change
+    rec = Recorder.following(change)
+    rec.events.append(FacilitatorPresence(rec.next_seq(), present=True))
+    state = replace(state, unattended_since=None)
+    if state.paused_automatically:
+        rec.events.append(RoomResumed(rec.next_seq()))
+        state = replace(state, paused=False, paused_automatically=False)
+    return rec.done(state, change.replaced)
