@@ -32,6 +32,7 @@ class ErrorCode(StrEnum):
     BANNED = "banned"
     NOT_WAITING = "not_waiting"
     MESSAGE_NOT_FOUND = "message_not_found"
+    BAN_NOT_FOUND = "ban_not_found"
     RATE_LIMITED = "rate_limited"
     BUSY = "busy"
     INTERNAL = "internal_error"

@@ -17,10 +17,13 @@ from typing import Any
 
 import socketio
 
+from moderation import admission, messages, roles
+from moderation.bans import ban_keys
+from moderation.rate_limits import Activity, check, counter
 from rooms import actions
 from rooms.errors import ErrorCode, HearthError, RoomNotFound, Unauthorized
 from rooms.events import LeaveReason
-from rooms.identity import Identity
+from rooms.identity import Identity, Role
 from rooms.ports import RoomStore
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
@@ -70,11 +73,15 @@ class Hub:
             ClientEvent.LEAVE: self.leave,
             ClientEvent.SNAPSHOT: self.snapshot,
             ClientEvent.CHAT: self.chat,
-            ClientEvent.HAND_RAISE: partial(self._hand, actions.raise_hand),
-            ClientEvent.HAND_LOWER: partial(self._hand, actions.lower_hand),
+            ClientEvent.HAND_RAISE: partial(self._hand, messages.raise_hand),
+            ClientEvent.HAND_LOWER: partial(self._hand, messages.lower_hand),
         }
         for event, handler in handlers.items():
-            sio.on(str(event), partial(self._acknowledged, event, handler))
+            self.register(event, handler)
+
+    def register(self, event: ClientEvent, handler: Handler) -> None:
+        """Handle ``event``: its refusals and failures become acks in one place."""
+        self.sio.on(str(event), partial(self._acknowledged, event, handler))
 
     async def _acknowledged(
         self, event: ClientEvent, handler: Handler, sid: str, *args: Any
@@ -115,11 +122,14 @@ class Hub:
             await self._vacate(session.room_id, sid, LeaveReason.DISCONNECTED)
 
     async def _vacate(self, room_id: str, sid: str, reason: LeaveReason) -> None:
+        now = self.clock()
         with contextlib.suppress(RoomNotFound):
-            await self.store.apply(room_id, lambda state, _: actions.leave(state, sid, reason))
+            await self.store.apply(
+                room_id, lambda state, _: admission.leave(state, sid, reason, now)
+            )
 
     async def _seated_room(self, sid: str) -> str | None:
-        """The room this connection holds a seat in, if it still does."""
+        """The room this connection holds a seat (or waits) in, if it still does."""
         room_id = self.sessions[sid].room_id
         if room_id is None:
             return None
@@ -127,7 +137,9 @@ class Hub:
             state = await self.store.snapshot(room_id)
         except RoomNotFound:
             state = None
-        if state is None or state.member_by_sid(sid) is None:
+        if state is None or (
+            state.member_by_sid(sid) is None and state.waiting_by_sid(sid) is None
+        ):
             # The room closed, or the seat was lost while the connection stayed up.
             self.sessions[sid] = replace(self.sessions[sid], room_id=None)
             await self.sio.leave_room(sid, socket_room(room_id))
@@ -142,16 +154,29 @@ class Hub:
         identity = self.sessions[sid].identity
         seat_id = tokens.member_id(self.settings, request.room, identity.subject)
         connection = Connection(self.process_id, sid)
+        known = await self.store.room_info(request.room)
+        bans = await self.store.bans(ban_keys(known)) if known else []
+        banned_elsewhere = any(ban.subject == identity.subject for ban in bans)
         # In the Socket.IO room before the seat exists, so no event after the snapshot is
         # missed; the client drops events whose seq the snapshot already holds.
         await self.sio.enter_room(sid, socket_room(request.room))
         await self.store.hold(self.process_id, request.room)
         try:
             info: list[RoomInfo] = []
+            unattended: list[int | None] = [None]
 
             def seat(state: RoomState, room: RoomInfo) -> actions.Change:
                 info[:] = [room]
-                return actions.join(state, room, identity, seat_id, connection, self.clock())
+                unattended[0] = state.unattended_since
+                return admission.join(
+                    state,
+                    room,
+                    identity,
+                    seat_id,
+                    connection,
+                    self.clock(),
+                    banned_elsewhere=banned_elsewhere,
+                )
 
             change = await self.store.apply(request.room, seat)
         except BaseException:
@@ -161,14 +186,33 @@ class Hub:
         self.sessions[sid] = replace(self.sessions[sid], room_id=request.room)
         if change.replaced is not None:
             await self._replace(change.replaced.sid)
-        return protocol.ok(you=seat_id, snapshot=protocol.dump_snapshot(info[0], change.state))
+        place = admission.position(change.state, sid)
+        if place is not None:
+            # Waiting people see nothing of the room until they are admitted.
+            await self.sio.leave_room(sid, socket_room(request.room))
+            return protocol.ok(
+                you=seat_id, waiting={"room": request.room, "position": place[0], "of": place[1]}
+            )
+        snapshot = protocol.dump_snapshot(info[0], change.state)
+        return protocol.ok(
+            you=seat_id, snapshot=snapshot, **self._view(change.state, sid, unattended[0])
+        )
+
+    @staticmethod
+    def _view(state: RoomState, sid: str, unattended_since: int | None = None) -> Payload:
+        """The moderators' part of a snapshot, for a moderator."""
+        member = state.member_by_sid(sid)
+        if member is None or not roles.is_moderator(member):
+            return {}
+        since = unattended_since if member.role in {Role.FACILITATOR, Role.ADMIN} else None
+        return {"moderation": protocol.dump_moderation(state, since or state.unattended_since)}
 
     async def _replace(self, old_sid: str) -> None:
         message = "you joined from another window or device; this one has left the room"
         await self.sio.emit(str(ServerEvent.SESSION_REPLACED), {"message": message}, to=old_sid)
         await self.sio.disconnect(old_sid)
 
-    async def _require_room(self, sid: str) -> str:
+    async def require_room(self, sid: str) -> str:
         room_id = self.sessions[sid].room_id
         if room_id is None:
             raise HearthError("join a room first", ErrorCode.NOT_IN_ROOM)
@@ -176,7 +220,7 @@ class Hub:
 
     async def leave(self, sid: str, raw: object) -> Payload:
         protocol.expect_nothing(raw)
-        room_id = await self._require_room(sid)
+        room_id = await self.require_room(sid)
         await self._vacate(room_id, sid, LeaveReason.LEFT)
         self.sessions[sid] = replace(self.sessions[sid], room_id=None)
         await self.sio.leave_room(sid, socket_room(room_id))
@@ -184,19 +228,31 @@ class Hub:
 
     async def snapshot(self, sid: str, raw: object) -> Payload:
         protocol.expect_nothing(raw)
-        room_id = await self._require_room(sid)
+        room_id = await self.require_room(sid)
         state = await self.store.snapshot(room_id)
         info = await self.store.room_info(room_id)
         if info is None or state.member_by_sid(sid) is None:
             raise HearthError("you are not in this room", ErrorCode.NOT_IN_ROOM)
-        return protocol.ok(snapshot=protocol.dump_snapshot(info, state))
+        return protocol.ok(snapshot=protocol.dump_snapshot(info, state), **self._view(state, sid))
+
+    async def limit(self, sid: str, room_id: str, activity: Activity) -> None:
+        """Count one ``activity`` of this participant; refused beyond the room's limit.
+        Facilitators and admins are never limited."""
+        identity = self.sessions[sid].identity
+        if identity.role in {Role.FACILITATOR, Role.ADMIN}:
+            return
+        limit = self.settings.limit(activity)
+        member_id = tokens.member_id(self.settings, room_id, identity.subject)
+        place = counter(room_id, member_id, activity, limit, self.clock())
+        check(await self.store.count(place.key, place.expires_in_ms), limit, activity)
 
     async def chat(self, sid: str, raw: object) -> Payload:
         request = ChatRequest.parse(raw)
-        room_id = await self._require_room(sid)
+        room_id = await self.require_room(sid)
+        await self.limit(sid, room_id, Activity.CHAT)
         now = self.clock()
         change = await self.store.apply(
-            room_id, lambda state, _: actions.post_chat(state, sid, request.text, now)
+            room_id, lambda state, _: messages.post_chat(state, sid, request.text, now)
         )
         return protocol.ok(message=protocol.dump_message(change.state.chat[-1]))
 
@@ -204,6 +260,7 @@ class Hub:
         self, rule: Callable[[RoomState, str], actions.Change], sid: str, raw: object
     ) -> Payload:
         protocol.expect_nothing(raw)
-        room_id = await self._require_room(sid)
+        room_id = await self.require_room(sid)
+        await self.limit(sid, room_id, Activity.HAND)
         change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
         return protocol.ok(hands=list(change.state.hands), seq=change.state.seq)
