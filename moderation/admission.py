@@ -59,6 +59,13 @@ def join(
     return change
 
 
+def would_wait(state: RoomState, identity: Identity, member_id: str) -> bool:
+    """Whether this join would go to the waiting room if the room stayed as it is."""
+    if state.member(member_id) is not None or identity.role in KEEPS_ROOM_SAFE:
+        return False
+    return _must_wait(state)
+
+
 def _must_wait(state: RoomState) -> bool:
     controls = state.controls
     return controls.waiting_room or (

@@ -158,8 +158,12 @@ class Hub:
         bans = await self.store.bans(ban_keys(known)) if known else []
         banned_elsewhere = any(ban.subject == identity.subject for ban in bans)
         # In the Socket.IO room before the seat exists, so no event after the snapshot is
-        # missed; the client drops events whose seq the snapshot already holds.
-        await self.sio.enter_room(sid, socket_room(request.room))
+        # missed; the client drops events whose seq the snapshot already holds. Not if the
+        # join will wait: waiting people see nothing of the room.
+        with contextlib.suppress(RoomNotFound):
+            ahead = await self.store.snapshot(request.room)
+            if not admission.would_wait(ahead, identity, seat_id):
+                await self.sio.enter_room(sid, socket_room(request.room))
         await self.store.hold(self.process_id, request.room)
         try:
             info: list[RoomInfo] = []
@@ -187,8 +191,9 @@ class Hub:
         if change.replaced is not None:
             await self._replace(change.replaced.sid)
         place = admission.position(change.state, sid)
-        if place is not None:
-            # Waiting people see nothing of the room until they are admitted.
+        if place is None:
+            await self.sio.enter_room(sid, socket_room(request.room))  # if the room changed
+        else:
             await self.sio.leave_room(sid, socket_room(request.room))
             return protocol.ok(
                 you=seat_id, waiting={"room": request.room, "position": place[0], "of": place[1]}
