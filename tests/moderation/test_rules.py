@@ -254,6 +254,21 @@ def test_last_facilitator_leaving_hands_over_to_a_co_facilitator() -> None:
     assert bans.remove(gone.state, "sid-Sam", "id-Kim", NOW).change.events
 
 
+def test_the_last_covering_co_facilitator_leaving_may_pause_the_room() -> None:
+    state = controls.set_controls(
+        circle("Sam", "Kim"), "sid-Fay", {"pause_when_unattended": True}, NOW
+    ).change.state
+    state = roles.promote(state, "sid-Fay", "id-Sam", NOW).change.state
+    covered = admission.leave(state, "sid-Fay", LeaveReason.LEFT, NOW).state
+    assert not covered.paused
+    alone = admission.leave(covered, "sid-Sam", LeaveReason.LEFT, NOW + 9)
+    assert FacilitatorPresence(alone.state.seq - 1, present=False, covering=()) in alone.events
+    assert alone.state.paused
+    assert alone.state.unattended_since == NOW  # since the last facilitator left
+    quiet = admission.leave(alone.state, "sid-Kim", LeaveReason.LEFT, NOW)
+    assert not any(isinstance(e, FacilitatorPresence) for e in quiet.events)
+
+
 def test_unattended_room_may_pause_until_a_facilitator_is_back() -> None:
     state = controls.set_controls(
         circle("Sam"), "sid-Fay", {"pause_when_unattended": True}, NOW
