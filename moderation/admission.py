@@ -6,7 +6,9 @@
   still reconnect (their seat is theirs), and facilitators and admins always get in.
 - With the **waiting room** on, a join waits until a facilitator (or co-facilitator)
   admits or denies it, one person or everyone at once. With **wait for a facilitator**
-  on, joins wait while no facilitator is present, even if the waiting room is off.
+  on, joins wait while no facilitator is present, even if the waiting room is off; the
+  first facilitator to arrive lets them in (unless the waiting room is on, then they
+  keep waiting for a facilitator's decision).
   Waiting people see nothing of the room; each is told their place in the queue
   (``WaitingPlace``) and the moderators see the queue live with display names
   (``WaitingQueue``). Admitting someone gives them a seat (capacity still counts); they
@@ -56,6 +58,10 @@ def join(
     change = _flag_newcomer(change, member_id)
     if identity.role in KEEPS_ROOM_SAFE:
         change = handover.arrive(change)
+        if change.state.waiting and not change.state.controls.waiting_room:
+            # They waited only for a facilitator to be present: one is now.
+            waiting = list(change.state.waiting)
+            change = _seat(change.state, room, waiting, now, Recorder.following(change))
     return change
 
 
@@ -135,12 +141,26 @@ def admit(state: RoomState, room: RoomInfo, sid: str, member_id: str | None, now
     record = entry(actor, Action.ADMIT, now, chosen[0] if member_id else None)
     if member_id is None:
         record = replace(record, detail=f"all ({len(chosen)})")
-    rec = Recorder(state)
+    return Moderated(
+        _seat(state, room, chosen, now, Recorder(state), one=member_id is not None), record
+    )
+
+
+def _seat(
+    state: RoomState,
+    room: RoomInfo,
+    chosen: list[Waiting],
+    now: int,
+    rec: Recorder,
+    *,
+    one: bool = False,
+) -> Change:
+    """Give seats to ``chosen`` waiting people, in queue order, while seats last."""
     members = list(state.members)
     admitted: list[Waiting] = []
     for waiting in chosen:
         if len(members) >= room.capacity and waiting.role not in KEEPS_ROOM_SAFE:
-            if member_id is not None:
+            if one:
                 raise Refused("the room is full", ErrorCode.ROOM_FULL)
             break  # the rest keep their places
         member = Member(
@@ -160,7 +180,7 @@ def admit(state: RoomState, room: RoomInfo, sid: str, member_id: str | None, now
     gone = {w.member_id for w in admitted}
     queue = tuple(w for w in state.waiting if w.member_id not in gone)
     state = replace(state, members=tuple(members), waiting=())
-    return Moderated(_requeue(state, queue, rec), record)
+    return _requeue(state, queue, rec)
 
 
 def deny(state: RoomState, sid: str, member_id: str | None, now: int) -> Moderated:

@@ -20,7 +20,7 @@ from enum import IntEnum
 from moderation.audit import Action, Moderated, entry
 from rooms.actions import Change, Recorder
 from rooms.errors import ErrorCode, Refused
-from rooms.events import RoleChanged
+from rooms.events import RoleChanged, WaitingQueue
 from rooms.identity import Role
 from rooms.state import Member, RoomState
 
@@ -107,4 +107,6 @@ def _set_co_facilitator(
     member = replace(member, co_facilitator=promoted)
     rec = Recorder(state)
     rec.events.append(RoleChanged(rec.next_seq(), member))
+    if promoted and state.waiting:  # from now on they see the queue too
+        rec.events.append(WaitingQueue((member.connection.sid,), state.waiting))
     return Moderated(rec.done(with_members(state, member)), record)

@@ -241,7 +241,25 @@ def test_wait_for_a_facilitator_holds_joins_while_none_is_present() -> None:
     assert admission.position(state, "sid-Sam") == (1, 1)
     state = enter(state, "Fay", Role.FACILITATOR)
     assert state.member("id-Fay") is not None
+    assert state.member("id-Sam") is not None  # let in as the facilitator arrived
+    assert state.waiting == ()
     assert enter(state, "Kim").member("id-Kim") is not None  # a facilitator is present now
+
+
+def test_with_the_waiting_room_on_a_facilitator_arriving_still_decides() -> None:
+    held = controls.RoomControls(wait_for_facilitator=True, waiting_room=True)
+    state = enter(RoomState("circle", controls=held), "Sam")
+    state = enter(state, "Fay", Role.FACILITATOR)
+    assert state.member("id-Sam") is None
+    assert admission.position(state, "sid-Sam") == (1, 1)
+
+
+def test_a_new_co_facilitator_sees_the_waiting_queue() -> None:
+    state = circle("Kim")
+    state = controls.set_controls(state, "sid-Fay", {"waiting_room": True}, NOW).change.state
+    state = enter(state, "Sam")
+    promoted = roles.promote(state, "sid-Fay", "id-Kim", NOW).change
+    assert WaitingQueue(("sid-Kim",), state.waiting) in promoted.events
 
 
 def test_last_facilitator_leaving_hands_over_to_a_co_facilitator() -> None:

@@ -187,6 +187,21 @@ async def test_lock_and_waiting_room(hub: RunningHub, clients: Any) -> None:
     assert (await fay.call("moderation:admit", {"all": True}))["ok"]  # nobody left: harmless
 
 
+async def test_wait_for_a_facilitator_lets_people_in_when_one_arrives(
+    hub: RunningHub, clients: Any
+) -> None:
+    fay, _ = await seat(hub, clients, "Fay", Role.FACILITATOR)
+    await fay.call("moderation:controls", {"wait_for_facilitator": True})
+    await fay.call("room:leave")
+    sam = await clients(hub.url, {"token": token("Sam")})
+    assert (await sam.call("room:join", {"room": "open"}))["waiting"]["position"] == 1
+    ack = await fay.join("open")
+    assert ack["moderation"]["waiting"] == []
+    await sam.wait_for("waiting:admitted")
+    snap = (await sam.join("open"))["snapshot"]
+    assert {p["name"] for p in snap["participants"]} == {"Fay", "Sam"}
+
+
 async def test_reports_reach_only_facilitators(hub: RunningHub, clients: Any) -> None:
     fay, _ = await seat(hub, clients, "Fay", Role.FACILITATOR)
     sam, sam_id = await seat(hub, clients, "Sam")
