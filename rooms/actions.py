@@ -44,18 +44,26 @@ class Change:
     state: RoomState
     events: tuple[RoomEvent, ...] = ()
     replaced: Connection | None = None  # a join took the seat over from this connection
+    quiet: bool = False  # the state changed with nothing to tell (an unban)
 
     @property
     def changed(self) -> bool:
-        return bool(self.events) or self.replaced is not None
+        return bool(self.events) or self.replaced is not None or self.quiet
 
 
-class _Recorder:
+class Recorder:
     """Numbers events as they happen, one sequence number each."""
 
     def __init__(self, state: RoomState) -> None:
         self.seq = state.seq
         self.events: list[RoomEvent] = []
+
+    @classmethod
+    def following(cls, change: Change) -> Recorder:
+        """Go on recording after ``change``, keeping its events."""
+        rec = cls(change.state)
+        rec.events.extend(change.events)
+        return rec
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -65,7 +73,7 @@ class _Recorder:
         return Change(replace(state, seq=self.seq), tuple(self.events), replaced)
 
 
-def admit(room: RoomInfo, identity: Identity) -> None:
+def check_invited(room: RoomInfo, identity: Identity) -> None:
     """Refuse unless this identity may enter the room (or read its name and guidelines)."""
     if identity.guest:
         if not room.allow_guests:
@@ -82,7 +90,7 @@ def join(
     connection: Connection,
     now: int,
 ) -> Change:
-    admit(room, identity)
+    check_invited(room, identity)
     existing = state.member(member_id)
     if existing is not None:
         if existing.connection == connection:
@@ -102,7 +110,7 @@ def join(
         connection=connection,
         guest=identity.guest,
     )
-    rec = _Recorder(state)
+    rec = Recorder(state)
     rec.events.append(MemberJoined(rec.next_seq(), member))
     return rec.done(replace(state, members=(*state.members, member)))
 
@@ -110,7 +118,7 @@ def join(
 def _remove(state: RoomState, gone: list[Member], reason: LeaveReason) -> Change:
     if not gone:
         return Change(state)
-    rec = _Recorder(state)
+    rec = Recorder(state)
     gone_ids = {m.member_id for m in gone}
     hands = tuple(h for h in state.hands if h not in gone_ids)
     for member in gone:
@@ -147,7 +155,7 @@ def post_chat(state: RoomState, sid: str, text: str, now: int) -> Change:
         raise Refused("a message needs some text", ErrorCode.CHAT_EMPTY)
     if len(text) > MAX_CHAT_LENGTH:
         raise Refused(f"a message is at most {MAX_CHAT_LENGTH} characters", ErrorCode.CHAT_TOO_LONG)
-    rec = _Recorder(state)
+    rec = Recorder(state)
     seq = rec.next_seq()
     message = ChatMessage(seq, member.member_id, member.display_name, text, now)
     rec.events.append(ChatPosted(seq, message))
@@ -170,13 +178,13 @@ def lower_hand(state: RoomState, sid: str) -> Change:
 
 
 def _requeue(state: RoomState, hands: tuple[str, ...]) -> Change:
-    rec = _Recorder(state)
+    rec = Recorder(state)
     rec.events.append(HandQueueChanged(rec.next_seq(), hands))
     return rec.done(replace(state, hands=hands))
 
 
 def close(state: RoomState) -> Change:
     """The room closes: everyone's seat and all chat go with it."""
-    rec = _Recorder(state)
+    rec = Recorder(state)
     rec.events.append(RoomClosed(rec.next_seq()))
     return rec.done(RoomState(state.room_id))

@@ -1,6 +1,8 @@
 """The ports the room domain needs from the outside world.
 
-A ``RoomStore`` holds every open room's state and the roll of live server processes.
+A ``RoomStore`` holds every open room's state and the roll of live server processes,
+and for moderation: bans that outlive a room's session, the audit log of facilitators'
+actions, and the counters behind rate limits.
 It applies a rule to a room atomically: the rule sees one state and its result is stored
 and its events published as one step, even when two processes change the same room at
 the same moment. Two implementations exist: in memory (one process) and Redis (many).
@@ -11,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from moderation.audit import AuditEntry
+from moderation.bans import Ban
 from rooms.actions import Change
 from rooms.room import RoomInfo
 from rooms.state import RoomState
@@ -55,6 +59,28 @@ class RoomStore(Protocol):
     async def rooms_held_by(self, process_id: str) -> set[str]: ...
 
     async def forget_process(self, process_id: str) -> None: ...
+
+    async def count(self, key: str, expires_in_ms: int) -> int:
+        """Add one to the counter ``key`` (created to expire in ``expires_in_ms``); its value."""
+        ...
+
+    async def record_action(
+        self, room_id: str, entry: AuditEntry, *, keep_ms: int, max_entries: int
+    ) -> None:
+        """Append to the room's audit log, keeping at most ``max_entries`` and ``keep_ms``."""
+        ...
+
+    async def audit_log(self, room_id: str, *, since: int, limit: int) -> list[AuditEntry]:
+        """The room's audit entries at or after ``since``, newest first."""
+        ...
+
+    async def add_ban(self, ban: Ban) -> None: ...
+
+    async def remove_ban(self, key: str, ban_id: str) -> None: ...
+
+    async def bans(self, keys: list[str]) -> list[Ban]:
+        """Every ban kept under any of ``keys`` (see ``moderation.bans.ban_keys``)."""
+        ...
 
     async def close(self) -> None:
         """Release connections."""

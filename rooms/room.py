@@ -28,6 +28,7 @@ class RoomInfo:
     capacity: int = DEFAULT_CAPACITY
     allow_guests: bool = False
     guidelines: str = ""
+    series_id: str | None = None  # rooms of one series share their bans
 
     def __post_init__(self) -> None:
         check_room_id(self.room_id)
