@@ -1,8 +1,8 @@
 """Chat and hands under moderation, deleting messages, and reports.
 
 - Chat is refused while the sender's chat is muted (``chat_muted``) or the room is paused
-  (``room_paused``); hands likewise freeze during a pause. These wrap the plain rules of
-  ``rooms.actions`` so the checks and the change are one atomic step.
+  (``room_paused``); hands and reactions likewise freeze during a pause. These wrap the
+  plain rules of ``rooms.actions`` so the checks and the change are one atomic step.
 - A facilitator deletes a chat message for everyone: it leaves the room's history and
   every client is told (``ChatDeleted``). The audit log names the message's author and
   id, never its text.
@@ -24,12 +24,17 @@ from rooms import actions
 from rooms.actions import Change, Recorder
 from rooms.errors import ErrorCode, Refused
 from rooms.events import ChatDeleted, Reported
-from rooms.state import RoomState
+from rooms.state import Reaction, RoomState
 
 
 def post_chat(state: RoomState, sid: str, text: str, now: int) -> Change:
     check_may_chat(state, roles.seated(state, sid))
     return actions.post_chat(state, sid, text, now)
+
+
+def react(state: RoomState, sid: str, reaction: Reaction) -> Change:
+    check_active(state, roles.seated(state, sid), Activity.REACTION)
+    return actions.react(state, sid, reaction)
 
 
 def raise_hand(state: RoomState, sid: str) -> Change:

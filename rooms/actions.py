@@ -10,6 +10,7 @@
   only where the room allows guests.
 - **Leaving** frees the seat only if it is still held by the connection that leaves, so a
   replaced tab closing never removes the person from the room.
+- **Reactions** (a heart, thanks, ...) are sent to the room and numbered, never kept.
 - **Hands** form one queue, first raised first; leaving takes your hand down.
 - **Chat** is plain text, trimmed, 1 to ``MAX_CHAT_LENGTH`` characters; only the last
   ``CHAT_HISTORY`` messages are kept, and only while the room is open.
@@ -29,12 +30,13 @@ from rooms.events import (
     LeaveReason,
     MemberJoined,
     MemberLeft,
+    ReactionSent,
     RoomClosed,
     RoomEvent,
 )
 from rooms.identity import Identity, Role
 from rooms.room import RoomInfo
-from rooms.state import CHAT_HISTORY, ChatMessage, Connection, Member, RoomState
+from rooms.state import CHAT_HISTORY, ChatMessage, Connection, Member, Reaction, RoomState
 
 MAX_CHAT_LENGTH = 1000
 
@@ -161,6 +163,13 @@ def post_chat(state: RoomState, sid: str, text: str, now: int) -> Change:
     rec.events.append(ChatPosted(seq, message))
     chat = (*state.chat, message)[-CHAT_HISTORY:]
     return rec.done(replace(state, chat=chat))
+
+
+def react(state: RoomState, sid: str, reaction: Reaction) -> Change:
+    member = _seated(state, sid)
+    rec = Recorder(state)
+    rec.events.append(ReactionSent(rec.next_seq(), member.member_id, reaction))
+    return rec.done(state)
 
 
 def raise_hand(state: RoomState, sid: str) -> Change:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rooms.state import ChatMessage, Member, RoomControls, Waiting
+from rooms.state import ChatMessage, Member, Reaction, RoomControls, Waiting
 
 
 class LeaveReason(StrEnum):
@@ -36,6 +36,15 @@ class MemberLeft:
     seq: int
     member: Member
     reason: LeaveReason
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionSent:
+    """A reaction is a moment, not state: numbered and sent, never kept."""
+
+    seq: int
+    member_id: str
+    reaction: Reaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +161,7 @@ PublicEvent = (
     MemberJoined
     | MemberLeft
     | ChatPosted
+    | ReactionSent
     | HandQueueChanged
     | RoomClosed
     | ChatDeleted

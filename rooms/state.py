@@ -12,10 +12,21 @@ waiting room, ...), the people waiting to be let in, and the subjects banned fro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rooms.identity import Role
 
 CHAT_HISTORY = 100
+
+
+class Reaction(StrEnum):
+    """The few quiet signals anyone can send: support without interrupting a share."""
+
+    HEART = "heart"
+    THANKS = "thanks"
+    CLAP = "clap"
+    HUG = "hug"
+    SMILE = "smile"
 
 
 @dataclass(frozen=True, slots=True)

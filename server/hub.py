@@ -28,7 +28,14 @@ from rooms.ports import RoomStore
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
 from server import protocol, tokens
-from server.protocol import ChatRequest, ClientEvent, JoinRequest, Payload, ServerEvent
+from server.protocol import (
+    ChatRequest,
+    ClientEvent,
+    JoinRequest,
+    Payload,
+    ReactionRequest,
+    ServerEvent,
+)
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,6 +93,7 @@ class Hub:
             ClientEvent.CHAT: self.chat,
             ClientEvent.HAND_RAISE: partial(self._hand, messages.raise_hand),
             ClientEvent.HAND_LOWER: partial(self._hand, messages.lower_hand),
+            ClientEvent.REACT: self.react,
         }
         for event, handler in handlers.items():
             self.register(event, handler)
@@ -308,6 +316,15 @@ class Hub:
             room_id, lambda state, _: messages.post_chat(state, sid, request.text, now)
         )
         return protocol.ok(message=protocol.dump_message(change.state.chat[-1]))
+
+    async def react(self, sid: str, raw: object) -> Payload:
+        request = ReactionRequest.parse(raw)
+        room_id = await self.require_room(sid)
+        await self.limit(sid, room_id, Activity.REACTION)
+        change = await self.store.apply(
+            room_id, lambda state, _: messages.react(state, sid, request.reaction)
+        )
+        return protocol.ok(seq=change.state.seq)
 
     async def _hand(
         self, rule: Callable[[RoomState, str], actions.Change], sid: str, raw: object

@@ -27,6 +27,7 @@ from rooms.events import (
     MemberJoined,
     MemberLeft,
     MutesChanged,
+    ReactionSent,
     Removed,
     Reported,
     RoleChanged,
@@ -39,7 +40,7 @@ from rooms.events import (
     WaitingQueue,
 )
 from rooms.room import RoomInfo, check_room_id
-from rooms.state import ChatMessage, Member, RoomState, Waiting
+from rooms.state import ChatMessage, Member, Reaction, RoomState, Waiting
 
 Payload = dict[str, Any]
 
@@ -54,6 +55,7 @@ class ClientEvent(StrEnum):
     CHAT = "chat:send"
     HAND_RAISE = "hand:raise"
     HAND_LOWER = "hand:lower"
+    REACT = "reaction:send"
     AUDIO_MUTE = "audio:mute"
     AUDIO_UNMUTE = "audio:unmute"
     AUDIO_STAY_MUTED = "audio:stay-muted"
@@ -82,6 +84,7 @@ class ServerEvent(StrEnum):
     PARTICIPANT_JOINED = "participant:joined"
     PARTICIPANT_LEFT = "participant:left"
     CHAT_MESSAGE = "chat:message"
+    REACTION = "reaction"
     HAND_QUEUE = "hand:queue"
     ROOM_CLOSED = "room:closed"
     SESSION_REPLACED = "session:replaced"
@@ -139,6 +142,20 @@ class ChatRequest:
     @classmethod
     def parse(cls, raw: object) -> ChatRequest:
         return cls(_text(_mapping(raw, "text"), "text"))
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionRequest:
+    reaction: Reaction
+
+    @classmethod
+    def parse(cls, raw: object) -> ReactionRequest:
+        value = _text(_mapping(raw, "reaction"), "reaction")
+        try:
+            return cls(Reaction(value))
+        except ValueError:
+            allowed = ", ".join(r.value for r in Reaction)
+            raise InvalidPayload(f"'reaction' must be one of: {allowed}") from None
 
 
 def _flag(data: Payload, key: str, default: bool = False) -> bool:
@@ -438,6 +455,9 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
             return ServerEvent.PARTICIPANT_LEFT, left
         case ChatPosted(seq=seq, message=message):
             return ServerEvent.CHAT_MESSAGE, {**room, "seq": seq, "message": dump_message(message)}
+        case ReactionSent(seq=seq, member_id=member_id, reaction=reaction):
+            sent = {"from": member_id, "reaction": str(reaction)}
+            return ServerEvent.REACTION, {**room, "seq": seq, **sent}
         case HandQueueChanged(seq=seq, queue=queue):
             return ServerEvent.HAND_QUEUE, {**room, "seq": seq, "hands": list(queue)}
         case RoomClosed(seq=seq):
