@@ -44,6 +44,7 @@ system-deps:
 
 bench: $(VENV)/.installed-test $(NODE_DEPS) system-deps
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/moderation.py
 
 clean:
 	rm -rf $(VENV) web_client/node_modules test-artifacts

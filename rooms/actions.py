@@ -10,6 +10,7 @@
   only where the room allows guests.
 - **Leaving** frees the seat only if it is still held by the connection that leaves, so a
   replaced tab closing never removes the person from the room.
+- **Reactions** (a heart, thanks, ...) are sent to the room and numbered, never kept.
 - **Hands** form one queue, first raised first; leaving takes your hand down.
 - **Chat** is plain text, trimmed, 1 to ``MAX_CHAT_LENGTH`` characters; only the last
   ``CHAT_HISTORY`` messages are kept, and only while the room is open.
@@ -29,13 +30,14 @@ from rooms.events import (
     LeaveReason,
     MemberJoined,
     MemberLeft,
+    ReactionSent,
     RoomClosed,
     RoomClosing,
     RoomEvent,
 )
 from rooms.identity import Identity, Role
 from rooms.room import RoomInfo
-from rooms.state import CHAT_HISTORY, ChatMessage, Connection, Member, RoomState
+from rooms.state import CHAT_HISTORY, ChatMessage, Connection, Member, Reaction, RoomState
 
 MAX_CHAT_LENGTH = 1000
 
@@ -45,18 +47,26 @@ class Change:
     state: RoomState
     events: tuple[RoomEvent, ...] = ()
     replaced: Connection | None = None  # a join took the seat over from this connection
+    quiet: bool = False  # the state changed with nothing to tell (an unban)
 
     @property
     def changed(self) -> bool:
-        return bool(self.events) or self.replaced is not None
+        return bool(self.events) or self.replaced is not None or self.quiet
 
 
-class _Recorder:
+class Recorder:
     """Numbers events as they happen, one sequence number each."""
 
     def __init__(self, state: RoomState) -> None:
         self.seq = state.seq
         self.events: list[RoomEvent] = []
+
+    @classmethod
+    def following(cls, change: Change) -> Recorder:
+        """Go on recording after ``change``, keeping its events."""
+        rec = cls(change.state)
+        rec.events.extend(change.events)
+        return rec
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -66,7 +76,7 @@ class _Recorder:
         return Change(replace(state, seq=self.seq), tuple(self.events), replaced)
 
 
-def admit(room: RoomInfo, identity: Identity) -> None:
+def check_invited(room: RoomInfo, identity: Identity) -> None:
     """Refuse unless this identity may enter the room (or read its name and guidelines)."""
     if identity.guest:
         if not room.allow_guests:
@@ -83,7 +93,7 @@ def join(
     connection: Connection,
     now: int,
 ) -> Change:
-    admit(room, identity)
+    check_invited(room, identity)
     existing = state.member(member_id)
     if existing is not None:
         if existing.connection == connection:
@@ -103,7 +113,7 @@ def join(
         connection=connection,
         guest=identity.guest,
     )
-    rec = _Recorder(state)
+    rec = Recorder(state)
     rec.events.append(MemberJoined(rec.next_seq(), member))
     return rec.done(replace(state, members=(*state.members, member)))
 
@@ -111,7 +121,7 @@ def join(
 def _remove(state: RoomState, gone: list[Member], reason: LeaveReason) -> Change:
     if not gone:
         return Change(state)
-    rec = _Recorder(state)
+    rec = Recorder(state)
     gone_ids = {m.member_id for m in gone}
     hands = tuple(h for h in state.hands if h not in gone_ids)
     for member in gone:
@@ -148,12 +158,19 @@ def post_chat(state: RoomState, sid: str, text: str, now: int) -> Change:
         raise Refused("a message needs some text", ErrorCode.CHAT_EMPTY)
     if len(text) > MAX_CHAT_LENGTH:
         raise Refused(f"a message is at most {MAX_CHAT_LENGTH} characters", ErrorCode.CHAT_TOO_LONG)
-    rec = _Recorder(state)
+    rec = Recorder(state)
     seq = rec.next_seq()
     message = ChatMessage(seq, member.member_id, member.display_name, text, now)
     rec.events.append(ChatPosted(seq, message))
     chat = (*state.chat, message)[-CHAT_HISTORY:]
     return rec.done(replace(state, chat=chat))
+
+
+def react(state: RoomState, sid: str, reaction: Reaction) -> Change:
+    member = _seated(state, sid)
+    rec = Recorder(state)
+    rec.events.append(ReactionSent(rec.next_seq(), member.member_id, reaction))
+    return rec.done(state)
 
 
 def raise_hand(state: RoomState, sid: str) -> Change:
@@ -171,20 +188,20 @@ def lower_hand(state: RoomState, sid: str) -> Change:
 
 
 def _requeue(state: RoomState, hands: tuple[str, ...]) -> Change:
-    rec = _Recorder(state)
+    rec = Recorder(state)
     rec.events.append(HandQueueChanged(rec.next_seq(), hands))
     return rec.done(replace(state, hands=hands))
 
 
 def warn_closing(state: RoomState, closes_at: int) -> Change:
     """Tell the room when it will close, so nobody is cut off mid-sentence."""
-    rec = _Recorder(state)
+    rec = Recorder(state)
     rec.events.append(RoomClosing(rec.next_seq(), closes_at))
     return rec.done(state)
 
 
 def close(state: RoomState) -> Change:
     """The room closes: everyone's seat and all chat go with it."""
-    rec = _Recorder(state)
+    rec = Recorder(state)
     rec.events.append(RoomClosed(rec.next_seq()))
     return rec.done(RoomState(state.room_id))

@@ -1,8 +1,12 @@
 """Domain events: what happened in a room, in order.
 
-Every event carries the room's sequence number after it happened. Sequence numbers of a
-room go up by exactly one per event, so a client that sees ``seq`` jump knows it missed
-something and asks for a fresh snapshot.
+Every public event carries the room's sequence number after it happened. Sequence numbers
+of a room go up by exactly one per public event, so a client that sees ``seq`` jump knows
+it missed something and asks for a fresh snapshot.
+
+Private events (a report for the facilitators, an "asked to unmute" for one participant,
+a waiting person's place in the queue) go only to the connections in their ``audience``
+and carry no sequence number: they are notices, not part of the room's shared history.
 """
 
 from __future__ import annotations
@@ -10,13 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rooms.state import ChatMessage, Member
+from rooms.state import ChatMessage, Member, Reaction, RoomControls, Waiting
 
 
 class LeaveReason(StrEnum):
     LEFT = "left"
     DISCONNECTED = "disconnected"
     CONNECTION_LOST = "connection_lost"  # the server process holding them stopped answering
+    REMOVED = "removed"  # a facilitator took them out
+    BANNED = "banned"  # a facilitator took them out and refuses them from now on
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +36,15 @@ class MemberLeft:
     seq: int
     member: Member
     reason: LeaveReason
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionSent:
+    """A reaction is a moment, not state: numbered and sent, never kept."""
+
+    seq: int
+    member_id: str
+    reaction: Reaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,4 +72,114 @@ class RoomClosed:
     seq: int
 
 
-RoomEvent = MemberJoined | MemberLeft | ChatPosted | HandQueueChanged | RoomClosing | RoomClosed
+@dataclass(frozen=True, slots=True)
+class ChatDeleted:
+    seq: int
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MutesChanged:
+    seq: int
+    members: tuple[Member, ...]  # as they are now
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChanged:
+    seq: int
+    member: Member
+
+
+@dataclass(frozen=True, slots=True)
+class FacilitatorPresence:
+    """Whether a facilitator is in the room, and which co-facilitators cover if not."""
+
+    seq: int
+    present: bool
+    covering: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RoomPaused:
+    seq: int
+    automatically: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RoomResumed:
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class ControlsChanged:
+    seq: int
+    controls: RoomControls
+
+
+@dataclass(frozen=True, slots=True)
+class UnmuteAsked:
+    audience: tuple[str, ...]
+    by: str  # display name of the facilitator asking
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    audience: tuple[str, ...]
+    reason: LeaveReason
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingQueue:
+    """The waiting room as facilitators see it."""
+
+    audience: tuple[str, ...]
+    waiting: tuple[Waiting, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingPlace:
+    audience: tuple[str, ...]
+    position: int  # 1 is next
+    of: int
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    audience: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Denied:
+    audience: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    audience: tuple[str, ...]
+    reporter_id: str
+    reporter_name: str
+    at: int
+    reason: str = ""
+    message_id: int | None = None
+    member_id: str | None = None
+    member_name: str | None = None
+
+
+PublicEvent = (
+    MemberJoined
+    | MemberLeft
+    | ChatPosted
+    | ReactionSent
+    | HandQueueChanged
+    | RoomClosing
+    | RoomClosed
+    | ChatDeleted
+    | MutesChanged
+    | RoleChanged
+    | FacilitatorPresence
+    | RoomPaused
+    | RoomResumed
+    | ControlsChanged
+)
+PrivateEvent = UnmuteAsked | Removed | WaitingQueue | WaitingPlace | Admitted | Denied | Reported
+RoomEvent = PublicEvent | PrivateEvent

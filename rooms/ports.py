@@ -1,8 +1,10 @@
 """The ports the room domain needs from the outside world.
 
-A ``RoomStore`` holds every open room's state and the roll of live server processes, the
-definitions of rooms and their schedules (which outlive restarts in Redis), and one-time
-claims that let many processes agree who performs a scheduled action.
+A ``RoomStore`` holds every open room's state and the roll of live server processes;
+the definitions of rooms and their schedules (which outlive restarts in Redis), and
+one-time claims that let many processes agree who performs a scheduled action; and for
+moderation: bans that outlive a room's session, the audit log of facilitators' actions,
+and the counters behind rate limits.
 It applies a rule to a room atomically: the rule sees one state and its result is stored
 and its events published as one step, even when two processes change the same room at
 the same moment. Two implementations exist: in memory (one process) and Redis (many).
@@ -14,6 +16,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from moderation.audit import AuditEntry
+from moderation.bans import Ban
 from rooms.actions import Change
 from rooms.room import RoomInfo
 from rooms.schedule import Series
@@ -92,6 +96,28 @@ class RoomStore(Protocol):
 
     async def empty_since(self, room_id: str, now_ms: int, empty: bool) -> int | None:
         """Note whether the room is empty; when it is, since when (first noted), else None."""
+        ...
+
+    async def count(self, key: str, expires_in_ms: int) -> int:
+        """Add one to the counter ``key`` (created to expire in ``expires_in_ms``); its value."""
+        ...
+
+    async def record_action(
+        self, room_id: str, entry: AuditEntry, *, keep_ms: int, max_entries: int
+    ) -> None:
+        """Append to the room's audit log, keeping at most ``max_entries`` and ``keep_ms``."""
+        ...
+
+    async def audit_log(self, room_id: str, *, since: int, limit: int) -> list[AuditEntry]:
+        """The room's audit entries at or after ``since``, newest first."""
+        ...
+
+    async def add_ban(self, ban: Ban) -> None: ...
+
+    async def remove_ban(self, key: str, ban_id: str) -> None: ...
+
+    async def bans(self, keys: list[str]) -> list[Ban]:
+        """Every ban kept under any of ``keys`` (see ``moderation.bans.ban_keys``)."""
         ...
 
     async def close(self) -> None:

@@ -30,8 +30,9 @@ class RoomInfo:
     capacity: int = DEFAULT_CAPACITY
     allow_guests: bool = False
     guidelines: str = ""
+    # The schedule that opens and closes it, if any; rooms of one series share their bans.
+    series_id: str | None = None
     public: bool = False  # listed in the public meeting feed
-    series_id: str | None = None  # the schedule that opens and closes it, if any
 
     def __post_init__(self) -> None:
         check_room_id(self.room_id)

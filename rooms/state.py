@@ -3,15 +3,30 @@
 A room holds its members (one seat per identity), the queue of raised hands in the order
 they went up, a bounded window of recent chat, and its sequence number. The state is a
 value: every change makes a new one (see ``rooms.actions``).
+
+It also holds what facilitators decide (the rules are in ``moderation``): each member's
+role in the room and mute flags, whether the room is paused, its live controls (lock,
+waiting room, ...), the people waiting to be let in, and the subjects banned from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rooms.identity import Role
 
 CHAT_HISTORY = 100
+
+
+class Reaction(StrEnum):
+    """The few quiet signals anyone can send: support without interrupting a share."""
+
+    HEART = "heart"
+    THANKS = "thanks"
+    CLAP = "clap"
+    HUG = "hug"
+    SMILE = "smile"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +46,36 @@ class Member:
     joined_at: int  # ms since the epoch
     connection: Connection
     guest: bool = False
+    co_facilitator: bool = False  # promoted by a facilitator, for this room only
+    chat_muted: bool = False
+    audio_muted: bool = False
+    audio_held: bool = False  # muted by a facilitator: may not unmute themselves
+    unmute_asked: bool = False  # a facilitator asked them to unmute; they decide
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """Someone in the waiting room: not a member yet, sees nothing of the room."""
+
+    member_id: str
+    subject: str
+    display_name: str
+    role: Role
+    since: int
+    connection: Connection
+    guest: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RoomControls:
+    """What facilitators switch on and off while the room runs."""
+
+    locked: bool = False  # no new joins
+    waiting_room: bool = False  # joins wait until a facilitator admits them
+    wait_for_facilitator: bool = False  # nobody gets in while no facilitator is present
+    mute_on_join: bool = False  # newcomers' audio starts muted
+    allow_self_unmute: bool = True  # with mute on join: may they unmute themselves
+    pause_when_unattended: bool = False  # pause when the last facilitator leaves
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +94,12 @@ class RoomState:
     members: tuple[Member, ...] = ()
     hands: tuple[str, ...] = ()  # member ids, first raised first
     chat: tuple[ChatMessage, ...] = ()
+    controls: RoomControls = RoomControls()
+    paused: bool = False
+    paused_automatically: bool = False  # paused because no facilitator was present
+    unattended_since: int | None = None  # the last facilitator left then, none came back
+    waiting: tuple[Waiting, ...] = ()  # first come first
+    banned: tuple[str, ...] = ()  # subjects refused while the room is open
 
     def __post_init__(self) -> None:
         ids = [m.member_id for m in self.members]
@@ -58,9 +109,14 @@ class RoomState:
             raise ValueError("a raised hand belongs to someone not in the room")
         if len(self.chat) > CHAT_HISTORY:
             raise ValueError("chat history is over its bound")
+        if {w.member_id for w in self.waiting} & set(ids):
+            raise ValueError("someone is both waiting and in the room")
 
     def member(self, member_id: str) -> Member | None:
         return next((m for m in self.members if m.member_id == member_id), None)
 
     def member_by_sid(self, sid: str) -> Member | None:
         return next((m for m in self.members if m.connection.sid == sid), None)
+
+    def waiting_by_sid(self, sid: str) -> Waiting | None:
+        return next((w for w in self.waiting if w.connection.sid == sid), None)

@@ -15,14 +15,16 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from rooms.events import RoomEvent
+from rooms.events import Removed, RoomEvent
 from rooms.ports import Clock, RoomStore
 from rooms.room import RoomInfo
 from server import protocol
 from server.admin import RoomAdmin
 from server.admin_api import PREFIX, admin_api
+from server.codec import MsgpackJson
+from server.facilitation import Facilitation
 from server.hub import Hub, socket_room
-from server.manager import HearthRedisManager, frame
+from server.manager import STORE_HOST_ID, HearthRedisManager, frame
 from server.presence import PresenceKeeper
 from server.scheduler import Scheduler
 from server.settings import Settings
@@ -41,9 +43,25 @@ SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
-def frame_event(room_id: str, event: RoomEvent) -> bytes:
+def _destinations(room_id: str, event: RoomEvent) -> list[str]:
+    """The room's Socket.IO room, or each connection a private event goes to."""
+    audience = protocol.recipients(event)
+    return [socket_room(room_id)] if audience is None else list(audience)
+
+
+def frame_event(room_id: str, event: RoomEvent) -> list[bytes]:
     name, payload = protocol.dump_event(room_id, event)
-    return frame(socket_room(room_id), str(name), payload)
+    frames = [frame(to, str(name), payload) for to in _destinations(room_id, event)]
+    if isinstance(event, Removed):
+        # Closing the connection is published right after the notice, so the process
+        # holding it delivers the notice first, wherever the facilitator is.
+        frames += [_disconnect_frame(sid) for sid in event.audience]
+    return frames
+
+
+def _disconnect_frame(sid: str) -> bytes:
+    message = {"method": "disconnect", "sid": sid, "namespace": "/", "host_id": STORE_HOST_ID}
+    return MsgpackJson.dumps(message)
 
 
 def _channel(settings: Settings) -> str:
@@ -82,7 +100,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
 
         async def deliver(room_id: str, event: RoomEvent) -> None:
             name, payload = protocol.dump_event(room_id, event)
-            await sio.emit(str(name), payload, room=socket_room(room_id))
+            for to in _destinations(room_id, event):
+                await sio.emit(str(name), payload, to=to)
 
         store = MemoryStore(deliver)
 
@@ -90,6 +109,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     sio.attach(app)
     hub = Hub(sio, store, settings, process_id)
     app[HUB] = hub
+    Facilitation(hub)
     app[STORE] = store
     app[PRESENCE] = PresenceKeeper(
         store, process_id, settings.heartbeat_ms, settings.process_ttl_ms, hub.reseat_lost_members

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
-from rooms import actions
+from moderation import admission
 from rooms.errors import RoomNotFound
 from rooms.ports import RoomStore
 
@@ -75,10 +76,11 @@ class PresenceKeeper:
 
     async def release(self, process_id: str) -> None:
         """Free every seat held through ``process_id`` and forget the process."""
+        now = int(time.time() * 1000)
         for room_id in sorted(await self.store.rooms_held_by(process_id)):
             try:
                 change = await self.store.apply(
-                    room_id, lambda state, _: actions.drop_process(state, process_id)
+                    room_id, lambda state, _: admission.drop_process(state, process_id, now)
                 )
             except RoomNotFound:
                 continue

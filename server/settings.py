@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from moderation.rate_limits import Activity, Limit
+
 T = TypeVar("T")
 
 # Used only when HEARTH_DEV=1 (``make run``), so development tokens work without setup.
@@ -76,6 +78,14 @@ class Settings:
     scheduler_tick_ms: int = 5000
     close_when_empty_minutes: int = 0  # 0: scheduled rooms close only at their end
     public_url: str | None = None  # where people reach Hearth, for invite links and the feed
+    # Per participant, per rate_window_ms; facilitators' actions are never limited.
+    rate_window_ms: int = 10_000
+    chat_limit: int = 10
+    hand_limit: int = 10
+    reaction_limit: int = 20
+    report_limit: int = 5
+    audit_retention_days: int = 30
+    audit_max_entries: int = 10_000
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_LENGTH:
@@ -110,4 +120,24 @@ class Settings:
             scheduler_tick_ms=_read(env, "HEARTH_SCHEDULER_TICK_MS", 5000, _positive),
             close_when_empty_minutes=_read(env, "HEARTH_CLOSE_WHEN_EMPTY_MINUTES", 0, _minutes),
             public_url=_read(env, "HEARTH_PUBLIC_URL", None, _url),
+            rate_window_ms=_read(env, "HEARTH_RATE_WINDOW_MS", 10_000, _positive),
+            chat_limit=_read(env, "HEARTH_CHAT_LIMIT", 10, _positive),
+            hand_limit=_read(env, "HEARTH_HAND_LIMIT", 10, _positive),
+            reaction_limit=_read(env, "HEARTH_REACTION_LIMIT", 20, _positive),
+            report_limit=_read(env, "HEARTH_REPORT_LIMIT", 5, _positive),
+            audit_retention_days=_read(env, "HEARTH_AUDIT_RETENTION_DAYS", 30, _positive),
+            audit_max_entries=_read(env, "HEARTH_AUDIT_MAX_ENTRIES", 10_000, _positive),
         )
+
+    def limit(self, activity: Activity) -> Limit:
+        counts = {
+            Activity.CHAT: self.chat_limit,
+            Activity.HAND: self.hand_limit,
+            Activity.REACTION: self.reaction_limit,
+            Activity.REPORT: self.report_limit,
+        }
+        return Limit(counts[activity], self.rate_window_ms)
+
+    @property
+    def audit_retention_ms(self) -> int:
+        return self.audit_retention_days * 24 * 3600 * 1000

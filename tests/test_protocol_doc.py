@@ -11,8 +11,10 @@ from server.protocol import ClientEvent, ServerEvent
 from tests.support import settings
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text()
-HEADINGS = set(re.findall(r"^###? `([^`]+)`(?: and `([^`]+)`)?", DOC, re.MULTILINE))
-DOCUMENTED = {name for pair in HEADINGS for name in pair if name}
+# An event is documented by a heading (### `name`, or ### `a` and `b`) or as the first
+# cell of a table row (| `name` |, or | `a` / `b` |).
+_NAMED = re.findall(r"^(?:###? |\| )`([^`]+)`(?:(?: and | / )`([^`]+)`)?", DOC, re.MULTILINE)
+DOCUMENTED = {name for pair in _NAMED for name in pair if name}
 
 
 def test_every_handled_event_is_documented() -> None:

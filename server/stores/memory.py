@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 
+from moderation.audit import AuditEntry
+from moderation.bans import Ban
 from rooms import actions
 from rooms.actions import Change
 from rooms.errors import RoomNotFound
@@ -36,6 +38,9 @@ class MemoryStore:
         self._series: dict[str, Series] = {}
         self._claims: dict[str, float] = {}  # key -> monotonic expiry
         self._empty: dict[str, int] = {}
+        self._counters: dict[str, tuple[float, int]] = {}  # key -> (expires, count)
+        self._audit: dict[str, deque[AuditEntry]] = {}
+        self._bans: defaultdict[str, dict[str, Ban]] = defaultdict(dict)  # key -> subject -> ban
 
     async def open_room(self, info: RoomInfo) -> bool:
         async with self._locks[info.room_id]:
@@ -143,6 +148,39 @@ class MemoryStore:
             self._empty.pop(room_id, None)
             return None
         return self._empty.setdefault(room_id, now_ms)
+
+    async def count(self, key: str, expires_in_ms: int) -> int:
+        now = time.monotonic()
+        if len(self._counters) > 10_000:
+            self._counters = {k: v for k, v in self._counters.items() if v[0] > now}
+        expires, count = self._counters.get(key, (0.0, 0))
+        if expires <= now:
+            expires, count = now + expires_in_ms / 1000, 0
+        self._counters[key] = (expires, count + 1)
+        return count + 1
+
+    async def record_action(
+        self, room_id: str, entry: AuditEntry, *, keep_ms: int, max_entries: int
+    ) -> None:
+        log = self._audit.setdefault(room_id, deque(maxlen=max_entries))
+        log.append(entry)
+        while log and log[0].at < entry.at - keep_ms:
+            log.popleft()
+
+    async def audit_log(self, room_id: str, *, since: int, limit: int) -> list[AuditEntry]:
+        entries = [e for e in self._audit.get(room_id, ()) if e.at >= since]
+        return entries[::-1][:limit]
+
+    async def add_ban(self, ban: Ban) -> None:
+        self._bans[ban.key][ban.subject] = ban
+
+    async def remove_ban(self, key: str, ban_id: str) -> None:
+        bans = self._bans[key]
+        for subject in [s for s, ban in bans.items() if ban.ban_id == ban_id]:
+            del bans[subject]
+
+    async def bans(self, keys: list[str]) -> list[Ban]:
+        return [ban for key in keys for ban in self._bans.get(key, {}).values()]
 
     async def close(self) -> None:
         self._states.clear()

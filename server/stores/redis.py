@@ -11,7 +11,12 @@ Keys (under the configured prefix):
 - ``claim:{key}`` — a one-time claim on a scheduled action (``SET NX`` with an expiry);
 - ``room:{id}:empty`` — since when (ms) an open room has been seen empty;
 - ``proc:{pid}`` — a process's heartbeat, with a TTL; ``procs`` — every process seen;
-- ``proc:{pid}:rooms`` — rooms where that process seats people (a superset).
+- ``proc:{pid}:rooms`` — rooms where that process seats people (a superset);
+- ``room:{id}:audit`` — stream of facilitators' actions (field ``e``: msgpack
+  ``AuditEntry``), trimmed to a length (``MAXLEN ~``) and an age (``MINID ~``), and
+  expiring when the room has been quiet for the retention time;
+- ``bans:{scope}:{id}`` — hash of subject to msgpack ``Ban``, for a room or a series;
+- ``rate:{key}`` — one rate-limit counter for one window, expiring with it.
 
 Every change is optimistic: read the state and its version, apply the pure rule in
 Python, then one Lua script writes the new state *only if the version is unchanged* and
@@ -34,6 +39,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT
 
+from moderation.audit import AuditEntry
+from moderation.bans import Ban
 from rooms import actions
 from rooms.actions import Change
 from rooms.errors import ErrorCode, HearthError, RoomNotFound, StoreUnavailable
@@ -44,7 +51,7 @@ from rooms.schedule import Series
 from rooms.state import RoomState
 from server import codec
 
-Frame = Callable[[str, RoomEvent], bytes]
+Frame = Callable[[str, RoomEvent], list[bytes]]  # one per destination; none: nobody
 
 # KEYS: live, open-rooms set. ARGV: version, new state ('' closes), room id, channel, frames...
 _COMMIT = """
@@ -75,6 +82,14 @@ _FORGET = """
 if redis.call('SREM', KEYS[3], ARGV[1]) == 0 then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]) end
 return 1
+"""
+
+# KEYS: counter. ARGV: ms until the window ends. One step, so two processes never both
+# see the first hit and the counter always gets its expiry.
+_COUNT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
 """
 
 MAX_ATTEMPTS = 64
@@ -117,6 +132,7 @@ class RedisStore:
         self._commit = redis.register_script(_COMMIT)
         self._open = redis.register_script(_OPEN)
         self._forget = redis.register_script(_FORGET)
+        self._count = redis.register_script(_COUNT)
         # Callers in this process queue up instead of racing each other's versions.
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -180,7 +196,7 @@ class RedisStore:
                 if not change.changed and not closing:
                     return change
                 blob = b"" if closing else codec.pack(change.state)
-                frames = [self._frame(room_id, event) for event in change.events]
+                frames = [f for event in change.events for f in self._frame(room_id, event)]
                 args: list[EncodableT] = [version, blob, room_id, self._channel, *frames]
                 result = await self._commit(keys=keys, args=args)
                 if result == 1:
@@ -301,6 +317,49 @@ class RedisStore:
         pipe.get(key)
         _, since = await pipe.execute()
         return int(since)
+
+    @_guarded
+    async def count(self, key: str, expires_in_ms: int) -> int:
+        return int(await self._count(keys=[self._key("rate", key)], args=[expires_in_ms]))
+
+    @_guarded
+    async def record_action(
+        self, room_id: str, entry: AuditEntry, *, keep_ms: int, max_entries: int
+    ) -> None:
+        key = self._key("room", room_id, "audit")
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.xadd(key, {"e": codec.pack(entry)}, maxlen=max_entries, approximate=True)
+        pipe.xtrim(key, minid=max(0, entry.at - keep_ms), approximate=True)
+        pipe.pexpire(key, keep_ms)
+        await pipe.execute()
+
+    @_guarded
+    async def audit_log(self, room_id: str, *, since: int, limit: int) -> list[AuditEntry]:
+        rows = await self._redis.xrevrange(
+            self._key("room", room_id, "audit"), min=str(since), count=limit
+        )
+        entries = [
+            codec.unpack(AuditEntry, _bytes(fields[b"e"])) for _id, fields in rows or [] if fields
+        ]
+        return [entry for entry in entries if entry.at >= since]
+
+    @_guarded
+    async def add_ban(self, ban: Ban) -> None:
+        await self._redis.hset(self._key("bans", ban.key), ban.subject, codec.pack(ban))
+
+    @_guarded
+    async def remove_ban(self, key: str, ban_id: str) -> None:
+        for ban in await self.bans([key]):
+            if ban.ban_id == ban_id:
+                await self._redis.hdel(self._key("bans", key), ban.subject)
+
+    @_guarded
+    async def bans(self, keys: list[str]) -> list[Ban]:
+        pipe = self._redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hvals(self._key("bans", key))
+        found: list[list[bytes]] = await pipe.execute()
+        return [codec.unpack(Ban, _bytes(raw)) for raws in found for raw in raws]
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -6,10 +6,17 @@ import pytest
 
 from rooms import actions
 from rooms.errors import ErrorCode, HearthError
-from rooms.events import ChatPosted, HandQueueChanged, LeaveReason, MemberJoined, MemberLeft
+from rooms.events import (
+    ChatPosted,
+    HandQueueChanged,
+    LeaveReason,
+    MemberJoined,
+    MemberLeft,
+    ReactionSent,
+)
 from rooms.identity import Identity, Role
 from rooms.room import RoomInfo
-from rooms.state import CHAT_HISTORY, Connection, RoomState
+from rooms.state import CHAT_HISTORY, Connection, Reaction, RoomState
 
 NOW = 1_795_000_000_000
 ROOM = RoomInfo("circle", "Circle", capacity=2)
@@ -157,3 +164,10 @@ def test_state_refuses_two_seats_for_one_member() -> None:
     member = seated("Ann").members[0]
     with pytest.raises(ValueError, match="two seats"):
         RoomState("circle", members=(member, member))
+
+
+def test_a_reaction_is_numbered_but_not_kept() -> None:
+    state = seated("Ann")
+    change = actions.react(state, "sid-Ann", Reaction.HUG)
+    assert change.events == (ReactionSent(state.seq + 1, "id-Ann", Reaction.HUG),)
+    assert change.state == RoomState("circle", seq=state.seq + 1, members=state.members)

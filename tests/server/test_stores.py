@@ -34,8 +34,8 @@ class Published:
     async def deliver(self, room_id: str, event: RoomEvent) -> None:
         self.seqs.append(event.seq)
 
-    def frame(self, room_id: str, event: RoomEvent) -> bytes:
-        return codec.MsgpackJson.dumps({"room": room_id, "seq": event.seq})
+    def frame(self, room_id: str, event: RoomEvent) -> list[bytes]:
+        return [codec.MsgpackJson.dumps({"room": room_id, "seq": event.seq})]
 
 
 def _redis_store(url: str, published: Published) -> RedisStore:

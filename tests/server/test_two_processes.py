@@ -39,7 +39,7 @@ async def test_roster_chat_and_hands_are_shared(two_processes: Any, clients: Any
 
 
 async def test_sequence_numbers_arrive_in_order_on_both_processes(two_processes: Any) -> None:
-    pair: Pair = await two_processes()
+    pair: Pair = await two_processes(HEARTH_CHAT_LIMIT="100")
     start = (await pair.bo.call("room:snapshot"))["snapshot"]["seq"]
     burst = 20
     await asyncio.gather(

@@ -1,0 +1,223 @@
+"""Getting into a room: bans, the lock, the waiting room, and leaving again.
+
+- A **banned** identity is refused (``banned``), whether the ban is in the room's state
+  or kept in the store for the room or its series.
+- A **locked** room takes no new joins (``room_locked``); people already seated may
+  still reconnect (their seat is theirs), and facilitators and admins always get in.
+- With the **waiting room** on, a join waits until a facilitator (or co-facilitator)
+  admits or denies it, one person or everyone at once. With **wait for a facilitator**
+  on, joins wait while no facilitator is present, even if the waiting room is off; the
+  first facilitator to arrive lets them in (unless the waiting room is on, then they
+  keep waiting for a facilitator's decision).
+  Waiting people see nothing of the room; each is told their place in the queue
+  (``WaitingPlace``) and the moderators see the queue live with display names
+  (``WaitingQueue``). Admitting someone gives them a seat (capacity still counts); they
+  then join again to get the room's snapshot.
+- A facilitator arriving at an unattended room ends that (see ``moderation.handover``).
+- Leaving frees a seat or a place in the queue; the last facilitator leaving hands over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from moderation import handover, mute, roles
+from moderation.audit import Action, Moderated, entry
+from moderation.bans import check_not_banned
+from rooms import actions
+from rooms.actions import Change, Recorder
+from rooms.errors import ErrorCode, Refused
+from rooms.events import Admitted, Denied, LeaveReason, MemberJoined, WaitingPlace, WaitingQueue
+from rooms.identity import Identity, Role
+from rooms.room import RoomInfo
+from rooms.state import Connection, Member, RoomState, Waiting
+
+KEEPS_ROOM_SAFE = frozenset({Role.FACILITATOR, Role.ADMIN})
+
+
+def join(
+    state: RoomState,
+    room: RoomInfo,
+    identity: Identity,
+    member_id: str,
+    connection: Connection,
+    now: int,
+    *,
+    banned_elsewhere: bool = False,
+) -> Change:
+    if state.member(member_id) is not None:
+        return actions.join(state, room, identity, member_id, connection, now)
+    actions.check_invited(room, identity)
+    check_not_banned(state, identity.subject, banned_elsewhere)
+    if identity.role not in KEEPS_ROOM_SAFE:
+        if state.controls.locked:
+            raise Refused("the room is locked", ErrorCode.ROOM_LOCKED)
+        if _must_wait(state):
+            return _wait(state, identity, member_id, connection, now)
+    change = actions.join(state, room, identity, member_id, connection, now)
+    change = _flag_newcomer(change, member_id)
+    if identity.role in KEEPS_ROOM_SAFE:
+        change = handover.arrive(change)
+        if change.state.waiting and not change.state.controls.waiting_room:
+            # They waited only for a facilitator to be present: one is now.
+            waiting = list(change.state.waiting)
+            change = _seat(change.state, room, waiting, now, Recorder.following(change))
+    return change
+
+
+def would_wait(state: RoomState, identity: Identity, member_id: str) -> bool:
+    """Whether this join would go to the waiting room if the room stayed as it is."""
+    if state.member(member_id) is not None or identity.role in KEEPS_ROOM_SAFE:
+        return False
+    return _must_wait(state)
+
+
+def _must_wait(state: RoomState) -> bool:
+    controls = state.controls
+    return controls.waiting_room or (
+        controls.wait_for_facilitator and not roles.facilitator_present(state)
+    )
+
+
+def _flag_newcomer(change: Change, member_id: str) -> Change:
+    member = change.state.member(member_id)
+    assert member is not None
+    flagged = mute.on_join(member, change.state.controls)
+    if flagged == member:
+        return change
+    events = tuple(
+        replace(e, member=flagged) if isinstance(e, MemberJoined) else e for e in change.events
+    )
+    return replace(change, state=roles.with_members(change.state, flagged), events=events)
+
+
+def _wait(
+    state: RoomState, identity: Identity, member_id: str, connection: Connection, now: int
+) -> Change:
+    waiting = next((w for w in state.waiting if w.member_id == member_id), None)
+    if waiting is None:
+        waiting = Waiting(
+            member_id=member_id,
+            subject=identity.subject,
+            display_name=identity.display_name,
+            role=identity.role,
+            since=now,
+            connection=connection,
+            guest=identity.guest,
+        )
+        queue = (*state.waiting, waiting)
+    else:  # the same person again (a new tab): they keep their place
+        queue = tuple(
+            replace(w, connection=connection) if w.member_id == member_id else w
+            for w in state.waiting
+        )
+    return _requeue(state, queue)
+
+
+def _requeue(state: RoomState, queue: tuple[Waiting, ...], rec: Recorder | None = None) -> Change:
+    """Store the new queue, and tell moderators and every waiting person where things stand."""
+    rec = rec or Recorder(state)
+    state = replace(state, waiting=queue)
+    moderators = roles.moderator_sids(state)
+    if moderators:
+        rec.events.append(WaitingQueue(moderators, queue))
+    for place, waiting in enumerate(queue, start=1):
+        rec.events.append(WaitingPlace((waiting.connection.sid,), place, len(queue)))
+    return replace(rec.done(state), quiet=True)
+
+
+def position(state: RoomState, sid: str) -> tuple[int, int] | None:
+    """Where the connection ``sid`` stands in the queue (1 is next), and of how many."""
+    for place, waiting in enumerate(state.waiting, start=1):
+        if waiting.connection.sid == sid:
+            return place, len(state.waiting)
+    return None
+
+
+def admit(state: RoomState, room: RoomInfo, sid: str, member_id: str | None, now: int) -> Moderated:
+    """Let one waiting person in (``member_id``), or everyone waiting (``None``)."""
+    actor = roles.acting(state, sid)
+    chosen = _chosen(state, member_id)
+    record = entry(actor, Action.ADMIT, now, chosen[0] if member_id else None)
+    if member_id is None:
+        record = replace(record, detail=f"all ({len(chosen)})")
+    return Moderated(
+        _seat(state, room, chosen, now, Recorder(state), one=member_id is not None), record
+    )
+
+
+def _seat(
+    state: RoomState,
+    room: RoomInfo,
+    chosen: list[Waiting],
+    now: int,
+    rec: Recorder,
+    *,
+    one: bool = False,
+) -> Change:
+    """Give seats to ``chosen`` waiting people, in queue order, while seats last."""
+    members = list(state.members)
+    admitted: list[Waiting] = []
+    for waiting in chosen:
+        if len(members) >= room.capacity and waiting.role not in KEEPS_ROOM_SAFE:
+            if one:
+                raise Refused("the room is full", ErrorCode.ROOM_FULL)
+            break  # the rest keep their places
+        member = Member(
+            member_id=waiting.member_id,
+            subject=waiting.subject,
+            display_name=waiting.display_name,
+            role=waiting.role,
+            joined_at=now,
+            connection=waiting.connection,
+            guest=waiting.guest,
+        )
+        member = mute.on_join(member, state.controls)
+        members.append(member)
+        admitted.append(waiting)
+        rec.events.append(MemberJoined(rec.next_seq(), member))
+        rec.events.append(Admitted((waiting.connection.sid,)))
+    gone = {w.member_id for w in admitted}
+    queue = tuple(w for w in state.waiting if w.member_id not in gone)
+    state = replace(state, members=tuple(members), waiting=())
+    return _requeue(state, queue, rec)
+
+
+def deny(state: RoomState, sid: str, member_id: str | None, now: int) -> Moderated:
+    """Turn one waiting person away (``member_id``), or everyone waiting (``None``)."""
+    actor = roles.acting(state, sid)
+    chosen = _chosen(state, member_id)
+    record = entry(actor, Action.DENY, now, chosen[0] if member_id else None)
+    if member_id is None:
+        record = replace(record, detail=f"all ({len(chosen)})")
+    rec = Recorder(state)
+    for waiting in chosen:
+        rec.events.append(Denied((waiting.connection.sid,)))
+    gone = {w.member_id for w in chosen}
+    queue = tuple(w for w in state.waiting if w.member_id not in gone)
+    return Moderated(_requeue(replace(state, waiting=()), queue, rec), record)
+
+
+def _chosen(state: RoomState, member_id: str | None) -> list[Waiting]:
+    if member_id is None:
+        return list(state.waiting)
+    waiting = next((w for w in state.waiting if w.member_id == member_id), None)
+    if waiting is None:
+        raise Refused("that person is not waiting to join", ErrorCode.NOT_WAITING)
+    return [waiting]
+
+
+def leave(state: RoomState, sid: str, reason: LeaveReason, now: int) -> Change:
+    """Free the seat or the place in the queue held by this connection."""
+    if state.waiting_by_sid(sid) is not None:
+        return _requeue(state, tuple(w for w in state.waiting if w.connection.sid != sid))
+    return handover.oversee(actions.leave(state, sid, reason), now)
+
+
+def drop_process(state: RoomState, process_id: str, now: int) -> Change:
+    """Free every seat and place held through a server process that stopped answering."""
+    change = handover.oversee(actions.drop_process(state, process_id), now)
+    queue = tuple(w for w in change.state.waiting if w.connection.process_id != process_id)
+    if queue == change.state.waiting:
+        return change
+    return _requeue(change.state, queue, Recorder.following(change))

@@ -1,0 +1,84 @@
+"""The audit log: what facilitators did, to whom, when and why.
+
+Every facilitator action yields one ``AuditEntry``: who acted, the action, its target and
+an optional reason. An entry holds member ids and display names only: never the text of
+a message, never an address. The server keeps a bounded, time-limited log per room (a
+Redis stream) that facilitators and admins can read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rooms.actions import Change
+from rooms.errors import InvalidPayload
+from rooms.state import Member, Waiting
+
+MAX_REASON = 200
+DAY_MS = 24 * 3600 * 1000
+
+
+class Action(StrEnum):
+    PROMOTE = "promote"
+    DEMOTE = "demote"
+    MUTE = "mute"
+    UNMUTE = "unmute"
+    MUTE_ALL = "mute_all"
+    PAUSE = "pause"
+    RESUME = "resume"
+    REMOVE = "remove"
+    BAN = "ban"
+    UNBAN = "unban"
+    ADMIT = "admit"
+    DENY = "deny"
+    DELETE_MESSAGE = "delete_message"
+    SETTINGS = "settings"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: int
+    actor_id: str
+    actor_name: str
+    action: Action
+    target_id: str | None = None
+    target_name: str | None = None
+    reason: str = ""
+    detail: str = ""  # e.g. which mutes, which settings; never message text
+
+
+@dataclass(frozen=True, slots=True)
+class Moderated:
+    """A facilitator's action: the room's change and the line it adds to the audit log."""
+
+    change: Change
+    entry: AuditEntry
+
+
+def clean_reason(raw: str) -> str:
+    reason = " ".join(raw.split())
+    if len(reason) > MAX_REASON:
+        raise InvalidPayload(f"a reason is at most {MAX_REASON} characters")
+    return reason
+
+
+def entry(
+    actor: Member,
+    action: Action,
+    now: int,
+    target: Member | Waiting | None = None,
+    *,
+    reason: str = "",
+    detail: str = "",
+) -> AuditEntry:
+    return AuditEntry(
+        at=now,
+        actor_id=actor.member_id,
+        actor_name=actor.display_name,
+        action=action,
+        target_id=target.member_id if target else None,
+        target_name=target.display_name if target else None,
+        reason=reason,
+        detail=detail,
+    )

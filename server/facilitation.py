@@ -1,0 +1,284 @@
+"""Facilitators' controls and participants' own audio and report events, over Socket.IO.
+
+Each facilitator action is one pure rule from ``moderation`` applied through
+``store.apply`` (so it holds on every process at once), then one line in the room's
+audit log. The rules decide who may act; this module only parses, applies and answers.
+Refusals become error acks through ``Hub.register``, like every other event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from moderation import admission, bans, controls, messages, mute, pause, roles
+from moderation.audit import Moderated
+from moderation.rate_limits import Activity
+from rooms.actions import Change
+from rooms.errors import ErrorCode, Refused
+from rooms.events import Removed, Reported
+from rooms.room import RoomInfo
+from rooms.state import RoomState
+from server import protocol
+from server.hub import Hub
+from server.protocol import (
+    AuditRequest,
+    BanRequest,
+    ClientEvent,
+    ControlsRequest,
+    DeleteMessageRequest,
+    MuteAllRequest,
+    MuteRequest,
+    Payload,
+    ReasonRequest,
+    ReportRequest,
+    TargetRequest,
+    UnbanRequest,
+    WaitingRequest,
+)
+
+Decide = Callable[[RoomState, RoomInfo, int], Moderated]
+
+
+class Facilitation:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.store = hub.store
+        handlers = {
+            ClientEvent.PROMOTE: self.promote,
+            ClientEvent.DEMOTE: self.demote,
+            ClientEvent.MUTE: self.mute,
+            ClientEvent.UNMUTE: self.unmute,
+            ClientEvent.MUTE_ALL: self.mute_all,
+            ClientEvent.PAUSE: self.pause,
+            ClientEvent.RESUME: self.resume,
+            ClientEvent.REMOVE: self.remove,
+            ClientEvent.BAN: self.ban,
+            ClientEvent.UNBAN: self.unban,
+            ClientEvent.BANS: self.list_bans,
+            ClientEvent.CONTROLS: self.controls,
+            ClientEvent.ADMIT: self.admit,
+            ClientEvent.DENY: self.deny,
+            ClientEvent.DELETE_MESSAGE: self.delete_message,
+            ClientEvent.AUDIT: self.audit,
+            ClientEvent.AUDIO_MUTE: self.audio_mute,
+            ClientEvent.AUDIO_UNMUTE: self.audio_unmute,
+            ClientEvent.AUDIO_STAY_MUTED: self.audio_stay_muted,
+            ClientEvent.REPORT: self.report,
+        }
+        for event, handler in handlers.items():
+            hub.register(event, handler)
+
+    async def _moderate(self, sid: str, decide: Decide) -> tuple[str, Moderated]:
+        """Apply a facilitator's action atomically, then write it to the audit log."""
+        room_id = await self.hub.require_room(sid)
+        now = self.hub.clock()
+        done: list[Moderated] = []
+
+        def rule(state: RoomState, room: RoomInfo) -> Change:
+            done[:] = [decide(state, room, now)]
+            return done[0].change
+
+        await self.store.apply(room_id, rule)
+        settings = self.hub.settings
+        await self.store.record_action(
+            room_id,
+            done[0].entry,
+            keep_ms=settings.audit_retention_ms,
+            max_entries=settings.audit_max_entries,
+        )
+        return room_id, done[0]
+
+    async def _acting(self, sid: str, at_least: roles.Rank) -> tuple[str, RoomState]:
+        room_id = await self.hub.require_room(sid)
+        state = await self.store.snapshot(room_id)
+        roles.acting(state, sid, at_least)
+        return room_id, state
+
+    @staticmethod
+    def _answer(done: Moderated) -> Payload:
+        return protocol.ok(seq=done.change.state.seq)
+
+    async def promote(self, sid: str, raw: object) -> Payload:
+        request = TargetRequest.parse(raw)
+        _, done = await self._moderate(
+            sid, lambda state, _, now: roles.promote(state, sid, request.target, now)
+        )
+        return self._answer(done)
+
+    async def demote(self, sid: str, raw: object) -> Payload:
+        request = TargetRequest.parse(raw)
+        _, done = await self._moderate(
+            sid, lambda state, _, now: roles.demote(state, sid, request.target, now)
+        )
+        return self._answer(done)
+
+    async def mute(self, sid: str, raw: object) -> Payload:
+        r = MuteRequest.parse(raw)
+        _, done = await self._moderate(
+            sid,
+            lambda state, _, now: mute.mute(
+                state, sid, r.target, chat=r.chat, audio=r.audio, now=now, reason=r.reason
+            ),
+        )
+        return self._answer(done)
+
+    async def unmute(self, sid: str, raw: object) -> Payload:
+        r = MuteRequest.parse(raw)
+        _, done = await self._moderate(
+            sid,
+            lambda state, _, now: mute.unmute(
+                state, sid, r.target, chat=r.chat, audio=r.audio, now=now, reason=r.reason
+            ),
+        )
+        return self._answer(done)
+
+    async def mute_all(self, sid: str, raw: object) -> Payload:
+        r = MuteAllRequest.parse(raw)
+        _, done = await self._moderate(
+            sid,
+            lambda state, _, now: mute.mute_all(
+                state,
+                sid,
+                chat=r.chat,
+                audio=r.audio,
+                allow_self_unmute=r.allow_self_unmute,
+                now=now,
+                reason=r.reason,
+            ),
+        )
+        return self._answer(done)
+
+    async def pause(self, sid: str, raw: object) -> Payload:
+        r = ReasonRequest.parse(raw)
+        _, done = await self._moderate(
+            sid, lambda state, _, now: pause.pause(state, sid, now, r.reason)
+        )
+        return self._answer(done)
+
+    async def resume(self, sid: str, raw: object) -> Payload:
+        r = ReasonRequest.parse(raw)
+        _, done = await self._moderate(
+            sid, lambda state, _, now: pause.resume(state, sid, now, r.reason)
+        )
+        return self._answer(done)
+
+    async def remove(self, sid: str, raw: object) -> Payload:
+        r = TargetRequest.parse(raw)
+        _, done = await self._moderate(
+            sid, lambda state, _, now: bans.remove(state, sid, r.target, now, r.reason)
+        )
+        await self._close_removed(done.change)
+        return self._answer(done)
+
+    async def ban(self, sid: str, raw: object) -> Payload:
+        r = BanRequest.parse(raw)
+        made: list[bans.Banned] = []
+
+        def decide(state: RoomState, room: RoomInfo, now: int) -> Moderated:
+            made[:] = [bans.ban(state, room, sid, r.target, r.scope, now, r.reason)]
+            return made[0].moderated
+
+        _, done = await self._moderate(sid, decide)
+        await self.store.add_ban(made[0].ban)
+        await self._close_removed(done.change)
+        return protocol.ok(seq=done.change.state.seq, ban=protocol.dump_ban(made[0].ban))
+
+    async def _close_removed(self, change: Change) -> None:
+        """With Redis the store publishes the disconnect right after the notice (see
+        ``server.app``); the embedded store has delivered the notice by now."""
+        if self.hub.settings.redis_url:
+            return
+        for event in change.events:
+            if isinstance(event, Removed):
+                for target in event.audience:
+                    await self.hub.sio.disconnect(target)
+
+    async def unban(self, sid: str, raw: object) -> Payload:
+        r = UnbanRequest.parse(raw)
+        room_id, _ = await self._acting(sid, roles.Rank.CO_FACILITATOR)
+        info = await self.store.room_info(room_id)
+        kept = await self.store.bans(bans.ban_keys(info)) if info else []
+        found = next((ban for ban in kept if ban.ban_id == r.ban), None)
+        if found is None:
+            raise Refused("there is no such ban for this room", ErrorCode.BAN_NOT_FOUND)
+        _, done = await self._moderate(
+            sid, lambda state, _, now: bans.unban(state, sid, found, now, r.reason)
+        )
+        await self.store.remove_ban(found.key, found.ban_id)
+        return self._answer(done)
+
+    async def list_bans(self, sid: str, raw: object) -> Payload:
+        protocol.expect_nothing(raw)
+        room_id, _ = await self._acting(sid, roles.Rank.CO_FACILITATOR)
+        info = await self.store.room_info(room_id)
+        kept = await self.store.bans(bans.ban_keys(info)) if info else []
+        return protocol.ok(bans=[protocol.dump_ban(b) for b in sorted(kept, key=lambda b: b.at)])
+
+    async def controls(self, sid: str, raw: object) -> Payload:
+        r = ControlsRequest.parse(raw)
+        _, done = await self._moderate(
+            sid, lambda state, _, now: controls.set_controls(state, sid, dict(r.changes), now)
+        )
+        return protocol.ok(
+            seq=done.change.state.seq, controls=controls.dump(done.change.state.controls)
+        )
+
+    async def admit(self, sid: str, raw: object) -> Payload:
+        r = WaitingRequest.parse(raw)
+        _, done = await self._moderate(
+            sid, lambda state, room, now: admission.admit(state, room, sid, r.target, now)
+        )
+        return self._answer(done)
+
+    async def deny(self, sid: str, raw: object) -> Payload:
+        r = WaitingRequest.parse(raw)
+        _, done = await self._moderate(
+            sid, lambda state, _, now: admission.deny(state, sid, r.target, now)
+        )
+        return self._answer(done)
+
+    async def delete_message(self, sid: str, raw: object) -> Payload:
+        r = DeleteMessageRequest.parse(raw)
+        _, done = await self._moderate(
+            sid,
+            lambda state, _, now: messages.delete_message(state, sid, r.message, now, r.reason),
+        )
+        return self._answer(done)
+
+    async def audit(self, sid: str, raw: object) -> Payload:
+        """Facilitators and admins read the room's log (co-facilitators do not)."""
+        r = AuditRequest.parse(raw)
+        room_id, _ = await self._acting(sid, roles.Rank.FACILITATOR)
+        since = self.hub.clock() - self.hub.settings.audit_retention_ms
+        entries = await self.store.audit_log(room_id, since=since, limit=r.limit)
+        return protocol.ok(entries=[protocol.dump_audit(e) for e in entries])
+
+    async def _own_audio(self, sid: str, raw: object, rule: Callable[..., Change]) -> Payload:
+        protocol.expect_nothing(raw)
+        room_id = await self.hub.require_room(sid)
+        change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
+        member = roles.seated(change.state, sid)
+        return protocol.ok(audio_muted=member.audio_muted, seq=change.state.seq)
+
+    async def audio_mute(self, sid: str, raw: object) -> Payload:
+        return await self._own_audio(sid, raw, mute.mute_self)
+
+    async def audio_unmute(self, sid: str, raw: object) -> Payload:
+        return await self._own_audio(sid, raw, mute.unmute_self)
+
+    async def audio_stay_muted(self, sid: str, raw: object) -> Payload:
+        return await self._own_audio(sid, raw, mute.stay_muted)
+
+    async def report(self, sid: str, raw: object) -> Payload:
+        r = ReportRequest.parse(raw)
+        room_id = await self.hub.require_room(sid)
+        await self.hub.limit(sid, room_id, Activity.REPORT)
+        now = self.hub.clock()
+        change = await self.store.apply(
+            room_id,
+            lambda state, _: messages.report(
+                state, sid, message_id=r.message, member_id=r.participant, reason=r.reason, now=now
+            ),
+        )
+        reached = sum(len(e.audience) for e in change.events if isinstance(e, Reported))
+        return protocol.ok(delivered=reached)
