@@ -22,7 +22,7 @@ from rooms.errors import ErrorCode, HearthError, InvalidPayload, Unauthorized
 from rooms.identity import Role
 from rooms.room import DEFAULT_CAPACITY, RoomInfo
 from rooms.schedule import Move, Occurrence, Series
-from server import feed
+from server import feed, protocol
 from server.admin import Invite, RoomAdmin, RoomView
 from server.openapi import DOCUMENT
 
@@ -173,11 +173,7 @@ def _iso(instant: datetime) -> str:
 def dump_room(view: RoomView) -> Json:
     info = view.info
     return {
-        "id": info.room_id,
-        "name": info.name,
-        "capacity": info.capacity,
-        "allow_guests": info.allow_guests,
-        "guidelines": info.guidelines,
+        **protocol.dump_room(info),
         "public": info.public,
         "series": info.series_id,
         "open": view.open,
