@@ -49,4 +49,33 @@ class RoomClosed:
     seq: int
 
 
-RoomEvent = MemberJoined | MemberLeft | ChatPosted | HandQueueChanged | RoomClosed
+@dataclass(frozen=True, slots=True)
+class AudioChanged:
+    """A member's audio presence changed: connected or not, muted or not."""
+
+    seq: int
+    member: Member
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakersChanged:
+    seq: int
+    speakers: tuple[str, ...]  # member ids heard right now, loudest first
+
+
+@dataclass(frozen=True, slots=True)
+class PauseChanged:
+    seq: int
+    paused: bool
+
+
+RoomEvent = (
+    MemberJoined
+    | MemberLeft
+    | ChatPosted
+    | HandQueueChanged
+    | RoomClosed
+    | AudioChanged
+    | SpeakersChanged
+    | PauseChanged
+)

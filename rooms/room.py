@@ -28,6 +28,7 @@ class RoomInfo:
     capacity: int = DEFAULT_CAPACITY
     allow_guests: bool = False
     guidelines: str = ""
+    audio: bool = False  # members may connect audio (needs the server's `webrtc` extra)
 
     def __post_init__(self) -> None:
         check_room_id(self.room_id)

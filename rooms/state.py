@@ -8,6 +8,7 @@ value: every change makes a new one (see ``rooms.actions``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rooms.identity import Role
 
@@ -22,6 +23,14 @@ class Connection:
     sid: str
 
 
+class AudioState(StrEnum):
+    """Where a member's audio connection to the room's media host stands."""
+
+    OFF = "off"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
     member_id: str  # opaque, room-scoped: what other people's clients see
@@ -31,6 +40,10 @@ class Member:
     joined_at: int  # ms since the epoch
     connection: Connection
     guest: bool = False
+    audio: AudioState = AudioState.OFF
+    audio_muted: bool = False  # nobody hears them, whoever muted them
+    audio_muted_by_facilitator: bool = False  # only a facilitator may lift this mute
+    speaking: bool = False  # set by the media host, on change only
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +62,7 @@ class RoomState:
     members: tuple[Member, ...] = ()
     hands: tuple[str, ...] = ()  # member ids, first raised first
     chat: tuple[ChatMessage, ...] = ()
+    paused: bool = False  # a paused room is silent except for its facilitators
 
     def __post_init__(self) -> None:
         ids = [m.member_id for m in self.members]

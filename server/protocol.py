@@ -12,12 +12,15 @@ from typing import Any
 
 from rooms.errors import HearthError, InvalidPayload
 from rooms.events import (
+    AudioChanged,
     ChatPosted,
     HandQueueChanged,
     MemberJoined,
     MemberLeft,
+    PauseChanged,
     RoomClosed,
     RoomEvent,
+    SpeakersChanged,
 )
 from rooms.room import RoomInfo, check_room_id
 from rooms.state import ChatMessage, Member, RoomState
@@ -34,6 +37,10 @@ class ClientEvent(StrEnum):
     CHAT = "chat:send"
     HAND_RAISE = "hand:raise"
     HAND_LOWER = "hand:lower"
+    AUDIO_START = "audio:start"
+    AUDIO_STOP = "audio:stop"
+    AUDIO_MUTE = "audio:mute"
+    AUDIO_UNMUTE = "audio:unmute"
 
 
 class ServerEvent(StrEnum):
@@ -45,6 +52,10 @@ class ServerEvent(StrEnum):
     HAND_QUEUE = "hand:queue"
     ROOM_CLOSED = "room:closed"
     SESSION_REPLACED = "session:replaced"
+    AUDIO_STATE = "audio:state"
+    AUDIO_SPEAKING = "audio:speaking"
+    ROOM_PAUSED = "room:paused"
+    AUDIO_RECONNECT = "audio:reconnect"
 
 
 def _mapping(raw: object, *allowed: str) -> Payload:
@@ -84,6 +95,26 @@ class ChatRequest:
         return cls(_text(_mapping(raw, "text"), "text"))
 
 
+MAX_SDP_LENGTH = 32 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class AudioOffer:
+    """A WebRTC offer with every ICE candidate in it (gathering complete: no trickle)."""
+
+    sdp: str
+
+    @classmethod
+    def parse(cls, raw: object) -> AudioOffer:
+        data = _mapping(raw, "sdp", "type")
+        if data.get("type") != "offer":
+            raise InvalidPayload("'type' must be 'offer'")
+        sdp = _text(data, "sdp")
+        if not sdp.startswith("v=0") or len(sdp) > MAX_SDP_LENGTH:
+            raise InvalidPayload(f"'sdp' must be an SDP offer of at most {MAX_SDP_LENGTH} bytes")
+        return cls(sdp)
+
+
 def expect_nothing(raw: object) -> None:
     """For events that take no fields: ``{}``, ``null`` or no payload at all."""
     _mapping(raw)
@@ -105,6 +136,16 @@ def dump_member(member: Member, state: RoomState) -> Payload:
         "guest": member.guest,
         "hand": member.member_id in state.hands,
         "joined_at": member.joined_at,
+        "audio": dump_audio(member),
+    }
+
+
+def dump_audio(member: Member) -> Payload:
+    return {
+        "state": str(member.audio),
+        "muted": member.audio_muted,
+        "muted_by_facilitator": member.audio_muted_by_facilitator,
+        "speaking": member.speaking,
     }
 
 
@@ -125,6 +166,7 @@ def dump_room(info: RoomInfo) -> Payload:
         "capacity": info.capacity,
         "allow_guests": info.allow_guests,
         "guidelines": info.guidelines,
+        "audio": info.audio,
     }
 
 
@@ -132,6 +174,7 @@ def dump_snapshot(info: RoomInfo, state: RoomState) -> Payload:
     return {
         "room": dump_room(info),
         "seq": state.seq,
+        "paused": state.paused,
         "participants": [dump_member(m, state) for m in state.members],
         "hands": list(state.hands),
         "chat": [dump_message(m) for m in state.chat],
@@ -153,3 +196,10 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
             return ServerEvent.HAND_QUEUE, {**head, "hands": list(queue)}
         case RoomClosed():
             return ServerEvent.ROOM_CLOSED, head
+        case AudioChanged(member=member):
+            audio = {**head, "participant": member.member_id, "audio": dump_audio(member)}
+            return ServerEvent.AUDIO_STATE, audio
+        case SpeakersChanged(speakers=speakers):
+            return ServerEvent.AUDIO_SPEAKING, {**head, "speakers": list(speakers)}
+        case PauseChanged(paused=paused):
+            return ServerEvent.ROOM_PAUSED, {**head, "paused": paused}
