@@ -19,6 +19,9 @@ from rooms.room import RoomInfo
 from server import protocol
 from server.hub import Hub, socket_room
 from server.manager import HearthRedisManager, frame
+from server.media.gateway import AudioGateway
+from server.media.lease import LocalLease, MediaLease, RedisLease
+from server.media.signalling import AudioSignalling
 from server.presence import PresenceKeeper
 from server.settings import Settings
 from server.stores.memory import MemoryStore
@@ -33,6 +36,7 @@ STORE = web.AppKey("store", RoomStore)
 PRESENCE = web.AppKey("presence", PresenceKeeper)
 TASKS = web.AppKey("tasks", list[asyncio.Task[None]])
 SETTINGS = web.AppKey("settings", Settings)
+AUDIO = web.AppKey("audio", AudioGateway)
 
 
 def _frame(room_id: str, event: RoomEvent) -> bytes:
@@ -44,6 +48,9 @@ def create_app(settings: Settings) -> web.Application:
     process_id = uuid.uuid4().hex[:12]
     channel = f"{settings.key_prefix}{CHANNEL}"
     store: RoomStore
+    lease: MediaLease
+    media_redis: Redis | None = None
+    gateway: AudioGateway | None = None
     if settings.redis_url:
         manager = HearthRedisManager(settings.redis_url, channel=channel)
         sio = _socketio(settings, manager)
@@ -55,19 +62,36 @@ def create_app(settings: Settings) -> web.Application:
             retry=Retry(NoBackoff(), retries=1),
         )
         store = RedisStore(redis, prefix=settings.key_prefix, channel=channel, frame=_frame)
+        # Audio signalling and leases get their own connections: pub/sub holds one.
+        media_redis = Redis.from_url(
+            settings.redis_url, socket_connect_timeout=settings.redis_timeout_ms / 1000
+        )
+        lease = RedisLease(media_redis, settings.key_prefix, process_id, settings.media_lease_ms)
     else:
         sio = _socketio(settings, None)
 
         async def deliver(room_id: str, event: RoomEvent) -> None:
             name, payload = protocol.dump_event(room_id, event)
             await sio.emit(str(name), payload, room=socket_room(room_id))
+            if gateway is not None:
+                gateway.room_changed(room_id)
 
         store = MemoryStore(deliver)
+        lease = LocalLease(process_id)
 
     app = web.Application()
     sio.attach(app)
     hub = Hub(sio, store, settings, process_id)
     app[HUB] = hub
+
+    async def notify(event: str, sid: str, payload: protocol.Payload) -> None:
+        await sio.emit(event, payload, to=sid)
+
+    gateway = AudioGateway(
+        store, settings, process_id, lease, notify, media_redis, channel if media_redis else None
+    )
+    AudioSignalling(hub, gateway)
+    app[AUDIO] = gateway
     app[STORE] = store
     app[PRESENCE] = PresenceKeeper(
         store, process_id, settings.heartbeat_ms, settings.process_ttl_ms, hub.drop_lost_seats
@@ -119,6 +143,7 @@ async def _start(app: web.Application) -> None:
     presence = app[PRESENCE]
     await presence.beat()
     app[TASKS] = [asyncio.create_task(presence.run(), name="presence")]
+    app[AUDIO].start()
 
 
 async def _stop(app: web.Application) -> None:
@@ -127,6 +152,8 @@ async def _stop(app: web.Application) -> None:
     for task in app[TASKS]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    # Peer connections close first: their members' seats are about to go.
+    await app[AUDIO].close()
     hub = app[HUB]
     # Tell our clients at once, so they reconnect to another process instead of waiting.
     for sid in list(hub.sessions):

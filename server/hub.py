@@ -62,6 +62,7 @@ class Hub:
         self.process_id = process_id
         self.clock = clock
         self.sessions: dict[str, Session] = {}
+        self.on_disconnect: list[Callable[[str], None]] = []
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         sio.on("*", self.unknown_event)
@@ -74,7 +75,11 @@ class Hub:
             ClientEvent.HAND_LOWER: partial(self._hand, actions.lower_hand),
         }
         for event, handler in handlers.items():
-            sio.on(str(event), partial(self._acknowledged, event, handler))
+            self.handle(event, handler)
+
+    def handle(self, event: ClientEvent, handler: Handler) -> None:
+        """Serve a client event, acknowledged and with refusals mapped in one place."""
+        self.sio.on(str(event), partial(self._acknowledged, event, handler))
 
     async def _acknowledged(
         self, event: ClientEvent, handler: Handler, sid: str, *args: Any
@@ -111,6 +116,8 @@ class Hub:
 
     async def disconnect(self, sid: str, reason: object = None) -> None:
         session = self.sessions.pop(sid, None)
+        for departed in self.on_disconnect:
+            departed(sid)
         if session is not None and session.room_id is not None:
             await self._vacate(session.room_id, sid, LeaveReason.DISCONNECTED)
 
