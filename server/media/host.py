@@ -50,6 +50,7 @@ from server.media import mixing
 log = logging.getLogger(__name__)
 
 MAX_BACKLOG = 3
+CLOSE_TIMEOUT_S = 5.0
 TIME_BASE = fractions.Fraction(1, mixing.SAMPLE_RATE)
 BITRATE = 32_000  # speech, mono content in a stereo frame
 
@@ -280,7 +281,10 @@ class RoomMixer:
         if peer is None:
             return
         peer.out.stop()
-        await peer.pc.close()
+        try:
+            await asyncio.wait_for(peer.pc.close(), CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("a peer connection took over %ss to close", CLOSE_TIMEOUT_S)
         if peer.reader is not None:
             peer.reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -73,6 +73,13 @@ class Ear:
         """The test frequencies (440, 660, 880 Hz) clearly present after ``since``."""
         return tones_in(self.after(since, seconds))
 
+    async def misses(self, freq: int, since: float, seconds: float = 0.25) -> None:
+        """Assert that ``freq`` is absent from everything that arrived in the window."""
+        await asyncio.sleep(max(0.0, since + seconds + 0.02 - time.monotonic()))
+        samples = self.after(since, seconds)
+        assert samples.size >= 4800, f"only {samples.size} samples arrived in the window"
+        assert freq not in tones_in(samples)
+
     async def hears(self, expected: set[int], within: float = 3.0) -> float:
         """Wait until a fresh 200 ms window holds exactly ``expected``; returns its start."""
         deadline = time.monotonic() + within

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from rooms.room import RoomInfo
@@ -15,6 +16,8 @@ from tests.support import token
 
 ROOM = RoomInfo("voices", "Voices", audio=True)
 LEASE = {"HEARTH_MEDIA_LEASE_MS": "1500"}
+
+pytestmark = pytest.mark.audio
 
 
 async def test_a_participant_on_b_is_mixed_by_the_media_host_on_a_and_moves_when_it_dies(
