@@ -8,11 +8,13 @@ listener an already-encoded Opus packet: one encode of the shared mix for everyo
 not speaking, and one mix-minus encode per speaker. aiortc's sender sends encoded packets
 as they are (``Encoder.pack``), so the senders never encode.
 
-Two aiortc internals are tuned per receiver, each because it measurably matters:
+Two aiortc internals are tuned per receiver, each because it measurably matters
+(``docs/performance.md``):
 - the audio jitter buffer holds 4 frames (80 ms) before it releases one; we hold 1, since
   the mixer already absorbs one frame of jitter;
-- the decoder queue is gated: while a member may not be heard, their packets are dropped
-  before the decoder thread, so a muted input costs no decode.
+- the decoder queue is replaced by an inlet that decodes on the event loop straight into
+  the mixer's inbox (no thread hand-offs), and drops the packets of anyone who may not be
+  heard before decoding them, so a muted input costs no decode.
 
 Everything is bounded: inputs keep at most ``MAX_BACKLOG`` frames (older ones are dropped,
 which bounds the added latency), outputs at most ``MAX_BACKLOG`` packets.
@@ -40,6 +42,7 @@ from aiortc import (
     RTCRtpReceiver,
     RTCSessionDescription,
 )
+from aiortc.codecs.opus import OpusDecoder
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError
 
@@ -84,27 +87,56 @@ def encode(codec: Any, samples: mixing.Samples, tick: int) -> Any:
     return packet
 
 
-class _DecodeGate(queue.Queue[Any]):
-    """The receiver's decoder queue, closed while its member may not be heard."""
+def tune(receiver: RTCRtpReceiver) -> bool:
+    """Hold one frame in the receiver's audio jitter buffer instead of four (80 ms)."""
+    if not hasattr(receiver, "_RTCRtpReceiver__jitter_buffer"):
+        log.warning("aiortc internals changed: receivers keep their default buffering")
+        return False
+    setattr(receiver, "_RTCRtpReceiver__jitter_buffer", JitterBuffer(capacity=16, prefetch=1))  # noqa: B010
+    return True
 
-    def __init__(self) -> None:
+
+class _Inlet(queue.Queue[Any]):
+    """Stands in for a receiver's decoder queue: decodes on the event loop, straight into
+    the peer's inbox, and not at all while the member may not be heard.
+
+    aiortc would hand each encoded frame to a decoder thread, which hands the decoded frame
+    back to the loop through ``run_coroutine_threadsafe`` and the track's queue, which our
+    reader task then empties: three hand-offs and a thread wake-up per 20 ms per input,
+    for a 44 us decode. Decoding here costs less than those hand-offs.
+    """
+
+    def __init__(self, peer: Peer) -> None:
         super().__init__()
+        self.peer = peer
         self.open = True
+        self._decoder: OpusDecoder | None = None
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        if item is None or self.open:  # None stops the decoder thread: always let it in
+        if item is None:  # stops aiortc's (idle) decoder thread
             super().put(item, block, timeout)
+            return
+        codec, encoded = item
+        if not self.open or codec.name.lower() != "opus":
+            return
+        if self._decoder is None:
+            self._decoder = OpusDecoder()
+        try:
+            frames = self._decoder.decode(encoded)
+        except av.FFmpegError:
+            log.warning("an audio frame failed to decode")
+            return
+        for frame in frames:
+            self.peer.accept(frame)
 
 
-def _tune(receiver: RTCRtpReceiver) -> _DecodeGate | None:
-    if not hasattr(receiver, "_RTCRtpReceiver__decoder_queue"):
-        log.warning("aiortc internals changed: receivers keep their default buffering")
+def _install_inlet(receiver: RTCRtpReceiver, peer: Peer) -> _Inlet | None:
+    # Set before the receiver starts (it starts once DTLS is up), so its thread uses it.
+    if not tune(receiver) or not hasattr(receiver, "_RTCRtpReceiver__decoder_queue"):
         return None
-    gate = _DecodeGate()
-    # Set before the receiver starts (it starts once DTLS is up), so its thread uses both.
-    setattr(receiver, "_RTCRtpReceiver__decoder_queue", gate)  # noqa: B010
-    setattr(receiver, "_RTCRtpReceiver__jitter_buffer", JitterBuffer(capacity=16, prefetch=1))  # noqa: B010
-    return gate
+    inlet = _Inlet(peer)
+    setattr(receiver, "_RTCRtpReceiver__decoder_queue", inlet)  # noqa: B010
+    return inlet
 
 
 class MixedTrack(MediaStreamTrack):
@@ -134,9 +166,15 @@ class Peer:
     out: MixedTrack
     encoder: Any = field(default_factory=opus_encoder)
     inbox: deque[mixing.Samples] = field(default_factory=lambda: deque(maxlen=MAX_BACKLOG))
-    gate: _DecodeGate | None = None
+    inlet: _Inlet | None = None
     reader: asyncio.Task[None] | None = None
     received: int = 0
+
+    def accept(self, frame: Any) -> None:
+        samples = frame.to_ndarray().reshape(-1)
+        if samples.size == mixing.FRAME_VALUES and samples.dtype == np.int16:
+            self.inbox.append(samples)
+            self.received += 1
 
     def take(self) -> mixing.Samples | None:
         while len(self.inbox) > 2:  # arrived in a burst: catch up instead of lagging
@@ -177,8 +215,8 @@ class RoomMixer:
         self.state = state
         for member_id, peer in list(self.peers.items()):
             heard = may_be_heard(state, member_id)
-            if peer.gate is not None:
-                peer.gate.open = heard
+            if peer.inlet is not None:
+                peer.inlet.open = heard
             if state.member(member_id) is None:
                 task = asyncio.create_task(self.drop(member_id), name="audio-drop")
                 self._drops.add(task)
@@ -193,7 +231,7 @@ class RoomMixer:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            if track.kind == "audio" and peer.reader is None:
+            if track.kind == "audio" and peer.reader is None and peer.inlet is None:
                 peer.reader = asyncio.create_task(self._read(peer, track), name="audio-in")
 
         @pc.on("connectionstatechange")
@@ -208,10 +246,10 @@ class RoomMixer:
         try:
             await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
             for transceiver in pc.getTransceivers():
-                if transceiver.kind == "audio" and peer.gate is None:
-                    peer.gate = _tune(transceiver.receiver)
-                    if peer.gate is not None:
-                        peer.gate.open = may_be_heard(self.state, member_id)
+                if transceiver.kind == "audio" and peer.inlet is None:
+                    peer.inlet = _install_inlet(transceiver.receiver, peer)
+                    if peer.inlet is not None:
+                        peer.inlet.open = may_be_heard(self.state, member_id)
             pc.addTrack(peer.out)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception:
@@ -222,15 +260,12 @@ class RoomMixer:
         return str(pc.localDescription.sdp)
 
     async def _read(self, peer: Peer, track: MediaStreamTrack) -> None:
+        """Only when the inlet could not be installed: read decoded frames the slow way."""
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
-                if not isinstance(frame, av.AudioFrame):
-                    continue
-                samples = frame.to_ndarray().reshape(-1)
-                if samples.size == mixing.FRAME_VALUES and samples.dtype == np.int16:
-                    peer.inbox.append(samples.astype(np.int16, copy=False))
-                    peer.received += 1
+                if isinstance(frame, av.AudioFrame):
+                    peer.accept(frame)
 
     def _start(self) -> None:
         if self._task is None:

@@ -17,7 +17,7 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSes
 from aiortc.mediastreams import MediaStreamError
 
 from server.media import mixing
-from server.media.host import _tune
+from server.media.host import tune
 
 AMPLITUDE = 6000
 Answerer = Callable[[str], Awaitable[str]]
@@ -128,7 +128,7 @@ class Participant:
 
         await pc.setLocalDescription(await pc.createOffer())
         for transceiver in pc.getTransceivers():
-            _tune(transceiver.receiver)  # a low-latency client: one frame of jitter buffer
+            tune(transceiver.receiver)  # a low-latency client: one frame of jitter buffer
         sdp = await answer(pc.localDescription.sdp)
         await pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
         return me
