@@ -218,9 +218,19 @@ async def serve(mode: str, size: int, port: int) -> None:
         Member(f"p{i}", f"s{i}", f"p{i}", Role.PARTICIPANT, 0, Connection("x", f"sid{i}"))
         for i in range(size)
     )
+    stats: Callable[[], dict[str, int]] = dict
     if mode == "mix":
         mixer = RoomMixer("bench", RoomState("bench", members=members), [], _noop, _noop)
         answer: Answer = mixer.answer
+
+        def stats() -> dict[str, int]:
+            peers = mixer.peers.values()
+            return {
+                "ticks": mixer.tick,
+                "late_ticks": mixer.late_ticks,
+                "inputs_skipped": sum(p.skipped for p in peers),
+                "outputs_dropped": sum(p.out.dropped for p in peers),
+            }
     else:
         answer = Forwarder(size).answer
 
@@ -231,6 +241,7 @@ async def serve(mode: str, size: int, port: int) -> None:
     app = web.Application()
     app.router.add_post("/offer", offer)
     app.router.add_get("/ready", lambda _: _ready())
+    app.router.add_get("/stats", lambda _: _json(stats()))
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -239,6 +250,10 @@ async def serve(mode: str, size: int, port: int) -> None:
 
 async def _ready() -> web.Response:
     return web.json_response({"ok": True})
+
+
+async def _json(data: dict[str, int]) -> web.Response:
+    return web.json_response(data)
 
 
 def _noop(*_: Any) -> None:
@@ -286,6 +301,8 @@ async def measure(mode: str, size: int, seconds: float) -> dict[str, Any]:
             cpu = cpu_seconds(server.pid) - before
             elapsed = time.monotonic() - started
             ear.counting = False
+            async with http.get(f"http://127.0.0.1:{port}/stats") as response:
+                server_stats = await response.json()
     finally:
         for pc in pcs:
             await pc.close()
@@ -299,6 +316,7 @@ async def measure(mode: str, size: int, seconds: float) -> dict[str, Any]:
         "participants_per_core": round(1 / per_participant, 1) if per_participant else None,
         "latency_ms": round(latency(bursts, ear.onsets), 1),
         "frames_received_pct": round(100 * ear.frames / (elapsed * 50), 1),
+        "server": server_stats,
     }
 
 
@@ -343,6 +361,7 @@ async def main(args: argparse.Namespace) -> None:
                 f"{mode:8} {size:4}  {r['cpu_per_participant_pct']:13.2f}%"
                 f"  {r['participants_per_core']!s:>17}  {r['latency_ms']:6.1f}ms"
                 f"  {r['added_latency_ms']:4.1f}ms  {r['frames_received_pct']:5.1f}%"
+                f"  {r['server'] or ''}"
             )
     if args.json:
         print(json.dumps({"baseline_ms": baseline, "runs": results}), file=args.json)

@@ -72,8 +72,8 @@ def unmute_self(state: RoomState, sid: str) -> Change:
     member = state.member_by_sid(sid)
     if member is None:
         raise Refused("you are not in this room", ErrorCode.NOT_IN_ROOM)
-    if member.audio_muted_by_facilitator:
-        raise Refused("a facilitator muted you; they can ask you to unmute", ErrorCode.MUTED)
+    if member.audio_held:
+        raise Refused("a facilitator muted you; they can ask you to unmute", ErrorCode.AUDIO_HELD)
     if not member.audio_muted:
         return Change(state)
     return _with_member(state, replace(member, audio_muted=False))
@@ -82,12 +82,12 @@ def unmute_self(state: RoomState, sid: str) -> Change:
 def mute_member(state: RoomState, member_id: str, muted: bool) -> Change:
     """A facilitator mutes (or lifts their mute on) a member. Moderation decides who may."""
     member = _seated(state, member_id)
-    if member.audio_muted == muted and member.audio_muted_by_facilitator == muted:
+    if member.audio_muted == muted and member.audio_held == muted:
         return Change(state)
     updated = replace(
         member,
         audio_muted=muted,
-        audio_muted_by_facilitator=muted,
+        audio_held=muted,
         speaking=member.speaking and not muted,
     )
     return _with_member(state, updated)

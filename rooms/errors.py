@@ -23,7 +23,7 @@ class ErrorCode(StrEnum):
     CHAT_EMPTY = "chat_empty"
     CHAT_TOO_LONG = "chat_too_long"
     AUDIO_DISABLED = "audio_disabled"
-    MUTED = "muted"
+    AUDIO_HELD = "audio_held"
     MEDIA_UNAVAILABLE = "media_unavailable"
     BUSY = "busy"
     UNAVAILABLE = "unavailable"

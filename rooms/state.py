@@ -42,7 +42,7 @@ class Member:
     guest: bool = False
     audio: AudioState = AudioState.OFF
     audio_muted: bool = False  # nobody hears them, whoever muted them
-    audio_muted_by_facilitator: bool = False  # only a facilitator may lift this mute
+    audio_held: bool = False  # only a facilitator may lift this mute
     speaking: bool = False  # set by the media host, on change only
 
 

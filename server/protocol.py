@@ -54,7 +54,7 @@ class ServerEvent(StrEnum):
     SESSION_REPLACED = "session:replaced"
     AUDIO_STATE = "audio:state"
     AUDIO_SPEAKING = "audio:speaking"
-    ROOM_PAUSED = "room:paused"
+    PAUSED = "room:paused"
     AUDIO_RECONNECT = "audio:reconnect"
 
 
@@ -144,7 +144,7 @@ def dump_audio(member: Member) -> Payload:
     return {
         "state": str(member.audio),
         "muted": member.audio_muted,
-        "muted_by_facilitator": member.audio_muted_by_facilitator,
+        "held": member.audio_held,
         "speaking": member.speaking,
     }
 
@@ -202,4 +202,4 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
         case SpeakersChanged(speakers=speakers):
             return ServerEvent.AUDIO_SPEAKING, {**head, "speakers": list(speakers)}
         case PauseChanged(paused=paused):
-            return ServerEvent.ROOM_PAUSED, {**head, "paused": paused}
+            return ServerEvent.PAUSED, {**head, "paused": paused}

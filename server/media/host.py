@@ -147,10 +147,12 @@ class MixedTrack(MediaStreamTrack):
     def __init__(self) -> None:
         super().__init__()
         self._packets: asyncio.Queue[Any] = asyncio.Queue(MAX_BACKLOG)
+        self.dropped = 0  # packets the sender did not take in time
 
     def push(self, packet: Any) -> None:
         if self._packets.full():
             self._packets.get_nowait()
+            self.dropped += 1
         self._packets.put_nowait(packet)
 
     async def recv(self) -> Any:
@@ -169,16 +171,20 @@ class Peer:
     inlet: _Inlet | None = None
     reader: asyncio.Task[None] | None = None
     received: int = 0
+    skipped: int = 0  # input frames dropped to keep latency bounded
 
     def accept(self, frame: Any) -> None:
         samples = frame.to_ndarray().reshape(-1)
         if samples.size == mixing.FRAME_VALUES and samples.dtype == np.int16:
+            if len(self.inbox) == self.inbox.maxlen:
+                self.skipped += 1
             self.inbox.append(samples)
             self.received += 1
 
     def take(self) -> mixing.Samples | None:
         while len(self.inbox) > 2:  # arrived in a burst: catch up instead of lagging
             self.inbox.popleft()
+            self.skipped += 1
         return self.inbox.popleft() if self.inbox else None
 
 
@@ -200,7 +206,7 @@ class RoomMixer:
         self.report_speakers = report_speakers
         self.peers: dict[str, Peer] = {}
         self.tick = 0
-        self.late_ticks = 0
+        self.late_ticks = 0  # ticks skipped because the loop fell far behind
         self._shared = opus_encoder()
         self._gate = mixing.VoiceGate()
         self._announcer = mixing.Announcer()

@@ -58,7 +58,7 @@ def test_nobody_unmutes_themselves_after_a_facilitator_muted_them() -> None:
     state = audio.mute_member(room(member("Ann")), "id-Ann", True).state
     with pytest.raises(HearthError) as refused:
         audio.unmute_self(state, "sid-Ann")
-    assert refused.value.code is ErrorCode.MUTED
+    assert refused.value.code is ErrorCode.AUDIO_HELD
     lifted = audio.mute_member(state, "id-Ann", False).state
     assert audio.may_be_heard(lifted, "id-Ann")
 

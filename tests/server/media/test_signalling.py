@@ -52,7 +52,7 @@ async def test_audio_over_socketio_is_mixed_shown_in_presence_and_obeys_mute(
         await ann_peer.ear.misses(880, since=muted_at + 0.1)
         await ann_peer.ear.hears({660})
         refused = await people["Cy"][0].call("audio:unmute")
-        assert refused["error"]["code"] == "muted"
+        assert refused["error"]["code"] == "audio_held"
 
         # Self-mute: Bo mutes himself; Ann hears nobody, then Bo again.
         ack = await people["Bo"][0].call("audio:mute")
