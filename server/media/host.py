@@ -172,6 +172,7 @@ class Peer:
     reader: asyncio.Task[None] | None = None
     received: int = 0
     skipped: int = 0  # input frames dropped to keep latency bounded
+    loudest: float = mixing.SILENCE_DBFS  # the loudest frame heard from them so far
 
     def accept(self, frame: Any) -> None:
         samples = frame.to_ndarray().reshape(-1)
@@ -304,7 +305,8 @@ class RoomMixer:
             levels[member_id] = mixing.SILENCE_DBFS
             if samples is not None:
                 inputs[member_id] = samples
-                levels[member_id] = mixing.level_dbfs(samples)
+                levels[member_id] = level = mixing.level_dbfs(samples)
+                peer.loudest = max(peer.loudest, level)
         speakers = self._gate.update(levels)
         mixes = mixing.mix(inputs, speakers)
         shared = encode(self._shared, mixes.shared, self.tick)
