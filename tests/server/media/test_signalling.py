@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -10,7 +12,7 @@ import pytest
 from rooms import audio
 from rooms.room import RoomInfo
 from tests.server.media.peers import Participant
-from tests.support import RunningHub, token
+from tests.support import ROOT, RunningHub, token
 
 AUDIO_ROOM = RoomInfo("voices", "Voices", audio=True, allow_guests=True)
 
@@ -77,3 +79,31 @@ async def test_audio_refusals_are_coded_acks(hub: RunningHub, clients: Any) -> N
     bad = await ann.call("audio:start", {"type": "answer", "sdp": "v=0"})
     assert bad["error"]["code"] == "invalid_payload"
     assert (await ann.call("audio:mute"))["ok"]  # muting works in any room you are in
+
+
+async def test_a_server_without_the_webrtc_extra_names_the_install_command(
+    hub: RunningHub, clients: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await hub.store.open_room(AUDIO_ROOM)
+    monkeypatch.setitem(sys.modules, "aiortc", None)  # as if it were not installed
+    ann = await clients(hub.url, {"token": token("Ann")})
+    await ann.join("voices")
+    ack = await ann.call("audio:start", {"type": "offer", "sdp": "v=0\r\n"})
+    assert ack["error"]["code"] == "media_unavailable"
+    assert "pip install" in ack["error"]["message"]
+    assert "webrtc" in ack["error"]["message"]
+
+
+def test_the_server_starts_without_the_webrtc_extra() -> None:
+    """`make run` installs no aiortc or numpy: the app must build without them."""
+    blocked = "import sys; sys.modules.update(aiortc=None, numpy=None, av=None)"
+    build = "from server.app import create_app; from tests.support import settings; "
+    build += "create_app(settings()); print('ok')"
+    done = subprocess.run(
+        [sys.executable, "-c", f"{blocked}; {build}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout.strip() == "ok", done.stderr
