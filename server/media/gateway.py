@@ -55,6 +55,26 @@ RPC_TIMEOUT_S = 3.0
 Notify = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # (event, sid, payload)
 
 
+def _cancelling() -> bool:
+    """True when this task was cancelled but a library turned the cancellation into
+    another error (redis-py's timeouts can turn it into a TimeoutError on Python 3.11)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+async def _stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel and wait, cancelling again any task that swallowed its cancellation."""
+    pending = [t for t in tasks if not t.done()]
+    while pending:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=0.5)
+        pending = [t for t in pending if not t.done()]
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("an audio task had failed", exc_info=task.exception())
+
+
 @dataclass(frozen=True, slots=True)
 class AudioSession:
     room_id: str
@@ -101,11 +121,7 @@ class AudioGateway:
             self._tasks.append(asyncio.create_task(self._listen(), name="audio-signalling"))
 
     async def close(self) -> None:
-        for task in [*self._tasks, *self._refreshing.values(), *self._handlers]:
-            task.cancel()
-        for task in [*self._tasks, *self._refreshing.values(), *self._handlers]:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _stop_tasks([*self._tasks, *self._refreshing.values(), *self._handlers])
         self._tasks.clear()
         for room_id in list(self.mixers):
             await self._close_mixer(room_id)
@@ -217,6 +233,8 @@ class AudioGateway:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if _cancelling():
+                    raise asyncio.CancelledError from None
                 log.exception("could not record audio presence")
                 await asyncio.sleep(0.5)
 
@@ -265,6 +283,8 @@ class AudioGateway:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if _cancelling():
+                    raise asyncio.CancelledError from None
                 log.exception("audio lease round failed")
 
     async def _check_leases(self) -> None:

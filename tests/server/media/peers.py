@@ -73,12 +73,16 @@ class Ear:
         """The test frequencies (440, 660, 880 Hz) clearly present after ``since``."""
         return tones_in(self.after(since, seconds))
 
-    async def misses(self, freq: int, since: float, seconds: float = 0.25) -> None:
-        """Assert that ``freq`` is absent from everything that arrived in the window."""
-        await asyncio.sleep(max(0.0, since + seconds + 0.02 - time.monotonic()))
-        samples = self.after(since, seconds)
-        assert samples.size >= 4800, f"only {samples.size} samples arrived in the window"
-        assert freq not in tones_in(samples)
+    async def misses(self, freq: int, since: float, frames: int = 12) -> None:
+        """Assert that ``freq`` is absent from the first ``frames`` frames (240 ms) that
+        arrived after ``since``."""
+        for _ in range(100):
+            later = [s for t, s in self.frames if t >= since]
+            if len(later) >= frames:
+                break
+            await asyncio.sleep(0.03)
+        assert len(later) >= frames, f"only {len(later)} frames arrived after the change"
+        assert freq not in tones_in(np.concatenate(later[:frames]))
 
     async def hears(self, expected: set[int], within: float = 3.0) -> float:
         """Wait until a fresh 200 ms window holds exactly ``expected``; returns its start."""
