@@ -202,6 +202,9 @@ class RoomMixer:
     ) -> None:
         self.room_id = room_id
         self.state = state
+        self.heard = frozenset(
+            m.member_id for m in state.members if may_be_heard(state, m.member_id)
+        )
         self.ice_servers = list(ice_servers)
         self.report_audio = report_audio
         self.report_speakers = report_speakers
@@ -220,10 +223,12 @@ class RoomMixer:
         if state.seq < self.state.seq:
             return
         self.state = state
+        self.heard = frozenset(
+            m.member_id for m in state.members if may_be_heard(state, m.member_id)
+        )
         for member_id, peer in list(self.peers.items()):
-            heard = may_be_heard(state, member_id)
             if peer.inlet is not None:
-                peer.inlet.open = heard
+                peer.inlet.open = member_id in self.heard
             if state.member(member_id) is None:
                 task = asyncio.create_task(self.drop(member_id), name="audio-drop")
                 self._drops.add(task)
@@ -256,7 +261,7 @@ class RoomMixer:
                 if transceiver.kind == "audio" and peer.inlet is None:
                     peer.inlet = _install_inlet(transceiver.receiver, peer)
                     if peer.inlet is not None:
-                        peer.inlet.open = may_be_heard(self.state, member_id)
+                        peer.inlet.open = member_id in self.heard
             pc.addTrack(peer.out)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception:
@@ -300,7 +305,7 @@ class RoomMixer:
         levels: dict[str, float] = {}
         for member_id, peer in self.peers.items():
             samples = peer.take()
-            if not may_be_heard(self.state, member_id):
+            if member_id not in self.heard:  # may_be_heard, as of the latest room event
                 continue  # enforcement: dropped before it is measured or mixed
             levels[member_id] = mixing.SILENCE_DBFS
             if samples is not None:
