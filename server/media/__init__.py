@@ -1,7 +1,8 @@
 """Optional WebRTC audio (the ``webrtc`` extra): one media host per room mixes everyone.
 
-Only this package and ``server.media.lease`` may be imported without the extra (aiortc,
-numpy); the hub imports the rest lazily, after ``require_webrtc``.
+``host`` and ``mixing`` need the extra (aiortc, numpy); ``gateway``, ``lease`` and
+``signalling`` do not, and import ``host`` only when a room's audio starts, after
+``require_webrtc``. A test builds the app with aiortc and numpy hidden.
 """
 
 from __future__ import annotations
