@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 NODE_DEPS := web_client/node_modules/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test check lint system-deps bench clean
+.PHONY: run test check lint system-deps bench bench-audio clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,dev]'
+	$(BIN)/pip install -q -e '.[test,dev,webrtc]'
 	touch $@ $(VENV)/.installed-run
 
 $(NODE_DEPS): web_client/package.json web_client/package-lock.json
@@ -45,6 +45,10 @@ system-deps:
 bench: $(VENV)/.installed-test $(NODE_DEPS) system-deps
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/moderation.py
+
+## Audio: server CPU per participant and added latency, mixing vs forwarding (4, 8, 12).
+bench-audio: $(VENV)/.installed-test
+	$(BIN)/python bench/audio.py
 
 clean:
 	rm -rf $(VENV) web_client/node_modules test-artifacts

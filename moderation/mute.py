@@ -13,7 +13,7 @@
 - Anyone may mute their own audio. Unmuting it is refused while a facilitator holds the
   mute (``audio_held``), unless a facilitator asked them to unmute.
 
-Audio flags are state only: the mixer reads them (``moderation.pause.audible``).
+Audio flags are state only: the mixer reads them (``moderation.audio.may_be_heard``).
 """
 
 from __future__ import annotations

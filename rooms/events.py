@@ -73,6 +73,20 @@ class RoomClosed:
 
 
 @dataclass(frozen=True, slots=True)
+class AudioChanged:
+    """A member's audio presence changed: connected or not, muted or not."""
+
+    seq: int
+    member: Member
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakersChanged:
+    seq: int
+    speakers: tuple[str, ...]  # member ids heard right now, loudest first
+
+
+@dataclass(frozen=True, slots=True)
 class ChatDeleted:
     seq: int
     message_id: int
@@ -174,6 +188,8 @@ PublicEvent = (
     | RoomClosing
     | RoomClosed
     | ChatDeleted
+    | AudioChanged
+    | SpeakersChanged
     | MutesChanged
     | RoleChanged
     | FacilitatorPresence

@@ -33,6 +33,7 @@ class RoomInfo:
     # The schedule that opens and closes it, if any; rooms of one series share their bans.
     series_id: str | None = None
     public: bool = False  # listed in the public meeting feed
+    audio: bool = False  # members may connect audio (needs the server's `webrtc` extra)
 
     def __post_init__(self) -> None:
         check_room_id(self.room_id)

@@ -37,6 +37,14 @@ class Connection:
     sid: str
 
 
+class AudioState(StrEnum):
+    """Where a member's audio connection to the room's media host stands."""
+
+    OFF = "off"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
     member_id: str  # opaque, room-scoped: what other people's clients see
@@ -51,6 +59,8 @@ class Member:
     audio_muted: bool = False
     audio_held: bool = False  # muted by a facilitator: may not unmute themselves
     unmute_asked: bool = False  # a facilitator asked them to unmute; they decide
+    audio: AudioState = AudioState.OFF
+    speaking: bool = False  # set by the media host, on change only
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,7 +126,7 @@ def _field(data: Json, name: str, kind: type, default: Any) -> Any:
 
 
 _KINDS = {str: "a string", int: "a whole number", bool: "true or false", list: "a list"}
-_ROOM_FIELDS = ("name", "capacity", "allow_guests", "guidelines", "public")
+_ROOM_FIELDS = ("name", "capacity", "allow_guests", "guidelines", "public", "audio")
 
 
 def _room(data: Json, room_id: str) -> RoomInfo:
@@ -137,6 +137,7 @@ def _room(data: Json, room_id: str) -> RoomInfo:
         allow_guests=_field(data, "allow_guests", bool, False),
         guidelines=_field(data, "guidelines", str, ""),
         public=_field(data, "public", bool, False),
+        audio=_field(data, "audio", bool, False),
     )
 
 

@@ -25,6 +25,9 @@ from server.codec import MsgpackJson
 from server.facilitation import Facilitation
 from server.hub import Hub, socket_room
 from server.manager import STORE_HOST_ID, HearthRedisManager, frame
+from server.media.gateway import AudioGateway
+from server.media.lease import LocalLease, MediaLease, RedisLease
+from server.media.signalling import AudioSignalling
 from server.presence import PresenceKeeper
 from server.scheduler import Scheduler
 from server.settings import Settings
@@ -41,6 +44,7 @@ PRESENCE = web.AppKey("presence", PresenceKeeper)
 TASKS = web.AppKey("tasks", list[asyncio.Task[None]])
 SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+AUDIO = web.AppKey("audio", AudioGateway)
 
 
 def _destinations(room_id: str, event: RoomEvent) -> list[str]:
@@ -91,10 +95,18 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     """The app; ``clock`` drives the scheduler and admin actions (tests pass their own)."""
     process_id = uuid.uuid4().hex[:12]
     store: RoomStore
+    lease: MediaLease
+    media_redis: Redis | None = None
+    gateway: AudioGateway | None = None
     if settings.redis_url:
         manager = HearthRedisManager(settings.redis_url, channel=_channel(settings))
         sio = _socketio(settings, manager)
         store = redis_store(settings)
+        # Audio signalling and leases get their own connections: pub/sub holds one.
+        media_redis = Redis.from_url(
+            settings.redis_url, socket_connect_timeout=settings.redis_timeout_ms / 1000
+        )
+        lease = RedisLease(media_redis, settings.key_prefix, process_id, settings.media_lease_ms)
     else:
         sio = _socketio(settings, None)
 
@@ -102,14 +114,32 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
             name, payload = protocol.dump_event(room_id, event)
             for to in _destinations(room_id, event):
                 await sio.emit(str(name), payload, to=to)
+            if gateway is not None:
+                gateway.room_changed(room_id)
 
         store = MemoryStore(deliver)
+        lease = LocalLease(process_id)
 
     app = web.Application()
     sio.attach(app)
     hub = Hub(sio, store, settings, process_id)
     app[HUB] = hub
     Facilitation(hub)
+
+    async def notify(event: str, sid: str, payload: protocol.Payload) -> None:
+        await sio.emit(event, payload, to=sid)
+
+    gateway = AudioGateway(
+        store,
+        settings,
+        process_id,
+        lease,
+        notify,
+        media_redis,
+        _channel(settings) if media_redis else None,
+    )
+    AudioSignalling(hub, gateway)
+    app[AUDIO] = gateway
     app[STORE] = store
     app[PRESENCE] = PresenceKeeper(
         store, process_id, settings.heartbeat_ms, settings.process_ttl_ms, hub.reseat_lost_members
@@ -169,6 +199,7 @@ async def _start(app: web.Application) -> None:
         asyncio.create_task(presence.run(), name="presence"),
         asyncio.create_task(app[SCHEDULER].run(), name="scheduler"),
     ]
+    app[AUDIO].start()
 
 
 async def _stop(app: web.Application) -> None:
@@ -177,6 +208,8 @@ async def _stop(app: web.Application) -> None:
     for task in app[TASKS]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    # Peer connections close first: their members' seats are about to go.
+    await app[AUDIO].close()
     hub = app[HUB]
     # Tell our clients at once, so they reconnect to another process instead of waiting.
     for sid in list(hub.sessions):

@@ -82,6 +82,7 @@ class Hub:
         self.process_id = process_id
         self.clock = clock
         self.sessions: dict[str, Session] = {}
+        self.on_disconnect: list[Callable[[str], None]] = []
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         sio.on("*", self.unknown_event)
@@ -137,6 +138,8 @@ class Hub:
 
     async def disconnect(self, sid: str, reason: object = None) -> None:
         session = self.sessions.pop(sid, None)
+        for departed in self.on_disconnect:
+            departed(sid)
         if session is not None and session.room_id is not None:
             await self._vacate(session.room_id, sid, LeaveReason.DISCONNECTED)
 

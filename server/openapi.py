@@ -63,6 +63,7 @@ _ROOM_SETTINGS: Json = {
     "allow_guests": {"type": "boolean"},
     "guidelines": {"type": "string"},
     "public": {"type": "boolean", "description": "listed in /api/v1/meetings.json"},
+    "audio": {"type": "boolean", "description": "members may connect WebRTC audio"},
 }
 _SERIES_SETTINGS: Json = {
     "room": _SLUG,

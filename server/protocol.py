@@ -18,6 +18,7 @@ from moderation.roles import facilitator_present
 from rooms.errors import HearthError, InvalidPayload
 from rooms.events import (
     Admitted,
+    AudioChanged,
     ChatDeleted,
     ChatPosted,
     ControlsChanged,
@@ -36,6 +37,7 @@ from rooms.events import (
     RoomEvent,
     RoomPaused,
     RoomResumed,
+    SpeakersChanged,
     UnmuteAsked,
     WaitingPlace,
     WaitingQueue,
@@ -77,6 +79,8 @@ class ClientEvent(StrEnum):
     DENY = "moderation:deny"
     DELETE_MESSAGE = "moderation:delete-message"
     AUDIT = "moderation:audit"
+    AUDIO_START = "audio:start"
+    AUDIO_STOP = "audio:stop"
 
 
 class ServerEvent(StrEnum):
@@ -105,6 +109,10 @@ class ServerEvent(StrEnum):
     ADMITTED = "waiting:admitted"
     DENIED = "waiting:denied"
     REPORT = "report:received"
+    # Audio presence (public, with seq) and a private nudge to reconnect audio.
+    AUDIO_STATE = "audio:state"
+    AUDIO_SPEAKING = "audio:speaking"
+    AUDIO_RECONNECT = "audio:reconnect"
 
 
 def _mapping(raw: object, *allowed: str) -> Payload:
@@ -339,6 +347,26 @@ class AuditRequest:
         return cls(limit)
 
 
+MAX_SDP_LENGTH = 32 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class AudioOffer:
+    """A WebRTC offer with every ICE candidate in it (gathering complete: no trickle)."""
+
+    sdp: str
+
+    @classmethod
+    def parse(cls, raw: object) -> AudioOffer:
+        data = _mapping(raw, "sdp", "type")
+        if data.get("type") != "offer":
+            raise InvalidPayload("'type' must be 'offer'")
+        sdp = _text(data, "sdp")
+        if not sdp.startswith("v=0") or len(sdp) > MAX_SDP_LENGTH:
+            raise InvalidPayload(f"'sdp' must be an SDP offer of at most {MAX_SDP_LENGTH} bytes")
+        return cls(sdp)
+
+
 def expect_nothing(raw: object) -> None:
     """For events that take no fields: ``{}``, ``null`` or no payload at all."""
     _mapping(raw)
@@ -363,7 +391,13 @@ def dump_member(member: Member, state: RoomState) -> Payload:
         "co_facilitator": member.co_facilitator,
         "chat_muted": member.chat_muted,
         "audio_muted": member.audio_muted,
+        "audio": dump_audio(member),
     }
+
+
+def dump_audio(member: Member) -> Payload:
+    """Audio presence; whether they are muted is ``audio_muted`` beside it."""
+    return {"state": str(member.audio), "held": member.audio_held, "speaking": member.speaking}
 
 
 def dump_mutes(member: Member) -> Payload:
@@ -425,6 +459,7 @@ def dump_room(info: RoomInfo) -> Payload:
         "capacity": info.capacity,
         "allow_guests": info.allow_guests,
         "guidelines": info.guidelines,
+        "audio": info.audio,
     }
 
 
@@ -502,6 +537,16 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
             return ServerEvent.DENIED, room
         case Reported():
             return ServerEvent.REPORT, {**room, **_dump_report(event)}
+        case AudioChanged(seq=seq, member=member):
+            audio = {"participant": member.member_id, "audio_muted": member.audio_muted}
+            return ServerEvent.AUDIO_STATE, {
+                **room,
+                "seq": seq,
+                **audio,
+                "audio": dump_audio(member),
+            }
+        case SpeakersChanged(seq=seq, speakers=speakers):
+            return ServerEvent.AUDIO_SPEAKING, {**room, "seq": seq, "speakers": list(speakers)}
 
 
 def _dump_report(report: Reported) -> Payload:

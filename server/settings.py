@@ -5,6 +5,7 @@ Nothing else in Hearth reads ``os.environ``. A bad value fails at once, naming t
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -62,6 +63,34 @@ def _url(raw: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class IceServer:
+    """A STUN or TURN server the media host offers its peers (RTCIceServer's fields)."""
+
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = None
+
+
+def _ice_servers(raw: str) -> tuple[IceServer, ...]:
+    try:
+        items = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from None
+    if not isinstance(items, list):
+        raise ValueError('expected a JSON list like [{"urls": "turn:turn.example.org:3478"}]')
+    servers = []
+    for item in items:
+        if not isinstance(item, dict) or set(item) - {"urls", "username", "credential"}:
+            raise ValueError("each ICE server is {urls, username?, credential?}")
+        urls = item.get("urls")
+        urls = [urls] if isinstance(urls, str) else urls
+        if not urls or not all(isinstance(u, str) for u in urls):
+            raise ValueError("each ICE server needs 'urls': a string or a list of strings")
+        servers.append(IceServer(tuple(urls), item.get("username"), item.get("credential")))
+    return tuple(servers)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     secret: str
     dev: bool = False
@@ -86,6 +115,9 @@ class Settings:
     report_limit: int = 5
     audit_retention_days: int = 30
     audit_max_entries: int = 10_000
+    # Empty: host candidates only (loopback, one LAN). Production: a TURN server.
+    ice_servers: tuple[IceServer, ...] = ()
+    media_lease_ms: int = 6000
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_LENGTH:
@@ -127,6 +159,8 @@ class Settings:
             report_limit=_read(env, "HEARTH_REPORT_LIMIT", 5, _positive),
             audit_retention_days=_read(env, "HEARTH_AUDIT_RETENTION_DAYS", 30, _positive),
             audit_max_entries=_read(env, "HEARTH_AUDIT_MAX_ENTRIES", 10_000, _positive),
+            ice_servers=_read(env, "HEARTH_ICE_SERVERS", (), _ice_servers),
+            media_lease_ms=_read(env, "HEARTH_MEDIA_LEASE_MS", 6000, _positive),
         )
 
     def limit(self, activity: Activity) -> Limit:

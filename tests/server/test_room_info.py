@@ -22,6 +22,7 @@ async def test_room_info_shows_guidelines_without_taking_a_seat(
             "capacity": 50,
             "allow_guests": True,
             "guidelines": "",
+            "audio": False,
         },
     }
     snap = (await kim.call("room:snapshot"))["snapshot"]

@@ -8,7 +8,7 @@ import pytest
 from rooms.errors import ErrorCode, HearthError
 from rooms.identity import Role
 from server import tokens
-from server.settings import DEV_SECRET, Settings, SettingsError
+from server.settings import DEV_SECRET, IceServer, Settings, SettingsError
 from tests.support import SECRET, settings
 
 
@@ -17,6 +17,13 @@ def test_settings_from_env_with_defaults() -> None:
     assert made.redis_url == "redis://x:1/0"
     assert made.heartbeat_ms == 2000
     assert made.max_payload_bytes == 65536
+
+
+def test_ice_servers_are_empty_by_default_and_read_as_json() -> None:
+    assert Settings.from_env({"HEARTH_SECRET": SECRET}).ice_servers == ()
+    turn = '[{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "c"}]'
+    made = Settings.from_env({"HEARTH_SECRET": SECRET, "HEARTH_ICE_SERVERS": turn})
+    assert made.ice_servers == (IceServer(("turn:turn.example.org:3478",), "u", "c"),)
 
 
 def test_dev_mode_uses_the_dev_secret() -> None:
@@ -32,6 +39,8 @@ def test_dev_mode_uses_the_dev_secret() -> None:
         ({"HEARTH_SECRET": SECRET, "HEARTH_HEARTBEAT_MS": "-5"}, "HEARTH_HEARTBEAT_MS"),
         ({"HEARTH_SECRET": SECRET, "HEARTH_DEV": "maybe"}, "HEARTH_DEV"),
         ({"HEARTH_SECRET": SECRET, "HEARTH_PROCESS_TTL_MS": "1000"}, "HEARTH_PROCESS_TTL_MS"),
+        ({"HEARTH_SECRET": SECRET, "HEARTH_ICE_SERVERS": "stun:x"}, "HEARTH_ICE_SERVERS"),
+        ({"HEARTH_SECRET": SECRET, "HEARTH_ICE_SERVERS": '[{"url": "x"}]'}, "HEARTH_ICE_SERVERS"),
     ],
 )
 def test_bad_settings_fail_naming_the_variable(env: dict[str, str], named: str) -> None:

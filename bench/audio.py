@@ -1,0 +1,384 @@
+"""Audio benchmark: server CPU per participant and added latency, mixing vs forwarding.
+
+    .venv/bin/python bench/audio.py                      # rooms of 4, 8 and 12, both ways
+    .venv/bin/python bench/audio.py --sizes 12 --modes mix --seconds 10
+
+The media server runs in its own process (``bench/audio.py serve``), so its CPU time
+(utime + stime from /proc) is its own. It answers offers over plain HTTP: this measures
+media, not Socket.IO. Clients are real aiortc peers in this process. As in a support
+group, one person speaks (100 ms tone bursts every 500 ms) and everyone else sends
+silence; clients send pre-encoded Opus packets so their own encoding costs nothing.
+
+- ``mix``: Hearth's ``RoomMixer`` (decode every input, mix per tick, one shared encode and
+  one mix-minus encode per speaker; every listener gets one stream).
+- ``forward``: an SFU in the same process model: every input is decoded once and
+  forwarded as its own track to every other participant (bounded queues; aiortc
+  re-encodes each outgoing track): N x (N - 1) encodes and streams.
+
+Latency: a listener detects each burst's onset; the same measurement over a direct
+peer-to-peer connection is the baseline, and the difference is what the server adds.
+Frame loss: frames the measuring listener received against 50 per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fractions
+import json
+import os
+import queue
+import socket
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import av
+import numpy as np
+from aiohttp import web
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rooms.identity import Role  # noqa: E402
+from rooms.state import Connection, Member, RoomState  # noqa: E402
+from server.media import mixing  # noqa: E402
+from server.media.host import MAX_BACKLOG, RoomMixer, encode, opus_encoder, tune  # noqa: E402
+
+TB = fractions.Fraction(1, 48_000)
+BURST_EVERY = 25  # frames: one burst each 500 ms
+BURST_LEN = 5  # frames: 100 ms of tone
+Answer = Callable[[str, str], Awaitable[str]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _packets(freq: float | None) -> list[Any]:
+    """One burst cycle pre-encoded: a tone burst then silence (or all silence)."""
+    codec = opus_encoder()
+    cycle = []
+    for i in range(BURST_EVERY * 4):
+        n = np.arange(i * 960, (i + 1) * 960)
+        on = freq is not None and i % BURST_EVERY < BURST_LEN
+        mono = (6000 * np.sin(2 * np.pi * (freq or 0) * n / 48_000)) if on else np.zeros(960)
+        packet = encode(codec, np.repeat(mono.astype(np.int16), 2), i)
+        if packet is not None:
+            cycle.append(bytes(packet))
+    return cycle
+
+
+class Mic(MediaStreamTrack):
+    """Sends pre-encoded packets in real time; remembers when each burst started."""
+
+    kind = "audio"
+
+    def __init__(self, cycle: list[bytes], bursts: list[float] | None = None) -> None:
+        super().__init__()
+        self.cycle, self.bursts, self.sent, self.start = cycle, bursts, 0, 0.0
+
+    async def recv(self) -> Any:
+        if self.sent == 0:
+            self.start = time.monotonic()
+        wait = self.start + self.sent * 0.02 - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if self.bursts is not None and self.sent % BURST_EVERY == 0:
+            self.bursts.append(time.monotonic())
+        packet = av.Packet(self.cycle[self.sent % len(self.cycle)])
+        packet.pts, packet.time_base = self.sent * 960, TB
+        self.sent += 1
+        return packet
+
+
+class _Discard(queue.Queue[Any]):
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        if item is None:
+            super().put(item, block, timeout)
+
+
+class Ear:
+    def __init__(self) -> None:
+        self.onsets: list[float] = []
+        self.frames = 0
+        self.counting = False
+        self._loud = False
+
+    async def listen(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                if self.counting:
+                    self.frames += 1
+                level = mixing.level_dbfs(frame.to_ndarray().reshape(-1).astype(np.int16))
+                if level > -35 and not self._loud:
+                    self.onsets.append(time.monotonic())
+                self._loud = level > -50
+
+
+async def connect(
+    answer: Answer, name: str, mic: Mic, listen: Ear | None, receive: int
+) -> RTCPeerConnection:
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTrack(mic)
+    for _ in range(receive - 1):
+        pc.addTransceiver("audio", direction="recvonly")
+    tasks: list[asyncio.Task[None]] = []
+
+    @pc.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        if listen is not None and not tasks:
+            tasks.append(asyncio.create_task(listen.listen(track)))
+
+    await pc.setLocalDescription(await pc.createOffer())
+    for i, transceiver in enumerate(pc.getTransceivers()):
+        tune(transceiver.receiver)
+        if listen is None or i != 0:  # only the measuring ear decodes: clients stay cheap
+            setattr(transceiver.receiver, "_RTCRtpReceiver__decoder_queue", _Discard())  # noqa: B010
+    sdp = await answer(name, pc.localDescription.sdp)
+    await pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
+    pc.__dict__["bench_tasks"] = tasks
+    return pc
+
+
+def latency(bursts: list[float], onsets: list[float]) -> float:
+    found = []
+    for onset in onsets:
+        sent = [b for b in bursts if b <= onset and onset - b < 0.4]
+        if sent:
+            found.append(onset - sent[-1])
+    return float(np.median(found)) * 1000 if found else float("nan")
+
+
+# --- the media server process -----------------------------------------------------
+
+
+class Forwarded(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(MAX_BACKLOG)
+
+    def push(self, frame: Any) -> None:
+        if self.queue.full():
+            self.queue.get_nowait()
+        self.queue.put_nowait(frame)
+
+    async def recv(self) -> Any:
+        return await self.queue.get()
+
+
+class Forwarder:
+    """An SFU: each input decoded once, forwarded (re-encoded) to everyone else."""
+
+    def __init__(self, size: int) -> None:
+        self.names = [f"p{i}" for i in range(size)]
+        # out[speaker][listener]: the track carrying speaker's voice to listener
+        self.out = {s: {li: Forwarded() for li in self.names if li != s} for s in self.names}
+        self.pcs: list[RTCPeerConnection] = []
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def answer(self, name: str, sdp: str) -> str:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pcs.append(pc)
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            self.tasks.append(asyncio.create_task(self._fan_out(name, track)))
+
+        await pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
+        for transceiver in pc.getTransceivers():
+            tune(transceiver.receiver)
+        for speaker in self.names:
+            if speaker != name:
+                pc.addTrack(self.out[speaker][name])
+        await pc.setLocalDescription(await pc.createAnswer())
+        return str(pc.localDescription.sdp)
+
+    async def _fan_out(self, name: str, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                for out in self.out[name].values():
+                    out.push(frame)
+
+
+async def serve(mode: str, size: int, port: int) -> None:
+    members = tuple(
+        Member(f"p{i}", f"s{i}", f"p{i}", Role.PARTICIPANT, 0, Connection("x", f"sid{i}"))
+        for i in range(size)
+    )
+    stats: Callable[[], dict[str, int]] = dict
+    if mode == "mix":
+        mixer = RoomMixer("bench", RoomState("bench", members=members), [], _noop, _noop)
+        answer: Answer = mixer.answer
+
+        def stats() -> dict[str, int]:
+            peers = mixer.peers.values()
+            return {
+                "ticks": mixer.tick,
+                "late_ticks": mixer.late_ticks,
+                "inputs_skipped": sum(p.skipped for p in peers),
+                "outputs_dropped": sum(p.out.dropped for p in peers),
+            }
+    else:
+        answer = Forwarder(size).answer
+
+    async def offer(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response({"sdp": await answer(body["name"], body["sdp"])})
+
+    app = web.Application()
+    app.router.add_post("/offer", offer)
+    app.router.add_get("/ready", lambda _: _ready())
+    app.router.add_get("/stats", lambda _: _json(stats()))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await asyncio.Event().wait()
+
+
+async def _ready() -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def _json(data: dict[str, int]) -> web.Response:
+    return web.json_response(data)
+
+
+def _noop(*_: Any) -> None:
+    return None
+
+
+# --- one measurement -----------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(mode: str, size: int, seconds: float) -> dict[str, Any]:
+    port = free_port()
+    command = [sys.executable, __file__, "serve", "--mode", mode, "--size", str(size)]
+    server = await asyncio.create_subprocess_exec(*command, "--port", str(port))
+    speech, silence = _packets(440), _packets(None)
+    bursts: list[float] = []
+    ear = Ear()
+    pcs = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(f"http://127.0.0.1:{port}/ready"):
+                        break
+                await asyncio.sleep(0.1)
+
+            async def answer(name: str, sdp: str) -> str:
+                url = f"http://127.0.0.1:{port}/offer"
+                async with http.post(url, json={"name": name, "sdp": sdp}) as response:
+                    return str((await response.json())["sdp"])
+
+            receive = 1 if mode == "mix" else size - 1
+            for i in range(size):
+                mic = Mic(speech, bursts) if i == 0 else Mic(silence)
+                listen = ear if i == 1 else None
+                pcs.append(await connect(answer, f"p{i}", mic, listen, receive))
+            await asyncio.sleep(2.0)  # connect and settle
+            ear.counting, ear.onsets[:] = True, []
+            before, started = cpu_seconds(server.pid), time.monotonic()
+            await asyncio.sleep(seconds)
+            cpu = cpu_seconds(server.pid) - before
+            elapsed = time.monotonic() - started
+            ear.counting = False
+            async with http.get(f"http://127.0.0.1:{port}/stats") as response:
+                server_stats = await response.json()
+    finally:
+        for pc in pcs:
+            await pc.close()
+        server.terminate()
+        await server.wait()
+    per_participant = cpu / elapsed / size
+    return {
+        "mode": mode,
+        "size": size,
+        "cpu_per_participant_pct": round(100 * per_participant, 2),
+        "participants_per_core": round(1 / per_participant, 1) if per_participant else None,
+        "latency_ms": round(latency(bursts, ear.onsets), 1),
+        "frames_received_pct": round(100 * ear.frames / (elapsed * 50), 1),
+        "server": server_stats,
+    }
+
+
+async def direct_latency(seconds: float) -> float:
+    """Peer to peer, no server: the baseline every added latency is measured against."""
+    bursts: list[float] = []
+    ear = Ear()
+    listener = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    listener.addTrack(Mic(_packets(None)))
+
+    @listener.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        listener.__dict__["task"] = asyncio.create_task(ear.listen(track))
+
+    async def answer(_: str, sdp: str) -> str:
+        await listener.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
+        for transceiver in listener.getTransceivers():
+            tune(transceiver.receiver)
+        await listener.setLocalDescription(await listener.createAnswer())
+        return str(listener.localDescription.sdp)
+
+    speaker = await connect(answer, "p0", Mic(_packets(440), bursts), None, 1)
+    await asyncio.sleep(1.0)
+    ear.onsets[:] = []
+    await asyncio.sleep(seconds)
+    await speaker.close()
+    await listener.close()
+    return latency(bursts, ear.onsets)
+
+
+async def main(args: argparse.Namespace) -> None:
+    baseline = await direct_latency(args.seconds)
+    print(f"direct peer-to-peer latency (baseline): {baseline:.1f} ms")
+    print("mode     size  cpu/participant  participants/core  latency  added  frames")
+    results = []
+    for size in args.sizes:
+        for mode in args.modes:
+            r = await measure(mode, size, args.seconds)
+            r["added_latency_ms"] = round(r["latency_ms"] - baseline, 1)
+            results.append(r)
+            print(
+                f"{mode:8} {size:4}  {r['cpu_per_participant_pct']:13.2f}%"
+                f"  {r['participants_per_core']!s:>17}  {r['latency_ms']:6.1f}ms"
+                f"  {r['added_latency_ms']:4.1f}ms  {r['frames_received_pct']:5.1f}%"
+                f"  {r['server'] or ''}"
+            )
+    if args.json:
+        print(json.dumps({"baseline_ms": baseline, "runs": results}), file=args.json)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "serve"])
+    parser.add_argument("--mode", default="mix")
+    parser.add_argument("--size", type=int, default=4)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[4, 8, 12])
+    parser.add_argument("--modes", nargs="+", default=["mix", "forward"])
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--json", type=argparse.FileType("w"), help="also write JSON here")
+    args = parser.parse_args()
+    if args.command == "serve":
+        asyncio.run(serve(args.mode, args.size, args.port))
+    else:
+        asyncio.run(main(args))

@@ -1,0 +1,355 @@
+"""Audio on this process: finds each room's media host and carries signalling to it.
+
+A participant's ``audio:start`` arrives at whichever process holds their Socket.IO
+connection. That process claims or looks up the room's lease (``server.media.lease``):
+
+- if it is the host, its own ``RoomMixer`` answers the offer;
+- otherwise it publishes the request on the host's Redis channel ``{prefix}media:{pid}``
+  and waits (``RPC_TIMEOUT_S``) for the answer on its own channel. A host that does not
+  answer is refused as ``media_unavailable``: the client retries, and once the dead
+  host's lease lapses the next request makes a live process the host.
+
+The host keeps each mixer's copy of the room state fresh: on every room event (the
+embedded store calls ``room_changed``; with Redis this process also reads the Socket.IO
+channel, where the store publishes every room event) it re-reads the room and hands the
+state to the mixer, whose next 20 ms tick obeys it. Mute, pause and removal therefore
+take effect within one tick of the event reaching the host.
+
+Every ``lease_ms / 3`` the host renews its leases (a lost lease closes that room's
+mixer) and every process checks the hosts of its own participants' audio: when a host
+has changed or lapsed, those participants get ``audio:reconnect`` and their audio is
+marked off, so they offer again and land on the new host.
+
+The mixer reports audio presence (connected, off) and speakers; those become room rules
+written through the store by one writer task, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from redis.asyncio import Redis
+
+from moderation import audio
+from rooms.errors import ErrorCode, HearthError, RoomNotFound
+from rooms.ports import RoomStore, Rule
+from rooms.state import AudioState
+from server.codec import MsgpackJson
+from server.media.lease import MediaLease
+from server.protocol import ServerEvent
+from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.media.host import RoomMixer
+
+log = logging.getLogger(__name__)
+
+RPC_TIMEOUT_S = 3.0
+Notify = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # (event, sid, payload)
+
+
+def _cancelling() -> bool:
+    """True when this task was cancelled but a library turned the cancellation into
+    another error (redis-py's timeouts can turn it into a TimeoutError on Python 3.11)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+async def _stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel and wait, cancelling again any task that swallowed its cancellation."""
+    pending = [t for t in tasks if not t.done()]
+    while pending:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=0.5)
+        pending = [t for t in pending if not t.done()]
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("an audio task had failed", exc_info=task.exception())
+
+
+@dataclass(frozen=True, slots=True)
+class AudioSession:
+    room_id: str
+    member_id: str
+    host: str
+
+
+class AudioGateway:
+    def __init__(
+        self,
+        store: RoomStore,
+        settings: Settings,
+        process_id: str,
+        lease: MediaLease,
+        notify: Notify,
+        redis: Redis | None = None,
+        room_channel: str | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.process_id = process_id
+        self.lease = lease
+        self.notify = notify
+        self.redis = redis
+        self.room_channel = room_channel
+        self.mixers: dict[str, RoomMixer] = {}
+        self.sessions: dict[str, AudioSession] = {}  # our Socket.IO sid -> its audio
+        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._writes: asyncio.Queue[tuple[str, Rule]] = asyncio.Queue()
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
+        self._dirty: set[str] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._handlers: set[asyncio.Task[None]] = set()
+
+    def _channel(self, process_id: str) -> str:
+        return f"{self.settings.key_prefix}media:{process_id}"
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._write_rules(), name="audio-writer"))
+        self._tasks.append(asyncio.create_task(self._keep_leases(), name="audio-leases"))
+        if self.redis is not None:
+            self._tasks.append(asyncio.create_task(self._listen(), name="audio-signalling"))
+
+    async def close(self) -> None:
+        await _stop_tasks([*self._tasks, *self._refreshing.values(), *self._handlers])
+        self._tasks.clear()
+        for room_id in list(self.mixers):
+            await self._close_mixer(room_id)
+        if self.redis is not None:
+            await self.redis.aclose()
+
+    # --- what the hub asks -----------------------------------------------------------
+
+    async def start_audio(self, sid: str, room_id: str, member_id: str, sdp: str) -> str:
+        host = await self.lease.claim(room_id)
+        request = {"op": "answer", "room": room_id, "member": member_id, "sdp": sdp}
+        reply = await self._ask(host, request)
+        self.sessions[sid] = AudioSession(room_id, member_id, host)
+        return str(reply["sdp"])
+
+    async def stop_audio(self, sid: str) -> bool:
+        session = self.sessions.pop(sid, None)
+        if session is None:
+            return False
+        request = {"op": "drop", "room": session.room_id, "member": session.member_id}
+        with contextlib.suppress(HearthError):  # a host that is gone has dropped it already
+            await self._ask(session.host, request)
+        return True
+
+    def forget(self, sid: str) -> None:
+        """The connection closed; the host drops the peer when the seat goes."""
+        self.sessions.pop(sid, None)
+
+    async def _ask(self, host: str, request: dict[str, Any]) -> dict[str, Any]:
+        if host == self.process_id:
+            return await self._serve(request)
+        if self.redis is None:
+            raise HearthError("the room's media host is unavailable", ErrorCode.MEDIA_UNAVAILABLE)
+        request_id = uuid.uuid4().hex
+        waiting = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = waiting
+        message = {**request, "id": request_id, "reply_to": self.process_id}
+        try:
+            await self.redis.publish(self._channel(host), MsgpackJson.dumps(message))
+            reply: dict[str, Any] = await asyncio.wait_for(waiting, RPC_TIMEOUT_S)
+        except TimeoutError:
+            raise HearthError(
+                "the room's media host did not answer; try again shortly",
+                ErrorCode.MEDIA_UNAVAILABLE,
+            ) from None
+        finally:
+            self._waiting.pop(request_id, None)
+        if not reply.get("ok"):
+            error = reply.get("error") or {}
+            code = ErrorCode(error.get("code", ErrorCode.INTERNAL))
+            raise HearthError(str(error.get("message", "audio failed")), code)
+        return reply
+
+    # --- the media host's side -------------------------------------------------------
+
+    async def _serve(self, request: dict[str, Any]) -> dict[str, Any]:
+        room_id, member_id = str(request["room"]), str(request["member"])
+        if request["op"] == "drop":
+            mixer = self.mixers.get(room_id)
+            if mixer is not None:
+                await mixer.drop(member_id)
+            return {"ok": True}
+        if not await self.lease.renew(room_id):
+            raise HearthError("this process no longer hosts the room", ErrorCode.MEDIA_UNAVAILABLE)
+        mixer = await self._mixer(room_id)
+        if mixer.state.member(member_id) is None:
+            raise HearthError("you are not in this room", ErrorCode.NOT_IN_ROOM)
+        return {"ok": True, "sdp": await mixer.answer(member_id, str(request["sdp"]))}
+
+    async def _mixer(self, room_id: str) -> RoomMixer:
+        mixer = self.mixers.get(room_id)
+        state = await self.store.snapshot(room_id)
+        if mixer is None:
+            from aiortc import RTCIceServer
+
+            from server.media.host import RoomMixer
+
+            ice = [
+                RTCIceServer(list(s.urls), s.username, s.credential)
+                for s in self.settings.ice_servers
+            ]
+            mixer = self.mixers.setdefault(
+                room_id,
+                RoomMixer(
+                    room_id,
+                    state,
+                    ice,
+                    partial(self._report_audio, room_id),
+                    partial(self._report_speakers, room_id),
+                ),
+            )
+            log.info("hosting a room's audio")
+        mixer.update(state)
+        return mixer
+
+    def _report_audio(self, room_id: str, member_id: str, state: AudioState) -> None:
+        self._writes.put_nowait((room_id, lambda room, _: audio.set_audio(room, member_id, state)))
+
+    def _report_speakers(self, room_id: str, speakers: tuple[str, ...]) -> None:
+        self._writes.put_nowait((room_id, lambda room, _: audio.set_speakers(room, speakers)))
+
+    async def _write_rules(self) -> None:
+        while True:
+            room_id, rule = await self._writes.get()
+            try:
+                await self.store.apply(room_id, rule)
+            except RoomNotFound:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if _cancelling():
+                    raise asyncio.CancelledError from None
+                log.exception("could not record audio presence")
+                await asyncio.sleep(0.5)
+
+    def room_changed(self, room_id: str) -> None:
+        """A room event happened: if we host its audio, refresh the mixer's state now."""
+        if room_id not in self.mixers:
+            return
+        self._dirty.add(room_id)
+        if room_id not in self._refreshing:
+            task = asyncio.create_task(self._refresh(room_id), name="audio-refresh")
+            self._refreshing[room_id] = task
+
+    async def _refresh(self, room_id: str) -> None:
+        try:
+            while room_id in self._dirty:
+                self._dirty.discard(room_id)
+                mixer = self.mixers.get(room_id)
+                if mixer is None:
+                    return
+                try:
+                    mixer.update(await self.store.snapshot(room_id))
+                except RoomNotFound:
+                    await self._close_mixer(room_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("could not refresh a room's audio state")
+        finally:
+            self._refreshing.pop(room_id, None)
+
+    async def _close_mixer(self, room_id: str) -> None:
+        mixer = self.mixers.pop(room_id, None)
+        if mixer is not None:
+            await mixer.close()
+            with contextlib.suppress(Exception):
+                await self.lease.release(room_id)
+
+    # --- background ------------------------------------------------------------------
+
+    async def _keep_leases(self) -> None:
+        interval = self.settings.media_lease_ms / 3000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._check_leases()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if _cancelling():
+                    raise asyncio.CancelledError from None
+                log.exception("audio lease round failed")
+
+    async def _check_leases(self) -> None:
+        for room_id, mixer in list(self.mixers.items()):
+            if not mixer.peers:
+                await self._close_mixer(room_id)  # nobody left to hear: stop hosting
+            elif not await self.lease.renew(room_id):
+                log.warning("lost a room's audio lease; closing its mixer")
+                await self._close_mixer(room_id)
+        for sid, session in list(self.sessions.items()):
+            if await self.lease.holder(session.room_id) == session.host:
+                continue
+            self.sessions.pop(sid, None)
+            self._report_audio(session.room_id, session.member_id, AudioState.OFF)
+            event = str(ServerEvent.AUDIO_RECONNECT)
+            await self.notify(event, sid, {"room": session.room_id})
+
+    async def _listen(self) -> None:
+        assert self.redis is not None
+        pubsub = self.redis.pubsub()
+        channels = [self._channel(self.process_id)]
+        if self.room_channel is not None:
+            channels.append(self.room_channel)
+        try:
+            await pubsub.subscribe(*channels)
+            async for message in pubsub.listen():
+                if message.get("type") != "message":
+                    continue
+                try:
+                    self._on_message(message)
+                except Exception:
+                    log.exception("bad audio signalling message")
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        data = MsgpackJson.loads(message["data"])
+        if not isinstance(data, dict):
+            return
+        channel = message["channel"]
+        channel = channel.decode() if isinstance(channel, bytes) else channel
+        if channel == self.room_channel:
+            room = data.get("room")
+            if isinstance(room, str) and room.startswith("room:"):
+                self.room_changed(room.removeprefix("room:"))
+            return
+        if data.get("op") == "reply":
+            waiting = self._waiting.get(str(data.get("id")))
+            if waiting is not None and not waiting.done():
+                waiting.set_result(data)
+            return
+        task = asyncio.create_task(self._answer_remote(data), name="audio-request")
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
+
+    async def _answer_remote(self, request: dict[str, Any]) -> None:
+        assert self.redis is not None
+        try:
+            reply = await self._serve(request)
+        except HearthError as error:
+            reply = {"ok": False, "error": {"code": str(error.code), "message": error.message}}
+        except Exception:
+            log.exception("audio request from another process failed")
+            reply = {"ok": False, "error": {"code": "internal_error", "message": "failed"}}
+        reply = {**reply, "op": "reply", "id": request.get("id")}
+        channel = self._channel(str(request.get("reply_to")))
+        await self.redis.publish(channel, MsgpackJson.dumps(reply))

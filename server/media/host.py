@@ -1,0 +1,351 @@
+"""One room's media host: a WebRTC peer per member, mixed every 20 ms (needs aiortc).
+
+The server is the only peer anyone talks to. Each member's RTCPeerConnection sends their
+microphone here and receives one mixed stream back. Every tick the mixer takes at most one
+decoded frame per input, **drops every input that ``may_be_heard`` refuses** (muted, paused,
+no longer seated), measures levels, mixes (see ``server.media.mixing``) and hands each
+listener an already-encoded Opus packet: one encode of the shared mix for everyone who is
+not speaking, and one mix-minus encode per speaker. aiortc's sender sends encoded packets
+as they are (``Encoder.pack``), so the senders never encode.
+
+Two aiortc internals are tuned per receiver, each because it measurably matters
+(``docs/performance.md``):
+- the audio jitter buffer holds 4 frames (80 ms) before it releases one; we hold 1, since
+  the mixer already absorbs one frame of jitter;
+- the decoder queue is replaced by an inlet that decodes on the event loop straight into
+  the mixer's inbox (no thread hand-offs), and drops the packets of anyone who may not be
+  heard before decoding them, so a muted input costs no decode.
+
+Everything is bounded: inputs keep at most ``MAX_BACKLOG`` frames (older ones are dropped,
+which bounds the added latency), outputs at most ``MAX_BACKLOG`` packets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import logging
+import queue
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+import numpy as np
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCSessionDescription,
+)
+from aiortc.codecs.opus import OpusDecoder
+from aiortc.jitterbuffer import JitterBuffer
+from aiortc.mediastreams import MediaStreamError
+
+from moderation.audio import may_be_heard
+from rooms.state import AudioState, RoomState
+from server.media import mixing
+
+log = logging.getLogger(__name__)
+
+MAX_BACKLOG = 3
+CLOSE_TIMEOUT_S = 5.0
+TIME_BASE = fractions.Fraction(1, mixing.SAMPLE_RATE)
+BITRATE = 32_000  # speech, mono content in a stereo frame
+
+ReportAudio = Callable[[str, AudioState], None]
+ReportSpeakers = Callable[[tuple[str, ...]], None]
+
+
+def opus_encoder() -> Any:
+    codec = av.CodecContext.create("libopus", "w")
+    codec.bit_rate = BITRATE
+    codec.format = "s16"
+    codec.layout = "stereo"
+    codec.sample_rate = mixing.SAMPLE_RATE
+    codec.time_base = TIME_BASE
+    codec.options = {"application": "voip"}
+    return codec
+
+
+def encode(codec: Any, samples: mixing.Samples, tick: int) -> Any:
+    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="stereo")
+    frame.sample_rate = mixing.SAMPLE_RATE
+    frame.pts = tick * mixing.FRAME_SAMPLES
+    packets = codec.encode(frame)
+    if not packets:
+        return None
+    packet = packets[-1]
+    # One timeline for every encoder, so a listener moving between the shared mix and
+    # their own keeps a continuous RTP timestamp.
+    packet.pts = tick * mixing.FRAME_SAMPLES
+    packet.time_base = TIME_BASE
+    return packet
+
+
+def tune(receiver: RTCRtpReceiver) -> bool:
+    """Hold one frame in the receiver's audio jitter buffer instead of four (80 ms)."""
+    if not hasattr(receiver, "_RTCRtpReceiver__jitter_buffer"):
+        log.warning("aiortc internals changed: receivers keep their default buffering")
+        return False
+    setattr(receiver, "_RTCRtpReceiver__jitter_buffer", JitterBuffer(capacity=16, prefetch=1))  # noqa: B010
+    return True
+
+
+class _Inlet(queue.Queue[Any]):
+    """Stands in for a receiver's decoder queue: decodes on the event loop, straight into
+    the peer's inbox, and not at all while the member may not be heard.
+
+    aiortc would hand each encoded frame to a decoder thread, which hands the decoded frame
+    back to the loop through ``run_coroutine_threadsafe`` and the track's queue, which our
+    reader task then empties: three hand-offs and a thread wake-up per 20 ms per input,
+    for a 44 us decode. Decoding here costs less than those hand-offs.
+    """
+
+    def __init__(self, peer: Peer) -> None:
+        super().__init__()
+        self.peer = peer
+        self.open = True
+        self._decoder: OpusDecoder | None = None
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        if item is None:  # stops aiortc's (idle) decoder thread
+            super().put(item, block, timeout)
+            return
+        codec, encoded = item
+        if not self.open or codec.name.lower() != "opus":
+            return
+        if self._decoder is None:
+            self._decoder = OpusDecoder()
+        try:
+            frames = self._decoder.decode(encoded)
+        except av.FFmpegError:
+            log.warning("an audio frame failed to decode")
+            return
+        for frame in frames:
+            self.peer.accept(frame)
+
+
+def _install_inlet(receiver: RTCRtpReceiver, peer: Peer) -> _Inlet | None:
+    # Set before the receiver starts (it starts once DTLS is up), so its thread uses it.
+    if not tune(receiver) or not hasattr(receiver, "_RTCRtpReceiver__decoder_queue"):
+        return None
+    inlet = _Inlet(peer)
+    setattr(receiver, "_RTCRtpReceiver__decoder_queue", inlet)  # noqa: B010
+    return inlet
+
+
+class MixedTrack(MediaStreamTrack):
+    """What one listener hears: encoded packets from the mixer, a few at most in hand."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._packets: asyncio.Queue[Any] = asyncio.Queue(MAX_BACKLOG)
+        self.dropped = 0  # packets the sender did not take in time
+
+    def push(self, packet: Any) -> None:
+        if self._packets.full():
+            self._packets.get_nowait()
+            self.dropped += 1
+        self._packets.put_nowait(packet)
+
+    async def recv(self) -> Any:
+        if self.readyState != "live":
+            raise MediaStreamError
+        return await self._packets.get()
+
+
+@dataclass
+class Peer:
+    member_id: str
+    pc: RTCPeerConnection
+    out: MixedTrack
+    encoder: Any = field(default_factory=opus_encoder)
+    inbox: deque[mixing.Samples] = field(default_factory=lambda: deque(maxlen=MAX_BACKLOG))
+    inlet: _Inlet | None = None
+    reader: asyncio.Task[None] | None = None
+    received: int = 0
+    skipped: int = 0  # input frames dropped to keep latency bounded
+    loudest: float = mixing.SILENCE_DBFS  # the loudest frame heard from them so far
+
+    def accept(self, frame: Any) -> None:
+        samples = frame.to_ndarray().reshape(-1)
+        if samples.size == mixing.FRAME_VALUES and samples.dtype == np.int16:
+            if len(self.inbox) == self.inbox.maxlen:
+                self.skipped += 1
+            self.inbox.append(samples)
+            self.received += 1
+
+    def take(self) -> mixing.Samples | None:
+        while len(self.inbox) > 2:  # arrived in a burst: catch up instead of lagging
+            self.inbox.popleft()
+            self.skipped += 1
+        return self.inbox.popleft() if self.inbox else None
+
+
+class RoomMixer:
+    """The media host of one room on this process."""
+
+    def __init__(
+        self,
+        room_id: str,
+        state: RoomState,
+        ice_servers: Sequence[RTCIceServer],
+        report_audio: ReportAudio,
+        report_speakers: ReportSpeakers,
+    ) -> None:
+        self.room_id = room_id
+        self.state = state
+        self.heard = frozenset(
+            m.member_id for m in state.members if may_be_heard(state, m.member_id)
+        )
+        self.ice_servers = list(ice_servers)
+        self.report_audio = report_audio
+        self.report_speakers = report_speakers
+        self.peers: dict[str, Peer] = {}
+        self.tick = 0
+        self.late_ticks = 0  # ticks skipped because the loop fell far behind
+        self._shared = opus_encoder()
+        self._gate = mixing.VoiceGate()
+        self._announcer = mixing.Announcer()
+        self._task: asyncio.Task[None] | None = None
+        self._drops: set[asyncio.Task[None]] = set()
+
+    def update(self, state: RoomState) -> None:
+        """A fresher room state (a room event arrived): the next tick obeys it, and
+        members no longer seated lose their audio at once."""
+        if state.seq < self.state.seq:
+            return
+        self.state = state
+        self.heard = frozenset(
+            m.member_id for m in state.members if may_be_heard(state, m.member_id)
+        )
+        for member_id, peer in list(self.peers.items()):
+            if peer.inlet is not None:
+                peer.inlet.open = member_id in self.heard
+            if state.member(member_id) is None:
+                task = asyncio.create_task(self.drop(member_id), name="audio-drop")
+                self._drops.add(task)
+                task.add_done_callback(self._drops.discard)
+
+    async def answer(self, member_id: str, offer_sdp: str) -> str:
+        """Connect a member: returns the SDP answer (all candidates inside, no trickle)."""
+        await self.drop(member_id)
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
+        peer = Peer(member_id, pc, MixedTrack())
+        self.peers[member_id] = peer
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio" and peer.reader is None and peer.inlet is None:
+                peer.reader = asyncio.create_task(self._read(peer, track), name="audio-in")
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if self.peers.get(member_id) is not peer:
+                return
+            if pc.connectionState == "connected":
+                self.report_audio(member_id, AudioState.CONNECTED)
+            elif pc.connectionState in {"failed", "closed"}:
+                await self.drop(member_id)
+
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+            for transceiver in pc.getTransceivers():
+                if transceiver.kind == "audio" and peer.inlet is None:
+                    peer.inlet = _install_inlet(transceiver.receiver, peer)
+                    if peer.inlet is not None:
+                        peer.inlet.open = member_id in self.heard
+            pc.addTrack(peer.out)
+            await pc.setLocalDescription(await pc.createAnswer())
+        except Exception:
+            await self.drop(member_id)
+            raise
+        self.report_audio(member_id, AudioState.CONNECTING)
+        self._start()
+        return str(pc.localDescription.sdp)
+
+    async def _read(self, peer: Peer, track: MediaStreamTrack) -> None:
+        """Only when the inlet could not be installed: read decoded frames the slow way."""
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                if isinstance(frame, av.AudioFrame):
+                    peer.accept(frame)
+
+    def _start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"mixer:{self.room_id}")
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        while True:
+            deadline += mixing.TICK_S
+            delay = deadline - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif delay < -10 * mixing.TICK_S:
+                self.late_ticks += 1
+                deadline = loop.time()  # far behind: skip ahead instead of bursting
+            try:
+                self.mix_one_tick()
+            except Exception:
+                log.exception("mixer tick failed in a room")
+
+    def mix_one_tick(self) -> None:
+        self.tick += 1
+        inputs: dict[str, mixing.Samples] = {}
+        levels: dict[str, float] = {}
+        for member_id, peer in self.peers.items():
+            samples = peer.take()
+            if member_id not in self.heard:  # may_be_heard, as of the latest room event
+                continue  # enforcement: dropped before it is measured or mixed
+            levels[member_id] = mixing.SILENCE_DBFS
+            if samples is not None:
+                inputs[member_id] = samples
+                levels[member_id] = level = mixing.level_dbfs(samples)
+                peer.loudest = max(peer.loudest, level)
+        speakers = self._gate.update(levels)
+        mixes = mixing.mix(inputs, speakers)
+        shared = encode(self._shared, mixes.shared, self.tick)
+        for member_id, peer in self.peers.items():
+            own = mixes.minus.get(member_id)
+            packet = shared if own is None else encode(peer.encoder, own, self.tick)
+            if packet is not None:
+                peer.out.push(packet)
+        if self._announcer.due(self.tick, speakers):
+            self.report_speakers(mixing.loudest_first(speakers, levels))
+
+    async def drop(self, member_id: str) -> None:
+        """Close a member's peer connection (left, removed, stopped audio, failed)."""
+        peer = self.peers.pop(member_id, None)
+        if peer is None:
+            return
+        peer.out.stop()
+        try:
+            await asyncio.wait_for(peer.pc.close(), CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("a peer connection took over %ss to close", CLOSE_TIMEOUT_S)
+        if peer.reader is not None:
+            peer.reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await peer.reader
+        self.report_audio(member_id, AudioState.OFF)
+
+    async def close(self) -> None:
+        if self._drops:
+            await asyncio.gather(*self._drops, return_exceptions=True)
+        for member_id in list(self.peers):
+            await self.drop(member_id)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,102 @@
+"""The media host with real aiortc peers: tones in, mixes out, moderation obeyed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from moderation import mute, pause
+from rooms.actions import Change
+from rooms.identity import Role
+from rooms.state import AudioState, Connection, Member, RoomState
+from server.media.host import RoomMixer
+from tests.server.media.peers import Participant
+
+NAMES = {"ann": 440, "bo": 660, "fay": 880}
+
+pytestmark = pytest.mark.audio
+
+
+def seat(name: str) -> Member:
+    role = Role.FACILITATOR if name == "fay" else Role.PARTICIPANT
+    return Member(f"id-{name}", f"sub-{name}", name, role, 0, Connection("p1", f"sid-{name}"))
+
+
+@dataclass
+class Room:
+    mixer: RoomMixer
+    people: dict[str, Participant]
+    reports: list[tuple[str, AudioState]] = field(default_factory=list)
+    speakers: list[tuple[str, ...]] = field(default_factory=list)
+
+    def change(self, change: Change) -> None:
+        self.mixer.update(change.state)
+
+
+@pytest.fixture
+async def room() -> AsyncIterator[Room]:
+    state = RoomState("circle", members=tuple(seat(n) for n in NAMES))
+    reports: list[tuple[str, AudioState]] = []
+    speakers: list[tuple[str, ...]] = []
+    mixer = RoomMixer("circle", state, [], lambda m, a: reports.append((m, a)), speakers.append)
+    people = {}
+    for name, freq in NAMES.items():
+        people[name] = await Participant.connect(
+            freq, lambda sdp, name=name: mixer.answer(f"id-{name}", sdp)
+        )
+    yield Room(mixer, people, reports, speakers)
+    for person in people.values():
+        await person.close()
+    await mixer.close()
+
+
+async def test_each_listener_hears_the_others_and_not_themselves(room: Room) -> None:
+    for name, person in room.people.items():
+        others = {f for n, f in NAMES.items() if n != name}
+        await person.ear.hears(others)
+    assert ("id-ann", AudioState.CONNECTED) in room.reports
+    # Who speaks is told on change only, and at most every 300 ms.
+    for _ in range(20):
+        if room.speakers and set(room.speakers[-1]) == {"id-ann", "id-bo", "id-fay"}:
+            break
+        await asyncio.sleep(0.05)
+    assert set(room.speakers[-1]) == {"id-ann", "id-bo", "id-fay"}
+    assert len(room.speakers) <= 3
+
+
+async def test_a_muted_voice_is_gone_from_every_listener_within_100_ms(room: Room) -> None:
+    for name, person in room.people.items():
+        await person.ear.hears({f for n, f in NAMES.items() if n != name})
+    muted_at = time.monotonic()
+    muted = mute.mute(room.mixer.state, "sid-fay", "id-ann", chat=False, audio=True, now=0)
+    room.mixer.update(muted.change.state)
+    for name in ("bo", "fay"):
+        await room.people[name].ear.misses(440, since=muted_at + 0.1)
+        await room.people[name].ear.hears({660, 880} - {NAMES[name]})
+    # A muted input is not even decoded: its packets stop before the decoder thread.
+    decoded = room.mixer.peers["id-ann"].received
+    await asyncio.sleep(0.1)
+    assert room.mixer.peers["id-ann"].received == decoded
+    # Lifting a facilitator's mute takes the facilitator's ask and the person's yes.
+    asked = mute.unmute(room.mixer.state, "sid-fay", "id-ann", chat=False, audio=True, now=0)
+    room.mixer.update(mute.unmute_self(asked.change.state, "sid-ann").state)
+    await room.people["bo"].ear.hears({440, 880})
+
+
+async def test_pause_silences_everyone_but_facilitators_and_resume_brings_them_back(
+    room: Room,
+) -> None:
+    await room.people["ann"].ear.hears({660, 880})
+    paused_at = time.monotonic()
+    room.mixer.update(pause.pause(room.mixer.state, "sid-fay", now=0).change.state)
+    await room.people["ann"].ear.misses(660, since=paused_at + 0.1)
+    await room.people["ann"].ear.hears({880})  # only the facilitator
+    for freq in (440, 660):
+        await room.people["fay"].ear.misses(freq, since=paused_at + 0.1)
+    await room.people["fay"].ear.hears(set())  # silence
+    room.mixer.update(pause.resume(room.mixer.state, "sid-fay", now=0).change.state)
+    await room.people["fay"].ear.hears({440, 660})

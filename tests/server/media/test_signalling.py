@@ -1,0 +1,111 @@
+"""Audio over the real hub: Socket.IO signalling, real aiortc peers, presence, refusals."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from rooms.identity import Role
+from rooms.room import RoomInfo
+from tests.server.media.peers import Participant
+from tests.support import ROOT, RunningHub, token
+
+AUDIO_ROOM = RoomInfo("voices", "Voices", audio=True, allow_guests=True)
+
+pytestmark = pytest.mark.audio
+
+
+def offer_through(client: Any) -> Any:
+    async def answer(sdp: str) -> str:
+        ack = await client.call("audio:start", {"type": "offer", "sdp": sdp})
+        assert ack["ok"], ack
+        return str(ack["answer"]["sdp"])
+
+    return answer
+
+
+async def test_audio_over_socketio_is_mixed_shown_in_presence_and_obeys_mute(
+    hub: RunningHub, clients: Any
+) -> None:
+    await hub.store.open_room(AUDIO_ROOM)
+    people: dict[str, tuple[Any, Participant]] = {}
+    try:
+        for name, freq in (("Ann", 440), ("Bo", 660), ("Cy", 880)):
+            client = await clients(hub.url, {"token": token(name)})
+            await client.join("voices")
+            people[name] = (client, await Participant.connect(freq, offer_through(client)))
+        ann, ann_peer = people["Ann"]
+        await ann_peer.ear.hears({660, 880})
+        await people["Bo"][1].ear.hears({440, 880})
+        # Presence: everyone sees everyone's audio connected, and who speaks.
+        await ann.wait_for("audio:state", lambda d: d["audio"]["state"] == "connected")
+        await ann.wait_for("audio:speaking", lambda d: len(d["speakers"]) == 3)
+        snapshot = (await ann.call("room:snapshot"))["snapshot"]
+        assert {p["audio"]["state"] for p in snapshot["participants"]} == {"connected"}
+
+        # A facilitator's mute, through the real moderation event.
+        cy_id = next(p["id"] for p in snapshot["participants"] if p["name"] == "Cy")
+        fay = await clients(hub.url, {"token": token("Fay", Role.FACILITATOR)})
+        await fay.join("voices")
+        muted_at = time.monotonic()
+        assert (await fay.call("moderation:mute", {"target": cy_id, "audio": True}))["ok"]
+        await ann_peer.ear.misses(880, since=muted_at + 0.1)
+        await ann_peer.ear.hears({660})
+        refused = await people["Cy"][0].call("audio:unmute")
+        assert refused["error"]["code"] == "audio_held"
+
+        # Self-mute: Bo mutes himself; Ann hears nobody, then Bo again.
+        ack = await people["Bo"][0].call("audio:mute")
+        assert ack["ok"]
+        assert ack["audio_muted"]
+        await ann_peer.ear.hears(set())
+        assert (await people["Bo"][0].call("audio:unmute"))["ok"]
+        await ann_peer.ear.hears({660})
+    finally:
+        for _, peer in people.values():
+            await peer.close()
+
+
+async def test_audio_refusals_are_coded_acks(hub: RunningHub, clients: Any) -> None:
+    await hub.store.open_room(AUDIO_ROOM)
+    offer = {"type": "offer", "sdp": "v=0\r\n"}
+    ann = await clients(hub.url, {"token": token("Ann")})
+    assert (await ann.call("audio:start", offer))["error"]["code"] == "not_in_room"
+    assert (await ann.call("audio:mute"))["error"]["code"] == "not_in_room"
+    await ann.join("circle")  # a room without audio
+    assert (await ann.call("audio:start", offer))["error"]["code"] == "audio_disabled"
+    bad = await ann.call("audio:start", {"type": "answer", "sdp": "v=0"})
+    assert bad["error"]["code"] == "invalid_payload"
+    assert (await ann.call("audio:mute"))["ok"]  # muting works in any room you are in
+
+
+async def test_a_server_without_the_webrtc_extra_names_the_install_command(
+    hub: RunningHub, clients: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await hub.store.open_room(AUDIO_ROOM)
+    monkeypatch.setitem(sys.modules, "aiortc", None)  # as if it were not installed
+    ann = await clients(hub.url, {"token": token("Ann")})
+    await ann.join("voices")
+    ack = await ann.call("audio:start", {"type": "offer", "sdp": "v=0\r\n"})
+    assert ack["error"]["code"] == "media_unavailable"
+    assert "pip install" in ack["error"]["message"]
+    assert "webrtc" in ack["error"]["message"]
+
+
+def test_the_server_starts_without_the_webrtc_extra() -> None:
+    """`make run` installs no aiortc or numpy: the app must build without them."""
+    blocked = "import sys; sys.modules.update(aiortc=None, numpy=None, av=None)"
+    build = "from server.app import create_app; from tests.support import settings; "
+    build += "create_app(settings()); print('ok')"
+    done = subprocess.run(
+        [sys.executable, "-c", f"{blocked}; {build}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout.strip() == "ok", done.stderr
