@@ -75,9 +75,10 @@ export function mountTools(model, connection) {
     const reports = model.reports;
     $("reports").replaceChildren(...reports.map((r) => {
       const message = model.chat.find((m) => m.id === r.message);
-      const about = r.participant
-        ? r.participant.name
-        : message ? `${message.name}'s message “${message.text}”` : "a message since deleted";
+      let about = r.participant?.name ?? "someone";
+      if (r.message !== null) {
+        about = message ? `${message.name}'s message “${message.text}”` : `a message from ${about}, since deleted`;
+      }
       const reason = r.reason ? `: “${r.reason}”` : " (no reason given)";
       return line(`${timeOf(r.at)} ${r.from.name} reported ${about}${reason}`);
     }));
