@@ -78,6 +78,10 @@ class Person:
         return self.page.locator("#action-status")
 
     @property
+    def waiting_position(self) -> Locator:
+        return self.page.locator("#waiting-position")
+
+    @property
     def announcer(self) -> Locator:
         return self.page.locator("#announcer")
 

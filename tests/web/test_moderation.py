@@ -104,14 +104,14 @@ async def test_waiting_room_shows_each_place_and_the_facilitator_admits_or_turns
     await sam.page.get_by_label("I have read the guidelines and agree to follow them").check()
     await sam.page.get_by_role("button", name="Enter the room").click()
     await expect(sam.page.get_by_role("heading", level=1)).to_have_text("Waiting to be let in")
-    await expect(sam.page.locator("#waiting-position")).to_have_text("You are next (1 of 1 waiting).")
+    await expect(sam.page.locator("#waiting-position")).to_have_text(
+        "You are next (1 of 1 waiting)."
+    )
     lee = await (await people()).open(one.url, token("Lee"))
     await lee.ask_to_join()
     await lee.page.get_by_label("I have read the guidelines and agree to follow them").check()
     await lee.page.get_by_role("button", name="Enter the room").click()
-    await expect(lee.page.locator("#waiting-position")).to_have_text(
-        "You are number 2 of 2 waiting."
-    )
+    await expect(lee.waiting_position).to_have_text("You are number 2 of 2 waiting.")
     await expect(kim.page.locator("#waiting-list > li")).to_have_count(2)
     await expect(kim.page.locator("#waiting-list > li").first).to_contain_text("Sam")
     await expect(kim.roster).to_have_count(1)  # waiting people are not in the room
@@ -119,7 +119,9 @@ async def test_waiting_room_shows_each_place_and_the_facilitator_admits_or_turns
     await kim.page.get_by_role("button", name="Turn Sam away").click()
     await expect(kim.action_status).to_have_text("Sam was turned away.")
     await expect(sam.page.get_by_role("heading", level=1)).to_have_text("You were not let in")
-    await expect(lee.page.locator("#waiting-position")).to_have_text("You are next (1 of 1 waiting).")
+    await expect(lee.page.locator("#waiting-position")).to_have_text(
+        "You are next (1 of 1 waiting)."
+    )
 
     await kim.page.get_by_role("button", name="Let Lee in").click()
     await expect(kim.action_status).to_have_text("Lee was let in.")
@@ -212,7 +214,9 @@ async def test_reports_deletion_bans_and_the_audit_log(
     for person in (sam, lee):
         await expect(person.page.locator("#reports > li")).to_have_count(0)
         await expect(person.tools).to_be_hidden()
-        await expect(person.page.get_by_role("button", name="Delete Sam's message")).to_have_count(0)
+        await expect(person.page.get_by_role("button", name="Delete Sam's message")).to_have_count(
+            0
+        )
 
     await kim.page.get_by_role("button", name="Delete Sam's message").click()
     await expect(kim.action_status).to_have_text("The message was deleted for everyone.")
