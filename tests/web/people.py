@@ -46,9 +46,9 @@ class Person:
         await self.consent_and_enter()
 
     async def say(self, text: str) -> None:
-        await self.page.get_by_label("Message").fill(text)
+        await self.page.get_by_label("Message", exact=True).fill(text)
         await self.page.get_by_role("button", name="Send").click()
-        await expect(self.page.get_by_label("Message")).to_have_value("")
+        await expect(self.page.get_by_label("Message", exact=True)).to_have_value("")
 
     @property
     def status(self) -> Locator:

@@ -65,3 +65,54 @@ async def test_every_view_passes_axe(
     await check_view(kim, f"facilitator-{size}")
     await sam.page.get_by_role("button", name="Leave the room").click()
     await check_view(sam, f"left-{size}")
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+async def test_facilitator_tools_open_and_the_waiting_room_pass_axe(
+    size: str, servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    """The facilitator's view with a person's options, the waiting queue, a report, bans
+    and the audit log open, the confirmation dialog, and the participant's waiting, paused
+    and asked-to-unmute views."""
+    one, two = servers
+    viewport = {"viewport": PHONE} if size == "phone" else {}
+    kim = await (await people(**viewport)).open(one.url, token("Kim", Role.FACILITATOR))
+    await kim.join()
+    sam = await (await people(**viewport)).open(two.url, token("Sam"))
+    await sam.join()
+    await kim.say("Welcome. We begin with a moment of quiet.")
+    await sam.say("Thank you, glad to be here.")
+    await sam.page.get_by_role("button", name="Heart").click()
+    await sam.page.get_by_role("button", name="Report Kim's message").click()
+    await sam.confirm("Send report", reason="testing the inbox")
+    await expect(kim.page.locator("#reports > li")).to_have_count(1)
+    await kim.page.get_by_label("Waiting room: I let people in").click()
+    await expect(kim.page.get_by_label("Waiting room: I let people in")).to_be_checked()
+
+    lee = await (await people(**viewport)).open(one.url, token("Lee"))
+    await lee.ask_to_join()
+    await lee.page.get_by_label("I have read the guidelines and agree to follow them").check()
+    await lee.page.get_by_role("button", name="Enter the room").click()
+    await expect(lee.waiting_position).to_have_text("You are next (1 of 1 waiting).")
+    await check_view(lee, f"waiting-{size}")
+
+    await kim.choose("Sam", "Mute microphone")
+    await expect(kim.roster.filter(has_text="Sam")).to_contain_text("Microphone muted")
+    await kim.choose("Sam", "Ask to unmute microphone")
+    await expect(sam.page.get_by_role("heading", name="You are asked to unmute")).to_be_focused()
+    await kim.page.get_by_role("button", name="Pause the room").click()
+    await expect(sam.page.get_by_text("The room is paused.")).to_be_visible()
+    await check_view(sam, f"room-paused-asked-{size}")
+
+    await kim.page.get_by_role("button", name="Show bans").click()
+    await kim.page.get_by_role("button", name="Show the audit log").click()
+    await expect(kim.page.locator("#audit > li")).to_have_count(4)  # settings, mute, ask, pause
+    await expect(kim.page.locator("#waiting-list > li")).to_have_count(1)
+    await check_view(kim, f"facilitator-tools-{size}")
+
+    await kim.choose("Sam", "Ban Sam…")
+    await expect(kim.page.get_by_role("dialog")).to_be_visible()
+    await check_view(kim, f"confirm-ban-{size}")
+    await kim.confirm("Cancel")
+    await expect(kim.page.locator("#roster").get_by_text("Ban Sam…")).to_be_focused()
+    await expect(kim.roster).to_have_count(2)

@@ -39,7 +39,7 @@ async def test_facilitator_mutes_pauses_resumes_and_removes_and_the_participant_
     await expect(kim.action_status).to_have_text("Sam's chat is muted.")
     await expect(sam.roster.filter(has_text="Sam")).to_contain_text("Chat muted")
     await expect(sam.page.get_by_text("A facilitator has muted your chat.")).to_be_visible()
-    await expect(sam.page.get_by_label("Message")).to_be_disabled()
+    await expect(sam.page.get_by_label("Message", exact=True)).to_be_disabled()
     refused = await socket.call("chat:send", {"text": "let me talk"})
     assert refused["error"]["code"] == "chat_muted"
 
@@ -54,12 +54,12 @@ async def test_facilitator_mutes_pauses_resumes_and_removes_and_the_participant_
         ack = await socket.call(event, payload)
         assert ack["ok"] is False, event
         assert ack["error"]["code"] == "not_a_facilitator", event
-    await expect(sam.page.get_by_label("Message")).to_be_disabled()
+    await expect(sam.page.get_by_label("Message", exact=True)).to_be_disabled()
     await expect(kim.roster).to_have_count(2)
 
     await kim.choose("Sam", "Unmute chat")
     await expect(kim.action_status).to_have_text("Sam's chat is unmuted.")
-    await expect(sam.page.get_by_label("Message")).to_be_enabled()
+    await expect(sam.page.get_by_label("Message", exact=True)).to_be_enabled()
 
     await kim.page.get_by_role("button", name="Pause the room").click()
     await expect(kim.action_status).to_have_text("The room is paused.")
@@ -67,7 +67,7 @@ async def test_facilitator_mutes_pauses_resumes_and_removes_and_the_participant_
     await expect(sam.announcer).to_contain_text("A facilitator paused the room")
     await expect(sam.page.get_by_role("button", name="Raise my hand")).to_be_disabled()
     await expect(sam.page.get_by_role("button", name="Heart")).to_be_disabled()
-    await expect(sam.page.get_by_label("Message")).to_be_disabled()
+    await expect(sam.page.get_by_label("Message", exact=True)).to_be_disabled()
     refused = await socket.call("hand:raise", {})
     assert refused["error"]["code"] == "room_paused"
 
@@ -116,14 +116,14 @@ async def test_waiting_room_shows_each_place_and_the_facilitator_admits_or_turns
     await expect(kim.page.locator("#waiting-list > li").first).to_contain_text("Sam")
     await expect(kim.roster).to_have_count(1)  # waiting people are not in the room
 
-    await kim.page.get_by_role("button", name="Turn Sam away").click()
+    await kim.page.get_by_role("button", name="Turn away Sam").click()
     await expect(kim.action_status).to_have_text("Sam was turned away.")
     await expect(sam.page.get_by_role("heading", level=1)).to_have_text("You were not let in")
     await expect(lee.page.locator("#waiting-position")).to_have_text(
         "You are next (1 of 1 waiting)."
     )
 
-    await kim.page.get_by_role("button", name="Let Lee in").click()
+    await kim.page.get_by_role("button", name="Let in Lee").click()
     await expect(kim.action_status).to_have_text("Lee was let in.")
     await expect(lee.page.get_by_role("heading", level=1)).to_have_text("Demo room")
     await expect(lee.roster).to_have_count(2)
@@ -148,7 +148,7 @@ async def test_reactions_unmute_requests_and_co_facilitators(
     await sam.page.get_by_role("button", name="Clap").click()
     await sam.page.get_by_role("button", name="Heart").click()
     recent = kim.page.locator("#reactions-recent > li")
-    await expect(recent).to_have_text(["♥ Sam: heart", "👏 Sam: clap", "♥ Sam: heart"])
+    await expect(recent).to_have_text(["Sam: heart", "Sam: clap", "Sam: heart"])
     await expect(kim.announcer).to_contain_text("Reactions: 2 hearts and a clap")
     await expect(sam.page.locator("#reactions-recent > li")).to_have_count(3)
 

@@ -1,6 +1,7 @@
 // Reactions: quiet signs of support that never interrupt whoever is sharing. No sound, no
-// motion: the last few are listed as text, and screen readers hear them gathered into one
-// polite sentence every few seconds ("2 hearts and a clap") rather than one by one.
+// motion, no pictures that need an emoji font: the last few are listed as text, and screen
+// readers hear them gathered into one polite sentence every few seconds ("2 hearts and a
+// clap") rather than one by one.
 import { announce } from "./announcer.js";
 import { tell } from "./outcome.js";
 
@@ -14,7 +15,6 @@ const WORDS = {
   hug: ["a hug", "hugs"],
   smile: ["a smile", "smiles"],
 };
-const SYMBOL = { heart: "♥", thanks: "🙏", clap: "👏", hug: "🤗", smile: "🙂" };
 
 function counted(counts) {
   const parts = [...counts].map(([reaction, n]) => {
@@ -36,11 +36,8 @@ export function mountReactions(model, connection) {
 
   function show(member, reaction) {
     const item = document.createElement("li");
-    const symbol = document.createElement("span");
-    symbol.setAttribute("aria-hidden", "true");
-    symbol.textContent = `${SYMBOL[reaction] ?? ""} `;
     const name = member.id === model.you ? "You" : member.name;
-    item.append(symbol, `${name}: ${reaction}`);
+    item.textContent = `${name}: ${reaction}`;
     recent.append(item);
     while (recent.children.length > SHOWN) recent.firstElementChild.remove();
     gathered.set(reaction, (gathered.get(reaction) ?? 0) + 1);

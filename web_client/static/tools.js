@@ -62,9 +62,9 @@ export function mountTools(model, connection) {
     $("waiting-list").replaceChildren(...waiting.map((person) => line(
       `${person.name}, waiting since ${timeOf(person.since)}`,
       button("Let in", () => act(connection, "moderation:admit", { target: person.id },
-        `${person.name} was let in.`), `Let ${person.name} in`),
+        `${person.name} was let in.`), `Let in ${person.name}`),
       button("Turn away", () => act(connection, "moderation:deny", { target: person.id },
-        `${person.name} was turned away.`), `Turn ${person.name} away`),
+        `${person.name} was turned away.`), `Turn away ${person.name}`),
     )));
     $("waiting-count").textContent = `(${waiting.length})`;
     $("waiting-empty").hidden = waiting.length > 0;
