@@ -242,6 +242,6 @@ async def test_reports_deletion_bans_and_the_audit_log(
     entries = kim.page.locator("#audit > li")
     await expect(entries).to_have_count(3)
     await expect(entries.nth(0)).to_contain_text("Kim unbanned Lee")
-    await expect(entries.nth(1)).to_contain_text("Kim banned Lee: “repeated harassment”")
+    await expect(entries.nth(1)).to_contain_text("Kim banned Lee (room): “repeated harassment”")
     await expect(entries.nth(2)).to_contain_text("Kim deleted a message from Sam")
     await expect(kim.page.locator("#audit")).not_to_contain_text("555")

@@ -15,11 +15,15 @@ export function confirmAction({ title, text, confirm, scope = false }) {
   reason.value = "";
   dialog.returnValue = "";
   const opener = document.activeElement;
+  const key = opener?.dataset?.key ?? "";
   return new Promise((resolve) => {
     dialog.addEventListener(
       "close",
       () => {
-        if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+        // The opener may have been redrawn meanwhile (the roster changed): find it again,
+        // or start from the room's heading if what it acted on is gone.
+        const again = opener?.isConnected ? opener : document.querySelector(`[data-key="${CSS.escape(key)}"]`);
+        (again ?? document.getElementById("room-title")).focus();
         if (dialog.returnValue !== "confirm") resolve(null);
         else resolve({ reason: reason.value.trim(), scope: $("confirm-scope").value });
       },

@@ -39,7 +39,10 @@ function button(text, onClick, label = "") {
   const node = document.createElement("button");
   node.type = "button";
   node.textContent = text;
-  if (label) node.setAttribute("aria-label", label);
+  if (label) {
+    node.setAttribute("aria-label", label);
+    node.dataset.key = label;
+  }
   node.addEventListener("click", onClick);
   return node;
 }
@@ -59,13 +62,16 @@ export function mountTools(model, connection) {
 
   function renderWaiting() {
     const waiting = model.waiting;
-    $("waiting-list").replaceChildren(...waiting.map((person) => line(
+    const list = $("waiting-list");
+    const focused = list.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+    list.replaceChildren(...waiting.map((person) => line(
       `${person.name}, waiting since ${timeOf(person.since)}`,
       button("Let in", () => act(connection, "moderation:admit", { target: person.id },
         `${person.name} was let in.`), `Let in ${person.name}`),
       button("Turn away", () => act(connection, "moderation:deny", { target: person.id },
         `${person.name} was turned away.`), `Turn away ${person.name}`),
     )));
+    if (focused) list.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
     $("waiting-count").textContent = `(${waiting.length})`;
     $("waiting-empty").hidden = waiting.length > 0;
     $("admit-all").hidden = waiting.length < 2;
@@ -109,21 +115,24 @@ export function mountTools(model, connection) {
     });
   }
 
-  async function showBans() {
-    const ack = await act(connection, "moderation:bans", {}, (a) =>
-      `${a.bans.length} ${a.bans.length === 1 ? "ban" : "bans"} listed.`);
+  // After an unban the list is fetched again quietly: the line keeps saying what was done.
+  async function showBans({ quiet = false } = {}) {
+    const listed = (a) => `${a.bans.length} ${a.bans.length === 1 ? "ban" : "bans"} listed.`;
+    const ack = quiet
+      ? await connection.call("moderation:bans", {})
+      : await act(connection, "moderation:bans", {}, listed);
     if (!ack.ok) return;
     $("bans").replaceChildren(...ack.bans.map((ban) => line(
       `${ban.name}, banned from the ${ban.scope} by ${ban.by}${ban.reason ? `: “${ban.reason}”` : ""}`,
       button("Unban", async () => {
         const done = await act(connection, "moderation:unban", { ban: ban.id },
           `${ban.name} is no longer banned.`);
-        if (done.ok) showBans();
+        if (done.ok) showBans({ quiet: true });
       }, `Unban ${ban.name}`),
     )));
     $("bans-empty").hidden = ack.bans.length > 0;
   }
-  $("bans-button").addEventListener("click", showBans);
+  $("bans-button").addEventListener("click", () => showBans());
 
   $("audit-button").addEventListener("click", async () => {
     const ack = await act(connection, "moderation:audit", { limit: 100 }, (a) =>
@@ -131,8 +140,10 @@ export function mountTools(model, connection) {
     if (!ack.ok) return;
     $("audit").replaceChildren(...ack.entries.map((e) => {
       const target = e.target ? ` ${e.target.name}` : "";
+      const detail = e.detail ? ` (${e.detail})` : "";
       const reason = e.reason ? `: “${e.reason}”` : "";
-      return line(`${timeOf(e.at)} ${e.actor.name} ${ACTION_TEXT[e.action] ?? e.action}${target}${reason}`);
+      const action = ACTION_TEXT[e.action] ?? e.action;
+      return line(`${timeOf(e.at)} ${e.actor.name} ${action}${target}${detail}${reason}`);
     }));
   });
 
