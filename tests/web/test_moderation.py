@@ -40,6 +40,7 @@ async def test_facilitator_mutes_pauses_resumes_and_removes_and_the_participant_
     await expect(sam.roster.filter(has_text="Sam")).to_contain_text("Chat muted")
     await expect(sam.page.get_by_text("A facilitator has muted your chat.")).to_be_visible()
     await expect(sam.page.get_by_label("Message", exact=True)).to_be_disabled()
+    await expect(sam.announcer).to_contain_text("Your chat is muted")
     refused = await socket.call("chat:send", {"text": "let me talk"})
     assert refused["error"]["code"] == "chat_muted"
 
@@ -175,6 +176,11 @@ async def test_reactions_unmute_requests_and_co_facilitators(
     await expect(sam.action_status).to_have_text("Your microphone is on.")
     await expect(kim.roster.filter(has_text="Sam")).not_to_contain_text("Microphone muted")
     await expect(sam.page.locator("#mic-state")).to_have_text("On")
+    await kim.page.get_by_role("button", name="Mute everyone's microphones").click()
+    await expect(kim.action_status).to_have_text("Everyone's microphone is muted.")
+    await expect(sam.page.locator("#mic-state")).to_have_text("Muted")
+    await expect(sam.announcer).to_contain_text("Your microphone is muted")
+    await expect(kim.roster.filter(has_text="Kim")).not_to_contain_text("Microphone muted")
 
     await kim.choose("Sam", "Make co-facilitator")
     await expect(kim.action_status).to_have_text("Sam is now a co-facilitator.")

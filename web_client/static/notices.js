@@ -30,16 +30,30 @@ export function mountNotices(model, connection) {
     }
   });
 
+  // Your own changes are said one by one; others' by name when few, as a count when many
+  // (muting everyone must not read out the whole room).
   model.addEventListener("mutes", (e) => {
+    const others = [];
     for (const { member, before } of e.detail.changed) {
-      const who = member.id === model.you ? "Your" : `${member.name}'s`;
-      if (member.chat_muted !== before.chat) {
-        announce(`${who} chat is ${member.chat_muted ? "muted" : "unmuted"}`);
+      const chat = member.chat_muted !== before.chat;
+      const audio = member.audio_muted !== before.audio;
+      if (member.id !== model.you) {
+        if (chat || audio) others.push({ member, chat, audio });
+        continue;
       }
-      if (member.audio_muted !== before.audio) {
-        announce(`${who} microphone is ${member.audio_muted ? "muted" : "on"}`);
-        if (member.id === model.you && !member.audio_muted) request.hidden = true;
+      if (chat) announce(`Your chat is ${member.chat_muted ? "muted" : "unmuted"}`);
+      if (audio) {
+        announce(`Your microphone is ${member.audio_muted ? "muted" : "on"}`);
+        if (!member.audio_muted) request.hidden = true;
       }
+    }
+    if (others.length > 2) {
+      announce(`${others.length} people's microphones or chat changed`);
+      return;
+    }
+    for (const { member, chat, audio } of others) {
+      if (chat) announce(`${member.name}'s chat is ${member.chat_muted ? "muted" : "unmuted"}`);
+      if (audio) announce(`${member.name}'s microphone is ${member.audio_muted ? "muted" : "on"}`);
     }
   });
 
