@@ -64,7 +64,8 @@ export function mountRoster(model, connection, optionsFor) {
   function render() {
     const members = [...model.members.values()].sort((a, b) => a.joined_at - b.joined_at);
     // Re-rendering must not take the keyboard's place away: refocus the same control.
-    const focused = document.activeElement?.closest?.("#roster") ? document.activeElement.dataset.key : null;
+    const active = document.activeElement;
+    const focused = active?.closest?.("#roster") ? active.dataset.key : null;
     $("roster").replaceChildren(...members.map(memberItem));
     if (focused) $("roster").querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
     $("people-count").textContent = `(${members.length})`;

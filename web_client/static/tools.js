@@ -63,7 +63,8 @@ export function mountTools(model, connection) {
   function renderWaiting() {
     const waiting = model.waiting;
     const list = $("waiting-list");
-    const focused = list.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+    const active = document.activeElement;
+    const focused = list.contains(active) ? active.dataset.key : null;
     list.replaceChildren(...waiting.map((person) => line(
       `${person.name}, waiting since ${timeOf(person.since)}`,
       button("Let in", () => act(connection, "moderation:admit", { target: person.id },
