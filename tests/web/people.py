@@ -3,10 +3,14 @@ page (labels, roles and keys), with what they see read back from the screen."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from playwright.async_api import BrowserContext, Locator, Page, expect
+from playwright.async_api import BrowserContext, Locator, Page, WebSocketRoute, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -42,9 +46,9 @@ class Person:
         await self.consent_and_enter()
 
     async def say(self, text: str) -> None:
-        await self.page.get_by_label("Message").fill(text)
+        await self.page.get_by_label("Message", exact=True).fill(text)
         await self.page.get_by_role("button", name="Send").click()
-        await expect(self.page.get_by_label("Message")).to_have_value("")
+        await expect(self.page.get_by_label("Message", exact=True)).to_have_value("")
 
     @property
     def status(self) -> Locator:
@@ -67,3 +71,84 @@ class Person:
         path = ARTIFACTS / f"{name}.png"
         await self.page.screenshot(path=str(path), full_page=True)
         return path
+
+    @property
+    def action_status(self) -> Locator:
+        """What the server confirmed (or refused) of the last thing this person asked."""
+        return self.page.locator("#action-status")
+
+    @property
+    def waiting_position(self) -> Locator:
+        return self.page.locator("#waiting-position")
+
+    @property
+    def announcer(self) -> Locator:
+        return self.page.locator("#announcer")
+
+    @property
+    def tools(self) -> Locator:
+        return self.page.get_by_role("region", name="Facilitator tools")
+
+    async def member_id(self, name: str) -> str:
+        """A person's id in the room, as this page's roster holds it."""
+        row = self.roster.filter(has_text=name)
+        return str(await row.get_attribute("data-member"))
+
+    async def choose(self, member: str, option: str) -> None:
+        """Open a person's options in the roster and choose one."""
+        row = self.roster.filter(has_text=member)
+        details = row.locator("details")
+        if not await details.evaluate("d => d.open"):
+            await row.get_by_text(f"Options for {member}").click()
+        await row.get_by_role("button", name=option, exact=True).click()
+
+    async def confirm(self, button: str, reason: str = "") -> None:
+        """Answer the confirmation dialog, with a reason."""
+        dialog = self.page.get_by_role("dialog")
+        await expect(dialog).to_be_visible()
+        if reason:
+            await dialog.get_by_label("Reason (optional)").fill(reason)
+        await dialog.get_by_role("button", name=button, exact=True).click()
+        await expect(dialog).to_be_hidden()
+
+
+class PageSocket:
+    """The page's own Socket.IO connection, reached as a script in the page's console
+    could: a frame sent here goes to the server from the page's seat, and its ack comes
+    back here instead of to the page. Install with ``page.route_web_socket`` before the
+    page connects."""
+
+    FIRST_ID = 90_000
+
+    def __init__(self) -> None:
+        self.server: WebSocketRoute | None = None
+        self.acks: dict[int, Any] = {}
+        self.next_id = self.FIRST_ID
+
+    def route(self, ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        self.server = server
+
+        def deliver(message: str | bytes) -> None:
+            ack = re.match(r"^43(\d+)(\[.*)$", message, re.S) if isinstance(message, str) else None
+            if ack and int(ack[1]) >= self.FIRST_ID:
+                self.acks[int(ack[1])] = json.loads(ack[2])[0]
+                return
+            ws.send(message)
+
+        server.on_message(deliver)
+
+    async def call(self, event: str, payload: Any) -> Any:
+        ack_id = self.next_id
+        self.next_id += 1
+        for _ in range(100):
+            if self.server is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert self.server is not None, "the page never opened a WebSocket"
+        self.server.send(f"42{ack_id}{json.dumps([event, payload])}")
+        for _ in range(100):
+            if ack_id in self.acks:
+                return self.acks.pop(ack_id)
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no ack for {event}")

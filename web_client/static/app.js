@@ -1,16 +1,21 @@
-// Hearth's participant page: join (invitation, name, guidelines and consent), then the
-// room: who is here, raised hands, chat, and the connection's state. Every piece of user
-// text goes through textContent, never innerHTML.
+// Hearth's page: join (invitation, name, guidelines and consent, perhaps the waiting room),
+// then the room: who is here, raised hands, chat, reactions, the connection's state and,
+// for moderators, the facilitator tools. Every piece of user text goes through
+// textContent, never innerHTML.
 import { announce } from "./announcer.js";
 import { mountChat } from "./chat.js";
 import { ConnectionState } from "./connection.js";
 import { mountJoin, readInvitation } from "./join.js";
+import { mountModeration } from "./moderation.js";
+import { mountNotices } from "./notices.js";
+import { mountReactions } from "./reactions.js";
 import { RoomModel } from "./room.js";
 import { mountRoster } from "./roster.js";
 import { installQuickExit } from "./safety.js";
+import { mountTools } from "./tools.js";
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ["join-view", "guidelines-view", "room-view", "ended-view"];
+const VIEWS = ["join-view", "guidelines-view", "waiting-view", "room-view", "ended-view"];
 
 const STATE_TEXT = {
   [ConnectionState.CONNECTING]: "Connecting…",
@@ -36,6 +41,11 @@ function end(title, text) {
   show("ended-view");
 }
 
+function takenOut(reason) {
+  const title = reason === "banned" ? "You have been banned from this room" : "You have been removed from the room";
+  end(title, "A facilitator took you out of the meeting. Take care of yourself.");
+}
+
 function wire(conn) {
   const status = $("connection");
   conn.addEventListener("state", (e) => {
@@ -43,8 +53,23 @@ function wire(conn) {
     status.textContent = STATE_TEXT[e.detail.state];
     status.dataset.state = e.detail.state;
   });
-  conn.addEventListener("snapshot", (e) => model.applySnapshot(e.detail.snapshot, e.detail.you));
+  conn.addEventListener("snapshot", (e) => {
+    model.applySnapshot(e.detail.snapshot, e.detail.you, e.detail.moderation);
+  });
   conn.addEventListener("room-event", (e) => model.applyEvent(e.detail.name, e.detail.data));
+  conn.addEventListener("notice", (e) => model.applyNotice(e.detail.name, e.detail.data));
+  conn.addEventListener("waiting", (e) => {
+    const { position, of } = e.detail;
+    $("waiting-position").textContent =
+      position === 1 ? `You are next (1 of ${of} waiting).` : `You are number ${position} of ${of} waiting.`;
+  });
+  conn.addEventListener("admitted", () => entered());
+  conn.addEventListener("denied", () => {
+    end("You were not let in", "A facilitator did not let you into this meeting. Take care of yourself.");
+  });
+  conn.addEventListener("removed", (e) => {
+    takenOut(e.detail.reason);
+  });
   conn.addEventListener("replaced", (e) => {
     end("You joined from somewhere else", e.detail.message);
   });
@@ -55,28 +80,39 @@ function wire(conn) {
 
 model.addEventListener("reset", () => {
   $("room-title").textContent = model.info.name;
-  $("facilitator-tools").hidden = !model.isFacilitator();
 });
+
+function entered() {
+  show("room-view");
+  announce(`You are in ${model.info.name}`);
+}
 // Reasons the server frees a seat without the person choosing to go; they come back.
 const LOST_SEAT = new Set(["disconnected", "connection_lost"]);
+
+// Removed or banned: the private notice says so too; whichever comes first ends the visit.
+const TAKEN_OUT = new Set(["removed", "banned"]);
 
 model.addEventListener("left", (e) => {
   if (e.detail.member.id !== model.you || !connection) return;
   if (LOST_SEAT.has(e.detail.reason)) connection.rejoin();
+  else if (TAKEN_OUT.has(e.detail.reason)) takenOut(e.detail.reason);
   else end("You are no longer in the room", "");
 });
 model.addEventListener("closed", () => {
   end("The meeting has ended", "The room has closed. Thank you for being here.");
 });
 
-mountRoster(model, {
+// The views talk to whichever connection is current.
+const current = {
   call: (...args) => connection.call(...args),
   offer: (...args) => connection.offer(...args),
-});
-mountChat(model, {
-  call: (...args) => connection.call(...args),
-  offer: (...args) => connection.offer(...args),
-});
+};
+const moderation = mountModeration(model, current);
+mountRoster(model, current, moderation.memberOptions);
+mountChat(model, current, moderation.messageOptions);
+mountReactions(model, current);
+mountNotices(model, current);
+mountTools(model, current);
 
 mountJoin({
   invite: readInvitation(),
@@ -85,10 +121,15 @@ mountJoin({
     connection = conn;
     wire(conn);
   },
-  onEntered: () => {
-    show("room-view");
-    announce(`You are in ${model.info.name}`);
+  onEntered: entered,
+  onWaiting: (roomName) => {
+    $("waiting-room").textContent = roomName;
+    show("waiting-view");
   },
+});
+
+$("waiting-leave").addEventListener("click", () => {
+  end("You stopped waiting", "You are welcome back any time.");
 });
 
 $("leave-button").addEventListener("click", () => {

@@ -1,5 +1,9 @@
 // The chat log (newest at the bottom, read out by screen readers as it grows) and the
-// message form. Message text and names are only ever set with textContent.
+// message form, which waits while the room is paused or your chat is muted. Message text
+// and names are only ever set with textContent. optionsFor(message) gives each message's
+// buttons (report; delete for moderators).
+import { announce } from "./announcer.js";
+
 const $ = (id) => document.getElementById(id);
 const NEAR_BOTTOM_PX = 48;
 
@@ -7,7 +11,7 @@ function timeOf(ms) {
   return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
-export function mountChat(model, connection) {
+export function mountChat(model, connection, optionsFor) {
   const log = $("chat-log"); // scrolls
   const list = $("chat");
   const form = $("chat-form");
@@ -31,8 +35,31 @@ export function mountChat(model, connection) {
     const text = document.createElement("p");
     text.className = "message-text";
     text.textContent = message.text;
-    li.append(head, text);
+    const actions = document.createElement("div");
+    actions.className = "message-actions";
+    actions.append(...optionsFor(message));
+    li.append(head, text, actions);
     return li;
+  }
+
+  function refreshOptions() {
+    for (const li of list.children) {
+      const message = model.chat.find((m) => String(m.id) === li.dataset.message);
+      if (message) li.querySelector(".message-actions").replaceChildren(...optionsFor(message));
+    }
+  }
+
+  function remove(ids) {
+    for (const id of ids) list.querySelector(`[data-message="${id}"]`)?.remove();
+    $("chat-empty").hidden = list.children.length > 0;
+  }
+
+  function renderForm() {
+    const muted = Boolean(model.me?.chat_muted);
+    const waiting = model.held() || muted;
+    $("chat-muted-note").hidden = !muted;
+    input.disabled = waiting;
+    send.disabled = waiting;
   }
 
   function append(messages) {
@@ -43,8 +70,22 @@ export function mountChat(model, connection) {
     if (atBottom) log.scrollTop = log.scrollHeight;
   }
 
-  model.addEventListener("reset", (e) => append(e.detail.messages));
+  model.addEventListener("reset", (e) => {
+    remove(e.detail.deleted);
+    append(e.detail.messages);
+    refreshOptions();
+    renderForm();
+  });
   model.addEventListener("chat", (e) => append(e.detail.messages));
+  model.addEventListener("deleted", (e) => {
+    remove(e.detail.ids);
+    announce("A facilitator deleted a message");
+  });
+  model.addEventListener("role", (e) => {
+    if (e.detail.member.id === model.you) refreshOptions();
+  });
+  model.addEventListener("mutes", renderForm);
+  model.addEventListener("paused", renderForm);
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -56,7 +97,7 @@ export function mountChat(model, connection) {
     send.disabled = true;
     error.textContent = "";
     const ack = await connection.call("chat:send", { text });
-    send.disabled = false;
+    renderForm();
     if (ack.ok) {
       input.value = "";
       connection.offer("chat:message", { seq: ack.message.id, message: ack.message });

@@ -13,6 +13,21 @@ export const ROOM_EVENTS = [
   "chat:message",
   "hand:queue",
   "room:closed",
+  "reaction",
+  "chat:deleted",
+  "participant:mutes",
+  "participant:role",
+  "room:paused",
+  "room:resumed",
+  "room:controls",
+  "room:facilitators",
+];
+
+// Notices for this connection alone: no seq, not part of the room's shared history.
+export const NOTICES = [
+  "audio:unmute-requested",
+  "waiting:queue",
+  "report:received",
 ];
 
 const CALL_TIMEOUT_MS = 8000;
@@ -36,7 +51,9 @@ export class Connection extends EventTarget {
   // auth: {token} or {name}. Emits: "state" {state}, "snapshot" {snapshot, you},
   // "room-event" {name, data}, "refused" {error} (the server turned the connection down),
   // "unreachable" {error} (no server answered before entering), "replaced" {message},
-  // "rejoin-failed" {error}.
+  // "rejoin-failed" {error}, "notice" {name, data} (see NOTICES), "waiting" {position, of},
+  // "admitted" (a facilitator let us in; the snapshot follows), "denied", "removed"
+  // {reason, message}.
   constructor(auth) {
     super();
     this.#socket = io({ auth, reconnectionDelayMax: 5000, autoConnect: false });
@@ -46,6 +63,27 @@ export class Connection extends EventTarget {
     this.#socket.on("session:replaced", (data) => {
       this.#end();
       this.#emit("replaced", { message: String(data?.message ?? "") });
+    });
+    for (const name of NOTICES) {
+      this.#socket.on(name, (data) => this.#emit("notice", { name, data }));
+    }
+    this.#socket.on("waiting:position", (data) => {
+      this.#emit("waiting", { position: data.position, of: data.of });
+    });
+    this.#socket.on("waiting:admitted", async () => {
+      const ack = await this.#join();
+      if (ack.ok && !ack.waiting) this.#emit("admitted", {});
+      else if (!ack.ok) this.#emit("rejoin-failed", { error: ack.error });
+    });
+    this.#socket.on("waiting:denied", () => {
+      this.#end();
+      this.#emit("denied", {});
+    });
+    this.#socket.on("moderation:removed", (data) => {
+      // The server closes this connection next: do not reconnect into a room we were
+      // taken out of.
+      this.#end();
+      this.#emit("removed", { reason: String(data?.reason ?? ""), message: String(data?.message ?? "") });
     });
     this.#socket.on("connect", () => this.#connected());
     this.#socket.on("connect_error", (err) => {
@@ -149,11 +187,13 @@ export class Connection extends EventTarget {
     this.#syncing = true;
     this.#early = [];
     const ack = await this.call("room:join", { room: this.#room });
-    if (!ack.ok) {
+    if (!ack.ok || ack.waiting) {
       this.#syncing = false;
+      this.#early = [];
+      if (ack.waiting) this.#emit("waiting", { position: ack.waiting.position, of: ack.waiting.of });
       return ack;
     }
-    this.#adopt(ack.snapshot, ack.you);
+    this.#adopt(ack.snapshot, ack.you, ack.moderation ?? null);
     return ack;
   }
 
@@ -162,7 +202,7 @@ export class Connection extends EventTarget {
     this.#syncing = true;
     const ack = await this.call("room:snapshot");
     if (ack.ok) {
-      this.#adopt(ack.snapshot, null);
+      this.#adopt(ack.snapshot, null, null);
     } else {
       this.#syncing = false;
       // The seat is gone (e.g. the server process restarted): join again.
@@ -170,9 +210,9 @@ export class Connection extends EventTarget {
     }
   }
 
-  #adopt(snapshot, you) {
+  #adopt(snapshot, you, moderation = null) {
     this.#seq = snapshot.seq;
-    this.#emit("snapshot", { snapshot, you });
+    this.#emit("snapshot", { snapshot, you, moderation });
     const early = this.#early.sort((a, b) => a.data.seq - b.data.seq);
     this.#early = [];
     this.#syncing = false;

@@ -29,7 +29,7 @@ export function readInvitation() {
 
 // wire(connection) is called as soon as a connection exists, before it enters the room, so
 // the room view hears the join's snapshot.
-export function mountJoin({ invite, show, wire, onEntered }) {
+export function mountJoin({ invite, show, wire, onEntered, onWaiting }) {
   const form = $("join-form");
   const roomInput = $("room-id");
   const nameInput = $("display-name");
@@ -39,6 +39,7 @@ export function mountJoin({ invite, show, wire, onEntered }) {
   const consentError = $("consent-error");
   let connection = null;
   let roomId = null;
+  let roomName = "";
 
   roomInput.value = invite.room;
   if (invite.token) {
@@ -96,6 +97,7 @@ export function mountJoin({ invite, show, wire, onEntered }) {
       fail(joinError, null, ack.error.message);
       return;
     }
+    roomName = ack.room.name;
     $("guidelines-room").textContent = ack.room.name;
     const text = ack.room.guidelines.trim();
     $("guidelines-text").textContent = text || "This room has no written guidelines.";
@@ -119,7 +121,8 @@ export function mountJoin({ invite, show, wire, onEntered }) {
       fail(consentError, null, ack.error.message);
       return;
     }
-    onEntered(connection);
+    if (ack.waiting) onWaiting(roomName);
+    else onEntered(connection);
   });
 
   $("consent-back").addEventListener("click", () => {

@@ -1,6 +1,9 @@
-// What this page knows about the room: who is here, the hand queue, the chat. No DOM here:
+// What this page knows about the room: who is here, the hand queue, the chat, whether it is
+// paused, its controls and, for moderators, who waits and what was reported. No DOM here:
 // the model takes snapshots and events from the connection and tells the views what
-// changed, in the words the views need ("joined", "left", "hands", "chat", "reset").
+// changed, in the words the views need ("joined", "left", "hands", "chat", "reset",
+// "deleted", "reaction", "mutes", "role", "paused", "controls", "facilitators", "waiting",
+// "report", "unmute-requested").
 
 export const Role = Object.freeze({
   PARTICIPANT: "participant",
@@ -8,19 +11,47 @@ export const Role = Object.freeze({
   ADMIN: "admin",
 });
 
+// Who outranks whom: a moderator acts only on people of lower rank (the server decides).
+export function rank(member) {
+  if (member.role === Role.ADMIN) return 3;
+  if (member.role === Role.FACILITATOR) return 2;
+  return member.co_facilitator ? 1 : 0;
+}
+
 export class RoomModel extends EventTarget {
   info = null; // {id, name, capacity, allow_guests, guidelines}
   you = null; // your member id in this room
-  members = new Map(); // id -> {id, name, role, guest, hand, joined_at}
+  members = new Map(); // id -> Participant (see docs/protocol.md)
   hands = []; // member ids, first raised first
   chat = []; // {id, from, name, text, sent_at}, oldest first
+  paused = false;
+  controls = {};
+  facilitatorPresent = true;
+  waiting = []; // moderators only: {id, name, since}, first come first
+  reports = []; // moderators only: report:received payloads, newest last
   closed = false;
 
   get me() { return this.members.get(this.you) ?? null; }
 
+  // A facilitator or host of the room (the token's role).
   isFacilitator() {
     const role = this.me?.role;
     return role === Role.FACILITATOR || role === Role.ADMIN;
+  }
+
+  // Anyone who may moderate: facilitators, hosts and co-facilitators.
+  isModerator() {
+    return this.me !== null && rank(this.me) > 0;
+  }
+
+  // Whether you may act on this member: a moderator, on someone of lower rank.
+  outranks(member) {
+    return this.me !== null && member.id !== this.you && rank(this.me) > rank(member);
+  }
+
+  // Chat, hands and reactions wait while paused, except for facilitators.
+  held() {
+    return this.paused && !this.isModerator();
   }
 
   handPosition(memberId) {
@@ -28,20 +59,50 @@ export class RoomModel extends EventTarget {
     return at === -1 ? null : at + 1;
   }
 
-  applySnapshot(snapshot, you) {
+  applySnapshot(snapshot, you, moderation = null) {
     if (you) this.you = you;
     this.info = snapshot.room;
+    this.paused = Boolean(snapshot.paused);
+    this.controls = { ...(snapshot.controls ?? {}) };
+    this.facilitatorPresent = snapshot.facilitator_present ?? true;
+    if (moderation) this.waiting = [...moderation.waiting];
     const before = new Map(this.members);
     this.members = new Map(snapshot.participants.map((p) => [p.id, p]));
     this.hands = [...snapshot.hands];
     const lastId = this.chat.at(-1)?.id ?? 0;
     const fresh = snapshot.chat.filter((m) => m.id > lastId);
+    // Messages deleted while we were away are gone from the snapshot: drop them here too.
+    const kept = new Set(snapshot.chat.map((m) => m.id));
+    const oldest = snapshot.chat[0]?.id ?? Infinity;
+    const gone = this.chat.filter((m) => m.id >= oldest && !kept.has(m.id));
+    this.chat = this.chat.filter((m) => !gone.includes(m));
     this.chat.push(...fresh);
     this.#tell("reset", {
       joined: [...this.members.values()].filter((p) => !before.has(p.id) && before.size > 0),
       left: [...before.values()].filter((p) => !this.members.has(p.id)),
       messages: fresh,
+      deleted: gone.map((m) => m.id),
     });
+  }
+
+  // Notices for this connection alone (no seq): the waiting queue and reports for
+  // moderators, a facilitator's request to unmute for you.
+  applyNotice(name, data) {
+    switch (name) {
+      case "waiting:queue":
+        this.waiting = [...data.waiting];
+        this.#tell("waiting", {});
+        break;
+      case "report:received":
+        this.reports.push(data);
+        this.#tell("report", { report: data });
+        break;
+      case "audio:unmute-requested":
+        this.#tell("unmute-requested", { by: data.by });
+        break;
+      default:
+        break;
+    }
   }
 
   applyEvent(name, data) {
@@ -72,6 +133,55 @@ export class RoomModel extends EventTarget {
       case "chat:message": {
         this.chat.push(data.message);
         this.#tell("chat", { messages: [data.message] });
+        break;
+      }
+      case "chat:deleted": {
+        this.chat = this.chat.filter((m) => m.id !== data.message);
+        this.#tell("deleted", { ids: [data.message] });
+        break;
+      }
+      case "reaction": {
+        const member = this.members.get(data.from);
+        if (member) this.#tell("reaction", { member, reaction: data.reaction });
+        break;
+      }
+      case "participant:mutes": {
+        const changed = [];
+        for (const mutes of data.participants) {
+          const member = this.members.get(mutes.id);
+          if (!member) continue;
+          const before = { chat: member.chat_muted, audio: member.audio_muted };
+          member.chat_muted = mutes.chat_muted;
+          member.audio_muted = mutes.audio_muted;
+          changed.push({ member, before });
+        }
+        this.#tell("mutes", { changed });
+        break;
+      }
+      case "participant:role": {
+        const member = this.members.get(data.participant.id);
+        if (member) {
+          member.co_facilitator = data.participant.co_facilitator;
+          this.#tell("role", { member });
+        }
+        break;
+      }
+      case "room:paused":
+        this.paused = true;
+        this.#tell("paused", { paused: true, automatically: Boolean(data.automatically) });
+        break;
+      case "room:resumed":
+        this.paused = false;
+        this.#tell("paused", { paused: false, automatically: false });
+        break;
+      case "room:controls":
+        this.controls = { ...data.controls };
+        this.#tell("controls", {});
+        break;
+      case "room:facilitators": {
+        this.facilitatorPresent = data.present;
+        const covering = data.covering.map((id) => this.members.get(id)).filter(Boolean);
+        this.#tell("facilitators", { present: data.present, covering });
         break;
       }
       case "room:closed": {

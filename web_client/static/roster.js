@@ -1,5 +1,7 @@
-// Who is here (with roles), the raised hands in queue order, and your own hand button.
+// Who is here (with roles and mute states), the raised hands in queue order, your own hand
+// and microphone buttons, and each person's options (report; for moderators, moderate).
 import { announce } from "./announcer.js";
+import { act } from "./outcome.js";
 import { Role } from "./room.js";
 
 const ROLE_LABEL = { [Role.FACILITATOR]: "Facilitator", [Role.ADMIN]: "Host" };
@@ -18,9 +20,12 @@ function tag(text, className) {
   return span;
 }
 
-export function mountRoster(model, connection) {
+// optionsFor(member) gives the buttons of one person's options (none for yourself).
+export function mountRoster(model, connection, optionsFor) {
   const button = $("hand-button");
   const error = $("hand-error");
+  const mic = $("mic-button");
+  const open = new Set(); // whose options are open, kept across re-renders
   let pending = false;
 
   function memberItem(member) {
@@ -29,16 +34,40 @@ export function mountRoster(model, connection) {
     item.dataset.member = member.id;
     item.append(tag(member.name, "name"));
     if (member.id === model.you) item.append(tag("(you)", "you"));
-    const role = ROLE_LABEL[member.role];
-    if (role) item.append(tag(role, `badge role-${member.role}`));
+    const role = member.co_facilitator ? "Co-facilitator" : ROLE_LABEL[member.role];
+    if (role) item.append(tag(role, `badge role-${member.co_facilitator ? "co" : member.role}`));
     const position = model.handPosition(member.id);
     if (position) item.append(tag(`Hand raised, ${ordinal(position)}`, "badge hand"));
+    if (member.chat_muted) item.append(tag("Chat muted", "badge muted"));
+    if (member.audio_muted) item.append(tag("Microphone muted", "badge muted"));
+    const options = member.id === model.you ? [] : optionsFor(member);
+    if (options.length) {
+      const details = document.createElement("details");
+      details.className = "options";
+      details.open = open.has(member.id);
+      details.addEventListener("toggle", () => {
+        if (details.open) open.add(member.id);
+        else open.delete(member.id);
+      });
+      const summary = document.createElement("summary");
+      summary.textContent = `Options for ${member.name}`;
+      summary.dataset.key = `options:${member.id}`;
+      const actions = document.createElement("div");
+      actions.className = "actions";
+      actions.append(...options);
+      details.append(summary, actions);
+      item.append(details);
+    }
     return item;
   }
 
   function render() {
     const members = [...model.members.values()].sort((a, b) => a.joined_at - b.joined_at);
+    // Re-rendering must not take the keyboard's place away: refocus the same control.
+    const active = document.activeElement;
+    const focused = active?.closest?.("#roster") ? active.dataset.key : null;
     $("roster").replaceChildren(...members.map(memberItem));
+    if (focused) $("roster").querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
     $("people-count").textContent = `(${members.length})`;
     const queue = model.hands.map((id) => model.members.get(id)).filter(Boolean);
     $("hands").replaceChildren(...queue.map((member) => {
@@ -51,8 +80,19 @@ export function mountRoster(model, connection) {
     const raised = model.handPosition(model.you) !== null;
     button.textContent = raised ? "Lower my hand" : "Raise my hand";
     button.dataset.raised = String(raised);
-    button.disabled = pending;
+    button.disabled = pending || model.held();
+    const muted = Boolean(model.me?.audio_muted);
+    $("mic-state").textContent = muted ? "Muted" : "On";
+    mic.textContent = muted ? "Unmute my microphone" : "Mute my microphone";
   }
+
+  mic.addEventListener("click", async () => {
+    const muted = Boolean(model.me?.audio_muted);
+    mic.disabled = true;
+    await act(connection, muted ? "audio:unmute" : "audio:mute", {}, (ack) =>
+      ack.audio_muted ? "Your microphone is muted." : "Your microphone is on.");
+    mic.disabled = false;
+  });
 
   button.addEventListener("click", async () => {
     const raised = model.handPosition(model.you) !== null;
@@ -82,6 +122,7 @@ export function mountRoster(model, connection) {
     announce(`${e.detail.member.name} left`);
     render();
   });
+  for (const type of ["mutes", "role", "paused"]) model.addEventListener(type, render);
   model.addEventListener("hands", (e) => {
     for (const member of e.detail.raised) {
       announce(`${nameOf(member)} raised a hand, ${ordinal(model.handPosition(member.id))} in line`);

@@ -1,0 +1,17 @@
+// What the server said about something you asked for. The page never assumes an action
+// worked: it says so when the ack confirms it, and shows the server's refusal otherwise.
+const $ = (id) => document.getElementById(id);
+
+export function tell(text, { failed = false } = {}) {
+  const node = $("action-status");
+  node.textContent = text;
+  node.dataset.failed = String(failed);
+}
+
+// Sends an acknowledged call and reports the outcome; resolves with the ack.
+export async function act(connection, event, payload, done) {
+  const ack = await connection.call(event, payload);
+  if (ack.ok) tell(typeof done === "function" ? done(ack) : done);
+  else tell(`Not done: ${ack.error.message}`, { failed: true });
+  return ack;
+}

@@ -1,0 +1,63 @@
+// Reactions: quiet signs of support that never interrupt whoever is sharing. No sound, no
+// motion, no pictures that need an emoji font: the last few are listed as text, and screen
+// readers hear them gathered into one polite sentence every few seconds ("2 hearts and a
+// clap") rather than one by one.
+import { announce } from "./announcer.js";
+import { tell } from "./outcome.js";
+
+const $ = (id) => document.getElementById(id);
+const SHOWN = 5;
+const GATHER_MS = 4000;
+const WORDS = {
+  heart: ["a heart", "hearts"],
+  thanks: ["a thanks", "thanks"],
+  clap: ["a clap", "claps"],
+  hug: ["a hug", "hugs"],
+  smile: ["a smile", "smiles"],
+};
+
+function counted(counts) {
+  const parts = [...counts].map(([reaction, n]) => {
+    const [one, many] = WORDS[reaction] ?? [reaction, reaction];
+    return n === 1 ? one : `${n} ${many}`;
+  });
+  return parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0];
+}
+
+export function mountReactions(model, connection) {
+  const buttons = [...document.querySelectorAll("[data-reaction]")];
+  const recent = $("reactions-recent");
+  let gathered = new Map();
+  let gathering = null;
+
+  function render() {
+    for (const b of buttons) b.disabled = model.held();
+  }
+
+  function show(member, reaction) {
+    const item = document.createElement("li");
+    const name = member.id === model.you ? "You" : member.name;
+    item.textContent = `${name}: ${reaction}`;
+    recent.append(item);
+    while (recent.children.length > SHOWN) recent.firstElementChild.remove();
+    gathered.set(reaction, (gathered.get(reaction) ?? 0) + 1);
+    gathering ??= setTimeout(() => {
+      announce(`Reactions: ${counted(gathered)}`);
+      gathered = new Map();
+      gathering = null;
+    }, GATHER_MS);
+  }
+
+  for (const b of buttons) {
+    b.addEventListener("click", async () => {
+      const reaction = b.dataset.reaction;
+      const ack = await connection.call("reaction:send", { reaction });
+      if (ack.ok) connection.offer("reaction", { seq: ack.seq, from: model.you, reaction });
+      else tell(`Not sent: ${ack.error.message}`, { failed: true });
+    });
+  }
+  model.addEventListener("reaction", (e) => show(e.detail.member, e.detail.reaction));
+  model.addEventListener("reset", render);
+  model.addEventListener("paused", render);
+  model.addEventListener("role", render);
+}

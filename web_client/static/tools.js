@@ -1,0 +1,160 @@
+// The "Facilitator tools" panel, shown to moderators only (the server refuses anyone else
+// whatever the page shows): pause and resume, mute everyone, the room's settings, the
+// waiting room, the reports inbox, bans and the audit log.
+import { announce } from "./announcer.js";
+import { act } from "./outcome.js";
+
+const $ = (id) => document.getElementById(id);
+
+const ACTION_TEXT = {
+  promote: "made co-facilitator",
+  demote: "ended co-facilitating",
+  mute: "muted",
+  unmute: "unmuted",
+  mute_all: "muted everyone",
+  pause: "paused the room",
+  resume: "resumed the room",
+  remove: "removed",
+  ban: "banned",
+  unban: "unbanned",
+  admit: "let in",
+  deny: "turned away",
+  delete_message: "deleted a message from",
+  settings: "changed the room's settings",
+};
+
+function timeOf(ms) {
+  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+function line(text, ...buttons) {
+  const item = document.createElement("li");
+  const words = document.createElement("span");
+  words.textContent = text;
+  item.append(words, ...buttons);
+  return item;
+}
+
+function button(text, onClick, label = "") {
+  const node = document.createElement("button");
+  node.type = "button";
+  node.textContent = text;
+  if (label) {
+    node.setAttribute("aria-label", label);
+    node.dataset.key = label;
+  }
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+export function mountTools(model, connection) {
+  const pause = $("pause-button");
+  const checkboxes = [...document.querySelectorAll("#controls input[data-control]")];
+
+  function render() {
+    $("facilitator-tools").hidden = !model.isModerator();
+    $("audit-section").hidden = !model.isFacilitator();
+    pause.textContent = model.paused ? "Resume the room" : "Pause the room";
+    for (const box of checkboxes) box.checked = Boolean(model.controls[box.dataset.control]);
+    renderWaiting();
+    renderReports();
+  }
+
+  function renderWaiting() {
+    const waiting = model.waiting;
+    const list = $("waiting-list");
+    const active = document.activeElement;
+    const focused = list.contains(active) ? active.dataset.key : null;
+    list.replaceChildren(...waiting.map((person) => line(
+      `${person.name}, waiting since ${timeOf(person.since)}`,
+      button("Let in", () => act(connection, "moderation:admit", { target: person.id },
+        `${person.name} was let in.`), `Let in ${person.name}`),
+      button("Turn away", () => act(connection, "moderation:deny", { target: person.id },
+        `${person.name} was turned away.`), `Turn away ${person.name}`),
+    )));
+    if (focused) list.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+    $("waiting-count").textContent = `(${waiting.length})`;
+    $("waiting-empty").hidden = waiting.length > 0;
+    $("admit-all").hidden = waiting.length < 2;
+  }
+
+  function renderReports() {
+    const reports = model.reports;
+    $("reports").replaceChildren(...reports.map((r) => {
+      const message = model.chat.find((m) => m.id === r.message);
+      let about = r.participant?.name ?? "someone";
+      if (r.message !== null) {
+        about = message ? `${message.name}'s message “${message.text}”` : `a message from ${about}, since deleted`;
+      }
+      const reason = r.reason ? `: “${r.reason}”` : " (no reason given)";
+      return line(`${timeOf(r.at)} ${r.from.name} reported ${about}${reason}`);
+    }));
+    $("reports-count").textContent = reports.length ? `(${reports.length})` : "";
+    $("reports-empty").hidden = reports.length > 0;
+  }
+
+  pause.addEventListener("click", () => {
+    if (model.paused) act(connection, "moderation:resume", {}, "The room is resumed.");
+    else act(connection, "moderation:pause", {}, "The room is paused.");
+  });
+  $("mute-all-button").addEventListener("click", () => {
+    act(connection, "moderation:mute-all", { audio: true }, "Everyone's microphone is muted.");
+  });
+  $("admit-all").addEventListener("click", () => {
+    act(connection, "moderation:admit", { all: true }, "Everyone waiting was let in.");
+  });
+  for (const box of checkboxes) {
+    box.addEventListener("change", async () => {
+      const wanted = box.checked;
+      box.checked = !wanted; // until the server says so
+      box.disabled = true;
+      const ack = await act(connection, "moderation:controls", { [box.dataset.control]: wanted },
+        "The room's settings are saved.");
+      box.disabled = false;
+      if (ack.ok) connection.offer("room:controls", { seq: ack.seq, controls: ack.controls });
+      render();
+    });
+  }
+
+  // After an unban the list is fetched again quietly: the line keeps saying what was done.
+  async function showBans({ quiet = false } = {}) {
+    const listed = (a) => `${a.bans.length} ${a.bans.length === 1 ? "ban" : "bans"} listed.`;
+    const ack = quiet
+      ? await connection.call("moderation:bans", {})
+      : await act(connection, "moderation:bans", {}, listed);
+    if (!ack.ok) return;
+    $("bans").replaceChildren(...ack.bans.map((ban) => line(
+      `${ban.name}, banned from the ${ban.scope} by ${ban.by}${ban.reason ? `: “${ban.reason}”` : ""}`,
+      button("Unban", async () => {
+        const done = await act(connection, "moderation:unban", { ban: ban.id },
+          `${ban.name} is no longer banned.`);
+        if (done.ok) showBans({ quiet: true });
+      }, `Unban ${ban.name}`),
+    )));
+    $("bans-empty").hidden = ack.bans.length > 0;
+  }
+  $("bans-button").addEventListener("click", () => showBans());
+
+  $("audit-button").addEventListener("click", async () => {
+    const ack = await act(connection, "moderation:audit", { limit: 100 }, (a) =>
+      `The audit log shows ${a.entries.length} ${a.entries.length === 1 ? "entry" : "entries"}.`);
+    if (!ack.ok) return;
+    $("audit").replaceChildren(...ack.entries.map((e) => {
+      const target = e.target ? ` ${e.target.name}` : "";
+      const detail = e.detail ? ` (${e.detail})` : "";
+      const reason = e.reason ? `: “${e.reason}”` : "";
+      const action = ACTION_TEXT[e.action] ?? e.action;
+      return line(`${timeOf(e.at)} ${e.actor.name} ${action}${target}${detail}${reason}`);
+    }));
+  });
+
+  model.addEventListener("reset", render);
+  model.addEventListener("role", render);
+  model.addEventListener("paused", render);
+  model.addEventListener("controls", render);
+  model.addEventListener("waiting", renderWaiting);
+  model.addEventListener("report", (e) => {
+    renderReports();
+    announce(`New report from ${e.detail.report.from.name}`);
+  });
+}
