@@ -137,7 +137,8 @@ class Listeners:
         self.procs = procs
 
     async def _ask(self, proc: asyncio.subprocess.Process, line: str) -> str:
-        assert proc.stdin is not None and proc.stdout is not None
+        assert proc.stdin is not None
+        assert proc.stdout is not None
         proc.stdin.write(f"{line}\n".encode())
         await proc.stdin.drain()
         return (await proc.stdout.readline()).decode()
@@ -223,7 +224,9 @@ async def measure(
                 cpu_before = _cpu_s(pids)
                 started = await _send(sender, rate, count, "m")
                 deadline = time.monotonic() + DRAIN_S
-                while await crowd.count() < expected and time.monotonic() < deadline:
+                while time.monotonic() < deadline:
+                    if await crowd.count() >= expected:
+                        break
                     await asyncio.sleep(0.1)
                 cpu = _cpu_s(pids) - cpu_before
                 latencies, last = await crowd.stop()
