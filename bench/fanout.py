@@ -34,6 +34,7 @@ from tests.support import ROOT, RedisServer, free_port, server_env, token
 DRAIN_S = 10.0
 READY_S = 60.0
 WARM_UP_S = 1.0
+REPORT_LIMIT = 1 << 28  # a listener's report is one JSON line of every latency
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,7 @@ class Listeners:
 
     def __init__(self, procs: list[asyncio.subprocess.Process]) -> None:
         self.procs = procs
+        self.pids = [p.pid for p in procs]
 
     async def _ask(self, proc: asyncio.subprocess.Process, line: str) -> str:
         assert proc.stdin is not None
@@ -175,6 +177,7 @@ async def listeners(
                     cwd=ROOT,
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
+                    limit=REPORT_LIMIT,
                 )
             )
             first += share
@@ -222,6 +225,7 @@ async def measure(
                 count = max(1, int(rate * seconds))
                 expected = count * n
                 cpu_before = _cpu_s(pids)
+                crowd_before = _cpu_s(crowd.pids)
                 started = await _send(sender, rate, count, "m")
                 deadline = time.monotonic() + DRAIN_S
                 while time.monotonic() < deadline:
@@ -229,11 +233,16 @@ async def measure(
                         break
                     await asyncio.sleep(0.1)
                 cpu = _cpu_s(pids) - cpu_before
+                crowd_cpu = _cpu_s(crowd.pids) - crowd_before
                 latencies, last = await crowd.stop()
             finally:
                 await sender.disconnect()
     latencies.sort()
     delivered = len(latencies)
+    if delivered:
+        print(
+            f"  listeners: {crowd_cpu / delivered * 1e6:.1f} µs CPU per delivery", file=sys.stderr
+        )
     return Result(
         config,
         n,

@@ -16,11 +16,12 @@ from rooms.ports import RoomStore
 from rooms.room import RoomInfo
 from server import protocol
 from server.hub import Hub, socket_room
-from server.manager import HearthRedisManager, frame
+from server.manager import HearthManager, HearthRedisManager, frame
 from server.presence import PresenceKeeper
 from server.settings import Settings
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
+from server.transport import decline_deflate
 from server.web import add_web_client
 
 log = logging.getLogger(__name__)
@@ -77,14 +78,16 @@ def create_app(settings: Settings) -> web.Application:
 
 
 def _socketio(settings: Settings, manager: HearthRedisManager | None) -> socketio.AsyncServer:
-    return socketio.AsyncServer(
+    sio = socketio.AsyncServer(
         async_mode="aiohttp",
-        client_manager=manager,
+        client_manager=manager or HearthManager(),
         cors_allowed_origins=[],
         max_http_buffer_size=settings.max_payload_bytes,
         logger=False,
         engineio_logger=False,
     )
+    decline_deflate(sio)
+    return sio
 
 
 async def _health(request: web.Request) -> web.Response:
