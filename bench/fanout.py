@@ -8,6 +8,7 @@ reference measured moments before on the same machine. Everything runs on 127.0.
 every process it starts (redis-server, servers, listeners) is stopped before it returns.
 
     .venv/bin/python -m bench.fanout [--n 50 --n 200] [--rate 50] [--seconds 4] [--rounds 1]
+                                     [--before /path/to/an/older/checkout]
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import socketio
 from redis.asyncio import Redis
@@ -33,7 +35,6 @@ from tests.support import ROOT, RedisServer, free_port, server_env, token
 
 DRAIN_S = 10.0
 READY_S = 60.0
-WARM_UP_S = 1.0
 REPORT_LIMIT = 1 << 28  # a listener's report is one JSON line of every latency
 
 
@@ -43,6 +44,7 @@ class Config:
     hearth: bool
     processes: int
     redis: bool
+    root: Path = ROOT  # the Hearth checkout whose server runs
 
 
 CONFIGS = (
@@ -52,6 +54,18 @@ CONFIGS = (
     Config("reference redis 2 processes", hearth=False, processes=2, redis=True),
     Config("hearth redis 2 processes", hearth=True, processes=2, redis=True),
 )
+
+
+def configs(only: list[str] | None, before: Path | None) -> list[Config]:
+    """The chosen configs; with ``before``, each Hearth one also runs from that checkout."""
+    chosen: list[Config] = []
+    for config in CONFIGS:
+        if only and not any(word in config.name for word in only):
+            continue
+        if config.hearth and before is not None:
+            chosen.append(replace(config, name=f"{config.name} (before)", root=before))
+        chosen.append(config)
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +137,10 @@ def servers(config: Config, redis_url: str) -> Iterator[tuple[list[str], list[in
                 command = ["-m", "bench.reference_server", "--port", str(port)]
                 command += ["--redis", redis_url] if config.redis else []
                 env = server_env(None)
-            procs.append(subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env))
+            procs.append(subprocess.Popen([sys.executable, *command], cwd=config.root, env=env))
             _wait_for_port(port, procs[-1])
             urls.append(f"http://127.0.0.1:{port}")
+        print(f"{config.name}: server pids {[p.pid for p in procs]}", file=sys.stderr, flush=True)
         yield urls, [p.pid for p in procs]
     finally:
         _stop(procs)
@@ -209,9 +224,8 @@ def _percentile(ordered: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
-async def measure(
-    config: Config, redis_url: str, n: int, rate: float, seconds: float, args: argparse.Namespace
-) -> Result:
+async def measure(config: Config, redis_url: str, n: int, args: argparse.Namespace) -> Result:
+    rate = args.rate
     with servers(config, redis_url) as (urls, pids):
         async with listeners(urls, n, args.listener_processes, not args.no_deflate) as crowd:
             sender = socketio.AsyncClient(reconnection=False)
@@ -220,9 +234,9 @@ async def measure(
             try:
                 ack = await sender.call("room:join", {"room": "bench"}, timeout=10)
                 assert ack["ok"], ack
-                await _send(sender, rate, max(1, int(rate * WARM_UP_S)), "w")
-                await asyncio.sleep(WARM_UP_S)
-                count = max(1, int(rate * seconds))
+                await _send(sender, rate, max(1, int(rate * args.warm_up)), "w")
+                await asyncio.sleep(args.warm_up)
+                count = max(1, int(rate * args.seconds))
                 expected = count * n
                 cpu_before = _cpu_s(pids)
                 crowd_before = _cpu_s(crowd.pids)
@@ -300,18 +314,21 @@ def table(results: list[Result]) -> str:
 
 
 async def run(args: argparse.Namespace) -> list[Result]:
-    chosen = [c for c in CONFIGS if not args.only or any(o in c.name for o in args.only)]
-    redis = RedisServer()
+    chosen = configs(args.only, args.before)
+    redis = RedisServer() if any(c.redis for c in chosen) else None
     results: list[Result] = []
     try:
         for n in args.n or [50, 200]:
             rounds: dict[Config, list[Result]] = {c: [] for c in chosen}
             for _ in range(args.rounds):
                 for config in chosen:
-                    flush = Redis.from_url(redis.url)
-                    await flush.flushall()
-                    await flush.aclose()
-                    result = await measure(config, redis.url, n, args.rate, args.seconds, args)
+                    redis_url = ""
+                    if redis is not None:
+                        redis_url = redis.url
+                        flush = Redis.from_url(redis_url)
+                        await flush.flushall()
+                        await flush.aclose()
+                    result = await measure(config, redis_url, n, args)
                     print(
                         f"{config.name}, N={n}: {result.per_s:,.0f}/s "
                         f"p50 {result.p50_ms:.1f} ms p99 {result.p99_ms:.1f} ms",
@@ -321,7 +338,8 @@ async def run(args: argparse.Namespace) -> list[Result]:
                     rounds[config].append(result)
             results += [_median_result(rounds[c]) for c in chosen]
     finally:
-        redis.stop()
+        if redis is not None:
+            redis.stop()
     return results
 
 
@@ -332,10 +350,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, action="append", help="listeners (repeatable)")
     parser.add_argument("--rate", type=float, default=50.0, help="sender messages per second")
     parser.add_argument("--seconds", type=float, default=4.0, help="timed sending per run")
+    parser.add_argument("--warm-up", type=float, default=1.0, help="untimed seconds first")
     parser.add_argument("--rounds", type=int, default=1, help="runs per config; medians kept")
     parser.add_argument("--listener-processes", type=int, default=2)
     parser.add_argument("--no-deflate", action="store_true", help="listeners offer no deflate")
     parser.add_argument("--only", action="append", help="run configs whose name contains this")
+    parser.add_argument(
+        "--before", type=Path, help="another Hearth checkout to run side by side (before/after)"
+    )
     args = parser.parse_args(argv)
     print(table(asyncio.run(run(args))))
 
