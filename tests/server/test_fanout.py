@@ -31,7 +31,9 @@ async def test_room_emits_reach_every_member_in_order(hub: RunningHub, clients: 
     for text in texts:
         await people[0].sio.emit("chat:send", {"text": text})  # no waiting for acks
     for person in people:
-        await person.wait_for("chat:message", lambda d: len(person.events("chat:message")) >= 30)
+        await person.wait_for(
+            "chat:message", lambda _, me=person: len(me.events("chat:message")) == len(texts)
+        )
     heard = [[(m["seq"], m["message"]["text"]) for m in p.events("chat:message")] for p in people]
     assert all(h == heard[0] for h in heard)
     seqs = [seq for seq, _ in heard[0]]
