@@ -43,7 +43,7 @@ system-deps:
 	@bash .ci/system-deps.sh
 
 bench: $(VENV)/.installed-test $(NODE_DEPS) system-deps
-	$(BIN)/python bench/fanout.py
+	$(BIN)/python -m bench.fanout $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) web_client/node_modules test-artifacts

@@ -45,6 +45,7 @@ class Config:
     processes: int
     redis: bool
     root: Path = ROOT  # the Hearth checkout whose server runs
+    flags: tuple[str, ...] = ()  # reference server flags, for the ablation
 
 
 CONFIGS = (
@@ -54,12 +55,26 @@ CONFIGS = (
     Config("reference redis 2 processes", hearth=False, processes=2, redis=True),
     Config("hearth redis 2 processes", hearth=True, processes=2, redis=True),
 )
+# Each of Hearth's fan-out changes alone, on the plain reference (--ablation).
+ABLATION = (
+    Config(
+        "reference + no deflate", hearth=False, processes=1, redis=False, flags=("--no-deflate",)
+    ),
+    Config("reference + one-pass", hearth=False, processes=1, redis=False, flags=("--one-pass",)),
+    Config(
+        "reference + both",
+        hearth=False,
+        processes=1,
+        redis=False,
+        flags=("--no-deflate", "--one-pass"),
+    ),
+)
 
 
-def configs(only: list[str] | None, before: Path | None) -> list[Config]:
+def configs(only: list[str] | None, before: Path | None, ablation: bool) -> list[Config]:
     """The chosen configs; with ``before``, each Hearth one also runs from that checkout."""
     chosen: list[Config] = []
-    for config in CONFIGS:
+    for config in CONFIGS + (ABLATION if ablation else ()):
         if only and not any(word in config.name for word in only):
             continue
         if config.hearth and before is not None:
@@ -80,10 +95,11 @@ class Result:
     p99_ms: float
     cpu_us: float  # server CPU time per delivery
 
-    def reference(self, results: list[Result]) -> Result | None:
+    def reference(self, results: list[Result], flags: tuple[str, ...] = ()) -> Result | None:
         for other in results:
             if (
                 not other.config.hearth
+                and other.config.flags == flags
                 and other.config.processes == self.config.processes
                 and (other.n, other.rate) == (self.n, self.rate)
             ):
@@ -136,6 +152,7 @@ def servers(config: Config, redis_url: str) -> Iterator[tuple[list[str], list[in
             else:
                 command = ["-m", "bench.reference_server", "--port", str(port)]
                 command += ["--redis", redis_url] if config.redis else []
+                command += config.flags
                 env = server_env(None)
             procs.append(subprocess.Popen([sys.executable, *command], cwd=config.root, env=env))
             _wait_for_port(port, procs[-1])
@@ -288,33 +305,39 @@ def _median_result(rounds: list[Result]) -> Result:
     )
 
 
+def _ratios(mine: Result, theirs: Result | None) -> str:
+    if theirs is None:
+        return "—"
+    pairs = (
+        (mine.p50_ms, theirs.p50_ms),
+        (mine.p99_ms, theirs.p99_ms),
+        (mine.cpu_us, theirs.cpu_us),
+    )
+    return " / ".join(f"{a / b:.2f}" if b else "—" for a, b in pairs)
+
+
 def table(results: list[Result]) -> str:
+    """Markdown; Hearth rows carry ratios to the stock reference and, when the ablation ran,
+    to the reference with both of Hearth's fan-out changes (the same engine, no Hearth)."""
     lines = [
         "| config | N | offered msg/s | delivered | deliveries/s | p50 ms | p99 ms "
-        "| server CPU µs/delivery | vs reference: p50 / p99 / CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| server CPU µs/delivery | ÷ reference: p50 / p99 / CPU | ÷ reference + both: CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for r in results:
-        ref = r.reference(results) if r.config.hearth else None
-        ratio = "—"
-        if ref is not None:
-            ratio = " / ".join(
-                f"{mine / theirs:.2f}" if theirs else "—"
-                for mine, theirs in (
-                    (r.p50_ms, ref.p50_ms),
-                    (r.p99_ms, ref.p99_ms),
-                    (r.cpu_us, ref.cpu_us),
-                )
-            )
+        stock = r.reference(results) if r.config.hearth else None
+        same = r.reference(results, ABLATION[-1].flags) if r.config.hearth else None
+        engine = f"{r.cpu_us / same.cpu_us:.2f}" if same and same.cpu_us else "—"
         lines.append(
             f"| {r.config.name} | {r.n} | {r.rate:g} | {r.delivered}/{r.expected} "
-            f"| {r.per_s:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.cpu_us:.1f} | {ratio} |"
+            f"| {r.per_s:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.cpu_us:.1f} "
+            f"| {_ratios(r, stock)} | {engine} |"
         )
     return "\n".join(lines)
 
 
 async def run(args: argparse.Namespace) -> list[Result]:
-    chosen = configs(args.only, args.before)
+    chosen = configs(args.only, args.before, args.ablation)
     redis = RedisServer() if any(c.redis for c in chosen) else None
     results: list[Result] = []
     try:
@@ -355,6 +378,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--listener-processes", type=int, default=2)
     parser.add_argument("--no-deflate", action="store_true", help="listeners offer no deflate")
     parser.add_argument("--only", action="append", help="run configs whose name contains this")
+    parser.add_argument("--ablation", action="store_true", help="each change alone, too")
     parser.add_argument(
         "--before", type=Path, help="another Hearth checkout to run side by side (before/after)"
     )

@@ -4,6 +4,9 @@ On ``room:join`` it puts the connection in the room and acks; on ``chat:send`` i
 ``chat:message`` to the room with the payload shape Hearth sends. With ``--redis`` it uses
 python-socketio's stock ``AsyncRedisManager``, so two processes share the room.
 
+Two flags each add one of Hearth's fan-out changes, to measure them one at a time:
+``--no-deflate`` (``server/transport.py``) and ``--one-pass`` (``server/manager.py``).
+
     python -m bench.reference_server --port 9000 [--redis redis://127.0.0.1:6379/0]
 """
 
@@ -17,12 +20,19 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from server.manager import HearthManager
+from server.transport import decline_deflate
+
 ROOM = "room:bench"
 
 
-def build(redis_url: str | None) -> web.Application:
+def build(redis_url: str | None, no_deflate: bool, one_pass: bool) -> web.Application:
     manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
+    if one_pass and manager is None:
+        manager = HearthManager()
     sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager, logger=False)
+    if no_deflate:
+        decline_deflate(sio)
     seq = itertools.count(1)
 
     @sio.on("connect")
@@ -63,8 +73,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--redis")
+    parser.add_argument("--no-deflate", action="store_true")
+    parser.add_argument("--one-pass", action="store_true", help="single process only")
     args = parser.parse_args()
-    web.run_app(build(args.redis), host="127.0.0.1", port=args.port, print=None)
+    app = build(args.redis, args.no_deflate, args.one_pass)
+    web.run_app(app, host="127.0.0.1", port=args.port, print=None)
 
 
 if __name__ == "__main__":
