@@ -3,8 +3,8 @@
 python-engineio's aiohttp driver accepts permessage-deflate whenever a client offers it,
 and browsers (Chromium) and Node's ``ws`` always do. Deflate then runs once per recipient
 per message, in the server's only thread: about 30% of the server's CPU per delivery in
-``bench/fanout.py`` (see ``docs/performance.md``). Room events are a few hundred bytes of JSON, so the
-bandwidth saved is small; we decline it. HTTP long-polling is unchanged.
+``bench/fanout.py`` (see ``docs/performance.md``). Room events are a few hundred bytes of
+JSON, so the bandwidth saved is small; we decline it. HTTP long-polling is unchanged.
 
 engineio has no option for this, so the server instance gets its own copy of the driver
 table with this WebSocket class in it; other servers in the process keep the stock one.
