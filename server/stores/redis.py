@@ -15,10 +15,13 @@ publishes the events on the Socket.IO channel in the same step. Publishing insid
 script makes Redis's publish order equal to sequence order, for every process. On a
 conflict the rule runs again on the fresh state.
 
-Decoding a room's state costs more than anything else in a chat message once the room
-holds a few hundred people (``bench/fanout.py``), so each process keeps the last state it
-decoded or wrote per room, with its exact bytes, and reuses it while Redis still holds
-those bytes. Redis stays the only truth: every read still fetches the state.
+Reading and decoding a room's state cost more than anything else in a chat message once
+the room holds a few hundred people (``bench/fanout.py``), so each process remembers, per
+room, the version, state and info it last read or wrote. A change first runs its rule on
+what it remembers and commits that; the script's check (same version *and* same info
+bytes) proves it was still current, and only a failed check, a refusal or a no-op costs a
+fresh read, after which the rule runs again as before. Reads for snapshots always go to
+Redis, and reuse the decoded state while Redis holds the same bytes.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import asyncio
 import random
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.typing import EncodableT
@@ -42,18 +46,19 @@ from server import codec
 
 Frame = Callable[[str, RoomEvent], bytes]
 
-# KEYS: live, open-rooms set. ARGV: version, new state ('' closes), room id, channel, frames...
+# KEYS: live, open-rooms set, info.
+# ARGV: version, new state ('' closes), room id, channel, the info the rule saw, frames...
 _COMMIT = """
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return -1 end
-if v ~= ARGV[1] then return 0 end
+if v ~= ARGV[1] or redis.call('GET', KEYS[3]) ~= ARGV[5] then return 0 end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
   redis.call('SREM', KEYS[2], ARGV[3])
 else
   redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 's', ARGV[2])
 end
-for i = 5, #ARGV do redis.call('PUBLISH', ARGV[4], ARGV[i]) end
+for i = 6, #ARGV do redis.call('PUBLISH', ARGV[4], ARGV[i]) end
 return 1
 """
 
@@ -67,6 +72,17 @@ return 1
 """
 
 MAX_ATTEMPTS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """A room as this process last read or wrote it, with the bytes Redis held."""
+
+    version: bytes
+    blob: bytes
+    state: RoomState
+    info_blob: bytes
+    info: RoomInfo
 
 
 def _str(raw: bytes | str) -> str:
@@ -87,7 +103,7 @@ class RedisStore:
         self._open = redis.register_script(_OPEN)
         # Callers in this process queue up instead of racing each other's versions.
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._decoded: dict[str, tuple[bytes, RoomState]] = {}
+        self._known: dict[str, _Known] = {}
 
     def _key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
@@ -116,26 +132,30 @@ class RedisStore:
         raws = await self._redis.mget([self._key("room", i, "info") for i in ids])
         return [codec.unpack(RoomInfo, _bytes(raw)) for raw in raws if raw]
 
-    async def _read(self, room_id: str) -> tuple[bytes, RoomState, RoomInfo]:
+    async def _read(self, room_id: str) -> _Known:
         pipe = self._redis.pipeline(transaction=True)
         pipe.hmget(self._key("room", room_id, "live"), ["v", "s"])
         pipe.get(self._key("room", room_id, "info"))
         (version, blob), info = await pipe.execute()
         if version is None or info is None:
-            self._decoded.pop(room_id, None)
+            self._known.pop(room_id, None)
             raise RoomNotFound(f"room {room_id!r} is not open")
-        return version, self._state(room_id, _bytes(blob)), codec.unpack(RoomInfo, info)
-
-    def _state(self, room_id: str, blob: bytes) -> RoomState:
-        known = self._decoded.get(room_id)
-        if known is not None and known[0] == blob:
-            return known[1]
-        state = codec.unpack(RoomState, blob)
-        self._decoded[room_id] = (blob, state)
-        return state
+        blob, info = _bytes(blob), _bytes(info)
+        known = self._known.get(room_id)
+        if known is not None and known.blob == blob:
+            state = known.state
+        else:
+            state = codec.unpack(RoomState, blob)
+        if known is not None and known.info_blob == info:
+            room = known.info
+        else:
+            room = codec.unpack(RoomInfo, info)
+        known = _Known(_bytes(version), blob, state, info, room)
+        self._known[room_id] = known
+        return known
 
     async def snapshot(self, room_id: str) -> RoomState:
-        return (await self._read(room_id))[1]
+        return (await self._read(room_id)).state
 
     async def apply(self, room_id: str, rule: Rule) -> Change:
         return await self._change(room_id, rule, closing=False)
@@ -144,27 +164,56 @@ class RedisStore:
         return await self._change(room_id, lambda state, _info: actions.close(state), closing=True)
 
     async def _change(self, room_id: str, rule: Rule, *, closing: bool) -> Change:
-        keys = [self._key("room", room_id, "live"), self._key("rooms")]
+        keys = [
+            self._key("room", room_id, "live"),
+            self._key("rooms"),
+            self._key("room", room_id, "info"),
+        ]
         async with self._locks[room_id]:
+            known = self._known.get(room_id)
+            fresh = known is None
             for attempt in range(MAX_ATTEMPTS):
-                version, state, info = await self._read(room_id)
-                change = rule(state, info)
+                if known is None:
+                    known, fresh = await self._read(room_id), True
+                try:
+                    change = rule(known.state, known.info)
+                except Exception:
+                    if fresh:
+                        raise
+                    known = None  # refused on what we remembered: ask Redis
+                    continue
                 if not change.changed and not closing:
-                    return change
+                    if fresh:
+                        return change
+                    known = None
+                    continue
                 blob = b"" if closing else codec.pack(change.state)
                 frames = [self._frame(room_id, event) for event in change.events]
-                args: list[EncodableT] = [version, blob, room_id, self._channel, *frames]
+                args: list[EncodableT] = [
+                    known.version,
+                    blob,
+                    room_id,
+                    self._channel,
+                    known.info_blob,
+                    *frames,
+                ]
                 result = await self._commit(keys=keys, args=args)
                 if result == 1:
                     if closing:
-                        self._decoded.pop(room_id, None)
+                        self._known.pop(room_id, None)
                     else:
-                        self._decoded[room_id] = (blob, change.state)
+                        version = str(int(known.version) + 1).encode()
+                        self._known[room_id] = _Known(
+                            version, blob, change.state, known.info_blob, known.info
+                        )
                     return change
                 if result == -1:
+                    self._known.pop(room_id, None)
                     raise RoomNotFound(f"room {room_id!r} is not open")
-                # Another process changed the room first: back off a little, then re-read.
-                await asyncio.sleep(random.uniform(0, 0.001 * (attempt + 1)))
+                if fresh:
+                    # Another process changed the room first: back off a little.
+                    await asyncio.sleep(random.uniform(0, 0.001 * (attempt + 1)))
+                known = None
         raise HearthError("the room is too busy right now, try again", ErrorCode.BUSY)
 
     async def beat(self, process_id: str, ttl_ms: int) -> None:
