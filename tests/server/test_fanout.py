@@ -16,8 +16,7 @@ async def test_websocket_declines_permessage_deflate(hub: RunningHub) -> None:
     """A client offering permessage-deflate, as browsers do, gets a plain WebSocket."""
     url = hub.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     async with aiohttp.ClientSession() as session, session.ws_connect(url, compress=15) as ws:
-        assert ws.compress == 0
-        assert "Sec-WebSocket-Extensions" not in ws._response.headers
+        assert ws.compress == 0  # the server accepted no extension
         opened = await ws.receive_str(timeout=5)
         assert opened.startswith("0{")  # Engine.IO's open packet: the transport works
 
