@@ -43,7 +43,7 @@ system-deps:
 	@bash .ci/system-deps.sh
 
 bench: $(VENV)/.installed-test $(NODE_DEPS) system-deps
-	$(BIN)/python bench/fanout.py
+	$(BIN)/python -m bench.fanout $(BENCH_ARGS)
 	$(BIN)/python bench/moderation.py
 
 ## Audio: server CPU per participant and added latency, mixing vs forwarding (4, 8, 12).

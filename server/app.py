@@ -24,7 +24,7 @@ from server.admin_api import PREFIX, admin_api
 from server.codec import MsgpackJson
 from server.facilitation import Facilitation
 from server.hub import Hub, socket_room
-from server.manager import STORE_HOST_ID, HearthRedisManager, frame
+from server.manager import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
 from server.media.gateway import AudioGateway
 from server.media.lease import LocalLease, MediaLease, RedisLease
 from server.media.signalling import AudioSignalling
@@ -33,6 +33,7 @@ from server.scheduler import Scheduler
 from server.settings import Settings
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
+from server.transport import decline_deflate
 from server.web import add_web_client
 
 log = logging.getLogger(__name__)
@@ -163,14 +164,16 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
 
 
 def _socketio(settings: Settings, manager: HearthRedisManager | None) -> socketio.AsyncServer:
-    return socketio.AsyncServer(
+    sio = socketio.AsyncServer(
         async_mode="aiohttp",
-        client_manager=manager,
+        client_manager=manager or HearthManager(),
         cors_allowed_origins=[],
         max_http_buffer_size=settings.max_payload_bytes,
         logger=False,
         engineio_logger=False,
     )
+    decline_deflate(sio)
+    return sio
 
 
 async def _health(request: web.Request) -> web.Response:

@@ -19,13 +19,25 @@ import msgpack
 T = TypeVar("T")
 
 
+@cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """A dataclass's field names, or None for any other type (looked up once per type)."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def to_plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, str | int | float | bytes | None):
+        return value
     if isinstance(value, tuple | list | frozenset | set):
         return [to_plain(v) for v in value]
+    kind: type = type(value)
+    names = _field_names(kind)
+    if names is not None:
+        return {name: to_plain(getattr(value, name)) for name in names}
     return value
 
 

@@ -1,10 +1,20 @@
-"""Socket.IO emits across processes, through Redis, in msgpack.
+"""Socket.IO emits: to this process's sockets in one pass, and across processes in msgpack.
 
-python-socketio's Redis manager carries emits between processes; we keep it, with two
-changes. Its messages are msgpack (it would otherwise switch to the server's JSON module
-when it starts). And room events are not emitted by the process that made them: the
-store's commit script publishes them, already framed by ``frame``, in the same atomic
-step that stores the change, so every process receives them in sequence order. The
+**Fan-out.** python-socketio's managers send a room emit by starting one asyncio task per
+recipient and waiting for them all. For a room of N people that is N tasks per message,
+about 30% of the server's CPU per delivery in ``bench/fanout.py`` (``docs/performance.md``).
+Our managers encode the packet once and put it straight on each recipient's Engine.IO send
+queue, in room order, without a task or a coroutine per recipient. The queue is the same
+one the stock path ends in: the socket's writer drains it, over WebSocket or long-polling
+alike. A socket that already closed is skipped; a socket whose ping has lapsed is closed
+by engineio's monitor, not here, so no disconnect handler (which changes rooms) ever runs
+in the middle of a room's emit. Emits with an ack callback keep the stock path.
+
+**Across processes.** python-socketio's Redis manager carries emits between processes; we
+keep it, with two changes. Its messages are msgpack (it would otherwise switch to the
+server's JSON module when it starts). And room events are not emitted by the process that
+made them: the store's commit script publishes them, already framed by ``frame``, in the
+same atomic step that stores the change, so every process receives them in sequence order. The
 framed messages name a host id no process has, so every process, the author included,
 delivers them to its own clients.
 """
@@ -16,11 +26,68 @@ import contextlib
 from typing import Any
 
 import socketio
+from engineio import packet as eio_packet
+from socketio import packet as sio_packet
 
 from server.codec import MsgpackJson
 from server.protocol import Payload
 
 STORE_HOST_ID = "hearth-store"
+
+
+async def _fan_out(
+    manager: socketio.AsyncManager,
+    event: str,
+    args: list[Any],
+    namespace: str,
+    room: str | None,
+    skip_sid: object,
+) -> None:
+    """Send one event to every local member of ``room`` (a room name or a sid)."""
+    if namespace not in manager.rooms:
+        return
+    skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+    encoded = manager.server.packet_class(
+        sio_packet.EVENT, namespace=namespace, data=[event, *args]
+    ).encode()
+    packets = [
+        eio_packet.Packet(eio_packet.MESSAGE, part)
+        for part in (encoded if isinstance(encoded, list) else [encoded])
+    ]
+    sockets = manager.server.eio.sockets
+    for sid, eio_sid in manager.get_participants(namespace, room):
+        socket = sockets.get(eio_sid)
+        if sid in skip or socket is None or socket.closed:
+            continue
+        for pkt in packets:
+            socket.queue.put_nowait(pkt)
+
+
+def _arguments(data: object) -> list[Any]:
+    """Emit data as Socket.IO arguments: a tuple spreads, ``None`` is none."""
+    if isinstance(data, tuple):
+        return list(data)
+    return [] if data is None else [data]
+
+
+class HearthManager(socketio.AsyncManager):  # type: ignore[misc]
+    """The single-process manager, with the one-pass fan-out."""
+
+    async def emit(
+        self,
+        event: str,
+        data: object,
+        namespace: str,
+        room: str | None = None,
+        skip_sid: object = None,
+        callback: object = None,
+        to: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if callback is not None:
+            await super().emit(event, data, namespace, room, skip_sid, callback, to, **kwargs)
+            return
+        await _fan_out(self, event, _arguments(data), namespace, to or room, skip_sid)
 
 
 class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
@@ -32,6 +99,18 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     def initialize(self) -> None:
         super().initialize()
         self.json = MsgpackJson
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        """Deliver one emit, from this process or from Redis, to our own sockets."""
+        if message.get("callback") is not None or message.get("binary"):
+            await super()._handle_emit(message)
+            return
+        data = message["data"]
+        args = list(data) if isinstance(data, list) else _arguments(data)
+        namespace = message.get("namespace") or "/"
+        await _fan_out(
+            self, message["event"], args, namespace, message.get("room"), message.get("skip_sid")
+        )
 
     async def shutdown(self) -> None:
         """Stop listening and close this manager's Redis connections."""

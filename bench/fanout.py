@@ -1,0 +1,390 @@
+"""Fan-out benchmark: one sender at a fixed rate into a room of N listeners.
+
+Runs Hearth (real ``hearth serve`` processes) and, in the same run, the reference: plain
+python-socketio doing the same emit with no Hearth logic (``bench/reference_server.py``).
+For each configuration it reports deliveries per second, p50/p99 latency from the sender's
+emit to a listener's receipt, the servers' CPU time per delivery, and Hearth's ratio to the
+reference measured moments before on the same machine. Everything runs on 127.0.0.1, and
+every process it starts (redis-server, servers, listeners) is stopped before it returns.
+
+    .venv/bin/python -m bench.fanout [--n 50 --n 200] [--rate 50] [--seconds 4] [--rounds 1]
+                                     [--before /path/to/an/older/checkout]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import socketio
+from redis.asyncio import Redis
+
+from rooms.identity import Role
+from tests.support import ROOT, RedisServer, free_port, server_env, token
+
+DRAIN_S = 10.0
+READY_S = 60.0
+REPORT_LIMIT = 1 << 28  # a listener's report is one JSON line of every latency
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    name: str
+    hearth: bool
+    processes: int
+    redis: bool
+    root: Path = ROOT  # the Hearth checkout whose server runs
+    flags: tuple[str, ...] = ()  # reference server flags, for the ablation
+
+
+CONFIGS = (
+    Config("reference 1 process", hearth=False, processes=1, redis=False),
+    Config("hearth embedded 1 process", hearth=True, processes=1, redis=False),
+    Config("hearth redis 1 process", hearth=True, processes=1, redis=True),
+    Config("reference redis 2 processes", hearth=False, processes=2, redis=True),
+    Config("hearth redis 2 processes", hearth=True, processes=2, redis=True),
+)
+# Each of Hearth's fan-out changes alone, on the plain reference (--ablation).
+ABLATION = (
+    Config(
+        "reference + no deflate", hearth=False, processes=1, redis=False, flags=("--no-deflate",)
+    ),
+    Config("reference + one-pass", hearth=False, processes=1, redis=False, flags=("--one-pass",)),
+    Config(
+        "reference + both",
+        hearth=False,
+        processes=1,
+        redis=False,
+        flags=("--no-deflate", "--one-pass"),
+    ),
+)
+
+
+def configs(only: list[str] | None, before: Path | None, ablation: bool) -> list[Config]:
+    """The chosen configs; with ``before``, each Hearth one also runs from that checkout."""
+    chosen: list[Config] = []
+    for config in CONFIGS + (ABLATION if ablation else ()):
+        if only and not any(word in config.name for word in only):
+            continue
+        if config.hearth and before is not None:
+            chosen.append(replace(config, name=f"{config.name} (before)", root=before))
+        chosen.append(config)
+    return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    config: Config
+    n: int
+    rate: float
+    expected: int
+    delivered: int
+    per_s: float
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float  # server CPU time per delivery
+
+    def reference(self, results: list[Result], flags: tuple[str, ...] = ()) -> Result | None:
+        for other in results:
+            if (
+                not other.config.hearth
+                and other.config.flags == flags
+                and other.config.processes == self.config.processes
+                and (other.n, other.rate) == (self.n, self.rate)
+            ):
+                return other
+        return None
+
+
+def _cpu_s(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listened on port {port} within {timeout}s")
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def servers(config: Config, redis_url: str) -> Iterator[tuple[list[str], list[int]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    urls: list[str] = []
+    try:
+        for _ in range(config.processes):
+            port = free_port()
+            if config.hearth:
+                command = ["-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+                env = server_env(redis_url if config.redis else None, HEARTH_DEMO_ROOM="bench")
+            else:
+                command = ["-m", "bench.reference_server", "--port", str(port)]
+                command += ["--redis", redis_url] if config.redis else []
+                command += config.flags
+                env = server_env(None)
+            procs.append(subprocess.Popen([sys.executable, *command], cwd=config.root, env=env))
+            _wait_for_port(port, procs[-1])
+            urls.append(f"http://127.0.0.1:{port}")
+        print(f"{config.name}: server pids {[p.pid for p in procs]}", file=sys.stderr, flush=True)
+        yield urls, [p.pid for p in procs]
+    finally:
+        _stop(procs)
+
+
+class Listeners:
+    """Receiver processes (``bench/load.py``), each holding a share of the N clients."""
+
+    def __init__(self, procs: list[asyncio.subprocess.Process]) -> None:
+        self.procs = procs
+        self.pids = [p.pid for p in procs]
+
+    async def _ask(self, proc: asyncio.subprocess.Process, line: str) -> str:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        proc.stdin.write(f"{line}\n".encode())
+        await proc.stdin.drain()
+        return (await proc.stdout.readline()).decode()
+
+    async def count(self) -> int:
+        return sum([int(await self._ask(p, "count")) for p in self.procs])
+
+    async def stop(self) -> tuple[list[float], float]:
+        latencies: list[float] = []
+        last = 0.0
+        for proc in self.procs:
+            report = json.loads(await self._ask(proc, "stop"))
+            latencies += report["latencies"]
+            last = max(last, report["last"])
+        return latencies, last
+
+
+@contextlib.asynccontextmanager
+async def listeners(
+    urls: list[str], n: int, processes: int, deflate: bool
+) -> AsyncIterator[Listeners]:
+    procs: list[asyncio.subprocess.Process] = []
+    try:
+        shares = [n // processes + (1 if i < n % processes else 0) for i in range(processes)]
+        first = 0
+        for share in shares:
+            command = ["-m", "bench.load", "--first", str(first), "--count", str(share)]
+            command += [arg for url in urls for arg in ("--url", url)]
+            command += [] if deflate else ["--no-deflate"]
+            procs.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    *command,
+                    cwd=ROOT,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    limit=REPORT_LIMIT,
+                )
+            )
+            first += share
+        for proc in procs:
+            assert proc.stdout is not None
+            line = await asyncio.wait_for(proc.stdout.readline(), READY_S)
+            if line.strip() != b"ready":
+                raise RuntimeError(f"a listener process failed to join: {line!r}")
+        yield Listeners(procs)
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()
+
+
+async def _send(sender: socketio.AsyncClient, rate: float, count: int, phase: str) -> float:
+    """Emit ``count`` chat messages on a fixed schedule; return when the first one left."""
+    start = time.time()
+    for k in range(count):
+        delay = start + k / rate - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await sender.emit("chat:send", {"text": f"fanout {time.time():.6f} {phase}{k}"})
+    return start
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+async def measure(config: Config, redis_url: str, n: int, args: argparse.Namespace) -> Result:
+    rate = args.rate
+    with servers(config, redis_url) as (urls, pids):
+        async with listeners(urls, n, args.listener_processes, not args.no_deflate) as crowd:
+            sender = socketio.AsyncClient(reconnection=False)
+            auth = {"token": token("Sender", Role.FACILITATOR, subject="bench-sender")}
+            await sender.connect(urls[0], auth=auth, transports=["websocket"], wait_timeout=10)
+            try:
+                ack = await sender.call("room:join", {"room": "bench"}, timeout=10)
+                assert ack["ok"], ack
+                await _send(sender, rate, max(1, int(rate * args.warm_up)), "w")
+                await asyncio.sleep(args.warm_up)
+                count = max(1, int(rate * args.seconds))
+                expected = count * n
+                cpu_before = _cpu_s(pids)
+                crowd_before = _cpu_s(crowd.pids)
+                started = await _send(sender, rate, count, "m")
+                deadline = time.monotonic() + DRAIN_S
+                while time.monotonic() < deadline:
+                    if await crowd.count() >= expected:
+                        break
+                    await asyncio.sleep(0.1)
+                cpu = _cpu_s(pids) - cpu_before
+                crowd_cpu = _cpu_s(crowd.pids) - crowd_before
+                latencies, last = await crowd.stop()
+            finally:
+                await sender.disconnect()
+    latencies.sort()
+    delivered = len(latencies)
+    if delivered:
+        print(
+            f"  listeners: {crowd_cpu / delivered * 1e6:.1f} µs CPU per delivery", file=sys.stderr
+        )
+    return Result(
+        config,
+        n,
+        rate,
+        expected,
+        delivered,
+        per_s=delivered / (last - started) if delivered else 0.0,
+        p50_ms=_percentile(latencies, 0.50) * 1000,
+        p99_ms=_percentile(latencies, 0.99) * 1000,
+        cpu_us=cpu / delivered * 1e6 if delivered else 0.0,
+    )
+
+
+def _median_result(rounds: list[Result]) -> Result:
+    def med(values: list[float]) -> float:
+        return float(statistics.median(values))
+
+    first = rounds[0]
+    return Result(
+        first.config,
+        first.n,
+        first.rate,
+        first.expected,
+        min(r.delivered for r in rounds),
+        med([r.per_s for r in rounds]),
+        med([r.p50_ms for r in rounds]),
+        med([r.p99_ms for r in rounds]),
+        med([r.cpu_us for r in rounds]),
+    )
+
+
+def _ratios(mine: Result, theirs: Result | None) -> str:
+    if theirs is None:
+        return "—"
+    pairs = (
+        (mine.p50_ms, theirs.p50_ms),
+        (mine.p99_ms, theirs.p99_ms),
+        (mine.cpu_us, theirs.cpu_us),
+    )
+    return " / ".join(f"{a / b:.2f}" if b else "—" for a, b in pairs)
+
+
+def table(results: list[Result]) -> str:
+    """Markdown; Hearth rows carry ratios to the stock reference and, when the ablation ran,
+    to the reference with both of Hearth's fan-out changes (the same engine, no Hearth)."""
+    lines = [
+        "| config | N | offered msg/s | delivered | deliveries/s | p50 ms | p99 ms "
+        "| server CPU µs/delivery | ÷ reference: p50 / p99 / CPU | ÷ reference + both: CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for r in results:
+        stock = r.reference(results) if r.config.hearth else None
+        same = r.reference(results, ABLATION[-1].flags) if r.config.hearth else None
+        engine = f"{r.cpu_us / same.cpu_us:.2f}" if same and same.cpu_us else "—"
+        lines.append(
+            f"| {r.config.name} | {r.n} | {r.rate:g} | {r.delivered}/{r.expected} "
+            f"| {r.per_s:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.cpu_us:.1f} "
+            f"| {_ratios(r, stock)} | {engine} |"
+        )
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace) -> list[Result]:
+    chosen = configs(args.only, args.before, args.ablation)
+    redis = RedisServer() if any(c.redis for c in chosen) else None
+    results: list[Result] = []
+    try:
+        for n in args.n or [50, 200]:
+            rounds: dict[Config, list[Result]] = {c: [] for c in chosen}
+            for _ in range(args.rounds):
+                for config in chosen:
+                    redis_url = ""
+                    if redis is not None:
+                        redis_url = redis.url
+                        flush = Redis.from_url(redis_url)
+                        await flush.flushall()
+                        await flush.aclose()
+                    result = await measure(config, redis_url, n, args)
+                    print(
+                        f"{config.name}, N={n}: {result.per_s:,.0f}/s "
+                        f"p50 {result.p50_ms:.1f} ms p99 {result.p99_ms:.1f} ms",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    rounds[config].append(result)
+            results += [_median_result(rounds[c]) for c in chosen]
+    finally:
+        if redis is not None:
+            redis.stop()
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, action="append", help="listeners (repeatable)")
+    parser.add_argument("--rate", type=float, default=50.0, help="sender messages per second")
+    parser.add_argument("--seconds", type=float, default=4.0, help="timed sending per run")
+    parser.add_argument("--warm-up", type=float, default=1.0, help="untimed seconds first")
+    parser.add_argument("--rounds", type=int, default=1, help="runs per config; medians kept")
+    parser.add_argument("--listener-processes", type=int, default=2)
+    parser.add_argument("--no-deflate", action="store_true", help="listeners offer no deflate")
+    parser.add_argument("--only", action="append", help="run configs whose name contains this")
+    parser.add_argument("--ablation", action="store_true", help="each change alone, too")
+    parser.add_argument(
+        "--before", type=Path, help="another Hearth checkout to run side by side (before/after)"
+    )
+    args = parser.parse_args(argv)
+    print(table(asyncio.run(run(args))))
+
+
+if __name__ == "__main__":
+    main()
