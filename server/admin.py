@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from moderation.audit import AuditEntry
 from rooms.errors import ErrorCode, HearthError, InvalidPayload, RoomNotFound
 from rooms.identity import Role, clean_display_name
 from rooms.ports import Clock, RoomStore
@@ -107,6 +108,13 @@ class RoomAdmin:
             if not missing_ok:
                 await self._defined(room_id)
                 raise NotOpen(f"room {room_id!r} is not open") from None
+
+    async def audit(self, room_id: str, limit: int) -> list[AuditEntry]:
+        """The room's audit log within the retention period, newest first."""
+        await self._defined(room_id)
+        # Entries are stamped by the hub's wall clock, not the scheduler's clock.
+        since = int(time.time() * 1000) - self.settings.audit_retention_ms
+        return await self.store.audit_log(room_id, since=since, limit=limit)
 
     async def invite(self, room_id: str, role: Role, name: str, ttl_s: int | None) -> Invite:
         await self._defined(room_id)

@@ -269,6 +269,14 @@ async def close_room(request: web.Request) -> web.Response:
     return web.json_response(dump_room(await admin.room(request.match_info["room"])))
 
 
+async def audit(request: web.Request) -> web.Response:
+    raw = request.query.get("limit", "100")
+    if not raw.isdigit() or not 1 <= int(raw) <= protocol.MAX_AUDIT_ENTRIES:
+        raise InvalidPayload(f"'limit' is a whole number from 1 to {protocol.MAX_AUDIT_ENTRIES}")
+    entries = await _admin(request).audit(request.match_info["room"], int(raw))
+    return web.json_response({"entries": [protocol.dump_audit(e) for e in entries]})
+
+
 async def invite(request: web.Request) -> web.Response:
     data = await _body(request, "role", "name", "ttl_s", required=("name",))
     try:
@@ -355,6 +363,7 @@ def admin_api(admin: RoomAdmin) -> web.Application:
     routes.add_post("/rooms/{room}/open", open_room)
     routes.add_post("/rooms/{room}/close", close_room)
     routes.add_post("/rooms/{room}/invites", invite)
+    routes.add_get("/rooms/{room}/audit", audit)
     routes.add_get("/series", list_series)
     routes.add_post("/series", create_series)
     routes.add_get("/series/{series}", read_series)

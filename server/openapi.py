@@ -83,7 +83,37 @@ _MOVE = {
     "properties": {"occurrence": _DATE, "starts": _LOCAL},
 }
 
+_PERSON = {
+    "type": "object",
+    "required": ["id", "name"],
+    "additionalProperties": False,
+    "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+}
+
 SCHEMAS: Json = {
+    "AuditLog": {
+        "type": "object",
+        "required": ["entries"],
+        "additionalProperties": False,
+        "properties": {
+            "entries": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["at", "actor", "action", "target", "reason", "detail"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "at": {"type": "integer", "description": "ms since the epoch"},
+                        "actor": _PERSON,
+                        "action": {"type": "string"},
+                        "target": {"oneOf": [_PERSON, {"type": "null"}]},
+                        "reason": {"type": "string"},
+                        "detail": {"type": "string"},
+                    },
+                },
+            }
+        },
+    },
     "Problem": {
         "type": "object",
         "required": ["type", "title", "status", "detail", "code"],
@@ -298,6 +328,22 @@ PATHS: Json = {
             "Issue an invite token and link for one room",
             {"201": _json(_ref("Invite"), "Issued"), **_problems(400, 404, 422)},
             "InviteRequest",
+        ),
+    },
+    "/api/v1/rooms/{room}/audit": {
+        "parameters": [
+            _ROOM_PARAM,
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": "At most this many entries (1 to 500, default 100)",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+            },
+        ],
+        "get": _op(
+            "The room's audit log, newest first: who did what to whom, and why (no chat text)",
+            {"200": _json(_ref("AuditLog"), "Entries"), **_problems(404, 422)},
         ),
     },
     "/api/v1/series": {

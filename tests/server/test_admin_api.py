@@ -196,6 +196,37 @@ async def test_closing_now_tells_everyone_and_purges_the_chat(
     assert ack["snapshot"]["chat"] == []
 
 
+async def test_admins_read_a_rooms_audit_log_without_chat_text(
+    admin: RunningHub, clients: Any
+) -> None:
+    await call(admin, "POST", "/api/v1/rooms", {"id": "family", "name": "Family"})
+    await call(admin, "POST", "/api/v1/rooms/family/open")
+    fay_token = await call(
+        admin, "POST", "/api/v1/rooms/family/invites", {"name": "Fay", "role": "facilitator"}
+    )
+    sam_token = await call(admin, "POST", "/api/v1/rooms/family/invites", {"name": "Sam"})
+    fay = await clients(admin.url, {"token": fay_token.body["token"]})
+    sam = await clients(admin.url, {"token": sam_token.body["token"]})
+    await fay.join("family")
+    sam_id = (await sam.join("family"))["you"]
+    sent = await sam.call("chat:send", {"text": "a private thing"})
+    await fay.call("moderation:delete-message", {"message": sent["message"]["id"]})
+    await fay.call("moderation:mute", {"target": sam_id, "chat": True, "reason": "cooling off"})
+    log = await call(admin, "GET", "/api/v1/rooms/family/audit?limit=10")
+    actions = [(e["action"], e["actor"]["name"], e["target"]["name"]) for e in log.body["entries"]]
+    assert actions == [("mute", "Fay", "Sam"), ("delete_message", "Fay", "Sam")]
+    assert log.body["entries"][0]["reason"] == "cooling off"
+    assert "a private thing" not in str(log.body)
+    assert (await call(admin, "GET", "/api/v1/rooms/family/audit?limit=1")).body["entries"][0][
+        "action"
+    ] == "mute"
+    for bad in ("limit=0", "limit=501", "limit=x"):
+        assert (await call(admin, "GET", f"/api/v1/rooms/family/audit?{bad}")).status == 422
+    assert (await call(admin, "GET", "/api/v1/rooms/nowhere/audit")).status == 404
+    wrong = await api(admin.url, "GET", "/api/v1/rooms/family/audit", token="not-the-token")
+    assert wrong.status == 401
+
+
 async def test_series_are_scheduled_skipped_moved_and_deleted(admin: RunningHub) -> None:
     await call(admin, "POST", "/api/v1/rooms", {"id": "family", "name": "Family"})
     created = await call(admin, "POST", "/api/v1/series", TUESDAY_GROUP)
