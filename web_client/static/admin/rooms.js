@@ -1,0 +1,161 @@
+// The rooms list: every room with whether it is open and how many people are in it now,
+// counted by the server across all its processes. The list refreshes every few seconds
+// while it is showing (and on demand); changes in who is in are announced politely.
+// Open, close and delete act through the API and report what the server answered.
+import { call, path } from "./api.js";
+import { $, actionButton, announce, confirmAction, element } from "./page.js";
+
+const REFRESH_MS = 5000;
+
+export function people(count) {
+  return count === 1 ? "1 person" : `${count} people`;
+}
+
+function describeChange(before, after) {
+  if (before.open !== after.open) return `${after.name} is now ${after.open ? "open" : "closed"}.`;
+  if (before.participants !== after.participants) {
+    return `${after.name}: ${people(after.participants)} in the room.`;
+  }
+  return null;
+}
+
+export function mountRooms({ onNew, onEdit, onInvite }) {
+  const list = $("rooms-list");
+  const status = $("rooms-status");
+  const errors = $("rooms-error");
+  let rooms = [];
+  let timer = null;
+  let loading = null;
+
+  function card(room) {
+    const item = element("li", "card");
+    item.dataset.room = room.id;
+    item.append(element("h2", "card-title", room.name));
+    const state = element("p", `state ${room.open ? "is-open" : "is-closed"}`);
+    state.append(element("span", "badge", room.open ? "Open" : "Closed"));
+    const count = element("span", "count", ` ${people(room.participants)} in the room`);
+    state.append(count);
+    item.append(state);
+    const facts = element("dl", "facts");
+    const fact = (term, value) => facts.append(element("dt", "", term), element("dd", "", value));
+    fact("Room id", room.id);
+    fact("Capacity", String(room.capacity));
+    fact("Who may join", room.allow_guests ? "Anyone with the link" : "Invited people only");
+    fact("Schedule", room.series ?? "None");
+    if (room.public) fact("Meeting feed", "Listed");
+    item.append(facts);
+    const actions = element("div", "actions");
+    if (room.open) {
+      actions.append(actionButton("Close now", room.name, () => closeRoom(room), "danger"));
+    } else {
+      actions.append(actionButton("Open now", room.name, () => openRoom(room)));
+    }
+    actions.append(
+      actionButton("Invite", room.name, () => onInvite(room)),
+      actionButton("Edit", room.name, () => onEdit(room)),
+      actionButton("Delete", room.name, () => deleteRoom(room), "danger"),
+    );
+    item.append(actions);
+    return item;
+  }
+
+  function render(next) {
+    const known = new Map(rooms.map((r) => [r.id, r]));
+    rooms = next;
+    list.replaceChildren(...next.map(card));
+    $("rooms-empty").hidden = next.length > 0;
+    const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    $("rooms-updated").textContent = `Counts updated at ${time}; they refresh every ${REFRESH_MS / 1000} seconds.`;
+    for (const room of next) {
+      const before = known.get(room.id);
+      const change = before && describeChange(before, room);
+      if (change) announce(change);
+    }
+  }
+
+  async function refresh() {
+    // One request at a time: a slow answer is not overtaken by an older one.
+    loading ??= call("GET", "/rooms")
+      .then((data) => {
+        errors.textContent = "";
+        render(data.rooms);
+      })
+      .catch((error) => {
+        errors.textContent = error.message;
+      })
+      .finally(() => {
+        loading = null;
+      });
+    return loading;
+  }
+
+  async function act(doing) {
+    status.textContent = "";
+    errors.textContent = "";
+    try {
+      status.textContent = await doing();
+    } catch (error) {
+      errors.textContent = error.message;
+    }
+    await refresh();
+  }
+
+  function openRoom(room) {
+    return act(async () => {
+      const now = await call("POST", path`/rooms/${room.id}/open`);
+      return now.open ? `${now.name} is open.` : `${now.name} did not open.`;
+    });
+  }
+
+  async function closeRoom(room) {
+    const sure = await confirmAction({
+      title: `Close ${room.name} now?`,
+      text: "Everyone in it is told the meeting has ended, and its chat is deleted.",
+      action: "Close the room",
+    });
+    if (!sure) return;
+    await act(async () => {
+      const now = await call("POST", path`/rooms/${room.id}/close`);
+      return now.open ? `${now.name} is still open.` : `${now.name} is closed.`;
+    });
+  }
+
+  async function deleteRoom(room) {
+    const sure = await confirmAction({
+      title: `Delete ${room.name}?`,
+      text: "The room is closed if open and forgotten; its invite links stop working.",
+      action: "Delete the room",
+    });
+    if (!sure) return;
+    await act(async () => {
+      await call("DELETE", path`/rooms/${room.id}`);
+      return `${room.name} is deleted.`;
+    });
+    $("rooms-title").focus();
+  }
+
+  $("new-room").addEventListener("click", onNew);
+  $("refresh-rooms").addEventListener("click", async () => {
+    await refresh();
+    if (!errors.textContent) status.textContent = "Counts refreshed.";
+  });
+
+  return {
+    refresh,
+    rooms: () => rooms,
+    say: (text) => {
+      errors.textContent = "";
+      status.textContent = text;
+    },
+    start() {
+      clearInterval(timer);
+      status.textContent = "";
+      timer = setInterval(refresh, REFRESH_MS);
+      return refresh();
+    },
+    stop() {
+      clearInterval(timer);
+      timer = null;
+    },
+  };
+}
