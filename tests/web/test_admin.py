@@ -6,6 +6,7 @@ accessibility and safety bars as the room page (axe-core, keyboard only, inert u
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -21,6 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 MARKUP = "<img src=x onerror=window.pwned=1>"
 LIVE_MS = 12_000  # the list refreshes every 5 s
+ANY_TEXT = re.compile(".")
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +127,12 @@ async def test_markup_in_a_room_name_stays_inert_text_at_phone_width(
     await expect(page.get_by_label("Name", exact=True)).to_have_value(MARKUP)
     assert await page.locator("main img").count() == 0
     assert await page.evaluate("window.pwned") is None
-    await page.get_by_role("button", name="Cancel").click()
+    await page.get_by_label("Guidelines").fill("Be kind.")
+    await page.get_by_role("button", name="Save changes").click()
+    await expect(page.locator("#rooms-status")).to_have_text(f"{MARKUP} is saved.")
+    saved = await api(hearth[1].url, "GET", "/api/v1/rooms/inert")
+    assert saved.body["guidelines"] == "Be kind."
+    assert await page.locator("main img").count() == 0
     await check_view(person, "admin-rooms-phone")
 
 
@@ -144,16 +151,18 @@ async def test_a_weekly_schedule_in_a_named_zone_shows_its_meetings_to_skip_and_
 ) -> None:
     body = {"id": "tuesday-group", "name": "Tuesday group"}
     assert (await api(hearth[0].url, "POST", "/api/v1/rooms", body)).status == 201
-    page = await sign_in(await people(), hearth[0].url)
+    person = await people()
+    page = await sign_in(person, hearth[0].url)
     await page.get_by_role("button", name="Schedules").click()
     await page.get_by_role("button", name="New schedule").click()
     await page.get_by_label("Room", exact=True).select_option("tuesday-group")
-    await page.get_by_label("Tuesday").check()
+    await page.get_by_label("Tuesday", exact=True).check()
     first = next_tuesday()
     await page.get_by_label("Starting from").fill(first.isoformat())
     await page.get_by_label("Start time").fill("19:00")
     await page.get_by_label("Length in minutes").fill("90")
     await page.get_by_label("Time zone").select_option("America/New_York")
+    await check_view(person, "admin-schedule-form")
     await page.get_by_role("button", name="Save schedule").click()
 
     await expect(page.get_by_role("heading", name="Meetings of Tuesday group")).to_be_visible()
@@ -175,12 +184,35 @@ async def test_a_weekly_schedule_in_a_named_zone_shows_its_meetings_to_skip_and_
     await expect(page.locator("#meetings-status")).to_have_text(
         f"The meeting of {long_date(second)} is now on {moved}."
     )
+    await page.get_by_role("button", name=f"Bring back the meeting of {long_date(first)}").click()
+    await expect(page.locator("#meetings-status")).to_have_text(
+        f"The meeting of {long_date(first)} is back."
+    )
+    await expect(meetings).to_have_text(
+        [f"{long_date(first)}, 19:00 to 20:30", moved, *[ANY_TEXT] * 3]
+    )
+    await check_view(person, "admin-meetings")
     await page.get_by_role("button", name="Back to schedules").click()
     schedule = page.locator("#series-list > li").filter(has_text="Tuesday group")
     await expect(schedule).to_contain_text("Weekly on Tuesday at 19:00 for 90 min")
-    await expect(schedule).to_contain_text(f"Next meeting: {moved}")
+    await expect(schedule).to_contain_text(f"Next meeting: {long_date(first)}, 19:00 to 20:30")
+
+    await schedule.get_by_role("button", name="Edit").click()
+    await expect(page.get_by_label("Tuesday", exact=True)).to_be_checked()
+    await expect(page.get_by_label("Time zone")).to_have_value("America/New_York")
+    await page.get_by_label("Length in minutes").fill("60")
+    await page.get_by_role("button", name="Save schedule").click()
+    await expect(page.locator("#meetings-status")).to_have_text(
+        "The schedule of Tuesday group is saved."
+    )
+    # An edit keeps the moved meeting, which takes the new length.
+    await expect(meetings.nth(1)).to_have_text(f"{long_date(wednesday)}, 18:00 to 19:00")
     stored = await api(hearth[1].url, "GET", "/api/v1/series/tuesday-group")
-    assert stored.body["skipped"] == [first.isoformat()]
+    assert stored.body["ends"] == f"{first.isoformat()}T20:00"
+    assert stored.body["skipped"] == []
+    assert stored.body["moved"] == [
+        {"occurrence": second.isoformat(), "starts": f"{wednesday.isoformat()}T18:00"}
+    ]
 
 
 async def test_an_invite_lets_a_second_person_in_counted_live_and_closing_ends_their_meeting(
