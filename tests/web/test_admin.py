@@ -242,15 +242,22 @@ async def test_an_invite_lets_a_second_person_in_counted_live_and_closing_ends_t
     assert copied.startswith(f"{one.url}/?room=evening-circle#token=")
     await page.get_by_role("button", name="Back to rooms").click()
 
+    close = room.get_by_role("button", name="Close now")
+    await close.focus()
     sam = await people()
     await sam.page.goto(copied.replace(one.url, two.url))  # the other process
     await sam.join()
     await expect(room).to_contain_text("1 person in the room", timeout=LIVE_MS)
     await expect(page.locator("#announcer")).to_contain_text("Evening circle: 1 person")
+    await expect(close).to_be_focused()  # the refresh left the keyboard where it was
     await admin.screenshot("admin-rooms-live")
 
-    await room.get_by_role("button", name="Close now").click()
-    await page.get_by_role("dialog").get_by_role("button", name="Close the room").click()
+    await page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    await expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await expect(dialog.get_by_role("button", name="Close the room")).to_be_focused()
+    await page.keyboard.press("Enter")
     await expect(page.locator("#rooms-status")).to_have_text("Evening circle is closed.")
     await expect(sam.page.get_by_role("heading", name="The meeting has ended")).to_be_visible()
     await expect(room).to_contain_text("Closed")

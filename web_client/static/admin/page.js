@@ -61,6 +61,7 @@ export function actionButton(word, subject, onClick, className = "") {
   const button = document.createElement("button");
   button.type = "button";
   if (className) button.className = className;
+  button.dataset.action = word;
   button.append(word);
   const hidden = document.createElement("span");
   hidden.className = "visually-hidden";

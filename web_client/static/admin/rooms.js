@@ -7,6 +7,14 @@ import { $, actionButton, announce, confirmAction, element } from "./page.js";
 
 const REFRESH_MS = 5000;
 
+function countText(room) {
+  return ` ${people(room.participants)} in the room`;
+}
+
+function same(a, b) {
+  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+}
+
 export function people(count) {
   return count === 1 ? "1 person" : `${count} people`;
 }
@@ -33,7 +41,7 @@ export function mountRooms({ onNew, onEdit, onInvite }) {
     item.append(element("h2", "card-title", room.name));
     const state = element("p", `state ${room.open ? "is-open" : "is-closed"}`);
     state.append(element("span", "badge", room.open ? "Open" : "Closed"));
-    const count = element("span", "count", ` ${people(room.participants)} in the room`);
+    const count = element("span", "count", countText(room));
     state.append(count);
     item.append(state);
     const facts = element("dl", "facts");
@@ -59,10 +67,27 @@ export function mountRooms({ onNew, onEdit, onInvite }) {
     return item;
   }
 
+  // Cards whose room did not change are left alone, so a refresh every few seconds never
+  // takes the keyboard focus away (or makes a screen reader start over).
   function render(next) {
     const known = new Map(rooms.map((r) => [r.id, r]));
+    const focused = focusedAction();
+    const sameOrder = next.length === list.children.length && next.every((r, i) => list.children[i].dataset.room === r.id);
+    if (sameOrder) {
+      next.forEach((room, i) => {
+        const before = known.get(room.id);
+        if (same(before, room)) return;
+        if (same({ ...before, participants: room.participants }, room)) {
+          list.children[i].querySelector(".count").textContent = countText(room);
+        } else {
+          list.children[i].replaceWith(card(room));
+        }
+      });
+    } else {
+      list.replaceChildren(...next.map(card));
+    }
     rooms = next;
-    list.replaceChildren(...next.map(card));
+    if (focused && !list.contains(document.activeElement)) refocus(focused);
     $("rooms-empty").hidden = next.length > 0;
     const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
     $("rooms-updated").textContent = `Counts updated at ${time}; they refresh every ${REFRESH_MS / 1000} seconds.`;
@@ -71,6 +96,19 @@ export function mountRooms({ onNew, onEdit, onInvite }) {
       const change = before && describeChange(before, room);
       if (change) announce(change);
     }
+  }
+
+  function focusedAction() {
+    const active = document.activeElement;
+    const item = active?.closest?.("#rooms-list > li");
+    return item ? { room: item.dataset.room, action: active.dataset.action } : null;
+  }
+
+  // The same button on the room's new card, or its first (Open now became Close now).
+  function refocus({ room, action }) {
+    const item = list.querySelector(`:scope > li[data-room="${CSS.escape(room)}"]`);
+    const button = item?.querySelector(`button[data-action="${CSS.escape(action ?? "")}"]`) ?? item?.querySelector("button");
+    button?.focus();
   }
 
   async function refresh() {
