@@ -114,7 +114,7 @@ async def test_a_room_made_by_keyboard_alone_is_listed_and_the_views_pass_axe(
     await check_view(person, "admin-rooms")
 
 
-async def test_markup_in_a_room_name_stays_inert_text_at_phone_width(
+async def test_markup_in_a_room_name_stays_inert_text_and_refusals_are_explained(
     hearth: tuple[ServerProcess, ServerProcess], people: MakePerson
 ) -> None:
     made = await api(hearth[0].url, "POST", "/api/v1/rooms", {"id": "inert", "name": MARKUP})
@@ -122,6 +122,12 @@ async def test_markup_in_a_room_name_stays_inert_text_at_phone_width(
     person = await people(viewport=PHONE)
     page = await sign_in(person, hearth[0].url)
     await expect(card(page, MARKUP)).to_have_count(1)
+    await page.get_by_role("button", name="New room").click()
+    await page.get_by_label("Name", exact=True).fill("Another")
+    await page.get_by_label("Room id", exact=True).fill("inert")
+    await page.get_by_role("button", name="Create room").click()
+    await expect(page.get_by_role("alert")).to_have_text("Room 'inert' already exists.")
+    await page.get_by_role("button", name="Cancel").click()
     await page.get_by_role("button", name=f"Edit {MARKUP}").click()
     await expect(page.get_by_role("heading", name=f"Edit {MARKUP}")).to_be_visible()
     await expect(page.get_by_label("Name", exact=True)).to_have_value(MARKUP)

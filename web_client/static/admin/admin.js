@@ -22,7 +22,6 @@ const SECTIONS = {
 function signOut(message = "") {
   token.clear();
   rooms.stop();
-  invites.forget();
   $("nav").hidden = true;
   $("admin-token").value = "";
   $("signin-error").textContent = message;
@@ -48,12 +47,17 @@ const roomForm = mountRoomForm({
 
 const invites = mountInvites({ back: () => show("rooms-view") });
 
+function seriesFailed(error) {
+  $("series-status").textContent = "";
+  $("series-error").textContent = error.message;
+}
+
 const roomName = (id) => rooms.rooms().find((r) => r.id === id)?.name ?? id;
 
 const series = mountSeries({
   roomName,
-  onNew: () => scheduleForm.open(null).catch((e) => series.say(e.message)),
-  onEdit: (one) => scheduleForm.open(one).catch((e) => series.say(e.message)),
+  onNew: () => scheduleForm.open(null).catch(seriesFailed),
+  onEdit: (one) => scheduleForm.open(one).catch(seriesFailed),
 });
 
 const scheduleForm = mountScheduleForm({
@@ -70,6 +74,7 @@ const scheduleForm = mountScheduleForm({
 onShow((view) => {
   if (view === "rooms-view") rooms.start();
   else rooms.stop();
+  if (view !== "invite-view") invites.forget(); // an invite link never outlives its view
   if (view === "series-view") rooms.refresh().then(series.refresh);
   const section = SECTIONS[view];
   for (const button of $("nav").querySelectorAll("[data-view]")) {

@@ -119,7 +119,8 @@ export function mountRooms({ onNew, onEdit, onInvite }) {
         render(data.rooms);
       })
       .catch((error) => {
-        errors.textContent = error.message;
+        // The alert is re-read only when the problem changes, not at every failed refresh.
+        if (errors.textContent !== error.message) errors.textContent = error.message;
       })
       .finally(() => {
         loading = null;

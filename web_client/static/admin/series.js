@@ -30,7 +30,6 @@ export function mountSeries({ roomName, onNew, onEdit }) {
   const errors = $("series-error");
   const meetingsStatus = $("meetings-status");
   const meetingsError = $("meetings-error");
-  let current = null;
 
   function card(series) {
     const name = roomName(series.room);
@@ -170,7 +169,6 @@ export function mountSeries({ roomName, onNew, onEdit }) {
   }
 
   function renderMeetings(series) {
-    current = series;
     const name = roomName(series.room);
     $("meetings-title").textContent = `Meetings of ${name}`;
     $("meetings-summary").textContent = describe(series);
@@ -225,18 +223,10 @@ export function mountSeries({ roomName, onNew, onEdit }) {
   }
 
   $("new-series").addEventListener("click", onNew);
-  $("meetings-view").querySelector(".cancel").addEventListener("click", () => {
-    show("series-view");
-    refresh();
-  });
+  $("meetings-view").querySelector(".cancel").addEventListener("click", () => show("series-view"));
 
   return {
     refresh,
     openMeetings,
-    say(text) {
-      errors.textContent = "";
-      status.textContent = text;
-    },
-    current: () => current,
   };
 }
