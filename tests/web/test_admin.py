@@ -114,7 +114,7 @@ async def test_a_room_made_by_keyboard_alone_is_listed_and_the_views_pass_axe(
     await check_view(person, "admin-rooms")
 
 
-async def test_markup_in_a_room_name_stays_inert_text_and_refusals_are_explained(
+async def test_markup_in_a_room_name_stays_inert_text_through_edit_refusal_and_delete(
     hearth: tuple[ServerProcess, ServerProcess], people: MakePerson
 ) -> None:
     made = await api(hearth[0].url, "POST", "/api/v1/rooms", {"id": "inert", "name": MARKUP})
@@ -140,6 +140,11 @@ async def test_markup_in_a_room_name_stays_inert_text_and_refusals_are_explained
     assert saved.body["guidelines"] == "Be kind."
     assert await page.locator("main img").count() == 0
     await check_view(person, "admin-rooms-phone")
+    await card(page, MARKUP).get_by_role("button", name="Delete").click()
+    await page.get_by_role("dialog").get_by_role("button", name="Delete the room").click()
+    await expect(page.locator("#rooms-status")).to_have_text(f"{MARKUP} is deleted.")
+    await expect(card(page, MARKUP)).to_have_count(0)
+    assert (await api(hearth[1].url, "GET", "/api/v1/rooms/inert")).status == 404
 
 
 def next_tuesday() -> date:
@@ -152,7 +157,7 @@ def long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-async def test_a_weekly_schedule_in_a_named_zone_shows_its_meetings_to_skip_and_move(
+async def test_a_weekly_schedule_in_a_named_zone_is_made_edited_skipped_moved_and_deleted(
     hearth: tuple[ServerProcess, ServerProcess], people: MakePerson
 ) -> None:
     body = {"id": "tuesday-group", "name": "Tuesday group"}
@@ -219,6 +224,15 @@ async def test_a_weekly_schedule_in_a_named_zone_shows_its_meetings_to_skip_and_
     assert stored.body["moved"] == [
         {"occurrence": second.isoformat(), "starts": f"{wednesday.isoformat()}T18:00"}
     ]
+
+    await page.get_by_role("button", name="Back to schedules").click()
+    await schedule.get_by_role("button", name="Delete").click()
+    await page.get_by_role("dialog").get_by_role("button", name="Delete the schedule").click()
+    await expect(page.locator("#series-status")).to_have_text(
+        "The schedule of Tuesday group is deleted."
+    )
+    await expect(schedule).to_have_count(0)
+    assert (await api(hearth[1].url, "GET", "/api/v1/series/tuesday-group")).status == 404
 
 
 async def test_an_invite_lets_a_second_person_in_counted_live_and_closing_ends_their_meeting(
