@@ -70,9 +70,12 @@ export function mountScheduleForm({ saved, cancelled }) {
       ? [{ id: series.room, name: names.get(series.room) ?? series.room }]
       : rooms.filter((r) => !r.series);
     roomSelect.replaceChildren(...choices.map((r) => new Option(`${r.name} (${r.id})`, r.id)));
-    roomSelect.disabled = series !== null;
     seriesId.value = series ? series.id : (choices[0]?.id ?? "");
-    seriesId.readOnly = series !== null;
+    // A series keeps its room and its id: shown, not offered for change.
+    $("series-room-field").hidden = series !== null;
+    $("series-id-field").hidden = series !== null;
+    $("series-fixed").hidden = series === null;
+    $("series-fixed").textContent = series ? `Room: ${choices[0].name} (${series.room}). Schedule id: ${series.id}.` : "";
     const [date, time] = series ? series.starts.split("T") : ["", "19:00"];
     $("series-date").value = date;
     $("series-time").value = time;
@@ -81,8 +84,8 @@ export function mountScheduleForm({ saved, cancelled }) {
     const zone = series ? series.timezone : browserZone();
     if (![...zoneSelect.options].some((o) => o.value === zone)) zoneSelect.append(new Option(zone, zone));
     zoneSelect.value = zone;
-    const rule = readRule(series?.rule ?? "FREQ=WEEKLY;BYDAY=");
-    form.elements.repeat.value = series ? rule.repeat : "weekly";
+    const rule = series ? readRule(series.rule) : { repeat: "weekly", days: [], until: "" };
+    form.elements.repeat.value = rule.repeat;
     for (const [code] of WEEKDAYS) $(`day-${code}`).checked = rule.days.includes(code);
     $("series-until").value = rule.until;
     ruleInput.value = series?.rule ?? "";

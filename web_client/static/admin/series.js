@@ -3,13 +3,13 @@
 // back. Every change shows the schedule as the server saved it.
 import { call, path } from "./api.js";
 import { $, actionButton, busy, confirmAction, element, show } from "./page.js";
-import { WEEKDAYS, clockIn, dateText, meetingText } from "./when.js";
+import { WEEKDAYS, clockIn, dateText, meetingText, minutesBetween } from "./when.js";
 import { readRule } from "./schedule-form.js";
 
 export function describe(series) {
   const time = `${series.starts.slice(11)} for ${minutes(series)}`;
   const rule = readRule(series.rule);
-  if (rule.repeat === "once") return `Once, ${time}, ${series.timezone} time`;
+  if (rule.repeat === "once") return `Once, on ${dateText(series.starts.slice(0, 10))} at ${time}, ${series.timezone} time`;
   if (rule.repeat === "weekly") {
     const days = WEEKDAYS.filter(([code]) => rule.days.includes(code)).map(([, day]) => day);
     const until = rule.until ? `, until ${dateText(rule.until)}` : "";
@@ -19,8 +19,7 @@ export function describe(series) {
 }
 
 function minutes(series) {
-  const [a, b] = [series.starts, series.ends].map((t) => Date.parse(`${t}:00Z`));
-  const total = Math.round((b - a) / 60000);
+  const total = minutesBetween(series.starts, series.ends);
   return total % 60 === 0 ? `${total / 60} h` : `${total} min`;
 }
 
