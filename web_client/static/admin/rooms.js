@@ -69,7 +69,7 @@ export function mountRooms({ onNew, onEdit, onInvite }) {
 
   // Cards whose room did not change are left alone, so a refresh every few seconds never
   // takes the keyboard focus away (or makes a screen reader start over).
-  function render(next) {
+  function render(next, announceChanges) {
     const known = new Map(rooms.map((r) => [r.id, r]));
     const focused = focusedAction();
     const sameOrder = next.length === list.children.length && next.every((r, i) => list.children[i].dataset.room === r.id);
@@ -94,7 +94,7 @@ export function mountRooms({ onNew, onEdit, onInvite }) {
     for (const room of next) {
       const before = known.get(room.id);
       const change = before && describeChange(before, room);
-      if (change) announce(change);
+      if (change && announceChanges) announce(change);
     }
   }
 
@@ -111,12 +111,13 @@ export function mountRooms({ onNew, onEdit, onInvite }) {
     button?.focus();
   }
 
-  async function refresh() {
+  // announceChanges is off after the admin's own action, which its status line reports.
+  async function refresh({ announceChanges = true } = {}) {
     // One request at a time: a slow answer is not overtaken by an older one.
     loading ??= call("GET", "/rooms")
       .then((data) => {
         errors.textContent = "";
-        render(data.rooms);
+        render(data.rooms, announceChanges);
       })
       .catch((error) => {
         // The alert is re-read only when the problem changes, not at every failed refresh.
@@ -136,7 +137,7 @@ export function mountRooms({ onNew, onEdit, onInvite }) {
     } catch (error) {
       errors.textContent = error.message;
     }
-    await refresh();
+    await refresh({ announceChanges: false });
   }
 
   function openRoom(room) {
@@ -189,7 +190,7 @@ export function mountRooms({ onNew, onEdit, onInvite }) {
     start() {
       clearInterval(timer);
       status.textContent = "";
-      timer = setInterval(refresh, REFRESH_MS);
+      timer = setInterval(() => document.hidden || refresh(), REFRESH_MS);
       return refresh();
     },
     stop() {
