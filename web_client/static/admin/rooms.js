@@ -163,7 +163,7 @@ export function mountRooms({ onNew, onEdit, onInvite }) {
   async function deleteRoom(room) {
     const sure = await confirmAction({
       title: `Delete ${room.name}?`,
-      text: "The room is closed if open and forgotten; its invite links stop working.",
+      text: `If it is open it closes first. Its invite links lead nowhere unless a room with the id ${room.id} is made again.`,
       action: "Delete the room",
     });
     if (!sure) return;
