@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from playwright.async_api import Locator, Page, expect
+from redis import Redis
 
 from tests.support import ADMIN_TOKEN, RedisServer, ServerProcess, api
 from tests.web.conftest import PHONE, MakePerson
@@ -27,7 +28,10 @@ ANY_TEXT = re.compile(".")
 
 @pytest.fixture(scope="module")
 def hearth(redis_server: RedisServer) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Two processes for the whole module (each test uses rooms of its own)."""
+    """Two processes for the whole module (each test uses rooms of its own), on a Redis
+    emptied of what earlier modules left."""
+    with Redis.from_url(redis_server.url) as redis:
+        redis.flushall()
     env = {"HEARTH_ADMIN_TOKEN": ADMIN_TOKEN}
     one = ServerProcess(redis_server.url, env).start()
     two = ServerProcess(redis_server.url, env).start()
