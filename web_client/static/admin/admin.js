@@ -33,7 +33,7 @@ whenUnauthorized((error) => signOut(error.message));
 
 const rooms = mountRooms({
   onNew: () => roomForm.create(),
-  onEdit: (room) => roomForm.edit(room),
+  onEdit: (room) => roomForm.edit(room).catch((error) => rooms.fail(error.message)),
   onInvite: (room) => invites.open(room),
 });
 

@@ -91,20 +91,13 @@ export function mountRoomForm({ saved, cancelled }) {
       fill(null);
       show("room-form-view");
     },
+    // The freshest settings (another admin may have changed them), read before the form
+    // shows, so nothing the admin types is overwritten by a late answer.
     async edit(room) {
-      editing = room;
-      fill(room);
+      const current = await call("GET", path`/rooms/${room.id}`);
+      editing = current;
+      fill(current);
       show("room-form-view");
-      try {
-        // The freshest settings, in case another admin changed them meanwhile.
-        const current = await call("GET", path`/rooms/${room.id}`);
-        if (editing === room) {
-          editing = current;
-          fill(current);
-        }
-      } catch (failure) {
-        invalid(null, error, failure.message);
-      }
     },
   };
 }

@@ -187,6 +187,10 @@ export function mountRooms({ onNew, onEdit, onInvite }) {
       errors.textContent = "";
       status.textContent = text;
     },
+    fail: (text) => {
+      status.textContent = "";
+      errors.textContent = text;
+    },
     start() {
       clearInterval(timer);
       status.textContent = "";
