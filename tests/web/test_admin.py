@@ -69,7 +69,8 @@ async def tab_to(page: Page, target: Locator, most: int = 25) -> None:
 async def test_a_wrong_token_is_refused_in_words_and_the_right_one_kept_for_the_tab_only(
     hearth: tuple[ServerProcess, ServerProcess], people: MakePerson
 ) -> None:
-    page = (await people()).page
+    person = await people()
+    page = person.page
     await page.goto(f"{hearth[0].url}/admin")
     await page.get_by_label("Admin token").fill("not-the-admin-token")
     await page.get_by_role("button", name="Sign in").click()
@@ -77,6 +78,7 @@ async def test_a_wrong_token_is_refused_in_words_and_the_right_one_kept_for_the_
         "The server did not accept this admin token. Check it and sign in again."
     )
     assert await page.evaluate("sessionStorage.length") == 0  # a wrong token is not kept
+    await check_view(person, "admin-signin")
 
     await page.get_by_label("Admin token").fill(ADMIN_TOKEN)
     await page.get_by_role("button", name="Sign in").click()
