@@ -89,9 +89,9 @@ async def test_a_wrong_token_is_refused_in_words_and_the_right_one_kept_for_the_
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_text("You are signed out.")).to_be_visible()
     assert await page.evaluate("sessionStorage.length") == 0
-    policy = (await page.request.get(f"{hearth[0].url}/admin")).headers
-    assert "script-src 'self';" in policy["content-security-policy"]
-    assert "unsafe-inline" not in policy["content-security-policy"]
+    headers = (await page.request.get(f"{hearth[0].url}/admin")).headers
+    assert "script-src 'self';" in headers["content-security-policy"]
+    assert "unsafe-inline" not in headers["content-security-policy"]
 
 
 async def test_a_room_made_by_keyboard_alone_is_listed_and_the_views_pass_axe(
