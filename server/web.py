@@ -1,4 +1,5 @@
-"""Serves the web client and the official socket.io-client build installed by npm."""
+"""Serves the web client (the room page at ``/``, the admin page at ``/admin``) and the
+official socket.io-client build installed by npm."""
 
 from __future__ import annotations
 
@@ -26,9 +27,14 @@ async def _index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(ROOT / "index.html")
 
 
+async def _admin(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(ROOT / "admin.html")
+
+
 def add_web_client(app: web.Application) -> None:
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/", _index)
+    app.router.add_get("/admin", _admin)
     if SOCKET_IO_DIST.is_dir():
         app.router.add_static("/vendor/socket.io/", SOCKET_IO_DIST)
     app.router.add_static("/static/", ROOT / "static")
