@@ -143,10 +143,15 @@ async def test_markup_in_a_room_name_stays_inert_text_through_edit_refusal_and_d
     assert await page.locator("main img").count() == 0
     assert await page.evaluate("window.pwned") is None
     await page.get_by_label("Guidelines").fill("Be kind.")
+    await page.get_by_label("People may talk with audio").check()
     await page.get_by_role("button", name="Save changes").click()
     await expect(page.locator("#rooms-status")).to_have_text(f"{MARKUP} is saved.")
     saved = await api(hearth[1].url, "GET", "/api/v1/rooms/inert")
     assert saved.body["guidelines"] == "Be kind."
+    assert saved.body["audio"] is True
+    await page.get_by_role("button", name=f"Edit {MARKUP}").click()  # audio survives an edit
+    await expect(page.get_by_label("People may talk with audio")).to_be_checked()
+    await page.get_by_role("button", name="Cancel").click()
     assert await page.locator("main img").count() == 0
     await check_view(person, "admin-rooms-phone")
     await card(page, MARKUP).get_by_role("button", name="Delete").click()

@@ -1,4 +1,5 @@
-// Create or edit a room: name, id (fixed once made), capacity, guidelines, guests, public.
+// Create or edit a room: name, id (fixed once made), capacity, guidelines, guests, audio,
+// public.
 // The form closes only when the server has answered with the saved room.
 import { call, path } from "./api.js";
 import { $, busy, clearInvalid, invalid, show } from "./page.js";
@@ -26,6 +27,7 @@ export function mountRoomForm({ saved, cancelled }) {
   const guidelines = $("room-guidelines");
   const guests = $("room-guests");
   const publicFeed = $("room-public");
+  const audio = $("room-audio");
   const error = $("room-form-error");
   let editing = null; // the room being edited, or null when creating
   let idTouched = false;
@@ -37,6 +39,7 @@ export function mountRoomForm({ saved, cancelled }) {
     guidelines.value = room?.guidelines ?? "";
     guests.checked = room?.allow_guests ?? false;
     publicFeed.checked = room?.public ?? false;
+    audio.checked = room?.audio ?? false;
     $("room-id-field").hidden = room !== null;
     $("room-id-fixed").hidden = room === null;
     $("room-id-fixed").textContent = room ? `Room id: ${room.id} (part of every invite link)` : "";
@@ -62,6 +65,7 @@ export function mountRoomForm({ saved, cancelled }) {
       guidelines: guidelines.value,
       allow_guests: guests.checked,
       public: publicFeed.checked,
+      audio: audio.checked,
     };
     const roomId = editing ? editing.id : id.value.trim();
     if (!settings.name) return invalid(name, error, "Give the room a name.");

@@ -50,6 +50,7 @@ export function mountRooms({ onNew, onEdit, onInvite }) {
     fact("Capacity", String(room.capacity));
     fact("Who may join", room.allow_guests ? "Anyone with the link" : "Invited people only");
     fact("Schedule", room.series ?? "None");
+    if (room.audio) fact("Audio", "On");
     if (room.public) fact("Meeting feed", "Listed");
     item.append(facts);
     const actions = element("div", "actions");
