@@ -407,6 +407,7 @@ def dump_mutes(member: Member) -> Payload:
         "id": member.member_id,
         "chat_muted": member.chat_muted,
         "audio_muted": member.audio_muted,
+        "audio_held": member.audio_held,
     }
 
 
