@@ -62,7 +62,8 @@ async def test_joining_audio_speaking_self_mute_and_a_facilitators_mute(
 ) -> None:
     """Audio connects through "Join audio", the roster shows Sam in the audio and speaking
     (the fake microphone beeps), "Mute my microphone" makes the mixer drop Sam, and a
-    facilitator's mute leaves no way to unmute until they ask."""
+    facilitator's mute leaves no way to unmute until they ask; ``audio:reconnect`` makes the
+    page offer again; "Leave audio" closes it."""
     await sam.open(hub.url, token("Sam"), room="voices")
     await sam.join()
     panel = sam.page.get_by_role("region", name="Audio")
@@ -108,9 +109,26 @@ async def test_joining_audio_speaking_self_mute_and_a_facilitators_mute(
     finally:
         await fay.close()
 
+    # The room's media host moved (its process stopped): the page offers again by itself.
+    old_peer = mixer.peers[sam_id]
+    sid = (await hub.store.snapshot("voices")).member(sam_id).connection.sid  # type: ignore[union-attr]
+    await hub.app[AUDIO].notify("audio:reconnect", sid, {"room": "voices"})
+    for _ in range(100):
+        if mixer.peers.get(sam_id) not in (None, old_peer):
+            break
+        await asyncio.sleep(0.05)
+    assert mixer.peers[sam_id] is not old_peer
+    await expect(panel.get_by_role("status")).to_have_text("Audio connected. You hear the room.")
+    await expect(me).to_contain_text("Speaking")
+
     await panel.get_by_role("button", name="Leave audio").click()
     await expect(panel.get_by_role("status")).to_have_text("You are not in the audio.")
     await expect(me).not_to_contain_text("In audio")
+    for _ in range(40):
+        if sam_id not in mixer.peers:
+            break
+        await asyncio.sleep(0.05)
+    assert sam_id not in mixer.peers  # the server closed Sam's peer connection
 
 
 async def test_no_audio_controls_without_audio_and_the_time_left_and_closing_notice(
