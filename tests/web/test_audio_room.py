@@ -18,6 +18,8 @@ from rooms import actions
 from rooms.identity import Role
 from rooms.room import RoomInfo
 from server.app import AUDIO
+from tests.server.media.peers import Participant
+from tests.server.media.test_signalling import offer_through
 from tests.support import Client, RunningHub, running_app, settings, token
 from tests.web.conftest import DESKTOP, WAIT_MS
 from tests.web.people import Person
@@ -62,7 +64,8 @@ async def test_joining_audio_speaking_self_mute_and_a_facilitators_mute(
 ) -> None:
     """Audio connects through "Join audio", the roster shows Sam in the audio and speaking
     (the fake microphone beeps), "Mute my microphone" makes the mixer drop Sam, and a
-    facilitator's mute leaves no way to unmute until they ask; ``audio:reconnect`` makes the
+    facilitator's mute leaves no way to unmute until they ask; another speaker is announced
+    politely; ``audio:reconnect`` makes the
     page offer again; "Leave audio" closes it."""
     await sam.open(hub.url, token("Sam"), room="voices")
     await sam.join()
@@ -108,6 +111,17 @@ async def test_joining_audio_speaking_self_mute_and_a_facilitators_mute(
         await expect(me).to_contain_text("Speaking")
     finally:
         await fay.close()
+
+    # Someone else starts speaking: screen readers hear it once, politely.
+    ann = await Client(hub.url, {"token": token("Ann")}).connect()
+    await ann.join("voices")
+    tone = await Participant.connect(440, offer_through(ann))
+    try:
+        await expect(sam.roster.filter(has_text="Ann")).to_contain_text("Speaking")
+        await expect(sam.announcer).to_contain_text("Ann speaking")
+    finally:
+        await tone.close()
+        await ann.close()
 
     # The room's media host moved (its process stopped): the page offers again by itself.
     old_peer = mixer.peers[sam_id]
