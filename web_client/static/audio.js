@@ -13,6 +13,9 @@ const $ = (id) => document.getElementById(id);
 // The server freed the seat without the person choosing to go; the page joins again.
 const LOST_SEAT = new Set(["disconnected", "connection_lost"]);
 
+// Refusals that mean the room connection itself is down or being rejoined.
+const WAIT_FOR_ROOM = new Set(["offline", "timeout", "not_in_room"]);
+
 // Speakers are told to screen readers at most this often, and only when they change.
 const SPEAKING_ANNOUNCE_MS = 8000;
 
@@ -35,6 +38,10 @@ export class AudioError extends Error {
 // call(event, payload) resolves with the server's ack (Connection.call, or a socket's
 // emitWithAck). Resolves with {pc, microphone, received(), stop()}.
 export async function startAudio(call, { iceServers = [], muted = false } = {}) {
+  if (!navigator.mediaDevices?.getUserMedia || typeof RTCPeerConnection === "undefined") {
+    // Browsers offer microphones only to secure pages (https, or localhost).
+    throw new AudioError({ code: "unsupported", message: "no microphone access on this page" });
+  }
   const microphone = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
   for (const track of microphone.getAudioTracks()) track.enabled = !muted;
   const pc = new RTCPeerConnection({ iceServers });
@@ -95,6 +102,8 @@ function explain(error) {
       return `No microphone was found on this device. ${chat}`;
     case "NotReadableError":
       return `The microphone is in use by another program or could not be started. ${chat}`;
+    case "unsupported":
+      return `This browser cannot use a microphone on this page (it needs a secure https address). ${chat}`;
     case "audio_disabled":
       return `This room has no audio. ${chat}`;
     case "media_unavailable":
@@ -151,10 +160,12 @@ export function mountAudio(model, connection) {
     if (state !== "off") setState("off");
   }
 
-  async function start() {
+  // again: reconnecting audio that was on; if the room connection is down too, wait for
+  // the rejoin's snapshot (see "reset") instead of giving up.
+  async function start({ again = false } = {}) {
     pending = true;
     error.textContent = "";
-    setState("connecting");
+    setState(again ? "lost" : "connecting");
     try {
       const started = await startAudio((event, payload) => connection.call(event, payload), {
         iceServers: connection.iceServers,
@@ -171,8 +182,12 @@ export function mountAudio(model, connection) {
       });
       if (started.pc.connectionState === "connected") setState("connected");
     } catch (failure) {
-      error.textContent = explain(failure);
-      setState("off");
+      if (again && WAIT_FOR_ROOM.has(failure?.code)) {
+        setState("lost");
+      } else {
+        error.textContent = explain(failure);
+        setState("off");
+      }
     } finally {
       pending = false;
       render();
@@ -184,7 +199,7 @@ export function mountAudio(model, connection) {
     audio?.release();
     audio = null;
     setState("lost");
-    await start();
+    await start({ again: true });
   }
 
   async function stop() {
