@@ -193,11 +193,19 @@ def _requeue(state: RoomState, hands: tuple[str, ...]) -> Change:
     return rec.done(replace(state, hands=hands))
 
 
+def schedule_end(state: RoomState, ends_at: int) -> Change:
+    """Record when a scheduled meeting ends, so everyone can see the time left. Nothing is
+    announced: snapshots carry it, and ``room:closing`` warns before the end."""
+    if state.ends_at == ends_at:
+        return Change(state)
+    return Change(replace(state, ends_at=ends_at), quiet=True)
+
+
 def warn_closing(state: RoomState, closes_at: int) -> Change:
     """Tell the room when it will close, so nobody is cut off mid-sentence."""
     rec = Recorder(state)
     rec.events.append(RoomClosing(rec.next_seq(), closes_at))
-    return rec.done(state)
+    return rec.done(replace(state, ends_at=closes_at))
 
 
 def close(state: RoomState) -> Change:

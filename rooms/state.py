@@ -110,6 +110,7 @@ class RoomState:
     unattended_since: int | None = None  # the last facilitator left then, none came back
     waiting: tuple[Waiting, ...] = ()  # first come first
     banned: tuple[str, ...] = ()  # subjects refused while the room is open
+    ends_at: int | None = None  # a scheduled meeting's end (ms); None when unscheduled
 
     def __post_init__(self) -> None:
         ids = [m.member_id for m in self.members]

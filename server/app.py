@@ -188,6 +188,7 @@ async def _start(app: web.Application) -> None:
                 settings.demo_room,
                 "Demo room",
                 allow_guests=True,
+                audio=True,
                 guidelines="Be kind. What is shared here stays here.",
             )
         )

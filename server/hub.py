@@ -211,8 +211,14 @@ class Hub:
                 you=seat_id, waiting={"room": request.room, "position": place[0], "of": place[1]}
             )
         snapshot = protocol.dump_snapshot(seating.room, change.state)
+        audio = {}
+        if seating.room.audio:
+            audio = {"ice_servers": protocol.dump_ice_servers(self.settings.ice_servers)}
         return protocol.ok(
-            you=seat_id, snapshot=snapshot, **self._view(change.state, sid, seating.unattended)
+            you=seat_id,
+            snapshot=snapshot,
+            **audio,
+            **self._view(change.state, sid, seating.unattended),
         )
 
     @staticmethod

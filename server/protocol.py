@@ -6,6 +6,7 @@ parsed and checked, and how domain values are dumped to JSON. Raw dicts stop her
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -44,6 +45,7 @@ from rooms.events import (
 )
 from rooms.room import RoomInfo, check_room_id
 from rooms.state import ChatMessage, Member, Reaction, RoomState, Waiting
+from server.settings import IceServer
 
 Payload = dict[str, Any]
 
@@ -405,7 +407,14 @@ def dump_mutes(member: Member) -> Payload:
         "id": member.member_id,
         "chat_muted": member.chat_muted,
         "audio_muted": member.audio_muted,
+        "audio_held": member.audio_held,
     }
+
+
+def dump_ice_servers(servers: Sequence[IceServer]) -> list[Payload]:
+    """The ICE servers a browser may use: their public URLs. A TURN server's long-lived
+    credentials never leave the server, so a server that needs them is left out."""
+    return [{"urls": list(s.urls)} for s in servers if s.username is None and s.credential is None]
 
 
 def dump_waiting(waiting: Waiting) -> Payload:
@@ -465,7 +474,7 @@ def dump_room(info: RoomInfo) -> Payload:
 
 def dump_snapshot(info: RoomInfo, state: RoomState) -> Payload:
     return {
-        "room": dump_room(info),
+        "room": {**dump_room(info), "ends_at": state.ends_at},
         "seq": state.seq,
         "participants": [dump_member(m, state) for m in state.members],
         "hands": list(state.hands),

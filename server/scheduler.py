@@ -126,6 +126,10 @@ class Scheduler:
     async def _advance(self, occ: Occurrence, info: RoomInfo, now: datetime) -> list[Performed]:
         async def open_room() -> bool:
             await self.store.open_room(info)
+            ends_at = _ms(occ.end)
+            await self.store.apply(
+                occ.room_id, lambda state, _: actions.schedule_end(state, ends_at)
+            )
             log.info("opened %s for its %s meeting", occ.room_id, occ.key)
             return True
 

@@ -37,7 +37,8 @@ async def test_muted_chat_is_refused_and_everyone_sees_the_mute(
     ack = await fay.call("moderation:mute", {"target": sam_id, "chat": True, "reason": "spam"})
     assert ack["ok"], ack
     seen = await sam.wait_for("participant:mutes")
-    assert seen["participants"] == [{"id": sam_id, "chat_muted": True, "audio_muted": False}]
+    mutes = {"chat_muted": True, "audio_muted": False, "audio_held": False}
+    assert seen["participants"] == [{"id": sam_id, **mutes}]
     refused = await sam.call("chat:send", {"text": "hello?"})
     assert refused["error"]["code"] == "chat_muted"
     assert not fay.events("chat:message")
@@ -70,7 +71,9 @@ async def test_mute_everyone_with_self_unmute_allowed(hub: RunningHub, clients: 
     ack = await fay.call("moderation:mute-all", {"audio": True, "allow_self_unmute": True})
     assert ack["ok"]
     mutes = await sam.wait_for("participant:mutes")
-    assert mutes["participants"] == [{"id": sam_id, "chat_muted": False, "audio_muted": True}]
+    # Muted, but not held: each person may unmute themselves.
+    muted = {"chat_muted": False, "audio_muted": True, "audio_held": False}
+    assert mutes["participants"] == [{"id": sam_id, **muted}]
     assert (await sam.call("audio:unmute"))["audio_muted"] is False
 
 

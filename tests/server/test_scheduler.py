@@ -284,3 +284,24 @@ async def test_the_scheduler_rides_out_a_stalled_redis_and_then_opens_the_room(
             await asyncio.sleep(0.1)
         assert await is_open(hub)
         assert [p.action for p in performed(hub)] == [Action.OPEN]
+
+
+async def test_an_open_scheduled_room_tells_its_end_in_the_snapshot(
+    store_url: str | None, clients: Any
+) -> None:
+    """The scheduler records the occurrence's end when it opens the room: every snapshot's
+    room carries ``ends_at`` (ms), so pages can show the time left; an unscheduled room's
+    is null."""
+    series = weekly("Europe/London", "2026-03-03T19:00")
+    (occ,) = series.occurrences(datetime(2026, 3, 3, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC))
+    clock = SetClock(occ.opens_at - timedelta(minutes=1))
+    async with one_hub(store_url, clock) as hub:
+        await schedule(hub, series, RoomInfo("family", "Family group", allow_guests=True))
+        await hub.store.open_room(RoomInfo("drop-in", "Drop-in", allow_guests=True))
+        clock.set(occ.opens_at)
+        await hub.app[SCHEDULER].tick()
+        sam = await clients(hub.url, {"name": "Sam"})
+        family = (await sam.join("family"))["snapshot"]["room"]
+        assert family["ends_at"] == int(occ.end.timestamp() * 1000)
+        await sam.call("room:leave")
+        assert (await sam.join("drop-in"))["snapshot"]["room"]["ends_at"] is None

@@ -3,6 +3,7 @@
 // for moderators, the facilitator tools. Every piece of user text goes through
 // textContent, never innerHTML.
 import { announce } from "./announcer.js";
+import { mountAudio } from "./audio.js";
 import { mountChat } from "./chat.js";
 import { ConnectionState } from "./connection.js";
 import { mountJoin, readInvitation } from "./join.js";
@@ -11,6 +12,7 @@ import { mountNotices } from "./notices.js";
 import { mountReactions } from "./reactions.js";
 import { RoomModel } from "./room.js";
 import { mountRoster } from "./roster.js";
+import { mountSchedule } from "./schedule.js";
 import { installQuickExit } from "./safety.js";
 import { mountTools } from "./tools.js";
 
@@ -34,7 +36,10 @@ function show(view, { focus = true } = {}) {
 const model = new RoomModel();
 let connection = null;
 
+let audio = null;
+
 function end(title, text) {
+  audio?.release();
   connection?.quit();
   $("ended-title").textContent = title;
   $("ended-text").textContent = text;
@@ -113,6 +118,11 @@ mountChat(model, current, moderation.messageOptions);
 mountReactions(model, current);
 mountNotices(model, current);
 mountTools(model, current);
+mountSchedule(model);
+audio = mountAudio(model, {
+  call: (...args) => connection.call(...args),
+  get iceServers() { return connection.iceServers; },
+});
 
 mountJoin({
   invite: readInvitation(),

@@ -1,11 +1,23 @@
 // Optional audio for a Hearth room: one RTCPeerConnection to the room's media host, which
 // mixes everyone else into the one stream this page plays. See docs/audio.md.
 //
-//   import { startAudio } from "/static/audio.js";
-//   const audio = await startAudio(socket, { iceServers });   // after room:join
-//   await audio.mute(true); await audio.stop();
-//
-// The server enforces mutes and pauses itself; muting here also stops sending.
+// The room view's audio panel (only where the room has audio): join or leave audio, your
+// microphone (one control: it sets the server's mute flag, and the track follows it), the
+// audio connection's state in words, and who is speaking, said calmly. The server enforces
+// mutes and pauses itself; the page only mirrors them.
+import { announce } from "./announcer.js";
+import { act } from "./outcome.js";
+
+const $ = (id) => document.getElementById(id);
+
+// The server freed the seat without the person choosing to go; the page joins again.
+const LOST_SEAT = new Set(["disconnected", "connection_lost"]);
+
+// Refusals that mean the room connection itself is down or being rejoined.
+const WAIT_FOR_ROOM = new Set(["offline", "timeout", "not_in_room"]);
+
+// Speakers are told to screen readers at most this often, and only when they change.
+const SPEAKING_ANNOUNCE_MS = 8000;
 
 function gatheringComplete(pc) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -23,8 +35,15 @@ export class AudioError extends Error {
   }
 }
 
-export async function startAudio(socket, { iceServers = [] } = {}) {
+// call(event, payload) resolves with the server's ack (Connection.call, or a socket's
+// emitWithAck). Resolves with {pc, microphone, received(), stop()}.
+export async function startAudio(call, { iceServers = [], muted = false } = {}) {
+  if (!navigator.mediaDevices?.getUserMedia || typeof RTCPeerConnection === "undefined") {
+    // Browsers offer microphones only to secure pages (https, or localhost).
+    throw new AudioError({ code: "unsupported", message: "no microphone access on this page" });
+  }
   const microphone = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+  for (const track of microphone.getAudioTracks()) track.enabled = !muted;
   const pc = new RTCPeerConnection({ iceServers });
   for (const track of microphone.getAudioTracks()) pc.addTrack(track, microphone);
   const player = new Audio();
@@ -38,27 +57,22 @@ export async function startAudio(socket, { iceServers = [] } = {}) {
     player.srcObject = null;
   };
 
-  // No trickle ICE: the offer carries every candidate.
-  await pc.setLocalDescription(await pc.createOffer());
-  await gatheringComplete(pc);
-  const ack = await socket.emitWithAck("audio:start", {
-    type: "offer",
-    sdp: pc.localDescription.sdp,
-  });
-  if (!ack.ok) {
+  try {
+    // No trickle ICE: the offer carries every candidate.
+    await pc.setLocalDescription(await pc.createOffer());
+    await gatheringComplete(pc);
+    const ack = await call("audio:start", { type: "offer", sdp: pc.localDescription.sdp });
+    if (!ack.ok) throw new AudioError(ack.error);
+    await pc.setRemoteDescription(ack.answer);
+  } catch (error) {
     release();
-    throw new AudioError(ack.error);
+    throw error;
   }
-  await pc.setRemoteDescription(ack.answer);
 
   return {
     pc,
-    async mute(muted) {
-      const reply = await socket.emitWithAck(muted ? "audio:mute" : "audio:unmute");
-      if (!reply.ok) throw new AudioError(reply.error);
-      for (const track of microphone.getAudioTracks()) track.enabled = !muted;
-      return reply.audio;
-    },
+    microphone,
+    release,
     // What arrives from the server: packets and the energy of the mixed stream.
     async received() {
       const stats = await pc.getStats();
@@ -70,8 +84,187 @@ export async function startAudio(socket, { iceServers = [] } = {}) {
       return { packets: 0, energy: 0 };
     },
     async stop() {
-      await socket.emitWithAck("audio:stop");
+      await call("audio:stop", {});
       release();
     },
   };
+}
+
+// Why audio could not start, in words; chat is never affected.
+function explain(error) {
+  const chat = "Chat still works.";
+  switch (error instanceof AudioError ? error.code : error?.name) {
+    case "NotAllowedError":
+    case "SecurityError":
+      return `Your browser did not allow the microphone. ${chat} To join audio, allow the microphone for this page in the browser's settings, then choose Join audio again.`;
+    case "NotFoundError":
+    case "OverconstrainedError":
+      return `No microphone was found on this device. ${chat}`;
+    case "NotReadableError":
+      return `The microphone is in use by another program or could not be started. ${chat}`;
+    case "unsupported":
+      return `This browser cannot use a microphone on this page (it needs a secure https address). ${chat}`;
+    case "audio_disabled":
+      return `This room has no audio. ${chat}`;
+    case "media_unavailable":
+      return `Audio is not available on this server right now (${error.message}). ${chat}`;
+    default:
+      return `Audio could not connect: ${error?.message ?? "unknown error"}. ${chat}`;
+  }
+}
+
+const STATE_TEXT = {
+  off: "You are not in the audio.",
+  connecting: "Connecting audio…",
+  connected: "Audio connected. You hear the room.",
+  lost: "Audio connection lost. Reconnecting…",
+};
+
+export function mountAudio(model, connection) {
+  const panel = $("audio-panel");
+  const join = $("audio-button");
+  const mic = $("mic-button");
+  const error = $("audio-error");
+  let audio = null; // the running startAudio() result
+  let state = "off";
+  let asked = false; // a facilitator asked you to unmute: the held mute may be lifted
+  let pending = false;
+  let lastSpoken = { names: "", at: 0 };
+
+  const me = () => model.me;
+  const held = () => Boolean(me()?.audio_muted && me()?.audio?.held && !asked);
+
+  function render() {
+    panel.hidden = !model.info?.audio;
+    $("audio-state").textContent = STATE_TEXT[state];
+    panel.dataset.audio = state;
+    join.textContent = state === "off" ? "Join audio" : "Leave audio";
+    join.disabled = pending;
+    const muted = Boolean(me()?.audio_muted);
+    $("mic-state").textContent = muted ? "Muted" : "On";
+    mic.textContent = muted ? "Unmute my microphone" : "Mute my microphone";
+    mic.disabled = pending || (muted && held());
+    $("mic-held").hidden = !(muted && held());
+    // The track follows the server's flag: muted means nothing leaves this page either.
+    for (const track of audio?.microphone.getAudioTracks() ?? []) track.enabled = !muted;
+  }
+
+  function setState(next) {
+    state = next;
+    render();
+  }
+
+  function release() {
+    audio?.release();
+    audio = null;
+    if (state !== "off") setState("off");
+  }
+
+  // again: reconnecting audio that was on; if the room connection is down too, wait for
+  // the rejoin's snapshot (see "reset") instead of giving up.
+  async function start({ again = false } = {}) {
+    pending = true;
+    error.textContent = "";
+    setState(again ? "lost" : "connecting");
+    try {
+      const started = await startAudio((event, payload) => connection.call(event, payload), {
+        iceServers: connection.iceServers,
+        muted: Boolean(me()?.audio_muted),
+      });
+      audio?.release();
+      audio = started;
+      started.pc.addEventListener("connectionstatechange", () => {
+        if (audio !== started) return;
+        const pcState = started.pc.connectionState;
+        if (pcState === "connected") setState("connected");
+        else if (pcState === "failed") restart();
+        else if (pcState === "disconnected") setState("lost");
+      });
+      if (started.pc.connectionState === "connected") setState("connected");
+    } catch (failure) {
+      if (again && WAIT_FOR_ROOM.has(failure?.code)) {
+        setState("lost");
+      } else {
+        error.textContent = explain(failure);
+        setState("off");
+      }
+    } finally {
+      pending = false;
+      render();
+    }
+  }
+
+  async function restart() {
+    if (pending) return;
+    audio?.release();
+    audio = null;
+    setState("lost");
+    await start({ again: true });
+  }
+
+  async function stop() {
+    pending = true;
+    render();
+    const running = audio;
+    audio = null;
+    running?.release();
+    await connection.call("audio:stop", {});
+    pending = false;
+    setState("off");
+  }
+
+  join.addEventListener("click", () => (state === "off" ? start() : stop()));
+
+  mic.addEventListener("click", async () => {
+    const muted = Boolean(me()?.audio_muted);
+    pending = true;
+    render();
+    const ack = await act(connection, muted ? "audio:unmute" : "audio:mute", {}, (reply) =>
+      reply.audio_muted ? "Your microphone is muted." : "Your microphone is on.");
+    if (!ack.ok && ack.error.code === "audio_held") {
+      asked = false; // the request was declined or withdrawn
+      if (me()?.audio) me().audio.held = true;
+    }
+    pending = false;
+    render();
+  });
+
+  function speaking(e) {
+    render();
+    const others = model.speakers.filter((id) => id !== model.you);
+    const names = others.map((id) => model.members.get(id)?.name).filter(Boolean).join(" and ");
+    const now = Date.now();
+    // Only someone starting to speak, never more often than every few seconds, politely.
+    if (!names || !e.detail.started.length || names === lastSpoken.names) return;
+    if (now - lastSpoken.at < SPEAKING_ANNOUNCE_MS) return;
+    lastSpoken = { names, at: now };
+    announce(`${names} speaking`);
+  }
+
+  model.addEventListener("reset", () => {
+    render();
+    // The server let our audio go (this page reconnected): connect it again.
+    if ((state === "connected" || state === "lost") && me()?.audio?.state === "off") restart();
+  });
+  model.addEventListener("speaking", speaking);
+  model.addEventListener("mutes", () => {
+    if (!me()?.audio_muted) asked = false;
+    render();
+  });
+  model.addEventListener("audio", render);
+  model.addEventListener("unmute-requested", () => {
+    asked = true;
+    render();
+  });
+  model.addEventListener("audio-reconnect", () => {
+    if (state !== "off") restart();
+  });
+  model.addEventListener("left", (e) => {
+    if (e.detail.member.id !== model.you) return;
+    // A seat lost with the connection comes back with the rejoin's snapshot (see "reset").
+    if (LOST_SEAT.has(e.detail.reason) && state !== "off") setState("lost");
+    else release();
+  });
+  model.addEventListener("closed", release);
+  return { release };
 }

@@ -21,6 +21,9 @@ export const ROOM_EVENTS = [
   "room:resumed",
   "room:controls",
   "room:facilitators",
+  "room:closing",
+  "audio:state",
+  "audio:speaking",
 ];
 
 // Notices for this connection alone: no seq, not part of the room's shared history.
@@ -28,6 +31,7 @@ export const NOTICES = [
   "audio:unmute-requested",
   "waiting:queue",
   "report:received",
+  "audio:reconnect",
 ];
 
 const CALL_TIMEOUT_MS = 8000;
@@ -47,6 +51,7 @@ export class Connection extends EventTarget {
   #syncing = false; // joining or resyncing: events wait in #early
   #early = [];
   #state = ConnectionState.CONNECTING;
+  #iceServers = []; // the room's public STUN/TURN servers, from the join ack (audio rooms)
 
   // auth: {token} or {name}. Emits: "state" {state}, "snapshot" {snapshot, you},
   // "room-event" {name, data}, "refused" {error} (the server turned the connection down),
@@ -109,6 +114,7 @@ export class Connection extends EventTarget {
 
   get state() { return this.#state; }
   get seq() { return this.#seq; }
+  get iceServers() { return this.#iceServers; }
 
   // Resolves once connected, or with the server's refusal.
   open() {
@@ -193,6 +199,7 @@ export class Connection extends EventTarget {
       if (ack.waiting) this.#emit("waiting", { position: ack.waiting.position, of: ack.waiting.of });
       return ack;
     }
+    this.#iceServers = ack.ice_servers ?? [];
     this.#adopt(ack.snapshot, ack.you, ack.moderation ?? null);
     return ack;
   }

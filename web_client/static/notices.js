@@ -12,9 +12,11 @@ export function mountNotices(model, connection) {
 
   function renderPaused() {
     $("paused-note").hidden = !model.paused;
+    // With audio, only facilitators are heard while paused (the server's mixer sees to it).
+    const what = model.info?.audio ? "chat, hands, reactions and voices" : "chat, hands and reactions";
     $("paused-text").textContent = model.isModerator()
-      ? "Participants' chat, hands and reactions wait until you resume."
-      : "Chat, hands and reactions wait until a facilitator resumes.";
+      ? `Participants' ${what} wait until you resume.`
+      : `${what[0].toUpperCase()}${what.slice(1)} wait until a facilitator resumes.`;
   }
 
   model.addEventListener("reset", renderPaused);

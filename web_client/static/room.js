@@ -3,7 +3,7 @@
 // the model takes snapshots and events from the connection and tells the views what
 // changed, in the words the views need ("joined", "left", "hands", "chat", "reset",
 // "deleted", "reaction", "mutes", "role", "paused", "controls", "facilitators", "waiting",
-// "report", "unmute-requested").
+// "report", "unmute-requested", "audio", "speaking", "closing", "audio-reconnect").
 
 export const Role = Object.freeze({
   PARTICIPANT: "participant",
@@ -19,7 +19,7 @@ export function rank(member) {
 }
 
 export class RoomModel extends EventTarget {
-  info = null; // {id, name, capacity, allow_guests, guidelines}
+  info = null; // {id, name, capacity, allow_guests, guidelines, audio, ends_at}
   you = null; // your member id in this room
   members = new Map(); // id -> Participant (see docs/protocol.md)
   hands = []; // member ids, first raised first
@@ -30,6 +30,7 @@ export class RoomModel extends EventTarget {
   waiting = []; // moderators only: {id, name, since}, first come first
   reports = []; // moderators only: report:received payloads, newest last
   closed = false;
+  speakers = []; // member ids speaking now, loudest first
 
   get me() { return this.members.get(this.you) ?? null; }
 
@@ -69,6 +70,7 @@ export class RoomModel extends EventTarget {
     const before = new Map(this.members);
     this.members = new Map(snapshot.participants.map((p) => [p.id, p]));
     this.hands = [...snapshot.hands];
+    this.speakers = snapshot.participants.filter((p) => p.audio?.speaking).map((p) => p.id);
     const lastId = this.chat.at(-1)?.id ?? 0;
     const fresh = snapshot.chat.filter((m) => m.id > lastId);
     // Messages deleted while we were away are gone from the snapshot: drop them here too.
@@ -99,6 +101,9 @@ export class RoomModel extends EventTarget {
         break;
       case "audio:unmute-requested":
         this.#tell("unmute-requested", { by: data.by });
+        break;
+      case "audio:reconnect":
+        this.#tell("audio-reconnect", {});
         break;
       default:
         break;
@@ -153,6 +158,7 @@ export class RoomModel extends EventTarget {
           const before = { chat: member.chat_muted, audio: member.audio_muted };
           member.chat_muted = mutes.chat_muted;
           member.audio_muted = mutes.audio_muted;
+          if (member.audio && "audio_held" in mutes) member.audio.held = mutes.audio_held;
           changed.push({ member, before });
         }
         this.#tell("mutes", { changed });
@@ -182,6 +188,30 @@ export class RoomModel extends EventTarget {
         this.facilitatorPresent = data.present;
         const covering = data.covering.map((id) => this.members.get(id)).filter(Boolean);
         this.#tell("facilitators", { present: data.present, covering });
+        break;
+      }
+      case "room:closing":
+        this.info = { ...this.info, ends_at: data.closes_at };
+        this.#tell("closing", { closesAt: data.closes_at });
+        break;
+      case "audio:state": {
+        const member = this.members.get(data.participant);
+        if (!member) break;
+        member.audio = data.audio;
+        member.audio_muted = data.audio_muted;
+        this.speakers = this.speakers.filter((id) => id !== member.id || data.audio.speaking);
+        this.#tell("audio", { member });
+        break;
+      }
+      case "audio:speaking": {
+        const started = data.speakers.filter((id) => !this.speakers.includes(id));
+        this.speakers = [...data.speakers];
+        for (const member of this.members.values()) {
+          if (member.audio) member.audio.speaking = this.speakers.includes(member.id);
+        }
+        this.#tell("speaking", {
+          started: started.map((id) => this.members.get(id)).filter(Boolean),
+        });
         break;
       }
       case "room:closed": {

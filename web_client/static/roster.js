@@ -1,7 +1,6 @@
 // Who is here (with roles and mute states), the raised hands in queue order, your own hand
-// and microphone buttons, and each person's options (report; for moderators, moderate).
+// button, who is in the audio and speaking, and each person's options (report; for moderators, moderate).
 import { announce } from "./announcer.js";
-import { act } from "./outcome.js";
 import { Role } from "./room.js";
 
 const ROLE_LABEL = { [Role.FACILITATOR]: "Facilitator", [Role.ADMIN]: "Host" };
@@ -24,7 +23,6 @@ function tag(text, className) {
 export function mountRoster(model, connection, optionsFor) {
   const button = $("hand-button");
   const error = $("hand-error");
-  const mic = $("mic-button");
   const open = new Set(); // whose options are open, kept across re-renders
   let pending = false;
 
@@ -40,6 +38,15 @@ export function mountRoster(model, connection, optionsFor) {
     if (position) item.append(tag(`Hand raised, ${ordinal(position)}`, "badge hand"));
     if (member.chat_muted) item.append(tag("Chat muted", "badge muted"));
     if (member.audio_muted) item.append(tag("Microphone muted", "badge muted"));
+    if (model.info?.audio) {
+      const audio = member.audio?.state ?? "off";
+      if (audio === "connected") item.append(tag("In audio", "badge audio"));
+      else if (audio === "connecting") item.append(tag("Joining audio", "badge audio"));
+      if (audio === "connected" && member.audio.speaking) {
+        item.append(tag("Speaking", "badge speaking"));
+        item.dataset.speaking = "true";
+      }
+    }
     const options = member.id === model.you ? [] : optionsFor(member);
     if (options.length) {
       const details = document.createElement("details");
@@ -81,18 +88,7 @@ export function mountRoster(model, connection, optionsFor) {
     button.textContent = raised ? "Lower my hand" : "Raise my hand";
     button.dataset.raised = String(raised);
     button.disabled = pending || model.held();
-    const muted = Boolean(model.me?.audio_muted);
-    $("mic-state").textContent = muted ? "Muted" : "On";
-    mic.textContent = muted ? "Unmute my microphone" : "Mute my microphone";
   }
-
-  mic.addEventListener("click", async () => {
-    const muted = Boolean(model.me?.audio_muted);
-    mic.disabled = true;
-    await act(connection, muted ? "audio:unmute" : "audio:mute", {}, (ack) =>
-      ack.audio_muted ? "Your microphone is muted." : "Your microphone is on.");
-    mic.disabled = false;
-  });
 
   button.addEventListener("click", async () => {
     const raised = model.handPosition(model.you) !== null;
@@ -122,7 +118,9 @@ export function mountRoster(model, connection, optionsFor) {
     announce(`${e.detail.member.name} left`);
     render();
   });
-  for (const type of ["mutes", "role", "paused"]) model.addEventListener(type, render);
+  for (const type of ["mutes", "role", "paused", "audio", "speaking"]) {
+    model.addEventListener(type, render);
+  }
   model.addEventListener("hands", (e) => {
     for (const member of e.detail.raised) {
       announce(`${nameOf(member)} raised a hand, ${ordinal(model.handPosition(member.id))} in line`);

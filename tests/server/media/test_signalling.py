@@ -11,8 +11,9 @@ import pytest
 
 from rooms.identity import Role
 from rooms.room import RoomInfo
+from server.settings import IceServer
 from tests.server.media.peers import Participant
-from tests.support import ROOT, RunningHub, token
+from tests.support import ROOT, RunningHub, running_app, settings, token
 
 AUDIO_ROOM = RoomInfo("voices", "Voices", audio=True, allow_guests=True)
 
@@ -109,3 +110,24 @@ def test_the_server_starts_without_the_webrtc_extra() -> None:
         check=False,
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+async def test_joining_an_audio_room_tells_the_browser_its_public_ice_servers(
+    clients: Any,
+) -> None:
+    """The join ack of a room with audio lists the ICE servers the media host uses, by
+    their public URLs only: a TURN server with long-lived credentials is not handed out.
+    A room without audio gets none."""
+    ice = (
+        IceServer(("stun:stun.example.org:3478",)),
+        IceServer(("turn:turn.example.org:3478",), "hearth", "long-lived-secret"),
+    )
+    async with running_app(settings(ice_servers=ice)) as hub:
+        await hub.store.open_room(AUDIO_ROOM)
+        await hub.store.open_room(RoomInfo("quiet", "Quiet", allow_guests=True))
+        ann = await clients(hub.url, {"token": token("Ann")})
+        ack = await ann.join("voices")
+        assert ack["ice_servers"] == [{"urls": ["stun:stun.example.org:3478"]}]
+        assert "long-lived-secret" not in str(ack)
+        await ann.call("room:leave")
+        assert "ice_servers" not in await ann.join("quiet")
