@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/audio.py                      # rooms of 4, 8 and 12, both ways
     .venv/bin/python bench/audio.py --sizes 12 --modes mix --seconds 10
+    .venv/bin/python bench/audio.py --sizes 12 --modes mix --rooms 4   # 48 people, 4 rooms
 
 The media server runs in its own process (``bench/audio.py serve``), so its CPU time
 (utime + stime from /proc) is its own. It answers offers over plain HTTP: this measures
@@ -213,25 +214,47 @@ class Forwarder:
                     out.push(frame)
 
 
-async def serve(mode: str, size: int, port: int) -> None:
-    members = tuple(
-        Member(f"p{i}", f"s{i}", f"p{i}", Role.PARTICIPANT, 0, Connection("x", f"sid{i}"))
-        for i in range(size)
-    )
+def _name(room: int, person: int) -> str:
+    return f"r{room}p{person}"
+
+
+def _room_of(name: str) -> int:
+    return int(name[1 : name.index("p")])
+
+
+async def serve(mode: str, size: int, port: int, rooms: int = 1) -> None:
     stats: Callable[[], dict[str, int]] = dict
     if mode == "mix":
-        mixer = RoomMixer("bench", RoomState("bench", members=members), [], _noop, _noop)
-        answer: Answer = mixer.answer
+        mixers = []
+        for j in range(rooms):
+            members = tuple(
+                Member(
+                    _name(j, i),
+                    f"s{j}-{i}",
+                    _name(j, i),
+                    Role.PARTICIPANT,
+                    0,
+                    Connection("x", f"sid{j}-{i}"),
+                )
+                for i in range(size)
+            )
+            state = RoomState(f"bench{j}", members=members)
+            mixers.append(RoomMixer(f"bench{j}", state, [], _noop, _noop))
+
+        async def answer(name: str, sdp: str) -> str:
+            return await mixers[_room_of(name)].answer(name, sdp)
 
         def stats() -> dict[str, int]:
-            peers = mixer.peers.values()
+            peers = [p for mixer in mixers for p in mixer.peers.values()]
             return {
-                "ticks": mixer.tick,
-                "late_ticks": mixer.late_ticks,
+                "ticks": min(mixer.tick for mixer in mixers),
+                "late_ticks": sum(mixer.late_ticks for mixer in mixers),
                 "inputs_skipped": sum(p.skipped for p in peers),
                 "outputs_dropped": sum(p.out.dropped for p in peers),
             }
     else:
+        if rooms != 1:
+            raise SystemExit("--rooms applies to mixing only")
         answer = Forwarder(size).answer
 
     async def offer(request: web.Request) -> web.Response:
@@ -268,9 +291,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measure(mode: str, size: int, seconds: float) -> dict[str, Any]:
+async def measure(mode: str, size: int, seconds: float, rooms: int = 1) -> dict[str, Any]:
     port = free_port()
     command = [sys.executable, __file__, "serve", "--mode", mode, "--size", str(size)]
+    command += ["--rooms", str(rooms)]
     server = await asyncio.create_subprocess_exec(*command, "--port", str(port))
     speech, silence = _packets(440), _packets(None)
     bursts: list[float] = []
@@ -290,10 +314,13 @@ async def measure(mode: str, size: int, seconds: float) -> dict[str, Any]:
                     return str((await response.json())["sdp"])
 
             receive = 1 if mode == "mix" else size - 1
-            for i in range(size):
-                mic = Mic(speech, bursts) if i == 0 else Mic(silence)
-                listen = ear if i == 1 else None
-                pcs.append(await connect(answer, f"p{i}", mic, listen, receive))
+            # Every room has one speaker; the measured speaker and ear are in room 0.
+            for j in range(rooms):
+                for i in range(size):
+                    first = j == 0
+                    mic = Mic(speech, bursts if first else None) if i == 0 else Mic(silence)
+                    listen = ear if first and i == 1 else None
+                    pcs.append(await connect(answer, _name(j, i), mic, listen, receive))
             await asyncio.sleep(2.0)  # connect and settle
             ear.counting, ear.onsets[:] = True, []
             before, started = cpu_seconds(server.pid), time.monotonic()
@@ -308,10 +335,11 @@ async def measure(mode: str, size: int, seconds: float) -> dict[str, Any]:
             await pc.close()
         server.terminate()
         await server.wait()
-    per_participant = cpu / elapsed / size
+    per_participant = cpu / elapsed / (size * rooms)
     return {
         "mode": mode,
         "size": size,
+        "rooms": rooms,
         "cpu_per_participant_pct": round(100 * per_participant, 2),
         "participants_per_core": round(1 / per_participant, 1) if per_participant else None,
         "latency_ms": round(latency(bursts, ear.onsets), 1),
@@ -350,11 +378,12 @@ async def direct_latency(seconds: float) -> float:
 async def main(args: argparse.Namespace) -> None:
     baseline = await direct_latency(args.seconds)
     print(f"direct peer-to-peer latency (baseline): {baseline:.1f} ms")
+    print(f"rooms of each size: {args.rooms}")
     print("mode     size  cpu/participant  participants/core  latency  added  frames")
     results = []
     for size in args.sizes:
         for mode in args.modes:
-            r = await measure(mode, size, args.seconds)
+            r = await measure(mode, size, args.seconds, args.rooms)
             r["added_latency_ms"] = round(r["latency_ms"] - baseline, 1)
             results.append(r)
             print(
@@ -376,9 +405,10 @@ if __name__ == "__main__":
     parser.add_argument("--sizes", type=int, nargs="+", default=[4, 8, 12])
     parser.add_argument("--modes", nargs="+", default=["mix", "forward"])
     parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--rooms", type=int, default=1, help="rooms of each size at once (mix)")
     parser.add_argument("--json", type=argparse.FileType("w"), help="also write JSON here")
     args = parser.parse_args()
     if args.command == "serve":
-        asyncio.run(serve(args.mode, args.size, args.port))
+        asyncio.run(serve(args.mode, args.size, args.port, args.rooms))
     else:
         asyncio.run(main(args))
