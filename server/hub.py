@@ -213,7 +213,10 @@ class Hub:
         snapshot = protocol.dump_snapshot(seating.room, change.state)
         audio = {}
         if seating.room.audio:
-            audio = {"ice_servers": protocol.dump_ice_servers(self.settings.ice_servers)}
+            servers = protocol.dump_ice_servers(self.settings.ice_servers)
+            if self.settings.turn_secret is not None:
+                servers.append(tokens.turn_credentials(self.settings, seat_id))
+            audio = {"ice_servers": servers}
         return protocol.ok(
             you=seat_id,
             snapshot=snapshot,

@@ -90,6 +90,13 @@ def _ice_servers(raw: str) -> tuple[IceServer, ...]:
     return tuple(servers)
 
 
+def _turn_urls(raw: str) -> tuple[str, ...]:
+    urls = tuple(u.strip() for u in raw.split(",") if u.strip())
+    if not all(u.startswith(("turn:", "turns:")) for u in urls):
+        raise ValueError("a comma-separated list of turn: or turns: URLs")
+    return urls
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     secret: str
@@ -118,12 +125,19 @@ class Settings:
     # Empty: host candidates only (loopback, one LAN). Production: a TURN server.
     ice_servers: tuple[IceServer, ...] = ()
     media_lease_ms: int = 6000
+    # A TURN server with a shared secret (coturn's use-auth-secret): browsers get
+    # short-lived credentials made from it; the secret itself never leaves the server.
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str | None = None
+    turn_ttl_s: int = 6 * 3600
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_LENGTH:
             raise SettingsError(f"HEARTH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
         if self.process_ttl_ms < 2 * self.heartbeat_ms:
             raise SettingsError("HEARTH_PROCESS_TTL_MS must be at least twice HEARTH_HEARTBEAT_MS")
+        if bool(self.turn_urls) != bool(self.turn_secret):
+            raise SettingsError("set HEARTH_TURN_URLS and HEARTH_TURN_SECRET together")
         if self.admin_token is not None and len(self.admin_token) < MIN_SECRET_LENGTH:
             raise SettingsError(
                 f"HEARTH_ADMIN_TOKEN must be at least {MIN_SECRET_LENGTH} characters"
@@ -161,6 +175,9 @@ class Settings:
             audit_max_entries=_read(env, "HEARTH_AUDIT_MAX_ENTRIES", 10_000, _positive),
             ice_servers=_read(env, "HEARTH_ICE_SERVERS", (), _ice_servers),
             media_lease_ms=_read(env, "HEARTH_MEDIA_LEASE_MS", 6000, _positive),
+            turn_urls=_read(env, "HEARTH_TURN_URLS", (), _turn_urls),
+            turn_secret=env.get("HEARTH_TURN_SECRET") or None,
+            turn_ttl_s=_read(env, "HEARTH_TURN_TTL_S", 6 * 3600, _positive),
         )
 
     def limit(self, activity: Activity) -> Limit:

@@ -8,6 +8,7 @@ across rooms by other participants.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -20,6 +21,7 @@ from rooms.errors import ErrorCode, InvalidPayload, Unauthorized
 from rooms.identity import Identity, Role, clean_display_name
 from server.settings import Settings
 
+Payload = dict[str, Any]
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "name", "role", "rooms", "exp"]
 
@@ -106,3 +108,18 @@ def guest(name: object, resume_key: object, connection_id: str) -> Identity:
 def member_id(settings: Settings, room_id: str, subject: str) -> str:
     digest = hmac.new(settings.secret.encode(), f"{room_id}\0{subject}".encode(), hashlib.sha256)
     return digest.hexdigest()[:16]
+
+
+def turn_credentials(settings: Settings, member_id: str, now: float | None = None) -> Payload:
+    """Short-lived TURN credentials in the TURN REST API scheme that coturn's
+    ``use-auth-secret`` checks: the username carries its expiry, the credential is an
+    HMAC-SHA1 of it under the shared secret. Only the room-scoped member id is in it."""
+    assert settings.turn_secret is not None
+    expires = int(now if now is not None else time.time()) + settings.turn_ttl_s
+    username = f"{expires}:{member_id}"
+    digest = hmac.new(settings.turn_secret.encode(), username.encode(), hashlib.sha1).digest()
+    return {
+        "urls": list(settings.turn_urls),
+        "username": username,
+        "credential": base64.b64encode(digest).decode(),
+    }

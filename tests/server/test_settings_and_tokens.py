@@ -38,6 +38,8 @@ def test_dev_mode_uses_the_dev_secret() -> None:
         ({"HEARTH_SECRET": SECRET, "HEARTH_HEARTBEAT_MS": "soon"}, "HEARTH_HEARTBEAT_MS"),
         ({"HEARTH_SECRET": SECRET, "HEARTH_HEARTBEAT_MS": "-5"}, "HEARTH_HEARTBEAT_MS"),
         ({"HEARTH_SECRET": SECRET, "HEARTH_DEV": "maybe"}, "HEARTH_DEV"),
+        ({"HEARTH_SECRET": SECRET, "HEARTH_TURN_URLS": "http://x"}, "HEARTH_TURN_URLS"),
+        ({"HEARTH_SECRET": SECRET, "HEARTH_TURN_URLS": "turn:t.example:3478"}, "HEARTH_TURN"),
         ({"HEARTH_SECRET": SECRET, "HEARTH_PROCESS_TTL_MS": "1000"}, "HEARTH_PROCESS_TTL_MS"),
         ({"HEARTH_SECRET": SECRET, "HEARTH_ICE_SERVERS": "stun:x"}, "HEARTH_ICE_SERVERS"),
         ({"HEARTH_SECRET": SECRET, "HEARTH_ICE_SERVERS": '[{"url": "x"}]'}, "HEARTH_ICE_SERVERS"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import subprocess
 import sys
 import time
@@ -131,3 +134,22 @@ async def test_joining_an_audio_room_tells_the_browser_its_public_ice_servers(
         assert "long-lived-secret" not in str(ack)
         await ann.call("room:leave")
         assert "ice_servers" not in await ann.join("quiet")
+
+
+async def test_a_turn_secret_gives_each_browser_short_lived_credentials(clients: Any) -> None:
+    """With HEARTH_TURN_SECRET the join ack carries TURN credentials in the scheme coturn
+    checks (expiry:member id, HMAC-SHA1): valid for a while, never the secret itself."""
+    secret = "turn-shared-secret-known-to-coturn"
+    made = settings(turn_urls=("turn:turn.example.org:3478",), turn_secret=secret)
+    async with running_app(made) as hub:
+        await hub.store.open_room(AUDIO_ROOM)
+        ann = await clients(hub.url, {"token": token("Ann")})
+        ack = await ann.join("voices")
+    (turn,) = ack["ice_servers"]
+    assert turn["urls"] == ["turn:turn.example.org:3478"]
+    expires, member = turn["username"].split(":")
+    assert member == ack["you"]
+    assert time.time() + made.turn_ttl_s - 60 < int(expires) <= time.time() + made.turn_ttl_s
+    expected = hmac.new(secret.encode(), turn["username"].encode(), hashlib.sha1).digest()
+    assert turn["credential"] == base64.b64encode(expected).decode()
+    assert secret not in str(ack)
