@@ -176,6 +176,23 @@ def _socketio(settings: Settings, manager: HearthRedisManager | None) -> socketi
     return sio
 
 
+async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel our background tasks and wait for them. redis-py can turn a cancellation
+    that lands mid-command into a timeout error the loop then survives, so cancel again
+    until each task has really ended."""
+    pending = [t for t in tasks if not t.done()]
+    while pending:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=0.5)
+        pending = [t for t in pending if not t.done()]
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "background task %s ended with an error", task.get_name(), exc_info=task.exception()
+            )
+
+
 async def _health(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
@@ -207,11 +224,7 @@ async def _start(app: web.Application) -> None:
 
 
 async def _stop(app: web.Application) -> None:
-    for task in app[TASKS]:
-        task.cancel()
-    for task in app[TASKS]:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await _cancel_all(app[TASKS])
     # Peer connections close first: their members' seats are about to go.
     await app[AUDIO].close()
     hub = app[HUB]

@@ -64,6 +64,10 @@ class PresenceKeeper:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # A cancellation redis-py turned into another error: stop as asked.
+                    raise asyncio.CancelledError from None
                 log.exception("presence round failed; retrying in %.1fs", backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
