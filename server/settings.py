@@ -114,6 +114,9 @@ class Settings:
     scheduler_tick_ms: int = 5000
     close_when_empty_minutes: int = 0  # 0: scheduled rooms close only at their end
     public_url: str | None = None  # where people reach Hearth, for invite links and the feed
+    # Behind a reverse proxy that sets X-Forwarded-For / X-Forwarded-Proto: believe its
+    # rightmost X-Forwarded-For hop as the client's address and its scheme for HSTS.
+    trust_proxy: bool = False
     # Per participant, per rate_window_ms; facilitators' actions are never limited.
     rate_window_ms: int = 10_000
     chat_limit: int = 10
@@ -166,6 +169,7 @@ class Settings:
             scheduler_tick_ms=_read(env, "HEARTH_SCHEDULER_TICK_MS", 5000, _positive),
             close_when_empty_minutes=_read(env, "HEARTH_CLOSE_WHEN_EMPTY_MINUTES", 0, _minutes),
             public_url=_read(env, "HEARTH_PUBLIC_URL", None, _url),
+            trust_proxy=_read(env, "HEARTH_TRUST_PROXY", False, _flag),
             rate_window_ms=_read(env, "HEARTH_RATE_WINDOW_MS", 10_000, _positive),
             chat_limit=_read(env, "HEARTH_CHAT_LIMIT", 10, _positive),
             hand_limit=_read(env, "HEARTH_HAND_LIMIT", 10, _positive),
