@@ -314,9 +314,8 @@ async def test_a_series_stored_from_year_one_still_opens_and_closes_on_time(
     clock = SetClock(datetime(2026, 1, 6, 18, 55, tzinfo=UTC))
     async with one_hub(store_url, clock) as hub:
         await hub.store.define_room(FAMILY)
-        daily = Series(
-            "tuesdays", "family", "0001-01-01T19:00", "0001-01-01T20:30", "UTC", "FREQ=DAILY"
-        )
+        first, end = "0001-01-01T19:00", "0001-01-01T20:30"
+        daily = Series("tuesdays", "family", first, end, "UTC", "FREQ=DAILY", lobby_minutes=10)
         await hub.store.save_series(daily)
         await hub.store.define_room(RoomInfo("family", "Family group", series_id="tuesdays"))
         scheduler = hub.app[SCHEDULER]
