@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 from rooms.errors import InvalidPayload
 
-ROOM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+ROOM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 DEFAULT_CAPACITY = 50
 MAX_CAPACITY = 500
 
 
 def check_room_id(raw: object) -> str:
-    if not isinstance(raw, str) or not ROOM_ID.match(raw):
+    if not isinstance(raw, str) or not ROOM_ID.fullmatch(raw):
         raise InvalidPayload("room must be a slug of lowercase letters, digits and dashes")
     return raw
 

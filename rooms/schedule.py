@@ -8,11 +8,15 @@
   in UTC moves instead. A start that falls in the hour skipped in spring is read with the
   offset before the change (02:30 becomes 03:30); one in the repeated autumn hour is the
   first of the two.
-- **Recurrence** is an RRULE subset, expanded by ``dateutil.rrule``: ``FREQ=DAILY`` or
-  ``FREQ=WEEKLY`` with optional ``INTERVAL``, ``BYDAY`` (weekdays), ``COUNT`` and ``UNTIL``
-  (a local date, its meetings included). An empty rule is a one-off. At most one occurrence
-  falls on a local day, so an occurrence is named by its local date (``2026-03-10``), the
-  key for skipping or moving it.
+- **Recurrence** is an RRULE subset (``rooms.recurrence``), expanded by ``dateutil.rrule``
+  in bounded steps: ``FREQ=DAILY`` or ``FREQ=WEEKLY`` with optional ``INTERVAL``, ``BYDAY``
+  (weekdays), ``COUNT`` and ``UNTIL`` (a local date, its meetings included). An empty rule
+  is a one-off.
+- **A horizon for new schedules.** A series created or changed starts no earlier than
+  2000-01-01 and no later than about ten years from now, as do its moved meetings; it
+  must be able to meet at all. A series stored before this rule keeps working.
+- At most one occurrence falls on a local day, so an occurrence is named by its local date
+  (``2026-03-10``), the key for skipping or moving it.
 - **One occurrence at a time.** Lobby plus meeting must fit in a day, so occurrences of one
   series never overlap.
 - **Instants of an occurrence:** the lobby opens ``lobby_minutes`` before the start; the
@@ -28,24 +32,24 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil import rrule
-
 from rooms.errors import InvalidPayload
+from rooms.recurrence import SAFE_FIRST, SAFE_LAST, WEEKDAYS, parse_rule, starts_between
 from rooms.room import check_room_id
 
 WARNING_BEFORE_END = timedelta(minutes=5)
 MAX_LOBBY_MINUTES = 120
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-_LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
-_RULE_PART = re.compile(r"^[A-Z]+=[A-Z0-9,]+$")
-_ALLOWED_PARTS = {"FREQ", "INTERVAL", "BYDAY", "COUNT", "UNTIL"}
-_WEEKDAYS = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"}
+_LOCAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
 _DAY = timedelta(days=1)
+# The horizon a new or changed schedule must start in (see ``Series.check_horizon``).
+EARLIEST_START = datetime(2000, 1, 1)
+HORIZON_AHEAD = timedelta(days=3653)  # about ten years
+MAX_EXCEPTIONS = 1000  # skipped plus moved occurrences of one series
 
 
 def parse_local(raw: object, what: str) -> datetime:
     """A naive local wall-clock time written ``YYYY-MM-DDTHH:MM``."""
-    if not isinstance(raw, str) or not _LOCAL.match(raw):
+    if not isinstance(raw, str) or not _LOCAL.fullmatch(raw):
         raise InvalidPayload(f"{what} must be a local time written YYYY-MM-DDTHH:MM")
     try:
         return datetime.strptime(raw, LOCAL_FORMAT)
@@ -64,38 +68,6 @@ def zone(name: str) -> ZoneInfo:
         ) from None
 
 
-def check_rule(rule: str) -> None:
-    """Refuse anything outside the supported RRULE subset."""
-    if not rule:
-        return
-    parts: dict[str, str] = {}
-    for part in rule.split(";"):
-        if not _RULE_PART.match(part):
-            raise InvalidPayload(f"rule part {part!r} is not NAME=VALUE")
-        name, value = part.split("=", 1)
-        if name not in _ALLOWED_PARTS:
-            raise InvalidPayload(
-                f"rule part {name} is not supported (use {sorted(_ALLOWED_PARTS)})"
-            )
-        if name in parts:
-            raise InvalidPayload(f"rule part {name} is given twice")
-        parts[name] = value
-    if parts.get("FREQ") not in {"DAILY", "WEEKLY"}:
-        raise InvalidPayload("rule needs FREQ=DAILY or FREQ=WEEKLY")
-    if "BYDAY" in parts and not set(parts["BYDAY"].split(",")) <= _WEEKDAYS:
-        raise InvalidPayload("BYDAY takes weekdays: MO,TU,WE,TH,FR,SA,SU")
-    for name in ("INTERVAL", "COUNT"):
-        if name in parts and (not parts[name].isdigit() or int(parts[name]) < 1):
-            raise InvalidPayload(f"{name} must be a positive whole number")
-    if "COUNT" in parts and "UNTIL" in parts:
-        raise InvalidPayload("give COUNT or UNTIL, not both")
-    if "UNTIL" in parts:
-        try:
-            datetime.strptime(parts["UNTIL"], "%Y%m%d")
-        except ValueError:
-            raise InvalidPayload("UNTIL must be a date written YYYYMMDD") from None
-
-
 @dataclass(frozen=True, slots=True)
 class Move:
     """One occurrence (named by its original local date) held at another local start."""
@@ -110,7 +82,9 @@ class Move:
 
 def _check_key(key: str) -> None:
     try:
-        date.fromisoformat(key)
+        # fromisoformat also reads 20260310 and 2026-W11-2: only one spelling names a day.
+        if not isinstance(key, str) or date.fromisoformat(key).isoformat() != key:
+            raise ValueError
     except ValueError:
         raise InvalidPayload(f"occurrence {key!r} must be a local date YYYY-MM-DD") from None
 
@@ -155,7 +129,7 @@ class Series:
         start = parse_local(self.starts, "starts")
         end = parse_local(self.ends, "ends")
         zone(self.timezone)
-        check_rule(self.rule)
+        parse_rule(self.rule)
         if end <= start:
             raise InvalidPayload("ends must be after starts")
         if not 0 <= self.lobby_minutes <= MAX_LOBBY_MINUTES:
@@ -171,6 +145,33 @@ class Series:
     def duration(self) -> timedelta:
         return parse_local(self.ends, "ends") - parse_local(self.starts, "starts")
 
+    def check_horizon(self, now: datetime) -> None:
+        """A new or changed schedule starts, and holds its moved meetings, between
+        ``EARLIEST_START`` and ``HORIZON_AHEAD`` after ``now`` (local time), can meet, and
+        has at most ``MAX_EXCEPTIONS`` skips and moves. Stored series are not held to it
+        (their expansion is bounded anyway), so a skip or move checks only what it adds."""
+        first = parse_local(self.starts, "starts")
+        if not EARLIEST_START <= first <= self._latest(now):
+            raise InvalidPayload(f"starts must be {self._span(now)}")
+        rule = parse_rule(self.rule)
+        if rule is not None and rule.per_block(first) == 0:
+            raise InvalidPayload("the rule never meets: check BYDAY against INTERVAL")
+        self.check_exceptions(now)
+
+    def check_exceptions(self, now: datetime) -> None:
+        """Moved meetings start within the horizon; skips and moves stay few."""
+        for move in self.moved:
+            if not EARLIEST_START <= parse_local(move.starts, "the new start") <= self._latest(now):
+                raise InvalidPayload(f"a moved meeting must start {self._span(now)}")
+        if len(self.skipped) + len(self.moved) > MAX_EXCEPTIONS:
+            raise InvalidPayload(f"at most {MAX_EXCEPTIONS} meetings may be skipped or moved")
+
+    def _latest(self, now: datetime) -> datetime:
+        return now.astimezone(zone(self.timezone)).replace(tzinfo=None) + HORIZON_AHEAD
+
+    def _span(self, now: datetime) -> str:
+        return f"between {EARLIEST_START:%Y-%m-%d} and {self._latest(now):%Y-%m-%d}"
+
     def skip(self, key: str) -> Series:
         self._require_scheduled(key)
         return replace(self, skipped=self.skipped | {key})
@@ -178,6 +179,8 @@ class Series:
     def move(self, key: str, starts: str) -> Series:
         """Hold one occurrence at another local start; it must not meet its neighbours."""
         self._require_scheduled(key)
+        if not SAFE_FIRST <= parse_local(starts, "the new start") <= SAFE_LAST:
+            raise InvalidPayload(f"{starts} is too far from any meeting to move {key} there")
         moved = tuple(m for m in self.moved if m.occurrence != key)
         series = replace(self, skipped=self.skipped - {key}, moved=(*moved, Move(key, starts)))
         target = series.occurrence(key)
@@ -194,14 +197,10 @@ class Series:
             raise InvalidPayload(f"the series has no occurrence on {key}")
 
     def local_starts(self, after: datetime, before: datetime) -> list[datetime]:
-        """Scheduled local starts (naive) in ``[after, before]``, before skips and moves."""
+        """Scheduled local starts (naive) in ``[after, before]``, before skips and moves;
+        bounded work however long ago the series began (``rooms.recurrence``)."""
         first = parse_local(self.starts, "starts")
-        if not self.rule:
-            return [first] if after <= first <= before else []
-        # UNTIL names a local date and includes the meetings held on it.
-        text = re.sub(r"UNTIL=(\d{8})\b", r"UNTIL=\1T235959", self.rule)
-        rule = rrule.rrulestr(text, dtstart=first)
-        return list(rule.between(after, before, inc=True))
+        return starts_between(first, parse_rule(self.rule), after, before)
 
     def occurrences(self, since: datetime, until: datetime) -> list[Occurrence]:
         """Occurrences whose lobby-to-end window meets ``[since, until]`` (aware instants),
@@ -212,7 +211,7 @@ class Series:
         # their scheduled day are looked up by key below.
         local_since = since.astimezone(tz).replace(tzinfo=None) - 2 * _DAY
         local_until = until.astimezone(tz).replace(tzinfo=None) + 2 * _DAY
-        moves = {m.occurrence: parse_local(m.starts, "the new start") for m in self.moved}
+        moves = self._moves()
         found: list[Occurrence] = []
         for local in self.local_starts(local_since, local_until):
             key = local.date().isoformat()
@@ -221,16 +220,25 @@ class Series:
             local = moves.get(key, local)
             found.append(self._occurrence(key, local, tz))
         for key, local in moves.items():
+            if key in self.skipped or not local_since <= local <= local_until:
+                continue  # cheap test first: most moves are nowhere near the window
             scheduled = self._scheduled_on(key)
             if scheduled is None or local_since <= scheduled <= local_until:
                 continue  # unknown keys move nothing; known ones were handled above
-            if key not in self.skipped and local_since <= local <= local_until:
-                found.append(self._occurrence(key, local, tz))
+            found.append(self._occurrence(key, local, tz))
         found = [o for o in found if o.opens_at <= until and o.end > since]
         return sorted(found, key=lambda o: o.start)
 
+    def _moves(self) -> dict[str, datetime]:
+        # A stored move outside the safe range (possible before it was checked) is ignored
+        # rather than allowed to overflow: the meeting keeps its scheduled time.
+        moves = {m.occurrence: parse_local(m.starts, "the new start") for m in self.moved}
+        return {k: local for k, local in moves.items() if SAFE_FIRST <= local <= SAFE_LAST}
+
     def _scheduled_on(self, key: str) -> datetime | None:
         day = datetime.fromisoformat(key)
+        if not SAFE_FIRST <= day <= SAFE_LAST:
+            return None
         starts = self.local_starts(day, day + _DAY - timedelta(minutes=1))
         return starts[0] if starts else None
 
@@ -246,8 +254,7 @@ class Series:
         scheduled = self._scheduled_on(key)
         if scheduled is None or key in self.skipped:
             return None
-        moves = {m.occurrence: parse_local(m.starts, "the new start") for m in self.moved}
-        return self._occurrence(key, moves.get(key, scheduled), zone(self.timezone))
+        return self._occurrence(key, self._moves().get(key, scheduled), zone(self.timezone))
 
     def upcoming(self, now: datetime, count: int) -> list[Occurrence]:
         """The next ``count`` occurrences that have not ended by ``now``."""
@@ -267,6 +274,5 @@ class Series:
         if parts.get("FREQ") == "DAILY" and "BYDAY" not in parts:
             return tuple(range(7))
         if "BYDAY" in parts:
-            names = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-            return tuple(sorted(names.index(d) for d in parts["BYDAY"].split(",")))
+            return tuple(sorted(WEEKDAYS.index(d) for d in parts["BYDAY"].split(",")))
         return (first.weekday(),)

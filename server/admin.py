@@ -23,6 +23,25 @@ from server.settings import Settings
 
 INVITE_ROLES = (Role.PARTICIPANT, Role.FACILITATOR)
 MAX_INVITE_TTL_S = 366 * 24 * 3600
+DEV_BASE_URL = "http://localhost:8080"  # where `make run` serves
+
+
+def link_base(settings: Settings, dev_origin: str | None = None) -> str | None:
+    """The base of absolute links (invites, the feed's ``conference_url``):
+    HEARTH_PUBLIC_URL, or in dev mode the request's origin (else ``make run``'s address).
+    Otherwise None: a request's Host header is the sender's to choose, and a link built from
+    it could send members to an attacker's site carrying their invite token."""
+    if settings.public_url:
+        return settings.public_url
+    if settings.dev:
+        return dev_origin or DEV_BASE_URL
+    return None
+
+
+def room_link(room_id: str, base: str | None, token: str | None = None) -> str:
+    """A link to a room, relative to the site when there is no trusted base."""
+    fragment = f"#token={token}" if token is not None else ""
+    return f"{base or ''}/?room={room_id}{fragment}"
 
 
 class AlreadyExists(HearthError):
@@ -147,6 +166,7 @@ class RoomAdmin:
         return series
 
     async def create_series(self, series: Series) -> Series:
+        series.check_horizon(self.clock())
         if await self.store.series(series.series_id) is not None:
             raise AlreadyExists(f"series {series.series_id!r} already exists")
         room = await self._defined(series.room_id)
@@ -157,6 +177,7 @@ class RoomAdmin:
         return series
 
     async def update_series(self, series: Series) -> Series:
+        series.check_horizon(self.clock())
         current = await self.series(series.series_id)
         if series.room_id != current.room_id:
             raise InvalidPayload("a series keeps its room: delete it and create a new one")
@@ -180,6 +201,7 @@ class RoomAdmin:
         return await self._save((await self.series(series_id)).move(occurrence, starts))
 
     async def _save(self, series: Series) -> Series:
+        series.check_exceptions(self.clock())
         await self.store.save_series(series)
         return series
 

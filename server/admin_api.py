@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -23,7 +24,7 @@ from rooms.identity import Role
 from rooms.room import DEFAULT_CAPACITY, RoomInfo
 from rooms.schedule import Move, Occurrence, Series
 from server import feed, protocol
-from server.admin import Invite, RoomAdmin, RoomView
+from server.admin import Invite, RoomAdmin, RoomView, link_base, room_link
 from server.openapi import DOCUMENT
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,10 @@ def _authorize(request: web.Request) -> None:
             reason="the admin API is disabled: set HEARTH_ADMIN_TOKEN to enable it"
         )
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+    # aiohttp keeps header bytes that are not UTF-8 as surrogates; encode them back the
+    # same way, so a garbled token is a wrong token rather than an UnicodeEncodeError.
+    given_bytes = given.encode("utf-8", "surrogateescape")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given_bytes, expected.encode()):
         raise Unauthorized("send Authorization: Bearer <admin token>")
 
 
@@ -125,6 +129,7 @@ def _field(data: Json, name: str, kind: type, default: Any) -> Any:
     return value
 
 
+_LIMIT = re.compile(r"[0-9]{1,4}")
 _KINDS = {str: "a string", int: "a whole number", bool: "true or false", list: "a list"}
 _ROOM_FIELDS = ("name", "capacity", "allow_guests", "guidelines", "public", "audio")
 
@@ -207,13 +212,13 @@ def dump_series(series: Series, upcoming: list[Occurrence]) -> Json:
     }
 
 
-def dump_invite(invite: Invite, base_url: str) -> Json:
+def dump_invite(invite: Invite, base_url: str | None) -> Json:
     return {
         "room": invite.room_id,
         "role": str(invite.role),
         "token": invite.token,
         "expires_at": _iso(invite.expires_at),
-        "url": f"{base_url}/?room={invite.room_id}#token={invite.token}",
+        "url": room_link(invite.room_id, base_url, invite.token),
     }
 
 
@@ -221,9 +226,9 @@ def _admin(request: web.Request) -> RoomAdmin:
     return request.app[ADMIN]
 
 
-def _base_url(request: web.Request) -> str:
-    """HEARTH_PUBLIC_URL, or else where this request came in (right without a proxy)."""
-    return _admin(request).settings.public_url or str(request.url.origin())
+def _base_url(request: web.Request) -> str | None:
+    """HEARTH_PUBLIC_URL; the request's own origin only in dev mode (``link_base``)."""
+    return link_base(_admin(request).settings, str(request.url.origin()))
 
 
 async def _series_json(request: web.Request, series: Series, status: int = 200) -> web.Response:
@@ -271,7 +276,8 @@ async def close_room(request: web.Request) -> web.Response:
 
 async def audit(request: web.Request) -> web.Response:
     raw = request.query.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= protocol.MAX_AUDIT_ENTRIES:
+    # ASCII digits only: str.isdigit() takes "²", which int() then refuses.
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= protocol.MAX_AUDIT_ENTRIES:
         raise InvalidPayload(f"'limit' is a whole number from 1 to {protocol.MAX_AUDIT_ENTRIES}")
     entries = await _admin(request).audit(request.match_info["room"], int(raw))
     return web.json_response({"entries": [protocol.dump_audit(e) for e in entries]})

@@ -19,12 +19,16 @@ from rooms.errors import HearthError
 from rooms.identity import ANY_ROOM, Role
 from rooms.room import DEFAULT_CAPACITY, RoomInfo
 from server import tokens
-from server.admin import RoomAdmin
+from server.admin import RoomAdmin, link_base, room_link
 from server.app import create_app, redis_store, system_clock
 from server.settings import Settings, SettingsError
 
 # Clients are told to go at once on shutdown; this bounds the wait for stragglers.
 SHUTDOWN_GRACE_S = 5.0
+NEEDS_PUBLIC_URL = (
+    "hearth: HEARTH_PUBLIC_URL is not set, so this is the token alone; set it to the address "
+    "people use (https://hearth.example.org) for a full invite link"
+)
 # Private by default: no client addresses or user agents in the access log.
 ACCESS_LOG_FORMAT = '"%r" %s %b %Tfs'
 
@@ -55,6 +59,11 @@ def _token(settings: Settings, args: argparse.Namespace) -> None:
         ttl_s=args.ttl,
     )
     print(token)
+    base = link_base(settings)
+    if base is None:
+        print(NEEDS_PUBLIC_URL, file=sys.stderr)
+    elif args.room and len(args.room) == 1:
+        print(f"invite link: {room_link(args.room[0], base, token)}", file=sys.stderr)
 
 
 def _administer(settings: Settings, act: Callable[[RoomAdmin], Awaitable[None]]) -> None:
@@ -113,10 +122,12 @@ def _rooms_close(settings: Settings, args: argparse.Namespace) -> None:
 def _invite(settings: Settings, args: argparse.Namespace) -> None:
     async def act(admin: RoomAdmin) -> None:
         made = await admin.invite(args.room, Role(args.role), args.name, args.ttl)
-        if settings.public_url:
-            print(f"{settings.public_url}/?room={made.room_id}#token={made.token}")
-        else:
+        base = link_base(settings)
+        if base is None:
             print(made.token)
+            print(NEEDS_PUBLIC_URL, file=sys.stderr)
+        else:
+            print(room_link(made.room_id, base, made.token))
 
     _administer(settings, act)
 

@@ -3,7 +3,9 @@ directories: one entry per public scheduled room that still has meetings to come
 
 Fields: ``name``, ``slug`` (the room id), ``day`` (0 is Sunday; a list when it meets on
 several days), ``time`` and ``end_time`` (local ``HH:MM``), ``timezone`` (IANA),
-``conference_url``, ``types`` (``ONL``: online) and ``notes`` (the room's guidelines).
+``conference_url`` (only when the server knows its public address: HEARTH_PUBLIC_URL, or
+dev mode; never guessed from a request's Host header), ``types`` (``ONL``: online) and
+``notes`` (the room's guidelines).
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from rooms.schedule import parse_local
-from server.admin import RoomAdmin
+from server.admin import RoomAdmin, room_link
 
 ONLINE = "ONL"
 
 
-async def meetings(admin: RoomAdmin, base_url: str) -> list[dict[str, Any]]:
+async def meetings(admin: RoomAdmin, base_url: str | None) -> list[dict[str, Any]]:
     now = admin.clock()
     found: list[dict[str, Any]] = []
     for info in await admin.store.rooms():
@@ -27,17 +29,17 @@ async def meetings(admin: RoomAdmin, base_url: str) -> list[dict[str, Any]]:
             continue
         start = parse_local(series.starts, "starts")
         days = sorted((weekday + 1) % 7 for weekday in series.weekdays())
-        found.append(
-            {
-                "name": info.name,
-                "slug": info.room_id,
-                "day": days[0] if len(days) == 1 else days,
-                "time": start.strftime("%H:%M"),
-                "end_time": (start + series.duration).strftime("%H:%M"),
-                "timezone": series.timezone,
-                "conference_url": f"{base_url}/?room={info.room_id}",
-                "types": [ONLINE],
-                "notes": info.guidelines,
-            }
-        )
+        meeting: dict[str, Any] = {
+            "name": info.name,
+            "slug": info.room_id,
+            "day": days[0] if len(days) == 1 else days,
+            "time": start.strftime("%H:%M"),
+            "end_time": (start + series.duration).strftime("%H:%M"),
+            "timezone": series.timezone,
+            "types": [ONLINE],
+            "notes": info.guidelines,
+        }
+        if base_url is not None:
+            meeting["conference_url"] = room_link(info.room_id, base_url)
+        found.append(meeting)
     return found

@@ -67,12 +67,16 @@ _ROOM_SETTINGS: Json = {
 }
 _SERIES_SETTINGS: Json = {
     "room": _SLUG,
-    "starts": {**_LOCAL, "description": "local wall-clock start of the first occurrence"},
+    "starts": {
+        **_LOCAL,
+        "description": "local start of the first occurrence: from 2000-01-01, at most ~10 years on",
+    },
     "ends": {**_LOCAL, "description": "local wall-clock end of the first occurrence"},
     "timezone": {"type": "string", "description": "IANA zone, e.g. America/New_York"},
     "rule": {
         "type": "string",
-        "description": "RRULE subset: FREQ=DAILY|WEEKLY;INTERVAL;BYDAY;COUNT;UNTIL. Empty: once",
+        "description": "RRULE subset: FREQ=DAILY|WEEKLY;INTERVAL (1-520);BYDAY;COUNT (1-10000)"
+        ";UNTIL. Empty: once",
     },
     "lobby_minutes": {"type": "integer", "minimum": 0, "maximum": 120},
 }
@@ -182,7 +186,10 @@ SCHEMAS: Json = {
             "role": {"enum": ["participant", "facilitator"]},
             "token": {"type": "string"},
             "expires_at": _INSTANT,
-            "url": {"type": "string"},
+            "url": {
+                "type": "string",
+                "description": "absolute with HEARTH_PUBLIC_URL (or in dev mode), else relative",
+            },
         },
     },
     "Occurrence": {
@@ -245,7 +252,6 @@ SCHEMAS: Json = {
             "time",
             "end_time",
             "timezone",
-            "conference_url",
             "types",
             "notes",
         ],
@@ -262,7 +268,10 @@ SCHEMAS: Json = {
             "time": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
             "end_time": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
             "timezone": {"type": "string"},
-            "conference_url": {"type": "string"},
+            "conference_url": {
+                "type": "string",
+                "description": "absent unless HEARTH_PUBLIC_URL is set (or in dev mode)",
+            },
             "types": {"type": "array", "items": {"type": "string"}},
             "notes": {"type": "string"},
         },

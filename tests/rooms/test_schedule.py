@@ -4,13 +4,15 @@ lobby, warning and close instants, skipping and moving one occurrence, refusals.
 from __future__ import annotations
 
 import itertools
+import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from rooms.errors import InvalidPayload
-from rooms.schedule import Series
+from rooms.schedule import Move, Series
 
 
 def weekly(zone: str, starts: str, ends: str, **extra: object) -> Series:
@@ -182,3 +184,100 @@ def test_spring_forward_gap_start_is_read_with_the_earlier_offset() -> None:
     series = Series("g", "g", "2026-03-08T02:30", "2026-03-08T03:30", "America/New_York")
     (occ,) = series.occurrences(utc(2026, 3, 7), utc(2026, 3, 9))
     assert occ.start == utc(2026, 3, 8, 7, 30)  # 03:30 EDT
+
+
+NOW = utc(2026, 1, 5, 12)
+
+
+def _days(n: int) -> frozenset[str]:
+    first = datetime(2026, 1, 1)
+    return frozenset((first + timedelta(days=i)).date().isoformat() for i in range(n))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"starts": "0001-01-01T19:00", "ends": "0001-01-01T20:00"}, "between 2000-01-01"),
+        ({"starts": "1999-12-31T19:00", "ends": "1999-12-31T20:00"}, "between 2000-01-01"),
+        ({"starts": "2036-01-08T19:00", "ends": "2036-01-08T20:00"}, "and 2036-01-06"),
+        ({"starts": "9999-12-31T22:00", "ends": "9999-12-31T23:00"}, "between"),
+        ({"rule": "FREQ=DAILY;INTERVAL=7;BYDAY=WE"}, "never meets"),
+        ({"moved": (Move("2026-01-13", "1970-01-01T00:00"),)}, "moved meeting"),
+        ({"skipped": _days(1001)}, "at most"),
+    ],
+)
+def test_new_schedules_must_sit_in_the_horizon(changes: dict[str, object], message: str) -> None:
+    series = replace(weekly("UTC", "2026-01-06T19:00", "2026-01-06T20:00"), **changes)
+    with pytest.raises(InvalidPayload, match=message):
+        series.check_horizon(NOW)
+
+
+def test_the_horizons_edges_are_allowed() -> None:
+    for starts in ("2000-01-01T00:00", "2036-01-06T11:00"):
+        ends = starts[:11] + "12:00"
+        weekly("UTC", starts, ends).check_horizon(NOW)
+
+
+def test_a_stored_series_from_year_one_still_meets_on_time_and_quickly() -> None:
+    """Stored before the horizon existed: not refused on load, expanded without a walk."""
+    old = Series("old", "old", "0001-01-01T19:00", "0001-01-01T20:00", "UTC", "FREQ=DAILY")
+    began = time.perf_counter()
+    found = old.occurrences(NOW, NOW + timedelta(days=2))
+    upcoming = old.upcoming(NOW, 5)
+    assert time.perf_counter() - began < 0.1
+    assert [o.start for o in found] == [utc(2026, 1, 5, 19), utc(2026, 1, 6, 19)]
+    assert [o.key for o in upcoming] == [f"2026-01-{d:02}" for d in range(5, 10)]
+
+
+@pytest.mark.parametrize(
+    ("key", "starts"),
+    [
+        ("9999-12-31", None),
+        ("0001-01-01", None),
+        ("2026-01-13", "0001-01-01T00:00"),
+        ("2026-01-13", "9999-12-31T23:59"),
+    ],
+)
+def test_skips_and_moves_at_the_ends_of_time_are_refused_not_overflowed(
+    key: str, starts: str | None
+) -> None:
+    old = Series(
+        "old", "old", "0001-01-01T00:00", "0001-01-01T01:00", "Pacific/Kiritimati", "FREQ=WEEKLY"
+    )
+    for series in (weekly("Pacific/Kiritimati", "2026-01-06T19:00", "2026-01-06T20:00"), old):
+        change = (lambda s: s.skip(key)) if starts is None else (lambda s: s.move(key, starts))
+        with pytest.raises(InvalidPayload):
+            change(series)
+
+
+def test_a_stored_move_to_the_end_of_time_is_ignored_not_overflowed() -> None:
+    held = Move("2026-01-13", "0001-01-01T00:00")
+    series = replace(
+        weekly("Pacific/Kiritimati", "2026-01-06T19:00", "2026-01-06T20:00"), moved=(held,)
+    )
+    keys = [o.key for o in series.occurrences(utc(2026, 1, 1), utc(2026, 1, 31))]
+    assert "2026-01-13" in keys
+    assert series.occurrence("2026-01-13") is not None
+
+
+@pytest.mark.parametrize("raw", ["group\n", "group\r\n", " group", "Group", "gr\u0131up"])
+def test_ids_must_match_in_full(raw: str) -> None:
+    with pytest.raises(InvalidPayload, match="slug"):
+        Series(raw, "group", "2026-01-06T19:00", "2026-01-06T20:00", "UTC")
+    with pytest.raises(InvalidPayload, match="slug"):
+        Series("group", raw, "2026-01-06T19:00", "2026-01-06T20:00", "UTC")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["2026-01-06T19:00\n", "2026-01-06T19:00:00", "\u0662026-01-06T19:00", "2026-01-06t19:00"],
+)
+def test_local_times_must_match_in_full(raw: str) -> None:
+    with pytest.raises(InvalidPayload, match="YYYY-MM-DDTHH:MM"):
+        Series("group", "group", raw, "2026-01-06T20:00", "UTC")
+
+
+@pytest.mark.parametrize("key", ["20260113", "2026-W03-2", "2026-01-13\n"])
+def test_an_occurrence_is_named_by_one_spelling_of_its_date(key: str) -> None:
+    with pytest.raises(InvalidPayload, match="YYYY-MM-DD"):
+        weekly("UTC", "2026-01-06T19:00", "2026-01-06T20:00").skip(key)

@@ -11,12 +11,12 @@ from tests.conftest import flush
 from tests.support import ROOT, RedisServer, server_env
 
 
-async def hearth(redis_url: str | None, *args: str) -> subprocess.CompletedProcess[str]:
+async def hearth(redis_url: str | None, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "server.cli", *args],
         cwd=ROOT,
-        env=server_env(redis_url),
+        env=server_env(redis_url, **env),
         capture_output=True,
         text=True,
         timeout=30,
@@ -35,6 +35,7 @@ async def test_cli_creates_invites_lists_and_closes_rooms_of_a_running_server(
     assert created.returncode == 0, created.stderr
     invited = await hearth(redis_server.url, "invite", "family", "--name", "Sam")
     assert invited.returncode == 0, invited.stderr
+    assert "HEARTH_PUBLIC_URL is not set" in invited.stderr  # so it is a token, not a link
     sam = await clients(server.url, {"token": invited.stdout.strip()})
     await sam.join("family")
     listed = await hearth(redis_server.url, "rooms", "list")
@@ -52,3 +53,25 @@ async def test_cli_admin_commands_need_the_shared_store() -> None:
     result = await hearth(None, "rooms", "list")
     assert result.returncode != 0
     assert "REDIS_URL" in result.stderr
+
+
+async def test_invite_and_token_print_full_links_only_from_the_public_url(
+    redis_server: RedisServer,
+) -> None:
+    await flush(redis_server.url)
+    await hearth(redis_server.url, "rooms", "create", "family", "--name", "Family")
+    public = {"HEARTH_PUBLIC_URL": "https://hearth.example.org"}
+    linked = await hearth(redis_server.url, "invite", "family", "--name", "Sam", **public)
+    assert linked.returncode == 0, linked.stderr
+    assert linked.stdout.startswith("https://hearth.example.org/?room=family#token=ey")
+    assert linked.stderr == ""
+    dev = await hearth(redis_server.url, "invite", "family", "--name", "Sam", HEARTH_DEV="1")
+    assert dev.stdout.startswith("http://localhost:8080/?room=family#token=ey")
+    bare = await hearth(None, "token", "--room", "family", "--name", "Sam")
+    assert bare.returncode == 0, bare.stderr
+    assert bare.stdout.startswith("ey")
+    assert "HEARTH_PUBLIC_URL is not set" in bare.stderr
+    minted = await hearth(None, "token", "--room", "family", "--name", "Sam", **public)
+    assert f"https://hearth.example.org/?room=family#token={minted.stdout.strip()}" in (
+        minted.stderr
+    )

@@ -305,3 +305,26 @@ async def test_an_open_scheduled_room_tells_its_end_in_the_snapshot(
         assert family["ends_at"] == int(occ.end.timestamp() * 1000)
         await sam.call("room:leave")
         assert (await sam.join("drop-in"))["snapshot"]["room"]["ends_at"] is None
+
+
+async def test_a_series_stored_from_year_one_still_opens_and_closes_on_time(
+    store_url: str | None,
+) -> None:
+    """Stored before the horizon, it is neither refused on load nor walked from year 1."""
+    clock = SetClock(datetime(2026, 1, 6, 18, 55, tzinfo=UTC))
+    async with one_hub(store_url, clock) as hub:
+        await hub.store.define_room(FAMILY)
+        first, end = "0001-01-01T19:00", "0001-01-01T20:30"
+        daily = Series("tuesdays", "family", first, end, "UTC", "FREQ=DAILY", lobby_minutes=10)
+        await hub.store.save_series(daily)
+        await hub.store.define_room(RoomInfo("family", "Family group", series_id="tuesdays"))
+        scheduler = hub.app[SCHEDULER]
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        opened = await scheduler.tick()
+        assert loop.time() - began < 0.5
+        assert [(p.action, p.occurrence) for p in opened] == [(Action.OPEN, "2026-01-06")]
+        clock.set(datetime(2026, 1, 6, 20, 30, tzinfo=UTC))
+        closed = await scheduler.tick()
+        assert [(p.action, p.occurrence) for p in closed] == [(Action.CLOSE, "2026-01-06")]
+        assert not await is_open(hub)

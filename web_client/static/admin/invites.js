@@ -46,7 +46,9 @@ export function mountInvites({ back }) {
         role,
         ttl_s: Number($("invite-expiry").value),
       });
-      link.value = invite.url;
+      // Relative unless the server knows its public address; this page's own address
+      // is the one the admin trusts, never a Host header the server was sent.
+      link.value = new URL(invite.url, location.href).href;
       const expires = new Date(invite.expires_at).toLocaleString([], WHEN);
       $("invite-summary").textContent =
         `An invite link for ${who} as ${invite.role === "facilitator" ? "a facilitator" : "a participant"} ` +
