@@ -23,6 +23,7 @@ from server.admin import RoomAdmin
 from server.admin_api import PREFIX, admin_api
 from server.codec import MsgpackJson
 from server.facilitation import Facilitation
+from server.frames import GuardedServer
 from server.hub import Hub, socket_room
 from server.manager import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
 from server.media.gateway import AudioGateway
@@ -149,7 +150,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     app[SCHEDULER] = Scheduler(
         store, clock, settings.scheduler_tick_ms, timedelta(minutes=empty) if empty else None
     )
-    add_web_client(app)
+    add_web_client(app, settings.trust_proxy)
     app.router.add_get("/healthz", _health)
     app.add_subapp(PREFIX, admin_api(RoomAdmin(store, settings, clock)))
     app.on_startup.append(_start)
@@ -164,13 +165,15 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
 
 
 def _socketio(settings: Settings, manager: HearthRedisManager | None) -> socketio.AsyncServer:
-    sio = socketio.AsyncServer(
+    sio = GuardedServer(
         async_mode="aiohttp",
         client_manager=manager or HearthManager(),
         cors_allowed_origins=[],
         max_http_buffer_size=settings.max_payload_bytes,
-        logger=False,
-        engineio_logger=False,
+        # Loggers, not False: False gives each its own stderr handler (every line twice);
+        # server.logs caps their level.
+        logger=logging.getLogger("socketio.server"),
+        engineio_logger=logging.getLogger("engineio.server"),
     )
     decline_deflate(sio)
     return sio

@@ -18,7 +18,7 @@ from aiohttp import web
 from rooms.errors import HearthError
 from rooms.identity import ANY_ROOM, Role
 from rooms.room import DEFAULT_CAPACITY, RoomInfo
-from server import tokens
+from server import logs, tokens
 from server.admin import RoomAdmin, link_base, room_link
 from server.app import create_app, redis_store, system_clock
 from server.settings import Settings, SettingsError
@@ -29,8 +29,6 @@ NEEDS_PUBLIC_URL = (
     "hearth: HEARTH_PUBLIC_URL is not set, so this is the token alone; set it to the address "
     "people use (https://hearth.example.org) for a full invite link"
 )
-# Private by default: no client addresses or user agents in the access log.
-ACCESS_LOG_FORMAT = '"%r" %s %b %Tfs'
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -45,7 +43,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         print=None,
         handler_cancellation=True,
         shutdown_timeout=SHUTDOWN_GRACE_S,
-        access_log_format=ACCESS_LOG_FORMAT,
+        access_log_class=logs.access_logger(settings),
     )
 
 
@@ -178,9 +176,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings.from_env()
     except SettingsError as exc:
         sys.exit(f"hearth: {exc}")
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings)
     args.run(settings, args)
 
 

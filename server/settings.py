@@ -56,6 +56,15 @@ def _minutes(raw: str) -> int:
     return value
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(raw: str) -> str:
+    if raw.upper() not in LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+    return raw.upper()
+
+
 def _url(raw: str) -> str:
     if not raw.startswith(("https://", "http://")) or "#" in raw or "?" in raw:
         raise ValueError("expected a base URL like https://hearth.example.org")
@@ -110,6 +119,8 @@ class Settings:
     token_ttl_s: int = 12 * 3600
     redis_timeout_ms: int = 2000
     log_level: str = "INFO"
+    # Off: the access log holds no client addresses. Never query strings, either way.
+    access_log_addresses: bool = False
     admin_token: str | None = None  # the admin API answers 503 while it is unset
     scheduler_tick_ms: int = 5000
     close_when_empty_minutes: int = 0  # 0: scheduled rooms close only at their end
@@ -164,7 +175,8 @@ class Settings:
             process_ttl_ms=_read(env, "HEARTH_PROCESS_TTL_MS", 6000, _positive),
             token_ttl_s=_read(env, "HEARTH_TOKEN_TTL_S", 12 * 3600, _positive),
             redis_timeout_ms=_read(env, "HEARTH_REDIS_TIMEOUT_MS", 2000, _positive),
-            log_level=(env.get("HEARTH_LOG_LEVEL") or "INFO").upper(),
+            log_level=_read(env, "HEARTH_LOG_LEVEL", "INFO", _log_level),
+            access_log_addresses=_read(env, "HEARTH_ACCESS_LOG_ADDRESSES", False, _flag),
             admin_token=env.get("HEARTH_ADMIN_TOKEN") or None,
             scheduler_tick_ms=_read(env, "HEARTH_SCHEDULER_TICK_MS", 5000, _positive),
             close_when_empty_minutes=_read(env, "HEARTH_CLOSE_WHEN_EMPTY_MINUTES", 0, _minutes),

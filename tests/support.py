@@ -132,12 +132,14 @@ class ServerProcess:
     extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None  # where its stdout and stderr go; unset: the test's own
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> ServerProcess:
+        log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -151,7 +153,11 @@ class ServerProcess:
             ],
             cwd=ROOT,
             env=server_env(self.redis_url, **self.extra_env),
+            stdout=log,
+            stderr=log,
         )
+        if log is not None:
+            log.close()  # the child holds its own copy
         _wait_for_port(self.port, self.proc)
         return self
 

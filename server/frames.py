@@ -1,0 +1,62 @@
+"""Socket.IO packets a client can malform, refused calmly.
+
+python-socketio decodes a packet in the Engine.IO message handler and trusts its shape:
+a packet that is not JSON, or an event that is not ``[name, ...]``, raises there, and
+Engine.IO logs the exception with a traceback. A hostile client can do that at will, so
+such a packet is dropped with one log line and nothing else happens. (Not a disconnect:
+closing an Engine.IO session from its own message handler waits on the session's queue,
+which stalls a long-polling POST until the client polls again.)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import socketio
+from socketio import packet
+
+log = logging.getLogger(__name__)
+
+
+class MalformedPacket(ValueError):
+    pass
+
+
+class CheckedPacket(packet.Packet):  # type: ignore[misc]
+    """A Socket.IO packet whose decoding fails with ``MalformedPacket`` unless its shape
+    is one python-socketio can handle."""
+
+    def __init__(self, *args: Any, encoded_packet: Any = None, **kwargs: Any) -> None:
+        if encoded_packet is not None and not encoded_packet:
+            # python-socketio skips decoding an empty packet and reads it as an event.
+            raise MalformedPacket("empty packet")
+        super().__init__(*args, encoded_packet=encoded_packet, **kwargs)
+
+    def decode(self, encoded_packet: Any) -> int:
+        try:
+            attachments: int = super().decode(encoded_packet) or 0
+        except (ValueError, TypeError, IndexError) as exc:  # JSON errors are ValueErrors
+            raise MalformedPacket(type(exc).__name__) from None
+        if self.packet_type in {packet.EVENT, packet.BINARY_EVENT} and not (
+            isinstance(self.data, list) and self.data and isinstance(self.data[0], str)
+        ):
+            raise MalformedPacket("an event is [name, ...]")
+        if self.packet_type in {packet.ACK, packet.BINARY_ACK} and not isinstance(self.data, list):
+            raise MalformedPacket("an ack is a list")
+        return attachments
+
+
+class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
+    """An AsyncServer that drops, with one log line, a packet it cannot handle."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(serializer=CheckedPacket, **options)
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except ValueError as exc:
+            # Decoding (MalformedPacket) and python-socketio's own refusals of packet types
+            # a client may not send ("Unexpected binary packet", "Unknown packet type").
+            log.info("dropped a malformed Socket.IO packet (%s)", exc)
