@@ -58,8 +58,14 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
         # Checked before python-socketio decodes the packet: a binary header would be
         # kept (and its attachments buffered) by the stock method.
         if not isinstance(data, str) or data[:1] in _BINARY_TYPES:
+            socket = self.eio.sockets.get(eio_sid)
+            if socket is None:
+                return  # already closed: a later frame of the same attempt
             log.info("closed a connection that sent binary data")
             await self.eio.disconnect(eio_sid)
+            # Engine.IO's writer closes the WebSocket only once its queue ends; without
+            # this, the client could keep the TCP connection open sending more frames.
+            socket.queue.put_nowait(None)
             return
         await super()._handle_eio_message(eio_sid, data)
 

@@ -162,7 +162,8 @@ class Hub:
             detail = protocol.refusal(error)["error"]
             raise socketio.exceptions.ConnectionRefusedError(error.message, detail) from None
         # No await from the count to here: two connects cannot both take the last place.
-        self._connections[address] += 1
+        if not _unlimited(identity):
+            self._connections[address] += 1
         self.sessions[sid] = Session(identity, address)
 
     async def disconnect(self, sid: str, reason: object = None) -> None:
@@ -171,9 +172,10 @@ class Hub:
             departed(sid)
         if session is None:
             return
-        self._connections[session.address] -= 1
-        if self._connections[session.address] <= 0:
-            del self._connections[session.address]
+        if not _unlimited(session.identity):
+            self._connections[session.address] -= 1
+            if self._connections[session.address] <= 0:
+                del self._connections[session.address]
         if session.room_id is not None:
             # Out of the broadcast in the same step as the seat starts to go.
             self._leave_broadcast(sid, session.room_id)
