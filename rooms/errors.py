@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     MESSAGE_NOT_FOUND = "message_not_found"
     BAN_NOT_FOUND = "ban_not_found"
     RATE_LIMITED = "rate_limited"
+    TOO_MANY_CONNECTIONS = "too_many_connections"
     AUDIO_DISABLED = "audio_disabled"
     MEDIA_UNAVAILABLE = "media_unavailable"
     BUSY = "busy"

@@ -57,6 +57,10 @@ class RoomStore(Protocol):
         """Note that this process seats people in the room (before seating them)."""
         ...
 
+    async def drop_hold(self, process_id: str, room_id: str) -> None:
+        """This process seats nobody in the room any more (and is not about to)."""
+        ...
+
     async def silent_processes(self) -> list[str]:
         """Processes whose heartbeat has lapsed."""
         ...
@@ -100,6 +104,10 @@ class RoomStore(Protocol):
 
     async def count(self, key: str, expires_in_ms: int) -> int:
         """Add one to the counter ``key`` (created to expire in ``expires_in_ms``); its value."""
+        ...
+
+    async def count_many(self, counters: list[tuple[str, int]]) -> list[int]:
+        """``count`` for each ``(key, expires_in_ms)`` in one step (one round trip)."""
         ...
 
     async def record_action(

@@ -23,7 +23,7 @@ from server.admin import RoomAdmin
 from server.admin_api import PREFIX, admin_api
 from server.codec import MsgpackJson
 from server.facilitation import Facilitation
-from server.frames import GuardedServer
+from server.gate import GatedServer, origin_check
 from server.hub import Hub, socket_room
 from server.manager import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
 from server.media.gateway import AudioGateway
@@ -144,7 +144,12 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     app[AUDIO] = gateway
     app[STORE] = store
     app[PRESENCE] = PresenceKeeper(
-        store, process_id, settings.heartbeat_ms, settings.process_ttl_ms, hub.reseat_lost_members
+        store,
+        process_id,
+        settings.heartbeat_ms,
+        settings.process_ttl_ms,
+        hub.reseat_lost_members,
+        hub.settle_roll,
     )
     empty = settings.close_when_empty_minutes
     app[SCHEDULER] = Scheduler(
@@ -165,10 +170,11 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
 
 
 def _socketio(settings: Settings, manager: HearthRedisManager | None) -> socketio.AsyncServer:
-    sio = GuardedServer(
+    sio = GatedServer(
         async_mode="aiohttp",
         client_manager=manager or HearthManager(),
-        cors_allowed_origins=[],
+        cors_allowed_origins=origin_check(settings),
+        cors_credentials=False,  # Hearth uses no cookies
         max_http_buffer_size=settings.max_payload_bytes,
         # Loggers, not False: False gives each its own stderr handler (every line twice);
         # server.logs caps their level.

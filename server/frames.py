@@ -1,4 +1,4 @@
-"""Socket.IO packets a client can malform, refused calmly.
+"""Socket.IO packets a client can malform, refused calmly (``server.gate`` uses it).
 
 python-socketio decodes a packet in the Engine.IO message handler and trusts its shape:
 a packet that is not JSON, or an event that is not ``[name, ...]``, raises there, and
@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import socketio
 from socketio import packet
 
 log = logging.getLogger(__name__)
@@ -45,18 +44,3 @@ class CheckedPacket(packet.Packet):  # type: ignore[misc]
         if self.packet_type in {packet.ACK, packet.BINARY_ACK} and not isinstance(self.data, list):
             raise MalformedPacket("an ack is a list")
         return attachments
-
-
-class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
-    """An AsyncServer that drops, with one log line, a packet it cannot handle."""
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(serializer=CheckedPacket, **options)
-
-    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
-        try:
-            await super()._handle_eio_message(eio_sid, data)
-        except ValueError as exc:
-            # Decoding (MalformedPacket) and python-socketio's own refusals of packet types
-            # a client may not send ("Unexpected binary packet", "Unknown packet type").
-            log.info("dropped a malformed Socket.IO packet (%s)", exc)

@@ -7,9 +7,11 @@ shown to the client beyond an ``internal_error`` code.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -21,13 +23,15 @@ from moderation import admission, messages, roles
 from moderation.bans import ban_keys
 from moderation.rate_limits import Activity, check, counter
 from rooms import actions
-from rooms.errors import ErrorCode, HearthError, RoomNotFound, Unauthorized
+from rooms.errors import ErrorCode, HearthError, Refused, RoomNotFound, Unauthorized
 from rooms.events import LeaveReason
 from rooms.identity import Identity, Role
 from rooms.ports import RoomStore
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
 from server import protocol, tokens
+from server.addresses import address_counter, address_tag
+from server.manager import ROOM_PREFIX
 from server.protocol import (
     ChatRequest,
     ClientEvent,
@@ -48,7 +52,7 @@ def now_ms() -> int:
 
 
 def socket_room(room_id: str) -> str:
-    return f"room:{room_id}"
+    return f"{ROOM_PREFIX}{room_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +68,13 @@ class Seating:
 @dataclass(frozen=True, slots=True)
 class Session:
     identity: Identity
+    address: str  # the HMAC tag of the client's address, never the address
     room_id: str | None = None
+
+
+def _unlimited(identity: Identity) -> bool:
+    """Facilitators and admins must always be able to reach and keep a room safe."""
+    return identity.role in {Role.FACILITATOR, Role.ADMIN}
 
 
 class Hub:
@@ -83,6 +93,16 @@ class Hub:
         self.clock = clock
         self.sessions: dict[str, Session] = {}
         self.on_disconnect: list[Callable[[str], None]] = []
+        self._connections: Counter[str] = Counter()  # per address tag, on this process
+        # The process roll: rooms this process has told the store it seats people in,
+        # and the connections here that hold (or are taking) a seat or a place in each.
+        # A room is held before its first seat is taken and dropped by ``settle_roll``
+        # once nobody here claims it, one roll write at a time so a drop never overtakes
+        # a hold.
+        self._claims: dict[str, set[str]] = {}
+        self._held: set[str] = set()
+        self._roll = asyncio.Lock()
+        getattr(sio.manager, "on_room_closed", []).append(self.room_closed)
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         sio.on("*", self.unknown_event)
@@ -124,6 +144,7 @@ class Hub:
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         credentials = auth if isinstance(auth, dict) else {}
+        address = address_tag(self.settings, environ)
         try:
             if "token" in credentials:
                 identity = tokens.verify(self.settings, credentials["token"])
@@ -131,17 +152,82 @@ class Hub:
                 identity = tokens.guest(credentials["name"], credentials.get("key"), sid)
             else:
                 raise Unauthorized("send a token, or a display name to join as a guest")
+            limit = self.settings.connections_per_address
+            if not _unlimited(identity) and self._connections[address] >= limit:
+                raise HearthError(
+                    "too many connections from your network; close some and try again",
+                    ErrorCode.TOO_MANY_CONNECTIONS,
+                )
         except HearthError as error:
             detail = protocol.refusal(error)["error"]
             raise socketio.exceptions.ConnectionRefusedError(error.message, detail) from None
-        self.sessions[sid] = Session(identity)
+        # No await from the count to here: two connects cannot both take the last place.
+        if not _unlimited(identity):
+            self._connections[address] += 1
+        self.sessions[sid] = Session(identity, address)
 
     async def disconnect(self, sid: str, reason: object = None) -> None:
         session = self.sessions.pop(sid, None)
         for departed in self.on_disconnect:
             departed(sid)
-        if session is not None and session.room_id is not None:
+        if session is None:
+            return
+        if not _unlimited(session.identity):
+            self._connections[session.address] -= 1
+            if self._connections[session.address] <= 0:
+                del self._connections[session.address]
+        if session.room_id is not None:
+            # Out of the broadcast in the same step as the seat starts to go.
+            self._leave_broadcast(sid, session.room_id)
             await self._vacate(session.room_id, sid, LeaveReason.DISCONNECTED)
+            self._unclaim(session.room_id, sid)
+
+    def _enter_broadcast(self, sid: str, room_id: str) -> None:
+        # The manager's own bookkeeping, not ``sio.enter_room``: a plain call cannot
+        # suspend, which the no-gap argument in ``join`` relies on.
+        self.sio.manager.basic_enter_room(sid, "/", socket_room(room_id))
+
+    def _leave_broadcast(self, sid: str, room_id: str) -> None:
+        self.sio.manager.basic_leave_room(sid, "/", socket_room(room_id))
+
+    def room_closed(self, room_id: str, sids: list[str]) -> None:
+        """The room's close reached our connections in it: they hold no seat now. Called
+        by the manager as it delivers ``room:closed``, in the same step as it empties
+        the broadcast."""
+        for sid in sids:
+            session = self.sessions.get(sid)
+            if session is not None and session.room_id == room_id:
+                self.sessions[sid] = replace(session, room_id=None)
+            self._unclaim(room_id, sid)
+
+    def _claim(self, room_id: str, sid: str) -> None:
+        self._claims.setdefault(room_id, set()).add(sid)
+
+    def _unclaim(self, room_id: str, sid: str) -> None:
+        claims = self._claims.get(room_id)
+        if claims is not None:
+            claims.discard(sid)
+            if not claims:
+                del self._claims[room_id]
+
+    async def _hold(self, room_id: str) -> None:
+        """Put the room on this process's roll before its first seat here is taken, so a
+        reaper always finds every seat of ours if this process dies."""
+        if room_id in self._held:
+            return
+        async with self._roll:
+            if room_id not in self._held and room_id in self._claims:
+                await self.store.hold(self.process_id, room_id)
+                self._held.add(room_id)
+
+    async def settle_roll(self) -> None:
+        """Take off the roll each room where nobody here holds or is taking a seat (the
+        last seat left, or every join was refused). Runs with the heartbeat."""
+        for room_id in sorted(self._held - set(self._claims)):
+            async with self._roll:
+                if room_id in self._held and room_id not in self._claims:
+                    await self.store.drop_hold(self.process_id, room_id)
+                    self._held.discard(room_id)
 
     async def _vacate(self, room_id: str, sid: str, reason: LeaveReason) -> None:
         now = self.clock()
@@ -178,35 +264,34 @@ class Hub:
         actions.check_invited(room, self.sessions[sid].identity)
         return protocol.ok(room=protocol.dump_room(room))
 
+    async def _count_join(self, sid: str) -> None:
+        """Join attempts per address (every process alike): refused joins cost reads, so
+        one address may not make them without end."""
+        session = self.sessions[sid]
+        if _unlimited(session.identity):
+            return
+        limit = self.settings.join_limit
+        place = address_counter(session.address, "join", limit, self.clock())
+        if await self.store.count(place.key, place.expires_in_ms) > limit.count:
+            raise Refused(
+                "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
+            )
+
     async def join(self, sid: str, raw: object) -> Payload:
         request = JoinRequest.parse(raw)
+        await self._count_join(sid)
         current = await self._seated_room(sid)
         if current is not None and current != request.room:
             raise HearthError("leave your current room first", ErrorCode.ALREADY_IN_ROOM)
         identity = self.sessions[sid].identity
         seat_id = tokens.member_id(self.settings, request.room, identity.subject)
-        # In the Socket.IO room before the seat exists, so no event after the snapshot is
-        # missed; the client drops events whose seq the snapshot already holds. Not if the
-        # join will wait: waiting people see nothing of the room.
-        with contextlib.suppress(RoomNotFound):
-            ahead = await self.store.snapshot(request.room)
-            if not admission.would_wait(ahead, identity, seat_id):
-                await self.sio.enter_room(sid, socket_room(request.room))
-        try:
-            seating = await self._take_seat(sid, request.room)
-        except BaseException:
-            if current is None:
-                await self.sio.leave_room(sid, socket_room(request.room))
-            raise
+        seating = await self._take_seat(sid, request.room)
         change = seating.change
         self.sessions[sid] = replace(self.sessions[sid], room_id=request.room)
         if change.replaced is not None:
             await self._replace(change.replaced.sid)
         place = admission.position(change.state, sid)
-        if place is None:
-            await self.sio.enter_room(sid, socket_room(request.room))  # if the room changed
-        else:
-            await self.sio.leave_room(sid, socket_room(request.room))
+        if place is not None:
             return protocol.ok(
                 you=seat_id, waiting={"room": request.room, "position": place[0], "of": place[1]}
             )
@@ -234,13 +319,36 @@ class Hub:
         return {"moderation": protocol.dump_moderation(state, since or state.unattended_since)}
 
     async def _take_seat(self, sid: str, room_id: str) -> Seating:
+        """Take a seat (or a place in the waiting room) and, once it is granted, enter
+        the room's broadcast in the same step.
+
+        Why no event is missed or leaked: the connection enters the broadcast only after
+        the commit that seats it returns, and nothing between that return and
+        ``_enter_broadcast`` awaits. With Redis, other processes' events (and our own,
+        which the commit script publishes) are delivered by the manager's listener task,
+        which runs only while this task is suspended: every event committed after ours
+        is dispatched after we are in the broadcast, and the snapshot in the ack is the
+        state our commit wrote. Events from before ours that the listener had not yet
+        dispatched may arrive too; the client drops seq its snapshot holds. With the
+        embedded store, events are delivered inside ``apply`` under the room's lock;
+        the next change to the room runs only once this task suspends. A refused or
+        waiting join never enters, so it receives nothing of the room.
+        """
         identity = self.sessions[sid].identity
         seat_id = tokens.member_id(self.settings, room_id, identity.subject)
         connection = Connection(self.process_id, sid)
         known = await self.store.room_info(room_id)
-        bans = await self.store.bans(ban_keys(known)) if known else []
+        if known is None:
+            raise RoomNotFound(f"room {room_id!r} is not open")
+        bans = await self.store.bans(ban_keys(known))
         banned_elsewhere = any(ban.subject == identity.subject for ban in bans)
-        await self.store.hold(self.process_id, room_id)
+        # Refused as the room is now, before anything about this join is kept (the roll).
+        ahead = await self.store.snapshot(room_id)
+        admission.join(
+            ahead, known, identity, seat_id, connection, self.clock(),
+            banned_elsewhere=banned_elsewhere,
+        )  # fmt: skip
+        self._claim(room_id, sid)
         seen: list[tuple[RoomInfo, int | None]] = []  # what the rule saw, for the ack
 
         def seat(state: RoomState, room: RoomInfo) -> actions.Change:
@@ -255,7 +363,23 @@ class Hub:
                 banned_elsewhere=banned_elsewhere,
             )
 
-        change = await self.store.apply(room_id, seat)
+        try:
+            await self._hold(room_id)
+            change = await self.store.apply(room_id, seat)
+        except BaseException:
+            session = self.sessions.get(sid)
+            if session is None or session.room_id != room_id:
+                self._unclaim(room_id, sid)
+            raise
+        if sid not in self.sessions:
+            # The connection closed while its seat was being taken: give the seat back.
+            self._unclaim(room_id, sid)
+            await self._vacate(room_id, sid, LeaveReason.DISCONNECTED)
+            raise Unauthorized("this connection has closed")
+        if change.state.member_by_sid(sid) is not None:
+            self._enter_broadcast(sid, room_id)
+        else:  # waiting: waiting people see nothing of the room
+            self._leave_broadcast(sid, room_id)
         return Seating(seat_id, seen[0][0], change, seen[0][1])
 
     async def reseat_lost_members(self) -> None:
@@ -279,7 +403,8 @@ class Hub:
     async def _unseat(self, sid: str, room_id: str) -> None:
         if sid in self.sessions:
             self.sessions[sid] = replace(self.sessions[sid], room_id=None)
-        await self.sio.leave_room(sid, socket_room(room_id))
+        self._leave_broadcast(sid, room_id)
+        self._unclaim(room_id, sid)
 
     async def _replace(self, old_sid: str) -> None:
         message = "you joined from another window or device; this one has left the room"
@@ -295,6 +420,7 @@ class Hub:
     async def leave(self, sid: str, raw: object) -> Payload:
         protocol.expect_nothing(raw)
         room_id = await self.require_room(sid)
+        self._leave_broadcast(sid, room_id)
         await self._vacate(room_id, sid, LeaveReason.LEFT)
         await self._unseat(sid, room_id)
         return protocol.ok()
@@ -309,15 +435,23 @@ class Hub:
         return protocol.ok(snapshot=protocol.dump_snapshot(info, state), **self._view(state, sid))
 
     async def limit(self, sid: str, room_id: str, activity: Activity) -> None:
-        """Count one ``activity`` of this participant; refused beyond the room's limit.
-        Facilitators and admins are never limited."""
-        identity = self.sessions[sid].identity
-        if identity.role in {Role.FACILITATOR, Role.ADMIN}:
+        """Count one ``activity`` of this participant and of their address (so many
+        keyless guests from one address share a limit too), in one store round trip;
+        refused beyond either. Facilitators and admins are never limited."""
+        session = self.sessions[sid]
+        if _unlimited(session.identity):
             return
+        now = self.clock()
         limit = self.settings.limit(activity)
-        member_id = tokens.member_id(self.settings, room_id, identity.subject)
-        place = counter(room_id, member_id, activity, limit, self.clock())
-        check(await self.store.count(place.key, place.expires_in_ms), limit, activity)
+        shared = self.settings.address_limit(activity)
+        member_id = tokens.member_id(self.settings, room_id, session.identity.subject)
+        mine = counter(room_id, member_id, activity, limit, now)
+        ours = address_counter(session.address, str(activity), shared, now)
+        counts = await self.store.count_many(
+            [(mine.key, mine.expires_in_ms), (ours.key, ours.expires_in_ms)]
+        )
+        check(counts[0], limit, activity)
+        check(counts[1], shared, activity)
 
     async def chat(self, sid: str, raw: object) -> Payload:
         request = ChatRequest.parse(raw)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -30,9 +31,13 @@ from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 from server.codec import MsgpackJson
-from server.protocol import Payload
+from server.protocol import Payload, ServerEvent
 
 STORE_HOST_ID = "hearth-store"
+ROOM_PREFIX = "room:"  # Socket.IO rooms named for Hearth rooms (``hub.socket_room``)
+
+# Told (room id, our connections that were in it) as a room's close is delivered.
+RoomClosed = Callable[[str, list[str]], None]
 
 
 async def _fan_out(
@@ -55,12 +60,19 @@ async def _fan_out(
         for part in (encoded if isinstance(encoded, list) else [encoded])
     ]
     sockets = manager.server.eio.sockets
-    for sid, eio_sid in manager.get_participants(namespace, room):
+    participants = list(manager.get_participants(namespace, room))
+    for sid, eio_sid in participants:
         socket = sockets.get(eio_sid)
         if sid in skip or socket is None or socket.closed:
             continue
         for pkt in packets:
             socket.queue.put_nowait(pkt)
+    if event == ServerEvent.ROOM_CLOSED and room is not None and room.startswith(ROOM_PREFIX):
+        # The room's broadcast ends with its close, in the same step: nobody here keeps
+        # hearing a room they no longer have a seat in (nor its next session).
+        manager.basic_close_room(room, namespace)
+        for listener in getattr(manager, "on_room_closed", ()):
+            listener(room.removeprefix(ROOM_PREFIX), [sid for sid, _ in participants])
 
 
 def _arguments(data: object) -> list[Any]:
@@ -72,6 +84,10 @@ def _arguments(data: object) -> list[Any]:
 
 class HearthManager(socketio.AsyncManager):  # type: ignore[misc]
     """The single-process manager, with the one-pass fan-out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_room_closed: list[RoomClosed] = []
 
     async def emit(
         self,
@@ -95,6 +111,7 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
 
     def __init__(self, url: str, channel: str, **kwargs: Any) -> None:
         super().__init__(url=url, channel=channel, json=MsgpackJson, **kwargs)
+        self.on_room_closed: list[RoomClosed] = []
 
     def initialize(self) -> None:
         super().initialize()

@@ -8,8 +8,11 @@ them again, so the roster tells the truth once more.
 Each process renews a heartbeat with a TTL every ``heartbeat_ms``; every process also
 looks for processes whose heartbeat lapsed and frees their seats, room by room, telling
 each room. Reaping is idempotent (freeing a seat twice changes nothing), so two processes
-reaping at once is harmless. With the defaults (2 s beat, 6 s TTL) a killed process's
-people leave every roster within 8 s.
+reaping at once is harmless. A process's roll names only rooms where it seats (or is
+seating) someone: a room is added before its first seat here and dropped, with the next
+heartbeat, once its last seat here is gone, so refused joins leave nothing behind and a
+reaper's round is as short as the dead process's rooms. With the defaults (2 s beat,
+6 s TTL) a killed process's people leave every roster within 8 s.
 """
 
 from __future__ import annotations
@@ -36,12 +39,14 @@ class PresenceKeeper:
         heartbeat_ms: int,
         ttl_ms: int,
         on_lapse: Callable[[], Awaitable[None]],
+        settle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.process_id = process_id
         self.interval_s = heartbeat_ms / 1000
         self.ttl_ms = ttl_ms
         self.on_lapse = on_lapse
+        self.settle = settle
         self._has_beaten = False
 
     async def beat(self) -> None:
@@ -58,6 +63,8 @@ class PresenceKeeper:
         while True:
             try:
                 await self.beat()
+                if self.settle is not None:
+                    await self.settle()
                 await self.reap()
                 backoff = self.interval_s
                 await asyncio.sleep(self.interval_s)

@@ -99,6 +99,15 @@ def _ice_servers(raw: str) -> tuple[IceServer, ...]:
     return tuple(servers)
 
 
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        scheme, _, rest = origin.partition("://")
+        if scheme not in {"http", "https"} or not rest or "/" in rest:
+            raise ValueError("a comma-separated list of origins like https://hearth.example.org")
+    return origins
+
+
 def _turn_urls(raw: str) -> tuple[str, ...]:
     urls = tuple(u.strip() for u in raw.split(",") if u.strip())
     if not all(u.startswith(("turn:", "turns:")) for u in urls):
@@ -134,6 +143,15 @@ class Settings:
     hand_limit: int = 10
     reaction_limit: int = 20
     report_limit: int = 5
+    # Per client address (the TCP peer, or the proxy's hop with trust_proxy), so many
+    # connections or keyless guests from one address share limits; facilitators and
+    # admins are never limited. Connections are counted per process; join attempts and
+    # activities on the shared store (every process alike).
+    connections_per_address: int = 50
+    join_attempts_per_address: int = 30  # per rate_window_ms
+    address_rate_factor: int = 5  # an address may do this many participants' activity
+    # Browser pages allowed to connect besides the server's own origin and public_url.
+    allowed_origins: tuple[str, ...] = ()
     audit_retention_days: int = 30
     audit_max_entries: int = 10_000
     # Empty: host candidates only (loopback, one LAN). Production: a TURN server.
@@ -187,6 +205,10 @@ class Settings:
             hand_limit=_read(env, "HEARTH_HAND_LIMIT", 10, _positive),
             reaction_limit=_read(env, "HEARTH_REACTION_LIMIT", 20, _positive),
             report_limit=_read(env, "HEARTH_REPORT_LIMIT", 5, _positive),
+            connections_per_address=_read(env, "HEARTH_CONNECTIONS_PER_ADDRESS", 50, _positive),
+            join_attempts_per_address=_read(env, "HEARTH_JOIN_ATTEMPTS_PER_ADDRESS", 30, _positive),
+            address_rate_factor=_read(env, "HEARTH_ADDRESS_RATE_FACTOR", 5, _positive),
+            allowed_origins=_read(env, "HEARTH_ALLOWED_ORIGINS", (), _origins),
             audit_retention_days=_read(env, "HEARTH_AUDIT_RETENTION_DAYS", 30, _positive),
             audit_max_entries=_read(env, "HEARTH_AUDIT_MAX_ENTRIES", 10_000, _positive),
             ice_servers=_read(env, "HEARTH_ICE_SERVERS", (), _ice_servers),
@@ -204,6 +226,14 @@ class Settings:
             Activity.REPORT: self.report_limit,
         }
         return Limit(counts[activity], self.rate_window_ms)
+
+    def address_limit(self, activity: Activity) -> Limit:
+        """The limit for everyone at one address together."""
+        return Limit(self.limit(activity).count * self.address_rate_factor, self.rate_window_ms)
+
+    @property
+    def join_limit(self) -> Limit:
+        return Limit(self.join_attempts_per_address, self.rate_window_ms)
 
     @property
     def audit_retention_ms(self) -> int:

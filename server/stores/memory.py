@@ -6,7 +6,6 @@ room makes each rule atomic, and events are delivered in sequence order while it
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
@@ -21,6 +20,7 @@ from rooms.ports import Rule
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
+from server.stores.locks import RoomLocks
 
 Deliver = Callable[[str, RoomEvent], Awaitable[None]]
 MAX_CLAIMS = 4096  # expired claims are swept once there are more than this
@@ -31,7 +31,7 @@ class MemoryStore:
         self._deliver = deliver
         self._infos: dict[str, RoomInfo] = {}
         self._states: dict[str, RoomState] = {}  # open rooms only
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = RoomLocks()
         self._beats: dict[str, float] = {}
         self._holds: defaultdict[str, set[str]] = defaultdict(set)
         self._defined: set[str] = set()
@@ -89,6 +89,13 @@ class MemoryStore:
 
     async def hold(self, process_id: str, room_id: str) -> None:
         self._holds[process_id].add(room_id)
+
+    async def drop_hold(self, process_id: str, room_id: str) -> None:
+        rooms = self._holds.get(process_id)
+        if rooms is not None:
+            rooms.discard(room_id)
+            if not rooms:
+                del self._holds[process_id]
 
     async def silent_processes(self) -> list[str]:
         now = time.monotonic()
@@ -150,6 +157,12 @@ class MemoryStore:
         return self._empty.setdefault(room_id, now_ms)
 
     async def count(self, key: str, expires_in_ms: int) -> int:
+        return (await self.count_many([(key, expires_in_ms)]))[0]
+
+    async def count_many(self, counters: list[tuple[str, int]]) -> list[int]:
+        return [self._count(key, expires_in_ms) for key, expires_in_ms in counters]
+
+    def _count(self, key: str, expires_in_ms: int) -> int:
         now = time.monotonic()
         if len(self._counters) > 10_000:
             self._counters = {k: v for k, v in self._counters.items() if v[0] > now}

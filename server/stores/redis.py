@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
-from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
@@ -59,6 +58,7 @@ from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
 from server import codec
+from server.stores.locks import RoomLocks
 
 Frame = Callable[[str, RoomEvent], list[bytes]]  # one per destination; none: nobody
 
@@ -94,12 +94,17 @@ if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]) end
 return 1
 """
 
-# KEYS: counter. ARGV: ms until the window ends. One step, so two processes never both
-# see the first hit and the counter always gets its expiry.
+# KEYS: counters. ARGV: for each, ms until its window ends. One step, so two processes
+# never both see the first hit and every counter gets its expiry; several counters for
+# one action (a participant's and their address's) cost one round trip.
 _COUNT = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n
+local counts = {}
+for i = 1, #KEYS do
+  local n = redis.call('INCR', KEYS[i])
+  if n == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[i]) end
+  counts[i] = n
+end
+return counts
 """
 
 MAX_ATTEMPTS = 64
@@ -155,7 +160,7 @@ class RedisStore:
         self._forget = redis.register_script(_FORGET)
         self._count = redis.register_script(_COUNT)
         # Callers in this process queue up instead of racing each other's versions.
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = RoomLocks()
         self._known: dict[str, _Known] = {}
 
     def _key(self, *parts: str) -> str:
@@ -288,6 +293,10 @@ class RedisStore:
         await self._redis.sadd(self._key("proc", process_id, "rooms"), room_id)
 
     @_guarded
+    async def drop_hold(self, process_id: str, room_id: str) -> None:
+        await self._redis.srem(self._key("proc", process_id, "rooms"), room_id)
+
+    @_guarded
     async def silent_processes(self) -> list[str]:
         pids = sorted(_str(p) for p in await self._redis.smembers(self._key("procs")))
         if not pids:
@@ -388,7 +397,13 @@ class RedisStore:
 
     @_guarded
     async def count(self, key: str, expires_in_ms: int) -> int:
-        return int(await self._count(keys=[self._key("rate", key)], args=[expires_in_ms]))
+        return (await self.count_many([(key, expires_in_ms)]))[0]
+
+    @_guarded
+    async def count_many(self, counters: list[tuple[str, int]]) -> list[int]:
+        keys = [self._key("rate", key) for key, _ in counters]
+        counts = await self._count(keys=keys, args=[expires for _, expires in counters])
+        return [int(n) for n in counts]
 
     @_guarded
     async def record_action(

@@ -1,0 +1,154 @@
+"""The Socket.IO server's gate: what a client's packets may ask of python-socketio itself.
+
+python-socketio trusts its client more than Hearth can:
+
+- **Reserved event names.** A client EVENT named ``connect`` or ``disconnect`` is routed to
+  the server's own connect/disconnect handlers, as if the connection had (re)connected or
+  gone: a ``connect`` event signed the connection in again under a new name (many seats
+  from one connection); a ``disconnect`` event freed the seat while the connection stayed
+  in the room's broadcast (an invisible listener). Event names are checked here, before
+  python-socketio looks up a handler: a reserved name, or anything that is not a name at
+  all, gets an ``unknown_event`` ack and reaches no handler.
+- **Binary packets.** A BINARY_EVENT/BINARY_ACK header announces how many binary frames
+  follow, and python-socketio keeps every frame until that many have arrived: a header
+  announcing 10^10 attachments buffered whatever the client sent. Hearth's protocol is
+  JSON only, so a binary packet header, or any binary Engine.IO message, closes the
+  connection before anything is kept.
+- **Malformed packets.** A packet that is not JSON, or an event that is not
+  ``[name, ...]``, made python-socketio raise and Engine.IO log a traceback; such a packet is
+  dropped with one log line (``server.frames``).
+- **Origin.** ``cors_allowed_origins=[]`` turns Engine.IO's Origin check off. ``origin_check``
+  is the check we hand it instead (see ``allowed_origin``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import socketio
+from socketio import packet as sio_packet
+
+from rooms.errors import ErrorCode, HearthError
+from server import protocol
+from server.frames import CheckedPacket
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Names python-socketio (server or client) or the Socket.IO JS client treat specially.
+RESERVED_EVENTS = frozenset(
+    {
+        "connect",
+        "disconnect",
+        "connect_error",
+        "disconnecting",
+        "__disconnect_final",
+        "message",  # what send() emits; Hearth never handles it
+        "newListener",
+        "removeListener",
+        "*",  # our catch-all handler's own key
+    }
+)
+_BINARY_TYPES = frozenset({str(sio_packet.BINARY_EVENT), str(sio_packet.BINARY_ACK)})
+
+
+class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio's server, refusing reserved event names, binary packets and
+    malformed packets."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(serializer=CheckedPacket, **options)
+
+    async def _handle_eio_message(self, eio_sid: str, data: object) -> None:
+        # Checked before python-socketio decodes the packet: a binary header would be
+        # kept (and its attachments buffered) by the stock method.
+        if eio_sid not in self.environ:
+            # The session was closed (a binary frame, a refusal) while more of its frames
+            # were queued: python-socketio would fail looking up its environ.
+            return
+        if not isinstance(data, str) or data[:1] in _BINARY_TYPES:
+            socket = self.eio.sockets.get(eio_sid)
+            if socket is None:
+                return  # already closed: a later frame of the same attempt
+            log.info("closed a connection that sent binary data")
+            await self.eio.disconnect(eio_sid)
+            # Engine.IO's writer closes the WebSocket only once its queue ends; without
+            # this, the client could keep the TCP connection open sending more frames.
+            socket.queue.put_nowait(None)
+            return
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except ValueError as exc:
+            # Decoding (MalformedPacket) and python-socketio's own refusals of packet types
+            # a client may not send ("Unknown packet type"). Dropped, not disconnected:
+            # closing a session from its own message handler stalls a long-polling POST.
+            log.info("dropped a malformed Socket.IO packet (%s)", exc)
+
+    async def _handle_event(
+        self, eio_sid: str, namespace: str | None, id: int | None, data: object
+    ) -> None:
+        name = data[0] if isinstance(data, list) and data else None
+        if isinstance(name, str) and name not in RESERVED_EVENTS:
+            await super()._handle_event(eio_sid, namespace, id, data)
+            return
+        log.info("refused a reserved or malformed event name")
+        if id is None:
+            return
+        refusal = protocol.refusal(HearthError("unknown event", ErrorCode.UNKNOWN_EVENT))
+        await self._send_packet(
+            eio_sid,
+            self.packet_class(sio_packet.ACK, namespace=namespace or "/", id=id, data=[refusal]),
+        )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def allowed_origin(settings: Settings, origin: str, scheme: str, host: str | None) -> bool:
+    """Whether a browser page at ``origin`` may open a connection.
+
+    Same-origin is always allowed: the page came from the very address (scheme and Host)
+    the request was sent to, which is how the bundled client and the browser tests
+    connect, with or without ``HEARTH_PUBLIC_URL``. A hostile page elsewhere cannot make
+    the browser send another site's Origin. (A DNS-rebinding page does share the Host it
+    names, but Hearth uses no cookies: it gains nothing a non-browser client lacks.)
+    Also allowed: ``HEARTH_PUBLIC_URL``, each of ``HEARTH_ALLOWED_ORIGINS``, and in dev
+    mode any port on localhost or 127.0.0.1 over http.
+    """
+    origin = origin.strip().lower()
+    if host is not None and origin == f"{scheme}://{host}".lower():
+        return True
+    allowed = {_origin(o) for o in settings.allowed_origins}
+    if settings.public_url is not None:
+        allowed.add(_origin(settings.public_url))
+    if origin in allowed:
+        return True
+    if settings.dev:
+        parts = urlsplit(origin)
+        return parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1"}
+    return False
+
+
+def origin_check(settings: Settings) -> Callable[[str | None, dict[str, Any]], bool]:
+    """Engine.IO's ``cors_allowed_origins`` callable. Engine.IO refuses a request only
+    when it carries an Origin (non-browser clients send none); it also asks, with no
+    Origin, while writing CORS headers, where the answer does not matter."""
+
+    def check(origin: str | None, environ: dict[str, Any]) -> bool:
+        if origin is None:
+            return False
+        request = environ["aiohttp.request"]
+        scheme = request.scheme
+        if settings.trust_proxy and "X-Forwarded-Proto" in request.headers:
+            scheme = request.headers["X-Forwarded-Proto"].split(",")[-1].strip()
+        if allowed_origin(settings, origin, scheme, request.headers.get("Host")):
+            return True
+        log.info("refused a connection from another origin")
+        return False
+
+    return check
