@@ -14,6 +14,7 @@ from enum import StrEnum
 from rooms.actions import Change
 from rooms.errors import InvalidPayload
 from rooms.state import Member, Waiting
+from rooms.text import check_text
 
 MAX_REASON = 200
 DAY_MS = 24 * 3600 * 1000
@@ -57,7 +58,8 @@ class Moderated:
 
 
 def clean_reason(raw: str) -> str:
-    reason = " ".join(raw.split())
+    """One line of text (see ``rooms.text``), spaces collapsed, at most ``MAX_REASON``."""
+    reason = " ".join(check_text(raw, "reason").split())
     if len(reason) > MAX_REASON:
         raise InvalidPayload(f"a reason is at most {MAX_REASON} characters")
     return reason
