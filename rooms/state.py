@@ -96,6 +96,10 @@ class ChatMessage:
     display_name: str
     text: str
     sent_at: int
+    # The speaker's role when they spoke, so no participant's message can look like a
+    # facilitator's (whatever name they chose).
+    role: Role = Role.PARTICIPANT
+    co_facilitator: bool = False
 
 
 @dataclass(frozen=True, slots=True)

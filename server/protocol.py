@@ -478,6 +478,8 @@ def dump_message(message: ChatMessage) -> Payload:
         "name": message.display_name,
         "text": message.text,
         "sent_at": message.sent_at,
+        "role": str(message.role),
+        "co_facilitator": message.co_facilitator,
     }
 
 

@@ -102,3 +102,30 @@ async def test_names_are_normalised_and_token_names_are_never_refused(
     # Set by an admin: a second Sam, even "Sam (facilitator)", is theirs to give.
     invited = await clients(hub.url, {"token": token("Sam (facilitator)", subject="other")})
     assert (await invited.call("room:join", {"room": "open"}))["ok"]
+
+
+async def test_chat_carries_the_speakers_role_at_the_time_of_speaking(
+    hub: RunningHub, clients: Any
+) -> None:
+    fay, _ = await seat(hub, clients, "Fay", Role.FACILITATOR)
+    kim, kim_id = await seat(hub, clients, "Kim")
+    river = await clients(hub.url, {"name": "River"})
+    await river.join("open")
+
+    said = await fay.call("chat:send", {"text": "welcome"})
+    assert (said["message"]["role"], said["message"]["co_facilitator"]) == ("facilitator", False)
+    assert (await fay.call("moderation:promote", {"target": kim_id}))["ok"]
+    assert (await kim.call("chat:send", {"text": "as co"}))["message"]["co_facilitator"] is True
+    assert (await fay.call("moderation:demote", {"target": kim_id}))["ok"]
+    assert (await river.call("chat:send", {"text": "hi"}))["message"]["role"] == "participant"
+
+    heard = await river.wait_for("chat:message", lambda d: d["message"]["text"] == "welcome")
+    assert heard["message"]["role"] == "facilitator"
+    chat = (await river.call("room:snapshot"))["snapshot"]["chat"]
+    roles = [(m["text"], m["role"], m["co_facilitator"]) for m in chat]
+    # Kim was demoted after speaking: the message keeps the role it was said with.
+    assert roles == [
+        ("welcome", "facilitator", False),
+        ("as co", "participant", True),
+        ("hi", "participant", False),
+    ]
