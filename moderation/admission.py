@@ -1,5 +1,9 @@
 """Getting into a room: bans, the lock, the waiting room, and leaving again.
 
+- A **guest's name** is refused (``name_not_allowed``) when it claims a role or looks
+  like the name of someone hosting the room (see ``moderation.names``); the room
+  remembers its hosts' names for the session, so a name stays taken while its owner is
+  briefly away.
 - A **banned** identity is refused (``banned``), whether the ban is in the room's state
   or kept in the store for the room or its series.
 - A **locked** room takes no new joins (``room_locked``); people already seated may
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from moderation import handover, mute, roles
+from moderation import handover, mute, names, roles
 from moderation.audit import Action, Moderated, entry
 from moderation.bans import check_not_banned
 from rooms import actions
@@ -49,6 +53,8 @@ def join(
         return actions.join(state, room, identity, member_id, connection, now)
     actions.check_invited(room, identity)
     check_not_banned(state, identity.subject, banned_elsewhere)
+    if identity.guest:
+        names.check_guest_name(identity.display_name, host_names(state))
     if identity.role not in KEEPS_ROOM_SAFE:
         if state.controls.locked:
             raise Refused("the room is locked", ErrorCode.ROOM_LOCKED)
@@ -57,12 +63,20 @@ def join(
     change = actions.join(state, room, identity, member_id, connection, now)
     change = _flag_newcomer(change, member_id)
     if identity.role in KEEPS_ROOM_SAFE:
+        change = replace(change, state=change.state.with_host(identity.display_name))
         change = handover.arrive(change)
         if change.state.waiting and not change.state.controls.waiting_room:
             # They waited only for a facilitator to be present: one is now.
             waiting = list(change.state.waiting)
             change = _seat(change.state, room, waiting, now, Recorder.following(change))
     return change
+
+
+def host_names(state: RoomState) -> tuple[str, ...]:
+    """Every name a guest may not take here: hosts present, waiting, or seen this session."""
+    present = [m.display_name for m in state.members if roles.is_moderator(m)]
+    waiting = [w.display_name for w in state.waiting if w.role in KEEPS_ROOM_SAFE]
+    return (*state.hosts, *present, *waiting)
 
 
 def would_wait(state: RoomState, identity: Identity, member_id: str) -> bool:
@@ -173,6 +187,8 @@ def _seat(
             guest=waiting.guest,
         )
         member = mute.on_join(member, state.controls)
+        if waiting.role in KEEPS_ROOM_SAFE:
+            state = state.with_host(waiting.display_name)
         members.append(member)
         admitted.append(waiting)
         rec.events.append(MemberJoined(rec.next_seq(), member))

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from rooms.actions import Change
 from rooms.errors import InvalidPayload
 from rooms.state import Member, Waiting
+from rooms.text import check_text
+
+if TYPE_CHECKING:  # bans build on this module; only the type is needed here
+    from moderation.bans import Ban
 
 MAX_REASON = 200
 DAY_MS = 24 * 3600 * 1000
@@ -50,14 +55,19 @@ class AuditEntry:
 
 @dataclass(frozen=True, slots=True)
 class Moderated:
-    """A facilitator's action: the room's change and the line it adds to the audit log."""
+    """A facilitator's action: the room's change, the line it adds to the audit log, and
+    the ban record it keeps or lifts. A store commits all of it in one step or none of
+    it, so no action is ever taken without its line in the log."""
 
     change: Change
     entry: AuditEntry
+    keeps: Ban | None = None  # a ban to keep beyond the room's session
+    lifts: Ban | None = None  # a kept ban to lift, exactly as it was read
 
 
 def clean_reason(raw: str) -> str:
-    reason = " ".join(raw.split())
+    """One line of text (see ``rooms.text``), spaces collapsed, at most ``MAX_REASON``."""
+    reason = " ".join(check_text(raw, "reason").split())
     if len(reason) > MAX_REASON:
         raise InvalidPayload(f"a reason is at most {MAX_REASON} characters")
     return reason

@@ -81,13 +81,6 @@ def remove(state: RoomState, sid: str, member_id: str, now: int, reason: str = "
     return Moderated(_take_out(state, member, LeaveReason.REMOVED, now), record)
 
 
-@dataclass(frozen=True, slots=True)
-class Banned:
-    moderated: Moderated
-    ban: Ban
-    connection_sid: str  # to close: a guest's identity is this connection
-
-
 def ban(
     state: RoomState,
     room: RoomInfo,
@@ -96,7 +89,8 @@ def ban(
     scope: BanScope,
     now: int,
     reason: str = "",
-) -> Banned:
+) -> Moderated:
+    """Take them out and refuse them; the ban to keep is ``Moderated.keeps``."""
     actor = roles.acting(state, sid)
     member = roles.target(state, actor, member_id)
     if scope == BanScope.SERIES and not room.series_id:
@@ -105,7 +99,7 @@ def ban(
     record = entry(actor, Action.BAN, now, member, reason=reason, detail=str(scope))
     change = _take_out(state, member, LeaveReason.BANNED, now)
     banned = replace(change.state, banned=(*change.state.banned, member.subject))
-    record_ban = Ban(
+    kept = Ban(
         ban_id=member.member_id,
         subject=member.subject,
         display_name=member.display_name,
@@ -115,9 +109,7 @@ def ban(
         by_name=actor.display_name,
         reason=reason,
     )
-    return Banned(
-        Moderated(replace(change, state=banned), record), record_ban, member.connection.sid
-    )
+    return Moderated(replace(change, state=banned), record, keeps=kept)
 
 
 def unban(state: RoomState, sid: str, ban: Ban, now: int, reason: str = "") -> Moderated:
@@ -128,6 +120,6 @@ def unban(state: RoomState, sid: str, ban: Ban, now: int, reason: str = "") -> M
         target_name=ban.display_name,
     )
     if ban.subject not in state.banned:
-        return Moderated(Change(state), record)
+        return Moderated(Change(state), record, lifts=ban)
     banned = tuple(s for s in state.banned if s != ban.subject)
-    return Moderated(Change(replace(state, banned=banned), quiet=True), record)
+    return Moderated(Change(replace(state, banned=banned), quiet=True), record, lifts=ban)

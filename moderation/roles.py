@@ -109,4 +109,7 @@ def _set_co_facilitator(
     rec.events.append(RoleChanged(rec.next_seq(), member))
     if promoted and state.waiting:  # from now on they see the queue too
         rec.events.append(WaitingQueue((member.connection.sid,), state.waiting))
-    return Moderated(rec.done(with_members(state, member)), record)
+    promoted_state = with_members(state, member)
+    if promoted:  # their name stays theirs for the session, even after a demotion
+        promoted_state = promoted_state.with_host(member.display_name)
+    return Moderated(rec.done(promoted_state), record)

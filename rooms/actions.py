@@ -13,7 +13,8 @@
 - **Reactions** (a heart, thanks, ...) are sent to the room and numbered, never kept.
 - **Hands** form one queue, first raised first; leaving takes your hand down.
 - **Chat** is plain text, trimmed, 1 to ``MAX_CHAT_LENGTH`` characters; only the last
-  ``CHAT_HISTORY`` messages are kept, and only while the room is open.
+  ``CHAT_HISTORY`` messages are kept, and only while the room is open. Each message
+  carries its speaker's role at the moment they spoke.
 
 Every function returns a ``Change``: the next state and the events that lead to it, each
 numbered with the room's next sequence number. A refusal raises and changes nothing.
@@ -160,7 +161,9 @@ def post_chat(state: RoomState, sid: str, text: str, now: int) -> Change:
         raise Refused(f"a message is at most {MAX_CHAT_LENGTH} characters", ErrorCode.CHAT_TOO_LONG)
     rec = Recorder(state)
     seq = rec.next_seq()
-    message = ChatMessage(seq, member.member_id, member.display_name, text, now)
+    message = ChatMessage(
+        seq, member.member_id, member.display_name, text, now, member.role, member.co_facilitator
+    )
     rec.events.append(ChatPosted(seq, message))
     chat = (*state.chat, message)[-CHAT_HISTORY:]
     return rec.done(replace(state, chat=chat))

@@ -36,6 +36,7 @@ class ErrorCode(StrEnum):
     NOT_WAITING = "not_waiting"
     MESSAGE_NOT_FOUND = "message_not_found"
     BAN_NOT_FOUND = "ban_not_found"
+    NAME_NOT_ALLOWED = "name_not_allowed"
     RATE_LIMITED = "rate_limited"
     TOO_MANY_CONNECTIONS = "too_many_connections"
     AUDIO_DISABLED = "audio_disabled"

@@ -3,6 +3,13 @@
 An identity comes from a signed invite token (subject, display name, role, the rooms it
 admits) or, where a room allows guests, from a display name alone. Display names are all
 other people ever see; the subject never leaves the server.
+
+A guest's name must be one people can see and tell apart: it is normalised (NFKC, so
+full-width and other compatibility forms become the plain letters they show), and it is
+refused (``name_not_allowed``) unless it holds at least one letter or digit, or if it
+holds blank-looking fillers (Hangul fillers, the braille blank) or a pile of combining
+marks. Which names a guest may not take at all (roles, hosts' names) is in
+``moderation.names``.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rooms.errors import InvalidPayload
+from rooms.errors import ErrorCode, InvalidPayload, Refused
 
 MAX_DISPLAY_NAME = 40
 ANY_ROOM = "*"
@@ -32,6 +39,26 @@ def clean_display_name(raw: str) -> str:
         raise InvalidPayload(f"display name is longer than {MAX_DISPLAY_NAME} characters")
     if any(unicodedata.category(ch) in {"Cc", "Cf", "Co", "Cs"} for ch in name):
         raise InvalidPayload("display name has control characters")
+    return name
+
+
+# Letters by category that show as nothing: made to look blank.
+BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+MAX_COMBINING_RUN = 2  # more marks on one letter than any language needs
+
+
+def clean_guest_name(raw: str) -> str:
+    """A guest's chosen name, normalised, checked to be visible and plain."""
+    name = clean_display_name(unicodedata.normalize("NFKC", raw))
+    if any(ch in BLANK_LOOKING for ch in name):
+        raise Refused("a name cannot hold blank characters", ErrorCode.NAME_NOT_ALLOWED)
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in name):
+        raise Refused("a name needs at least one letter or digit", ErrorCode.NAME_NOT_ALLOWED)
+    run = 0
+    for ch in name:
+        run = run + 1 if unicodedata.combining(ch) else 0
+        if run > MAX_COMBINING_RUN:
+            raise Refused("a name has too many accent marks", ErrorCode.NAME_NOT_ALLOWED)
     return name
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from moderation.audit import AuditEntry
+from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
 from rooms.actions import Change
 from rooms.room import RoomInfo
@@ -24,6 +24,7 @@ from rooms.schedule import Series
 from rooms.state import RoomState
 
 Rule = Callable[[RoomState, RoomInfo], Change]
+Decision = Callable[[RoomState, RoomInfo], Moderated]  # a facilitator's action
 Clock = Callable[[], datetime]  # the current instant, timezone-aware
 
 
@@ -110,19 +111,19 @@ class RoomStore(Protocol):
         """``count`` for each ``(key, expires_in_ms)`` in one step (one round trip)."""
         ...
 
-    async def record_action(
-        self, room_id: str, entry: AuditEntry, *, keep_ms: int, max_entries: int
-    ) -> None:
-        """Append to the room's audit log, keeping at most ``max_entries`` and ``keep_ms``."""
+    async def moderate(
+        self, room_id: str, decide: Decision, *, keep_ms: int, max_entries: int
+    ) -> Moderated:
+        """Apply a facilitator's action like ``apply``, and in the same atomic step append
+        its entry to the room's audit log (keeping at most ``max_entries`` and ``keep_ms``)
+        and keep or lift its ban record: all of it is stored, or none of it. The entry is
+        written even when the room's state is unchanged (a promote of someone already
+        promoted). A lifted ban is deleted only if it is still stored exactly as read."""
         ...
 
     async def audit_log(self, room_id: str, *, since: int, limit: int) -> list[AuditEntry]:
         """The room's audit entries at or after ``since``, newest first."""
         ...
-
-    async def add_ban(self, ban: Ban) -> None: ...
-
-    async def remove_ban(self, key: str, ban_id: str) -> None: ...
 
     async def bans(self, keys: list[str]) -> list[Ban]:
         """Every ban kept under any of ``keys`` (see ``moderation.bans.ban_keys``)."""

@@ -11,12 +11,13 @@ waiting room, ...), the people waiting to be let in, and the subjects banned fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from rooms.identity import Role
 
 CHAT_HISTORY = 100
+MAX_HOSTS = 50
 
 
 class Reaction(StrEnum):
@@ -95,6 +96,10 @@ class ChatMessage:
     display_name: str
     text: str
     sent_at: int
+    # The speaker's role when they spoke, so no participant's message can look like a
+    # facilitator's (whatever name they chose).
+    role: Role = Role.PARTICIPANT
+    co_facilitator: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +116,9 @@ class RoomState:
     waiting: tuple[Waiting, ...] = ()  # first come first
     banned: tuple[str, ...] = ()  # subjects refused while the room is open
     ends_at: int | None = None  # a scheduled meeting's end (ms); None when unscheduled
+    # Names of everyone who hosted (facilitator, admin, co-facilitator) this session, so
+    # a guest cannot take one while its owner is briefly away. Bounded by MAX_HOSTS.
+    hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         ids = [m.member_id for m in self.members]
@@ -122,6 +130,12 @@ class RoomState:
             raise ValueError("chat history is over its bound")
         if {w.member_id for w in self.waiting} & set(ids):
             raise ValueError("someone is both waiting and in the room")
+
+    def with_host(self, name: str) -> RoomState:
+        """This state, remembering ``name`` as a host's (newest kept, oldest dropped)."""
+        if name in self.hosts:
+            return self
+        return replace(self, hosts=(*self.hosts, name)[-MAX_HOSTS:])
 
     def member(self, member_id: str) -> Member | None:
         return next((m for m in self.members if m.member_id == member_id), None)

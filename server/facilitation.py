@@ -1,8 +1,10 @@
 """Facilitators' controls and participants' own audio and report events, over Socket.IO.
 
 Each facilitator action is one pure rule from ``moderation`` applied through
-``store.apply`` (so it holds on every process at once), then one line in the room's
-audit log. The rules decide who may act; this module only parses, applies and answers.
+``store.moderate``: the room's change, its line in the audit log and any ban record are
+committed as one atomic step (so it holds on every process at once, and no action is
+ever taken without its audit entry). The rules decide who may act; this module only
+parses, applies and answers.
 Refusals become error acks through ``Hub.register``, like every other event.
 """
 
@@ -69,24 +71,17 @@ class Facilitation:
             hub.register(event, handler)
 
     async def _moderate(self, sid: str, decide: Decide) -> tuple[str, Moderated]:
-        """Apply a facilitator's action atomically, then write it to the audit log."""
+        """Apply a facilitator's action and its audit entry (and ban) atomically."""
         room_id = await self.hub.require_room(sid)
         now = self.hub.clock()
-        done: list[Moderated] = []
-
-        def rule(state: RoomState, room: RoomInfo) -> Change:
-            done[:] = [decide(state, room, now)]
-            return done[0].change
-
-        await self.store.apply(room_id, rule)
         settings = self.hub.settings
-        await self.store.record_action(
+        done = await self.store.moderate(
             room_id,
-            done[0].entry,
+            lambda state, room: decide(state, room, now),
             keep_ms=settings.audit_retention_ms,
             max_entries=settings.audit_max_entries,
         )
-        return room_id, done[0]
+        return room_id, done
 
     async def _acting(self, sid: str, at_least: roles.Rank) -> tuple[str, RoomState]:
         room_id = await self.hub.require_room(sid)
@@ -172,16 +167,13 @@ class Facilitation:
 
     async def ban(self, sid: str, raw: object) -> Payload:
         r = BanRequest.parse(raw)
-        made: list[bans.Banned] = []
-
-        def decide(state: RoomState, room: RoomInfo, now: int) -> Moderated:
-            made[:] = [bans.ban(state, room, sid, r.target, r.scope, now, r.reason)]
-            return made[0].moderated
-
-        _, done = await self._moderate(sid, decide)
-        await self.store.add_ban(made[0].ban)
+        _, done = await self._moderate(
+            sid,
+            lambda state, room, now: bans.ban(state, room, sid, r.target, r.scope, now, r.reason),
+        )
+        assert done.keeps is not None  # a ban always keeps its record
         await self._close_removed(done.change)
-        return protocol.ok(seq=done.change.state.seq, ban=protocol.dump_ban(made[0].ban))
+        return protocol.ok(seq=done.change.state.seq, ban=protocol.dump_ban(done.keeps))
 
     async def _close_removed(self, change: Change) -> None:
         """With Redis the store publishes the disconnect right after the notice (see
@@ -204,7 +196,6 @@ class Facilitation:
         _, done = await self._moderate(
             sid, lambda state, _, now: bans.unban(state, sid, found, now, r.reason)
         )
-        await self.store.remove_ban(found.key, found.ban_id)
         return self._answer(done)
 
     async def list_bans(self, sid: str, raw: object) -> Payload:

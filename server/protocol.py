@@ -45,6 +45,7 @@ from rooms.events import (
 )
 from rooms.room import RoomInfo, check_room_id
 from rooms.state import ChatMessage, Member, Reaction, RoomState, Waiting
+from rooms.text import check_text
 from server.settings import IceServer
 
 Payload = dict[str, Any]
@@ -124,15 +125,22 @@ def _mapping(raw: object, *allowed: str) -> Payload:
         raise InvalidPayload("the payload must be an object")
     extra = set(raw) - set(allowed)
     if extra:
-        raise InvalidPayload(f"unexpected fields: {', '.join(sorted(map(str, extra)))}")
+        # Named only when they are plain: the message goes back to the client and to logs.
+        shown = sorted(k if _plain(k) else "(unprintable)" for k in map(str, extra))[:10]
+        raise InvalidPayload(f"unexpected fields: {', '.join(shown)}")
     return raw
 
 
-def _text(data: Payload, key: str) -> str:
+def _plain(key: str) -> bool:
+    return len(key) <= 40 and key.isascii() and key.isprintable()
+
+
+def _text(data: Payload, key: str, *, newlines: bool = False) -> str:
+    """A string field, refused unless it is text (see ``rooms.text``)."""
     value = data.get(key)
     if not isinstance(value, str):
         raise InvalidPayload(f"'{key}' must be a string")
-    return value
+    return check_text(value, key, newlines=newlines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +161,11 @@ class ChatRequest:
 
     @classmethod
     def parse(cls, raw: object) -> ChatRequest:
-        return cls(_text(_mapping(raw, "text"), "text"))
+        data = _mapping(raw, "text")
+        if isinstance(data.get("text"), str):
+            # One newline convention, whichever system typed it.
+            data = {"text": data["text"].replace("\r\n", "\n")}
+        return cls(_text(data, "text", newlines=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,9 +200,13 @@ def _target(data: Payload, key: str = "target") -> str:
     return value
 
 
+MAX_ID = 2**53  # the largest integer every JSON client reads exactly
+
+
 def _message_id(data: Payload, key: str = "message") -> int:
     value = data.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
+    # Bounded: an id travels in events, and a huge int has no msgpack or JSON form.
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < MAX_ID:
         raise InvalidPayload(f"'{key}' must be a message id")
     return value
 
@@ -261,7 +277,8 @@ class BanRequest:
     def parse(cls, raw: object) -> BanRequest:
         data = _mapping(raw, "target", "scope", "reason")
         scope = data.get("scope", "room")
-        if scope not in {str(s) for s in BanScope}:
+        # Checked as a string first: a list or object here is not hashable.
+        if not isinstance(scope, str) or scope not in {str(s) for s in BanScope}:
             raise InvalidPayload("'scope' is 'room' or 'series'")
         return cls(_target(data), BanScope(scope), _reason(data))
 
@@ -363,7 +380,10 @@ class AudioOffer:
         data = _mapping(raw, "sdp", "type")
         if data.get("type") != "offer":
             raise InvalidPayload("'type' must be 'offer'")
-        sdp = _text(data, "sdp")
+        sdp = data.get("sdp")
+        if not isinstance(sdp, str):
+            raise InvalidPayload("'sdp' must be a string")
+        check_text(sdp.replace("\r\n", "\n"), "sdp", newlines=True)  # SDP lines end in CRLF
         if not sdp.startswith("v=0") or len(sdp) > MAX_SDP_LENGTH:
             raise InvalidPayload(f"'sdp' must be an SDP offer of at most {MAX_SDP_LENGTH} bytes")
         return cls(sdp)
@@ -458,6 +478,8 @@ def dump_message(message: ChatMessage) -> Payload:
         "name": message.display_name,
         "text": message.text,
         "sent_at": message.sent_at,
+        "role": str(message.role),
+        "co_facilitator": message.co_facilitator,
     }
 
 

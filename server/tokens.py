@@ -17,8 +17,9 @@ from typing import Any
 
 import jwt
 
+from moderation.names import check_guest_name
 from rooms.errors import ErrorCode, InvalidPayload, Unauthorized
-from rooms.identity import Identity, Role, clean_display_name
+from rooms.identity import Identity, Role, clean_display_name, clean_guest_name
 from server.settings import Settings
 
 Payload = dict[str, Any]
@@ -96,9 +97,11 @@ def guest(name: object, resume_key: object, connection_id: str) -> Identity:
         subject = "guest-key:" + hashlib.sha256(resume_key.encode()).hexdigest()[:32]
     else:
         raise InvalidPayload("a guest key is 16 to 128 letters, digits, '-' or '_'")
+    display_name = clean_guest_name(name)
+    check_guest_name(display_name)  # roles now; hosts' names when joining a room
     return Identity(
         subject=subject,
-        display_name=clean_display_name(name),
+        display_name=display_name,
         role=Role.PARTICIPANT,
         rooms=frozenset(),
         guest=True,

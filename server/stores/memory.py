@@ -10,13 +10,13 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 
-from moderation.audit import AuditEntry
+from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
 from rooms import actions
 from rooms.actions import Change
 from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
-from rooms.ports import Rule
+from rooms.ports import Decision, Rule
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
@@ -172,25 +172,29 @@ class MemoryStore:
         self._counters[key] = (expires, count + 1)
         return count + 1
 
-    async def record_action(
-        self, room_id: str, entry: AuditEntry, *, keep_ms: int, max_entries: int
-    ) -> None:
-        log = self._audit.setdefault(room_id, deque(maxlen=max_entries))
-        log.append(entry)
-        while log and log[0].at < entry.at - keep_ms:
-            log.popleft()
+    async def moderate(
+        self, room_id: str, decide: Decision, *, keep_ms: int, max_entries: int
+    ) -> Moderated:
+        async with self._locks[room_id]:
+            done = decide(self._state(room_id), self._infos[room_id])
+            # Nothing below can fail or wait: state, log and bans change as one step.
+            self._states[room_id] = done.change.state
+            log = self._audit.setdefault(room_id, deque(maxlen=max_entries))
+            log.append(done.entry)
+            while log and log[0].at < done.entry.at - keep_ms:
+                log.popleft()
+            if done.keeps is not None:
+                self._bans[done.keeps.key][done.keeps.subject] = done.keeps
+            lifted = done.lifts
+            if lifted is not None and self._bans[lifted.key].get(lifted.subject) == lifted:
+                del self._bans[lifted.key][lifted.subject]
+            for event in done.change.events:
+                await self._deliver(room_id, event)
+            return done
 
     async def audit_log(self, room_id: str, *, since: int, limit: int) -> list[AuditEntry]:
         entries = [e for e in self._audit.get(room_id, ()) if e.at >= since]
         return entries[::-1][:limit]
-
-    async def add_ban(self, ban: Ban) -> None:
-        self._bans[ban.key][ban.subject] = ban
-
-    async def remove_ban(self, key: str, ban_id: str) -> None:
-        bans = self._bans[key]
-        for subject in [s for s, ban in bans.items() if ban.ban_id == ban_id]:
-            del bans[subject]
 
     async def bans(self, keys: list[str]) -> list[Ban]:
         return [ban for key in keys for ban in self._bans.get(key, {}).values()]

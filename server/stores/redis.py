@@ -20,8 +20,10 @@ Keys (under the configured prefix):
 
 Every change is optimistic: read the state and its version, apply the pure rule in
 Python, then one Lua script writes the new state *only if the version is unchanged* and
-publishes the events on the Socket.IO channel in the same step. Publishing inside the
-script makes Redis's publish order equal to sequence order, for every process. On a
+publishes the events on the Socket.IO channel in the same step; a facilitator's action
+appends its audit entry and keeps or lifts its ban record in that same script, so the
+three are never split. Publishing inside the script makes Redis's publish order equal to
+sequence order, for every process. On a
 conflict the rule runs again on the fresh state.
 
 Reading and decoding a room's state cost more than anything else in a chat message once
@@ -47,13 +49,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT
 
-from moderation.audit import AuditEntry
+from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
 from rooms import actions
 from rooms.actions import Change
 from rooms.errors import ErrorCode, HearthError, RoomNotFound, StoreUnavailable
 from rooms.events import RoomEvent
-from rooms.ports import Rule
+from rooms.ports import Decision, Rule
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
@@ -62,19 +64,40 @@ from server.stores.locks import RoomLocks
 
 Frame = Callable[[str, RoomEvent], list[bytes]]  # one per destination; none: nobody
 
-# KEYS: live, open-rooms set, info.
-# ARGV: version, new state ('' closes), room id, channel, the info the rule saw, frames...
+# KEYS: live, open-rooms set, info, audit stream, bans hash.
+# ARGV: version, new state ('' closes), room id, channel, the info the rule saw,
+#   audit entry ('' none), its MAXLEN, its MINID, the stream's expiry (ms),
+#   ban: 'keep', 'lift' or '', its subject, its record (as read, to lift), frames...
+# One script, so a facilitator's action, its audit entry and its ban record are written
+# together or not at all, and the events are published in the same step. Redis does not
+# undo a script's earlier writes when a later command fails, so every key is checked to
+# be of its type before anything is written (-2: nothing written).
 _COMMIT = """
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return -1 end
 if v ~= ARGV[1] or redis.call('GET', KEYS[3]) ~= ARGV[5] then return 0 end
+local audit = redis.call('TYPE', KEYS[4])['ok']
+local bans = redis.call('TYPE', KEYS[5])['ok']
+if (audit ~= 'none' and audit ~= 'stream') or (bans ~= 'none' and bans ~= 'hash') then
+  return -2
+end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
   redis.call('SREM', KEYS[2], ARGV[3])
 else
   redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 's', ARGV[2])
 end
-for i = 6, #ARGV do redis.call('PUBLISH', ARGV[4], ARGV[i]) end
+if ARGV[6] ~= '' then
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'e', ARGV[6])
+  redis.call('XTRIM', KEYS[4], 'MINID', '~', ARGV[8])
+  redis.call('PEXPIRE', KEYS[4], ARGV[9])
+end
+if ARGV[10] == 'keep' then
+  redis.call('HSET', KEYS[5], ARGV[11], ARGV[12])
+elseif ARGV[10] == 'lift' and redis.call('HGET', KEYS[5], ARGV[11]) == ARGV[12] then
+  redis.call('HDEL', KEYS[5], ARGV[11])
+end
+for i = 13, #ARGV do redis.call('PUBLISH', ARGV[4], ARGV[i]) end
 return 1
 """
 
@@ -113,6 +136,7 @@ EMPTY_MEMORY_MS = 24 * 3600 * 1000  # an "empty since" mark outlives no meeting
 
 P = ParamSpec("P")
 R = TypeVar("R")
+Outcome = TypeVar("Outcome", bound=Change | Moderated)
 
 
 def _guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
@@ -131,6 +155,14 @@ def _guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Corouti
 
 
 @dataclass(frozen=True, slots=True)
+class _Audit:
+    """How a room's audit log is bounded."""
+
+    keep_ms: int
+    max_entries: int
+
+
+@dataclass(frozen=True, slots=True)
 class _Known:
     """A room as this process last read or wrote it, with the bytes Redis held."""
 
@@ -139,6 +171,13 @@ class _Known:
     state: RoomState
     info_blob: bytes
     info: RoomInfo
+
+
+def _parts(done: Change | Moderated) -> tuple[Change, Moderated | None]:
+    """A rule's change, and the facilitator's action it belongs to if it is one."""
+    if isinstance(done, Moderated):
+        return done.change, done
+    return done, None
 
 
 def _str(raw: bytes | str) -> str:
@@ -221,18 +260,42 @@ class RedisStore:
 
     @_guarded
     async def apply(self, room_id: str, rule: Rule) -> Change:
-        return await self._change(room_id, rule, closing=False)
+        return await self._change(room_id, rule)
+
+    @_guarded
+    async def moderate(
+        self, room_id: str, decide: Decision, *, keep_ms: int, max_entries: int
+    ) -> Moderated:
+        return await self._change(room_id, decide, audit=_Audit(keep_ms, max_entries))
 
     @_guarded
     async def close_room(self, room_id: str) -> Change:
         return await self._change(room_id, lambda state, _info: actions.close(state), closing=True)
 
-    async def _change(self, room_id: str, rule: Rule, *, closing: bool) -> Change:
-        keys = [
-            self._key("room", room_id, "live"),
-            self._key("rooms"),
-            self._key("room", room_id, "info"),
-        ]
+    @staticmethod
+    def _moderation_args(done: Moderated | None, audit: _Audit | None) -> list[EncodableT]:
+        """The audit and ban arguments of the commit script (see ``_COMMIT``)."""
+        args: list[EncodableT] = ["", 0, 0, 0]
+        if done is None:
+            return [*args, "", "", ""]
+        if audit is not None:
+            minid = max(0, done.entry.at - audit.keep_ms)
+            args = [codec.pack(done.entry), audit.max_entries, minid, audit.keep_ms]
+        if done.keeps is not None:
+            return [*args, "keep", done.keeps.subject, codec.pack(done.keeps)]
+        if done.lifts is not None:
+            return [*args, "lift", done.lifts.subject, codec.pack(done.lifts)]
+        return [*args, "", "", ""]
+
+    async def _change(
+        self,
+        room_id: str,
+        decide: Callable[[RoomState, RoomInfo], Outcome],
+        *,
+        closing: bool = False,
+        audit: _Audit | None = None,
+    ) -> Outcome:
+        """Run ``decide`` and commit its change; an action's entry and ban go with it."""
         async with self._locks[room_id]:
             known = self._known.get(room_id)
             fresh = known is None
@@ -240,17 +303,27 @@ class RedisStore:
                 if known is None:
                     known, fresh = await self._read(room_id), True
                 try:
-                    change = rule(known.state, known.info)
+                    done = decide(known.state, known.info)
                 except Exception:
                     if fresh:
                         raise
                     known = None  # refused on what we remembered: ask Redis
                     continue
-                if not change.changed and not closing:
+                change, action = _parts(done)
+                # An audited action is written even when the state stays the same.
+                if not change.changed and not closing and audit is None:
                     if fresh:
-                        return change
+                        return done
                     known = None
                     continue
+                ban = (action.keeps or action.lifts) if action else None
+                keys = [
+                    self._key("room", room_id, "live"),
+                    self._key("rooms"),
+                    self._key("room", room_id, "info"),
+                    self._key("room", room_id, "audit"),
+                    self._key("bans", ban.key if ban else "-"),
+                ]
                 blob = b"" if closing else codec.pack(change.state)
                 frames = [f for event in change.events for f in self._frame(room_id, event)]
                 args: list[EncodableT] = [
@@ -259,6 +332,7 @@ class RedisStore:
                     room_id,
                     self._channel,
                     known.info_blob,
+                    *self._moderation_args(action, audit),
                     *frames,
                 ]
                 result = await self._commit(keys=keys, args=args)
@@ -270,10 +344,12 @@ class RedisStore:
                         self._known[room_id] = _Known(
                             version, blob, change.state, known.info_blob, known.info
                         )
-                    return change
+                    return done
                 if result == -1:
                     self._known.pop(room_id, None)
                     raise RoomNotFound(f"room {room_id!r} is not open")
+                if result == -2:
+                    raise RuntimeError(f"room {room_id!r}: its audit log or bans key is corrupt")
                 if fresh:
                     # Another process changed the room first: back off a little.
                     await asyncio.sleep(random.uniform(0, 0.001 * (attempt + 1)))
@@ -406,17 +482,6 @@ class RedisStore:
         return [int(n) for n in counts]
 
     @_guarded
-    async def record_action(
-        self, room_id: str, entry: AuditEntry, *, keep_ms: int, max_entries: int
-    ) -> None:
-        key = self._key("room", room_id, "audit")
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.xadd(key, {"e": codec.pack(entry)}, maxlen=max_entries, approximate=True)
-        pipe.xtrim(key, minid=max(0, entry.at - keep_ms), approximate=True)
-        pipe.pexpire(key, keep_ms)
-        await pipe.execute()
-
-    @_guarded
     async def audit_log(self, room_id: str, *, since: int, limit: int) -> list[AuditEntry]:
         rows = await self._redis.xrevrange(
             self._key("room", room_id, "audit"), min=str(since), count=limit
@@ -425,16 +490,6 @@ class RedisStore:
             codec.unpack(AuditEntry, _bytes(fields[b"e"])) for _id, fields in rows or [] if fields
         ]
         return [entry for entry in entries if entry.at >= since]
-
-    @_guarded
-    async def add_ban(self, ban: Ban) -> None:
-        await self._redis.hset(self._key("bans", ban.key), ban.subject, codec.pack(ban))
-
-    @_guarded
-    async def remove_ban(self, key: str, ban_id: str) -> None:
-        for ban in await self.bans([key]):
-            if ban.ban_id == ban_id:
-                await self._redis.hdel(self._key("bans", key), ban.subject)
 
     @_guarded
     async def bans(self, keys: list[str]) -> list[Ban]:

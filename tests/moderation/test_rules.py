@@ -179,13 +179,16 @@ def test_remove_tells_the_person_and_frees_their_seat_and_hand() -> None:
 
 def test_ban_refuses_the_identity_on_rejoin() -> None:
     done = bans.ban(circle("Sam"), ROOM, "sid-Fay", "id-Sam", bans.BanScope.SERIES, NOW)
-    assert done.ban.where == "tuesdays"
-    assert done.ban.key == "series:tuesdays"
-    assert done.connection_sid == "sid-Sam"
-    state = done.moderated.change.state
+    assert done.keeps is not None
+    assert done.keeps.where == "tuesdays"
+    assert done.keeps.key == "series:tuesdays"
+    assert done.change.events[0] == Removed(("sid-Sam",), LeaveReason.BANNED)
+    state = done.change.state
     refused(ErrorCode.BANNED, enter, state, "Sam")
     refused(ErrorCode.BANNED, enter, circle(), "Sam", banned_elsewhere=True)
-    lifted = bans.unban(state, "sid-Fay", done.ban, NOW).change
+    unbanned = bans.unban(state, "sid-Fay", done.keeps, NOW)
+    assert unbanned.lifts == done.keeps
+    lifted = unbanned.change
     assert lifted.changed
     assert enter(lifted.state, "Sam").member("id-Sam") is not None
     lone = RoomInfo("lone", "No series")

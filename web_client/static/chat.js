@@ -1,8 +1,10 @@
 // The chat log (newest at the bottom, read out by screen readers as it grows) and the
 // message form, which waits while the room is paused or your chat is muted. Message text
-// and names are only ever set with textContent. optionsFor(message) gives each message's
+// and names are only ever set with textContent. Each message shows its speaker's role as
+// the server recorded it when they spoke (a text badge, read out with the name). optionsFor(message) gives each message's
 // buttons (report; delete for moderators).
 import { announce } from "./announcer.js";
+import { roleBadge } from "./room.js";
 
 const $ = (id) => document.getElementById(id);
 const NEAR_BOTTOM_PX = 48;
@@ -31,7 +33,15 @@ export function mountChat(model, connection, optionsFor) {
     const time = document.createElement("time");
     time.dateTime = new Date(message.sent_at).toISOString();
     time.textContent = timeOf(message.sent_at);
-    head.append(name, " ", time);
+    head.append(name, " ");
+    const badge = roleBadge(message);
+    if (badge) {
+      const role = document.createElement("span");
+      role.className = `badge ${badge.className}`;
+      role.textContent = badge.label;
+      head.append(role, " ");
+    }
+    head.append(time);
     const text = document.createElement("p");
     text.className = "message-text";
     text.textContent = message.text;

@@ -11,6 +11,16 @@ export const Role = Object.freeze({
   ADMIN: "admin",
 });
 
+// The badge a participant or a chat message's speaker gets ({role, co_facilitator}), or
+// null for a participant: shown beside every name, so a chosen name alone can never make
+// someone look like a facilitator.
+export function roleBadge(who) {
+  if (who.role === Role.ADMIN) return { label: "Host", className: "role-admin" };
+  if (who.role === Role.FACILITATOR) return { label: "Facilitator", className: "role-facilitator" };
+  if (who.co_facilitator) return { label: "Co-facilitator", className: "role-co" };
+  return null;
+}
+
 // Who outranks whom: a moderator acts only on people of lower rank (the server decides).
 export function rank(member) {
   if (member.role === Role.ADMIN) return 3;

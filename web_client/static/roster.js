@@ -1,9 +1,8 @@
 // Who is here (with roles and mute states), the raised hands in queue order, your own hand
 // button, who is in the audio and speaking, and each person's options (report; for moderators, moderate).
 import { announce } from "./announcer.js";
-import { Role } from "./room.js";
+import { roleBadge } from "./room.js";
 
-const ROLE_LABEL = { [Role.FACILITATOR]: "Facilitator", [Role.ADMIN]: "Host" };
 const $ = (id) => document.getElementById(id);
 
 function ordinal(n) {
@@ -32,8 +31,8 @@ export function mountRoster(model, connection, optionsFor) {
     item.dataset.member = member.id;
     item.append(tag(member.name, "name"));
     if (member.id === model.you) item.append(tag("(you)", "you"));
-    const role = member.co_facilitator ? "Co-facilitator" : ROLE_LABEL[member.role];
-    if (role) item.append(tag(role, `badge role-${member.co_facilitator ? "co" : member.role}`));
+    const badge = roleBadge(member);
+    if (badge) item.append(tag(badge.label, `badge ${badge.className}`));
     const position = model.handPosition(member.id);
     if (position) item.append(tag(`Hand raised, ${ordinal(position)}`, "badge hand"));
     if (member.chat_muted) item.append(tag("Chat muted", "badge muted"));
