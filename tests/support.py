@@ -300,3 +300,17 @@ async def api(
 async def health(url: str) -> bool:
     async with aiohttp.ClientSession() as session, session.get(f"{url}/healthz") as response:
         return response.status == 200
+
+
+async def raw_http(url: str, request: bytes) -> bytes:
+    """Bytes written to the server as they are, as an attacker's script would, and the
+    server's whole answer (up to the close, or five seconds)."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(request)
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(reader.read(), EVENT_WAIT_S)
+    finally:
+        writer.close()
+        await writer.wait_closed()

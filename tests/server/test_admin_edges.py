@@ -4,7 +4,6 @@ Each is a documented problem that changes nothing and logs no traceback."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -14,7 +13,15 @@ import aiohttp
 import pytest
 
 from tests.server.test_admin_api import NOW, TUESDAY_GROUP, call
-from tests.support import ADMIN_TOKEN, RunningHub, SetClock, api, running_app, settings
+from tests.support import (
+    ADMIN_TOKEN,
+    RunningHub,
+    SetClock,
+    api,
+    raw_http,
+    running_app,
+    settings,
+)
 
 FAR_PAST = {**TUESDAY_GROUP, "starts": "0001-01-01T19:00", "ends": "0001-01-01T20:30"}
 EDGES = [
@@ -131,13 +138,7 @@ async def test_edge_input_is_a_problem_that_changes_nothing_and_logs_no_tracebac
 
 async def _raw_request(url: str, head: bytes) -> tuple[int, dict[str, Any]]:
     """An HTTP/1.1 request written byte for byte, as an attacker's script would."""
-    host, port = url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    writer.write(head + b"Connection: close\r\n\r\n")
-    await writer.drain()
-    raw = await asyncio.wait_for(reader.read(), 5)
-    writer.close()
-    await writer.wait_closed()
+    raw = await raw_http(url, head + b"Connection: close\r\n\r\n")
     status_line, _, rest = raw.partition(b"\r\n")
     headers, _, body = rest.partition(b"\r\n\r\n")
     assert b"application/problem+json" in headers

@@ -3,12 +3,12 @@ and HSTS exactly when the page was served over HTTPS (directly or at a trusted p
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
 
 from server.web import HSTS
+from tests.support import raw_http
 
 PATHS = [
     "/",  # the room page
@@ -28,24 +28,13 @@ async def headers_of(url: str, path: str, **headers: str) -> Any:
         return r.status, r.headers
 
 
-async def raw_response(url: str, request: bytes) -> bytes:
-    host, port = url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    writer.write(request)
-    await writer.drain()
-    answer = await reader.read(1000)
-    writer.close()
-    await writer.wait_closed()
-    return answer
-
-
 async def test_no_response_names_the_server_software_or_its_version(processes: Any) -> None:
     server = processes(None)
     for path in PATHS:
         _, headers = await headers_of(server.url, path)
         assert headers.get("Server") == "Hearth", (path, headers.get("Server"))
     # A request aiohttp cannot parse is answered by aiohttp itself, outside the app.
-    answer = await raw_response(server.url, b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+    answer = await raw_http(server.url, b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
     assert answer.startswith(b"HTTP/1."), answer
     assert b"aiohttp" not in answer
     assert b"Python" not in answer

@@ -16,7 +16,7 @@ import socketio
 from rooms.identity import Role
 from tests.server.media.peers import Participant
 from tests.server.media.test_signalling import offer_through
-from tests.support import ADMIN_TOKEN, Client, ServerProcess, api, token
+from tests.support import ADMIN_TOKEN, Client, ServerProcess, api, raw_http, token
 
 pytestmark = pytest.mark.audio
 
@@ -61,17 +61,6 @@ async def raw_polling(url: str, bodies: list[str]) -> None:
                 assert response.status == 200
 
 
-async def raw_http(url: str, request: bytes) -> bytes:
-    host, port = url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    writer.write(request)
-    await writer.drain()
-    answer = await reader.read(1000)
-    writer.close()
-    await writer.wait_closed()
-    return answer
-
-
 async def session(url: str) -> list[str]:
     """Everything a meeting does, and everything a hostile guest tries; returns every
     secret it used."""
@@ -98,7 +87,9 @@ async def session(url: str) -> list[str]:
         async with http.get(f"{url}/?room=circle&token={QUERY_TOKEN}") as page:
             assert page.status == 200
     await raw_http(
-        url, f"GET /?room=circle#token={invite_token} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+        url,
+        f"GET /?room=circle#token={invite_token} HTTP/1.1\r\nHost: x\r\n"
+        "Connection: close\r\n\r\n".encode(),
     )
 
     host = await Client(f"{url}?token={QUERY_TOKEN}", {"token": facilitator_token}).connect()
