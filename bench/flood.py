@@ -17,10 +17,14 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
+import resource
 import statistics
 import sys
 import time
 from collections import Counter
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -31,7 +35,7 @@ from rooms.identity import Role
 from rooms.room import RoomInfo
 from server.app import CHANNEL, frame_event
 from server.stores.redis import RedisStore
-from tests.support import RedisServer, ServerProcess, token
+from tests.support import ROOT, RedisServer, ServerProcess, token
 
 FLOOD_ADDRESS = "127.0.0.2"
 
@@ -122,47 +126,110 @@ def _summary(latencies: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), p99
 
 
-async def run(seconds: float, rate: int, flooders: int) -> None:
-    redis = RedisServer()
-    server: ServerProcess | None = None
+def _cpu_s(pid: int) -> float:
+    """A process's CPU time so far (user + system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _round(
+    redis_url: str, root: Path, seconds: float, rate: int, flooders: int
+) -> dict[str, Any]:
+    """One quiet and one flooded measurement of room B on a fresh server from ``root``."""
+    await _flush(redis_url)
+    await _open_rooms(redis_url)
+    server = ServerProcess(redis_url, root=root).start()
     try:
-        await _open_rooms(redis.url)
-        server = ServerProcess(redis.url).start()
+        assert server.proc is not None
+        cpu0 = _cpu_s(server.proc.pid)
         quiet = await _measure(server.url, seconds, rate)
+        cpu1 = _cpu_s(server.proc.pid)
         # The flood runs in its own process, so it does not slow the timing clients' loop.
         flood = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.flood", "--flood", server.url,
             "--seconds", str(seconds + 1), "--flooders", str(flooders),
             stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        await asyncio.sleep(1)  # the flood is under way before room B is timed
         try:
+            await asyncio.sleep(1)  # the flood is under way before room B is timed
+            cpu2 = _cpu_s(server.proc.pid)
             flooded = await _measure(server.url, seconds, rate)
+            cpu3 = _cpu_s(server.proc.pid)
             report, _ = await asyncio.wait_for(flood.communicate(), seconds + 30)
         finally:
             if flood.returncode is None:
                 flood.kill()
                 await flood.wait()
-        outcomes: Counter[str] = Counter(json.loads(report))
-        (q50, q99), (f50, f99) = _summary(quiet), _summary(flooded)
-        print(f"room B chat, {rate}/s for {seconds:g}s, {flooders} flooders from {FLOOD_ADDRESS}")
-        print("| phase | messages | p50 ms | p99 ms |")
-        print("| --- | --- | --- | --- |")
-        print(f"| quiet | {len(quiet)} | {q50:.1f} | {q99:.1f} |")
-        print(f"| flood into room A | {len(flooded)} | {f50:.1f} | {f99:.1f} |")
-        print(f"| ratio | | {f50 / q50:.2f} | {f99 / q99:.2f} |")
-        print("flood:", ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())))
     finally:
-        if server is not None:
-            server.stop()
+        server.stop()
+    outcomes = json.loads(report)
+    (q50, q99), (f50, f99) = _summary(quiet), _summary(flooded)
+    return {
+        "quiet": (len(quiet), q50, q99),
+        "flood": (len(flooded), f50, f99),
+        "ratio": (f50 / q50, f99 / q99),
+        "server_cpu": ((cpu1 - cpu0) / seconds, (cpu3 - cpu2) / seconds),
+        "generator_cpu": outcomes.pop("cpu_s") / (seconds + 1),
+        "outcomes": outcomes,
+    }
+
+
+async def _flush(redis_url: str) -> None:
+    redis = Redis.from_url(redis_url)
+    await redis.flushall()
+    await redis.aclose()
+
+
+def _median(rows: list[dict[str, Any]], pick: Any) -> float:
+    return float(statistics.median(pick(r) for r in rows))
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f} to {max(values):.2f})"
+
+
+async def run(seconds: float, rate: int, flooders: int, rounds: int, baseline: Path | None) -> None:
+    trees = {"this tree": ROOT} | ({"baseline": baseline} if baseline else {})
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    redis = RedisServer()
+    try:
+        for n in range(rounds):  # interleaved, so drift in the machine's load hits both
+            for name, root in trees.items():
+                result = await _round(redis.url, root, seconds, rate, flooders)
+                results[name].append(result)
+                print(f"round {n + 1} {name}: {json.dumps(result)}", file=sys.stderr)
+    finally:
         redis.stop()
+    print(f"room B chat, {rate}/s for {seconds:g}s, {flooders} flooders from {FLOOD_ADDRESS}, "
+          f"{rounds} rounds; CPU in cores (CPU s per s)")  # fmt: skip
+    print("| server | quiet p50 / p99 ms | flood p50 / p99 ms | p50 ratio | p99 ratio "
+          "| server CPU quiet / flood | generator CPU |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, rows in results.items():
+        med = partial(_median, rows)
+        print(
+            f"| {name} | {med(lambda r: r['quiet'][1]):.1f} / {med(lambda r: r['quiet'][2]):.1f} "
+            f"| {med(lambda r: r['flood'][1]):.1f} / {med(lambda r: r['flood'][2]):.1f} "
+            f"| {_spread([r['ratio'][0] for r in rows])} "
+            f"| {_spread([r['ratio'][1] for r in rows])} "
+            f"| {med(lambda r: r['server_cpu'][0]):.2f} / {med(lambda r: r['server_cpu'][1]):.2f} "
+            f"| {med(lambda r: r['generator_cpu']):.2f} |"
+        )
+    for name, rows in results.items():
+        total: Counter[str] = Counter()
+        for r in rows:
+            total.update(r["outcomes"])
+        print(
+            f"{name} flood, all rounds:", ", ".join(f"{k}: {v}" for k, v in sorted(total.items()))
+        )
 
 
 async def flood_only(url: str, seconds: float, flooders: int) -> None:
     outcomes: Counter[str] = Counter()
     until = time.perf_counter() + seconds
     await asyncio.gather(*(_flooder(url, n, until, outcomes) for n in range(flooders)))
-    print(json.dumps(outcomes))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({**outcomes, "cpu_s": usage.ru_utime + usage.ru_stime}))
 
 
 def main() -> None:
@@ -171,12 +238,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rate", type=int, default=20)
     parser.add_argument("--flooders", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="also run the server from this source tree (e.g. `git archive` of an older commit)",
+    )
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
         if args.flood:
             asyncio.run(flood_only(args.flood, args.seconds, args.flooders))
         else:
-            asyncio.run(run(args.seconds, args.rate, args.flooders))
+            asyncio.run(run(args.seconds, args.rate, args.flooders, args.rounds, args.baseline))
 
 
 if __name__ == "__main__":

@@ -41,3 +41,40 @@ def address_counter(tag: str, what: str, limit: Limit, now: int) -> Counter:
     ids never start with ``@``, so these never meet a participant's counters."""
     window = now // limit.window_ms
     return Counter(f"@address:{tag}:{what}:{window}", (window + 1) * limit.window_ms - now)
+
+
+class KnownOverLimit:
+    """Counters this process has seen go over their limit, until their window ends.
+
+    A shared counter only grows within its window, so once a count came back over the
+    limit every later request counted there is refused too: this process refuses it
+    without the store round trip (a flood's refusals then cost a dict lookup, not a Redis
+    call and its wait). The shared counter stays the truth across processes: another
+    process learns the same in one round trip of its own, and what is refused here is no
+    longer added to the shared count (it was over already; nothing decided by it changes).
+    Bounded: at ``capacity`` entries, ended windows are pruned and then the oldest entries
+    dropped (a dropped one costs its counter one more round trip, nothing else).
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._until: dict[str, int] = {}  # counter key -> when its window ends (ms)
+
+    def __len__(self) -> int:
+        return len(self._until)
+
+    def known(self, place: Counter, now: int) -> bool:
+        until = self._until.get(place.key)
+        if until is None:
+            return False
+        if until <= now:
+            del self._until[place.key]
+            return False
+        return True
+
+    def remember(self, place: Counter, now: int) -> None:
+        if place.key not in self._until and len(self._until) >= self.capacity:
+            self._until = {k: t for k, t in self._until.items() if t > now}
+            while len(self._until) >= self.capacity:
+                del self._until[next(iter(self._until))]
+        self._until[place.key] = now + place.expires_in_ms

@@ -171,6 +171,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
 
 def _socketio(settings: Settings, manager: HearthRedisManager | None) -> socketio.AsyncServer:
     sio = GatedServer(
+        settings,
         async_mode="aiohttp",
         client_manager=manager or HearthManager(),
         cors_allowed_origins=origin_check(settings),

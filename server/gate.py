@@ -17,6 +17,12 @@ python-socketio trusts its client more than Hearth can:
 - **Malformed packets.** A packet that is not JSON, or an event that is not
   ``[name, ...]``, made python-socketio raise and Engine.IO log a traceback; such a packet is
   dropped with one log line (``server.frames``).
+- **Sessions that never sign in.** An Engine.IO session is opened before Socket.IO's
+  CONNECT (where the credentials and the per-address connection limit are checked), and
+  python-socketio keeps one open however long it waits, and after a refused CONNECT.
+  Sessions not signed in are counted per address on each process: beyond
+  ``HEARTH_CONNECTIONS_PER_ADDRESS`` of them, a new Engine.IO handshake from that address
+  is refused (HTTP 401) before anything is kept.
 - **Origin.** ``cors_allowed_origins=[]`` turns Engine.IO's Origin check off. ``origin_check``
   is the check we hand it instead (see ``allowed_origin``).
 """
@@ -24,6 +30,7 @@ python-socketio trusts its client more than Hearth can:
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +40,7 @@ from socketio import packet as sio_packet
 
 from rooms.errors import ErrorCode, HearthError
 from server import protocol
+from server.addresses import address_tag
 from server.frames import CheckedPacket
 from server.settings import Settings
 
@@ -56,11 +64,54 @@ _BINARY_TYPES = frozenset({str(sio_packet.BINARY_EVENT), str(sio_packet.BINARY_A
 
 
 class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
-    """python-socketio's server, refusing reserved event names, binary packets and
-    malformed packets."""
+    """python-socketio's server, refusing reserved event names, binary packets,
+    malformed packets, and more sessions per address that never sign in."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, settings: Settings, **options: Any) -> None:
         super().__init__(serializer=CheckedPacket, **options)
+        self.settings = settings
+        self._unsigned: Counter[str] = Counter()  # per address tag
+        self._unsigned_tag: dict[str, str] = {}  # Engine.IO sid -> its address tag
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> bool | None:
+        tag = address_tag(self.settings, environ)
+        if self._unsigned[tag] >= self.settings.connections_per_address:
+            log.info("refused a handshake: too many sessions not signed in from one address")
+            return False
+        self._unsigned[tag] += 1
+        self._unsigned_tag[eio_sid] = tag
+        await super()._handle_eio_connect(eio_sid, environ)
+        return None
+
+    def _count_unsigned(self, eio_sid: str, tag: str | None) -> None:
+        """Count ``eio_sid`` as not signed in (``tag``), or no longer (``None``)."""
+        old = self._unsigned_tag.pop(eio_sid, None)
+        if old is not None:
+            self._unsigned[old] -= 1
+            if self._unsigned[old] <= 0:
+                del self._unsigned[old]
+        if tag is not None:
+            self._unsigned[tag] += 1
+            self._unsigned_tag[eio_sid] = tag
+
+    async def _handle_connect(self, eio_sid: str, namespace: str | None, data: object) -> None:
+        await super()._handle_connect(eio_sid, namespace, data)
+        if self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is not None:
+            self._count_unsigned(eio_sid, None)
+
+    async def _handle_disconnect(
+        self, eio_sid: str, namespace: str | None, reason: object = None
+    ) -> None:
+        await super()._handle_disconnect(eio_sid, namespace, reason)
+        # Signed out while the Engine.IO session stays (the client's DISCONNECT, or ours
+        # that a hostile client does not follow): not signed in again.
+        environ = self.environ.get(eio_sid)
+        if environ is not None and eio_sid not in self._unsigned_tag:
+            self._count_unsigned(eio_sid, address_tag(self.settings, environ))
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: object = None) -> None:
+        await super()._handle_eio_disconnect(eio_sid, reason)
+        self._count_unsigned(eio_sid, None)
 
     async def _handle_eio_message(self, eio_sid: str, data: object) -> None:
         # Checked before python-socketio decodes the packet: a binary header would be

@@ -19,9 +19,9 @@ from typing import Any
 
 import socketio
 
-from moderation import admission, messages, roles
+from moderation import admission, messages, rate_limits, roles
 from moderation.bans import ban_keys
-from moderation.rate_limits import Activity, check, counter
+from moderation.rate_limits import Activity, Limit, check, counter
 from rooms import actions
 from rooms.errors import ErrorCode, HearthError, Refused, RoomNotFound, Unauthorized
 from rooms.events import LeaveReason
@@ -30,7 +30,7 @@ from rooms.ports import RoomStore
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
 from server import protocol, tokens
-from server.addresses import address_counter, address_tag
+from server.addresses import KnownOverLimit, address_counter, address_tag
 from server.manager import ROOM_PREFIX
 from server.protocol import (
     ChatRequest,
@@ -94,6 +94,10 @@ class Hub:
         self.sessions: dict[str, Session] = {}
         self.on_disconnect: list[Callable[[str], None]] = []
         self._connections: Counter[str] = Counter()  # per address tag, on this process
+        self._over = KnownOverLimit()
+        # Per connection: (window, rate_limited refusals in it), to end connections that
+        # keep sending after being told to slow down.
+        self._strikes: dict[str, tuple[int, int]] = {}
         # The process roll: rooms this process has told the store it seats people in,
         # and the connections here that hold (or are taking) a seat or a place in each.
         # A room is held before its first seat is taken and dropped by ``settle_roll``
@@ -133,6 +137,8 @@ class Hub:
                 raise Unauthorized("this connection is not signed in")
             return await handler(sid, args[0] if args else None)
         except HearthError as error:
+            if error.code == ErrorCode.RATE_LIMITED:
+                await self._strike(sid)
             return protocol.refusal(error)
         except Exception:
             log.exception("event %s failed", event)
@@ -152,12 +158,8 @@ class Hub:
                 identity = tokens.guest(credentials["name"], credentials.get("key"), sid)
             else:
                 raise Unauthorized("send a token, or a display name to join as a guest")
-            limit = self.settings.connections_per_address
-            if not _unlimited(identity) and self._connections[address] >= limit:
-                raise HearthError(
-                    "too many connections from your network; close some and try again",
-                    ErrorCode.TOO_MANY_CONNECTIONS,
-                )
+            if not _unlimited(identity):
+                self._admit_address(address)
         except HearthError as error:
             detail = protocol.refusal(error)["error"]
             raise socketio.exceptions.ConnectionRefusedError(error.message, detail) from None
@@ -166,7 +168,51 @@ class Hub:
             self._connections[address] += 1
         self.sessions[sid] = Session(identity, address)
 
+    def _admit_address(self, address: str) -> None:
+        """Refuse a new connection from an address over a limit, in-process: one that is
+        over its join attempts (a new connection could not join anyway) or had a
+        connection ended for ignoring refusals, until that window ends."""
+        now = self.clock()
+        joins = address_counter(address, "join", self.settings.join_limit, now)
+        if self._over.known(joins, now) or self._over.known(self._ended(address, now), now):
+            raise Refused(
+                "too many requests from your network; wait a few seconds", ErrorCode.RATE_LIMITED
+            )
+        if self._connections[address] >= self.settings.connections_per_address:
+            raise HearthError(
+                "too many connections from your network; close some and try again",
+                ErrorCode.TOO_MANY_CONNECTIONS,
+            )
+
+    def _ended(self, address: str, now: int) -> rate_limits.Counter:
+        return address_counter(address, "ended", Limit(1, self.settings.rate_window_ms), now)
+
+    async def _strike(self, sid: str) -> None:
+        """Count a ``rate_limited`` refusal; a connection refused more than
+        ``refusals_before_disconnect`` times in one window is told why and closed, and its
+        address may not connect again until the window ends."""
+        session = self.sessions.get(sid)
+        if session is None:
+            return
+        now = self.clock()
+        window = now // self.settings.rate_window_ms
+        seen, strikes = self._strikes.get(sid, (window, 0))
+        strikes = strikes + 1 if seen == window else 1
+        self._strikes[sid] = (window, strikes)
+        if strikes <= self.settings.refusals_before_disconnect:
+            return
+        self._over.remember(self._ended(session.address, now), now)
+        log.info("closed a connection that kept sending after rate_limited refusals")
+        message = "this connection kept sending after being asked to slow down; wait a few seconds"
+        await self.sio.emit(
+            str(ServerEvent.SESSION_ENDED),
+            {"code": str(ErrorCode.RATE_LIMITED), "message": message},
+            to=sid,
+        )
+        await self.sio.disconnect(sid)
+
     async def disconnect(self, sid: str, reason: object = None) -> None:
+        self._strikes.pop(sid, None)
         session = self.sessions.pop(sid, None)
         for departed in self.on_disconnect:
             departed(sid)
@@ -271,8 +317,14 @@ class Hub:
         if _unlimited(session.identity):
             return
         limit = self.settings.join_limit
-        place = address_counter(session.address, "join", limit, self.clock())
+        now = self.clock()
+        place = address_counter(session.address, "join", limit, now)
+        if self._over.known(place, now):
+            raise Refused(
+                "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
+            )
         if await self.store.count(place.key, place.expires_in_ms) > limit.count:
+            self._over.remember(place, now)
             raise Refused(
                 "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
             )
@@ -437,7 +489,8 @@ class Hub:
     async def limit(self, sid: str, room_id: str, activity: Activity) -> None:
         """Count one ``activity`` of this participant and of their address (so many
         keyless guests from one address share a limit too), in one store round trip;
-        refused beyond either. Facilitators and admins are never limited."""
+        refused beyond either, and without the round trip once this process knows either
+        counter is over for its window. Facilitators and admins are never limited."""
         session = self.sessions[sid]
         if _unlimited(session.identity):
             return
@@ -447,11 +500,17 @@ class Hub:
         member_id = tokens.member_id(self.settings, room_id, session.identity.subject)
         mine = counter(room_id, member_id, activity, limit, now)
         ours = address_counter(session.address, str(activity), shared, now)
+        places = ((mine, limit), (ours, shared))
+        for place, bound in places:
+            if self._over.known(place, now):
+                check(bound.count + 1, bound, activity)
         counts = await self.store.count_many(
             [(mine.key, mine.expires_in_ms), (ours.key, ours.expires_in_ms)]
         )
-        check(counts[0], limit, activity)
-        check(counts[1], shared, activity)
+        for count, (place, bound) in zip(counts, places, strict=True):
+            if count > bound.count:
+                self._over.remember(place, now)
+                check(count, bound, activity)
 
     async def chat(self, sid: str, raw: object) -> Payload:
         request = ChatRequest.parse(raw)

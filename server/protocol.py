@@ -97,6 +97,7 @@ class ServerEvent(StrEnum):
     ROOM_CLOSING = "room:closing"
     ROOM_CLOSED = "room:closed"
     SESSION_REPLACED = "session:replaced"
+    SESSION_ENDED = "session:ended"
     CHAT_DELETED = "chat:deleted"
     MUTES = "participant:mutes"
     ROLE = "participant:role"

@@ -150,6 +150,9 @@ class Settings:
     connections_per_address: int = 50
     join_attempts_per_address: int = 30  # per rate_window_ms
     address_rate_factor: int = 5  # an address may do this many participants' activity
+    # A connection refused with rate_limited more often than this in one rate window is
+    # closed (session:ended), and its address may not connect again until the window ends.
+    refusals_before_disconnect: int = 20
     # Browser pages allowed to connect besides the server's own origin and public_url.
     allowed_origins: tuple[str, ...] = ()
     audit_retention_days: int = 30
@@ -208,6 +211,9 @@ class Settings:
             connections_per_address=_read(env, "HEARTH_CONNECTIONS_PER_ADDRESS", 50, _positive),
             join_attempts_per_address=_read(env, "HEARTH_JOIN_ATTEMPTS_PER_ADDRESS", 30, _positive),
             address_rate_factor=_read(env, "HEARTH_ADDRESS_RATE_FACTOR", 5, _positive),
+            refusals_before_disconnect=_read(
+                env, "HEARTH_REFUSALS_BEFORE_DISCONNECT", 20, _positive
+            ),
             allowed_origins=_read(env, "HEARTH_ALLOWED_ORIGINS", (), _origins),
             audit_retention_days=_read(env, "HEARTH_AUDIT_RETENTION_DAYS", 30, _positive),
             audit_max_entries=_read(env, "HEARTH_AUDIT_MAX_ENTRIES", 10_000, _positive),

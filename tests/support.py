@@ -133,6 +133,7 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None  # where its stdout and stderr go; unset: the test's own
+    root: Path = ROOT  # the source tree it runs (a benchmark may run an older one)
 
     @property
     def url(self) -> str:
@@ -151,7 +152,7 @@ class ServerProcess:
                 "--port",
                 str(self.port),
             ],
-            cwd=ROOT,
+            cwd=self.root,
             env=server_env(self.redis_url, **self.extra_env),
             stdout=log,
             stderr=log,

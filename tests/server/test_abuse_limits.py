@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import pytest
 import socketio
+from redis.asyncio import Redis
 
 from rooms.identity import Role
 from rooms.room import RoomInfo
 from server.app import HUB, PRESENCE
-from tests.conftest import flush
+from tests.conftest import Pair, flush
 from tests.support import RedisServer, running_app, settings, token
 
 HOUR_MS = 3_600_000  # one window for the whole test: no boundary splits the counts
@@ -29,6 +32,8 @@ class Guest:
         self.sio: socketio.AsyncClient | None = None
         self.session: aiohttp.ClientSession | None = None
         self.refusal: Any = None
+        self.ended: Any = None
+        self.gone = asyncio.Event()
 
     async def connect(self, url: str, auth: dict[str, Any]) -> bool:
         connector = aiohttp.TCPConnector(local_addr=(self.source, 0))
@@ -38,6 +43,14 @@ class Guest:
         @self.sio.on("connect_error")
         async def refused(data: Any) -> None:
             self.refusal = data
+
+        @self.sio.on("session:ended")
+        async def ended(data: Any) -> None:
+            self.ended = data
+
+        @self.sio.on("disconnect")
+        async def disconnected(*_: Any) -> None:
+            self.gone.set()
 
         try:
             await self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=5)
@@ -105,8 +118,12 @@ async def test_join_attempts_per_address_are_limited(redis_server: RedisServer) 
             for n in range(4)
         ]
         assert codes == ["room_not_found"] * 3 + ["rate_limited"]
+        # A new connection from the address could not join either: refused at connect.
         other = await connect(running.url, "127.0.0.2", {"name": "Same address"})
-        assert (await other.call("room:join", {"room": "open"}))["error"]["code"] == "rate_limited"
+        assert not other.connected
+        assert other.refusal["data"]["code"] == "rate_limited"
+        kim = await connect(running.url, "127.0.0.2", {"token": token("Kim", Role.FACILITATOR)})
+        assert (await kim.call("room:join", {"room": "open"}))["ok"]  # never limited
         neighbour = await connect(running.url, "127.0.0.1", {"name": "Neighbour"})
         assert (await neighbour.call("room:join", {"room": "open"}))["ok"]
 
@@ -156,3 +173,162 @@ async def test_refused_joins_leave_the_roll_and_the_lock_table_as_they_were(
         assert (await guest.call("room:leave"))["ok"]
         await running.app[HUB].settle_roll()
         assert await store.rooms_held_by(process_id) == set()
+
+
+async def _rate_counters(url: str) -> dict[str, int]:
+    """Every rate counter in the shared store, by key: what the store was asked to count."""
+    redis = Redis.from_url(url)
+    try:
+        keys = [key async for key in redis.scan_iter("hearth:rate:*")]
+        return {key.decode(): int(await redis.get(key)) for key in keys}
+    finally:
+        await redis.aclose()
+
+
+async def test_requests_known_over_a_limit_are_refused_without_the_store(
+    redis_server: RedisServer,
+) -> None:
+    """Once a participant's or an address's counter is over for this window, its
+    refusals are decided in-process: the shared counters stop growing."""
+    await flush(redis_server.url)
+    app_settings = settings(
+        redis_server.url,
+        chat_limit=2,
+        address_rate_factor=2,
+        rate_window_ms=HOUR_MS,
+        refusals_before_disconnect=1000,
+    )
+    async with running_app(app_settings) as running, guests() as connect:
+        await running.store.open_room(OPEN)
+        flood = [await connect(running.url, "127.0.0.2", {"name": f"G{n}"}) for n in range(3)]
+        for guest in flood:
+            assert (await guest.call("room:join", {"room": "open"}))["ok"]
+        # G0: 2 accepted, its 3rd over its own limit (the address at 3 of 4); G1: one
+        # accepted, then the address is over; G2 is refused for the address at once.
+        acks = [await g.call("chat:send", {"text": "spam"}) for g in flood for _ in range(30)]
+        assert [a["ok"] for a in acks].count(True) == 3
+        counts = await _rate_counters(redis_server.url)
+        address = [n for key, n in counts.items() if ":@address:" in key and ":chat:" in key]
+        members = sorted(n for key, n in counts.items() if key.startswith("hearth:rate:open:"))
+        # Each counter was asked once past its limit, never again (the old code: 90, 30 ...).
+        assert address == [5]
+        assert members == [2, 3]  # G2's own counter was never needed
+        neighbour = await connect(running.url, "127.0.0.1", {"name": "Neighbour"})
+        assert (await neighbour.call("room:join", {"room": "open"}))["ok"]
+        assert (await neighbour.call("chat:send", {"text": "hello"}))["ok"]
+
+
+async def test_joins_known_over_the_limit_are_refused_without_the_store(
+    redis_server: RedisServer,
+) -> None:
+    await flush(redis_server.url)
+    app_settings = settings(
+        redis_server.url,
+        join_attempts_per_address=3,
+        rate_window_ms=HOUR_MS,
+        refusals_before_disconnect=1000,
+    )
+    async with running_app(app_settings) as running, guests() as connect:
+        flood = await connect(running.url, "127.0.0.2", {"name": "Flood"})
+        for n in range(40):
+            await flood.call("room:join", {"room": f"nowhere-{n}"})
+        counts = await _rate_counters(redis_server.url)
+        assert [n for key, n in counts.items() if key.endswith(tuple("0123456789"))] == [4]
+
+
+async def test_a_connection_that_keeps_sending_after_refusals_is_ended(
+    redis_server: RedisServer,
+) -> None:
+    await flush(redis_server.url)
+    app_settings = settings(
+        redis_server.url, chat_limit=2, rate_window_ms=HOUR_MS, refusals_before_disconnect=3
+    )
+    async with running_app(app_settings) as running, guests() as connect:
+        await running.store.open_room(OPEN)
+        neighbour = await connect(running.url, "127.0.0.1", {"name": "Neighbour"})
+        assert (await neighbour.call("room:join", {"room": "open"}))["ok"]
+        left = asyncio.Event()
+        assert neighbour.sio is not None
+        neighbour.sio.on("participant:left", lambda _data: left.set())
+        flood = await connect(running.url, "127.0.0.2", {"name": "Flood"})
+        assert (await flood.call("room:join", {"room": "open"}))["ok"]
+        acks = [await flood.call("chat:send", {"text": "spam"}) for _ in range(5)]
+        assert [a["ok"] for a in acks] == [True, True, False, False, False]
+        assert flood.ended is None  # three refusals are allowed
+        assert flood.sio is not None
+        await flood.sio.emit("chat:send", {"text": "spam"})  # the fourth: ended
+        await asyncio.wait_for(flood.gone.wait(), 5)
+        assert flood.ended["code"] == "rate_limited"
+        await asyncio.wait_for(left.wait(), 5)  # the seat is freed
+        # Until the window ends, its address is refused at connect; facilitators are not,
+        # and the neighbour's address is not.
+        again = await connect(running.url, "127.0.0.2", {"name": "Again"})
+        assert not again.connected
+        assert again.refusal["data"]["code"] == "rate_limited"
+        kim = await connect(running.url, "127.0.0.2", {"token": token("Kim", Role.FACILITATOR)})
+        assert kim.connected
+        assert (await neighbour.call("chat:send", {"text": "still here"}))["ok"]
+        other = await connect(running.url, "127.0.0.1", {"name": "Other"})
+        assert other.connected
+
+
+async def _raw_session(url: str, http: aiohttp.ClientSession) -> Any:
+    """An Engine.IO WebSocket session, as a hostile script opens one: the handshake's
+    open packet is read, and no Socket.IO CONNECT is ever sent."""
+    ws = await http.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket")
+    opened = await ws.receive_str()
+    assert opened.startswith("0{")
+    return ws
+
+
+async def test_engineio_sessions_that_never_sign_in_are_bounded_per_address() -> None:
+    app_settings = settings(connections_per_address=3)
+    async with (
+        running_app(app_settings) as running,
+        guests() as connect,
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))) as http,
+    ):
+        idle = [await _raw_session(running.url, http) for _ in range(2)]
+        refused = await _raw_session(running.url, http)
+        await refused.send_str("40{}")  # no credentials: refused, and the session kept open
+        assert (await refused.receive_str()).startswith("44")
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refusal:
+            await _raw_session(running.url, http)
+        assert refusal.value.status == 401
+        neighbour = await connect(running.url, "127.0.0.1", {"name": "Neighbour"})
+        assert neighbour.connected
+        # A session that goes frees its place: a real guest from the address gets in.
+        await idle[0].close()
+        deadline = time.monotonic() + 5
+        while True:
+            guest = await connect(running.url, "127.0.0.2", {"name": "Guest"})
+            if guest.connected or time.monotonic() > deadline:
+                break
+        assert guest.connected
+        for ws in (*idle, refused):
+            await ws.close()
+
+
+async def test_a_killed_process_frees_its_seats_in_time_after_many_refused_joins(
+    two_processes: Any, clients: Any
+) -> None:
+    """The old bug: refused joins grew the process roll, and a killed process's seats
+    then took 15-19 s to free. 10 s is promised."""
+    pair: Pair = await two_processes(HEARTH_JOIN_ATTEMPTS_PER_ADDRESS="100000")
+    await pair.store.open_room(OPEN)
+    river = await clients(pair.b.url, {"name": "River"})
+    await river.join("open")
+    watcher = await clients(pair.a.url, {"name": "Watcher"})
+    await watcher.join("open")
+    knocker = await clients(pair.b.url, {"name": "Knocker"})
+    for n in range(300):
+        ack = await knocker.call("room:join", {"room": f"nowhere-{n}"})
+        assert ack["error"]["code"] == "room_not_found"
+        ack = await knocker.call("room:join", {"room": "circle"})
+        assert ack["error"]["code"] == "guests_not_allowed"
+    pair.b.kill()
+    killed_at = time.monotonic()
+    left = await pair.ann.wait_for("participant:left", within=12)
+    assert left["participant"] == pair.bo_id
+    await watcher.wait_for("participant:left", within=12)
+    assert time.monotonic() - killed_at < 10
