@@ -21,11 +21,12 @@ from server.settings import Settings
 UNKNOWN = "unknown"  # a peer aiohttp could not name (a UNIX socket); all share one tag
 
 
-def client_address(request: web.Request, trust_proxy: bool) -> str:
+def client_address(request: web.BaseRequest, trust_proxy: bool) -> str:
     if trust_proxy:
-        hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
-        if hops and hops[-1]:
-            return hops[-1]
+        # Several X-Forwarded-For headers read as one list; the proxy's hop is last.
+        hops = ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")
+        if hops[-1].strip():
+            return hops[-1].strip()
     return request.remote or UNKNOWN
 
 

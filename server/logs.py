@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 
+from server.addresses import client_address
 from server.settings import Settings
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -26,16 +27,6 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CAPPED_LIBRARIES = ("engineio", "socketio", "aioice", "aiortc")
 # Engine.IO logs these two with a traceback only when a client's packet fails to decode.
 _ENGINEIO_CLIENT_ERRORS = frozenset({"post request handler error", "Unknown receive error"})
-
-
-def client_address(request: web.BaseRequest, trust_proxy: bool) -> str:
-    """The client's address: the proxy's rightmost X-Forwarded-For hop when it is trusted
-    (the hops to its left are whatever the client chose to send)."""
-    if trust_proxy:
-        hops = ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")
-        if hops[-1].strip():
-            return hops[-1].strip()
-    return request.remote or "-"
 
 
 class PrivateAccessLogger(AbstractAccessLogger):
