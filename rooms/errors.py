@@ -1,7 +1,9 @@
 """The errors a room can refuse with.
 
-Every refusal carries a stable ``ErrorCode``; the server maps it to the wire in one place
-(``server/protocol.py``). Codes are part of the public protocol: never rename one.
+Every refusal carries a stable code: the rules' own are ``ErrorCode`` here; the server adds
+the codes of its transport (an unknown event, a busy or unreachable store, the media host)
+in ``server/errors.py``, which maps every code to each edge in one place. Codes are part of
+the public protocol: never rename one.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from enum import StrEnum
 
 class ErrorCode(StrEnum):
     INVALID_PAYLOAD = "invalid_payload"
-    UNKNOWN_EVENT = "unknown_event"
     UNAUTHORIZED = "unauthorized"
     TOKEN_EXPIRED = "token_expired"
     ROOM_NOT_FOUND = "room_not_found"
@@ -38,24 +39,25 @@ class ErrorCode(StrEnum):
     BAN_NOT_FOUND = "ban_not_found"
     NAME_NOT_ALLOWED = "name_not_allowed"
     RATE_LIMITED = "rate_limited"
-    TOO_MANY_CONNECTIONS = "too_many_connections"
     AUDIO_DISABLED = "audio_disabled"
-    MEDIA_UNAVAILABLE = "media_unavailable"
-    BUSY = "busy"
-    UNAVAILABLE = "unavailable"
-    INTERNAL = "internal_error"
 
 
 class HearthError(Exception):
-    """A refusal the client is told about. Nothing was changed."""
+    """A refusal the client is told about. Nothing was changed.
 
-    code: ErrorCode = ErrorCode.INTERNAL
+    ``code`` is an ``ErrorCode`` for every refusal the rules make; it is typed as any
+    ``StrEnum`` so the server's own refusals (``server.errors.ServerCode``) share the one
+    hierarchy without the domain naming them."""
 
-    def __init__(self, message: str, code: ErrorCode | None = None) -> None:
+    code: StrEnum
+
+    def __init__(self, message: str, code: StrEnum | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        elif not hasattr(self, "code"):
+            raise TypeError(f"{type(self).__name__} needs a code")
 
 
 class InvalidPayload(HearthError):
@@ -72,9 +74,3 @@ class RoomNotFound(HearthError):
 
 class Refused(HearthError):
     """A rule of the room says no (full, not invited, not in the room, ...)."""
-
-
-class StoreUnavailable(HearthError):
-    """The shared store cannot be reached; nothing was changed. Try again shortly."""
-
-    code = ErrorCode.UNAVAILABLE

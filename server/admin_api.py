@@ -3,7 +3,8 @@
 Every request but the OpenAPI document and the public meeting feed needs
 ``Authorization: Bearer $HEARTH_ADMIN_TOKEN``; with no token configured the API answers 503.
 Every error is ``application/problem+json`` (RFC 9457) with a ``detail`` for people and a
-stable ``code``, mapped in one place (``_problems``). ``server/openapi.py`` describes it all.
+stable ``code``; its status comes from the one error map (``server.errors``), applied in
+``_problems``. ``server/openapi.py`` describes it all.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from typing import Any
 
 from aiohttp import web
 
-from rooms.errors import ErrorCode, HearthError, InvalidPayload, Unauthorized
+from rooms.errors import HearthError, InvalidPayload, Unauthorized
 from rooms.identity import Role
 from rooms.room import DEFAULT_CAPACITY, RoomInfo
 from rooms.schedule import Move, Occurrence, Series
-from server import feed, protocol
+from server import errors, feed, wire
 from server.admin import Invite, RoomAdmin, RoomView, link_base, room_link
 from server.openapi import DOCUMENT
 
@@ -36,17 +37,6 @@ PROBLEM_TYPE = "application/problem+json"
 MAX_BODY_BYTES = 64 * 1024
 Json = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-_STATUS = {
-    ErrorCode.INVALID_PAYLOAD: 422,
-    ErrorCode.UNAUTHORIZED: 401,
-    ErrorCode.ROOM_NOT_FOUND: 404,
-    ErrorCode.SERIES_NOT_FOUND: 404,
-    ErrorCode.ALREADY_EXISTS: 409,
-    ErrorCode.ROOM_NOT_OPEN: 409,
-    ErrorCode.BUSY: 503,
-    ErrorCode.UNAVAILABLE: 503,
-}
 
 
 def problem(status: int, detail: str, code: str, allow: str | None = None) -> web.Response:
@@ -76,7 +66,7 @@ async def _problems(request: web.Request, handler: Handler) -> web.StreamRespons
             _authorize(request)
         return await handler(request)
     except HearthError as error:
-        return problem(_STATUS.get(error.code, 400), error.message, str(error.code))
+        return problem(errors.http_status(error), error.message, str(error.code))
     except web.HTTPException as error:
         if error.status < 400:
             raise
@@ -84,7 +74,8 @@ async def _problems(request: web.Request, handler: Handler) -> web.StreamRespons
         return problem(error.status, error.reason, f"http_{error.status}", allow)
     except Exception:
         log.exception("admin API %s %s failed", request.method, request.path)
-        return problem(500, "something went wrong on our side", str(ErrorCode.INTERNAL))
+        failure = errors.internal()
+        return problem(errors.http_status(failure), failure.message, str(failure.code))
 
 
 def _authorize(request: web.Request) -> None:
@@ -179,7 +170,7 @@ def _iso(instant: datetime) -> str:
 def dump_room(view: RoomView) -> Json:
     info = view.info
     return {
-        **protocol.dump_room(info),
+        **wire.dump_room(info),
         "public": info.public,
         "series": info.series_id,
         "open": view.open,
@@ -277,10 +268,10 @@ async def close_room(request: web.Request) -> web.Response:
 async def audit(request: web.Request) -> web.Response:
     raw = request.query.get("limit", "100")
     # ASCII digits only: str.isdigit() takes "²", which int() then refuses.
-    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= protocol.MAX_AUDIT_ENTRIES:
-        raise InvalidPayload(f"'limit' is a whole number from 1 to {protocol.MAX_AUDIT_ENTRIES}")
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= wire.MAX_AUDIT_ENTRIES:
+        raise InvalidPayload(f"'limit' is a whole number from 1 to {wire.MAX_AUDIT_ENTRIES}")
     entries = await _admin(request).audit(request.match_info["room"], int(raw))
-    return web.json_response({"entries": [protocol.dump_audit(e) for e in entries]})
+    return web.json_response({"entries": [wire.dump_audit(e) for e in entries]})
 
 
 async def invite(request: web.Request) -> web.Response:

@@ -18,7 +18,7 @@ from redis.backoff import NoBackoff
 from rooms.events import Removed, RoomEvent
 from rooms.ports import Clock, RoomStore
 from rooms.room import RoomInfo
-from server import protocol
+from server import wire
 from server.admin import RoomAdmin
 from server.admin_api import PREFIX, admin_api
 from server.codec import MsgpackJson
@@ -51,12 +51,12 @@ AUDIO = web.AppKey("audio", AudioGateway)
 
 def _destinations(room_id: str, event: RoomEvent) -> list[str]:
     """The room's Socket.IO room, or each connection a private event goes to."""
-    audience = protocol.recipients(event)
+    audience = wire.recipients(event)
     return [socket_room(room_id)] if audience is None else list(audience)
 
 
 def frame_event(room_id: str, event: RoomEvent) -> list[bytes]:
-    name, payload = protocol.dump_event(room_id, event)
+    name, payload = wire.dump_event(room_id, event)
     frames = [frame(to, str(name), payload) for to in _destinations(room_id, event)]
     if isinstance(event, Removed):
         # Closing the connection is published right after the notice, so the process
@@ -113,7 +113,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
         sio = _socketio(settings, None)
 
         async def deliver(room_id: str, event: RoomEvent) -> None:
-            name, payload = protocol.dump_event(room_id, event)
+            name, payload = wire.dump_event(room_id, event)
             for to in _destinations(room_id, event):
                 await sio.emit(str(name), payload, to=to)
             if gateway is not None:
@@ -128,7 +128,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     app[HUB] = hub
     Facilitation(hub)
 
-    async def notify(event: str, sid: str, payload: protocol.Payload) -> None:
+    async def notify(event: str, sid: str, payload: wire.Payload) -> None:
         await sio.emit(event, payload, to=sid)
 
     gateway = AudioGateway(

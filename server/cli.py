@@ -18,7 +18,7 @@ from aiohttp import web
 from rooms.errors import HearthError
 from rooms.identity import ANY_ROOM, Role
 from rooms.room import DEFAULT_CAPACITY, RoomInfo
-from server import logs, tokens
+from server import errors, logs, tokens
 from server.admin import RoomAdmin, link_base, room_link
 from server.app import create_app, redis_store, system_clock
 from server.settings import Settings, SettingsError
@@ -78,7 +78,9 @@ def _administer(settings: Settings, act: Callable[[RoomAdmin], Awaitable[None]])
     try:
         asyncio.run(run())
     except HearthError as error:
-        sys.exit(f"hearth: {error.message}")
+        # The exit status says what a script can do about it (``server.errors.Exit``).
+        print(f"hearth: {error.message}", file=sys.stderr)
+        sys.exit(errors.exit_status(error))
 
 
 def _rooms_create(settings: Settings, args: argparse.Namespace) -> None:

@@ -20,9 +20,9 @@ from rooms.errors import ErrorCode, Refused
 from rooms.events import Removed, Reported
 from rooms.room import RoomInfo
 from rooms.state import RoomState
-from server import protocol
+from server import wire
 from server.hub import Hub
-from server.protocol import (
+from server.wire import (
     AuditRequest,
     BanRequest,
     ClientEvent,
@@ -91,7 +91,7 @@ class Facilitation:
 
     @staticmethod
     def _answer(done: Moderated) -> Payload:
-        return protocol.ok(seq=done.change.state.seq)
+        return wire.ok(seq=done.change.state.seq)
 
     async def promote(self, sid: str, raw: object) -> Payload:
         request = TargetRequest.parse(raw)
@@ -173,7 +173,7 @@ class Facilitation:
         )
         assert done.keeps is not None  # a ban always keeps its record
         await self._close_removed(done.change)
-        return protocol.ok(seq=done.change.state.seq, ban=protocol.dump_ban(done.keeps))
+        return wire.ok(seq=done.change.state.seq, ban=wire.dump_ban(done.keeps))
 
     async def _close_removed(self, change: Change) -> None:
         """With Redis the store publishes the disconnect right after the notice (see
@@ -199,18 +199,18 @@ class Facilitation:
         return self._answer(done)
 
     async def list_bans(self, sid: str, raw: object) -> Payload:
-        protocol.expect_nothing(raw)
+        wire.expect_nothing(raw)
         room_id, _ = await self._acting(sid, roles.Rank.CO_FACILITATOR)
         info = await self.store.room_info(room_id)
         kept = await self.store.bans(bans.ban_keys(info)) if info else []
-        return protocol.ok(bans=[protocol.dump_ban(b) for b in sorted(kept, key=lambda b: b.at)])
+        return wire.ok(bans=[wire.dump_ban(b) for b in sorted(kept, key=lambda b: b.at)])
 
     async def controls(self, sid: str, raw: object) -> Payload:
         r = ControlsRequest.parse(raw)
         _, done = await self._moderate(
             sid, lambda state, _, now: controls.set_controls(state, sid, dict(r.changes), now)
         )
-        return protocol.ok(
+        return wire.ok(
             seq=done.change.state.seq, controls=controls.dump(done.change.state.controls)
         )
 
@@ -242,14 +242,14 @@ class Facilitation:
         room_id, _ = await self._acting(sid, roles.Rank.FACILITATOR)
         since = self.hub.clock() - self.hub.settings.audit_retention_ms
         entries = await self.store.audit_log(room_id, since=since, limit=r.limit)
-        return protocol.ok(entries=[protocol.dump_audit(e) for e in entries])
+        return wire.ok(entries=[wire.dump_audit(e) for e in entries])
 
     async def _own_audio(self, sid: str, raw: object, rule: Callable[..., Change]) -> Payload:
-        protocol.expect_nothing(raw)
+        wire.expect_nothing(raw)
         room_id = await self.hub.require_room(sid)
         change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
         member = roles.seated(change.state, sid)
-        return protocol.ok(audio_muted=member.audio_muted, seq=change.state.seq)
+        return wire.ok(audio_muted=member.audio_muted, seq=change.state.seq)
 
     async def audio_mute(self, sid: str, raw: object) -> Payload:
         return await self._own_audio(sid, raw, mute.mute_self)
@@ -272,4 +272,4 @@ class Facilitation:
             ),
         )
         reached = sum(len(e.audience) for e in change.events if isinstance(e, Reported))
-        return protocol.ok(delivered=reached)
+        return wire.ok(delivered=reached)

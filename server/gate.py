@@ -38,9 +38,9 @@ from urllib.parse import urlsplit
 import socketio
 from socketio import packet as sio_packet
 
-from rooms.errors import ErrorCode, HearthError
-from server import protocol
+from server import errors
 from server.addresses import address_tag
+from server.errors import ServerCode, ServerError
 from server.frames import CheckedPacket
 from server.settings import Settings
 
@@ -148,7 +148,7 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
         log.info("refused a reserved or malformed event name")
         if id is None:
             return
-        refusal = protocol.refusal(HearthError("unknown event", ErrorCode.UNKNOWN_EVENT))
+        refusal = errors.ack(ServerError("unknown event", ServerCode.UNKNOWN_EVENT))
         await self._send_packet(
             eio_sid,
             self.packet_class(sio_packet.ACK, namespace=namespace or "/", id=id, data=[refusal]),

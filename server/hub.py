@@ -1,8 +1,9 @@
 """The Socket.IO adapter: connections, and client events turned into room rules.
 
-Every client event is acknowledged, and every refusal is mapped to an ack here, in one
-place (``_acknowledged``). Unexpected failures are logged with the event name and never
-shown to the client beyond an ``internal_error`` code.
+Every client event is acknowledged: its refusals become acks in ``_acknowledged``, a
+refused connection in ``connect``, both through the one error map (``server.errors``).
+Unexpected failures are logged with the event name and never shown to the client beyond
+an ``internal_error`` code.
 """
 
 from __future__ import annotations
@@ -29,18 +30,20 @@ from rooms.identity import Identity, Role
 from rooms.ports import RoomStore
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
-from server import protocol, tokens
+from server import errors, tokens, wire
 from server.addresses import KnownOverLimit, address_counter, address_tag
+from server.errors import ServerCode, ServerError
 from server.manager import ROOM_PREFIX
-from server.protocol import (
+from server.settings import Settings
+from server.wire import (
     ChatRequest,
     ClientEvent,
     JoinRequest,
     Payload,
     ReactionRequest,
-    ServerEvent,
+    SessionEnded,
+    SessionReplaced,
 )
-from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -139,14 +142,14 @@ class Hub:
         except HearthError as error:
             if error.code == ErrorCode.RATE_LIMITED:
                 await self._strike(sid)
-            return protocol.refusal(error)
+            return errors.ack(error)
         except Exception:
             log.exception("event %s failed", event)
-            return protocol.refusal(HearthError("something went wrong on our side"))
+            return errors.ack(errors.internal())
 
     async def unknown_event(self, event: str, sid: str, *args: Any) -> Payload:
         log.info("refused unknown event %.40r", event)
-        return protocol.refusal(HearthError("unknown event", ErrorCode.UNKNOWN_EVENT))
+        return errors.ack(ServerError("unknown event", ServerCode.UNKNOWN_EVENT))
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         credentials = auth if isinstance(auth, dict) else {}
@@ -161,8 +164,7 @@ class Hub:
             if not _unlimited(identity):
                 self._admit_address(address)
         except HearthError as error:
-            detail = protocol.refusal(error)["error"]
-            raise socketio.exceptions.ConnectionRefusedError(error.message, detail) from None
+            raise errors.connection_refused(error) from None
         # No await from the count to here: two connects cannot both take the last place.
         if not _unlimited(identity):
             self._connections[address] += 1
@@ -179,9 +181,9 @@ class Hub:
                 "too many requests from your network; wait a few seconds", ErrorCode.RATE_LIMITED
             )
         if self._connections[address] >= self.settings.connections_per_address:
-            raise HearthError(
+            raise ServerError(
                 "too many connections from your network; close some and try again",
-                ErrorCode.TOO_MANY_CONNECTIONS,
+                ServerCode.TOO_MANY_CONNECTIONS,
             )
 
     def _ended(self, address: str, now: int) -> rate_limits.Counter:
@@ -204,9 +206,10 @@ class Hub:
         self._over.remember(self._ended(session.address, now), now)
         log.info("closed a connection that kept sending after rate_limited refusals")
         message = "this connection kept sending after being asked to slow down; wait a few seconds"
+        name, payload = SessionEnded(str(ErrorCode.RATE_LIMITED), message).dump()
         await self.sio.emit(
-            str(ServerEvent.SESSION_ENDED),
-            {"code": str(ErrorCode.RATE_LIMITED), "message": message},
+            str(name),
+            payload,
             to=sid,
         )
         await self.sio.disconnect(sid)
@@ -308,7 +311,7 @@ class Hub:
         if room is None:
             raise RoomNotFound(f"room {request.room!r} is not open")
         actions.check_invited(room, self.sessions[sid].identity)
-        return protocol.ok(room=protocol.dump_room(room))
+        return wire.ok(room=wire.dump_room(room))
 
     async def _count_join(self, sid: str) -> None:
         """Join attempts per address (every process alike): refused joins cost reads, so
@@ -344,17 +347,17 @@ class Hub:
             await self._replace(change.replaced.sid)
         place = admission.position(change.state, sid)
         if place is not None:
-            return protocol.ok(
-                you=seat_id, waiting={"room": request.room, "position": place[0], "of": place[1]}
-            )
-        snapshot = protocol.dump_snapshot(seating.room, change.state)
+            return wire.ok(you=seat_id, waiting=wire.dump_waiting_place(request.room, *place))
+        snapshot = wire.dump_snapshot(
+            seating.room, change.state, facilitator_present=roles.facilitator_present(change.state)
+        )
         audio = {}
         if seating.room.audio:
-            servers = protocol.dump_ice_servers(self.settings.ice_servers)
+            servers = wire.dump_ice_servers(self.settings.ice_servers)
             if self.settings.turn_secret is not None:
                 servers.append(tokens.turn_credentials(self.settings, seat_id))
             audio = {"ice_servers": servers}
-        return protocol.ok(
+        return wire.ok(
             you=seat_id,
             snapshot=snapshot,
             **audio,
@@ -368,7 +371,7 @@ class Hub:
         if member is None or not roles.is_moderator(member):
             return {}
         since = unattended_since if member.role in {Role.FACILITATOR, Role.ADMIN} else None
-        return {"moderation": protocol.dump_moderation(state, since or state.unattended_since)}
+        return {"moderation": wire.dump_moderation(state, since or state.unattended_since)}
 
     async def _take_seat(self, sid: str, room_id: str) -> Seating:
         """Take a seat (or a place in the waiting room) and, once it is granted, enter
@@ -459,8 +462,8 @@ class Hub:
         self._unclaim(room_id, sid)
 
     async def _replace(self, old_sid: str) -> None:
-        message = "you joined from another window or device; this one has left the room"
-        await self.sio.emit(str(ServerEvent.SESSION_REPLACED), {"message": message}, to=old_sid)
+        name, payload = SessionReplaced().dump()
+        await self.sio.emit(str(name), payload, to=old_sid)
         await self.sio.disconnect(old_sid)
 
     async def require_room(self, sid: str) -> str:
@@ -470,21 +473,26 @@ class Hub:
         return room_id
 
     async def leave(self, sid: str, raw: object) -> Payload:
-        protocol.expect_nothing(raw)
+        wire.expect_nothing(raw)
         room_id = await self.require_room(sid)
         self._leave_broadcast(sid, room_id)
         await self._vacate(room_id, sid, LeaveReason.LEFT)
         await self._unseat(sid, room_id)
-        return protocol.ok()
+        return wire.ok()
 
     async def snapshot(self, sid: str, raw: object) -> Payload:
-        protocol.expect_nothing(raw)
+        wire.expect_nothing(raw)
         room_id = await self.require_room(sid)
         state = await self.store.snapshot(room_id)
         info = await self.store.room_info(room_id)
         if info is None or state.member_by_sid(sid) is None:
             raise HearthError("you are not in this room", ErrorCode.NOT_IN_ROOM)
-        return protocol.ok(snapshot=protocol.dump_snapshot(info, state), **self._view(state, sid))
+        return wire.ok(
+            snapshot=wire.dump_snapshot(
+                info, state, facilitator_present=roles.facilitator_present(state)
+            ),
+            **self._view(state, sid),
+        )
 
     async def limit(self, sid: str, room_id: str, activity: Activity) -> None:
         """Count one ``activity`` of this participant and of their address (so many
@@ -520,7 +528,7 @@ class Hub:
         change = await self.store.apply(
             room_id, lambda state, _: messages.post_chat(state, sid, request.text, now)
         )
-        return protocol.ok(message=protocol.dump_message(change.state.chat[-1]))
+        return wire.ok(message=wire.dump_message(change.state.chat[-1]))
 
     async def react(self, sid: str, raw: object) -> Payload:
         request = ReactionRequest.parse(raw)
@@ -529,13 +537,13 @@ class Hub:
         change = await self.store.apply(
             room_id, lambda state, _: messages.react(state, sid, request.reaction)
         )
-        return protocol.ok(seq=change.state.seq)
+        return wire.ok(seq=change.state.seq)
 
     async def _hand(
         self, rule: Callable[[RoomState, str], actions.Change], sid: str, raw: object
     ) -> Payload:
-        protocol.expect_nothing(raw)
+        wire.expect_nothing(raw)
         room_id = await self.require_room(sid)
         await self.limit(sid, room_id, Activity.HAND)
         change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
-        return protocol.ok(hands=list(change.state.hands), seq=change.state.seq)
+        return wire.ok(hands=list(change.state.hands), seq=change.state.seq)

@@ -31,7 +31,7 @@ from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 from server.codec import MsgpackJson
-from server.protocol import Payload, ServerEvent
+from server.wire.events import Payload, ServerEvent
 
 STORE_HOST_ID = "hearth-store"
 ROOM_PREFIX = "room:"  # Socket.IO rooms named for Hearth rooms (``hub.socket_room``)

@@ -30,10 +30,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rooms import actions
-from rooms.errors import RoomNotFound, StoreUnavailable
+from rooms.errors import RoomNotFound
 from rooms.ports import Clock, RoomStore
 from rooms.room import RoomInfo
 from rooms.schedule import Occurrence
+from server.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from rooms.errors import ErrorCode, HearthError
+from server.errors import ServerCode, ServerError
 
 INSTALL_HINT = "pip install 'hearth[webrtc]'  (or: pip install -e '.[webrtc]')"
 
@@ -21,7 +21,7 @@ def webrtc_available() -> bool:
 def require_webrtc() -> None:
     """Refuse, with the install command, when this server cannot host audio."""
     if not webrtc_available():
-        raise HearthError(
+        raise ServerError(
             f"this server has no audio support installed; install it with: {INSTALL_HINT}",
-            ErrorCode.MEDIA_UNAVAILABLE,
+            ServerCode.MEDIA_UNAVAILABLE,
         )

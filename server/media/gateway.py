@@ -41,10 +41,12 @@ from moderation import audio
 from rooms.errors import ErrorCode, HearthError, RoomNotFound
 from rooms.ports import RoomStore, Rule
 from rooms.state import AudioState
+from server import errors
 from server.codec import MsgpackJson
+from server.errors import ServerCode, ServerError
 from server.media.lease import MediaLease
-from server.protocol import ServerEvent
 from server.settings import Settings
+from server.wire import AudioReconnect
 
 if TYPE_CHECKING:
     from server.media.host import RoomMixer
@@ -154,7 +156,7 @@ class AudioGateway:
         if host == self.process_id:
             return await self._serve(request)
         if self.redis is None:
-            raise HearthError("the room's media host is unavailable", ErrorCode.MEDIA_UNAVAILABLE)
+            raise ServerError("the room's media host is unavailable", ServerCode.MEDIA_UNAVAILABLE)
         request_id = uuid.uuid4().hex
         waiting = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = waiting
@@ -163,16 +165,14 @@ class AudioGateway:
             await self.redis.publish(self._channel(host), MsgpackJson.dumps(message))
             reply: dict[str, Any] = await asyncio.wait_for(waiting, RPC_TIMEOUT_S)
         except TimeoutError:
-            raise HearthError(
+            raise ServerError(
                 "the room's media host did not answer; try again shortly",
-                ErrorCode.MEDIA_UNAVAILABLE,
+                ServerCode.MEDIA_UNAVAILABLE,
             ) from None
         finally:
             self._waiting.pop(request_id, None)
         if not reply.get("ok"):
-            error = reply.get("error") or {}
-            code = ErrorCode(error.get("code", ErrorCode.INTERNAL))
-            raise HearthError(str(error.get("message", "audio failed")), code)
+            raise errors.from_rpc_reply(reply)
         return reply
 
     # --- the media host's side -------------------------------------------------------
@@ -185,7 +185,7 @@ class AudioGateway:
                 await mixer.drop(member_id)
             return {"ok": True}
         if not await self.lease.renew(room_id):
-            raise HearthError("this process no longer hosts the room", ErrorCode.MEDIA_UNAVAILABLE)
+            raise ServerError("this process no longer hosts the room", ServerCode.MEDIA_UNAVAILABLE)
         mixer = await self._mixer(room_id)
         if mixer.state.member(member_id) is None:
             raise HearthError("you are not in this room", ErrorCode.NOT_IN_ROOM)
@@ -299,8 +299,8 @@ class AudioGateway:
                 continue
             self.sessions.pop(sid, None)
             self._report_audio(session.room_id, session.member_id, AudioState.OFF)
-            event = str(ServerEvent.AUDIO_RECONNECT)
-            await self.notify(event, sid, {"room": session.room_id})
+            name, payload = AudioReconnect(session.room_id).dump()
+            await self.notify(str(name), sid, payload)
 
     async def _listen(self) -> None:
         assert self.redis is not None
@@ -346,10 +346,10 @@ class AudioGateway:
         try:
             reply = await self._serve(request)
         except HearthError as error:
-            reply = {"ok": False, "error": {"code": str(error.code), "message": error.message}}
+            reply = errors.rpc_reply(error)
         except Exception:
             log.exception("audio request from another process failed")
-            reply = {"ok": False, "error": {"code": "internal_error", "message": "failed"}}
+            reply = errors.rpc_reply(errors.internal())
         reply = {**reply, "op": "reply", "id": request.get("id")}
         channel = self._channel(str(request.get("reply_to")))
         await self.redis.publish(channel, MsgpackJson.dumps(reply))

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from rooms.errors import ErrorCode, HearthError, Refused
 from rooms.state import Member
-from server import protocol
+from server import wire
 from server.hub import Hub
 from server.media import require_webrtc
 from server.media.gateway import AudioGateway
-from server.protocol import AudioOffer, ClientEvent, Payload
+from server.wire import AudioOffer, ClientEvent, Payload
 
 
 class AudioSignalling:
@@ -46,10 +46,10 @@ class AudioSignalling:
             raise HearthError("this room has no audio; chat is open", ErrorCode.AUDIO_DISABLED)
         require_webrtc()
         sdp = await self.gateway.start_audio(sid, room_id, member.member_id, offer.sdp)
-        return protocol.ok(answer={"type": "answer", "sdp": sdp})
+        return wire.ok(answer=wire.dump_answer(sdp))
 
     async def stop(self, sid: str, raw: object) -> Payload:
-        protocol.expect_nothing(raw)
+        wire.expect_nothing(raw)
         self._room(sid)
         await self.gateway.stop_audio(sid)
-        return protocol.ok()
+        return wire.ok()

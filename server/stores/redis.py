@@ -53,13 +53,14 @@ from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
 from rooms import actions
 from rooms.actions import Change
-from rooms.errors import ErrorCode, HearthError, RoomNotFound, StoreUnavailable
+from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
 from rooms.ports import Decision, Rule
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
 from server import codec
+from server.errors import ServerCode, ServerError, StoreUnavailable
 from server.stores.locks import RoomLocks
 
 Frame = Callable[[str, RoomEvent], list[bytes]]  # one per destination; none: nobody
@@ -354,7 +355,7 @@ class RedisStore:
                     # Another process changed the room first: back off a little.
                     await asyncio.sleep(random.uniform(0, 0.001 * (attempt + 1)))
                 known = None
-        raise HearthError("the room is too busy right now, try again", ErrorCode.BUSY)
+        raise ServerError("the room is too busy right now, try again", ServerCode.BUSY)
 
     @_guarded
     async def beat(self, process_id: str, ttl_ms: int) -> bool:

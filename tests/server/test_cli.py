@@ -75,3 +75,17 @@ async def test_invite_and_token_print_full_links_only_from_the_public_url(
     assert f"https://hearth.example.org/?room=family#token={minted.stdout.strip()}" in (
         minted.stderr
     )
+
+
+async def test_admin_commands_exit_with_the_error_maps_status(redis_server: RedisServer) -> None:
+    """A script can tell "no such room" (66) from "not in that state" (73) from a fault:
+    each refusal exits with its sysexits.h status from ``server.errors``, not a bare 1."""
+    await flush(redis_server.url)
+    missing = await hearth(redis_server.url, "rooms", "close", "nowhere")
+    assert (missing.returncode, missing.stderr.startswith("hearth: ")) == (66, True)
+    defined = await hearth(redis_server.url, "rooms", "create", "family", "--name", "Family")
+    assert defined.returncode == 0, defined.stderr
+    closed = await hearth(redis_server.url, "rooms", "close", "family")
+    assert (closed.returncode, "not open" in closed.stderr) == (73, True)
+    again = await hearth(redis_server.url, "rooms", "create", "family", "--name", "Family")
+    assert again.returncode == 73

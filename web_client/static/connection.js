@@ -69,6 +69,14 @@ export class Connection extends EventTarget {
       this.#end();
       this.#emit("replaced", { message: String(data?.message ?? "") });
     });
+    this.#socket.on("session:ended", (data) => {
+      // The server closes this connection next (it kept sending after being asked to
+      // slow down): say why instead of reconnecting into the same refusal.
+      this.#end();
+      this.#emit("refused", {
+        error: { code: String(data?.code ?? "rate_limited"), message: String(data?.message ?? "") },
+      });
+    });
     for (const name of NOTICES) {
       this.#socket.on(name, (data) => this.#emit("notice", { name, data }));
     }

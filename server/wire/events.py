@@ -1,0 +1,80 @@
+"""Every Socket.IO event name, both ways: the names are the protocol's vocabulary.
+
+The web client's names are checked against these enums (``tests/web/test_event_names.py``),
+and ``docs/protocol.md`` documents each one (``tests/test_protocol_doc.py``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+Payload = dict[str, Any]  # a JSON object as python-socketio sends and receives it
+
+
+class ClientEvent(StrEnum):
+    """Events a client sends; every one is acknowledged."""
+
+    INFO = "room:info"
+    JOIN = "room:join"
+    LEAVE = "room:leave"
+    SNAPSHOT = "room:snapshot"
+    CHAT = "chat:send"
+    HAND_RAISE = "hand:raise"
+    HAND_LOWER = "hand:lower"
+    REACT = "reaction:send"
+    AUDIO_MUTE = "audio:mute"
+    AUDIO_UNMUTE = "audio:unmute"
+    AUDIO_STAY_MUTED = "audio:stay-muted"
+    REPORT = "report:send"
+    PROMOTE = "moderation:promote"
+    DEMOTE = "moderation:demote"
+    MUTE = "moderation:mute"
+    UNMUTE = "moderation:unmute"
+    MUTE_ALL = "moderation:mute-all"
+    PAUSE = "moderation:pause"
+    RESUME = "moderation:resume"
+    REMOVE = "moderation:remove"
+    BAN = "moderation:ban"
+    UNBAN = "moderation:unban"
+    BANS = "moderation:bans"
+    CONTROLS = "moderation:controls"
+    ADMIT = "moderation:admit"
+    DENY = "moderation:deny"
+    DELETE_MESSAGE = "moderation:delete-message"
+    AUDIT = "moderation:audit"
+    AUDIO_START = "audio:start"
+    AUDIO_STOP = "audio:stop"
+
+
+class ServerEvent(StrEnum):
+    """Events the server sends; room events carry the room's sequence number."""
+
+    PARTICIPANT_JOINED = "participant:joined"
+    PARTICIPANT_LEFT = "participant:left"
+    CHAT_MESSAGE = "chat:message"
+    REACTION = "reaction"
+    HAND_QUEUE = "hand:queue"
+    ROOM_CLOSING = "room:closing"
+    ROOM_CLOSED = "room:closed"
+    SESSION_REPLACED = "session:replaced"
+    SESSION_ENDED = "session:ended"
+    CHAT_DELETED = "chat:deleted"
+    MUTES = "participant:mutes"
+    ROLE = "participant:role"
+    FACILITATORS = "room:facilitators"
+    PAUSED = "room:paused"
+    RESUMED = "room:resumed"
+    CONTROLS = "room:controls"
+    # Private: only to the connections concerned, without seq.
+    UNMUTE_REQUESTED = "audio:unmute-requested"
+    REMOVED = "moderation:removed"
+    WAITING_QUEUE = "waiting:queue"
+    WAITING_POSITION = "waiting:position"
+    ADMITTED = "waiting:admitted"
+    DENIED = "waiting:denied"
+    REPORT = "report:received"
+    # Audio presence (public, with seq) and a private nudge to reconnect audio.
+    AUDIO_STATE = "audio:state"
+    AUDIO_SPEAKING = "audio:speaking"
+    AUDIO_RECONNECT = "audio:reconnect"

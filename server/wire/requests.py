@@ -1,0 +1,287 @@
+"""What clients send: one frozen value per event payload, parsed and checked here.
+
+Each ``parse`` takes the raw payload python-socketio delivered (any JSON value, or none)
+and returns the value or raises ``InvalidPayload``; handlers see only the values. A field
+the event does not take is refused, so a typo is an error rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from moderation.audit import clean_reason
+from moderation.bans import BanScope
+from moderation.controls import NAMES as CONTROL_NAMES
+from rooms.errors import InvalidPayload
+from rooms.room import check_room_id
+from rooms.state import Reaction
+from rooms.text import check_text
+from server.wire.events import Payload
+from server.wire.limits import DEFAULT_AUDIT_ENTRIES, MAX_AUDIT_ENTRIES, MAX_ID, MAX_SDP_LENGTH
+
+
+def _mapping(raw: object, *allowed: str) -> Payload:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InvalidPayload("the payload must be an object")
+    extra = set(raw) - set(allowed)
+    if extra:
+        # Named only when they are plain: the message goes back to the client and to logs.
+        shown = sorted(k if _plain(k) else "(unprintable)" for k in map(str, extra))[:10]
+        raise InvalidPayload(f"unexpected fields: {', '.join(shown)}")
+    return raw
+
+
+def _plain(key: str) -> bool:
+    return len(key) <= 40 and key.isascii() and key.isprintable()
+
+
+def _text(data: Payload, key: str, *, newlines: bool = False) -> str:
+    """A string field, refused unless it is text (see ``rooms.text``)."""
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise InvalidPayload(f"'{key}' must be a string")
+    return check_text(value, key, newlines=newlines)
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequest:
+    """``room:join``, and ``room:info`` (which names a room the same way)."""
+
+    room: str
+
+    @classmethod
+    def parse(cls, raw: object) -> JoinRequest:
+        data = _mapping(raw, "room")
+        return cls(check_room_id(data.get("room")))
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    text: str
+
+    @classmethod
+    def parse(cls, raw: object) -> ChatRequest:
+        data = _mapping(raw, "text")
+        if isinstance(data.get("text"), str):
+            # One newline convention, whichever system typed it.
+            data = {"text": data["text"].replace("\r\n", "\n")}
+        return cls(_text(data, "text", newlines=True))
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionRequest:
+    reaction: Reaction
+
+    @classmethod
+    def parse(cls, raw: object) -> ReactionRequest:
+        value = _text(_mapping(raw, "reaction"), "reaction")
+        try:
+            return cls(Reaction(value))
+        except ValueError:
+            allowed = ", ".join(r.value for r in Reaction)
+            raise InvalidPayload(f"'reaction' must be one of: {allowed}") from None
+
+
+def _flag(data: Payload, key: str, default: bool = False) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise InvalidPayload(f"'{key}' must be true or false")
+    return value
+
+
+def _reason(data: Payload) -> str:
+    return clean_reason(_text(data, "reason")) if "reason" in data else ""
+
+
+def _target(data: Payload, key: str = "target") -> str:
+    value = _text(data, key)
+    if not value:
+        raise InvalidPayload(f"'{key}' must name someone")
+    return value
+
+
+def _message_id(data: Payload, key: str = "message") -> int:
+    value = data.get(key)
+    # Bounded: an id travels in events, and a huge int has no msgpack or JSON form.
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < MAX_ID:
+        raise InvalidPayload(f"'{key}' must be a message id")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRequest:
+    """Promote, demote or remove one participant."""
+
+    target: str
+    reason: str = ""
+
+    @classmethod
+    def parse(cls, raw: object) -> TargetRequest:
+        data = _mapping(raw, "target", "reason")
+        return cls(_target(data), _reason(data))
+
+
+@dataclass(frozen=True, slots=True)
+class MuteRequest:
+    target: str
+    chat: bool
+    audio: bool
+    reason: str = ""
+
+    @classmethod
+    def parse(cls, raw: object) -> MuteRequest:
+        data = _mapping(raw, "target", "chat", "audio", "reason")
+        chat, audio = _flag(data, "chat"), _flag(data, "audio")
+        if not (chat or audio):
+            raise InvalidPayload("say which to change: 'chat', 'audio' or both")
+        return cls(_target(data), chat, audio, _reason(data))
+
+
+@dataclass(frozen=True, slots=True)
+class MuteAllRequest:
+    chat: bool
+    audio: bool
+    allow_self_unmute: bool
+    reason: str = ""
+
+    @classmethod
+    def parse(cls, raw: object) -> MuteAllRequest:
+        data = _mapping(raw, "chat", "audio", "allow_self_unmute", "reason")
+        chat, audio = _flag(data, "chat"), _flag(data, "audio", default=True)
+        if not (chat or audio):
+            raise InvalidPayload("say which to mute: 'chat', 'audio' or both")
+        return cls(chat, audio, _flag(data, "allow_self_unmute"), _reason(data))
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonRequest:
+    """Pause or resume: an optional reason only."""
+
+    reason: str = ""
+
+    @classmethod
+    def parse(cls, raw: object) -> ReasonRequest:
+        return cls(_reason(_mapping(raw, "reason")))
+
+
+@dataclass(frozen=True, slots=True)
+class BanRequest:
+    target: str
+    scope: BanScope
+    reason: str = ""
+
+    @classmethod
+    def parse(cls, raw: object) -> BanRequest:
+        data = _mapping(raw, "target", "scope", "reason")
+        scope = data.get("scope", "room")
+        # Checked as a string first: a list or object here is not hashable.
+        if not isinstance(scope, str) or scope not in {str(s) for s in BanScope}:
+            raise InvalidPayload("'scope' is 'room' or 'series'")
+        return cls(_target(data), BanScope(scope), _reason(data))
+
+
+@dataclass(frozen=True, slots=True)
+class UnbanRequest:
+    ban: str
+    reason: str = ""
+
+    @classmethod
+    def parse(cls, raw: object) -> UnbanRequest:
+        data = _mapping(raw, "ban", "reason")
+        return cls(_target(data, "ban"), _reason(data))
+
+
+@dataclass(frozen=True, slots=True)
+class ControlsRequest:
+    changes: tuple[tuple[str, bool], ...]
+
+    @classmethod
+    def parse(cls, raw: object) -> ControlsRequest:
+        data = _mapping(raw, *CONTROL_NAMES)
+        if not data:
+            raise InvalidPayload(f"change some of: {', '.join(sorted(CONTROL_NAMES))}")
+        return cls(tuple((key, _flag(data, key)) for key in sorted(data)))
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRequest:
+    """Admit or deny one waiting person (``target``) or everyone (``all``)."""
+
+    target: str | None
+
+    @classmethod
+    def parse(cls, raw: object) -> WaitingRequest:
+        data = _mapping(raw, "target", "all")
+        everyone = _flag(data, "all")
+        if everyone == ("target" in data):
+            raise InvalidPayload("send either 'target' or 'all': true")
+        return cls(None if everyone else _target(data))
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteMessageRequest:
+    message: int
+    reason: str = ""
+
+    @classmethod
+    def parse(cls, raw: object) -> DeleteMessageRequest:
+        data = _mapping(raw, "message", "reason")
+        return cls(_message_id(data), _reason(data))
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    message: int | None
+    participant: str | None
+    reason: str = ""
+
+    @classmethod
+    def parse(cls, raw: object) -> ReportRequest:
+        data = _mapping(raw, "message", "participant", "reason")
+        if ("message" in data) == ("participant" in data):
+            raise InvalidPayload("report either a 'message' or a 'participant'")
+        if "message" in data:
+            return cls(_message_id(data), None, _reason(data))
+        return cls(None, _target(data, "participant"), _reason(data))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRequest:
+    limit: int = DEFAULT_AUDIT_ENTRIES
+
+    @classmethod
+    def parse(cls, raw: object) -> AuditRequest:
+        data = _mapping(raw, "limit")
+        limit = data.get("limit", DEFAULT_AUDIT_ENTRIES)
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise InvalidPayload("'limit' must be a whole number")
+        if not 1 <= limit <= MAX_AUDIT_ENTRIES:
+            raise InvalidPayload(f"'limit' is between 1 and {MAX_AUDIT_ENTRIES}")
+        return cls(limit)
+
+
+@dataclass(frozen=True, slots=True)
+class AudioOffer:
+    """A WebRTC offer with every ICE candidate in it (gathering complete: no trickle)."""
+
+    sdp: str
+
+    @classmethod
+    def parse(cls, raw: object) -> AudioOffer:
+        data = _mapping(raw, "sdp", "type")
+        if data.get("type") != "offer":
+            raise InvalidPayload("'type' must be 'offer'")
+        sdp = data.get("sdp")
+        if not isinstance(sdp, str):
+            raise InvalidPayload("'sdp' must be a string")
+        check_text(sdp.replace("\r\n", "\n"), "sdp", newlines=True)  # SDP lines end in CRLF
+        if not sdp.startswith("v=0") or len(sdp) > MAX_SDP_LENGTH:
+            raise InvalidPayload(f"'sdp' must be an SDP offer of at most {MAX_SDP_LENGTH} bytes")
+        return cls(sdp)
+
+
+def expect_nothing(raw: object) -> None:
+    """For events that take no fields: ``{}``, ``null`` or no payload at all."""
+    _mapping(raw)

@@ -1,0 +1,137 @@
+"""Domain values as JSON: a participant, a chat message, a room, a snapshot, an ack.
+
+Each ``dump_*`` is the one JSON form of its value, wherever it travels (an ack, a room
+event, the admin API). ``ok`` is a successful ack; refusals are ``server.errors.ack``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from moderation.audit import AuditEntry
+from moderation.bans import Ban
+from moderation.controls import dump as dump_controls
+from rooms.room import RoomInfo
+from rooms.state import ChatMessage, Member, RoomState, Waiting
+from server.settings import IceServer
+from server.wire.events import Payload
+
+
+def ok(**fields: Any) -> Payload:
+    return {"ok": True, **fields}
+
+
+def dump_member(member: Member, state: RoomState) -> Payload:
+    return {
+        "id": member.member_id,
+        "name": member.display_name,
+        "role": str(member.role),
+        "guest": member.guest,
+        "hand": member.member_id in state.hands,
+        "joined_at": member.joined_at,
+        "co_facilitator": member.co_facilitator,
+        "chat_muted": member.chat_muted,
+        "audio_muted": member.audio_muted,
+        "audio": dump_audio(member),
+    }
+
+
+def dump_audio(member: Member) -> Payload:
+    """Audio presence; whether they are muted is ``audio_muted`` beside it."""
+    return {"state": str(member.audio), "held": member.audio_held, "speaking": member.speaking}
+
+
+def dump_mutes(member: Member) -> Payload:
+    return {
+        "id": member.member_id,
+        "chat_muted": member.chat_muted,
+        "audio_muted": member.audio_muted,
+        "audio_held": member.audio_held,
+    }
+
+
+def dump_ice_servers(servers: Sequence[IceServer]) -> list[Payload]:
+    """The ICE servers a browser may use: their public URLs. A TURN server's long-lived
+    credentials never leave the server, so a server that needs them is left out."""
+    return [{"urls": list(s.urls)} for s in servers if s.username is None and s.credential is None]
+
+
+def dump_waiting(waiting: Waiting) -> Payload:
+    return {"id": waiting.member_id, "name": waiting.display_name, "since": waiting.since}
+
+
+def dump_moderation(state: RoomState, unattended_since: int | None) -> Payload:
+    """What only facilitators and co-facilitators see in their snapshot."""
+    return {
+        "waiting": [dump_waiting(w) for w in state.waiting],
+        "unattended_since": unattended_since,
+    }
+
+
+def dump_audit(entry: AuditEntry) -> Payload:
+    return {
+        "at": entry.at,
+        "actor": {"id": entry.actor_id, "name": entry.actor_name},
+        "action": str(entry.action),
+        "target": {"id": entry.target_id, "name": entry.target_name} if entry.target_id else None,
+        "reason": entry.reason,
+        "detail": entry.detail,
+    }
+
+
+def dump_ban(ban: Ban) -> Payload:
+    return {
+        "id": ban.ban_id,
+        "name": ban.display_name,
+        "scope": str(ban.scope),
+        "at": ban.at,
+        "by": ban.by_name,
+        "reason": ban.reason,
+    }
+
+
+def dump_message(message: ChatMessage) -> Payload:
+    return {
+        "id": message.message_id,
+        "from": message.member_id,
+        "name": message.display_name,
+        "text": message.text,
+        "sent_at": message.sent_at,
+        "role": str(message.role),
+        "co_facilitator": message.co_facilitator,
+    }
+
+
+def dump_room(info: RoomInfo) -> Payload:
+    return {
+        "id": info.room_id,
+        "name": info.name,
+        "capacity": info.capacity,
+        "allow_guests": info.allow_guests,
+        "guidelines": info.guidelines,
+        "audio": info.audio,
+    }
+
+
+def dump_snapshot(info: RoomInfo, state: RoomState, *, facilitator_present: bool) -> Payload:
+    return {
+        "room": {**dump_room(info), "ends_at": state.ends_at},
+        "seq": state.seq,
+        "participants": [dump_member(m, state) for m in state.members],
+        "hands": list(state.hands),
+        "chat": [dump_message(m) for m in state.chat],
+        "paused": state.paused,
+        "controls": dump_controls(state.controls),
+        "facilitator_present": facilitator_present,
+    }
+
+
+def dump_waiting_place(room_id: str, position: int, of: int) -> Payload:
+    """A join that was put in the waiting room: where the person stands."""
+    return {"room": room_id, "position": position, "of": of}
+
+
+def dump_answer(sdp: str) -> Payload:
+    """The media host's WebRTC answer to an ``audio:start`` offer."""
+    return {"type": "answer", "sdp": sdp}
