@@ -111,7 +111,7 @@ FIELDS: dict[ClientEvent, dict[str, st.SearchStrategy[Any]]] = {
     ClientEvent.INFO: {"room": ROOM},
     ClientEvent.JOIN: {"room": ROOM},
     ClientEvent.CHAT: {"text": TEXT},
-    ClientEvent.REACT: {"reaction": st.one_of(st.sampled_from(list(Reaction)), TEXT)},
+    ClientEvent.REACT: {"reaction": st.one_of(st.sampled_from([str(r) for r in Reaction]), TEXT)},
     ClientEvent.REPORT: {"message": MESSAGE, "participant": PERSON, "reason": REASON},
     ClientEvent.PROMOTE: {"target": PERSON, "reason": REASON},
     ClientEvent.DEMOTE: {"target": PERSON, "reason": REASON},
