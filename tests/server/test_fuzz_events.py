@@ -56,7 +56,7 @@ from tests.support import settings as hearth_settings
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
 DOCUMENTED_CODES = set(re.findall(r"^\| `([a-z_]+)` \|", DOC, re.MULTILINE))
-MAX_EXAMPLES = 150
+MAX_EXAMPLES = 100
 ACK_WAIT_S = 5.0
 # The fuzzed people are never rate limited, so every example reaches the rules.
 UNLIMITED = 10**9
@@ -65,8 +65,7 @@ UNLIMITED = 10**9
 @dataclass(frozen=True)
 class Live:
     """Stands for a value that exists only once the room is built: someone's participant
-    id (``dummy``, ``participant``, ``facilitator``), the ``room`` id, or the id of a
-    ``message`` posted in it."""
+    id (one of ``PEOPLE``), the ``room`` id, or the id of a ``message`` posted in it."""
 
     what: str
 
@@ -101,9 +100,11 @@ JSON = st.recursive(
     ),
     max_leaves=6,
 )
-PERSON = st.one_of(st.sampled_from([Live("dummy"), Live("participant"), Live("facilitator")]), TEXT)
+PEOPLE = ["dummy", "participant", "facilitator", "newcomer"]
+PERSON = st.one_of(st.sampled_from([Live(who) for who in PEOPLE]), TEXT)
 ROOM = st.one_of(st.just(Live("room")), st.just("circle"), TEXT)
 MESSAGE = st.one_of(st.just(Live("message")), INTS)
+REACTION = st.one_of(st.sampled_from([str(r) for r in Reaction]), TEXT)
 FLAG = st.booleans()
 REASON = TEXT
 # Plausible values for each field an event knows; every field also gets arbitrary JSON.
@@ -111,7 +112,7 @@ FIELDS: dict[ClientEvent, dict[str, st.SearchStrategy[Any]]] = {
     ClientEvent.INFO: {"room": ROOM},
     ClientEvent.JOIN: {"room": ROOM},
     ClientEvent.CHAT: {"text": TEXT},
-    ClientEvent.REACT: {"reaction": st.one_of(st.sampled_from([str(r) for r in Reaction]), TEXT)},
+    ClientEvent.REACT: {"reaction": REACTION},
     ClientEvent.REPORT: {"message": MESSAGE, "participant": PERSON, "reason": REASON},
     ClientEvent.PROMOTE: {"target": PERSON, "reason": REASON},
     ClientEvent.DEMOTE: {"target": PERSON, "reason": REASON},
@@ -153,9 +154,16 @@ def payload_object(event: ClientEvent) -> st.SearchStrategy[dict[Any, Any]]:
         return st.one_of(st.just({}), st.dictionaries(SHORT_TEXT, JSON, min_size=1, max_size=2))
     names = sorted(plausible)
     full = st.fixed_dictionaries(plausible)
-    leave_out = st.sets(st.sampled_from(names))
-    fitting = st.builds(
-        lambda data, gone: {k: v for k, v in data.items() if k not in gone}, full, leave_out
+    # Some fields left out, or only some kept: either/or fields (admit's target or all,
+    # a report's message or participant) need the second.
+    some = st.sets(st.sampled_from(names))
+    fitting = st.one_of(
+        st.builds(lambda data, out: {k: v for k, v in data.items() if k not in out}, full, some),
+        st.builds(
+            lambda data, kept: {k: v for k, v in data.items() if k in kept},
+            full,
+            st.sets(st.sampled_from(names), min_size=1),
+        ),
     )
     known = {name: st.one_of(values, JSON) for name, values in plausible.items()}
     rough = st.fixed_dictionaries({}, optional=known)
@@ -184,7 +192,8 @@ SENDERS = st.sampled_from(["participant", "facilitator"] * 3 + ["stranger"])
 @dataclass
 class FuzzRoom:
     """A room on one server with a facilitator, a participant, a dummy to aim at, a watcher
-    who sends the barrier reaction, and a stranger who is signed in but sits in no room."""
+    who sends the barrier reaction, a newcomer in its waiting room, and a stranger who is
+    signed in but sits in no room."""
 
     hub: RunningHub
     room: str = ""
@@ -195,7 +204,7 @@ class FuzzRoom:
 
     @property
     def seated(self) -> list[Client]:
-        return [c for who, c in self.people.items() if who != "stranger"]
+        return [c for who, c in self.people.items() if who not in {"stranger", "newcomer"}]
 
     async def build(self, number: int) -> None:
         await self.close()
@@ -213,6 +222,11 @@ class FuzzRoom:
                 self.ids[who] = (await client.join(self.room))["you"]
         for text in ("first", "second"):  # messages a report or a deletion can name
             assert (await self.people["watcher"].call("chat:send", {"text": text}))["ok"]
+        controls = {"waiting_room": True}  # so admitting and denying have someone to act on
+        assert (await self.people["facilitator"].call("moderation:controls", controls))["ok"]
+        auth = {"token": token("newcomer", subject=f"newcomer-{number}")}
+        self.people["newcomer"] = newcomer = await Client(self.hub.url, auth).connect()
+        self.ids["newcomer"] = (await newcomer.call("room:join", {"room": self.room}))["you"]
         await self.barrier()
         self.baseline = await self.hub.store.snapshot(self.room)
 
@@ -244,6 +258,7 @@ class FuzzRoom:
             mark = await client.wait_for("reaction", lambda d: d["seq"] == ack["seq"])
             before.append(client.received[: client.received.index(("reaction", mark))])
             client.received.clear()
+        self.people["newcomer"].received.clear()  # its place in the queue, unordered
         return before
 
     async def evidence(self) -> tuple[RoomState, list[str]]:
@@ -266,8 +281,14 @@ class FuzzRoom:
             client, member = self.people[who], state.member(member_id)
             if not client.sio.connected:
                 return False
+            if who == "newcomer":
+                continue  # waits; if it no longer does, the room is built again
             if member is None:
-                await client.call("room:join", {"room": self.room})
+                ack = await client.call("room:join", {"room": self.room})
+                if "waiting" in ack:
+                    admit = {"target": member_id}
+                    await self.people["facilitator"].call("moderation:admit", admit)
+                    await client.call("room:join", {"room": self.room})
             elif member_id in state.hands:
                 await client.call("hand:lower")
             elif member.audio_muted and not member.audio_held:
