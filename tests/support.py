@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -315,3 +316,22 @@ async def raw_http(url: str, request: bytes) -> bytes:
     finally:
         writer.close()
         await writer.wait_closed()
+
+
+class ErrorLog(logging.Handler):
+    """Every log record that is an error or carries a traceback, from anywhere in this
+    process: add it to the root logger to prove a server logged no crash."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR or record.exc_info:
+            self.records.append(record)
+
+    def take(self) -> list[str]:
+        """The records so far, as lines, forgetting them."""
+        found = [f"{r.levelname} {r.name}: {r.getMessage()} {r.exc_info!r}" for r in self.records]
+        self.records.clear()
+        return found

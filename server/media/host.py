@@ -47,10 +47,14 @@ from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError
 
 from moderation.audio import may_be_heard
+from rooms.errors import InvalidPayload
 from rooms.state import AudioState, RoomState
 from server.media import mixing
 
 log = logging.getLogger(__name__)
+# What aiortc raises on an offer it cannot parse or answer (missing ICE credentials, a bad
+# fingerprint or setup line, no audio section): the client's SDP, not our fault.
+_UNUSABLE_OFFER = (ValueError, KeyError, IndexError, AssertionError, TypeError)
 
 MAX_BACKLOG = 3
 CLOSE_TIMEOUT_S = 5.0
@@ -264,6 +268,10 @@ class RoomMixer:
                         peer.inlet.open = member_id in self.heard
             pc.addTrack(peer.out)
             await pc.setLocalDescription(await pc.createAnswer())
+        except _UNUSABLE_OFFER as exc:
+            await self.drop(member_id)
+            log.info("refused an audio offer aiortc could not use (%s)", type(exc).__name__)
+            raise InvalidPayload("'sdp' is not an audio offer this server can answer") from None
         except Exception:
             await self.drop(member_id)
             raise
