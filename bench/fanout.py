@@ -31,7 +31,7 @@ import socketio
 from redis.asyncio import Redis
 
 from rooms.identity import Role
-from tests.support import ROOT, RedisServer, free_port, server_env, token
+from tests.support import LOAD_FROM_ONE_ADDRESS, ROOT, RedisServer, free_port, server_env, token
 
 DRAIN_S = 10.0
 READY_S = 60.0
@@ -148,7 +148,11 @@ def servers(config: Config, redis_url: str) -> Iterator[tuple[list[str], list[in
             port = free_port()
             if config.hearth:
                 command = ["-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-                env = server_env(redis_url if config.redis else None, HEARTH_DEMO_ROOM="bench")
+                env = server_env(
+                    redis_url if config.redis else None,
+                    HEARTH_DEMO_ROOM="bench",
+                    **LOAD_FROM_ONE_ADDRESS,
+                )
             else:
                 command = ["-m", "bench.reference_server", "--port", str(port)]
                 command += ["--redis", redis_url] if config.redis else []

@@ -100,9 +100,13 @@ async def _flooder(url: str, n: int, until: float, outcomes: Counter[str]) -> No
     while time.perf_counter() < until:
         try:
             sio, session = await _client(url, {"name": f"Flood{n}"}, FLOOD_ADDRESS)
-        except socketio.exceptions.ConnectionError:
-            outcomes["connect refused"] += 1
-            await asyncio.sleep(0.01)
+        except socketio.exceptions.ConnectionError as refusal:
+            # python-socketio says "Connection error" when the handshake itself failed (an
+            # HTTP 429 from a server that refuses a blocked address there), and names the
+            # namespace when the Socket.IO CONNECT was refused.
+            at = "CONNECT" if "namespace" in str(refusal) else "handshake"
+            outcomes[f"connect refused at {at}"] += 1
+            await asyncio.sleep(0.01)  # a hostile script ignores Retry-After
             continue
         outcomes["connect accepted"] += 1
         try:
@@ -152,6 +156,7 @@ async def _round(
         )  # fmt: skip
         try:
             await asyncio.sleep(1)  # the flood is under way before room B is timed
+            load = os.getloadavg()[0]  # the whole machine's, other users' runs included
             cpu2 = _cpu_s(server.proc.pid)
             flooded = await _measure(server.url, seconds, rate)
             cpu3 = _cpu_s(server.proc.pid)
@@ -170,6 +175,7 @@ async def _round(
         "ratio": (f50 / q50, f99 / q99),
         "server_cpu": ((cpu1 - cpu0) / seconds, (cpu3 - cpu2) / seconds),
         "generator_cpu": outcomes.pop("cpu_s") / (seconds + 1),
+        "load": load,
         "outcomes": outcomes,
     }
 
@@ -203,8 +209,8 @@ async def run(seconds: float, rate: int, flooders: int, rounds: int, baseline: P
     print(f"room B chat, {rate}/s for {seconds:g}s, {flooders} flooders from {FLOOD_ADDRESS}, "
           f"{rounds} rounds; CPU in cores (CPU s per s)")  # fmt: skip
     print("| server | quiet p50 / p99 ms | flood p50 / p99 ms | p50 ratio | p99 ratio "
-          "| server CPU quiet / flood | generator CPU |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+          "| server CPU quiet / flood | generator CPU | load average |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, rows in results.items():
         med = partial(_median, rows)
         print(
@@ -213,7 +219,8 @@ async def run(seconds: float, rate: int, flooders: int, rounds: int, baseline: P
             f"| {_spread([r['ratio'][0] for r in rows])} "
             f"| {_spread([r['ratio'][1] for r in rows])} "
             f"| {med(lambda r: r['server_cpu'][0]):.2f} / {med(lambda r: r['server_cpu'][1]):.2f} "
-            f"| {med(lambda r: r['generator_cpu']):.2f} |"
+            f"| {med(lambda r: r['generator_cpu']):.2f} "
+            f"| {_spread([r['load'] for r in rows])} |"
         )
     for name, rows in results.items():
         total: Counter[str] = Counter()

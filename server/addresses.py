@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import Counter as Tally
 from typing import Any
 
 from aiohttp import web
@@ -30,11 +31,16 @@ def client_address(request: web.BaseRequest, trust_proxy: bool) -> str:
     return request.remote or UNKNOWN
 
 
-def address_tag(settings: Settings, environ: dict[str, Any]) -> str:
-    """The tag of the address an Engine.IO request came from."""
-    address = client_address(environ["aiohttp.request"], settings.trust_proxy)
+def request_tag(settings: Settings, request: web.BaseRequest) -> str:
+    """The tag of the address an HTTP request came from."""
+    address = client_address(request, settings.trust_proxy)
     digest = hmac.new(settings.secret.encode(), b"address:" + address.encode(), hashlib.sha256)
     return digest.hexdigest()[:24]
+
+
+def address_tag(settings: Settings, environ: dict[str, Any]) -> str:
+    """The tag of the address an Engine.IO request came from."""
+    return request_tag(settings, environ["aiohttp.request"])
 
 
 def address_counter(tag: str, what: str, limit: Limit, now: int) -> Counter:
@@ -65,13 +71,17 @@ class KnownOverLimit:
         return len(self._until)
 
     def known(self, place: Counter, now: int) -> bool:
+        return self.left(place, now) > 0
+
+    def left(self, place: Counter, now: int) -> int:
+        """How long (ms) ``place`` stays known over its limit; 0 if it is not."""
         until = self._until.get(place.key)
         if until is None:
-            return False
+            return 0
         if until <= now:
             del self._until[place.key]
-            return False
-        return True
+            return 0
+        return until - now
 
     def remember(self, place: Counter, now: int) -> None:
         if place.key not in self._until and len(self._until) >= self.capacity:
@@ -79,3 +89,34 @@ class KnownOverLimit:
             while len(self._until) >= self.capacity:
                 del self._until[next(iter(self._until))]
         self._until[place.key] = now + place.expires_in_ms
+
+
+class Handshakes:
+    """Engine.IO handshakes per address tag on this process, in fixed windows of
+    ``limit.window_ms``: counting one is a dict update, so it can run before anything
+    else is spent on the request. Bounded: at ``capacity`` tags in one window the oldest
+    count is dropped (that address starts again from zero, nothing else)."""
+
+    def __init__(self, limit: Limit, capacity: int = 10_000) -> None:
+        self.limit = limit
+        self.capacity = capacity
+        self._window = -1
+        self._counts: Tally[str] = Tally()
+
+    def count(self, tag: str, now: int) -> int:
+        """Count one handshake from ``tag``: how long (ms) until its window ends if this
+        one is over the limit, else 0."""
+        window = now // self.limit.window_ms
+        if window != self._window:
+            self._window = window
+            self._counts.clear()
+        if tag not in self._counts and len(self._counts) >= self.capacity:
+            del self._counts[next(iter(self._counts))]
+        self._counts[tag] += 1
+        if self._counts[tag] <= self.limit.count:
+            return 0
+        return (window + 1) * self.limit.window_ms - now
+
+    def just_over(self, tag: str) -> bool:
+        """Whether the last handshake counted from ``tag`` was its first over the limit."""
+        return self._counts.get(tag) == self.limit.count + 1

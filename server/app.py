@@ -23,7 +23,7 @@ from server.admin import RoomAdmin
 from server.admin_api import PREFIX, admin_api
 from server.codec import MsgpackJson
 from server.facilitation import Facilitation
-from server.gate import GatedServer, origin_check
+from server.gate import GatedServer, handshake_gate, origin_check
 from server.hub import Hub, socket_room
 from server.manager import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
 from server.media.gateway import AudioGateway
@@ -126,6 +126,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
     sio.attach(app)
     hub = Hub(sio, store, settings, process_id)
     app[HUB] = hub
+    app.middlewares.append(handshake_gate(settings, hub.blocked_for, hub.clock))
     Facilitation(hub)
 
     async def notify(event: str, sid: str, payload: wire.Payload) -> None:

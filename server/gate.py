@@ -23,6 +23,13 @@ python-socketio trusts its client more than Hearth can:
   Sessions not signed in are counted per address on each process: beyond
   ``HEARTH_CONNECTIONS_PER_ADDRESS`` of them, a new Engine.IO handshake from that address
   is refused (HTTP 401) before anything is kept.
+- **Handshakes from a blocked address.** Every refused connection attempt used to cost an
+  HTTP request, a WebSocket upgrade, an Engine.IO session and a Socket.IO CONNECT before
+  the hub refused it. ``handshake_gate`` answers the first request of a handshake itself
+  (HTTP 429 with ``Retry-After``) when the address is blocked on this process (the hub's
+  ``blocked_for``) or has made more than ``HEARTH_HANDSHAKES_PER_ADDRESS`` handshakes this
+  window: a dict lookup, before anything is kept. The price: the token arrives only in
+  the CONNECT, so a facilitator at the same address is refused too until the window ends.
 - **Origin.** ``cors_allowed_origins=[]`` turns Engine.IO's Origin check off. ``origin_check``
   is the check we hand it instead (see ``allowed_origin``).
 """
@@ -30,16 +37,21 @@ python-socketio trusts its client more than Hearth can:
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import socketio
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from socketio import packet as sio_packet
 
+from moderation.rate_limits import Limit
+from rooms.errors import ErrorCode, HearthError
 from server import errors
-from server.addresses import address_tag
+from server.addresses import Handshakes, address_tag, request_tag
 from server.errors import ServerCode, ServerError
 from server.frames import CheckedPacket
 from server.settings import Settings
@@ -61,6 +73,7 @@ RESERVED_EVENTS = frozenset(
     }
 )
 _BINARY_TYPES = frozenset({str(sio_packet.BINARY_EVENT), str(sio_packet.BINARY_ACK)})
+ENGINEIO_PATH = "/socket.io/"  # python-socketio's default, where ``attach`` routes it
 
 
 class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
@@ -153,6 +166,42 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
             eio_sid,
             self.packet_class(sio_packet.ACK, namespace=namespace or "/", id=id, data=[refusal]),
         )
+
+
+def handshake_gate(
+    settings: Settings, blocked_for: Callable[[str, int], int], clock: Callable[[], int]
+) -> Middleware:
+    """An aiohttp middleware refusing an Engine.IO handshake (a GET without ``sid``: the
+    first request of a connection, polling or WebSocket) from an address that is blocked
+    (``blocked_for(tag, now)`` ms left) or over its handshakes this window, with HTTP 429
+    and ``Retry-After``. Requests of open sessions (with ``sid``) pass: engineio answers
+    an unknown ``sid`` with a cheap 400 and keeps nothing."""
+    handshakes = Handshakes(Limit(settings.handshakes_per_address, settings.rate_window_ms))
+
+    @web.middleware
+    async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method != "GET" or request.path != ENGINEIO_PATH or "sid" in request.query:
+            return await handler(request)
+        tag = request_tag(settings, request)
+        now = clock()
+        wait_ms = blocked_for(tag, now)
+        if not wait_ms:
+            wait_ms = handshakes.count(tag, now)
+            if not wait_ms:
+                return await handler(request)
+            if handshakes.just_over(tag):
+                # Once per address and window: a line per refusal would cost more than it.
+                log.info("refusing handshakes from one address until its window ends")
+        seconds = max(1, math.ceil(wait_ms / 1000))
+        refusal = HearthError(
+            f"too many connection attempts from your network; try again in {seconds} s",
+            ErrorCode.RATE_LIMITED,
+        )
+        return web.json_response(
+            errors.ack(refusal), status=429, headers={"Retry-After": str(seconds)}
+        )
+
+    return gate
 
 
 def _origin(url: str) -> str:

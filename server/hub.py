@@ -170,13 +170,18 @@ class Hub:
             self._connections[address] += 1
         self.sessions[sid] = Session(identity, address)
 
-    def _admit_address(self, address: str) -> None:
-        """Refuse a new connection from an address over a limit, in-process: one that is
-        over its join attempts (a new connection could not join anyway) or had a
-        connection ended for ignoring refusals, until that window ends."""
-        now = self.clock()
+    def blocked_for(self, address: str, now: int) -> int:
+        """How long (ms) this process refuses new connections from an address over a
+        limit: one over its join attempts (a new connection could not join anyway) or that
+        had a connection ended for ignoring refusals, until that window ends; 0 if not.
+        A dict lookup: the handshake gate (``server.gate``) asks it of every handshake."""
         joins = address_counter(address, "join", self.settings.join_limit, now)
-        if self._over.known(joins, now) or self._over.known(self._ended(address, now), now):
+        return max(self._over.left(joins, now), self._over.left(self._ended(address, now), now))
+
+    def _admit_address(self, address: str) -> None:
+        """Refuse a new connection from an address over a limit, in-process: its
+        handshake passed the gate before the address was blocked."""
+        if self.blocked_for(address, self.clock()):
             raise Refused(
                 "too many requests from your network; wait a few seconds", ErrorCode.RATE_LIMITED
             )

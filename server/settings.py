@@ -149,6 +149,9 @@ class Settings:
     # activities on the shared store (every process alike).
     connections_per_address: int = 50
     join_attempts_per_address: int = 30  # per rate_window_ms
+    # Engine.IO handshakes per rate_window_ms, per process; beyond it HTTP 429. Room for a
+    # whole meeting behind one NAT to reconnect at once (twice connections_per_address).
+    handshakes_per_address: int = 100
     address_rate_factor: int = 5  # an address may do this many participants' activity
     # A connection refused with rate_limited more often than this in one rate window is
     # closed (session:ended), and its address may not connect again until the window ends.
@@ -210,6 +213,7 @@ class Settings:
             report_limit=_read(env, "HEARTH_REPORT_LIMIT", 5, _positive),
             connections_per_address=_read(env, "HEARTH_CONNECTIONS_PER_ADDRESS", 50, _positive),
             join_attempts_per_address=_read(env, "HEARTH_JOIN_ATTEMPTS_PER_ADDRESS", 30, _positive),
+            handshakes_per_address=_read(env, "HEARTH_HANDSHAKES_PER_ADDRESS", 100, _positive),
             address_rate_factor=_read(env, "HEARTH_ADDRESS_RATE_FACTOR", 5, _positive),
             refusals_before_disconnect=_read(
                 env, "HEARTH_REFUSALS_BEFORE_DISCONNECT", 20, _positive

@@ -117,6 +117,19 @@ def token(
     )
 
 
+# A load generator is one address with hundreds of people: the per-address limits, which
+# exist for exactly that shape, are lifted for benchmarks (their own tests cover them).
+LOAD_FROM_ONE_ADDRESS = {
+    name: "1000000000"
+    for name in (
+        "HEARTH_CONNECTIONS_PER_ADDRESS",
+        "HEARTH_HANDSHAKES_PER_ADDRESS",
+        "HEARTH_JOIN_ATTEMPTS_PER_ADDRESS",
+        "HEARTH_REFUSALS_BEFORE_DISCONNECT",
+    )
+}
+
+
 def server_env(redis_url: str | None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HEARTH_", "REDIS_"))}
     env.update({"HEARTH_SECRET": SECRET, "HEARTH_LOG_LEVEL": "WARNING", **extra})

@@ -112,17 +112,18 @@ async def test_join_attempts_per_address_are_limited(redis_server: RedisServer) 
     app_settings = settings(redis_server.url, join_attempts_per_address=3, rate_window_ms=HOUR_MS)
     async with running_app(app_settings) as running, guests() as connect:
         await running.store.open_room(OPEN)
+        kim = await connect(running.url, "127.0.0.2", {"token": token("Kim", Role.FACILITATOR)})
         flood = await connect(running.url, "127.0.0.2", {"name": "Flood"})
         codes = [
             (await flood.call("room:join", {"room": f"nowhere-{n}"}))["error"]["code"]
             for n in range(4)
         ]
         assert codes == ["room_not_found"] * 3 + ["rate_limited"]
-        # A new connection from the address could not join either: refused at connect.
+        # A new connection from the address could not join either: refused at the
+        # handshake, before any WebSocket or Engine.IO session.
         other = await connect(running.url, "127.0.0.2", {"name": "Same address"})
         assert not other.connected
-        assert other.refusal["data"]["code"] == "rate_limited"
-        kim = await connect(running.url, "127.0.0.2", {"token": token("Kim", Role.FACILITATOR)})
+        await _assert_refused_at_handshake(running.url, "127.0.0.2", HOUR_MS)
         assert (await kim.call("room:join", {"room": "open"}))["ok"]  # never limited
         neighbour = await connect(running.url, "127.0.0.1", {"name": "Neighbour"})
         assert (await neighbour.call("room:join", {"room": "open"}))["ok"]
@@ -260,16 +261,99 @@ async def test_a_connection_that_keeps_sending_after_refusals_is_ended(
         await asyncio.wait_for(flood.gone.wait(), 5)
         assert flood.ended["code"] == "rate_limited"
         await asyncio.wait_for(left.wait(), 5)  # the seat is freed
-        # Until the window ends, its address is refused at connect; facilitators are not,
-        # and the neighbour's address is not.
+        # Until the window ends, its address is refused at the handshake; the neighbour's
+        # address is not. A facilitator at the same address is refused too (the price of
+        # refusing before the token arrives, in the Socket.IO CONNECT).
         again = await connect(running.url, "127.0.0.2", {"name": "Again"})
         assert not again.connected
-        assert again.refusal["data"]["code"] == "rate_limited"
+        await _assert_refused_at_handshake(running.url, "127.0.0.2", HOUR_MS)
         kim = await connect(running.url, "127.0.0.2", {"token": token("Kim", Role.FACILITATOR)})
-        assert kim.connected
+        assert not kim.connected
         assert (await neighbour.call("chat:send", {"text": "still here"}))["ok"]
         other = await connect(running.url, "127.0.0.1", {"name": "Other"})
         assert other.connected
+
+
+async def _handshake(url: str, source: str, transport: str = "polling") -> tuple[int, Any]:
+    """The first request of an Engine.IO handshake from ``source``, as any client sends it:
+    its status and its Retry-After header."""
+    connector = aiohttp.TCPConnector(local_addr=(source, 0))
+    async with aiohttp.ClientSession(connector=connector) as http:
+        if transport == "websocket":
+            try:
+                ws = await http.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket")
+            except aiohttp.WSServerHandshakeError as refusal:
+                headers = refusal.headers or {}
+                return refusal.status, headers.get("Retry-After")
+            await ws.close()
+            return 101, None
+        async with http.get(f"{url}/socket.io/?EIO=4&transport=polling") as response:
+            if response.status == 429:
+                body = await response.json()
+                assert body["error"]["code"] == "rate_limited", body
+            return response.status, response.headers.get("Retry-After")
+
+
+async def _assert_refused_at_handshake(url: str, source: str, window_ms: int) -> int:
+    """Both transports' handshakes from ``source`` get HTTP 429 with a Retry-After of the
+    seconds left in the window; returns those seconds."""
+    waits = []
+    for transport in ("polling", "websocket"):
+        status, retry_after = await _handshake(url, source, transport)
+        assert (status, transport) == (429, transport)
+        assert retry_after is not None
+        assert 1 <= int(retry_after) <= window_ms // 1000
+        waits.append(int(retry_after))
+    return max(waits)
+
+
+async def _start_of_a_window(window_ms: int) -> None:
+    """Wait for a fresh rate window (windows are fixed, on the wall clock), so a short
+    test's counts all fall in one window."""
+    now_ms = time.time() * 1000
+    await asyncio.sleep(((now_ms // window_ms + 1) * window_ms - now_ms + 20) / 1000)
+
+
+async def test_handshakes_per_address_are_limited_until_the_window_ends() -> None:
+    window_ms = 2000
+    app_settings = settings(handshakes_per_address=3, rate_window_ms=window_ms)
+    async with running_app(app_settings) as running, guests() as connect:
+        await _start_of_a_window(window_ms)
+        assert [(await _handshake(running.url, "127.0.0.2"))[0] for _ in range(3)] == [200] * 3
+        wait_s = await _assert_refused_at_handshake(running.url, "127.0.0.2", window_ms)
+        flood = await connect(running.url, "127.0.0.2", {"name": "Flood"})
+        assert not flood.connected
+        neighbour = await connect(running.url, "127.0.0.1", {"name": "Neighbour"})
+        assert neighbour.connected
+        await asyncio.sleep(wait_s)  # what Retry-After asks: then the block has ended
+        back = await connect(running.url, "127.0.0.2", {"name": "Back"})
+        assert back.connected
+
+
+async def test_an_ended_address_is_refused_at_the_handshake_until_the_window_ends(
+    redis_server: RedisServer,
+) -> None:
+    await flush(redis_server.url)
+    window_ms = 2000
+    app_settings = settings(
+        redis_server.url, chat_limit=1, rate_window_ms=window_ms, refusals_before_disconnect=1
+    )
+    async with running_app(app_settings) as running, guests() as connect:
+        await running.store.open_room(OPEN)
+        await _start_of_a_window(window_ms)
+        flood = await connect(running.url, "127.0.0.2", {"name": "Flood"})
+        assert (await flood.call("room:join", {"room": "open"}))["ok"]
+        acks = [await flood.call("chat:send", {"text": "spam"}) for _ in range(2)]
+        assert [a["ok"] for a in acks] == [True, False]
+        assert flood.sio is not None
+        await flood.sio.emit("chat:send", {"text": "spam"})  # the second refusal: ended
+        await asyncio.wait_for(flood.gone.wait(), 5)
+        wait_s = await _assert_refused_at_handshake(running.url, "127.0.0.2", window_ms)
+        neighbour = await connect(running.url, "127.0.0.1", {"name": "Neighbour"})
+        assert (await neighbour.call("room:join", {"room": "open"}))["ok"]
+        await asyncio.sleep(wait_s)
+        back = await connect(running.url, "127.0.0.2", {"name": "Back"})
+        assert (await back.call("room:join", {"room": "open"}))["ok"]
 
 
 async def _raw_session(url: str, http: aiohttp.ClientSession) -> Any:

@@ -35,6 +35,10 @@ export const NOTICES = [
 ];
 
 const CALL_TIMEOUT_MS = 8000;
+// A handshake refused with HTTP 429 (too many attempts from this network: it may be a
+// neighbour's flood) is retried with the manager's backoff for this long before the
+// person is told; the server's block lasts one rate window (10 s by default).
+const BUSY_RETRY_MS = 30000;
 
 // What the page shows about the connection, by state.
 export const ConnectionState = Object.freeze({
@@ -52,6 +56,7 @@ export class Connection extends EventTarget {
   #early = [];
   #state = ConnectionState.CONNECTING;
   #iceServers = []; // the room's public STUN/TURN servers, from the join ack (audio rooms)
+  #busySince = null; // when the server first answered our handshake with 429, if it did
 
   // auth: {token} or {name}. Emits: "state" {state}, "snapshot" {snapshot, you},
   // "room-event" {name, data}, "refused" {error} (the server turned the connection down),
@@ -105,6 +110,16 @@ export class Connection extends EventTarget {
         this.#end();
         this.#emit("refused", { error: err.data ?? { code: "unreachable", message: err.message } });
       } else if (!this.#room) {
+        // Told to wait (429: engine.io-client puts the HTTP status in `description`):
+        // the manager retries with backoff by itself; the page stays busy meanwhile.
+        if (err?.description === 429) {
+          this.#busySince ??= Date.now();
+          if (Date.now() - this.#busySince < BUSY_RETRY_MS) return;
+          this.#emit("unreachable", {
+            error: { code: "rate_limited", message: "Too many people are connecting from your network right now. Please wait a minute and try again." },
+          });
+          return;
+        }
         // Not in a room yet: say so now rather than leave the person waiting.
         this.#emit("unreachable", {
           error: { code: "unreachable", message: "Could not reach Hearth. Check your connection and try again." },
@@ -190,6 +205,7 @@ export class Connection extends EventTarget {
   }
 
   async #connected() {
+    this.#busySince = null;
     this.#setState(ConnectionState.CONNECTED);
     if (this.#room) {
       const ack = await this.#join();
