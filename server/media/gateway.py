@@ -39,7 +39,7 @@ from redis.asyncio import Redis
 
 from moderation import audio
 from rooms.errors import ErrorCode, HearthError, RoomNotFound
-from rooms.ports import RoomStore, Rule
+from rooms.ports import RoomStates, Rule
 from rooms.state import AudioState
 from server.codec import MsgpackJson
 from server.media.lease import MediaLease
@@ -85,7 +85,7 @@ class AudioSession:
 class AudioGateway:
     def __init__(
         self,
-        store: RoomStore,
+        store: RoomStates,
         settings: Settings,
         process_id: str,
         lease: MediaLease,

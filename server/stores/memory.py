@@ -12,11 +12,12 @@ from collections.abc import Awaitable, Callable
 
 from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
-from rooms import actions
-from rooms.actions import Change
+from moderation.ports import Decision
+from rooms import lifecycle
+from rooms.change import Change
 from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
-from rooms.ports import Decision, Rule
+from rooms.ports import Ruling, change_of
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
@@ -65,17 +66,18 @@ class MemoryStore:
             raise RoomNotFound(f"room {room_id!r} is not open")
         return state
 
-    async def apply(self, room_id: str, rule: Rule) -> Change:
+    async def apply(self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling]) -> Ruling:
         async with self._locks[room_id]:
-            change = rule(self._state(room_id), self._infos[room_id])
+            ruling = rule(self._state(room_id), self._infos[room_id])
+            change = change_of(ruling)
             self._states[room_id] = change.state
             for event in change.events:
                 await self._deliver(room_id, event)
-            return change
+            return ruling
 
     async def close_room(self, room_id: str) -> Change:
         async with self._locks[room_id]:
-            change = actions.close(self._state(room_id))
+            change = lifecycle.close(self._state(room_id))
             del self._states[room_id]
             for event in change.events:
                 await self._deliver(room_id, event)

@@ -51,11 +51,12 @@ from redis.typing import EncodableT
 
 from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
-from rooms import actions
-from rooms.actions import Change
+from moderation.ports import Decision
+from rooms import lifecycle
+from rooms.change import Change, Decided
 from rooms.errors import ErrorCode, HearthError, RoomNotFound, StoreUnavailable
 from rooms.events import RoomEvent
-from rooms.ports import Decision, Rule
+from rooms.ports import EMPTY_MEMORY_MS, Ruling, change_of
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
@@ -131,12 +132,11 @@ return counts
 """
 
 MAX_ATTEMPTS = 64
-EMPTY_MEMORY_MS = 24 * 3600 * 1000  # an "empty since" mark outlives no meeting
 
 
 P = ParamSpec("P")
 R = TypeVar("R")
-Outcome = TypeVar("Outcome", bound=Change | Moderated)
+Outcome = TypeVar("Outcome", bound=Change | Decided[Any] | Moderated)
 
 
 def _guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
@@ -173,11 +173,11 @@ class _Known:
     info: RoomInfo
 
 
-def _parts(done: Change | Moderated) -> tuple[Change, Moderated | None]:
+def _parts(done: Change | Decided[Any] | Moderated) -> tuple[Change, Moderated | None]:
     """A rule's change, and the facilitator's action it belongs to if it is one."""
     if isinstance(done, Moderated):
         return done.change, done
-    return done, None
+    return change_of(done), None
 
 
 def _str(raw: bytes | str) -> str:
@@ -259,7 +259,7 @@ class RedisStore:
         return (await self._read(room_id)).state
 
     @_guarded
-    async def apply(self, room_id: str, rule: Rule) -> Change:
+    async def apply(self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling]) -> Ruling:
         return await self._change(room_id, rule)
 
     @_guarded
@@ -270,7 +270,7 @@ class RedisStore:
 
     @_guarded
     async def close_room(self, room_id: str) -> Change:
-        return await self._change(room_id, lambda state, _info: actions.close(state), closing=True)
+        return await self._change(room_id, lambda state, _: lifecycle.close(state), closing=True)
 
     @staticmethod
     def _moderation_args(done: Moderated | None, audit: _Audit | None) -> list[EncodableT]:
