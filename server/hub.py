@@ -24,7 +24,14 @@ from moderation.bans import ban_keys
 from moderation.ports import RoomStore
 from moderation.rate_limits import Activity, check, counter
 from rooms.change import Change, Decided
-from rooms.errors import ErrorCode, HearthError, Refused, RoomNotFound, Unauthorized
+from rooms.errors import (
+    ErrorCode,
+    HearthError,
+    NotInRoom,
+    Refused,
+    RoomNotFound,
+    Unauthorized,
+)
 from rooms.events import LeaveReason
 from rooms.identity import Identity
 from rooms.room import RoomInfo, check_invited
@@ -413,7 +420,7 @@ class Hub:
     async def require_room(self, sid: str) -> str:
         room_id = self.sessions[sid].room_id
         if room_id is None:
-            raise HearthError("join a room first", ErrorCode.NOT_IN_ROOM)
+            raise NotInRoom("join a room first")
         return room_id
 
     async def leave(self, sid: str, raw: object) -> Payload:
@@ -429,8 +436,9 @@ class Hub:
         room_id = await self.require_room(sid)
         state = await self.store.snapshot(room_id)
         info = await self.store.room_info(room_id)
-        if info is None or state.member_by_sid(sid) is None:
-            raise HearthError("you are not in this room", ErrorCode.NOT_IN_ROOM)
+        if info is None:
+            raise NotInRoom()
+        state.seated(sid)
         return protocol.ok(snapshot=protocol.dump_snapshot(info, state), **self._view(state, sid))
 
     async def limit(self, sid: str, room_id: str, activity: Activity) -> None:
