@@ -23,20 +23,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from moderation import handover, mute, names, roles
 from moderation.audit import Action, Moderated, entry
 from moderation.bans import check_not_banned
-from rooms import actions
-from rooms.actions import Change, Recorder
+from rooms import primitives
+from rooms.change import Change, Decided, Recorder
 from rooms.errors import ErrorCode, Refused
 from rooms.events import Admitted, Denied, LeaveReason, MemberJoined, WaitingPlace, WaitingQueue
-from rooms.identity import Identity, Role
-from rooms.room import RoomInfo
+from rooms.identity import Identity
+from rooms.room import RoomInfo, check_invited
 from rooms.state import Connection, Member, RoomState, Waiting
-
-KEEPS_ROOM_SAFE = frozenset({Role.FACILITATOR, Role.ADMIN})
 
 
 def join(
@@ -48,21 +46,43 @@ def join(
     now: int,
     *,
     banned_elsewhere: bool = False,
+) -> Decided[Entry]:
+    """Take a seat, or a place in the waiting room; the result says which, as decided."""
+    change = _enter(state, room, identity, member_id, connection, now, banned_elsewhere)
+    return Decided(
+        change,
+        Entry(
+            room=room,
+            seat=change.state.member(member_id),
+            place=position(change.state, connection.sid),
+            unattended_since=state.unattended_since,
+        ),
+    )
+
+
+def _enter(
+    state: RoomState,
+    room: RoomInfo,
+    identity: Identity,
+    member_id: str,
+    connection: Connection,
+    now: int,
+    banned_elsewhere: bool,
 ) -> Change:
     if state.member(member_id) is not None:
-        return actions.join(state, room, identity, member_id, connection, now)
-    actions.check_invited(room, identity)
+        return primitives.join(state, room, identity, member_id, connection, now)
+    check_invited(room, identity)
     check_not_banned(state, identity.subject, banned_elsewhere)
     if identity.guest:
         names.check_guest_name(identity.display_name, host_names(state))
-    if identity.role not in KEEPS_ROOM_SAFE:
+    if not identity.role.keeps_room_safe:
         if state.controls.locked:
             raise Refused("the room is locked", ErrorCode.ROOM_LOCKED)
         if _must_wait(state):
             return _wait(state, identity, member_id, connection, now)
-    change = actions.join(state, room, identity, member_id, connection, now)
+    change = primitives.join(state, room, identity, member_id, connection, now)
     change = _flag_newcomer(change, member_id)
-    if identity.role in KEEPS_ROOM_SAFE:
+    if identity.role.keeps_room_safe:
         change = replace(change, state=change.state.with_host(identity.display_name))
         change = handover.arrive(change)
         if change.state.waiting and not change.state.controls.waiting_room:
@@ -72,16 +92,28 @@ def join(
     return change
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What a join decided, on the state it was committed on."""
+
+    room: RoomInfo  # the room's settings as the rule saw them
+    seat: Member | None  # the seat taken (or taken over); None while waiting
+    place: tuple[int, int] | None  # in the waiting room: place (1 is next), of how many
+    # Since when the room had gone unattended before this join (a facilitator's arrival
+    # ends it, so the state after the join no longer says).
+    unattended_since: int | None
+
+
 def host_names(state: RoomState) -> tuple[str, ...]:
     """Every name a guest may not take here: hosts present, waiting, or seen this session."""
     present = [m.display_name for m in state.members if roles.is_moderator(m)]
-    waiting = [w.display_name for w in state.waiting if w.role in KEEPS_ROOM_SAFE]
+    waiting = [w.display_name for w in state.waiting if w.role.keeps_room_safe]
     return (*state.hosts, *present, *waiting)
 
 
 def would_wait(state: RoomState, identity: Identity, member_id: str) -> bool:
     """Whether this join would go to the waiting room if the room stayed as it is."""
-    if state.member(member_id) is not None or identity.role in KEEPS_ROOM_SAFE:
+    if state.member(member_id) is not None or identity.role.keeps_room_safe:
         return False
     return _must_wait(state)
 
@@ -173,7 +205,7 @@ def _seat(
     members = list(state.members)
     admitted: list[Waiting] = []
     for waiting in chosen:
-        if len(members) >= room.capacity and waiting.role not in KEEPS_ROOM_SAFE:
+        if len(members) >= room.capacity and not waiting.role.keeps_room_safe:
             if one:
                 raise Refused("the room is full", ErrorCode.ROOM_FULL)
             break  # the rest keep their places
@@ -187,7 +219,7 @@ def _seat(
             guest=waiting.guest,
         )
         member = mute.on_join(member, state.controls)
-        if waiting.role in KEEPS_ROOM_SAFE:
+        if waiting.role.keeps_room_safe:
             state = state.with_host(waiting.display_name)
         members.append(member)
         admitted.append(waiting)
@@ -227,12 +259,12 @@ def leave(state: RoomState, sid: str, reason: LeaveReason, now: int) -> Change:
     """Free the seat or the place in the queue held by this connection."""
     if state.waiting_by_sid(sid) is not None:
         return _requeue(state, tuple(w for w in state.waiting if w.connection.sid != sid))
-    return handover.oversee(actions.leave(state, sid, reason), now)
+    return handover.oversee(primitives.leave(state, sid, reason), now)
 
 
 def drop_process(state: RoomState, process_id: str, now: int) -> Change:
     """Free every seat and place held through a server process that stopped answering."""
-    change = handover.oversee(actions.drop_process(state, process_id), now)
+    change = handover.oversee(primitives.drop_process(state, process_id), now)
     queue = tuple(w for w in change.state.waiting if w.connection.process_id != process_id)
     if queue == change.state.waiting:
         return change

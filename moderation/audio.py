@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from moderation import pause
-from rooms.actions import Change
+from moderation import pause, roles
+from rooms.change import Change, Recorder
 from rooms.events import AudioChanged, SpeakersChanged
 from rooms.state import AudioState, Member, RoomState
 
@@ -33,9 +33,9 @@ def may_be_heard(state: RoomState, member_id: str) -> bool:
 
 
 def _with_member(state: RoomState, updated: Member) -> Change:
-    members = tuple(updated if m.member_id == updated.member_id else m for m in state.members)
-    seq = state.seq + 1
-    return Change(replace(state, members=members, seq=seq), (AudioChanged(seq, updated),))
+    rec = Recorder(state)
+    rec.events.append(AudioChanged(rec.next_seq(), updated))
+    return rec.done(roles.with_members(state, updated))
 
 
 def set_audio(state: RoomState, member_id: str, audio: AudioState) -> Change:
@@ -54,5 +54,6 @@ def set_speakers(state: RoomState, speakers: tuple[str, ...]) -> Change:
     if set(heard) == set(current):
         return Change(state)
     members = tuple(replace(m, speaking=m.member_id in heard) for m in state.members)
-    seq = state.seq + 1
-    return Change(replace(state, members=members, seq=seq), (SpeakersChanged(seq, heard),))
+    rec = Recorder(state)
+    rec.events.append(SpeakersChanged(rec.next_seq(), heard))
+    return rec.done(replace(state, members=members))

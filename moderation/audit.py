@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from rooms.actions import Change
+from rooms.change import Change
 from rooms.errors import InvalidPayload
 from rooms.state import Member, Waiting
 from rooms.text import check_text

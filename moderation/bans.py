@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from moderation import handover, roles
 from moderation.audit import Action, Moderated, entry
-from rooms.actions import Change, Recorder
+from rooms.change import Change, Recorder
 from rooms.errors import ErrorCode, InvalidPayload, Refused
 from rooms.events import HandQueueChanged, LeaveReason, MemberLeft, Removed
 from rooms.room import RoomInfo

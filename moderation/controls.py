@@ -12,7 +12,7 @@ from dataclasses import asdict, fields, replace
 
 from moderation import roles
 from moderation.audit import Action, Moderated, entry
-from rooms.actions import Change, Recorder
+from rooms.change import Change, Recorder
 from rooms.errors import InvalidPayload
 from rooms.events import ControlsChanged
 from rooms.state import RoomControls, RoomState

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from moderation import roles
-from rooms.actions import Change, Recorder
+from rooms.change import Change, Recorder
 from rooms.events import FacilitatorPresence, MemberLeft, RoomPaused, RoomResumed
 
 

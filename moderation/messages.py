@@ -2,7 +2,7 @@
 
 - Chat is refused while the sender's chat is muted (``chat_muted``) or the room is paused
   (``room_paused``); hands and reactions likewise freeze during a pause. These wrap the
-  plain rules of ``rooms.actions`` so the checks and the change are one atomic step.
+  plain rules of ``rooms.primitives`` so the checks and the change are one atomic step.
 - A facilitator deletes a chat message for everyone: it leaves the room's history and
   every client is told (``ChatDeleted``). The audit log names the message's author and
   id, never its text.
@@ -20,31 +20,31 @@ from moderation.audit import Action, Moderated, entry
 from moderation.mute import check_may_chat
 from moderation.pause import check_active
 from moderation.rate_limits import Activity
-from rooms import actions
-from rooms.actions import Change, Recorder
+from rooms import primitives
+from rooms.change import Change, Recorder
 from rooms.errors import ErrorCode, Refused
 from rooms.events import ChatDeleted, Reported
 from rooms.state import Reaction, RoomState
 
 
 def post_chat(state: RoomState, sid: str, text: str, now: int) -> Change:
-    check_may_chat(state, roles.seated(state, sid))
-    return actions.post_chat(state, sid, text, now)
+    check_may_chat(state, state.seated(sid))
+    return primitives.post_chat(state, sid, text, now)
 
 
 def react(state: RoomState, sid: str, reaction: Reaction) -> Change:
-    check_active(state, roles.seated(state, sid), Activity.REACTION)
-    return actions.react(state, sid, reaction)
+    check_active(state, state.seated(sid), Activity.REACTION)
+    return primitives.react(state, sid, reaction)
 
 
 def raise_hand(state: RoomState, sid: str) -> Change:
-    check_active(state, roles.seated(state, sid), Activity.HAND)
-    return actions.raise_hand(state, sid)
+    check_active(state, state.seated(sid), Activity.HAND)
+    return primitives.raise_hand(state, sid)
 
 
 def lower_hand(state: RoomState, sid: str) -> Change:
-    check_active(state, roles.seated(state, sid), Activity.HAND)
-    return actions.lower_hand(state, sid)
+    check_active(state, state.seated(sid), Activity.HAND)
+    return primitives.lower_hand(state, sid)
 
 
 def delete_message(
@@ -77,7 +77,7 @@ def report(
     reason: str,
     now: int,
 ) -> Change:
-    reporter = roles.seated(state, sid)
+    reporter = state.seated(sid)
     member_name = None
     if message_id is not None:
         message = next((m for m in state.chat if m.message_id == message_id), None)

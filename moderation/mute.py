@@ -24,7 +24,7 @@ from moderation import roles
 from moderation.audit import Action, Moderated, entry
 from moderation.pause import check_active
 from moderation.rate_limits import Activity
-from rooms.actions import Change, Recorder
+from rooms.change import Change, Recorder
 from rooms.errors import ErrorCode, Refused
 from rooms.events import MutesChanged, UnmuteAsked
 from rooms.state import Member, RoomControls, RoomState
@@ -119,14 +119,14 @@ def unmute(
 
 
 def mute_self(state: RoomState, sid: str) -> Change:
-    member = roles.seated(state, sid)
+    member = state.seated(sid)
     muted = replace(member, audio_muted=True, unmute_asked=False)
     return _announce(state, [muted] if muted != member else [])
 
 
 def unmute_self(state: RoomState, sid: str) -> Change:
     """Turn one's own microphone on; accepting a facilitator's request is the same act."""
-    member = roles.seated(state, sid)
+    member = state.seated(sid)
     if member.audio_held and not member.unmute_asked:
         raise Refused("a facilitator has muted you", ErrorCode.AUDIO_HELD)
     check_active(state, member, Activity.AUDIO)
@@ -136,7 +136,7 @@ def unmute_self(state: RoomState, sid: str) -> Change:
 
 def stay_muted(state: RoomState, sid: str) -> Change:
     """Decline a facilitator's request to unmute."""
-    member = roles.seated(state, sid)
+    member = state.seated(sid)
     declined = replace(member, unmute_asked=False)
     return _announce(state, [declined] if declined != member else [])
 

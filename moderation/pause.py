@@ -15,7 +15,7 @@ from dataclasses import replace
 from moderation import roles
 from moderation.audit import Action, Moderated, entry
 from moderation.rate_limits import Activity
-from rooms.actions import Change, Recorder
+from rooms.change import Change, Recorder
 from rooms.errors import ErrorCode, Refused
 from rooms.events import RoomPaused, RoomResumed
 from rooms.state import Member, RoomState

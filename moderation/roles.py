@@ -18,7 +18,7 @@ from dataclasses import replace
 from enum import IntEnum
 
 from moderation.audit import Action, Moderated, entry
-from rooms.actions import Change, Recorder
+from rooms.change import Change, Recorder
 from rooms.errors import ErrorCode, Refused
 from rooms.events import RoleChanged, WaitingQueue
 from rooms.identity import Role
@@ -52,16 +52,9 @@ def moderator_sids(state: RoomState) -> tuple[str, ...]:
     return tuple(m.connection.sid for m in state.members if is_moderator(m))
 
 
-def seated(state: RoomState, sid: str) -> Member:
-    member = state.member_by_sid(sid)
-    if member is None:
-        raise Refused("you are not in this room", ErrorCode.NOT_IN_ROOM)
-    return member
-
-
 def acting(state: RoomState, sid: str, at_least: Rank = Rank.CO_FACILITATOR) -> Member:
     """The moderator behind ``sid``, refused unless they hold ``at_least`` that rank."""
-    member = seated(state, sid)
+    member = state.seated(sid)
     if rank(member) < at_least:
         raise Refused("only a facilitator of this room can do that", ErrorCode.NOT_A_FACILITATOR)
     return member

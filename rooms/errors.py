@@ -74,3 +74,12 @@ class RoomNotFound(HearthError):
 
 class Refused(HearthError):
     """A rule of the room says no (full, not invited, not in the room, ...)."""
+
+
+class NotInRoom(Refused):
+    """The connection holds no seat in the room it acts on."""
+
+    code = ErrorCode.NOT_IN_ROOM
+
+    def __init__(self, message: str = "you are not in this room") -> None:
+        super().__init__(message)

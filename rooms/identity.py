@@ -29,6 +29,15 @@ class Role(StrEnum):
     FACILITATOR = "facilitator"
     ADMIN = "admin"
 
+    @property
+    def keeps_room_safe(self) -> bool:
+        """Facilitators and admins: a full or locked room still takes them, and no rate
+        limit holds them back, so a room can always be kept safe."""
+        return self in KEEPS_ROOM_SAFE
+
+
+KEEPS_ROOM_SAFE = frozenset({Role.FACILITATOR, Role.ADMIN})
+
 
 def clean_display_name(raw: str) -> str:
     """Trim and check a display name: 1 to 40 printable characters."""

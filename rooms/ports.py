@@ -1,34 +1,45 @@
-"""The ports the room domain needs from the outside world.
+"""The ports the room domain needs from the outside world, one small port per concept.
 
-A ``RoomStore`` holds every open room's state and the roll of live server processes;
-the definitions of rooms and their schedules (which outlive restarts in Redis), and
-one-time claims that let many processes agree who performs a scheduled action; and for
-moderation: bans that outlive a room's session, the audit log of facilitators' actions,
-and the counters behind rate limits.
-It applies a rule to a room atomically: the rule sees one state and its result is stored
-and its events published as one step, even when two processes change the same room at
-the same moment. Two implementations exist: in memory (one process) and Redis (many).
+- ``RoomStates``: every open room's state. A rule is applied to a room atomically: it
+  sees one state, and its result is stored and its events published as one step, even
+  when two processes change the same room at the same moment. The store hands back the
+  rule's own value (a ``Change``, or a ``Decided`` with its result) from the run it
+  committed; a run discarded after a conflict leaves no trace.
+- ``ProcessRoll``: which server processes are alive, and where each seats people.
+- ``Definitions``: rooms and their schedules, which outlive restarts.
+- ``Claims``: one-time claims that let many processes agree who performs a scheduled
+  action, and since when a room has been seen empty.
+- ``Counters``: the windowed counters behind rate limits.
+
+``moderation.ports`` adds what moderation needs (audit, bans, a facilitator's atomic
+action) and the whole ``RoomStore``. Two implementations exist: in memory (one process)
+and Redis (many); ``tests/server/test_store_contract*.py`` holds each to the same promises.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
-from moderation.audit import AuditEntry, Moderated
-from moderation.bans import Ban
-from rooms.actions import Change
+from rooms.change import Change, Decided
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
 
 Rule = Callable[[RoomState, RoomInfo], Change]
-Decision = Callable[[RoomState, RoomInfo], Moderated]  # a facilitator's action
+Ruling = TypeVar("Ruling", bound=Change | Decided[Any])  # what a rule returns, handed back as is
 Clock = Callable[[], datetime]  # the current instant, timezone-aware
 
+EMPTY_MEMORY_MS = 24 * 3600 * 1000  # an "empty since" mark outlives no meeting
 
-class RoomStore(Protocol):
+
+def change_of(ruling: Change | Decided[Any]) -> Change:
+    """The room's change inside what a rule returned."""
+    return ruling.change if isinstance(ruling, Decided) else ruling
+
+
+class RoomStates(Protocol):
     async def open_room(self, info: RoomInfo) -> bool:
         """Open the room (or update its settings); True if it was not open before."""
         ...
@@ -41,14 +52,19 @@ class RoomStore(Protocol):
         """The room's current state; raises ``RoomNotFound`` when it is not open."""
         ...
 
-    async def apply(self, room_id: str, rule: Rule) -> Change:
-        """Apply ``rule`` atomically, store the result and publish its events in order."""
+    async def apply(self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling]) -> Ruling:
+        """Apply ``rule`` atomically, store the result and publish its events in order;
+        hand back what the rule returned on the state that was committed. A refusal is
+        final only when the rule saw the room as it is (never on a cached copy alone);
+        a room too contended to commit refuses with ``busy``."""
         ...
 
     async def close_room(self, room_id: str) -> Change:
         """Publish the close, then forget the room's state and chat."""
         ...
 
+
+class ProcessRoll(Protocol):
     async def beat(self, process_id: str, ttl_ms: int) -> bool:
         """Say this process is alive for the next ``ttl_ms``; False if its previous
         heartbeat had already lapsed (other processes may have freed its seats)."""
@@ -70,6 +86,8 @@ class RoomStore(Protocol):
 
     async def forget_process(self, process_id: str) -> None: ...
 
+
+class Definitions(Protocol):
     async def define_room(self, info: RoomInfo) -> None:
         """Keep the room's definition (whether or not it is open); an open room takes the
         new settings at once."""
@@ -91,6 +109,8 @@ class RoomStore(Protocol):
 
     async def delete_series(self, series_id: str) -> bool: ...
 
+
+class Claims(Protocol):
     async def claim(self, key: str, ttl_ms: int) -> bool:
         """True for exactly one caller per ``key`` (across processes) until it expires."""
         ...
@@ -100,35 +120,16 @@ class RoomStore(Protocol):
         ...
 
     async def empty_since(self, room_id: str, now_ms: int, empty: bool) -> int | None:
-        """Note whether the room is empty; when it is, since when (first noted), else None."""
+        """Note whether the room is empty; when it is, since when (first noted), else None.
+        A mark older than ``EMPTY_MEMORY_MS`` at ``now_ms`` is forgotten and made anew."""
         ...
 
+
+class Counters(Protocol):
     async def count(self, key: str, expires_in_ms: int) -> int:
         """Add one to the counter ``key`` (created to expire in ``expires_in_ms``); its value."""
         ...
 
     async def count_many(self, counters: list[tuple[str, int]]) -> list[int]:
         """``count`` for each ``(key, expires_in_ms)`` in one step (one round trip)."""
-        ...
-
-    async def moderate(
-        self, room_id: str, decide: Decision, *, keep_ms: int, max_entries: int
-    ) -> Moderated:
-        """Apply a facilitator's action like ``apply``, and in the same atomic step append
-        its entry to the room's audit log (keeping at most ``max_entries`` and ``keep_ms``)
-        and keep or lift its ban record: all of it is stored, or none of it. The entry is
-        written even when the room's state is unchanged (a promote of someone already
-        promoted). A lifted ban is deleted only if it is still stored exactly as read."""
-        ...
-
-    async def audit_log(self, room_id: str, *, since: int, limit: int) -> list[AuditEntry]:
-        """The room's audit entries at or after ``since``, newest first."""
-        ...
-
-    async def bans(self, keys: list[str]) -> list[Ban]:
-        """Every ban kept under any of ``keys`` (see ``moderation.bans.ban_keys``)."""
-        ...
-
-    async def close(self) -> None:
-        """Release connections."""
         ...

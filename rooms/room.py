@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rooms.errors import InvalidPayload
+from rooms.errors import ErrorCode, InvalidPayload, Refused
+from rooms.identity import Identity
 
 ROOM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 DEFAULT_CAPACITY = 50
@@ -41,3 +42,12 @@ class RoomInfo:
             raise InvalidPayload(f"capacity must be between 1 and {MAX_CAPACITY}")
         if not self.name.strip():
             raise InvalidPayload("a room needs a name")
+
+
+def check_invited(room: RoomInfo, identity: Identity) -> None:
+    """Refuse unless this identity may enter the room (or read its name and guidelines)."""
+    if identity.guest:
+        if not room.allow_guests:
+            raise Refused("this room is for invited people only", ErrorCode.GUESTS_NOT_ALLOWED)
+    elif not identity.admits(room.room_id):
+        raise Refused("your invitation is not for this room", ErrorCode.NOT_INVITED)

@@ -2,7 +2,7 @@
 
 A room holds its members (one seat per identity), the queue of raised hands in the order
 they went up, a bounded window of recent chat, and its sequence number. The state is a
-value: every change makes a new one (see ``rooms.actions``).
+value: every change makes a new one (see ``rooms.change``).
 
 It also holds what facilitators decide (the rules are in ``moderation``): each member's
 role in the room and mute flags, whether the room is paused, its live controls (lock,
@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from rooms.errors import NotInRoom
 from rooms.identity import Role
 
 CHAT_HISTORY = 100
@@ -142,6 +143,13 @@ class RoomState:
 
     def member_by_sid(self, sid: str) -> Member | None:
         return next((m for m in self.members if m.connection.sid == sid), None)
+
+    def seated(self, sid: str) -> Member:
+        """The member behind the connection ``sid``; refused (``not_in_room``) without a seat."""
+        member = self.member_by_sid(sid)
+        if member is None:
+            raise NotInRoom()
+        return member
 
     def waiting_by_sid(self, sid: str) -> Waiting | None:
         return next((w for w in self.waiting if w.connection.sid == sid), None)

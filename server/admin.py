@@ -11,11 +11,13 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 from moderation.audit import AuditEntry
+from moderation.ports import AuditLog
 from rooms.errors import ErrorCode, HearthError, InvalidPayload, RoomNotFound
 from rooms.identity import Role, clean_display_name
-from rooms.ports import Clock, RoomStore
+from rooms.ports import Clock, Definitions, RoomStates
 from rooms.room import RoomInfo
 from rooms.schedule import Occurrence, Series
 from server import tokens
@@ -71,8 +73,12 @@ class Invite:
     expires_at: datetime
 
 
+class Rooms(RoomStates, Definitions, AuditLog, Protocol):
+    """What an admin reaches: rooms, their definitions and schedules, the audit log."""
+
+
 class RoomAdmin:
-    def __init__(self, store: RoomStore, settings: Settings, clock: Clock) -> None:
+    def __init__(self, store: Rooms, settings: Settings, clock: Clock) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock

@@ -15,8 +15,9 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from moderation.ports import RoomStore
 from rooms.events import Removed, RoomEvent
-from rooms.ports import Clock, RoomStore
+from rooms.ports import Clock
 from rooms.room import RoomInfo
 from server import wire
 from server.admin import RoomAdmin

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from moderation import admission, bans, controls, messages, mute, pause, roles
 from moderation.audit import Moderated
 from moderation.rate_limits import Activity
-from rooms.actions import Change
+from rooms.change import Change
 from rooms.errors import ErrorCode, Refused
 from rooms.events import Removed, Reported
 from rooms.room import RoomInfo
@@ -248,7 +248,7 @@ class Facilitation:
         wire.expect_nothing(raw)
         room_id = await self.hub.require_room(sid)
         change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
-        member = roles.seated(change.state, sid)
+        member = change.state.seated(sid)
         return wire.ok(audio_muted=member.audio_muted, seq=change.state.seq)
 
     async def audio_mute(self, sid: str, raw: object) -> Payload:

@@ -22,13 +22,20 @@ import socketio
 
 from moderation import admission, messages, rate_limits, roles
 from moderation.bans import ban_keys
+from moderation.ports import RoomStore
 from moderation.rate_limits import Activity, Limit, check, counter
-from rooms import actions
-from rooms.errors import ErrorCode, HearthError, Refused, RoomNotFound, Unauthorized
+from rooms.change import Change, Decided
+from rooms.errors import (
+    ErrorCode,
+    HearthError,
+    NotInRoom,
+    Refused,
+    RoomNotFound,
+    Unauthorized,
+)
 from rooms.events import LeaveReason
-from rooms.identity import Identity, Role
-from rooms.ports import RoomStore
-from rooms.room import RoomInfo
+from rooms.identity import Identity
+from rooms.room import RoomInfo, check_invited
 from rooms.state import Connection, RoomState
 from server import errors, tokens, wire
 from server.addresses import KnownOverLimit, address_counter, address_tag
@@ -64,7 +71,7 @@ class Seating:
 
     seat_id: str
     room: RoomInfo
-    change: actions.Change
+    change: Change
     unattended: int | None
 
 
@@ -77,7 +84,7 @@ class Session:
 
 def _unlimited(identity: Identity) -> bool:
     """Facilitators and admins must always be able to reach and keep a room safe."""
-    return identity.role in {Role.FACILITATOR, Role.ADMIN}
+    return identity.role.keeps_room_safe
 
 
 class Hub:
@@ -315,7 +322,7 @@ class Hub:
         await self.store.snapshot(request.room)  # raises RoomNotFound unless it is open
         if room is None:
             raise RoomNotFound(f"room {request.room!r} is not open")
-        actions.check_invited(room, self.sessions[sid].identity)
+        check_invited(room, self.sessions[sid].identity)
         return wire.ok(room=wire.dump_room(room))
 
     async def _count_join(self, sid: str) -> None:
@@ -375,7 +382,7 @@ class Hub:
         member = state.member_by_sid(sid)
         if member is None or not roles.is_moderator(member):
             return {}
-        since = unattended_since if member.role in {Role.FACILITATOR, Role.ADMIN} else None
+        since = unattended_since if member.role.keeps_room_safe else None
         return {"moderation": wire.dump_moderation(state, since or state.unattended_since)}
 
     async def _take_seat(self, sid: str, room_id: str) -> Seating:
@@ -409,10 +416,8 @@ class Hub:
             banned_elsewhere=banned_elsewhere,
         )  # fmt: skip
         self._claim(room_id, sid)
-        seen: list[tuple[RoomInfo, int | None]] = []  # what the rule saw, for the ack
 
-        def seat(state: RoomState, room: RoomInfo) -> actions.Change:
-            seen[:] = [(room, state.unattended_since)]
+        def seat(state: RoomState, room: RoomInfo) -> Decided[admission.Entry]:
             return admission.join(
                 state,
                 room,
@@ -425,7 +430,8 @@ class Hub:
 
         try:
             await self._hold(room_id)
-            change = await self.store.apply(room_id, seat)
+            entered = await self.store.apply(room_id, seat)
+            change = entered.change
         except BaseException:
             session = self.sessions.get(sid)
             if session is None or session.room_id != room_id:
@@ -440,7 +446,7 @@ class Hub:
             self._enter_broadcast(sid, room_id)
         else:  # waiting: waiting people see nothing of the room
             self._leave_broadcast(sid, room_id)
-        return Seating(seat_id, seen[0][0], change, seen[0][1])
+        return Seating(seat_id, entered.result.room, change, entered.result.unattended_since)
 
     async def reseat_lost_members(self) -> None:
         """After this process's heartbeat lapsed, other processes may have freed the seats
@@ -474,7 +480,7 @@ class Hub:
     async def require_room(self, sid: str) -> str:
         room_id = self.sessions[sid].room_id
         if room_id is None:
-            raise HearthError("join a room first", ErrorCode.NOT_IN_ROOM)
+            raise NotInRoom("join a room first")
         return room_id
 
     async def leave(self, sid: str, raw: object) -> Payload:
@@ -490,8 +496,9 @@ class Hub:
         room_id = await self.require_room(sid)
         state = await self.store.snapshot(room_id)
         info = await self.store.room_info(room_id)
-        if info is None or state.member_by_sid(sid) is None:
-            raise HearthError("you are not in this room", ErrorCode.NOT_IN_ROOM)
+        if info is None:
+            raise NotInRoom()
+        state.seated(sid)
         return wire.ok(
             snapshot=wire.dump_snapshot(
                 info, state, facilitator_present=roles.facilitator_present(state)
@@ -545,7 +552,7 @@ class Hub:
         return wire.ok(seq=change.state.seq)
 
     async def _hand(
-        self, rule: Callable[[RoomState, str], actions.Change], sid: str, raw: object
+        self, rule: Callable[[RoomState, str], Change], sid: str, raw: object
     ) -> Payload:
         wire.expect_nothing(raw)
         room_id = await self.require_room(sid)

@@ -21,12 +21,18 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from moderation import admission
 from rooms.errors import RoomNotFound
-from rooms.ports import RoomStore
+from rooms.ports import ProcessRoll, RoomStates
 
 log = logging.getLogger(__name__)
+
+
+class Roll(RoomStates, ProcessRoll, Protocol):
+    """What keeping the roll needs: the roll itself, and the rooms to free seats in."""
+
 
 MAX_BACKOFF_S = 10.0
 
@@ -34,7 +40,7 @@ MAX_BACKOFF_S = 10.0
 class PresenceKeeper:
     def __init__(
         self,
-        store: RoomStore,
+        store: Roll,
         process_id: str,
         heartbeat_ms: int,
         ttl_ms: int,

@@ -28,10 +28,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
-from rooms import actions
+from rooms import lifecycle
 from rooms.errors import RoomNotFound
-from rooms.ports import Clock, RoomStore
+from rooms.ports import Claims, Clock, Definitions, RoomStates
 from rooms.room import RoomInfo
 from rooms.schedule import Occurrence
 from server.errors import StoreUnavailable
@@ -60,6 +61,10 @@ class Performed:
     at: datetime
 
 
+class Meetings(RoomStates, Definitions, Claims, Protocol):
+    """What running the schedules needs: the series, the rooms, and one claim per action."""
+
+
 def _raise_if_cancelling() -> None:
     # redis-py can swallow a cancellation that lands mid-command; shutdown must still win.
     task = asyncio.current_task()
@@ -74,7 +79,7 @@ def _ms(instant: datetime) -> int:
 class Scheduler:
     def __init__(
         self,
-        store: RoomStore,
+        store: Meetings,
         clock: Clock,
         tick_ms: int,
         close_when_empty: timedelta | None = None,
@@ -129,7 +134,7 @@ class Scheduler:
             await self.store.open_room(info)
             ends_at = _ms(occ.end)
             await self.store.apply(
-                occ.room_id, lambda state, _: actions.schedule_end(state, ends_at)
+                occ.room_id, lambda state, _: lifecycle.schedule_end(state, ends_at)
             )
             log.info("opened %s for its %s meeting", occ.room_id, occ.key)
             return True
@@ -138,7 +143,7 @@ class Scheduler:
             closes_at = _ms(occ.end)
             try:
                 await self.store.apply(
-                    occ.room_id, lambda state, _: actions.warn_closing(state, closes_at)
+                    occ.room_id, lambda state, _: lifecycle.warn_closing(state, closes_at)
                 )
             except RoomNotFound:
                 return False  # closed early: nobody to warn

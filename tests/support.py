@@ -23,8 +23,9 @@ import aiohttp
 import socketio
 from aiohttp import web
 
+from moderation.ports import RoomStore
 from rooms.identity import Role
-from rooms.ports import Clock, RoomStore
+from rooms.ports import Clock
 from server import tokens
 from server.app import STORE, create_app, system_clock
 from server.settings import Settings

@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Any
 from redis.asyncio import Redis
 
 from moderation import audio
-from rooms.errors import ErrorCode, HearthError, RoomNotFound
-from rooms.ports import RoomStore, Rule
+from rooms.errors import HearthError, NotInRoom, RoomNotFound
+from rooms.ports import RoomStates, Rule
 from rooms.state import AudioState
 from server import errors
 from server.codec import MsgpackJson
@@ -87,7 +87,7 @@ class AudioSession:
 class AudioGateway:
     def __init__(
         self,
-        store: RoomStore,
+        store: RoomStates,
         settings: Settings,
         process_id: str,
         lease: MediaLease,
@@ -188,7 +188,7 @@ class AudioGateway:
             raise ServerError("this process no longer hosts the room", ServerCode.MEDIA_UNAVAILABLE)
         mixer = await self._mixer(room_id)
         if mixer.state.member(member_id) is None:
-            raise HearthError("you are not in this room", ErrorCode.NOT_IN_ROOM)
+            raise NotInRoom()
         return {"ok": True, "sdp": await mixer.answer(member_id, str(request["sdp"]))}
 
     async def _mixer(self, room_id: str) -> RoomMixer:

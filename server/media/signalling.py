@@ -8,7 +8,7 @@ with the install command for the server) instead of getting ``unknown_event``.
 
 from __future__ import annotations
 
-from rooms.errors import ErrorCode, HearthError, Refused
+from rooms.errors import ErrorCode, HearthError, NotInRoom
 from rooms.state import Member
 from server import wire
 from server.hub import Hub
@@ -28,15 +28,12 @@ class AudioSignalling:
     def _room(self, sid: str) -> str:
         room_id = self.hub.sessions[sid].room_id
         if room_id is None:
-            raise Refused("join a room first", ErrorCode.NOT_IN_ROOM)
+            raise NotInRoom("join a room first")
         return room_id
 
     async def _seat(self, sid: str) -> tuple[str, Member]:
         room_id = self._room(sid)
-        member = (await self.hub.store.snapshot(room_id)).member_by_sid(sid)
-        if member is None:
-            raise Refused("you are not in this room", ErrorCode.NOT_IN_ROOM)
-        return room_id, member
+        return room_id, (await self.hub.store.snapshot(room_id)).seated(sid)
 
     async def start(self, sid: str, raw: object) -> Payload:
         offer = AudioOffer.parse(raw)

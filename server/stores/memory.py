@@ -12,11 +12,12 @@ from collections.abc import Awaitable, Callable
 
 from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
-from rooms import actions
-from rooms.actions import Change
+from moderation.ports import Decision
+from rooms import lifecycle
+from rooms.change import Change
 from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
-from rooms.ports import Decision, Rule
+from rooms.ports import EMPTY_MEMORY_MS, Ruling, change_of
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
@@ -65,17 +66,18 @@ class MemoryStore:
             raise RoomNotFound(f"room {room_id!r} is not open")
         return state
 
-    async def apply(self, room_id: str, rule: Rule) -> Change:
+    async def apply(self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling]) -> Ruling:
         async with self._locks[room_id]:
-            change = rule(self._state(room_id), self._infos[room_id])
+            ruling = rule(self._state(room_id), self._infos[room_id])
+            change = change_of(ruling)
             self._states[room_id] = change.state
             for event in change.events:
                 await self._deliver(room_id, event)
-            return change
+            return ruling
 
     async def close_room(self, room_id: str) -> Change:
         async with self._locks[room_id]:
-            change = actions.close(self._state(room_id))
+            change = lifecycle.close(self._state(room_id))
             del self._states[room_id]
             for event in change.events:
                 await self._deliver(room_id, event)
@@ -154,7 +156,10 @@ class MemoryStore:
         if not empty:
             self._empty.pop(room_id, None)
             return None
-        return self._empty.setdefault(room_id, now_ms)
+        since = self._empty.get(room_id)
+        if since is None or now_ms - since >= EMPTY_MEMORY_MS:
+            since = self._empty[room_id] = now_ms
+        return since
 
     async def count(self, key: str, expires_in_ms: int) -> int:
         return (await self.count_many([(key, expires_in_ms)]))[0]
@@ -179,9 +184,10 @@ class MemoryStore:
             done = decide(self._state(room_id), self._infos[room_id])
             # Nothing below can fail or wait: state, log and bans change as one step.
             self._states[room_id] = done.change.state
-            log = self._audit.setdefault(room_id, deque(maxlen=max_entries))
+            log = self._audit.setdefault(room_id, deque())
             log.append(done.entry)
-            while log and log[0].at < done.entry.at - keep_ms:
+            # Bounded by this call's settings, which may differ from the first call's.
+            while log and (len(log) > max_entries or log[0].at < done.entry.at - keep_ms):
                 log.popleft()
             if done.keeps is not None:
                 self._bans[done.keeps.key][done.keeps.subject] = done.keeps

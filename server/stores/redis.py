@@ -13,8 +13,8 @@ Keys (under the configured prefix):
 - ``proc:{pid}`` — a process's heartbeat, with a TTL; ``procs`` — every process seen;
 - ``proc:{pid}:rooms`` — rooms where that process seats people (a superset);
 - ``room:{id}:audit`` — stream of facilitators' actions (field ``e``: msgpack
-  ``AuditEntry``), trimmed to a length (``MAXLEN ~``) and an age (``MINID ~``), and
-  expiring when the room has been quiet for the retention time;
+  ``AuditEntry``, stream id the entry's time), trimmed exactly to a length (``MAXLEN``)
+  and an age (``MINID``), and expiring when the room has been quiet for the retention time;
 - ``bans:{scope}:{id}`` — hash of subject to msgpack ``Ban``, for a room or a series;
 - ``rate:{key}`` — one rate-limit counter for one window, expiring with it.
 
@@ -51,11 +51,12 @@ from redis.typing import EncodableT
 
 from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
-from rooms import actions
-from rooms.actions import Change
+from moderation.ports import Decision
+from rooms import lifecycle
+from rooms.change import Change, Decided
 from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
-from rooms.ports import Decision, Rule
+from rooms.ports import EMPTY_MEMORY_MS, Ruling, change_of
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
@@ -68,7 +69,11 @@ Frame = Callable[[str, RoomEvent], list[bytes]]  # one per destination; none: no
 # KEYS: live, open-rooms set, info, audit stream, bans hash.
 # ARGV: version, new state ('' closes), room id, channel, the info the rule saw,
 #   audit entry ('' none), its MAXLEN, its MINID, the stream's expiry (ms),
-#   ban: 'keep', 'lift' or '', its subject, its record (as read, to lift), frames...
+#   ban: 'keep', 'lift' or '', its subject, its record (as read, to lift),
+#   the entry's time (ms), frames...
+# An entry's stream id is its own time (never below the last id, should clocks differ),
+# so the log is trimmed exactly by the entry's time and length, as the embedded store
+# trims it, not by when Redis happened to receive it.
 # One script, so a facilitator's action, its audit entry and its ban record are written
 # together or not at all, and the events are published in the same step. Redis does not
 # undo a script's earlier writes when a later command fails, so every key is checked to
@@ -89,8 +94,11 @@ else
   redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 's', ARGV[2])
 end
 if ARGV[6] ~= '' then
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'e', ARGV[6])
-  redis.call('XTRIM', KEYS[4], 'MINID', '~', ARGV[8])
+  local at = tonumber(ARGV[13])
+  local last = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)[1]
+  if last then at = math.max(at, tonumber(string.match(last[1], '^(%d+)'))) end
+  redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[7], string.format('%d-*', at), 'e', ARGV[6])
+  redis.call('XTRIM', KEYS[4], 'MINID', ARGV[8])
   redis.call('PEXPIRE', KEYS[4], ARGV[9])
 end
 if ARGV[10] == 'keep' then
@@ -98,7 +106,7 @@ if ARGV[10] == 'keep' then
 elseif ARGV[10] == 'lift' and redis.call('HGET', KEYS[5], ARGV[11]) == ARGV[12] then
   redis.call('HDEL', KEYS[5], ARGV[11])
 end
-for i = 13, #ARGV do redis.call('PUBLISH', ARGV[4], ARGV[i]) end
+for i = 14, #ARGV do redis.call('PUBLISH', ARGV[4], ARGV[i]) end
 return 1
 """
 
@@ -131,13 +139,22 @@ end
 return counts
 """
 
+# KEYS: the room's empty mark. ARGV: now (ms), how long a mark is kept (ms). A mark is
+# forgotten once that old by the caller's clock, as in the embedded store; the key's own
+# expiry only sweeps marks nobody asks about any more.
+_EMPTY = """
+local since = redis.call('GET', KEYS[1])
+if since and tonumber(ARGV[1]) - tonumber(since) < tonumber(ARGV[2]) then return since end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]
+"""
+
 MAX_ATTEMPTS = 64
-EMPTY_MEMORY_MS = 24 * 3600 * 1000  # an "empty since" mark outlives no meeting
 
 
 P = ParamSpec("P")
 R = TypeVar("R")
-Outcome = TypeVar("Outcome", bound=Change | Moderated)
+Outcome = TypeVar("Outcome", bound=Change | Decided[Any] | Moderated)
 
 
 def _guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
@@ -174,11 +191,11 @@ class _Known:
     info: RoomInfo
 
 
-def _parts(done: Change | Moderated) -> tuple[Change, Moderated | None]:
+def _parts(done: Change | Decided[Any] | Moderated) -> tuple[Change, Moderated | None]:
     """A rule's change, and the facilitator's action it belongs to if it is one."""
     if isinstance(done, Moderated):
         return done.change, done
-    return done, None
+    return change_of(done), None
 
 
 def _str(raw: bytes | str) -> str:
@@ -199,6 +216,7 @@ class RedisStore:
         self._open = redis.register_script(_OPEN)
         self._forget = redis.register_script(_FORGET)
         self._count = redis.register_script(_COUNT)
+        self._empty = redis.register_script(_EMPTY)
         # Callers in this process queue up instead of racing each other's versions.
         self._locks = RoomLocks()
         self._known: dict[str, _Known] = {}
@@ -260,7 +278,7 @@ class RedisStore:
         return (await self._read(room_id)).state
 
     @_guarded
-    async def apply(self, room_id: str, rule: Rule) -> Change:
+    async def apply(self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling]) -> Ruling:
         return await self._change(room_id, rule)
 
     @_guarded
@@ -271,22 +289,23 @@ class RedisStore:
 
     @_guarded
     async def close_room(self, room_id: str) -> Change:
-        return await self._change(room_id, lambda state, _info: actions.close(state), closing=True)
+        return await self._change(room_id, lambda state, _: lifecycle.close(state), closing=True)
 
     @staticmethod
     def _moderation_args(done: Moderated | None, audit: _Audit | None) -> list[EncodableT]:
         """The audit and ban arguments of the commit script (see ``_COMMIT``)."""
         args: list[EncodableT] = ["", 0, 0, 0]
         if done is None:
-            return [*args, "", "", ""]
+            return [*args, "", "", "", 0]
+        at = max(0, done.entry.at)
         if audit is not None:
-            minid = max(0, done.entry.at - audit.keep_ms)
+            minid = max(0, at - audit.keep_ms)
             args = [codec.pack(done.entry), audit.max_entries, minid, audit.keep_ms]
         if done.keeps is not None:
-            return [*args, "keep", done.keeps.subject, codec.pack(done.keeps)]
+            return [*args, "keep", done.keeps.subject, codec.pack(done.keeps), at]
         if done.lifts is not None:
-            return [*args, "lift", done.lifts.subject, codec.pack(done.lifts)]
-        return [*args, "", "", ""]
+            return [*args, "lift", done.lifts.subject, codec.pack(done.lifts), at]
+        return [*args, "", "", "", at]
 
     async def _change(
         self,
@@ -466,11 +485,7 @@ class RedisStore:
         if not empty:
             await self._redis.delete(key)
             return None
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.set(key, now_ms, nx=True, px=EMPTY_MEMORY_MS)
-        pipe.get(key)
-        _, since = await pipe.execute()
-        return int(since)
+        return int(await self._empty(keys=[key], args=[now_ms, EMPTY_MEMORY_MS]))
 
     @_guarded
     async def count(self, key: str, expires_in_ms: int) -> int:

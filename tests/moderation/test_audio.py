@@ -79,3 +79,15 @@ def test_speakers_are_told_on_change_and_only_if_they_may_be_heard() -> None:
     assert change.events == (SpeakersChanged(4, ("id-Ann",)),)
     assert [m.speaking for m in change.state.members] == [True, False]
     assert not audio.set_speakers(change.state, ("id-Ann",)).events
+
+
+def test_every_audio_event_is_numbered_with_the_state_it_leaves() -> None:
+    """A numbered event whose state did not advance would make the next event reuse the
+    number, and clients would drop it as already seen."""
+    state = room(member("Ann"), member("Bo"))
+    spoken = audio.set_speakers(state, ("id-Ann",))
+    assert [e.seq for e in spoken.events] == [state.seq + 1] == [spoken.state.seq]
+    quiet = audio.set_speakers(spoken.state, ())
+    assert [e.seq for e in quiet.events] == [state.seq + 2] == [quiet.state.seq]
+    connected = audio.set_audio(quiet.state, "id-Bo", AudioState.CONNECTED)
+    assert [e.seq for e in connected.events] == [state.seq + 3] == [connected.state.seq]

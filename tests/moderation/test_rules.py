@@ -10,7 +10,7 @@ import pytest
 from moderation import admission, bans, controls, handover, messages, mute, pause, roles
 from moderation.audit import Action
 from moderation.rate_limits import Activity, Limit, check, counter
-from rooms.actions import Change
+from rooms.change import Change
 from rooms.errors import ErrorCode, HearthError
 from rooms.events import (
     Admitted,
@@ -42,7 +42,7 @@ def person(name: str, role: Role = Role.PARTICIPANT) -> Identity:
 def enter(state: RoomState, name: str, role: Role = Role.PARTICIPANT, **kw: bool) -> RoomState:
     change = admission.join(
         state, ROOM, person(name, role), f"id-{name}", Connection("p", f"sid-{name}"), NOW, **kw
-    )
+    ).change
     return change.state
 
 
@@ -213,7 +213,9 @@ def test_lock_refuses_new_joins_but_not_facilitators() -> None:
 
 def test_waiting_room_queues_in_order_and_admits_or_denies() -> None:
     state = controls.set_controls(circle(), "sid-Fay", {"waiting_room": True}, NOW).change.state
-    change = admission.join(state, ROOM, person("Sam"), "id-Sam", Connection("p", "sid-Sam"), NOW)
+    change = admission.join(
+        state, ROOM, person("Sam"), "id-Sam", Connection("p", "sid-Sam"), NOW
+    ).change
     assert change.state.member("id-Sam") is None
     queue, place = change.events
     assert isinstance(queue, WaitingQueue)
@@ -311,7 +313,7 @@ def test_without_the_setting_an_unattended_room_continues() -> None:
     back = handover.arrive(
         admission.join(
             gone.state, ROOM, person("Fay", Role.FACILITATOR), "id-Fay", Connection("p", "x"), NOW
-        )
+        ).change
     )
     assert FacilitatorPresence(back.state.seq, present=True) in back.events
 

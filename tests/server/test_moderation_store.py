@@ -11,9 +11,9 @@ from redis.asyncio import Redis
 
 from moderation.audit import Action, AuditEntry, Moderated
 from moderation.bans import Ban, BanScope
-from rooms.actions import Change
+from moderation.ports import RoomStore
+from rooms.change import Change
 from rooms.errors import ErrorCode, Refused
-from rooms.ports import RoomStore
 from rooms.room import RoomInfo
 from rooms.state import RoomState
 from server.stores.redis import RedisStore

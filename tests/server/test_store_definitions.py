@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from moderation.ports import RoomStore
 from rooms.events import RoomEvent
-from rooms.ports import RoomStore
 from rooms.room import RoomInfo
 from rooms.schedule import Move, Series
 from server.stores.memory import MemoryStore

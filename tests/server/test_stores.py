@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from rooms import actions
+from moderation.ports import RoomStore
+from rooms import primitives
+from rooms.change import Change
 from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
 from rooms.identity import Identity, Role
-from rooms.ports import RoomStore
+from rooms.ports import Rule
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
 from server import codec
@@ -56,11 +58,11 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[tuple[RoomStore
     await made.close()
 
 
-def _joiner(name: str, process: str = "p1") -> actions.Rule:  # type: ignore[name-defined]
+def _joiner(name: str, process: str = "p1") -> Rule:
     who = Identity(f"sub-{name}", name, Role.PARTICIPANT, frozenset({"*"}))
 
-    def rule(state: RoomState, info: RoomInfo) -> actions.Change:
-        return actions.join(state, info, who, f"id-{name}", Connection(process, name), NOW)
+    def rule(state: RoomState, info: RoomInfo) -> Change:
+        return primitives.join(state, info, who, f"id-{name}", Connection(process, name), NOW)
 
     return rule
 
@@ -89,7 +91,7 @@ async def test_refusal_changes_nothing(store: tuple[RoomStore, Published]) -> No
     await rooms.open_room(ROOM)
     before = await rooms.snapshot("circle")
     with pytest.raises(Exception, match="not in this room"):
-        await rooms.apply("circle", lambda s, _: actions.post_chat(s, "nobody", "hi", NOW))
+        await rooms.apply("circle", lambda s, _: primitives.post_chat(s, "nobody", "hi", NOW))
     assert await rooms.snapshot("circle") == before
     assert published.seqs == []
 
@@ -124,7 +126,7 @@ async def test_two_redis_stores_racing_never_lose_a_change(redis_url: str) -> No
     )
     await asyncio.gather(
         *(
-            (a, b)[i % 2].apply("circle", lambda s, _, i=i: actions.raise_hand(s, f"n{i}"))
+            (a, b)[i % 2].apply("circle", lambda s, _, i=i: primitives.raise_hand(s, f"n{i}"))
             for i in range(30)
         )
     )

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, expect
 
-from rooms import actions
+from rooms import lifecycle
 from rooms.identity import Role
 from rooms.room import RoomInfo
 from server.app import AUDIO
@@ -152,7 +152,7 @@ async def test_no_audio_controls_without_audio_and_the_time_left_and_closing_not
     and how long is left, and a calm notice when it says it is closing."""
     now_ms = int(time.time() * 1000)
     ends_at = now_ms + 25 * 60_000 + 30_000
-    await hub.store.apply("quiet", lambda state, _: actions.schedule_end(state, ends_at))
+    await hub.store.apply("quiet", lambda state, _: lifecycle.schedule_end(state, ends_at))
     await sam.open(hub.url, room="quiet")
     await sam.join("Sam")
     await expect(sam.page.get_by_role("button", name="Join audio")).to_have_count(0)
@@ -163,7 +163,7 @@ async def test_no_audio_controls_without_audio_and_the_time_left_and_closing_not
     await expect(sam.page.locator("#time-left")).to_have_text(f"Ends at {at} · 26 minutes left")
 
     closes_at = now_ms + 4 * 60_000 + 30_000
-    await hub.store.apply("quiet", lambda state, _: actions.warn_closing(state, closes_at))
+    await hub.store.apply("quiet", lambda state, _: lifecycle.warn_closing(state, closes_at))
     soon = await sam.page.evaluate(
         "ms => new Date(ms).toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'})",
         closes_at,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from moderation import mute, pause
-from rooms.actions import Change
+from rooms.change import Change
 from rooms.identity import Role
 from rooms.state import AudioState, Connection, Member, RoomState
 from server.media.host import RoomMixer

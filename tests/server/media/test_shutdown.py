@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rooms import actions
+from rooms import primitives
 from rooms.events import LeaveReason
 from rooms.room import RoomInfo
 from server import media
@@ -89,7 +89,7 @@ async def test_peers_close_on_leave_removal_and_room_close_and_nothing_leaks(
         bo = next(m for m in state.members if m.display_name == "Bo")
         # Bo is removed from the room (as moderation would), not by his own client.
         await hub.store.apply(
-            "voices", lambda s, _: actions.leave(s, bo.connection.sid, LeaveReason.LEFT)
+            "voices", lambda s, _: primitives.leave(s, bo.connection.sid, LeaveReason.LEFT)
         )
         await settled(lambda: len(mixer.peers) == 1)
         await hub.store.close_room("voices")

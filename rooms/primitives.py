@@ -1,4 +1,10 @@
-"""The rules for changing a room, as pure functions from one state to the next.
+"""The unmoderated rules for seats, chat, hands and reactions: private to the domain.
+
+Nothing outside ``moderation`` calls these. Each is wrapped by the one public rule for its
+operation (``moderation.admission`` for joining and leaving, ``moderation.messages`` for
+chat, hands and reactions), which applies every policy first: bans, the lock, the
+waiting room, mutes and the pause. Calling one of these directly would skip them all, so
+an import-linter contract (``make lint``) forbids ``server`` to import this module.
 
 - **One seat per identity.** Joining again with the same identity (a second tab, a
   reconnect after a network drop) takes the existing seat over: the newest connection
@@ -6,8 +12,6 @@
   queue. Nobody else sees a leave and a join, so there are never two ghosts of one person.
 - **Capacity** counts seats. Facilitators and admins always get a seat, so a full room
   can still be kept safe.
-- **Invitations.** A token names the rooms it admits; a guest (display name only) gets in
-  only where the room allows guests.
 - **Leaving** frees the seat only if it is still held by the connection that leaves, so a
   replaced tab closing never removes the person from the room.
 - **Reactions** (a heart, thanks, ...) are sent to the room and numbered, never kept.
@@ -22,8 +26,9 @@ numbered with the room's next sequence number. A refusal raises and changes noth
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from rooms.change import Change, Recorder
 from rooms.errors import ErrorCode, Refused
 from rooms.events import (
     ChatPosted,
@@ -32,58 +37,12 @@ from rooms.events import (
     MemberJoined,
     MemberLeft,
     ReactionSent,
-    RoomClosed,
-    RoomClosing,
-    RoomEvent,
 )
-from rooms.identity import Identity, Role
-from rooms.room import RoomInfo
+from rooms.identity import Identity
+from rooms.room import RoomInfo, check_invited
 from rooms.state import CHAT_HISTORY, ChatMessage, Connection, Member, Reaction, RoomState
 
 MAX_CHAT_LENGTH = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    state: RoomState
-    events: tuple[RoomEvent, ...] = ()
-    replaced: Connection | None = None  # a join took the seat over from this connection
-    quiet: bool = False  # the state changed with nothing to tell (an unban)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.events) or self.replaced is not None or self.quiet
-
-
-class Recorder:
-    """Numbers events as they happen, one sequence number each."""
-
-    def __init__(self, state: RoomState) -> None:
-        self.seq = state.seq
-        self.events: list[RoomEvent] = []
-
-    @classmethod
-    def following(cls, change: Change) -> Recorder:
-        """Go on recording after ``change``, keeping its events."""
-        rec = cls(change.state)
-        rec.events.extend(change.events)
-        return rec
-
-    def next_seq(self) -> int:
-        self.seq += 1
-        return self.seq
-
-    def done(self, state: RoomState, replaced: Connection | None = None) -> Change:
-        return Change(replace(state, seq=self.seq), tuple(self.events), replaced)
-
-
-def check_invited(room: RoomInfo, identity: Identity) -> None:
-    """Refuse unless this identity may enter the room (or read its name and guidelines)."""
-    if identity.guest:
-        if not room.allow_guests:
-            raise Refused("this room is for invited people only", ErrorCode.GUESTS_NOT_ALLOWED)
-    elif not identity.admits(room.room_id):
-        raise Refused("your invitation is not for this room", ErrorCode.NOT_INVITED)
 
 
 def join(
@@ -102,8 +61,7 @@ def join(
         seat = replace(existing, connection=connection)
         members = tuple(seat if m.member_id == member_id else m for m in state.members)
         return Change(replace(state, members=members), replaced=existing.connection)
-    keeps_room_safe = identity.role in {Role.FACILITATOR, Role.ADMIN}
-    if len(state.members) >= room.capacity and not keeps_room_safe:
+    if len(state.members) >= room.capacity and not identity.role.keeps_room_safe:
         raise Refused("the room is full", ErrorCode.ROOM_FULL)
     member = Member(
         member_id=member_id,
@@ -145,15 +103,8 @@ def drop_process(state: RoomState, process_id: str) -> Change:
     return _remove(state, gone, LeaveReason.CONNECTION_LOST)
 
 
-def _seated(state: RoomState, sid: str) -> Member:
-    member = state.member_by_sid(sid)
-    if member is None:
-        raise Refused("you are not in this room", ErrorCode.NOT_IN_ROOM)
-    return member
-
-
 def post_chat(state: RoomState, sid: str, text: str, now: int) -> Change:
-    member = _seated(state, sid)
+    member = state.seated(sid)
     text = text.strip()
     if not text:
         raise Refused("a message needs some text", ErrorCode.CHAT_EMPTY)
@@ -170,21 +121,21 @@ def post_chat(state: RoomState, sid: str, text: str, now: int) -> Change:
 
 
 def react(state: RoomState, sid: str, reaction: Reaction) -> Change:
-    member = _seated(state, sid)
+    member = state.seated(sid)
     rec = Recorder(state)
     rec.events.append(ReactionSent(rec.next_seq(), member.member_id, reaction))
     return rec.done(state)
 
 
 def raise_hand(state: RoomState, sid: str) -> Change:
-    member = _seated(state, sid)
+    member = state.seated(sid)
     if member.member_id in state.hands:
         return Change(state)
     return _requeue(state, (*state.hands, member.member_id))
 
 
 def lower_hand(state: RoomState, sid: str) -> Change:
-    member = _seated(state, sid)
+    member = state.seated(sid)
     if member.member_id not in state.hands:
         return Change(state)
     return _requeue(state, tuple(h for h in state.hands if h != member.member_id))
@@ -194,25 +145,3 @@ def _requeue(state: RoomState, hands: tuple[str, ...]) -> Change:
     rec = Recorder(state)
     rec.events.append(HandQueueChanged(rec.next_seq(), hands))
     return rec.done(replace(state, hands=hands))
-
-
-def schedule_end(state: RoomState, ends_at: int) -> Change:
-    """Record when a scheduled meeting ends, so everyone can see the time left. Nothing is
-    announced: snapshots carry it, and ``room:closing`` warns before the end."""
-    if state.ends_at == ends_at:
-        return Change(state)
-    return Change(replace(state, ends_at=ends_at), quiet=True)
-
-
-def warn_closing(state: RoomState, closes_at: int) -> Change:
-    """Tell the room when it will close, so nobody is cut off mid-sentence."""
-    rec = Recorder(state)
-    rec.events.append(RoomClosing(rec.next_seq(), closes_at))
-    return rec.done(replace(state, ends_at=closes_at))
-
-
-def close(state: RoomState) -> Change:
-    """The room closes: everyone's seat and all chat go with it."""
-    rec = Recorder(state)
-    rec.events.append(RoomClosed(rec.next_seq()))
-    return rec.done(RoomState(state.room_id))

@@ -1,0 +1,238 @@
+"""One contract for both stores, on what they drifted on: the same promises, in memory
+and on a real Redis.
+
+"Another process" is a second store on the same Redis (its own cache of the room); in
+memory it is the same store, since one process is all the embedded store serves. Every
+test here must pass on both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+import redis as sync_redis
+from redis.asyncio import Redis
+
+from moderation.audit import Action, AuditEntry, Moderated
+from moderation.bans import Ban, BanScope
+from moderation.ports import RoomStore
+from rooms import lifecycle, primitives
+from rooms.change import Change, Decided
+from rooms.errors import ErrorCode, HearthError
+from rooms.events import RoomEvent
+from rooms.identity import Identity, Role
+from rooms.ports import EMPTY_MEMORY_MS
+from rooms.room import RoomInfo
+from rooms.state import Connection, RoomState
+from server import codec
+from server.stores.memory import MemoryStore
+from server.stores.redis import MAX_ATTEMPTS, RedisStore
+from tests.conftest import flush
+
+ROOM = RoomInfo("circle", "Circle", capacity=10)
+NOW = 1_795_000_000_000
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass
+class Stores:
+    """This process's store, and another process's view of the same rooms."""
+
+    ours: RoomStore
+    theirs: RoomStore
+    redis_url: str | None
+
+
+async def _nothing(room_id: str, event: RoomEvent) -> None:
+    return None
+
+
+def _frame(room_id: str, event: RoomEvent) -> list[bytes]:
+    return [codec.MsgpackJson.dumps({"room": room_id})]
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
+    if request.param == "memory":
+        memory = MemoryStore(_nothing)
+        made = Stores(memory, memory, None)
+    else:
+        url = request.getfixturevalue("redis_server").url
+        await flush(url)
+
+        def one() -> RedisStore:
+            return RedisStore(Redis.from_url(url), prefix="c:", channel="c:ev", frame=_frame)
+
+        made = Stores(one(), one(), url)
+    await made.ours.open_room(ROOM)
+    yield made
+    await made.ours.close()
+    if made.theirs is not made.ours:
+        await made.theirs.close()
+
+
+def joiner(name: str) -> object:
+    who = Identity(f"sub-{name}", name, Role.PARTICIPANT, frozenset({"*"}))
+
+    def rule(state: RoomState, info: RoomInfo) -> Change:
+        return primitives.join(state, info, who, f"id-{name}", Connection("p", name), NOW)
+
+    return rule
+
+
+async def test_the_result_comes_from_the_run_that_was_committed(stores: Stores) -> None:
+    """Redis re-runs a rule after a version conflict; memory runs it once. Either way the
+    result handed back is the one whose change is stored: no stale run leaks out."""
+    await stores.ours.apply("circle", joiner("ann"))  # this process now remembers the room
+    await stores.theirs.apply("circle", joiner("bo"))  # and another process moved it on
+    runs: list[int] = []
+
+    def warn(state: RoomState, _room: RoomInfo) -> Decided[int]:
+        runs.append(state.seq)
+        return Decided(lifecycle.warn_closing(state, NOW), state.seq)
+
+    decided = await stores.ours.apply("circle", warn)
+    stored = await stores.theirs.snapshot("circle")
+    assert decided.result == runs[-1] == stored.seq - 1
+    assert decided.change.state == stored
+
+
+async def test_a_refusal_on_a_cached_state_is_checked_against_the_room(stores: Stores) -> None:
+    """Bo joined through another process; this one's memory of the room has no Bo. His hand
+    must go up: a refusal counts only if the room as it is refuses."""
+    await stores.ours.apply("circle", joiner("ann"))
+    await stores.theirs.apply("circle", joiner("bo"))
+    change = await stores.ours.apply("circle", lambda s, _: primitives.raise_hand(s, "bo"))
+    assert change.state.hands == ("id-bo",)
+    assert (await stores.theirs.snapshot("circle")).hands == ("id-bo",)
+
+
+async def test_a_refusal_on_the_room_as_it_is_stands_and_changes_nothing(
+    stores: Stores,
+) -> None:
+    await stores.ours.apply("circle", joiner("ann"))
+    before = await stores.theirs.snapshot("circle")
+    with pytest.raises(HearthError) as refused:
+        await stores.ours.apply("circle", lambda s, _: primitives.raise_hand(s, "nobody"))
+    assert refused.value.code == ErrorCode.NOT_IN_ROOM
+    assert await stores.theirs.snapshot("circle") == before
+
+
+async def test_a_room_that_never_stays_still_is_busy_and_keeps_nothing(stores: Stores) -> None:
+    """A rule that loses every race gives up with ``busy`` and writes nothing; the
+    embedded store has one writer per room, so its rule commits on its only run."""
+    if stores.redis_url is None:
+        change = await stores.ours.apply("circle", lambda s, _: lifecycle.warn_closing(s, NOW))
+        assert change.state == await stores.ours.snapshot("circle")
+        return
+    rival = sync_redis.Redis.from_url(stores.redis_url)
+    runs = 0
+
+    def contended(state: RoomState, _room: RoomInfo) -> Change:
+        nonlocal runs
+        runs += 1
+        rival.hincrby("c:room:circle:live", "v", 1)  # another process commits first
+        return lifecycle.warn_closing(state, NOW)
+
+    try:
+        with pytest.raises(HearthError) as busy:
+            await stores.ours.apply("circle", contended)
+    finally:
+        rival.close()
+    assert busy.value.code == ErrorCode.BUSY
+    assert runs == MAX_ATTEMPTS
+    assert (await stores.theirs.snapshot("circle")).ends_at is None
+
+
+async def test_an_empty_mark_is_forgotten_once_it_is_a_day_old(stores: Stores) -> None:
+    assert await stores.ours.empty_since("circle", NOW, True) == NOW
+    assert await stores.theirs.empty_since("circle", NOW + 5, True) == NOW
+    later = NOW + EMPTY_MEMORY_MS
+    assert await stores.ours.empty_since("circle", later, True) == later
+    assert await stores.theirs.empty_since("circle", later + 1, False) is None
+    assert await stores.ours.empty_since("circle", later + 2, True) == later + 2
+
+
+def line(at: int, n: int) -> AuditEntry:
+    return AuditEntry(at, "id-fay", "Fay", Action.MUTE, f"id-{n}", f"Person {n}")
+
+
+async def note(
+    store: RoomStore, entry: AuditEntry, *, keep_ms: int = DAY_MS, max_entries: int = 100
+) -> Moderated:
+    def decide(state: RoomState, _room: RoomInfo) -> Moderated:
+        return Moderated(Change(state), entry)
+
+    return await store.moderate("circle", decide, keep_ms=keep_ms, max_entries=max_entries)
+
+
+async def test_the_audit_log_keeps_as_many_entries_as_each_write_asks(stores: Stores) -> None:
+    """The bound is each write's, not the first's (memory's deque kept its first length;
+    Redis trimmed only roughly)."""
+    for n in range(5):
+        await note(stores.ours, line(NOW + n, n), max_entries=3)
+    read = await stores.theirs.audit_log("circle", since=0, limit=100)
+    assert [e.target_id for e in read] == ["id-4", "id-3", "id-2"]
+    for n in range(5, 10):
+        await note(stores.theirs, line(NOW + n, n), max_entries=5)
+    read = await stores.ours.audit_log("circle", since=0, limit=100)
+    assert [e.target_id for e in read] == [f"id-{n}" for n in (9, 8, 7, 6, 5)]
+
+
+async def test_the_audit_log_keeps_entries_by_their_own_time(stores: Stores) -> None:
+    """Retention counts from the entries' times, whatever the store's own clock says."""
+    keep = 10 * DAY_MS
+    await note(stores.ours, line(NOW - 11 * DAY_MS, 1), keep_ms=keep)
+    await note(stores.ours, line(NOW - 9 * DAY_MS, 2), keep_ms=keep)
+    await note(stores.theirs, line(NOW, 3), keep_ms=keep)
+    read = await stores.ours.audit_log("circle", since=0, limit=100)
+    assert [e.target_id for e in read] == ["id-3", "id-2"]
+    since = await stores.ours.audit_log("circle", since=NOW - DAY_MS, limit=100)
+    assert [e.target_id for e in since] == ["id-3"]
+
+
+def ban(reason: str) -> Ban:
+    return Ban("id-x", "sub-x", "X", BanScope.ROOM, "circle", NOW, "Fay", reason)
+
+
+async def test_a_ban_is_lifted_only_as_it_was_read(stores: Stores) -> None:
+    """Lifting compares and deletes in one step: a ban made again meanwhile (another
+    facilitator, another process) is not lifted by a stale read of the old one."""
+    first, again = ban("first"), ban("again")
+
+    def keep(kept: Ban) -> object:
+        return lambda s, _: Moderated(Change(s), line(NOW, 0), keeps=kept)
+
+    await stores.ours.moderate("circle", keep(first), keep_ms=DAY_MS, max_entries=9)  # type: ignore[arg-type]
+    read = await stores.ours.bans([first.key])
+    await stores.theirs.moderate("circle", keep(again), keep_ms=DAY_MS, max_entries=9)  # type: ignore[arg-type]
+
+    def lift(state: RoomState, _room: RoomInfo) -> Moderated:
+        return Moderated(Change(state), line(NOW, 1), lifts=read[0])
+
+    await stores.ours.moderate("circle", lift, keep_ms=DAY_MS, max_entries=9)
+    assert await stores.theirs.bans([first.key]) == [again]
+    await stores.theirs.moderate(
+        "circle",
+        lambda s, _: Moderated(Change(s), line(NOW, 2), lifts=again),
+        keep_ms=DAY_MS,
+        max_entries=9,
+    )
+    assert await stores.ours.bans([first.key]) == []
+
+
+async def test_two_writers_lose_no_change(stores: Stores) -> None:
+    """Concurrent rules from two processes: every one is applied exactly once."""
+    names = [f"n{i}" for i in range(ROOM.capacity)]
+    await asyncio.gather(
+        *(
+            (stores.ours, stores.theirs)[i % 2].apply("circle", joiner(name))
+            for i, name in enumerate(names)
+        )
+    )
+    state = await stores.ours.snapshot("circle")
+    assert sorted(m.display_name for m in state.members) == sorted(names)
+    assert state.seq == len(names)
