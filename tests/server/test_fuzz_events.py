@@ -403,6 +403,7 @@ async def arena(redis_server: RedisServer) -> AsyncIterator[Arena]:
     limits = {f"{kind}_limit": UNLIMITED for kind in ("chat", "hand", "reaction", "report")}
     limits |= {
         "connections_per_address": UNLIMITED,
+        "handshakes_per_address": UNLIMITED,
         "join_attempts_per_address": UNLIMITED,
         "refusals_before_disconnect": UNLIMITED,
     }

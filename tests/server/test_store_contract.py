@@ -28,6 +28,7 @@ from rooms.ports import EMPTY_MEMORY_MS
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
 from server import codec
+from server.errors import ServerCode
 from server.stores.memory import MemoryStore
 from server.stores.redis import MAX_ATTEMPTS, RedisStore
 from tests.conftest import flush
@@ -142,7 +143,7 @@ async def test_a_room_that_never_stays_still_is_busy_and_keeps_nothing(stores: S
             await stores.ours.apply("circle", contended)
     finally:
         rival.close()
-    assert busy.value.code == ErrorCode.BUSY
+    assert busy.value.code == ServerCode.BUSY
     assert runs == MAX_ATTEMPTS
     assert (await stores.theirs.snapshot("circle")).ends_at is None
 
