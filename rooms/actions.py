@@ -37,6 +37,7 @@ from rooms.events import (
     RoomEvent,
 )
 from rooms.identity import Identity, Role
+from rooms.roll import seats_held_through
 from rooms.room import RoomInfo
 from rooms.state import CHAT_HISTORY, ChatMessage, Connection, Member, Reaction, RoomState
 
@@ -141,8 +142,7 @@ def leave(state: RoomState, sid: str, reason: LeaveReason) -> Change:
 
 def drop_process(state: RoomState, process_id: str) -> Change:
     """Free every seat held through a server process that stopped answering."""
-    gone = [m for m in state.members if m.connection.process_id == process_id]
-    return _remove(state, gone, LeaveReason.CONNECTION_LOST)
+    return _remove(state, seats_held_through(state, process_id), LeaveReason.CONNECTION_LOST)
 
 
 def _seated(state: RoomState, sid: str) -> Member:

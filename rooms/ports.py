@@ -13,19 +13,18 @@ the same moment. Two implementations exist: in memory (one process) and Redis (m
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Protocol
 
 from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
 from rooms.actions import Change
+from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
 
 Rule = Callable[[RoomState, RoomInfo], Change]
 Decision = Callable[[RoomState, RoomInfo], Moderated]  # a facilitator's action
-Clock = Callable[[], datetime]  # the current instant, timezone-aware
 
 
 class RoomStore(Protocol):
@@ -62,8 +61,9 @@ class RoomStore(Protocol):
         """This process seats nobody in the room any more (and is not about to)."""
         ...
 
-    async def silent_processes(self) -> list[str]:
-        """Processes whose heartbeat has lapsed."""
+    async def heartbeats(self, now_ms: int) -> list[Heartbeat]:
+        """Every process on the roll, each heartbeat's end given on the caller's clock
+        (``now_ms`` plus what is left of its TTL): ``rooms.roll`` decides who is silent."""
         ...
 
     async def rooms_held_by(self, process_id: str) -> set[str]: ...

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -23,6 +22,7 @@ from moderation import admission, messages, roles
 from moderation.bans import ban_keys
 from moderation.rate_limits import Activity, check, counter
 from rooms import actions
+from rooms.clock import Clock
 from rooms.errors import ErrorCode, HearthError, Refused, RoomNotFound, Unauthorized
 from rooms.events import LeaveReason
 from rooms.identity import Identity, Role
@@ -31,6 +31,7 @@ from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
 from server import protocol, tokens
 from server.addresses import address_counter, address_tag
+from server.clock import SYSTEM_CLOCK
 from server.manager import ROOM_PREFIX
 from server.protocol import (
     ChatRequest,
@@ -45,10 +46,6 @@ from server.settings import Settings
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, object], Awaitable[Payload]]
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def socket_room(room_id: str) -> str:
@@ -84,13 +81,13 @@ class Hub:
         store: RoomStore,
         settings: Settings,
         process_id: str,
-        clock: Callable[[], int] = now_ms,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sio = sio
         self.store = store
         self.settings = settings
         self.process_id = process_id
-        self.clock = clock
+        self.clock = clock.ms  # every rule here takes ``now`` in epoch ms
         self.sessions: dict[str, Session] = {}
         self.on_disconnect: list[Callable[[str], None]] = []
         self._connections: Counter[str] = Counter()  # per address tag, on this process

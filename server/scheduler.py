@@ -30,8 +30,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rooms import actions
+from rooms.clock import Clock
 from rooms.errors import RoomNotFound, StoreUnavailable
-from rooms.ports import Clock, RoomStore
+from rooms.ports import RoomStore
 from rooms.room import RoomInfo
 from rooms.schedule import Occurrence
 
@@ -105,7 +106,7 @@ class Scheduler:
 
     async def tick(self) -> list[Performed]:
         """Carry out every action due now that no process has claimed yet."""
-        now = self.clock()
+        now = self.clock.now()
         self._decided = {k: until for k, until in self._decided.items() if until > now}
         done: list[Performed] = []
         for series in await self.store.all_series():

@@ -22,10 +22,13 @@ import aiohttp
 import socketio
 from aiohttp import web
 
+from rooms import roll
+from rooms.clock import Clock
 from rooms.identity import Role
-from rooms.ports import Clock, RoomStore
+from rooms.ports import RoomStore
 from server import tokens
-from server.app import STORE, create_app, system_clock
+from server.app import STORE, create_app
+from server.clock import SYSTEM_CLOCK
 from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,25 +190,34 @@ class RunningHub:
         return self.app[STORE]
 
 
+async def silent(store: RoomStore) -> list[str]:
+    """The processes a reaper (of no process on the roll) would reap now."""
+    now = SYSTEM_CLOCK.ms()
+    return roll.silent_processes(await store.heartbeats(now), now, me="")
+
+
 class SetClock:
     """A clock the test moves by hand; every app given it sees the same instant."""
 
     def __init__(self, now: datetime) -> None:
-        self.now = now
+        self.at = now
 
-    def __call__(self) -> datetime:
-        return self.now
+    def now(self) -> datetime:
+        return self.at
+
+    def ms(self) -> int:
+        return int(self.at.timestamp() * 1000)
 
     def set(self, now: datetime) -> None:
-        self.now = now
+        self.at = now
 
     def advance(self, by: timedelta) -> None:
-        self.now += by
+        self.at += by
 
 
 @contextlib.asynccontextmanager
 async def running_app(
-    app_settings: Settings, clock: Clock = system_clock
+    app_settings: Settings, clock: Clock = SYSTEM_CLOCK
 ) -> AsyncIterator[RunningHub]:
     """The Hearth app in this process, on a real loopback port."""
     app = create_app(app_settings, clock)

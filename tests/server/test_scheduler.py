@@ -19,7 +19,8 @@ import pytest
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from server.admin import RoomAdmin
-from server.app import SCHEDULER, SETTINGS, redis_store, system_clock
+from server.app import SCHEDULER, SETTINGS, redis_store
+from server.clock import SYSTEM_CLOCK
 from server.scheduler import Action, Performed
 from tests.conftest import flush
 from tests.support import (
@@ -123,7 +124,7 @@ async def test_two_schedulers_racing_open_warn_and_close_exactly_once(
     fast = settings(redis_server.url, scheduler_tick_ms=20, admin_token=ADMIN_TOKEN)
     async with running_app(fast, clock) as one, running_app(fast, clock) as two:
         await schedule(one, series)
-        (occ,) = series.occurrences(clock.now, clock.now + timedelta(days=1))
+        (occ,) = series.occurrences(clock.now(), clock.now() + timedelta(days=1))
         await asyncio.sleep(0.2)
         assert not await is_open(one)
 
@@ -244,7 +245,7 @@ async def test_a_restarted_server_process_opens_a_meeting_under_way(
     )
     store = redis_store(settings(redis_server.url))
     try:
-        admin = RoomAdmin(store, settings(redis_server.url), system_clock)
+        admin = RoomAdmin(store, settings(redis_server.url), SYSTEM_CLOCK)
         await admin.create_room(FAMILY)
         await admin.create_series(series)
     finally:
