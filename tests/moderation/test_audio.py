@@ -79,3 +79,17 @@ def test_speakers_are_told_on_change_and_only_if_they_may_be_heard() -> None:
     assert change.events == (SpeakersChanged(4, ("id-Ann",)),)
     assert [m.speaking for m in change.state.members] == [True, False]
     assert not audio.set_speakers(change.state, ("id-Ann",)).events
+
+
+def test_a_speakers_change_advances_the_rooms_sequence_to_its_own_number() -> None:
+    """Clients drop an event whose seq their snapshot already holds: if the state kept the
+    old seq, the next event would reuse this one's number and never be shown."""
+    state = room(member("Ann"), member("Bo"))
+    spoke = audio.set_speakers(state, ("id-Ann",))
+    (event,) = spoke.events
+    assert event.seq == spoke.state.seq == state.seq + 1
+    quiet = audio.set_speakers(spoke.state, ())
+    (after,) = quiet.events
+    assert after.seq == quiet.state.seq == event.seq + 1
+    joined = audio.set_audio(quiet.state, "id-Bo", AudioState.CONNECTED)
+    assert [e.seq for e in joined.events] == [after.seq + 1]
