@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,7 +28,7 @@ from rooms.clock import Clock
 from rooms.identity import Role
 from rooms.ports import RoomStore
 from server import tokens
-from server.app import STORE, create_app
+from server.app import HUB, STORE, create_app
 from server.clock import SYSTEM_CLOCK
 from server.settings import Settings
 
@@ -196,6 +197,27 @@ async def silent(store: RoomStore) -> list[str]:
     return roll.silent_processes(await store.heartbeats(now), now, me="")
 
 
+async def forgotten(hub: RunningHub, sid: str | None) -> None:
+    """Until the server has handled this connection's disconnect (forgotten its session).
+    Whatever that frees is then applied before any later change to the room."""
+    sessions = hub.app[HUB].sessions
+    for _ in range(200):
+        if sid not in sessions:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the server still holds the session {sid!r}")
+
+
+async def after_everything_sent(sender: Client, *receivers: Client) -> None:
+    """Until a message ``sender`` posts now reaches every one of ``receivers``: an event
+    sent to them before it has arrived by then (one order per room, on any process)."""
+    text = f"later {uuid.uuid4().hex}"
+    ack = await sender.call("chat:send", {"text": text})
+    assert ack["ok"], ack
+    for receiver in receivers:
+        await receiver.wait_for("chat:message", lambda d: d["message"]["text"] == text)
+
+
 class SetClock:
     """A clock the test moves by hand; every app given it sees the same instant."""
 
@@ -312,3 +334,39 @@ async def api(
 async def health(url: str) -> bool:
     async with aiohttp.ClientSession() as session, session.get(f"{url}/healthz") as response:
         return response.status == 200
+
+
+async def seat(
+    hub: RunningHub, clients: Any, name: str, role: Role = Role.PARTICIPANT, room: str = "open"
+) -> tuple[Client, str]:
+    client = await clients(hub.url, {"token": token(name, role)})
+    return client, (await client.join(room))["you"]
+
+
+async def gone(client: Client) -> None:
+    for _ in range(100):
+        if not client.sio.connected:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the connection stayed open")
+
+
+# Every facilitator action, as a participant would try it.
+PARTICIPANT_ATTEMPTS = [
+    ("moderation:promote", {"target": "T"}),
+    ("moderation:demote", {"target": "T"}),
+    ("moderation:mute", {"target": "T", "chat": True}),
+    ("moderation:unmute", {"target": "T", "audio": True}),
+    ("moderation:mute-all", {"audio": True}),
+    ("moderation:pause", None),
+    ("moderation:resume", None),
+    ("moderation:remove", {"target": "T"}),
+    ("moderation:ban", {"target": "T"}),
+    ("moderation:unban", {"ban": "T"}),
+    ("moderation:bans", None),
+    ("moderation:controls", {"locked": True}),
+    ("moderation:admit", {"all": True}),
+    ("moderation:deny", {"all": True}),
+    ("moderation:delete-message", {"message": 1}),
+    ("moderation:audit", None),
+]

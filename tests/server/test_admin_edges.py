@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.server.test_admin_api import NOW, TUESDAY_GROUP, call
+from tests.server.admin_calls import NOW, TUESDAY_GROUP, call
 from tests.support import ADMIN_TOKEN, RunningHub, SetClock, api, running_app, settings
 
 FAR_PAST = {**TUESDAY_GROUP, "starts": "0001-01-01T19:00", "ends": "0001-01-01T20:30"}
