@@ -27,10 +27,14 @@ $(NODE_DEPS): web_client/package.json web_client/package-lock.json
 run: $(VENV)/.installed-run $(NODE_DEPS)
 	HEARTH_DEV=1 HEARTH_DEMO_ROOM=demo $(BIN)/hearth serve --host localhost --port 8080
 
-## Install what the tests need (redis-server, chromium: apt-get when root) and run them all.
+## Install what the tests need (redis-server, chromium: apt-get when root) and run them all,
+## measuring coverage in every process they start (the `hearth serve` subprocesses too).
 test: $(VENV)/.installed-test $(NODE_DEPS) system-deps
 	$(MAKE) --no-print-directory lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+	rm -rf .coverage-data && mkdir -p .coverage-data
+	$(BIN)/coverage run -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+	$(BIN)/coverage combine -q
+	$(BIN)/coverage report
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -19,17 +19,16 @@ and Redis (many); ``tests/server/test_store_contract*.py`` holds each to the sam
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from rooms.change import Change, Decided
+from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
 
 Rule = Callable[[RoomState, RoomInfo], Change]
 Ruling = TypeVar("Ruling", bound=Change | Decided[Any])  # what a rule returns, handed back as is
-Clock = Callable[[], datetime]  # the current instant, timezone-aware
 
 EMPTY_MEMORY_MS = 24 * 3600 * 1000  # an "empty since" mark outlives no meeting
 
@@ -78,8 +77,9 @@ class ProcessRoll(Protocol):
         """This process seats nobody in the room any more (and is not about to)."""
         ...
 
-    async def silent_processes(self) -> list[str]:
-        """Processes whose heartbeat has lapsed."""
+    async def heartbeats(self, now_ms: int) -> list[Heartbeat]:
+        """Every process on the roll, each heartbeat's end given on the caller's clock
+        (``now_ms`` plus what is left of its TTL): ``rooms.roll`` decides who is silent."""
         ...
 
     async def rooms_held_by(self, process_id: str) -> set[str]: ...

@@ -39,6 +39,7 @@ from rooms.events import (
     ReactionSent,
 )
 from rooms.identity import Identity
+from rooms.roll import seats_held_through
 from rooms.room import RoomInfo, check_invited
 from rooms.state import CHAT_HISTORY, ChatMessage, Connection, Member, Reaction, RoomState
 
@@ -99,8 +100,7 @@ def leave(state: RoomState, sid: str, reason: LeaveReason) -> Change:
 
 def drop_process(state: RoomState, process_id: str) -> Change:
     """Free every seat held through a server process that stopped answering."""
-    gone = [m for m in state.members if m.connection.process_id == process_id]
-    return _remove(state, gone, LeaveReason.CONNECTION_LOST)
+    return _remove(state, seats_held_through(state, process_id), LeaveReason.CONNECTION_LOST)
 
 
 def post_chat(state: RoomState, sid: str, text: str, now: int) -> Change:

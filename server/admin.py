@@ -7,7 +7,6 @@ moment, the last write wins.
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -15,12 +14,14 @@ from typing import Protocol
 
 from moderation.audit import AuditEntry
 from moderation.ports import AuditLog
+from rooms.clock import Clock
 from rooms.errors import ErrorCode, HearthError, InvalidPayload, RoomNotFound
 from rooms.identity import Role, clean_display_name
-from rooms.ports import Clock, Definitions, RoomStates
+from rooms.ports import Definitions, RoomStates
 from rooms.room import RoomInfo
 from rooms.schedule import Occurrence, Series
 from server import tokens
+from server.clock import SYSTEM_CLOCK
 from server.settings import Settings
 
 INVITE_ROLES = (Role.PARTICIPANT, Role.FACILITATOR)
@@ -137,8 +138,8 @@ class RoomAdmin:
     async def audit(self, room_id: str, limit: int) -> list[AuditEntry]:
         """The room's audit log within the retention period, newest first."""
         await self._defined(room_id)
-        # Entries are stamped by the hub's wall clock, not the scheduler's clock.
-        since = int(time.time() * 1000) - self.settings.audit_retention_ms
+        # The hub stamps entries with this same clock.
+        since = self.clock.ms() - self.settings.audit_retention_ms
         return await self.store.audit_log(room_id, since=since, limit=limit)
 
     async def invite(self, room_id: str, role: Role, name: str, ttl_s: int | None) -> Invite:
@@ -148,8 +149,9 @@ class RoomAdmin:
         ttl = ttl_s if ttl_s is not None else self.settings.token_ttl_s
         if not 1 <= ttl <= MAX_INVITE_TTL_S:
             raise InvalidPayload(f"ttl_s must be between 1 and {MAX_INVITE_TTL_S}")
-        # Tokens are checked against the system's time, so they are minted by it too.
-        now = int(time.time())
+        # Not the injected clock: PyJWT checks a token's expiry against the system's
+        # time, so it is minted by that time too.
+        now = SYSTEM_CLOCK.ms() // 1000
         token = tokens.mint(
             self.settings,
             subject=f"invite:{uuid.uuid4().hex}",
@@ -172,7 +174,7 @@ class RoomAdmin:
         return series
 
     async def create_series(self, series: Series) -> Series:
-        series.check_horizon(self.clock())
+        series.check_horizon(self.clock.now())
         if await self.store.series(series.series_id) is not None:
             raise AlreadyExists(f"series {series.series_id!r} already exists")
         room = await self._defined(series.room_id)
@@ -183,7 +185,7 @@ class RoomAdmin:
         return series
 
     async def update_series(self, series: Series) -> Series:
-        series.check_horizon(self.clock())
+        series.check_horizon(self.clock.now())
         current = await self.series(series.series_id)
         if series.room_id != current.room_id:
             raise InvalidPayload("a series keeps its room: delete it and create a new one")
@@ -207,9 +209,9 @@ class RoomAdmin:
         return await self._save((await self.series(series_id)).move(occurrence, starts))
 
     async def _save(self, series: Series) -> Series:
-        series.check_exceptions(self.clock())
+        series.check_exceptions(self.clock.now())
         await self.store.save_series(series)
         return series
 
     def upcoming(self, series: Series, count: int = 5) -> list[Occurrence]:
-        return series.upcoming(self.clock(), count)
+        return series.upcoming(self.clock.now(), count)

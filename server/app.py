@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import socketio
 from aiohttp import web
@@ -16,12 +16,13 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from moderation.ports import RoomStore
+from rooms.clock import Clock
 from rooms.events import Removed, RoomEvent
-from rooms.ports import Clock
 from rooms.room import RoomInfo
 from server import wire
 from server.admin import RoomAdmin
 from server.admin_api import PREFIX, admin_api
+from server.clock import SYSTEM_CLOCK
 from server.codec import MsgpackJson
 from server.facilitation import Facilitation
 from server.gate import GatedServer, handshake_gate, origin_check
@@ -90,12 +91,9 @@ def redis_store(settings: Settings) -> RedisStore:
     )
 
 
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-def create_app(settings: Settings, clock: Clock = system_clock) -> web.Application:
-    """The app; ``clock`` drives the scheduler and admin actions (tests pass their own)."""
+def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Application:
+    """The app; ``clock`` is the one clock of the hub, presence, admin actions and the
+    scheduler (tests pass their own)."""
     process_id = uuid.uuid4().hex[:12]
     store: RoomStore
     lease: MediaLease
@@ -125,7 +123,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
 
     app = web.Application()
     sio.attach(app)
-    hub = Hub(sio, store, settings, process_id)
+    hub = Hub(sio, store, settings, process_id, clock)
     app[HUB] = hub
     app.middlewares.append(handshake_gate(settings, hub.blocked_for, hub.clock))
     Facilitation(hub)
@@ -151,6 +149,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> web.Applicati
         settings.heartbeat_ms,
         settings.process_ttl_ms,
         hub.reseat_lost_members,
+        clock,
         hub.settle_roll,
     )
     empty = settings.close_when_empty_minutes

@@ -20,7 +20,8 @@ from rooms.identity import ANY_ROOM, Role
 from rooms.room import DEFAULT_CAPACITY, RoomInfo
 from server import errors, logs, tokens
 from server.admin import RoomAdmin, link_base, room_link
-from server.app import create_app, redis_store, system_clock
+from server.app import create_app, redis_store
+from server.clock import SYSTEM_CLOCK
 from server.settings import Settings, SettingsError
 
 # Clients are told to go at once on shutdown; this bounds the wait for stragglers.
@@ -71,7 +72,7 @@ def _administer(settings: Settings, act: Callable[[RoomAdmin], Awaitable[None]])
     async def run() -> None:
         store = redis_store(settings)
         try:
-            await act(RoomAdmin(store, settings, system_clock))
+            await act(RoomAdmin(store, settings, SYSTEM_CLOCK))
         finally:
             await store.close()
 

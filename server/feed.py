@@ -19,7 +19,7 @@ ONLINE = "ONL"
 
 
 async def meetings(admin: RoomAdmin, base_url: str | None) -> list[dict[str, Any]]:
-    now = admin.clock()
+    now = admin.clock.now()
     found: list[dict[str, Any]] = []
     for info in await admin.store.rooms():
         if not info.public or info.series_id is None:

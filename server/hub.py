@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -25,6 +24,7 @@ from moderation.bans import ban_keys
 from moderation.ports import RoomStore
 from moderation.rate_limits import Activity, Limit, check, counter
 from rooms.change import Change, Decided
+from rooms.clock import Clock
 from rooms.errors import (
     ErrorCode,
     HearthError,
@@ -39,6 +39,7 @@ from rooms.room import RoomInfo, check_invited
 from rooms.state import Connection, RoomState
 from server import errors, tokens, wire
 from server.addresses import KnownOverLimit, address_counter, address_tag
+from server.clock import SYSTEM_CLOCK
 from server.errors import ServerCode, ServerError
 from server.manager import ROOM_PREFIX
 from server.settings import Settings
@@ -55,10 +56,6 @@ from server.wire import (
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, object], Awaitable[Payload]]
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def socket_room(room_id: str) -> str:
@@ -94,13 +91,13 @@ class Hub:
         store: RoomStore,
         settings: Settings,
         process_id: str,
-        clock: Callable[[], int] = now_ms,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sio = sio
         self.store = store
         self.settings = settings
         self.process_id = process_id
-        self.clock = clock
+        self.clock = clock.ms  # every rule here takes ``now`` in epoch ms
         self.sessions: dict[str, Session] = {}
         self.on_disconnect: list[Callable[[str], None]] = []
         self._connections: Counter[str] = Counter()  # per address tag, on this process

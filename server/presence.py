@@ -8,22 +8,24 @@ them again, so the roster tells the truth once more.
 Each process renews a heartbeat with a TTL every ``heartbeat_ms``; every process also
 looks for processes whose heartbeat lapsed and frees their seats, room by room, telling
 each room. Reaping is idempotent (freeing a seat twice changes nothing), so two processes
-reaping at once is harmless. A process's roll names only rooms where it seats (or is
-seating) someone: a room is added before its first seat here and dropped, with the next
-heartbeat, once its last seat here is gone, so refused joins leave nothing behind and a
-reaper's round is as short as the dead process's rooms. With the defaults (2 s beat,
-6 s TTL) a killed process's people leave every roster within 8 s.
+reaping at once is harmless. Who is silent, and which seats go, is decided by the pure
+``rooms.roll``; this module does the I/O around it. A process's roll names only rooms
+where it seats (or is seating) someone: a room is added before its first seat here and
+dropped, with the next heartbeat, once its last seat here is gone, so refused joins leave
+nothing behind and a reaper's round is as short as the dead process's rooms. With the
+defaults (2 s beat, 6 s TTL) a killed process's people leave every roster within 8 s.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from moderation import admission
+from rooms import roll
+from rooms.clock import Clock
 from rooms.errors import RoomNotFound
 from rooms.ports import ProcessRoll, RoomStates
 
@@ -45,9 +47,11 @@ class PresenceKeeper:
         heartbeat_ms: int,
         ttl_ms: int,
         on_lapse: Callable[[], Awaitable[None]],
+        clock: Clock,
         settle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
+        self.clock = clock
         self.process_id = process_id
         self.interval_s = heartbeat_ms / 1000
         self.ttl_ms = ttl_ms
@@ -86,14 +90,14 @@ class PresenceKeeper:
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     async def reap(self) -> None:
-        for process_id in await self.store.silent_processes():
-            if process_id == self.process_id:
-                continue
+        now = self.clock.ms()
+        roll_now = await self.store.heartbeats(now)
+        for process_id in roll.silent_processes(roll_now, now, self.process_id):
             await self.release(process_id)
 
     async def release(self, process_id: str) -> None:
         """Free every seat held through ``process_id`` and forget the process."""
-        now = int(time.time() * 1000)
+        now = self.clock.ms()
         for room_id in sorted(await self.store.rooms_held_by(process_id)):
             try:
                 change = await self.store.apply(

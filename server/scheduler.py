@@ -31,8 +31,9 @@ from enum import StrEnum
 from typing import Protocol
 
 from rooms import lifecycle
+from rooms.clock import Clock
 from rooms.errors import RoomNotFound
-from rooms.ports import Claims, Clock, Definitions, RoomStates
+from rooms.ports import Claims, Definitions, RoomStates
 from rooms.room import RoomInfo
 from rooms.schedule import Occurrence
 from server.errors import StoreUnavailable
@@ -111,7 +112,7 @@ class Scheduler:
 
     async def tick(self) -> list[Performed]:
         """Carry out every action due now that no process has claimed yet."""
-        now = self.clock()
+        now = self.clock.now()
         self._decided = {k: until for k, until in self._decided.items() if until > now}
         done: list[Performed] = []
         for series in await self.store.all_series():

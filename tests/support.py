@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,10 +25,12 @@ import socketio
 from aiohttp import web
 
 from moderation.ports import RoomStore
+from rooms import roll
+from rooms.clock import Clock
 from rooms.identity import Role
-from rooms.ports import Clock
 from server import tokens
-from server.app import STORE, create_app, system_clock
+from server.app import HUB, STORE, create_app
+from server.clock import SYSTEM_CLOCK
 from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,25 +206,55 @@ class RunningHub:
         return self.app[STORE]
 
 
+async def silent(store: RoomStore) -> list[str]:
+    """The processes a reaper (of no process on the roll) would reap now."""
+    now = SYSTEM_CLOCK.ms()
+    return roll.silent_processes(await store.heartbeats(now), now, me="")
+
+
+async def forgotten(hub: RunningHub, sid: str | None) -> None:
+    """Until the server has handled this connection's disconnect (forgotten its session).
+    Whatever that frees is then applied before any later change to the room."""
+    sessions = hub.app[HUB].sessions
+    for _ in range(200):
+        if sid not in sessions:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the server still holds the session {sid!r}")
+
+
+async def after_everything_sent(sender: Client, *receivers: Client) -> None:
+    """Until a message ``sender`` posts now reaches every one of ``receivers``: an event
+    sent to them before it has arrived by then (one order per room, on any process)."""
+    text = f"later {uuid.uuid4().hex}"
+    ack = await sender.call("chat:send", {"text": text})
+    assert ack["ok"], ack
+    for receiver in receivers:
+        await receiver.wait_for("chat:message", lambda d: d["message"]["text"] == text)
+
+
 class SetClock:
     """A clock the test moves by hand; every app given it sees the same instant."""
 
     def __init__(self, now: datetime) -> None:
-        self.now = now
+        self.at = now
 
-    def __call__(self) -> datetime:
-        return self.now
+    def now(self) -> datetime:
+        return self.at
+
+    def ms(self) -> int:
+        return int(self.at.timestamp() * 1000)
 
     def set(self, now: datetime) -> None:
-        self.now = now
+        self.at = now
 
     def advance(self, by: timedelta) -> None:
-        self.now += by
+        self.at += by
 
 
 @contextlib.asynccontextmanager
 async def running_app(
-    app_settings: Settings, clock: Clock = system_clock
+    app_settings: Settings, clock: Clock = SYSTEM_CLOCK
 ) -> AsyncIterator[RunningHub]:
     """The Hearth app in this process, on a real loopback port."""
     app = create_app(app_settings, clock)
@@ -349,3 +382,39 @@ class ErrorLog(logging.Handler):
         found = [f"{r.levelname} {r.name}: {r.getMessage()} {r.exc_info!r}" for r in self.records]
         self.records.clear()
         return found
+
+
+async def seat(
+    hub: RunningHub, clients: Any, name: str, role: Role = Role.PARTICIPANT, room: str = "open"
+) -> tuple[Client, str]:
+    client = await clients(hub.url, {"token": token(name, role)})
+    return client, (await client.join(room))["you"]
+
+
+async def gone(client: Client) -> None:
+    for _ in range(100):
+        if not client.sio.connected:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the connection stayed open")
+
+
+# Every facilitator action, as a participant would try it.
+PARTICIPANT_ATTEMPTS = [
+    ("moderation:promote", {"target": "T"}),
+    ("moderation:demote", {"target": "T"}),
+    ("moderation:mute", {"target": "T", "chat": True}),
+    ("moderation:unmute", {"target": "T", "audio": True}),
+    ("moderation:mute-all", {"audio": True}),
+    ("moderation:pause", None),
+    ("moderation:resume", None),
+    ("moderation:remove", {"target": "T"}),
+    ("moderation:ban", {"target": "T"}),
+    ("moderation:unban", {"ban": "T"}),
+    ("moderation:bans", None),
+    ("moderation:controls", {"locked": True}),
+    ("moderation:admit", {"all": True}),
+    ("moderation:deny", {"all": True}),
+    ("moderation:delete-message", {"message": 1}),
+    ("moderation:audit", None),
+]

@@ -18,6 +18,7 @@ from rooms.change import Change
 from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
 from rooms.ports import EMPTY_MEMORY_MS, Ruling, change_of
+from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
@@ -99,9 +100,12 @@ class MemoryStore:
             if not rooms:
                 del self._holds[process_id]
 
-    async def silent_processes(self) -> list[str]:
-        now = time.monotonic()
-        return [pid for pid, deadline in self._beats.items() if deadline < now]
+    async def heartbeats(self, now_ms: int) -> list[Heartbeat]:
+        # Deadlines are monotonic, so a wall-clock step cannot reap anyone.
+        left = {pid: deadline - time.monotonic() for pid, deadline in self._beats.items()}
+        return [
+            Heartbeat(pid, now_ms + int(s * 1000) if s > 0 else None) for pid, s in left.items()
+        ]
 
     async def rooms_held_by(self, process_id: str) -> set[str]:
         return set(self._holds.get(process_id, ()))

@@ -57,6 +57,7 @@ from rooms.change import Change, Decided
 from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
 from rooms.ports import EMPTY_MEMORY_MS, Ruling, change_of
+from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
@@ -393,15 +394,20 @@ class RedisStore:
         await self._redis.srem(self._key("proc", process_id, "rooms"), room_id)
 
     @_guarded
-    async def silent_processes(self) -> list[str]:
+    async def heartbeats(self, now_ms: int) -> list[Heartbeat]:
         pids = sorted(_str(p) for p in await self._redis.smembers(self._key("procs")))
         if not pids:
             return []
         pipe = self._redis.pipeline(transaction=False)
         for pid in pids:
-            pipe.exists(self._key("proc", pid))
-        alive = await pipe.execute()
-        return [pid for pid, live in zip(pids, alive, strict=True) if not live]
+            pipe.pttl(self._key("proc", pid))
+        # Redis's own expiry is the judge (no clock skew between processes); its PTTL
+        # is -2 once the heartbeat is gone.
+        left = await pipe.execute()
+        return [
+            Heartbeat(pid, now_ms + ms if ms > 0 else None)
+            for pid, ms in zip(pids, left, strict=True)
+        ]
 
     @_guarded
     async def rooms_held_by(self, process_id: str) -> set[str]:

@@ -81,13 +81,15 @@ def test_speakers_are_told_on_change_and_only_if_they_may_be_heard() -> None:
     assert not audio.set_speakers(change.state, ("id-Ann",)).events
 
 
-def test_every_audio_event_is_numbered_with_the_state_it_leaves() -> None:
-    """A numbered event whose state did not advance would make the next event reuse the
-    number, and clients would drop it as already seen."""
+def test_a_speakers_change_advances_the_rooms_sequence_to_its_own_number() -> None:
+    """Clients drop an event whose seq their snapshot already holds: if the state kept the
+    old seq, the next event would reuse this one's number and never be shown."""
     state = room(member("Ann"), member("Bo"))
-    spoken = audio.set_speakers(state, ("id-Ann",))
-    assert [e.seq for e in spoken.events] == [state.seq + 1] == [spoken.state.seq]
-    quiet = audio.set_speakers(spoken.state, ())
-    assert [e.seq for e in quiet.events] == [state.seq + 2] == [quiet.state.seq]
-    connected = audio.set_audio(quiet.state, "id-Bo", AudioState.CONNECTED)
-    assert [e.seq for e in connected.events] == [state.seq + 3] == [connected.state.seq]
+    spoke = audio.set_speakers(state, ("id-Ann",))
+    (event,) = spoke.events
+    assert event.seq == spoke.state.seq == state.seq + 1
+    quiet = audio.set_speakers(spoke.state, ())
+    (after,) = quiet.events
+    assert after.seq == quiet.state.seq == event.seq + 1
+    joined = audio.set_audio(quiet.state, "id-Bo", AudioState.CONNECTED)
+    assert [e.seq for e in joined.events] == [after.seq + 1]

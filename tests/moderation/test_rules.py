@@ -341,6 +341,43 @@ def test_reports_go_to_moderators_only() -> None:
     )
 
 
+def test_a_report_never_goes_back_to_the_moderator_who_made_it() -> None:
+    """A facilitator who reports reaches the other moderators, not themself; alone, nobody."""
+    state = enter(circle("Sam"), "Gus", Role.FACILITATOR)
+    state = messages.post_chat(state, "sid-Sam", "something hurtful", NOW).state
+    message_id = state.chat[-1].message_id
+    change = messages.report(
+        state, "sid-Gus", message_id=message_id, member_id=None, reason="", now=NOW
+    )
+    (notice,) = change.events
+    assert isinstance(notice, Reported)
+    assert notice.audience == ("sid-Fay",)
+    alone = messages.report(
+        circle("Sam"), "sid-Fay", message_id=None, member_id="id-Sam", reason="", now=NOW
+    )
+    assert alone.events == ()
+
+
+def test_admitting_from_the_waiting_room_respects_the_rooms_capacity() -> None:
+    """Capacity 4: Fay and Sam are in, Kim, Lee and Ann wait. Two fit; a third is refused,
+    and admitting everyone lets in only as many as fit, the rest keeping their places."""
+    state = controls.set_controls(circle("Sam"), "sid-Fay", {"waiting_room": True}, NOW)
+    waiting = state.change.state
+    for name in ("Kim", "Lee", "Ann"):
+        waiting = enter(waiting, name)
+    assert [w.display_name for w in waiting.waiting] == ["Kim", "Lee", "Ann"]
+
+    everyone = admission.admit(waiting, ROOM, "sid-Fay", None, NOW).change
+    assert [m.display_name for m in everyone.state.members] == ["Fay", "Sam", "Kim", "Lee"]
+    assert [w.display_name for w in everyone.state.waiting] == ["Ann"]
+    refused(ErrorCode.ROOM_FULL, admission.admit, everyone.state, ROOM, "sid-Fay", "id-Ann", NOW)
+
+    one_by_one = admission.admit(waiting, ROOM, "sid-Fay", "id-Kim", NOW).change.state
+    one_by_one = admission.admit(one_by_one, ROOM, "sid-Fay", "id-Ann", NOW).change.state
+    assert len(one_by_one.members) == ROOM.capacity
+    refused(ErrorCode.ROOM_FULL, admission.admit, one_by_one, ROOM, "sid-Fay", "id-Lee", NOW)
+
+
 def test_deleting_a_message_removes_it_for_everyone_and_audits_no_text() -> None:
     state = messages.post_chat(circle("Sam"), "sid-Sam", "secret words", NOW).state
     message_id = state.chat[-1].message_id

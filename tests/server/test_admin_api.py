@@ -6,10 +6,9 @@ follow, so the document stays true.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import jsonschema
@@ -20,26 +19,15 @@ from rooms.identity import Role
 from server import tokens
 from server.openapi import DOCUMENT
 from tests.conftest import flush
+from tests.server.admin_calls import NOW, TUESDAY_GROUP, call
 from tests.support import (
     ADMIN_TOKEN,
-    ApiResponse,
     RunningHub,
     SetClock,
     api,
     running_app,
     settings,
 )
-
-NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # a Monday
-TUESDAY_GROUP = {
-    "id": "tuesday-group",
-    "room": "family",
-    "starts": "2026-01-06T19:00",
-    "ends": "2026-01-06T20:30",
-    "timezone": "America/New_York",
-    "rule": "FREQ=WEEKLY;BYDAY=TU",
-    "lobby_minutes": 10,
-}
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -52,33 +40,6 @@ async def admin(request: pytest.FixtureRequest) -> AsyncIterator[RunningHub]:
     app_settings = settings(redis, admin_token=ADMIN_TOKEN, scheduler_tick_ms=60_000)
     async with running_app(app_settings, SetClock(NOW)) as running:
         yield running
-
-
-def _operation(path: str, method: str) -> dict[str, Any]:
-    for template, item in DOCUMENT["paths"].items():
-        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
-        if re.match(pattern, path.split("?")[0]) and method.lower() in item:
-            return item[method.lower()]  # type: ignore[no-any-return]
-    raise AssertionError(f"{method} {path} is not in the OpenAPI document")
-
-
-async def call(hub: RunningHub, method: str, path: str, body: Any = None, **kw: Any) -> Any:
-    """Send a request and check the response against the OpenAPI document."""
-    response = await api(hub.url, method, path, body, **kw)
-    check_documented(method, path, response)
-    return response
-
-
-def check_documented(method: str, path: str, response: ApiResponse) -> None:
-    declared = _operation(path, method)["responses"]
-    assert str(response.status) in declared, f"{method} {path} -> undeclared {response.status}"
-    content = declared[str(response.status)].get("content")
-    if content is None:
-        assert response.body is None
-        return
-    assert response.content_type in content, response.content_type
-    schema = {**content[response.content_type]["schema"], "components": DOCUMENT["components"]}
-    jsonschema.Draft202012Validator(schema).validate(response.body)
 
 
 async def test_every_api_route_is_in_the_openapi_document(admin: RunningHub) -> None:

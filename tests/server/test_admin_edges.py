@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.server.test_admin_api import NOW, TUESDAY_GROUP, call
+from tests.server.admin_calls import NOW, TUESDAY_GROUP, call
 from tests.support import (
     ADMIN_TOKEN,
     RunningHub,

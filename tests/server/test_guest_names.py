@@ -9,8 +9,7 @@ import pytest
 import socketio
 
 from rooms.identity import Role
-from tests.server.test_moderation import seat
-from tests.support import RunningHub, token
+from tests.support import RunningHub, seat, token
 
 CYRILLIC_S = "\N{CYRILLIC CAPITAL LETTER DZE}"
 WIDE_SAM = "\uff33\uff41\uff4d"  # full-width letters: NFKC reads them as "Sam"

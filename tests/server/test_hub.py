@@ -9,7 +9,7 @@ import pytest
 import socketio
 
 from rooms.identity import Role
-from tests.support import RunningHub, token
+from tests.support import RunningHub, after_everything_sent, forgotten, token
 
 
 async def test_join_ack_carries_a_complete_snapshot(hub: RunningHub, clients: Any) -> None:
@@ -48,7 +48,10 @@ async def test_join_and_leave_reach_the_room_in_sequence(hub: RunningHub, client
         "participant": kim_id,
         "reason": "left",
     }
+    kim_sid = kim.sio.get_sid()
     await kim.close()
+    await forgotten(hub, kim_sid)  # its disconnect handled: nothing more to free
+    await after_everything_sent(sam, sam)
     assert not sam.events("participant:left")[1:]
 
 
@@ -122,6 +125,7 @@ async def test_same_identity_twice_keeps_one_seat(hub: RunningHub, clients: Any)
     first = await clients(hub.url, {"token": token("Sam")})
     other = await clients(hub.url, {"token": token("Kim")})
     seat = (await first.join("circle"))["you"]
+    first_sid = first.sio.get_sid()
     await other.join("circle")
     await first.call("hand:raise")
     second = await clients(hub.url, {"token": token("Sam")})
@@ -136,11 +140,14 @@ async def test_same_identity_twice_keeps_one_seat(hub: RunningHub, clients: Any)
             break
         await asyncio.sleep(0.05)
     assert not first.sio.connected
-    await asyncio.sleep(0.2)  # the old tab closing must not take the seat with it
+    # The old tab closing must not take the seat with it: once the server has handled
+    # its disconnect, anything that did would reach the room before a later message.
+    await forgotten(hub, first_sid)
+    assert (await second.call("chat:send", {"text": "still here"}))["ok"]
+    await other.wait_for("chat:message", lambda d: d["message"]["text"] == "still here")
     snap = (await second.call("room:snapshot"))["snapshot"]
     assert [p["name"] for p in snap["participants"]] == ["Sam", "Kim"]
     assert not other.events("participant:left")
-    assert (await second.call("chat:send", {"text": "still here"}))["ok"]
 
 
 async def test_capacity_is_enforced_but_facilitators_get_in(hub: RunningHub, clients: Any) -> None:

@@ -14,8 +14,7 @@ import pytest
 import socketio
 
 from rooms.identity import Role
-from tests.server.media.peers import Participant
-from tests.server.media.test_signalling import offer_through
+from tests.server.media.peers import Participant, offer_through
 from tests.support import ADMIN_TOKEN, Client, ServerProcess, api, raw_http, token
 
 pytestmark = pytest.mark.audio

@@ -3,7 +3,6 @@ real Redis (the ``hub`` fixture runs every test on both)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -11,22 +10,16 @@ import pytest
 from rooms.identity import Role
 from rooms.room import RoomInfo
 from tests.conftest import OPEN
-from tests.support import Client, RunningHub, running_app, settings, token
-
-
-async def seat(
-    hub: RunningHub, clients: Any, name: str, role: Role = Role.PARTICIPANT, room: str = "open"
-) -> tuple[Client, str]:
-    client = await clients(hub.url, {"token": token(name, role)})
-    return client, (await client.join(room))["you"]
-
-
-async def gone(client: Client) -> None:
-    for _ in range(100):
-        if not client.sio.connected:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the connection stayed open")
+from tests.support import (
+    PARTICIPANT_ATTEMPTS,
+    RunningHub,
+    after_everything_sent,
+    gone,
+    running_app,
+    seat,
+    settings,
+    token,
+)
 
 
 async def test_muted_chat_is_refused_and_everyone_sees_the_mute(
@@ -216,7 +209,7 @@ async def test_reports_reach_only_facilitators(hub: RunningHub, clients: Any) ->
     assert report["from"]["name"] == "Kim"
     assert report["participant"] == {"id": sam_id, "name": "Sam"}
     assert report["reason"] == "unkind"
-    await asyncio.sleep(0.2)
+    await after_everything_sent(kim, sam, kim)
     assert not sam.events("report:received")
     assert not kim.events("report:received")
 
@@ -281,26 +274,6 @@ async def test_unattended_room_pauses_when_set_to(hub: RunningHub, clients: Any)
     await seat(hub, clients, "Fay", Role.FACILITATOR)
     await sam.wait_for("room:resumed")
     assert (await sam.call("chat:send", {"text": "welcome back"}))["ok"]
-
-
-PARTICIPANT_ATTEMPTS = [
-    ("moderation:promote", {"target": "T"}),
-    ("moderation:demote", {"target": "T"}),
-    ("moderation:mute", {"target": "T", "chat": True}),
-    ("moderation:unmute", {"target": "T", "audio": True}),
-    ("moderation:mute-all", {"audio": True}),
-    ("moderation:pause", None),
-    ("moderation:resume", None),
-    ("moderation:remove", {"target": "T"}),
-    ("moderation:ban", {"target": "T"}),
-    ("moderation:unban", {"ban": "T"}),
-    ("moderation:bans", None),
-    ("moderation:controls", {"locked": True}),
-    ("moderation:admit", {"all": True}),
-    ("moderation:deny", {"all": True}),
-    ("moderation:delete-message", {"message": 1}),
-    ("moderation:audit", None),
-]
 
 
 @pytest.mark.parametrize(("event", "payload"), PARTICIPANT_ATTEMPTS)

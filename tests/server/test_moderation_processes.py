@@ -3,7 +3,6 @@ Redis, the facilitator connected to process A and the participants to process B.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,8 +10,14 @@ from typing import Any
 import pytest
 
 from rooms.identity import Role
-from tests.server.test_moderation import PARTICIPANT_ATTEMPTS, gone
-from tests.support import Client, ServerProcess, token
+from tests.support import (
+    PARTICIPANT_ATTEMPTS,
+    Client,
+    ServerProcess,
+    after_everything_sent,
+    gone,
+    token,
+)
 
 ROOM = "demo"
 
@@ -141,7 +146,7 @@ async def test_reports_reach_only_facilitators_across_processes(
     assert ack == {"ok": True, "delivered": 1}
     report = await fay.wait_for("report:received")
     assert report["participant"]["name"] == "Sam"
-    await asyncio.sleep(0.3)
+    await after_everything_sent(kim, sam, kim)
     assert not sam.events("report:received")
     assert not kim.events("report:received")
 

@@ -8,8 +8,7 @@ import pytest
 
 from rooms.identity import Role
 from tests.conftest import OPEN
-from tests.server.test_moderation import seat
-from tests.support import RunningHub, running_app, settings, token
+from tests.support import RunningHub, running_app, seat, settings, token
 
 
 async def test_a_reaction_reaches_everyone_in_sequence_and_is_not_kept(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rooms.identity import Role
 from rooms.room import RoomInfo
 from tests.support import Client, running_app, settings, token
 
@@ -43,6 +44,42 @@ async def test_changes_from_another_process_are_never_overwritten(redis_url: str
             refused = await ann.call("room:join", {"room": "circle"})
             assert refused["ok"] is False
             assert refused["error"]["code"] == "room_full"
+        finally:
+            for person in people.values():
+                await person.close()
+
+
+async def test_a_rule_run_on_remembered_settings_is_redone_on_the_new_ones(
+    redis_url: str,
+) -> None:
+    """Process one remembers the room at capacity 3 with its latest state: nothing about the
+    state changed since, only the room's settings, behind its back, to capacity 2. Letting
+    everyone in from the waiting room depends on the capacity: the commit must see the
+    settings changed and redo the rule on the new ones, so only one of two waiting fits."""
+    async with (
+        running_app(settings(redis_url)) as one,
+        running_app(settings(redis_url)) as two,
+    ):
+        await one.store.open_room(_circle(3))
+        people: dict[str, Client] = {}
+        try:
+            fay = await Client(one.url, {"token": token("Fay", Role.FACILITATOR)}).connect()
+            people["Fay"] = fay
+            await fay.join("circle")
+            assert (await fay.call("moderation:controls", {"waiting_room": True}))["ok"]
+            for name in ("Sam", "Kim"):
+                people[name] = await Client(one.url, {"token": token(name)}).connect()
+                ack = await people[name].call("room:join", {"room": "circle"})
+                assert "waiting" in ack, ack
+            await two.store.open_room(_circle(2))  # the state's version is unchanged
+
+            assert (await fay.call("moderation:admit", {"all": True}))["ok"]
+            await people["Sam"].wait_for("waiting:admitted")
+            await people["Kim"].wait_for("waiting:position", lambda d: d["position"] == 1)
+            state = await two.store.snapshot("circle")
+            assert [m.display_name for m in state.members] == ["Fay", "Sam"]
+            assert [w.display_name for w in state.waiting] == ["Kim"]
+            assert not people["Kim"].events("waiting:admitted")
         finally:
             for person in people.values():
                 await person.close()

@@ -22,6 +22,7 @@ from server import codec
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
 from tests.conftest import flush
+from tests.support import silent
 
 ROOM = RoomInfo("circle", "Circle", capacity=100)
 NOW = 1_795_000_000_000
@@ -153,10 +154,10 @@ async def test_process_roll(store: tuple[RoomStore, Published]) -> None:
     await rooms.beat("gone", 1)
     await rooms.hold("gone", "circle")
     await asyncio.sleep(0.05)
-    assert await rooms.silent_processes() == ["gone"]
+    assert await silent(rooms) == ["gone"]
     assert await rooms.rooms_held_by("gone") == {"circle"}
     await rooms.forget_process("gone")
-    assert await rooms.silent_processes() == []
+    assert await silent(rooms) == []
     assert await rooms.rooms_held_by("gone") == set()
 
 

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from rooms.identity import Role
-from tests.server.test_moderation import seat
-from tests.support import RunningHub
+from tests.support import RunningHub, seat
 
 LONE = "\ud800"  # a lone surrogate: not a character, no encoder can write it
 CONTROL = "\x07"

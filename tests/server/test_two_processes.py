@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from tests.conftest import Pair
-from tests.support import token
+from tests.support import silent, token
 
 
 async def test_roster_chat_and_hands_are_shared(two_processes: Any, clients: Any) -> None:
@@ -70,7 +70,7 @@ async def test_a_killed_process_leaves_every_roster_within_10_seconds(
     await pair.ann.wait_for("hand:queue", lambda d: d["hands"] == [])
     snap = (await pair.ann.call("room:snapshot"))["snapshot"]
     assert [p["name"] for p in snap["participants"]] == ["Ann"]
-    assert await pair.store.silent_processes() == []
+    assert await silent(pair.store) == []
 
 
 async def test_a_stopped_process_releases_its_seats_at_once(two_processes: Any) -> None:

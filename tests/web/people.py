@@ -152,3 +152,28 @@ class PageSocket:
                 return self.acks.pop(ack_id)
             await asyncio.sleep(0.05)
         raise AssertionError(f"no ack for {event}")
+
+
+BLOCKING = {"serious", "critical"}
+
+
+async def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Run axe-core on the page as it is now; serious and critical violations only.
+
+    The script is evaluated through the DevTools protocol, which the page's CSP does not
+    govern, so the page keeps its strict policy while being checked."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.evaluate(AXE.read_text())
+    result = await page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' '))})))"
+    )
+    return [v for v in result if v["impact"] in BLOCKING]
+
+
+async def check_view(person: Person, name: str) -> None:
+    await person.screenshot(name)
+    assert await axe_violations(person.page) == [], name
+    fits = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    assert await person.page.evaluate(fits), f"{name} scrolls sideways"

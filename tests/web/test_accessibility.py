@@ -5,41 +5,15 @@ Screenshots of each view are saved in test-artifacts/."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from rooms.identity import Role
 from tests.support import ServerProcess, token
 from tests.web.conftest import PHONE, MakePerson
-from tests.web.people import AXE, Person
+from tests.web.people import check_view
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
-
-BLOCKING = {"serious", "critical"}
-
-
-async def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """Run axe-core on the page as it is now; serious and critical violations only.
-
-    The script is evaluated through the DevTools protocol, which the page's CSP does not
-    govern, so the page keeps its strict policy while being checked."""
-    if not await page.evaluate("typeof window.axe !== 'undefined'"):
-        await page.evaluate(AXE.read_text())
-    result = await page.evaluate(
-        "axe.run(document, {resultTypes: ['violations']})"
-        ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        " nodes: v.nodes.map(n => n.target.join(' '))})))"
-    )
-    return [v for v in result if v["impact"] in BLOCKING]
-
-
-async def check_view(person: Person, name: str) -> None:
-    await person.screenshot(name)
-    assert await axe_violations(person.page) == [], name
-    fits = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
-    assert await person.page.evaluate(fits), f"{name} scrolls sideways"
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

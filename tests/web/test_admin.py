@@ -16,8 +16,7 @@ from redis import Redis
 
 from tests.support import ADMIN_TOKEN, RedisServer, ServerProcess, api
 from tests.web.conftest import PHONE, MakePerson
-from tests.web.people import Person
-from tests.web.test_accessibility import check_view
+from tests.web.people import Person, check_view
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 

@@ -10,8 +10,7 @@ from playwright.async_api import Browser
 
 from rooms.room import RoomInfo
 from server.app import AUDIO
-from tests.server.media.peers import Participant
-from tests.server.media.test_signalling import offer_through
+from tests.server.media.peers import Participant, offer_through
 from tests.support import Client, running_app, settings, token
 
 JOIN_AUDIO = """async () => {

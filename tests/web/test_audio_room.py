@@ -18,12 +18,10 @@ from rooms import lifecycle
 from rooms.identity import Role
 from rooms.room import RoomInfo
 from server.app import AUDIO
-from tests.server.media.peers import Participant
-from tests.server.media.test_signalling import offer_through
+from tests.server.media.peers import Participant, offer_through
 from tests.support import Client, RunningHub, running_app, settings, token
 from tests.web.conftest import DESKTOP, WAIT_MS
-from tests.web.people import Person
-from tests.web.test_accessibility import axe_violations
+from tests.web.people import Person, axe_violations
 
 pytestmark = [
     pytest.mark.browser,

@@ -143,3 +143,12 @@ class Participant:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def offer_through(client: Any) -> Any:
+    async def answer(sdp: str) -> str:
+        ack = await client.call("audio:start", {"type": "offer", "sdp": sdp})
+        assert ack["ok"], ack
+        return str(ack["answer"]["sdp"])
+
+    return answer

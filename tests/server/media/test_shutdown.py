@@ -15,8 +15,7 @@ from rooms.events import LeaveReason
 from rooms.room import RoomInfo
 from server import media
 from server.app import AUDIO
-from tests.server.media.peers import Participant
-from tests.server.media.test_signalling import offer_through
+from tests.server.media.peers import Participant, offer_through
 from tests.support import running_app, settings, token
 
 ROOM = RoomInfo("voices", "Voices", audio=True)

@@ -15,21 +15,12 @@ import pytest
 from rooms.identity import Role
 from rooms.room import RoomInfo
 from server.settings import IceServer
-from tests.server.media.peers import Participant
+from tests.server.media.peers import Participant, offer_through
 from tests.support import ROOT, RunningHub, running_app, settings, token
 
 AUDIO_ROOM = RoomInfo("voices", "Voices", audio=True, allow_guests=True)
 
 pytestmark = pytest.mark.audio
-
-
-def offer_through(client: Any) -> Any:
-    async def answer(sdp: str) -> str:
-        ack = await client.call("audio:start", {"type": "offer", "sdp": sdp})
-        assert ack["ok"], ack
-        return str(ack["answer"]["sdp"])
-
-    return answer
 
 
 async def test_audio_over_socketio_is_mixed_shown_in_presence_and_obeys_mute(

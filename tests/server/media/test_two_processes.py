@@ -10,8 +10,7 @@ from redis.asyncio import Redis
 from rooms.room import RoomInfo
 from server.app import CHANNEL, frame_event
 from server.stores.redis import RedisStore
-from tests.server.media.peers import Participant
-from tests.server.media.test_signalling import offer_through
+from tests.server.media.peers import Participant, offer_through
 from tests.support import token
 
 ROOM = RoomInfo("voices", "Voices", audio=True)
