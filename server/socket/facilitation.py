@@ -21,7 +21,7 @@ from rooms.events import Removed, Reported
 from rooms.room import RoomInfo
 from rooms.state import RoomState
 from server import wire
-from server.hub import Hub
+from server.socket.hub import Hub
 from server.wire import (
     AuditRequest,
     BanRequest,

@@ -38,11 +38,11 @@ from rooms.identity import Identity
 from rooms.room import RoomInfo, check_invited
 from rooms.state import Connection, RoomState
 from server import errors, tokens, wire
-from server.addresses import KnownOverLimit, address_counter, address_tag
 from server.clock import SYSTEM_CLOCK
 from server.errors import ServerCode, ServerError
-from server.manager import ROOM_PREFIX
 from server.settings import Settings
+from server.socket.addresses import KnownOverLimit, address_counter, address_tag
+from server.socket.fanout import ROOM_PREFIX
 from server.wire import (
     ChatRequest,
     ClientEvent,
@@ -178,7 +178,7 @@ class Hub:
         """How long (ms) this process refuses new connections from an address over a
         limit: one over its join attempts (a new connection could not join anyway) or that
         had a connection ended for ignoring refusals, until that window ends; 0 if not.
-        A dict lookup: the handshake gate (``server.gate``) asks it of every handshake."""
+        A dict lookup: the handshake gate (``server.socket.gate``) asks it of every handshake."""
         joins = address_counter(address, "join", self.settings.join_limit, now)
         return max(self._over.left(joins, now), self._over.left(self._ended(address, now), now))
 
