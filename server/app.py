@@ -34,6 +34,7 @@ from server.socket.facilitation import Facilitation
 from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
 from server.socket.gate import GatedServer, handshake_gate, origin_check
 from server.socket.hub import Hub, socket_room
+from server.socket.participation import Participation
 from server.socket.transport import decline_deflate
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
@@ -126,6 +127,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     hub = Hub(sio, store, settings, process_id, clock)
     app[HUB] = hub
     app.middlewares.append(handshake_gate(settings, hub.blocked_for, hub.clock))
+    Participation(hub)
     Facilitation(hub)
 
     async def notify(event: str, sid: str, payload: wire.Payload) -> None:

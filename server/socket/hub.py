@@ -1,4 +1,7 @@
-"""The Socket.IO adapter: connections, and client events turned into room rules.
+"""The Socket.IO hub: connections and seating (signing in, room info, joining, leaving,
+snapshots), and the registry every client event's handler goes through. A participant's
+own events are ``server.socket.participation``, facilitators' ``server.socket.facilitation``,
+limits per address ``server.socket.abuse``.
 
 Every client event is acknowledged: its refusals become acks in ``_acknowledged``, a
 refused connection in ``connect``, both through the one error map (``server.errors``).
@@ -17,7 +20,7 @@ from typing import Any
 
 import socketio
 
-from moderation import admission, messages, roles
+from moderation import admission, roles
 from moderation.bans import ban_keys
 from moderation.ports import RoomStore
 from moderation.rate_limits import Activity
@@ -43,11 +46,9 @@ from server.socket.addresses import address_tag
 from server.socket.claims import RoomClaims
 from server.socket.fanout import ROOM_PREFIX
 from server.wire import (
-    ChatRequest,
     ClientEvent,
     JoinRequest,
     Payload,
-    ReactionRequest,
     SessionEnded,
     SessionReplaced,
 )
@@ -108,10 +109,6 @@ class Hub:
             ClientEvent.JOIN: self.join,
             ClientEvent.LEAVE: self.leave,
             ClientEvent.SNAPSHOT: self.snapshot,
-            ClientEvent.CHAT: self.chat,
-            ClientEvent.HAND_RAISE: partial(self._hand, messages.raise_hand),
-            ClientEvent.HAND_LOWER: partial(self._hand, messages.lower_hand),
-            ClientEvent.REACT: self.react,
         }
         for event, handler in handlers.items():
             self.register(event, handler)
@@ -408,31 +405,3 @@ class Hub:
         either limit (``AbuseLimits.limit``). Facilitators and admins are never limited."""
         session = self.sessions[sid]
         await self.abuse.limit(session.identity, session.address, room_id, activity)
-
-    async def chat(self, sid: str, raw: object) -> Payload:
-        request = ChatRequest.parse(raw)
-        room_id = await self.require_room(sid)
-        await self.limit(sid, room_id, Activity.CHAT)
-        now = self.clock()
-        change = await self.store.apply(
-            room_id, lambda state, _: messages.post_chat(state, sid, request.text, now)
-        )
-        return wire.ok(message=wire.dump_message(change.state.chat[-1]))
-
-    async def react(self, sid: str, raw: object) -> Payload:
-        request = ReactionRequest.parse(raw)
-        room_id = await self.require_room(sid)
-        await self.limit(sid, room_id, Activity.REACTION)
-        change = await self.store.apply(
-            room_id, lambda state, _: messages.react(state, sid, request.reaction)
-        )
-        return wire.ok(seq=change.state.seq)
-
-    async def _hand(
-        self, rule: Callable[[RoomState, str], Change], sid: str, raw: object
-    ) -> Payload:
-        wire.expect_nothing(raw)
-        room_id = await self.require_room(sid)
-        await self.limit(sid, room_id, Activity.HAND)
-        change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
-        return wire.ok(hands=list(change.state.hands), seq=change.state.seq)
