@@ -5,7 +5,7 @@ On ``room:join`` it puts the connection in the room and acks; on ``chat:send`` i
 python-socketio's stock ``AsyncRedisManager``, so two processes share the room.
 
 Two flags each add one of Hearth's fan-out changes, to measure them one at a time:
-``--no-deflate`` (``server/transport.py``) and ``--one-pass`` (``server/manager.py``).
+``--no-deflate`` (``server/socket/transport.py``) and ``--one-pass`` (``server/socket/fanout.py``).
 
     python -m bench.reference_server --port 9000 [--redis redis://127.0.0.1:6379/0]
 """
@@ -20,8 +20,8 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from server.manager import HearthManager
-from server.transport import decline_deflate
+from server.socket.fanout import HearthManager
+from server.socket.transport import decline_deflate
 
 ROOM = "room:bench"
 

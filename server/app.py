@@ -20,23 +20,24 @@ from rooms.clock import Clock
 from rooms.events import Removed, RoomEvent
 from rooms.room import RoomInfo
 from server import wire
-from server.admin import RoomAdmin
-from server.admin_api import PREFIX, admin_api
+from server.admin.api import PREFIX, admin_api
+from server.admin.room_admin import RoomAdmin
 from server.clock import SYSTEM_CLOCK
 from server.codec import MsgpackJson
-from server.facilitation import Facilitation
-from server.gate import GatedServer, handshake_gate, origin_check
-from server.hub import Hub, socket_room
-from server.manager import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
+from server.jobs.presence import PresenceKeeper
+from server.jobs.scheduler import Scheduler
 from server.media.gateway import AudioGateway
 from server.media.lease import LocalLease, MediaLease, RedisLease
 from server.media.signalling import AudioSignalling
-from server.presence import PresenceKeeper
-from server.scheduler import Scheduler
 from server.settings import Settings
+from server.socket.facilitation import Facilitation
+from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
+from server.socket.gate import GatedServer, handshake_gate, origin_check
+from server.socket.hub import Hub, socket_room
+from server.socket.participation import Participation
+from server.socket.transport import decline_deflate
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
-from server.transport import decline_deflate
 from server.web import add_web_client
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     hub = Hub(sio, store, settings, process_id, clock)
     app[HUB] = hub
     app.middlewares.append(handshake_gate(settings, hub.blocked_for, hub.clock))
+    Participation(hub)
     Facilitation(hub)
 
     async def notify(event: str, sid: str, payload: wire.Payload) -> None:

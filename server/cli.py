@@ -19,7 +19,7 @@ from rooms.errors import HearthError
 from rooms.identity import ANY_ROOM, Role
 from rooms.room import DEFAULT_CAPACITY, RoomInfo
 from server import errors, logs, tokens
-from server.admin import RoomAdmin, link_base, room_link
+from server.admin.room_admin import RoomAdmin, link_base, room_link
 from server.app import create_app, redis_store
 from server.clock import SYSTEM_CLOCK
 from server.settings import Settings, SettingsError

@@ -18,8 +18,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 
-from server.addresses import client_address
 from server.settings import Settings
+from server.socket.addresses import client_address
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Their INFO and DEBUG lines carry packets, payloads and candidate addresses; what they log

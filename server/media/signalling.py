@@ -11,9 +11,9 @@ from __future__ import annotations
 from rooms.errors import ErrorCode, HearthError, NotInRoom
 from rooms.state import Member
 from server import wire
-from server.hub import Hub
 from server.media import require_webrtc
 from server.media.gateway import AudioGateway
+from server.socket.hub import Hub
 from server.wire import AudioOffer, ClientEvent, Payload
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import jsonschema
 
-from server.openapi import DOCUMENT
+from server.admin.openapi import DOCUMENT
 from tests.support import ApiResponse, RunningHub, api
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # a Monday

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from rooms.identity import Role
 from server import tokens
-from server.openapi import DOCUMENT
+from server.admin.openapi import DOCUMENT
 from tests.conftest import flush
 from tests.server.admin_calls import NOW, TUESDAY_GROUP, call
 from tests.support import (

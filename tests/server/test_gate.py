@@ -189,7 +189,7 @@ async def test_dev_mode_also_allows_local_pages() -> None:
 
 
 def test_allowed_origin_compares_scheme_and_host() -> None:
-    from server.gate import allowed_origin
+    from server.socket.gate import allowed_origin
 
     plain = settings()
     assert allowed_origin(plain, "https://h.example", "https", "h.example")

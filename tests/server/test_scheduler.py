@@ -18,10 +18,10 @@ import pytest
 
 from rooms.room import RoomInfo
 from rooms.schedule import Series
-from server.admin import RoomAdmin
+from server.admin.room_admin import RoomAdmin
 from server.app import SCHEDULER, SETTINGS, redis_store
 from server.clock import SYSTEM_CLOCK
-from server.scheduler import Action, Performed
+from server.jobs.scheduler import Action, Performed
 from tests.conftest import flush
 from tests.support import (
     ADMIN_TOKEN,

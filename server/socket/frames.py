@@ -1,4 +1,4 @@
-"""Socket.IO packets a client can malform, refused calmly (``server.gate`` uses it).
+"""Socket.IO packets a client can malform, refused calmly (``server.socket.gate`` uses it).
 
 python-socketio decodes a packet in the Engine.IO message handler and trusts its shape:
 a packet that is not JSON, or an event that is not ``[name, ...]``, raises there, and

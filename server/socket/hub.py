@@ -1,4 +1,7 @@
-"""The Socket.IO adapter: connections, and client events turned into room rules.
+"""The Socket.IO hub: connections and seating (signing in, room info, joining, leaving,
+snapshots), and the registry every client event's handler goes through. A participant's
+own events are ``server.socket.participation``, facilitators' ``server.socket.facilitation``,
+limits per address ``server.socket.abuse``.
 
 Every client event is acknowledged: its refusals become acks in ``_acknowledged``, a
 refused connection in ``connect``, both through the one error map (``server.errors``).
@@ -8,10 +11,8 @@ an ``internal_error`` code.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -19,17 +20,16 @@ from typing import Any
 
 import socketio
 
-from moderation import admission, messages, rate_limits, roles
+from moderation import admission, roles
 from moderation.bans import ban_keys
 from moderation.ports import RoomStore
-from moderation.rate_limits import Activity, Limit, check, counter
+from moderation.rate_limits import Activity
 from rooms.change import Change, Decided
 from rooms.clock import Clock
 from rooms.errors import (
     ErrorCode,
     HearthError,
     NotInRoom,
-    Refused,
     RoomNotFound,
     Unauthorized,
 )
@@ -38,17 +38,17 @@ from rooms.identity import Identity
 from rooms.room import RoomInfo, check_invited
 from rooms.state import Connection, RoomState
 from server import errors, tokens, wire
-from server.addresses import KnownOverLimit, address_counter, address_tag
 from server.clock import SYSTEM_CLOCK
 from server.errors import ServerCode, ServerError
-from server.manager import ROOM_PREFIX
 from server.settings import Settings
+from server.socket.abuse import AbuseLimits
+from server.socket.addresses import address_tag
+from server.socket.claims import RoomClaims
+from server.socket.fanout import ROOM_PREFIX
 from server.wire import (
-    ChatRequest,
     ClientEvent,
     JoinRequest,
     Payload,
-    ReactionRequest,
     SessionEnded,
     SessionReplaced,
 )
@@ -79,11 +79,6 @@ class Session:
     room_id: str | None = None
 
 
-def _unlimited(identity: Identity) -> bool:
-    """Facilitators and admins must always be able to reach and keep a room safe."""
-    return identity.role.keeps_room_safe
-
-
 class Hub:
     def __init__(
         self,
@@ -100,19 +95,11 @@ class Hub:
         self.clock = clock.ms  # every rule here takes ``now`` in epoch ms
         self.sessions: dict[str, Session] = {}
         self.on_disconnect: list[Callable[[str], None]] = []
-        self._connections: Counter[str] = Counter()  # per address tag, on this process
-        self._over = KnownOverLimit()
-        # Per connection: (window, rate_limited refusals in it), to end connections that
-        # keep sending after being told to slow down.
-        self._strikes: dict[str, tuple[int, int]] = {}
-        # The process roll: rooms this process has told the store it seats people in,
-        # and the connections here that hold (or are taking) a seat or a place in each.
-        # A room is held before its first seat is taken and dropped by ``settle_roll``
-        # once nobody here claims it, one roll write at a time so a drop never overtakes
-        # a hold.
-        self._claims: dict[str, set[str]] = {}
-        self._held: set[str] = set()
-        self._roll = asyncio.Lock()
+        self.abuse = AbuseLimits(settings, store, self.clock)
+        self.claims = RoomClaims(store, process_id)
+        # What the handshake gate and the heartbeat call (``server.app``).
+        self.blocked_for = self.abuse.blocked_for
+        self.settle_roll = self.claims.settle
         getattr(sio.manager, "on_room_closed", []).append(self.room_closed)
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
@@ -122,10 +109,6 @@ class Hub:
             ClientEvent.JOIN: self.join,
             ClientEvent.LEAVE: self.leave,
             ClientEvent.SNAPSHOT: self.snapshot,
-            ClientEvent.CHAT: self.chat,
-            ClientEvent.HAND_RAISE: partial(self._hand, messages.raise_hand),
-            ClientEvent.HAND_LOWER: partial(self._hand, messages.lower_hand),
-            ClientEvent.REACT: self.react,
         }
         for event, handler in handlers.items():
             self.register(event, handler)
@@ -165,54 +148,18 @@ class Hub:
                 identity = tokens.guest(credentials["name"], credentials.get("key"), sid)
             else:
                 raise Unauthorized("send a token, or a display name to join as a guest")
-            if not _unlimited(identity):
-                self._admit_address(address)
+            self.abuse.connect(identity, address)
         except HearthError as error:
             raise errors.connection_refused(error) from None
         # No await from the count to here: two connects cannot both take the last place.
-        if not _unlimited(identity):
-            self._connections[address] += 1
         self.sessions[sid] = Session(identity, address)
 
-    def blocked_for(self, address: str, now: int) -> int:
-        """How long (ms) this process refuses new connections from an address over a
-        limit: one over its join attempts (a new connection could not join anyway) or that
-        had a connection ended for ignoring refusals, until that window ends; 0 if not.
-        A dict lookup: the handshake gate (``server.gate``) asks it of every handshake."""
-        joins = address_counter(address, "join", self.settings.join_limit, now)
-        return max(self._over.left(joins, now), self._over.left(self._ended(address, now), now))
-
-    def _admit_address(self, address: str) -> None:
-        """Refuse a new connection from an address over a limit, in-process: its
-        handshake passed the gate before the address was blocked."""
-        if self.blocked_for(address, self.clock()):
-            raise Refused(
-                "too many requests from your network; wait a few seconds", ErrorCode.RATE_LIMITED
-            )
-        if self._connections[address] >= self.settings.connections_per_address:
-            raise ServerError(
-                "too many connections from your network; close some and try again",
-                ServerCode.TOO_MANY_CONNECTIONS,
-            )
-
-    def _ended(self, address: str, now: int) -> rate_limits.Counter:
-        return address_counter(address, "ended", Limit(1, self.settings.rate_window_ms), now)
-
     async def _strike(self, sid: str) -> None:
-        """Count a ``rate_limited`` refusal; a connection refused more than
-        ``refusals_before_disconnect`` times in one window is told why and closed, and its
-        address may not connect again until the window ends."""
+        """A connection that keeps sending after ``rate_limited`` refusals is told why and
+        closed (``AbuseLimits.strike``)."""
         session = self.sessions.get(sid)
-        if session is None:
+        if session is None or not self.abuse.strike(sid, session.address):
             return
-        now = self.clock()
-        window = now // self.settings.rate_window_ms
-        seen, strikes = self._strikes.get(sid, (window, 0))
-        strikes = strikes + 1 if seen == window else 1
-        self._strikes[sid] = (window, strikes)
-        if strikes <= self.settings.refusals_before_disconnect:
-            return
-        self._over.remember(self._ended(session.address, now), now)
         log.info("closed a connection that kept sending after rate_limited refusals")
         message = "this connection kept sending after being asked to slow down; wait a few seconds"
         name, payload = SessionEnded(str(ErrorCode.RATE_LIMITED), message).dump()
@@ -224,21 +171,18 @@ class Hub:
         await self.sio.disconnect(sid)
 
     async def disconnect(self, sid: str, reason: object = None) -> None:
-        self._strikes.pop(sid, None)
+        self.abuse.forget(sid)
         session = self.sessions.pop(sid, None)
         for departed in self.on_disconnect:
             departed(sid)
         if session is None:
             return
-        if not _unlimited(session.identity):
-            self._connections[session.address] -= 1
-            if self._connections[session.address] <= 0:
-                del self._connections[session.address]
+        self.abuse.disconnect(session.identity, session.address)
         if session.room_id is not None:
             # Out of the broadcast in the same step as the seat starts to go.
             self._leave_broadcast(sid, session.room_id)
             await self._vacate(session.room_id, sid, LeaveReason.DISCONNECTED)
-            self._unclaim(session.room_id, sid)
+            self.claims.unclaim(session.room_id, sid)
 
     def _enter_broadcast(self, sid: str, room_id: str) -> None:
         # The manager's own bookkeeping, not ``sio.enter_room``: a plain call cannot
@@ -256,36 +200,7 @@ class Hub:
             session = self.sessions.get(sid)
             if session is not None and session.room_id == room_id:
                 self.sessions[sid] = replace(session, room_id=None)
-            self._unclaim(room_id, sid)
-
-    def _claim(self, room_id: str, sid: str) -> None:
-        self._claims.setdefault(room_id, set()).add(sid)
-
-    def _unclaim(self, room_id: str, sid: str) -> None:
-        claims = self._claims.get(room_id)
-        if claims is not None:
-            claims.discard(sid)
-            if not claims:
-                del self._claims[room_id]
-
-    async def _hold(self, room_id: str) -> None:
-        """Put the room on this process's roll before its first seat here is taken, so a
-        reaper always finds every seat of ours if this process dies."""
-        if room_id in self._held:
-            return
-        async with self._roll:
-            if room_id not in self._held and room_id in self._claims:
-                await self.store.hold(self.process_id, room_id)
-                self._held.add(room_id)
-
-    async def settle_roll(self) -> None:
-        """Take off the roll each room where nobody here holds or is taking a seat (the
-        last seat left, or every join was refused). Runs with the heartbeat."""
-        for room_id in sorted(self._held - set(self._claims)):
-            async with self._roll:
-                if room_id in self._held and room_id not in self._claims:
-                    await self.store.drop_hold(self.process_id, room_id)
-                    self._held.discard(room_id)
+            self.claims.unclaim(room_id, sid)
 
     async def _vacate(self, room_id: str, sid: str, reason: LeaveReason) -> None:
         now = self.clock()
@@ -322,28 +237,10 @@ class Hub:
         check_invited(room, self.sessions[sid].identity)
         return wire.ok(room=wire.dump_room(room))
 
-    async def _count_join(self, sid: str) -> None:
-        """Join attempts per address (every process alike): refused joins cost reads, so
-        one address may not make them without end."""
-        session = self.sessions[sid]
-        if _unlimited(session.identity):
-            return
-        limit = self.settings.join_limit
-        now = self.clock()
-        place = address_counter(session.address, "join", limit, now)
-        if self._over.known(place, now):
-            raise Refused(
-                "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
-            )
-        if await self.store.count(place.key, place.expires_in_ms) > limit.count:
-            self._over.remember(place, now)
-            raise Refused(
-                "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
-            )
-
     async def join(self, sid: str, raw: object) -> Payload:
         request = JoinRequest.parse(raw)
-        await self._count_join(sid)
+        session = self.sessions[sid]
+        await self.abuse.count_join(session.identity, session.address)
         current = await self._seated_room(sid)
         if current is not None and current != request.room:
             raise HearthError("leave your current room first", ErrorCode.ALREADY_IN_ROOM)
@@ -412,7 +309,7 @@ class Hub:
             ahead, known, identity, seat_id, connection, self.clock(),
             banned_elsewhere=banned_elsewhere,
         )  # fmt: skip
-        self._claim(room_id, sid)
+        self.claims.claim(room_id, sid)
 
         def seat(state: RoomState, room: RoomInfo) -> Decided[admission.Entry]:
             return admission.join(
@@ -426,17 +323,17 @@ class Hub:
             )
 
         try:
-            await self._hold(room_id)
+            await self.claims.hold(room_id)
             entered = await self.store.apply(room_id, seat)
             change = entered.change
         except BaseException:
             session = self.sessions.get(sid)
             if session is None or session.room_id != room_id:
-                self._unclaim(room_id, sid)
+                self.claims.unclaim(room_id, sid)
             raise
         if sid not in self.sessions:
             # The connection closed while its seat was being taken: give the seat back.
-            self._unclaim(room_id, sid)
+            self.claims.unclaim(room_id, sid)
             await self._vacate(room_id, sid, LeaveReason.DISCONNECTED)
             raise Unauthorized("this connection has closed")
         if change.state.member_by_sid(sid) is not None:
@@ -467,7 +364,7 @@ class Hub:
         if sid in self.sessions:
             self.sessions[sid] = replace(self.sessions[sid], room_id=None)
         self._leave_broadcast(sid, room_id)
-        self._unclaim(room_id, sid)
+        self.claims.unclaim(room_id, sid)
 
     async def _replace(self, old_sid: str) -> None:
         name, payload = SessionReplaced().dump()
@@ -504,55 +401,7 @@ class Hub:
         )
 
     async def limit(self, sid: str, room_id: str, activity: Activity) -> None:
-        """Count one ``activity`` of this participant and of their address (so many
-        keyless guests from one address share a limit too), in one store round trip;
-        refused beyond either, and without the round trip once this process knows either
-        counter is over for its window. Facilitators and admins are never limited."""
+        """Count one ``activity`` of this participant and their address; refused beyond
+        either limit (``AbuseLimits.limit``). Facilitators and admins are never limited."""
         session = self.sessions[sid]
-        if _unlimited(session.identity):
-            return
-        now = self.clock()
-        limit = self.settings.limit(activity)
-        shared = self.settings.address_limit(activity)
-        member_id = tokens.member_id(self.settings, room_id, session.identity.subject)
-        mine = counter(room_id, member_id, activity, limit, now)
-        ours = address_counter(session.address, str(activity), shared, now)
-        places = ((mine, limit), (ours, shared))
-        for place, bound in places:
-            if self._over.known(place, now):
-                check(bound.count + 1, bound, activity)
-        counts = await self.store.count_many(
-            [(mine.key, mine.expires_in_ms), (ours.key, ours.expires_in_ms)]
-        )
-        for count, (place, bound) in zip(counts, places, strict=True):
-            if count > bound.count:
-                self._over.remember(place, now)
-                check(count, bound, activity)
-
-    async def chat(self, sid: str, raw: object) -> Payload:
-        request = ChatRequest.parse(raw)
-        room_id = await self.require_room(sid)
-        await self.limit(sid, room_id, Activity.CHAT)
-        now = self.clock()
-        change = await self.store.apply(
-            room_id, lambda state, _: messages.post_chat(state, sid, request.text, now)
-        )
-        return wire.ok(message=wire.dump_message(change.state.chat[-1]))
-
-    async def react(self, sid: str, raw: object) -> Payload:
-        request = ReactionRequest.parse(raw)
-        room_id = await self.require_room(sid)
-        await self.limit(sid, room_id, Activity.REACTION)
-        change = await self.store.apply(
-            room_id, lambda state, _: messages.react(state, sid, request.reaction)
-        )
-        return wire.ok(seq=change.state.seq)
-
-    async def _hand(
-        self, rule: Callable[[RoomState, str], Change], sid: str, raw: object
-    ) -> Payload:
-        wire.expect_nothing(raw)
-        room_id = await self.require_room(sid)
-        await self.limit(sid, room_id, Activity.HAND)
-        change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
-        return wire.ok(hands=list(change.state.hands), seq=change.state.seq)
+        await self.abuse.limit(session.identity, session.address, room_id, activity)

@@ -16,7 +16,7 @@ python-socketio trusts its client more than Hearth can:
   connection before anything is kept.
 - **Malformed packets.** A packet that is not JSON, or an event that is not
   ``[name, ...]``, made python-socketio raise and Engine.IO log a traceback; such a packet is
-  dropped with one log line (``server.frames``).
+  dropped with one log line (``server.socket.frames``).
 - **Sessions that never sign in.** An Engine.IO session is opened before Socket.IO's
   CONNECT (where the credentials and the per-address connection limit are checked), and
   python-socketio keeps one open however long it waits, and after a refused CONNECT.
@@ -51,10 +51,10 @@ from socketio import packet as sio_packet
 from moderation.rate_limits import Limit
 from rooms.errors import ErrorCode, HearthError
 from server import errors
-from server.addresses import Handshakes, address_tag, request_tag
 from server.errors import ServerCode, ServerError
-from server.frames import CheckedPacket
 from server.settings import Settings
+from server.socket.addresses import Handshakes, address_tag, request_tag
+from server.socket.frames import CheckedPacket
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Facilitators' controls and participants' own audio and report events, over Socket.IO.
+"""Facilitators' controls over Socket.IO.
 
 Each facilitator action is one pure rule from ``moderation`` applied through
 ``store.moderate``: the room's change, its line in the audit log and any ban record are
@@ -14,14 +14,13 @@ from collections.abc import Callable
 
 from moderation import admission, bans, controls, messages, mute, pause, roles
 from moderation.audit import Moderated
-from moderation.rate_limits import Activity
 from rooms.change import Change
 from rooms.errors import ErrorCode, Refused
-from rooms.events import Removed, Reported
+from rooms.events import Removed
 from rooms.room import RoomInfo
 from rooms.state import RoomState
 from server import wire
-from server.hub import Hub
+from server.socket.hub import Hub
 from server.wire import (
     AuditRequest,
     BanRequest,
@@ -32,7 +31,6 @@ from server.wire import (
     MuteRequest,
     Payload,
     ReasonRequest,
-    ReportRequest,
     TargetRequest,
     UnbanRequest,
     WaitingRequest,
@@ -62,10 +60,6 @@ class Facilitation:
             ClientEvent.DENY: self.deny,
             ClientEvent.DELETE_MESSAGE: self.delete_message,
             ClientEvent.AUDIT: self.audit,
-            ClientEvent.AUDIO_MUTE: self.audio_mute,
-            ClientEvent.AUDIO_UNMUTE: self.audio_unmute,
-            ClientEvent.AUDIO_STAY_MUTED: self.audio_stay_muted,
-            ClientEvent.REPORT: self.report,
         }
         for event, handler in handlers.items():
             hub.register(event, handler)
@@ -243,33 +237,3 @@ class Facilitation:
         since = self.hub.clock() - self.hub.settings.audit_retention_ms
         entries = await self.store.audit_log(room_id, since=since, limit=r.limit)
         return wire.ok(entries=[wire.dump_audit(e) for e in entries])
-
-    async def _own_audio(self, sid: str, raw: object, rule: Callable[..., Change]) -> Payload:
-        wire.expect_nothing(raw)
-        room_id = await self.hub.require_room(sid)
-        change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
-        member = change.state.seated(sid)
-        return wire.ok(audio_muted=member.audio_muted, seq=change.state.seq)
-
-    async def audio_mute(self, sid: str, raw: object) -> Payload:
-        return await self._own_audio(sid, raw, mute.mute_self)
-
-    async def audio_unmute(self, sid: str, raw: object) -> Payload:
-        return await self._own_audio(sid, raw, mute.unmute_self)
-
-    async def audio_stay_muted(self, sid: str, raw: object) -> Payload:
-        return await self._own_audio(sid, raw, mute.stay_muted)
-
-    async def report(self, sid: str, raw: object) -> Payload:
-        r = ReportRequest.parse(raw)
-        room_id = await self.hub.require_room(sid)
-        await self.hub.limit(sid, room_id, Activity.REPORT)
-        now = self.hub.clock()
-        change = await self.store.apply(
-            room_id,
-            lambda state, _: messages.report(
-                state, sid, message_id=r.message, member_id=r.participant, reason=r.reason, now=now
-            ),
-        )
-        reached = sum(len(e.audience) for e in change.events if isinstance(e, Reported))
-        return wire.ok(delivered=reached)

@@ -4,7 +4,7 @@ Every request but the OpenAPI document and the public meeting feed needs
 ``Authorization: Bearer $HEARTH_ADMIN_TOKEN``; with no token configured the API answers 503.
 Every error is ``application/problem+json`` (RFC 9457) with a ``detail`` for people and a
 stable ``code``; its status comes from the one error map (``server.errors``), applied in
-``_problems``. ``server/openapi.py`` describes it all.
+``_problems``. ``server/admin/openapi.py`` describes it all.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from rooms.errors import HearthError, InvalidPayload, Unauthorized
 from rooms.identity import Role
 from rooms.room import DEFAULT_CAPACITY, RoomInfo
 from rooms.schedule import Move, Occurrence, Series
-from server import errors, feed, wire
-from server.admin import Invite, RoomAdmin, RoomView, link_base, room_link
-from server.openapi import DOCUMENT
+from server import errors, wire
+from server.admin import feed
+from server.admin.openapi import DOCUMENT
+from server.admin.room_admin import Invite, RoomAdmin, RoomView, link_base, room_link
 
 log = logging.getLogger(__name__)
 

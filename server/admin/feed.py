@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from rooms.schedule import parse_local
-from server.admin import RoomAdmin, room_link
+from server.admin.room_admin import RoomAdmin, room_link
 
 ONLINE = "ONL"
 

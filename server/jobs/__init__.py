@@ -1,0 +1,1 @@
+"""Background jobs every process runs: the scheduler and process presence (reaping)."""

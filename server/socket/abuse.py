@@ -1,0 +1,142 @@
+"""Limits that keep one address, or one connection, from wearing a room or a process down.
+
+Per address (an HMAC tag, never the address): how many connections it holds on this
+process, how many joins it attempts and how often its people chat, react, raise hands and
+report, counted in the store so every process shares one count. Per connection: how many
+``rate_limited`` refusals it ignored in one window; one that keeps sending is ended and
+its address refused for the rest of the window. Counters this process has seen go over
+are remembered (``KnownOverLimit``) so a flood's refusals cost a dict lookup, not a store
+round trip. Facilitators and admins are never limited: they must always be able to reach
+and keep a room safe.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from moderation import rate_limits
+from moderation.rate_limits import Activity, Limit, check, counter
+from rooms.errors import ErrorCode, Refused
+from rooms.identity import Identity
+from rooms.ports import Counters
+from server import tokens
+from server.errors import ServerCode, ServerError
+from server.settings import Settings
+from server.socket.addresses import KnownOverLimit, address_counter
+
+
+def unlimited(identity: Identity) -> bool:
+    """Facilitators and admins must always be able to reach and keep a room safe."""
+    return identity.role.keeps_room_safe
+
+
+class AbuseLimits:
+    def __init__(self, settings: Settings, store: Counters, clock: Callable[[], int]) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock  # epoch ms
+        self._connections: Counter[str] = Counter()  # per address tag, on this process
+        self._over = KnownOverLimit()
+        # Per connection: (window, rate_limited refusals in it), to end connections that
+        # keep sending after being told to slow down.
+        self._strikes: dict[str, tuple[int, int]] = {}
+
+    def blocked_for(self, address: str, now: int) -> int:
+        """How long (ms) this process refuses new connections from an address over a
+        limit: one over its join attempts (a new connection could not join anyway) or that
+        had a connection ended for ignoring refusals, until that window ends; 0 if not.
+        A dict lookup: the handshake gate (``server.socket.gate``) asks it of every handshake."""
+        joins = address_counter(address, "join", self.settings.join_limit, now)
+        return max(self._over.left(joins, now), self._over.left(self._ended(address, now), now))
+
+    def connect(self, identity: Identity, address: str) -> None:
+        """Count a new connection from ``address``, or refuse it in-process when the
+        address is over a limit (its handshake passed the gate before it was blocked).
+        Synchronous: two connects cannot both take the last place."""
+        if unlimited(identity):
+            return
+        if self.blocked_for(address, self.clock()):
+            raise Refused(
+                "too many requests from your network; wait a few seconds", ErrorCode.RATE_LIMITED
+            )
+        if self._connections[address] >= self.settings.connections_per_address:
+            raise ServerError(
+                "too many connections from your network; close some and try again",
+                ServerCode.TOO_MANY_CONNECTIONS,
+            )
+        self._connections[address] += 1
+
+    def forget(self, sid: str) -> None:
+        """Forget a closed connection's strikes."""
+        self._strikes.pop(sid, None)
+
+    def disconnect(self, identity: Identity, address: str) -> None:
+        """Give back a signed-in connection's place."""
+        if unlimited(identity):
+            return
+        self._connections[address] -= 1
+        if self._connections[address] <= 0:
+            del self._connections[address]
+
+    def _ended(self, address: str, now: int) -> rate_limits.Counter:
+        return address_counter(address, "ended", Limit(1, self.settings.rate_window_ms), now)
+
+    def strike(self, sid: str, address: str) -> bool:
+        """Count a ``rate_limited`` refusal; True when the connection was refused more than
+        ``refusals_before_disconnect`` times in one window and must be ended. Its address
+        may then not connect again until the window ends."""
+        now = self.clock()
+        window = now // self.settings.rate_window_ms
+        seen, strikes = self._strikes.get(sid, (window, 0))
+        strikes = strikes + 1 if seen == window else 1
+        self._strikes[sid] = (window, strikes)
+        if strikes <= self.settings.refusals_before_disconnect:
+            return False
+        self._over.remember(self._ended(address, now), now)
+        return True
+
+    async def count_join(self, identity: Identity, address: str) -> None:
+        """Join attempts per address (every process alike): refused joins cost reads, so
+        one address may not make them without end."""
+        if unlimited(identity):
+            return
+        limit = self.settings.join_limit
+        now = self.clock()
+        place = address_counter(address, "join", limit, now)
+        if self._over.known(place, now):
+            raise Refused(
+                "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
+            )
+        if await self.store.count(place.key, place.expires_in_ms) > limit.count:
+            self._over.remember(place, now)
+            raise Refused(
+                "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
+            )
+
+    async def limit(
+        self, identity: Identity, address: str, room_id: str, activity: Activity
+    ) -> None:
+        """Count one ``activity`` of this participant and of their address (so many
+        keyless guests from one address share a limit too), in one store round trip;
+        refused beyond either, and without the round trip once this process knows either
+        counter is over for its window."""
+        if unlimited(identity):
+            return
+        now = self.clock()
+        limit = self.settings.limit(activity)
+        shared = self.settings.address_limit(activity)
+        member_id = tokens.member_id(self.settings, room_id, identity.subject)
+        mine = counter(room_id, member_id, activity, limit, now)
+        ours = address_counter(address, str(activity), shared, now)
+        places = ((mine, limit), (ours, shared))
+        for place, bound in places:
+            if self._over.known(place, now):
+                check(bound.count + 1, bound, activity)
+        counts = await self.store.count_many(
+            [(mine.key, mine.expires_in_ms), (ours.key, ours.expires_in_ms)]
+        )
+        for count, (place, bound) in zip(counts, places, strict=True):
+            if count > bound.count:
+                self._over.remember(place, now)
+                check(count, bound, activity)

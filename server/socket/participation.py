@@ -1,0 +1,93 @@
+"""What a participant does in a room, over Socket.IO: chat, reactions, hands, their own
+audio and reports.
+
+Each event is one rule from ``moderation`` (``messages``, ``mute``) that applies every
+policy (mute, pause) in the same atomic step as the change; chat, reactions, hands and
+reports are counted against the participant's and their address's limits first
+(``Hub.limit``). Seating, leaving and snapshots are the hub's; facilitators' controls are
+``server.socket.facilitation``. Refusals become error acks through ``Hub.register``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from moderation import messages, mute
+from moderation.rate_limits import Activity
+from rooms.change import Change
+from rooms.events import Reported
+from rooms.state import RoomState
+from server import wire
+from server.socket.hub import Handler, Hub
+from server.wire import ChatRequest, ClientEvent, Payload, ReactionRequest, ReportRequest
+
+Rule = Callable[[RoomState, str], Change]
+
+
+class Participation:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.store = hub.store
+        handlers: dict[ClientEvent, Handler] = {
+            ClientEvent.CHAT: self.chat,
+            ClientEvent.HAND_RAISE: partial(self._hand, messages.raise_hand),
+            ClientEvent.HAND_LOWER: partial(self._hand, messages.lower_hand),
+            ClientEvent.REACT: self.react,
+            ClientEvent.AUDIO_MUTE: partial(self._own_audio, mute.mute_self),
+            ClientEvent.AUDIO_UNMUTE: partial(self._own_audio, mute.unmute_self),
+            ClientEvent.AUDIO_STAY_MUTED: partial(self._own_audio, mute.stay_muted),
+            ClientEvent.REPORT: self.report,
+        }
+        for event, handler in handlers.items():
+            hub.register(event, handler)
+
+    async def chat(self, sid: str, raw: object) -> Payload:
+        request = ChatRequest.parse(raw)
+        room_id = await self.hub.require_room(sid)
+        await self.hub.limit(sid, room_id, Activity.CHAT)
+        now = self.hub.clock()
+        change = await self.store.apply(
+            room_id, lambda state, _: messages.post_chat(state, sid, request.text, now)
+        )
+        return wire.ok(message=wire.dump_message(change.state.chat[-1]))
+
+    async def react(self, sid: str, raw: object) -> Payload:
+        request = ReactionRequest.parse(raw)
+        room_id = await self.hub.require_room(sid)
+        await self.hub.limit(sid, room_id, Activity.REACTION)
+        change = await self.store.apply(
+            room_id, lambda state, _: messages.react(state, sid, request.reaction)
+        )
+        return wire.ok(seq=change.state.seq)
+
+    async def _hand(self, rule: Rule, sid: str, raw: object) -> Payload:
+        wire.expect_nothing(raw)
+        room_id = await self.hub.require_room(sid)
+        await self.hub.limit(sid, room_id, Activity.HAND)
+        change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
+        return wire.ok(hands=list(change.state.hands), seq=change.state.seq)
+
+    async def _own_audio(self, rule: Rule, sid: str, raw: object) -> Payload:
+        """Mute or unmute oneself, or stay muted when asked to unmute (``moderation.mute``)."""
+        wire.expect_nothing(raw)
+        room_id = await self.hub.require_room(sid)
+        change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
+        member = change.state.seated(sid)
+        return wire.ok(audio_muted=member.audio_muted, seq=change.state.seq)
+
+    async def report(self, sid: str, raw: object) -> Payload:
+        """A report reaches only the facilitators and co-facilitators present; the ack
+        says how many."""
+        r = ReportRequest.parse(raw)
+        room_id = await self.hub.require_room(sid)
+        await self.hub.limit(sid, room_id, Activity.REPORT)
+        now = self.hub.clock()
+        change = await self.store.apply(
+            room_id,
+            lambda state, _: messages.report(
+                state, sid, message_id=r.message, member_id=r.participant, reason=r.reason, now=now
+            ),
+        )
+        reached = sum(len(e.audience) for e in change.events if isinstance(e, Reported))
+        return wire.ok(delivered=reached)
