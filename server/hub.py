@@ -42,6 +42,7 @@ from server.addresses import KnownOverLimit, address_counter, address_tag
 from server.clock import SYSTEM_CLOCK
 from server.errors import ServerCode, ServerError
 from server.manager import ROOM_PREFIX
+from server.releases import PendingReleases, Release
 from server.settings import Settings
 from server.wire import (
     ChatRequest,
@@ -113,6 +114,9 @@ class Hub:
         self._claims: dict[str, set[str]] = {}
         self._held: set[str] = set()
         self._roll = asyncio.Lock()
+        # Seats of closed connections the store could not free yet; their rooms stay
+        # claimed (on the roll) until each lands.
+        self.releases = PendingReleases(store, clock, lambda r: self._unclaim(r.room_id, r.sid))
         getattr(sio.manager, "on_room_closed", []).append(self.room_closed)
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
@@ -237,8 +241,7 @@ class Hub:
         if session.room_id is not None:
             # Out of the broadcast in the same step as the seat starts to go.
             self._leave_broadcast(sid, session.room_id)
-            await self._vacate(session.room_id, sid, LeaveReason.DISCONNECTED)
-            self._unclaim(session.room_id, sid)
+            await self._release(session.identity, session.room_id, sid)
 
     def _enter_broadcast(self, sid: str, room_id: str) -> None:
         # The manager's own bookkeeping, not ``sio.enter_room``: a plain call cannot
@@ -286,6 +289,11 @@ class Hub:
                 if room_id in self._held and room_id not in self._claims:
                     await self.store.drop_hold(self.process_id, room_id)
                     self._held.discard(room_id)
+
+    async def _release(self, identity: Identity, room_id: str, sid: str) -> None:
+        """Free a closed connection's seat, now or, if the store is out of reach, later."""
+        seat_id = tokens.member_id(self.settings, room_id, identity.subject)
+        await self.releases.release(Release(room_id, sid, seat_id, LeaveReason.DISCONNECTED))
 
     async def _vacate(self, room_id: str, sid: str, reason: LeaveReason) -> None:
         now = self.clock()
@@ -436,9 +444,9 @@ class Hub:
             raise
         if sid not in self.sessions:
             # The connection closed while its seat was being taken: give the seat back.
-            self._unclaim(room_id, sid)
-            await self._vacate(room_id, sid, LeaveReason.DISCONNECTED)
+            await self._release(identity, room_id, sid)
             raise Unauthorized("this connection has closed")
+        self.releases.supersede(room_id, seat_id)  # this join took over the old seat
         if change.state.member_by_sid(sid) is not None:
             self._enter_broadcast(sid, room_id)
         else:  # waiting: waiting people see nothing of the room

@@ -19,11 +19,8 @@ from server.app import CHANNEL, frame_event
 from server.stores.redis import RedisStore
 from tests.support import Client, RedisServer, token
 
-FAST_PRESENCE = {
-    "HEARTH_REDIS_TIMEOUT_MS": "300",
-    "HEARTH_HEARTBEAT_MS": "300",
-    "HEARTH_PROCESS_TTL_MS": "1000",
-}
+QUICK_TIMEOUT = {"HEARTH_REDIS_TIMEOUT_MS": "300"}
+FAST_PRESENCE = {**QUICK_TIMEOUT, "HEARTH_HEARTBEAT_MS": "300", "HEARTH_PROCESS_TTL_MS": "1000"}
 
 
 @pytest.fixture
@@ -52,6 +49,28 @@ async def stalled(redis: RedisServer, seconds: float) -> None:
         await asyncio.sleep(seconds)
     finally:
         redis.proc.send_signal(signal.SIGCONT)
+
+
+async def test_a_seat_freed_while_redis_stalls_leaves_the_roster_once_it_answers(
+    own_redis: RedisServer, store: RedisStore, processes: Any, clients: Any
+) -> None:
+    """Ann's connection closes while Redis is stopped, long enough for her process's
+    attempt to free her seat to fail: once Redis answers, the release is retried and
+    lands; Bo, on the other process, sees her leave."""
+    a, b = processes(own_redis.url, **QUICK_TIMEOUT), processes(own_redis.url, **QUICK_TIMEOUT)
+    ann, ann_id = await seated(clients, a.url, "Ann")
+    bo, _ = await seated(clients, b.url, "Bo")
+    own_redis.proc.send_signal(signal.SIGSTOP)
+    try:
+        await ann.close()
+        # Two timed-out attempts (300 ms each, redis-py retries once) and then some.
+        await asyncio.sleep(1.5)
+    finally:
+        own_redis.proc.send_signal(signal.SIGCONT)
+    left = await bo.wait_for("participant:left", lambda d: d["participant"] == ann_id, within=8)
+    assert left["reason"] == "disconnected"
+    assert [m.display_name for m in (await store.snapshot("circle")).members] == ["Bo"]
+    assert (await bo.call("chat:send", {"text": "still here"}))["ok"]
 
 
 async def test_a_redis_outage_longer_than_the_ttl_frees_only_the_dead_processes_seats(
