@@ -232,6 +232,7 @@ async def _start(app: web.Application) -> None:
     app[TASKS] = [
         asyncio.create_task(presence.run(), name="presence"),
         asyncio.create_task(app[SCHEDULER].run(), name="scheduler"),
+        asyncio.create_task(app[HUB].releases.run(), name="releases"),
     ]
     app[AUDIO].start()
 

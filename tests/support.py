@@ -207,9 +207,10 @@ class RunningHub:
 
 
 async def silent(store: RoomStore) -> list[str]:
-    """The processes a reaper (of no process on the roll) would reap now."""
+    """The processes a reaper (of no process on the roll, with a steady view) would reap now."""
     now = SYSTEM_CLOCK.ms()
-    return roll.silent_processes(await store.heartbeats(now), now, me="")
+    steady = roll.Watch(0, now)
+    return roll.silent_processes(await store.heartbeats(now), now, me="", watch=steady, ttl_ms=0)
 
 
 async def forgotten(hub: RunningHub, sid: str | None) -> None:

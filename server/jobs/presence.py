@@ -14,6 +14,13 @@ where it seats (or is seating) someone: a room is added before its first seat he
 dropped, with the next heartbeat, once its last seat here is gone, so refused joins leave
 nothing behind and a reaper's round is as short as the dead process's rooms. With the
 defaults (2 s beat, 6 s TTL) a killed process's people leave every roster within 8 s.
+
+After an outage of the store longer than the TTL every heartbeat is gone at once; a
+process reaps only once its own beats have landed without a break for a full TTL
+(``rooms.roll.may_judge``), so live processes do not free each other's seats when the
+store comes back, while a process that died meanwhile is still reaped a TTL later. A
+failed round is retried at the heartbeat's own pace, not with a longer backoff: a
+process that came back slower than one TTL would be judged silent by the others.
 """
 
 from __future__ import annotations
@@ -36,9 +43,6 @@ class Roll(RoomStates, ProcessRoll, Protocol):
     """What keeping the roll needs: the roll itself, and the rooms to free seats in."""
 
 
-MAX_BACKOFF_S = 10.0
-
-
 class PresenceKeeper:
     def __init__(
         self,
@@ -58,26 +62,41 @@ class PresenceKeeper:
         self.on_lapse = on_lapse
         self.settle = settle
         self._has_beaten = False
+        self._watch: roll.Watch | None = None
+
+    @staticmethod
+    def _elapsed_ms() -> int:
+        # The watch measures how long the store really went unheard, as its TTLs run:
+        # monotonic time, not the meeting's clock (which a test may hold still).
+        return int(asyncio.get_running_loop().time() * 1000)
 
     async def beat(self) -> None:
         """Renew this process's heartbeat. If it had lapsed (a long stall, or Redis out of
         reach), other processes may have freed our seats: ``on_lapse`` settles that."""
-        was_alive = await self.store.beat(self.process_id, self.ttl_ms)
+        try:
+            was_alive = await self.store.beat(self.process_id, self.ttl_ms)
+        except BaseException:
+            self._watch = None  # a break: others' beats may be failing too
+            raise
+        self._watch = roll.watch_after_beat(
+            self._watch, self._elapsed_ms(), int(self.interval_s * 1000), self.ttl_ms
+        )
         first, self._has_beaten = not self._has_beaten, True
         if not was_alive and not first:
             log.warning("this process's heartbeat had lapsed; checking its seats")
             await self.on_lapse()
 
     async def run(self) -> None:
-        backoff = self.interval_s
+        failures = 0
         while True:
             try:
                 await self.beat()
                 if self.settle is not None:
                     await self.settle()
                 await self.reap()
-                backoff = self.interval_s
-                await asyncio.sleep(self.interval_s)
+                if failures:
+                    log.warning("presence rounds succeed again after %d failure(s)", failures)
+                failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -85,14 +104,24 @@ class PresenceKeeper:
                 if task is not None and task.cancelling():
                     # A cancellation redis-py turned into another error: stop as asked.
                     raise asyncio.CancelledError from None
-                log.exception("presence round failed; retrying in %.1fs", backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                failures += 1
+                if failures == 1:  # one traceback per outage, not one per beat
+                    log.exception("presence round failed; retrying every heartbeat")
+            # The beat's own pace is the backoff: one small command per interval.
+            await asyncio.sleep(self.interval_s)
 
     async def reap(self) -> None:
-        now = self.clock.ms()
+        # Heartbeats are read on the watch's clock: silence is a matter of real time.
+        now = self._elapsed_ms()
         roll_now = await self.store.heartbeats(now)
-        for process_id in roll.silent_processes(roll_now, now, self.process_id):
+        silent = roll.silent_processes(
+            roll_now,
+            now,
+            self.process_id,
+            watch=self._watch,
+            ttl_ms=self.ttl_ms,
+        )
+        for process_id in silent:
             await self.release(process_id)
 
     async def release(self, process_id: str) -> None:

@@ -45,6 +45,7 @@ from server.socket.abuse import AbuseLimits
 from server.socket.addresses import address_tag
 from server.socket.claims import RoomClaims
 from server.socket.fanout import ROOM_PREFIX
+from server.socket.releases import PendingReleases, Release
 from server.wire import (
     ClientEvent,
     JoinRequest,
@@ -100,6 +101,11 @@ class Hub:
         # What the handshake gate and the heartbeat call (``server.app``).
         self.blocked_for = self.abuse.blocked_for
         self.settle_roll = self.claims.settle
+        # Seats of closed connections the store could not free yet; their rooms stay
+        # claimed (on the roll) until each lands.
+        self.releases = PendingReleases(
+            store, clock, lambda r: self.claims.unclaim(r.room_id, r.sid)
+        )
         getattr(sio.manager, "on_room_closed", []).append(self.room_closed)
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
@@ -181,8 +187,7 @@ class Hub:
         if session.room_id is not None:
             # Out of the broadcast in the same step as the seat starts to go.
             self._leave_broadcast(sid, session.room_id)
-            await self._vacate(session.room_id, sid, LeaveReason.DISCONNECTED)
-            self.claims.unclaim(session.room_id, sid)
+            await self._release(session.identity, session.room_id, sid)
 
     def _enter_broadcast(self, sid: str, room_id: str) -> None:
         # The manager's own bookkeeping, not ``sio.enter_room``: a plain call cannot
@@ -201,6 +206,11 @@ class Hub:
             if session is not None and session.room_id == room_id:
                 self.sessions[sid] = replace(session, room_id=None)
             self.claims.unclaim(room_id, sid)
+
+    async def _release(self, identity: Identity, room_id: str, sid: str) -> None:
+        """Free a closed connection's seat, now or, if the store is out of reach, later."""
+        seat_id = tokens.member_id(self.settings, room_id, identity.subject)
+        await self.releases.release(Release(room_id, sid, seat_id, LeaveReason.DISCONNECTED))
 
     async def _vacate(self, room_id: str, sid: str, reason: LeaveReason) -> None:
         now = self.clock()
@@ -333,9 +343,9 @@ class Hub:
             raise
         if sid not in self.sessions:
             # The connection closed while its seat was being taken: give the seat back.
-            self.claims.unclaim(room_id, sid)
-            await self._vacate(room_id, sid, LeaveReason.DISCONNECTED)
+            await self._release(identity, room_id, sid)
             raise Unauthorized("this connection has closed")
+        self.releases.supersede(room_id, seat_id)  # this join took over the old seat
         if change.state.member_by_sid(sid) is not None:
             self._enter_broadcast(sid, room_id)
         else:  # waiting: waiting people see nothing of the room
