@@ -17,6 +17,9 @@
   (``WaitingPlace``) and the moderators see the queue live with display names
   (``WaitingQueue``). Admitting someone gives them a seat (capacity still counts); they
   then join again to get the room's snapshot.
+- Whoever takes a seat gets back what facilitators decided about their identity in this
+  room (a chat mute, an audio hold, a promotion: ``moderation.standing``), whether they
+  left, lost the connection or were let in from the waiting room.
 - A facilitator arriving at an unattended room ends that (see ``moderation.handover``).
 - Leaving frees a seat or a place in the queue; the last facilitator leaving hands over.
 """
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from moderation import handover, mute, names, roles
+from moderation import handover, mute, names, roles, standing
 from moderation.audit import Action, Moderated, entry
 from moderation.bans import check_not_banned
 from rooms import primitives
@@ -128,13 +131,22 @@ def _must_wait(state: RoomState) -> bool:
 def _flag_newcomer(change: Change, member_id: str) -> Change:
     member = change.state.member(member_id)
     assert member is not None
-    flagged = mute.on_join(member, change.state.controls)
+    flagged = _as_decided(change.state, member)
     if flagged == member:
         return change
     events = tuple(
         replace(e, member=flagged) if isinstance(e, MemberJoined) else e for e in change.events
     )
-    return replace(change, state=roles.with_members(change.state, flagged), events=events)
+    state = roles.with_members(change.state, flagged)
+    if flagged.co_facilitator:
+        state = state.with_host(flagged.display_name)
+    return replace(change, state=state, events=events)
+
+
+def _as_decided(state: RoomState, member: Member) -> Member:
+    """A newcomer's seat as facilitators decided: their standing first (a mute, a hold, a
+    promotion they had before), then the room's controls (mute on join)."""
+    return mute.on_join(standing.restore(state, member), state.controls)
 
 
 def _wait(
@@ -218,8 +230,8 @@ def _seat(
             connection=waiting.connection,
             guest=waiting.guest,
         )
-        member = mute.on_join(member, state.controls)
-        if waiting.role.keeps_room_safe:
+        member = _as_decided(state, member)
+        if waiting.role.keeps_room_safe or member.co_facilitator:
             state = state.with_host(waiting.display_name)
         members.append(member)
         admitted.append(waiting)
@@ -228,6 +240,7 @@ def _seat(
     gone = {w.member_id for w in admitted}
     queue = tuple(w for w in state.waiting if w.member_id not in gone)
     state = replace(state, members=tuple(members), waiting=())
+    state = standing.mirror(state, *(m for m in members if m.member_id in gone))
     return _requeue(state, queue, rec)
 
 

@@ -9,8 +9,8 @@
 - **Audio presence** (off, connecting, connected; muted; speaking) is part of the room's
   state, so every client on every process sees it. Speaking is set by the media host, only
   when the set of speakers changes, and only for members who may be heard.
-- Turning audio off clears ``speaking``. Leaving the room removes the seat and with it every
-  audio flag.
+- Turning audio off clears ``speaking``. Leaving the room removes the seat and with it its
+  audio presence; a facilitator's hold stays with the person (``moderation.standing``).
 
 Each rule returns a ``Change`` whose events carry the room's next sequence numbers; a rule
 that changes nothing returns no events.

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from moderation import handover, roles
+from moderation import handover, roles, standing
 from moderation.audit import Action, Moderated, entry
 from rooms.change import Change, Recorder
 from rooms.errors import ErrorCode, InvalidPayload, Refused
@@ -71,6 +71,8 @@ def _take_out(state: RoomState, member: Member, reason: LeaveReason, now: int) -
     if hands != state.hands:
         rec.events.append(HandQueueChanged(rec.next_seq(), hands))
     members = tuple(m for m in state.members if m.member_id != member.member_id)
+    # Someone taken out does not come back moderating; their mutes stay theirs.
+    state = standing.keep(state, member.member_id, co_facilitator=False)
     return handover.oversee(rec.done(replace(state, members=members, hands=hands)), now)
 
 

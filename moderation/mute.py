@@ -3,6 +3,9 @@
 - A facilitator (or co-facilitator) mutes a participant's chat, audio or both. A muted
   participant's chat is refused by the rule that posts it (``chat_muted``), so it holds
   on every server process the moment the mute is stored.
+- A facilitator's chat mute and audio hold belong to the person, not the seat: leaving
+  and joining again, or reconnecting through another process, brings them back muted
+  (``moderation.standing``) until a facilitator unmutes them.
 - **Mute everyone** mutes every member the actor outranks, and chooses whether they may
   unmute their own audio.
 - **Mute on join** (a room control) starts newcomers' audio muted; ``allow_self_unmute``

@@ -2,7 +2,9 @@
 
 - **Facilitators** (and admins) get their role from their invite token.
 - **Co-facilitators** are participants a facilitator promoted, for this room only; a
-  facilitator can demote them again. They moderate like facilitators, except that they
+  facilitator can demote them again. The promotion belongs to the identity while the
+  room is open (``moderation.standing``): leaving and joining again keeps it; a removal
+  or a ban takes it away. They moderate like facilitators, except that they
   cannot promote or demote.
 - **Participants** moderate nobody.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from enum import IntEnum
 
+from moderation import standing
 from moderation.audit import Action, Moderated, entry
 from rooms.change import Change, Recorder
 from rooms.errors import ErrorCode, Refused
@@ -71,8 +74,10 @@ def target(state: RoomState, actor: Member, member_id: str) -> Member:
 
 
 def with_members(state: RoomState, *changed: Member) -> RoomState:
+    """This state with these seats changed, and their identities' standings with them."""
     by_id = {m.member_id: m for m in changed}
-    return replace(state, members=tuple(by_id.get(m.member_id, m) for m in state.members))
+    members = tuple(by_id.get(m.member_id, m) for m in state.members)
+    return standing.mirror(replace(state, members=members), *changed)
 
 
 def promote(state: RoomState, sid: str, member_id: str, now: int) -> Moderated:

@@ -7,6 +7,10 @@ value: every change makes a new one (see ``rooms.change``).
 It also holds what facilitators decide (the rules are in ``moderation``): each member's
 role in the room and mute flags, whether the room is paused, its live controls (lock,
 waiting room, ...), the people waiting to be let in, and the subjects banned from it.
+What a facilitator decided about a person (a chat mute, an audio hold, a promotion) is
+kept twice: on the seat, where every rule reads it, and as a ``Standing`` keyed by the
+room-scoped member id, which outlives the seat so that leaving and joining again (on any
+process) cannot undo it. Both go when the room closes.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ from rooms.identity import Role
 
 CHAT_HISTORY = 100
 MAX_HOSTS = 50
+# Standings are made only by facilitators' actions, one per person acted on; the bound
+# keeps a long session's state small. Past it, the oldest standing of someone not in the
+# room is forgotten first (see ``moderation.standing``).
+MAX_STANDINGS = 500
 
 
 class Reaction(StrEnum):
@@ -63,6 +71,21 @@ class Member:
     unmute_asked: bool = False  # a facilitator asked them to unmute; they decide
     audio: AudioState = AudioState.OFF
     speaking: bool = False  # set by the media host, on change only
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What facilitators decided about one identity in this room, for as long as it is
+    open: applied again whenever that identity takes a seat."""
+
+    member_id: str  # room-scoped, stable per identity (the seat's id)
+    chat_muted: bool = False
+    audio_held: bool = False  # their audio muted, and they may not unmute it themselves
+    co_facilitator: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.chat_muted or self.audio_held or self.co_facilitator)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +143,7 @@ class RoomState:
     # Names of everyone who hosted (facilitator, admin, co-facilitator) this session, so
     # a guest cannot take one while its owner is briefly away. Bounded by MAX_HOSTS.
     hosts: tuple[str, ...] = ()
+    standings: tuple[Standing, ...] = ()  # oldest first, none empty, one per member id
 
     def __post_init__(self) -> None:
         ids = [m.member_id for m in self.members]
@@ -131,6 +155,9 @@ class RoomState:
             raise ValueError("chat history is over its bound")
         if {w.member_id for w in self.waiting} & set(ids):
             raise ValueError("someone is both waiting and in the room")
+        kept = [s.member_id for s in self.standings]
+        if len(set(kept)) != len(kept) or len(kept) > MAX_STANDINGS:
+            raise ValueError("standings repeat a member or are over their bound")
 
     def with_host(self, name: str) -> RoomState:
         """This state, remembering ``name`` as a host's (newest kept, oldest dropped)."""
@@ -150,6 +177,11 @@ class RoomState:
         if member is None:
             raise NotInRoom()
         return member
+
+    def standing(self, member_id: str) -> Standing:
+        """What facilitators decided about this identity (nothing, if they decided nothing)."""
+        found = next((s for s in self.standings if s.member_id == member_id), None)
+        return found or Standing(member_id)
 
     def waiting_by_sid(self, sid: str) -> Waiting | None:
         return next((w for w in self.waiting if w.connection.sid == sid), None)

@@ -180,6 +180,8 @@ def _socketio(settings: Settings, manager: HearthRedisManager | None) -> socketi
         cors_allowed_origins=origin_check(settings),
         cors_credentials=False,  # Hearth uses no cookies
         max_http_buffer_size=settings.max_payload_bytes,
+        ping_interval=settings.ping_interval_ms / 1000,
+        ping_timeout=settings.ping_timeout_ms / 1000,
         # Loggers, not False: False gives each its own stderr handler (every line twice);
         # server.logs caps their level.
         logger=logging.getLogger("socketio.server"),

@@ -127,6 +127,12 @@ class Settings:
     process_ttl_ms: int = 6000
     token_ttl_s: int = 12 * 3600
     redis_timeout_ms: int = 2000
+    # Engine.IO pings each client every interval; one that has not answered a ping within
+    # the timeout is closed. It checks each connection once per timeout, so a frozen client
+    # (no FIN) is gone within interval + 2 x timeout: 14 s, not the 65 s of Engine.IO's
+    # defaults (25 s / 20 s), while a slow phone network still has 5 s to answer.
+    ping_interval_ms: int = 4000
+    ping_timeout_ms: int = 5000
     log_level: str = "INFO"
     # Off: the access log holds no client addresses. Never query strings, either way.
     access_log_addresses: bool = False
@@ -199,6 +205,8 @@ class Settings:
             process_ttl_ms=_read(env, "HEARTH_PROCESS_TTL_MS", 6000, _positive),
             token_ttl_s=_read(env, "HEARTH_TOKEN_TTL_S", 12 * 3600, _positive),
             redis_timeout_ms=_read(env, "HEARTH_REDIS_TIMEOUT_MS", 2000, _positive),
+            ping_interval_ms=_read(env, "HEARTH_PING_INTERVAL_MS", 4000, _positive),
+            ping_timeout_ms=_read(env, "HEARTH_PING_TIMEOUT_MS", 5000, _positive),
             log_level=_read(env, "HEARTH_LOG_LEVEL", "INFO", _log_level),
             access_log_addresses=_read(env, "HEARTH_ACCESS_LOG_ADDRESSES", False, _flag),
             admin_token=env.get("HEARTH_ADMIN_TOKEN") or None,

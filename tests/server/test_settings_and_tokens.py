@@ -43,6 +43,7 @@ def test_dev_mode_uses_the_dev_secret() -> None:
         ({"HEARTH_SECRET": SECRET, "HEARTH_PROCESS_TTL_MS": "1000"}, "HEARTH_PROCESS_TTL_MS"),
         ({"HEARTH_SECRET": SECRET, "HEARTH_ICE_SERVERS": "stun:x"}, "HEARTH_ICE_SERVERS"),
         ({"HEARTH_SECRET": SECRET, "HEARTH_ICE_SERVERS": '[{"url": "x"}]'}, "HEARTH_ICE_SERVERS"),
+        ({"HEARTH_SECRET": SECRET, "HEARTH_PING_TIMEOUT_MS": "0"}, "HEARTH_PING_TIMEOUT_MS"),
     ],
 )
 def test_bad_settings_fail_naming_the_variable(env: dict[str, str], named: str) -> None:
