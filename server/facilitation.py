@@ -20,7 +20,7 @@ from rooms.errors import ErrorCode, Refused
 from rooms.events import Removed, Reported
 from rooms.room import RoomInfo
 from rooms.state import RoomState
-from server import wire
+from server import operations, wire
 from server.hub import Hub
 from server.wire import (
     AuditRequest,
@@ -30,6 +30,7 @@ from server.wire import (
     DeleteMessageRequest,
     MuteAllRequest,
     MuteRequest,
+    OpRequest,
     Payload,
     ReasonRequest,
     ReportRequest,
@@ -70,18 +71,28 @@ class Facilitation:
         for event, handler in handlers.items():
             hub.register(event, handler)
 
-    async def _moderate(self, sid: str, decide: Decide) -> tuple[str, Moderated]:
-        """Apply a facilitator's action and its audit entry (and ban) atomically."""
+    async def _moderate(
+        self,
+        sid: str,
+        decide: Decide,
+        op: str | None,
+        answer: Callable[[Moderated], Payload] | None = None,
+    ) -> tuple[Moderated | None, Payload]:
+        """Apply a facilitator's action and its audit entry (and ban) atomically, once
+        for the op id: the action (None when it repeats one) and the ack."""
         room_id = await self.hub.require_room(sid)
         now = self.hub.clock()
         settings = self.hub.settings
-        done = await self.store.moderate(
+        return await operations.moderate(
+            self.store,
             room_id,
             lambda state, room: decide(state, room, now),
+            self.hub.member_id(sid, room_id),
+            op,
+            answer or self._answer,
             keep_ms=settings.audit_retention_ms,
             max_entries=settings.audit_max_entries,
         )
-        return room_id, done
 
     async def _acting(self, sid: str, at_least: roles.Rank) -> tuple[str, RoomState]:
         room_id = await self.hub.require_room(sid)
@@ -95,41 +106,47 @@ class Facilitation:
 
     async def promote(self, sid: str, raw: object) -> Payload:
         request = TargetRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: roles.promote(state, sid, request.target, now)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: roles.promote(state, sid, request.target, now),
+            request.op,
         )
-        return self._answer(done)
+        return ack
 
     async def demote(self, sid: str, raw: object) -> Payload:
         request = TargetRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: roles.demote(state, sid, request.target, now)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: roles.demote(state, sid, request.target, now),
+            request.op,
         )
-        return self._answer(done)
+        return ack
 
     async def mute(self, sid: str, raw: object) -> Payload:
         r = MuteRequest.parse(raw)
-        _, done = await self._moderate(
+        _, ack = await self._moderate(
             sid,
             lambda state, _, now: mute.mute(
                 state, sid, r.target, chat=r.chat, audio=r.audio, now=now, reason=r.reason
             ),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def unmute(self, sid: str, raw: object) -> Payload:
         r = MuteRequest.parse(raw)
-        _, done = await self._moderate(
+        _, ack = await self._moderate(
             sid,
             lambda state, _, now: mute.unmute(
                 state, sid, r.target, chat=r.chat, audio=r.audio, now=now, reason=r.reason
             ),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def mute_all(self, sid: str, raw: object) -> Payload:
         r = MuteAllRequest.parse(raw)
-        _, done = await self._moderate(
+        _, ack = await self._moderate(
             sid,
             lambda state, _, now: mute.mute_all(
                 state,
@@ -140,47 +157,59 @@ class Facilitation:
                 now=now,
                 reason=r.reason,
             ),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def pause(self, sid: str, raw: object) -> Payload:
         r = ReasonRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: pause.pause(state, sid, now, r.reason)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: pause.pause(state, sid, now, r.reason),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def resume(self, sid: str, raw: object) -> Payload:
         r = ReasonRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: pause.resume(state, sid, now, r.reason)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: pause.resume(state, sid, now, r.reason),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def remove(self, sid: str, raw: object) -> Payload:
         r = TargetRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: bans.remove(state, sid, r.target, now, r.reason)
+        done, ack = await self._moderate(
+            sid, lambda state, _, now: bans.remove(state, sid, r.target, now, r.reason), r.op
         )
-        await self._close_removed(done.change)
-        return self._answer(done)
+        await self._close_removed(done)
+        return ack
 
     async def ban(self, sid: str, raw: object) -> Payload:
         r = BanRequest.parse(raw)
-        _, done = await self._moderate(
+
+        def answer(done: Moderated) -> Payload:
+            assert done.keeps is not None  # a ban always keeps its record
+            return wire.ok(seq=done.change.state.seq, ban=wire.dump_ban(done.keeps))
+
+        done, ack = await self._moderate(
             sid,
             lambda state, room, now: bans.ban(state, room, sid, r.target, r.scope, now, r.reason),
+            r.op,
+            answer,
         )
-        assert done.keeps is not None  # a ban always keeps its record
-        await self._close_removed(done.change)
-        return wire.ok(seq=done.change.state.seq, ban=wire.dump_ban(done.keeps))
+        await self._close_removed(done)
+        return ack
 
-    async def _close_removed(self, change: Change) -> None:
+    async def _close_removed(self, done: Moderated | None) -> None:
         """With Redis the store publishes the disconnect right after the notice (see
-        ``server.app``); the embedded store has delivered the notice by now."""
-        if self.hub.settings.redis_url:
+        ``server.app``); the embedded store has delivered the notice by now. A repeated
+        action (``None``) closed its connections the first time."""
+        if self.hub.settings.redis_url or done is None:
             return
-        for event in change.events:
+        for event in done.change.events:
             if isinstance(event, Removed):
                 for target in event.audience:
                     await self.hub.sio.disconnect(target)
@@ -193,10 +222,12 @@ class Facilitation:
         found = next((ban for ban in kept if ban.ban_id == r.ban), None)
         if found is None:
             raise Refused("there is no such ban for this room", ErrorCode.BAN_NOT_FOUND)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: bans.unban(state, sid, found, now, r.reason)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: bans.unban(state, sid, found, now, r.reason),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def list_bans(self, sid: str, raw: object) -> Payload:
         wire.expect_nothing(raw)
@@ -207,34 +238,42 @@ class Facilitation:
 
     async def controls(self, sid: str, raw: object) -> Payload:
         r = ControlsRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: controls.set_controls(state, sid, dict(r.changes), now)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: controls.set_controls(state, sid, dict(r.changes), now),
+            r.op,
+            lambda done: wire.ok(
+                seq=done.change.state.seq, controls=controls.dump(done.change.state.controls)
+            ),
         )
-        return wire.ok(
-            seq=done.change.state.seq, controls=controls.dump(done.change.state.controls)
-        )
+        return ack
 
     async def admit(self, sid: str, raw: object) -> Payload:
         r = WaitingRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, room, now: admission.admit(state, room, sid, r.target, now)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, room, now: admission.admit(state, room, sid, r.target, now),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def deny(self, sid: str, raw: object) -> Payload:
         r = WaitingRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: admission.deny(state, sid, r.target, now)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: admission.deny(state, sid, r.target, now),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def delete_message(self, sid: str, raw: object) -> Payload:
         r = DeleteMessageRequest.parse(raw)
-        _, done = await self._moderate(
+        _, ack = await self._moderate(
             sid,
             lambda state, _, now: messages.delete_message(state, sid, r.message, now, r.reason),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def audit(self, sid: str, raw: object) -> Payload:
         """Facilitators and admins read the room's log (co-facilitators do not)."""
@@ -245,11 +284,21 @@ class Facilitation:
         return wire.ok(entries=[wire.dump_audit(e) for e in entries])
 
     async def _own_audio(self, sid: str, raw: object, rule: Callable[..., Change]) -> Payload:
-        wire.expect_nothing(raw)
+        request = OpRequest.parse(raw)
         room_id = await self.hub.require_room(sid)
-        change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
-        member = change.state.seated(sid)
-        return wire.ok(audio_muted=member.audio_muted, seq=change.state.seq)
+
+        def answer(change: Change) -> Payload:
+            member = change.state.seated(sid)
+            return wire.ok(audio_muted=member.audio_muted, seq=change.state.seq)
+
+        return await operations.apply(
+            self.store,
+            room_id,
+            lambda state, _: rule(state, sid),
+            self.hub.member_id(sid, room_id),
+            request.op,
+            answer,
+        )
 
     async def audio_mute(self, sid: str, raw: object) -> Payload:
         return await self._own_audio(sid, raw, mute.mute_self)
@@ -265,11 +314,18 @@ class Facilitation:
         room_id = await self.hub.require_room(sid)
         await self.hub.limit(sid, room_id, Activity.REPORT)
         now = self.hub.clock()
-        change = await self.store.apply(
+
+        def answer(change: Change) -> Payload:
+            reached = sum(len(e.audience) for e in change.events if isinstance(e, Reported))
+            return wire.ok(delivered=reached)
+
+        return await operations.apply(
+            self.store,
             room_id,
             lambda state, _: messages.report(
                 state, sid, message_id=r.message, member_id=r.participant, reason=r.reason, now=now
             ),
+            self.hub.member_id(sid, room_id),
+            r.op,
+            answer,
         )
-        reached = sum(len(e.audience) for e in change.events if isinstance(e, Reported))
-        return wire.ok(delivered=reached)

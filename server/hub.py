@@ -37,7 +37,7 @@ from rooms.events import LeaveReason
 from rooms.identity import Identity
 from rooms.room import RoomInfo, check_invited
 from rooms.state import Connection, RoomState
-from server import errors, tokens, wire
+from server import errors, operations, tokens, wire
 from server.addresses import KnownOverLimit, address_counter, address_tag
 from server.clock import SYSTEM_CLOCK
 from server.errors import ServerCode, ServerError
@@ -47,6 +47,7 @@ from server.wire import (
     ChatRequest,
     ClientEvent,
     JoinRequest,
+    OpRequest,
     Payload,
     ReactionRequest,
     SessionEnded,
@@ -514,7 +515,7 @@ class Hub:
         now = self.clock()
         limit = self.settings.limit(activity)
         shared = self.settings.address_limit(activity)
-        member_id = tokens.member_id(self.settings, room_id, session.identity.subject)
+        member_id = self.member_id(sid, room_id)
         mine = counter(room_id, member_id, activity, limit, now)
         ours = address_counter(session.address, str(activity), shared, now)
         places = ((mine, limit), (ours, shared))
@@ -529,30 +530,48 @@ class Hub:
                 self._over.remember(place, now)
                 check(count, bound, activity)
 
+    def member_id(self, sid: str, room_id: str) -> str:
+        """This connection's seat id in the room (whose operation ids are its own)."""
+        return tokens.member_id(self.settings, room_id, self.sessions[sid].identity.subject)
+
     async def chat(self, sid: str, raw: object) -> Payload:
         request = ChatRequest.parse(raw)
         room_id = await self.require_room(sid)
         await self.limit(sid, room_id, Activity.CHAT)
         now = self.clock()
-        change = await self.store.apply(
-            room_id, lambda state, _: messages.post_chat(state, sid, request.text, now)
+        return await operations.apply(
+            self.store,
+            room_id,
+            lambda state, _: messages.post_chat(state, sid, request.text, now),
+            self.member_id(sid, room_id),
+            request.op,
+            lambda change: wire.ok(message=wire.dump_message(change.state.chat[-1])),
         )
-        return wire.ok(message=wire.dump_message(change.state.chat[-1]))
 
     async def react(self, sid: str, raw: object) -> Payload:
         request = ReactionRequest.parse(raw)
         room_id = await self.require_room(sid)
         await self.limit(sid, room_id, Activity.REACTION)
-        change = await self.store.apply(
-            room_id, lambda state, _: messages.react(state, sid, request.reaction)
+        return await operations.apply(
+            self.store,
+            room_id,
+            lambda state, _: messages.react(state, sid, request.reaction),
+            self.member_id(sid, room_id),
+            request.op,
+            lambda change: wire.ok(seq=change.state.seq),
         )
-        return wire.ok(seq=change.state.seq)
 
     async def _hand(
         self, rule: Callable[[RoomState, str], Change], sid: str, raw: object
     ) -> Payload:
-        wire.expect_nothing(raw)
+        request = OpRequest.parse(raw)
         room_id = await self.require_room(sid)
         await self.limit(sid, room_id, Activity.HAND)
-        change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
-        return wire.ok(hands=list(change.state.hands), seq=change.state.seq)
+        return await operations.apply(
+            self.store,
+            room_id,
+            lambda state, _: rule(state, sid),
+            self.member_id(sid, room_id),
+            request.op,
+            lambda change: wire.ok(hands=list(change.state.hands), seq=change.state.seq),
+        )
