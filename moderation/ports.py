@@ -16,7 +16,7 @@ from typing import Protocol
 
 from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
-from rooms.ports import Claims, Counters, Definitions, ProcessRoll, RoomStates
+from rooms.ports import Claims, Counters, Definitions, Done, Once, ProcessRoll, RoomStates
 from rooms.room import RoomInfo
 from rooms.state import RoomState
 
@@ -33,6 +33,19 @@ class Moderation(Protocol):
         or none of it. The entry is written even when the room's state is unchanged (a
         promote of someone already promoted). A lifted ban is deleted only if it is still
         stored exactly as read."""
+        ...
+
+    async def moderate_once(
+        self,
+        room_id: str,
+        decide: Decision,
+        once: Once[Moderated],
+        *,
+        keep_ms: int,
+        max_entries: int,
+    ) -> Done[Moderated]:
+        """``moderate``, unless ``once`` repeats an operation already applied in this room
+        (see ``RoomStates.apply_once``): a repeated action writes no second audit entry."""
         ...
 
 

@@ -11,6 +11,12 @@
   action, and since when a room has been seen empty.
 - ``Counters``: the windowed counters behind rate limits.
 
+A client's change may carry an operation id (``Once``): the store keeps the first
+outcome's answer, written in the same atomic step as the change, and a repeat of the id
+by the same member of the same room hands that answer back and changes nothing. The
+store also uses the record to learn whether a commit whose answer it never heard took
+effect, so it never applies one twice and never calls "not done" what was done.
+
 ``moderation.ports`` adds what moderation needs (audit, bans, a facilitator's atomic
 action) and the whole ``RoomStore``. Two implementations exist: in memory (one process)
 and Redis (many); ``tests/server/test_store_contract*.py`` holds each to the same promises.
@@ -19,7 +25,8 @@ and Redis (many); ``tests/server/test_store_contract*.py`` holds each to the sam
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from rooms.change import Change, Decided
 from rooms.roll import Heartbeat
@@ -31,6 +38,31 @@ Rule = Callable[[RoomState, RoomInfo], Change]
 Ruling = TypeVar("Ruling", bound=Change | Decided[Any])  # what a rule returns, handed back as is
 
 EMPTY_MEMORY_MS = 24 * 3600 * 1000  # an "empty since" mark outlives no meeting
+# A repeat of an operation id is recognised this long: far beyond any client's retries
+# (a reconnect, a deploy's drain), short enough that the records stay few.
+OP_MEMORY_MS = 10 * 60 * 1000
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Once(Generic[T]):
+    """One client operation: ``member_id``'s ``op`` (None: the client chose no id, so it
+    is never a repeat). ``answer`` turns what the rule returned into the answer kept for
+    repeats (opaque bytes to the store)."""
+
+    member_id: str
+    op: str | None
+    answer: Callable[[T], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Done(Generic[T]):
+    """What an operation came to: the rule's value when this call applied it (None when it
+    repeated an earlier operation), and the answer of the first."""
+
+    value: T | None
+    answer: bytes
 
 
 def change_of(ruling: Change | Decided[Any]) -> Change:
@@ -56,6 +88,14 @@ class RoomStates(Protocol):
         hand back what the rule returned on the state that was committed. A refusal is
         final only when the rule saw the room as it is (never on a cached copy alone);
         a room too contended to commit refuses with ``busy``."""
+        ...
+
+    async def apply_once(
+        self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling], once: Once[Ruling]
+    ) -> Done[Ruling]:
+        """``apply``, unless ``once`` repeats an operation already applied in this room:
+        then nothing changes and the first answer comes back. The answer is stored with
+        the change in one atomic step; a refusal stores nothing (a repeat tries again)."""
         ...
 
     async def close_room(self, room_id: str) -> Change:

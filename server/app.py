@@ -85,10 +85,16 @@ def redis_store(settings: Settings) -> RedisStore:
         health_check_interval=30,
         socket_timeout=settings.redis_timeout_ms / 1000,
         socket_connect_timeout=settings.redis_timeout_ms / 1000,
-        retry=Retry(NoBackoff(), retries=1),
+        # No retries: a resent commit script applied a chat twice (the store learns
+        # what an unanswered commit did instead; see ``server.stores.redis``).
+        retry=Retry(NoBackoff(), retries=0),
     )
     return RedisStore(
-        redis, prefix=settings.key_prefix, channel=_channel(settings), frame=frame_event
+        redis,
+        prefix=settings.key_prefix,
+        channel=_channel(settings),
+        frame=frame_event,
+        timeout_ms=settings.redis_timeout_ms,
     )
 
 

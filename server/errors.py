@@ -36,6 +36,7 @@ class ServerCode(StrEnum):
     MEDIA_UNAVAILABLE = "media_unavailable"
     BUSY = "busy"
     UNAVAILABLE = "unavailable"
+    UNCONFIRMED = "unconfirmed"
     INTERNAL = "internal_error"
 
 
@@ -52,6 +53,13 @@ class StoreUnavailable(ServerError):
     """The shared store cannot be reached; nothing was changed. Try again shortly."""
 
     code = ServerCode.UNAVAILABLE
+
+
+class OutcomeUnknown(ServerError):
+    """The store took the change but never said whether it applied it, and could not be
+    asked in time: it may have. A repeat with the same op id returns what happened."""
+
+    code = ServerCode.UNCONFIRMED
 
 
 class Exit(IntEnum):
@@ -109,6 +117,7 @@ _OUTCOMES: dict[Code, Outcome] = {
     ServerCode.MEDIA_UNAVAILABLE: Outcome(_S.SERVICE_UNAVAILABLE, Exit.TEMPORARY),
     ServerCode.BUSY: Outcome(_S.SERVICE_UNAVAILABLE, Exit.TEMPORARY),
     ServerCode.UNAVAILABLE: Outcome(_S.SERVICE_UNAVAILABLE, Exit.TEMPORARY),
+    ServerCode.UNCONFIRMED: Outcome(_S.SERVICE_UNAVAILABLE, Exit.TEMPORARY),
     ServerCode.INTERNAL: Outcome(_S.INTERNAL_SERVER_ERROR, Exit.INTERNAL),
 }
 # Every code by its wire name; a name in both enums would make a reply ambiguous.

@@ -36,7 +36,7 @@ from rooms.errors import RoomNotFound
 from rooms.ports import Claims, Definitions, RoomStates
 from rooms.room import RoomInfo
 from rooms.schedule import Occurrence
-from server.errors import StoreUnavailable
+from server.errors import OutcomeUnknown, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class Scheduler:
                     continue
                 for occurrence in series.occurrences(now - CATCH_UP, now):
                     done.extend(await self._advance(occurrence, info, now))
-            except StoreUnavailable:
+            except (StoreUnavailable, OutcomeUnknown):
                 raise  # every series would fail alike: back off
             except Exception:
                 log.exception("series %s could not be advanced", series.series_id)

@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 from moderation import admission, bans, controls, messages, mute, pause, roles
 from moderation.audit import Moderated
-from rooms.change import Change
 from rooms.errors import ErrorCode, Refused
 from rooms.events import Removed
 from rooms.room import RoomInfo
 from rooms.state import RoomState
 from server import wire
+from server.socket import operations
 from server.socket.hub import Hub
 from server.wire import (
     AuditRequest,
@@ -64,18 +64,28 @@ class Facilitation:
         for event, handler in handlers.items():
             hub.register(event, handler)
 
-    async def _moderate(self, sid: str, decide: Decide) -> tuple[str, Moderated]:
-        """Apply a facilitator's action and its audit entry (and ban) atomically."""
+    async def _moderate(
+        self,
+        sid: str,
+        decide: Decide,
+        op: str | None,
+        answer: Callable[[Moderated], Payload] | None = None,
+    ) -> tuple[Moderated | None, Payload]:
+        """Apply a facilitator's action and its audit entry (and ban) atomically, once
+        for the op id: the action (None when it repeats one) and the ack."""
         room_id = await self.hub.require_room(sid)
         now = self.hub.clock()
         settings = self.hub.settings
-        done = await self.store.moderate(
+        return await operations.moderate(
+            self.store,
             room_id,
             lambda state, room: decide(state, room, now),
+            self.hub.member_id(sid, room_id),
+            op,
+            answer or self._answer,
             keep_ms=settings.audit_retention_ms,
             max_entries=settings.audit_max_entries,
         )
-        return room_id, done
 
     async def _acting(self, sid: str, at_least: roles.Rank) -> tuple[str, RoomState]:
         room_id = await self.hub.require_room(sid)
@@ -89,41 +99,47 @@ class Facilitation:
 
     async def promote(self, sid: str, raw: object) -> Payload:
         request = TargetRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: roles.promote(state, sid, request.target, now)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: roles.promote(state, sid, request.target, now),
+            request.op,
         )
-        return self._answer(done)
+        return ack
 
     async def demote(self, sid: str, raw: object) -> Payload:
         request = TargetRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: roles.demote(state, sid, request.target, now)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: roles.demote(state, sid, request.target, now),
+            request.op,
         )
-        return self._answer(done)
+        return ack
 
     async def mute(self, sid: str, raw: object) -> Payload:
         r = MuteRequest.parse(raw)
-        _, done = await self._moderate(
+        _, ack = await self._moderate(
             sid,
             lambda state, _, now: mute.mute(
                 state, sid, r.target, chat=r.chat, audio=r.audio, now=now, reason=r.reason
             ),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def unmute(self, sid: str, raw: object) -> Payload:
         r = MuteRequest.parse(raw)
-        _, done = await self._moderate(
+        _, ack = await self._moderate(
             sid,
             lambda state, _, now: mute.unmute(
                 state, sid, r.target, chat=r.chat, audio=r.audio, now=now, reason=r.reason
             ),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def mute_all(self, sid: str, raw: object) -> Payload:
         r = MuteAllRequest.parse(raw)
-        _, done = await self._moderate(
+        _, ack = await self._moderate(
             sid,
             lambda state, _, now: mute.mute_all(
                 state,
@@ -134,47 +150,59 @@ class Facilitation:
                 now=now,
                 reason=r.reason,
             ),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def pause(self, sid: str, raw: object) -> Payload:
         r = ReasonRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: pause.pause(state, sid, now, r.reason)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: pause.pause(state, sid, now, r.reason),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def resume(self, sid: str, raw: object) -> Payload:
         r = ReasonRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: pause.resume(state, sid, now, r.reason)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: pause.resume(state, sid, now, r.reason),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def remove(self, sid: str, raw: object) -> Payload:
         r = TargetRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: bans.remove(state, sid, r.target, now, r.reason)
+        done, ack = await self._moderate(
+            sid, lambda state, _, now: bans.remove(state, sid, r.target, now, r.reason), r.op
         )
-        await self._close_removed(done.change)
-        return self._answer(done)
+        await self._close_removed(done)
+        return ack
 
     async def ban(self, sid: str, raw: object) -> Payload:
         r = BanRequest.parse(raw)
-        _, done = await self._moderate(
+
+        def answer(done: Moderated) -> Payload:
+            assert done.keeps is not None  # a ban always keeps its record
+            return wire.ok(seq=done.change.state.seq, ban=wire.dump_ban(done.keeps))
+
+        done, ack = await self._moderate(
             sid,
             lambda state, room, now: bans.ban(state, room, sid, r.target, r.scope, now, r.reason),
+            r.op,
+            answer,
         )
-        assert done.keeps is not None  # a ban always keeps its record
-        await self._close_removed(done.change)
-        return wire.ok(seq=done.change.state.seq, ban=wire.dump_ban(done.keeps))
+        await self._close_removed(done)
+        return ack
 
-    async def _close_removed(self, change: Change) -> None:
+    async def _close_removed(self, done: Moderated | None) -> None:
         """With Redis the store publishes the disconnect right after the notice (see
-        ``server.app``); the embedded store has delivered the notice by now."""
-        if self.hub.settings.redis_url:
+        ``server.app``); the embedded store has delivered the notice by now. A repeated
+        action (``None``) closed its connections the first time."""
+        if self.hub.settings.redis_url or done is None:
             return
-        for event in change.events:
+        for event in done.change.events:
             if isinstance(event, Removed):
                 for target in event.audience:
                     await self.hub.sio.disconnect(target)
@@ -187,10 +215,12 @@ class Facilitation:
         found = next((ban for ban in kept if ban.ban_id == r.ban), None)
         if found is None:
             raise Refused("there is no such ban for this room", ErrorCode.BAN_NOT_FOUND)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: bans.unban(state, sid, found, now, r.reason)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: bans.unban(state, sid, found, now, r.reason),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def list_bans(self, sid: str, raw: object) -> Payload:
         wire.expect_nothing(raw)
@@ -201,34 +231,42 @@ class Facilitation:
 
     async def controls(self, sid: str, raw: object) -> Payload:
         r = ControlsRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: controls.set_controls(state, sid, dict(r.changes), now)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: controls.set_controls(state, sid, dict(r.changes), now),
+            r.op,
+            lambda done: wire.ok(
+                seq=done.change.state.seq, controls=controls.dump(done.change.state.controls)
+            ),
         )
-        return wire.ok(
-            seq=done.change.state.seq, controls=controls.dump(done.change.state.controls)
-        )
+        return ack
 
     async def admit(self, sid: str, raw: object) -> Payload:
         r = WaitingRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, room, now: admission.admit(state, room, sid, r.target, now)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, room, now: admission.admit(state, room, sid, r.target, now),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def deny(self, sid: str, raw: object) -> Payload:
         r = WaitingRequest.parse(raw)
-        _, done = await self._moderate(
-            sid, lambda state, _, now: admission.deny(state, sid, r.target, now)
+        _, ack = await self._moderate(
+            sid,
+            lambda state, _, now: admission.deny(state, sid, r.target, now),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def delete_message(self, sid: str, raw: object) -> Payload:
         r = DeleteMessageRequest.parse(raw)
-        _, done = await self._moderate(
+        _, ack = await self._moderate(
             sid,
             lambda state, _, now: messages.delete_message(state, sid, r.message, now, r.reason),
+            r.op,
         )
-        return self._answer(done)
+        return ack
 
     async def audit(self, sid: str, raw: object) -> Payload:
         """Facilitators and admins read the room's log (co-facilitators do not)."""

@@ -415,3 +415,7 @@ class Hub:
         either limit (``AbuseLimits.limit``). Facilitators and admins are never limited."""
         session = self.sessions[sid]
         await self.abuse.limit(session.identity, session.address, room_id, activity)
+
+    def member_id(self, sid: str, room_id: str) -> str:
+        """This connection's seat id in the room (whose operation ids are its own)."""
+        return tokens.member_id(self.settings, room_id, self.sessions[sid].identity.subject)

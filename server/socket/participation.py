@@ -10,7 +10,7 @@ reports are counted against the participant's and their address's limits first
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 from moderation import messages, mute
@@ -19,10 +19,19 @@ from rooms.change import Change
 from rooms.events import Reported
 from rooms.state import RoomState
 from server import wire
+from server.socket import operations
 from server.socket.hub import Handler, Hub
-from server.wire import ChatRequest, ClientEvent, Payload, ReactionRequest, ReportRequest
+from server.wire import (
+    ChatRequest,
+    ClientEvent,
+    OpRequest,
+    Payload,
+    ReactionRequest,
+    ReportRequest,
+)
 
 Rule = Callable[[RoomState, str], Change]
+Answer = Callable[[Change], Payload]
 
 
 class Participation:
@@ -42,39 +51,67 @@ class Participation:
         for event, handler in handlers.items():
             hub.register(event, handler)
 
+    def _once(
+        self, sid: str, room_id: str, rule: Rule, op: str | None, answer: Answer
+    ) -> Awaitable[Payload]:
+        """Apply ``rule`` once for the op id (``server.socket.operations``): a repeat gets the
+        first ack back and changes nothing."""
+        return operations.apply(
+            self.store,
+            room_id,
+            lambda state, _: rule(state, sid),
+            self.hub.member_id(sid, room_id),
+            op,
+            answer,
+        )
+
     async def chat(self, sid: str, raw: object) -> Payload:
         request = ChatRequest.parse(raw)
         room_id = await self.hub.require_room(sid)
         await self.hub.limit(sid, room_id, Activity.CHAT)
         now = self.hub.clock()
-        change = await self.store.apply(
-            room_id, lambda state, _: messages.post_chat(state, sid, request.text, now)
+        return await self._once(
+            sid,
+            room_id,
+            lambda state, sid: messages.post_chat(state, sid, request.text, now),
+            request.op,
+            lambda change: wire.ok(message=wire.dump_message(change.state.chat[-1])),
         )
-        return wire.ok(message=wire.dump_message(change.state.chat[-1]))
 
     async def react(self, sid: str, raw: object) -> Payload:
         request = ReactionRequest.parse(raw)
         room_id = await self.hub.require_room(sid)
         await self.hub.limit(sid, room_id, Activity.REACTION)
-        change = await self.store.apply(
-            room_id, lambda state, _: messages.react(state, sid, request.reaction)
+        return await self._once(
+            sid,
+            room_id,
+            lambda state, sid: messages.react(state, sid, request.reaction),
+            request.op,
+            lambda change: wire.ok(seq=change.state.seq),
         )
-        return wire.ok(seq=change.state.seq)
 
     async def _hand(self, rule: Rule, sid: str, raw: object) -> Payload:
-        wire.expect_nothing(raw)
+        request = OpRequest.parse(raw)
         room_id = await self.hub.require_room(sid)
         await self.hub.limit(sid, room_id, Activity.HAND)
-        change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
-        return wire.ok(hands=list(change.state.hands), seq=change.state.seq)
+        return await self._once(
+            sid,
+            room_id,
+            rule,
+            request.op,
+            lambda change: wire.ok(hands=list(change.state.hands), seq=change.state.seq),
+        )
 
     async def _own_audio(self, rule: Rule, sid: str, raw: object) -> Payload:
         """Mute or unmute oneself, or stay muted when asked to unmute (``moderation.mute``)."""
-        wire.expect_nothing(raw)
+        request = OpRequest.parse(raw)
         room_id = await self.hub.require_room(sid)
-        change = await self.store.apply(room_id, lambda state, _: rule(state, sid))
-        member = change.state.seated(sid)
-        return wire.ok(audio_muted=member.audio_muted, seq=change.state.seq)
+
+        def answer(change: Change) -> Payload:
+            member = change.state.seated(sid)
+            return wire.ok(audio_muted=member.audio_muted, seq=change.state.seq)
+
+        return await self._once(sid, room_id, rule, request.op, answer)
 
     async def report(self, sid: str, raw: object) -> Payload:
         """A report reaches only the facilitators and co-facilitators present; the ack
@@ -83,11 +120,17 @@ class Participation:
         room_id = await self.hub.require_room(sid)
         await self.hub.limit(sid, room_id, Activity.REPORT)
         now = self.hub.clock()
-        change = await self.store.apply(
+
+        def answer(change: Change) -> Payload:
+            reached = sum(len(e.audience) for e in change.events if isinstance(e, Reported))
+            return wire.ok(delivered=reached)
+
+        return await self._once(
+            sid,
             room_id,
-            lambda state, _: messages.report(
+            lambda state, sid: messages.report(
                 state, sid, message_id=r.message, member_id=r.participant, reason=r.reason, now=now
             ),
+            r.op,
+            answer,
         )
-        reached = sum(len(e.audience) for e in change.events if isinstance(e, Reported))
-        return wire.ok(delivered=reached)

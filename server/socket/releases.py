@@ -47,8 +47,9 @@ class Release:
 
 
 def _store_unanswered(error: ServerError) -> bool:
-    """The store did not take the release: worth trying again."""
-    return error.code in {ServerCode.UNAVAILABLE, ServerCode.BUSY}
+    """The store did not take the release, or cannot say whether it did: worth trying
+    again, since leaving a seat that is already free changes nothing."""
+    return error.code in {ServerCode.UNAVAILABLE, ServerCode.BUSY, ServerCode.UNCONFIRMED}
 
 
 class PendingReleases:

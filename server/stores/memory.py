@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
@@ -17,7 +18,7 @@ from rooms import lifecycle
 from rooms.change import Change
 from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
-from rooms.ports import EMPTY_MEMORY_MS, Ruling, change_of
+from rooms.ports import EMPTY_MEMORY_MS, OP_MEMORY_MS, Done, Once, Ruling, change_of
 from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
@@ -26,6 +27,8 @@ from server.stores.locks import RoomLocks
 
 Deliver = Callable[[str, RoomEvent], Awaitable[None]]
 MAX_CLAIMS = 4096  # expired claims are swept once there are more than this
+MAX_OPS = 4096  # expired operation records are swept once there are more than this
+T = TypeVar("T")
 
 
 class MemoryStore:
@@ -43,6 +46,8 @@ class MemoryStore:
         self._counters: dict[str, tuple[float, int]] = {}  # key -> (expires, count)
         self._audit: dict[str, deque[AuditEntry]] = {}
         self._bans: defaultdict[str, dict[str, Ban]] = defaultdict(dict)  # key -> subject -> ban
+        # (room, member, op id) -> (monotonic expiry, first answer)
+        self._ops: dict[tuple[str, str, str], tuple[float, bytes]] = {}
 
     async def open_room(self, info: RoomInfo) -> bool:
         async with self._locks[info.room_id]:
@@ -75,6 +80,37 @@ class MemoryStore:
             for event in change.events:
                 await self._deliver(room_id, event)
             return ruling
+
+    async def apply_once(
+        self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling], once: Once[Ruling]
+    ) -> Done[Ruling]:
+        async with self._locks[room_id]:
+            first = self._repeated(room_id, once)
+            if first is not None:
+                return Done(None, first)
+            ruling = rule(self._state(room_id), self._infos[room_id])
+            answer = self._remember(room_id, once, ruling)
+            change = change_of(ruling)
+            self._states[room_id] = change.state
+            for event in change.events:
+                await self._deliver(room_id, event)
+            return Done(ruling, answer)
+
+    def _repeated(self, room_id: str, once: Once[T]) -> bytes | None:
+        if once.op is None:
+            return None
+        now = time.monotonic()
+        if len(self._ops) > MAX_OPS:
+            self._ops = {k: v for k, v in self._ops.items() if v[0] > now}
+        kept = self._ops.get((room_id, once.member_id, once.op))
+        return kept[1] if kept is not None and kept[0] > now else None
+
+    def _remember(self, room_id: str, once: Once[T], value: T) -> bytes:
+        answer = once.answer(value)
+        if once.op is not None:
+            expires = time.monotonic() + OP_MEMORY_MS / 1000
+            self._ops[(room_id, once.member_id, once.op)] = (expires, answer)
+        return answer
 
     async def close_room(self, room_id: str) -> Change:
         async with self._locks[room_id]:
@@ -185,22 +221,52 @@ class MemoryStore:
         self, room_id: str, decide: Decision, *, keep_ms: int, max_entries: int
     ) -> Moderated:
         async with self._locks[room_id]:
-            done = decide(self._state(room_id), self._infos[room_id])
-            # Nothing below can fail or wait: state, log and bans change as one step.
-            self._states[room_id] = done.change.state
-            log = self._audit.setdefault(room_id, deque())
-            log.append(done.entry)
-            # Bounded by this call's settings, which may differ from the first call's.
-            while log and (len(log) > max_entries or log[0].at < done.entry.at - keep_ms):
-                log.popleft()
-            if done.keeps is not None:
-                self._bans[done.keeps.key][done.keeps.subject] = done.keeps
-            lifted = done.lifts
-            if lifted is not None and self._bans[lifted.key].get(lifted.subject) == lifted:
-                del self._bans[lifted.key][lifted.subject]
-            for event in done.change.events:
-                await self._deliver(room_id, event)
+            done, _ = await self._moderate(room_id, decide, keep_ms, max_entries, None)
             return done
+
+    async def moderate_once(
+        self,
+        room_id: str,
+        decide: Decision,
+        once: Once[Moderated],
+        *,
+        keep_ms: int,
+        max_entries: int,
+    ) -> Done[Moderated]:
+        async with self._locks[room_id]:
+            first = self._repeated(room_id, once)
+            if first is not None:
+                return Done(None, first)
+            done, answer = await self._moderate(room_id, decide, keep_ms, max_entries, once)
+            assert answer is not None
+            return Done(done, answer)
+
+    async def _moderate(
+        self,
+        room_id: str,
+        decide: Decision,
+        keep_ms: int,
+        max_entries: int,
+        once: Once[Moderated] | None,
+    ) -> tuple[Moderated, bytes | None]:
+        """Under the room's lock: the action, its entry, its ban and its answer together."""
+        done = decide(self._state(room_id), self._infos[room_id])
+        answer = self._remember(room_id, once, done) if once is not None else None
+        # Nothing below can fail or wait: state, log and bans change as one step.
+        self._states[room_id] = done.change.state
+        log = self._audit.setdefault(room_id, deque())
+        log.append(done.entry)
+        # Bounded by this call's settings, which may differ from the first call's.
+        while log and (len(log) > max_entries or log[0].at < done.entry.at - keep_ms):
+            log.popleft()
+        if done.keeps is not None:
+            self._bans[done.keeps.key][done.keeps.subject] = done.keeps
+        lifted = done.lifts
+        if lifted is not None and self._bans[lifted.key].get(lifted.subject) == lifted:
+            del self._bans[lifted.key][lifted.subject]
+        for event in done.change.events:
+            await self._deliver(room_id, event)
+        return done, answer
 
     async def audit_log(self, room_id: str, *, since: int, limit: int) -> list[AuditEntry]:
         entries = [e for e in self._audit.get(room_id, ()) if e.at >= since]

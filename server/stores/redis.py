@@ -16,7 +16,12 @@ Keys (under the configured prefix):
   ``AuditEntry``, stream id the entry's time), trimmed exactly to a length (``MAXLEN``)
   and an age (``MINID``), and expiring when the room has been quiet for the retention time;
 - ``bans:{scope}:{id}`` — hash of subject to msgpack ``Ban``, for a room or a series;
-- ``rate:{key}`` — one rate-limit counter for one window, expiring with it.
+- ``rate:{key}`` — one rate-limit counter for one window, expiring with it;
+- ``op:{room}:{member}:{op}`` — a client operation's record (the attempt that applied it,
+  then its answer), written by the commit itself and expiring after ``OP_MEMORY_MS``;
+  ``op:{room}:~{attempt}`` the same for a change without a client's op id, kept briefly;
+- ``fence:{attempt}`` — an attempt declared not done: its commit, should Redis still run
+  it later, changes nothing.
 
 Every change is optimistic: read the state and its version, apply the pure rule in
 Python, then one Lua script writes the new state *only if the version is unchanged* and
@@ -33,6 +38,13 @@ what it remembers and commits that; the script's check (same version *and* same 
 bytes) proves it was still current, and only a failed check, a refusal or a no-op costs a
 fresh read, after which the rule runs again as before. Reads for snapshots always go to
 Redis, and reuse the decoded state while Redis holds the same bytes.
+
+A commit is sent once and never re-sent (redis-py's retries are off for this client): a
+timeout after the script was written leaves its outcome unknown, since Redis may run it
+on resume. The store then learns the outcome from the attempt's record, in one more step
+that also fences the attempt off if it has not run (``_LEARN``), all within the time
+budget: ``unavailable`` is said only when nothing changed, and when even that step gets
+no answer the refusal is ``unconfirmed`` (a retry with the same op id tells).
 """
 
 from __future__ import annotations
@@ -40,11 +52,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
+import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT
@@ -56,22 +71,26 @@ from rooms import lifecycle
 from rooms.change import Change, Decided
 from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
-from rooms.ports import EMPTY_MEMORY_MS, Ruling, change_of
+from rooms.ports import EMPTY_MEMORY_MS, OP_MEMORY_MS, Done, Once, Ruling, change_of
 from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
 from server import codec
-from server.errors import ServerCode, ServerError, StoreUnavailable
+from server.errors import OutcomeUnknown, ServerCode, ServerError, StoreUnavailable
 from server.stores.locks import RoomLocks
 
 Frame = Callable[[str, RoomEvent], list[bytes]]  # one per destination; none: nobody
 
-# KEYS: live, open-rooms set, info, audit stream, bans hash.
+# KEYS: live, open-rooms set, info, audit stream, bans hash, the operation's record,
+#   this attempt's fence.
 # ARGV: version, new state ('' closes), room id, channel, the info the rule saw,
 #   audit entry ('' none), its MAXLEN, its MINID, the stream's expiry (ms),
 #   ban: 'keep', 'lift' or '', its subject, its record (as read, to lift),
-#   the entry's time (ms), frames...
+#   the entry's time (ms), the record's expiry (ms), the record, frames...
+# A fenced attempt (its sender has answered that nothing changed) and a repeated
+# operation (its record exists: {2, record}) change nothing; the record is written with
+# the change, so whoever finds it knows the change was made.
 # An entry's stream id is its own time (never below the last id, should clocks differ),
 # so the log is trimmed exactly by the entry's time and length, as the embedded store
 # trims it, not by when Redis happened to receive it.
@@ -80,6 +99,9 @@ Frame = Callable[[str, RoomEvent], list[bytes]]  # one per destination; none: no
 # undo a script's earlier writes when a later command fails, so every key is checked to
 # be of its type before anything is written (-2: nothing written).
 _COMMIT = """
+if redis.call('EXISTS', KEYS[7]) == 1 then return -3 end
+local first = redis.call('GET', KEYS[6])
+if first then return {2, first} end
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return -1 end
 if v ~= ARGV[1] or redis.call('GET', KEYS[3]) ~= ARGV[5] then return 0 end
@@ -107,8 +129,20 @@ if ARGV[10] == 'keep' then
 elseif ARGV[10] == 'lift' and redis.call('HGET', KEYS[5], ARGV[11]) == ARGV[12] then
   redis.call('HDEL', KEYS[5], ARGV[11])
 end
-for i = 14, #ARGV do redis.call('PUBLISH', ARGV[4], ARGV[i]) end
+redis.call('SET', KEYS[6], ARGV[15], 'PX', ARGV[14])
+for i = 16, #ARGV do redis.call('PUBLISH', ARGV[4], ARGV[i]) end
 return 1
+"""
+
+# KEYS: an operation's record, an attempt's fence. ARGV: the fence's expiry (ms).
+# After a commit went unanswered: its record if it (or an earlier attempt of the same
+# operation) was applied; else the attempt is fenced off in the same step, so it can
+# never apply later and "nothing changed" stays true.
+_LEARN = """
+local first = redis.call('GET', KEYS[1])
+if first then return {1, first} end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+return {0, ''}
 """
 
 # KEYS: info, live, open-rooms set. ARGV: info, empty state, room id.
@@ -151,6 +185,12 @@ return ARGV[1]
 """
 
 MAX_ATTEMPTS = 64
+# A change without a client's op id keeps its record only long enough to be learnt.
+ATTEMPT_MEMORY_MS = 60_000
+# Of the time budget (HEARTH_REDIS_TIMEOUT_MS): waiting for a commit's answer, then
+# learning an unanswered commit's outcome; the rest is slack for the reads before.
+COMMIT_SHARE, LEARN_SHARE = 0.5, 0.4
+_LOST = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
 
 
 P = ParamSpec("P")
@@ -199,6 +239,15 @@ def _parts(done: Change | Decided[Any] | Moderated) -> tuple[Change, Moderated |
     return change_of(done), None
 
 
+def _value(done: Done[Outcome]) -> Outcome:
+    """A change without a client's op id is never a repeat: it has its rule's value."""
+    assert done.value is not None
+    return done.value
+
+
+ATTEMPT_ID_LENGTH = 32  # a record starts with the attempt that wrote it (uuid4 hex)
+
+
 def _str(raw: bytes | str) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
 
@@ -207,13 +256,37 @@ def _bytes(raw: bytes | str) -> bytes:
     return raw.encode() if isinstance(raw, str) else raw
 
 
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """One commit sent for an operation: where its record goes, and its fence."""
+
+    attempt_id: str
+    record: str
+    fence: str
+    expires_ms: int
+
+
 class RedisStore:
-    def __init__(self, redis: Redis, *, prefix: str, channel: str, frame: Frame) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str,
+        channel: str,
+        frame: Frame,
+        timeout_ms: int | None = None,
+    ) -> None:
+        # A resent commit is how a refused chat got delivered and an acked one twice:
+        # this client never retries by itself (``_commit_once`` learns instead).
+        redis.set_retry(Retry(NoBackoff(), 0))
         self._redis = redis
+        self._commit_s = timeout_ms * COMMIT_SHARE / 1000 if timeout_ms else None
+        self._learn_s = timeout_ms * LEARN_SHARE / 1000 if timeout_ms else None
         self._prefix = prefix
         self._channel = channel
         self._frame = frame
         self._commit = redis.register_script(_COMMIT)
+        self._learn = redis.register_script(_LEARN)
         self._open = redis.register_script(_OPEN)
         self._forget = redis.register_script(_FORGET)
         self._count = redis.register_script(_COUNT)
@@ -252,11 +325,15 @@ class RedisStore:
         raws = await self._redis.mget([self._key("room", i, "info") for i in ids])
         return [codec.unpack(RoomInfo, _bytes(raw)) for raw in raws if raw]
 
-    async def _read(self, room_id: str) -> _Known:
+    async def _read(self, room_id: str, record: str | None = None) -> tuple[_Known, bytes | None]:
+        """The room as Redis holds it, and the operation's record if ``record`` names one
+        (in the same round trip: a repeat is found before its rule is judged again)."""
         pipe = self._redis.pipeline(transaction=True)
         pipe.hmget(self._key("room", room_id, "live"), ["v", "s"])
         pipe.get(self._key("room", room_id, "info"))
-        (version, blob), info = await pipe.execute()
+        if record is not None:
+            pipe.get(record)
+        (version, blob), info, *first = await pipe.execute()
         if version is None or info is None:
             self._known.pop(room_id, None)
             raise RoomNotFound(f"room {room_id!r} is not open")
@@ -272,25 +349,85 @@ class RedisStore:
             room = codec.unpack(RoomInfo, info)
         known = _Known(_bytes(version), blob, state, info, room)
         self._known[room_id] = known
-        return known
+        return known, _bytes(first[0]) if first and first[0] is not None else None
 
     @_guarded
     async def snapshot(self, room_id: str) -> RoomState:
-        return (await self._read(room_id)).state
+        return (await self._read(room_id))[0].state
 
     @_guarded
     async def apply(self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling]) -> Ruling:
-        return await self._change(room_id, rule)
+        return _value(await self._change(room_id, rule))
+
+    @_guarded
+    async def apply_once(
+        self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling], once: Once[Ruling]
+    ) -> Done[Ruling]:
+        return await self._change(room_id, rule, once=once)
 
     @_guarded
     async def moderate(
         self, room_id: str, decide: Decision, *, keep_ms: int, max_entries: int
     ) -> Moderated:
-        return await self._change(room_id, decide, audit=_Audit(keep_ms, max_entries))
+        return _value(await self._change(room_id, decide, audit=_Audit(keep_ms, max_entries)))
+
+    @_guarded
+    async def moderate_once(
+        self,
+        room_id: str,
+        decide: Decision,
+        once: Once[Moderated],
+        *,
+        keep_ms: int,
+        max_entries: int,
+    ) -> Done[Moderated]:
+        return await self._change(room_id, decide, audit=_Audit(keep_ms, max_entries), once=once)
 
     @_guarded
     async def close_room(self, room_id: str) -> Change:
-        return await self._change(room_id, lambda state, _: lifecycle.close(state), closing=True)
+        done = await self._change(room_id, lambda state, _: lifecycle.close(state), closing=True)
+        return _value(done)
+
+    def _record(self, room_id: str, once: Once[Any] | None) -> str | None:
+        """Where a client's operation is recorded (none without an op id)."""
+        if once is None or once.op is None:
+            return None
+        return self._key("op", room_id, once.member_id, once.op)
+
+    def _attempt(self, room_id: str, record: str | None) -> _Attempt:
+        attempt_id = uuid.uuid4().hex
+        if record is None:
+            own = self._key("op", room_id, "~" + attempt_id)
+            return _Attempt(attempt_id, own, self._key("fence", attempt_id), ATTEMPT_MEMORY_MS)
+        return _Attempt(attempt_id, record, self._key("fence", attempt_id), OP_MEMORY_MS)
+
+    async def _commit_once(self, keys: list[str], args: list[EncodableT], attempt: _Attempt) -> Any:
+        """Send the commit once; when its answer is lost, learn what it did.
+
+        Returns the script's own answer, or ``[2, record]`` when the learnt record shows
+        the operation applied (by this attempt or an earlier one). Raises
+        ``StoreUnavailable`` only when nothing changed (the attempt is fenced off), and
+        ``OutcomeUnknown`` when Redis told us nothing in time."""
+        try:
+            async with asyncio.timeout(self._commit_s):
+                return await self._commit(keys=keys, args=args)
+        except _LOST as lost:
+            unanswered: BaseException = lost
+        try:
+            async with asyncio.timeout(self._learn_s):
+                found, record = await self._learn(
+                    keys=[attempt.record, attempt.fence], args=[OP_MEMORY_MS]
+                )
+        except _LOST as silent:
+            raise OutcomeUnknown(
+                "the server could not confirm whether this was done; send it again with "
+                "the same op to find out"
+            ) from silent
+        if int(found) == 1:
+            return [2, record]
+        raise StoreUnavailable(
+            "the server cannot reach its store right now; try again shortly"
+        ) from unanswered
 
     @staticmethod
     def _moderation_args(done: Moderated | None, audit: _Audit | None) -> list[EncodableT]:
@@ -315,14 +452,20 @@ class RedisStore:
         *,
         closing: bool = False,
         audit: _Audit | None = None,
-    ) -> Outcome:
-        """Run ``decide`` and commit its change; an action's entry and ban go with it."""
+        once: Once[Outcome] | None = None,
+    ) -> Done[Outcome]:
+        """Run ``decide`` and commit its change; an action's entry and ban go with it, and
+        the operation's record too. A repeat of a recorded operation changes nothing."""
+        record = self._record(room_id, once)
         async with self._locks[room_id]:
             known = self._known.get(room_id)
             fresh = known is None
             for attempt in range(MAX_ATTEMPTS):
                 if known is None:
-                    known, fresh = await self._read(room_id), True
+                    known, first = await self._read(room_id, record)
+                    fresh = True
+                    if first is not None:
+                        return Done(None, first[ATTEMPT_ID_LENGTH:])
                 try:
                     done = decide(known.state, known.info)
                 except Exception:
@@ -331,12 +474,14 @@ class RedisStore:
                     known = None  # refused on what we remembered: ask Redis
                     continue
                 change, action = _parts(done)
+                answer = once.answer(done) if once is not None else b""
                 # An audited action is written even when the state stays the same.
                 if not change.changed and not closing and audit is None:
                     if fresh:
-                        return done
+                        return Done(done, answer)
                     known = None
                     continue
+                sent = self._attempt(room_id, record)
                 ban = (action.keeps or action.lifts) if action else None
                 keys = [
                     self._key("room", room_id, "live"),
@@ -344,6 +489,8 @@ class RedisStore:
                     self._key("room", room_id, "info"),
                     self._key("room", room_id, "audit"),
                     self._key("bans", ban.key if ban else "-"),
+                    sent.record,
+                    sent.fence,
                 ]
                 blob = b"" if closing else codec.pack(change.state)
                 frames = [f for event in change.events for f in self._frame(room_id, event)]
@@ -354,9 +501,21 @@ class RedisStore:
                     self._channel,
                     known.info_blob,
                     *self._moderation_args(action, audit),
+                    sent.expires_ms,
+                    sent.attempt_id.encode() + answer,
                     *frames,
                 ]
-                result = await self._commit(keys=keys, args=args)
+                try:
+                    result = await self._commit_once(keys, args, sent)
+                except OutcomeUnknown:
+                    self._known.pop(room_id, None)
+                    raise
+                if isinstance(result, list):
+                    # Applied: by this attempt (its answer was lost), or by an earlier one.
+                    self._known.pop(room_id, None)
+                    first = _bytes(result[1])
+                    mine = first[:ATTEMPT_ID_LENGTH] == sent.attempt_id.encode()
+                    return Done(done if mine else None, first[ATTEMPT_ID_LENGTH:])
                 if result == 1:
                     if closing:
                         self._known.pop(room_id, None)
@@ -365,12 +524,14 @@ class RedisStore:
                         self._known[room_id] = _Known(
                             version, blob, change.state, known.info_blob, known.info
                         )
-                    return done
+                    return Done(done, answer)
                 if result == -1:
                     self._known.pop(room_id, None)
                     raise RoomNotFound(f"room {room_id!r} is not open")
                 if result == -2:
                     raise RuntimeError(f"room {room_id!r}: its audit log or bans key is corrupt")
+                if result == -3:
+                    raise RuntimeError(f"room {room_id!r}: a fresh attempt was found fenced")
                 if fresh:
                     # Another process changed the room first: back off a little.
                     await asyncio.sleep(random.uniform(0, 0.001 * (attempt + 1)))

@@ -3,10 +3,15 @@
 Each ``parse`` takes the raw payload python-socketio delivered (any JSON value, or none)
 and returns the value or raises ``InvalidPayload``; handlers see only the values. A field
 the event does not take is refused, so a typo is an error rather than silently ignored.
+
+Every event that changes the room also takes an optional ``op``: an id the client chose
+for this one operation (``_op``), reused when it sends the same operation again after a
+timeout or a reconnect, so a repeat is answered as the first was and changes nothing.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from moderation.audit import clean_reason
@@ -18,6 +23,20 @@ from rooms.state import Reaction
 from rooms.text import check_text
 from server.wire.events import Payload
 from server.wire.limits import DEFAULT_AUDIT_ENTRIES, MAX_AUDIT_ENTRIES, MAX_ID, MAX_SDP_LENGTH
+
+# 16 characters of a URL-safe alphabet are enough randomness for one member's operations;
+# 64 hold a UUID with room to spare.
+_OP = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def _op(data: Payload) -> str | None:
+    """The client's operation id, if it sent one."""
+    if "op" not in data:
+        return None
+    value = data["op"]
+    if not isinstance(value, str) or _OP.fullmatch(value) is None:
+        raise InvalidPayload("'op' must be 16 to 64 letters, digits, '-' or '_'")
+    return value
 
 
 def _mapping(raw: object, *allowed: str) -> Payload:
@@ -60,25 +79,28 @@ class JoinRequest:
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
     text: str
+    op: str | None = None
 
     @classmethod
     def parse(cls, raw: object) -> ChatRequest:
-        data = _mapping(raw, "text")
+        data = _mapping(raw, "text", "op")
         if isinstance(data.get("text"), str):
             # One newline convention, whichever system typed it.
-            data = {"text": data["text"].replace("\r\n", "\n")}
-        return cls(_text(data, "text", newlines=True))
+            data = {**data, "text": data["text"].replace("\r\n", "\n")}
+        return cls(_text(data, "text", newlines=True), _op(data))
 
 
 @dataclass(frozen=True, slots=True)
 class ReactionRequest:
     reaction: Reaction
+    op: str | None = None
 
     @classmethod
     def parse(cls, raw: object) -> ReactionRequest:
-        value = _text(_mapping(raw, "reaction"), "reaction")
+        data = _mapping(raw, "reaction", "op")
+        value = _text(data, "reaction")
         try:
-            return cls(Reaction(value))
+            return cls(Reaction(value), _op(data))
         except ValueError:
             allowed = ", ".join(r.value for r in Reaction)
             raise InvalidPayload(f"'reaction' must be one of: {allowed}") from None
@@ -116,11 +138,12 @@ class TargetRequest:
 
     target: str
     reason: str = ""
+    op: str | None = None
 
     @classmethod
     def parse(cls, raw: object) -> TargetRequest:
-        data = _mapping(raw, "target", "reason")
-        return cls(_target(data), _reason(data))
+        data = _mapping(raw, "target", "reason", "op")
+        return cls(_target(data), _reason(data), _op(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +152,15 @@ class MuteRequest:
     chat: bool
     audio: bool
     reason: str = ""
+    op: str | None = None
 
     @classmethod
     def parse(cls, raw: object) -> MuteRequest:
-        data = _mapping(raw, "target", "chat", "audio", "reason")
+        data = _mapping(raw, "target", "chat", "audio", "reason", "op")
         chat, audio = _flag(data, "chat"), _flag(data, "audio")
         if not (chat or audio):
             raise InvalidPayload("say which to change: 'chat', 'audio' or both")
-        return cls(_target(data), chat, audio, _reason(data))
+        return cls(_target(data), chat, audio, _reason(data), _op(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,14 +169,15 @@ class MuteAllRequest:
     audio: bool
     allow_self_unmute: bool
     reason: str = ""
+    op: str | None = None
 
     @classmethod
     def parse(cls, raw: object) -> MuteAllRequest:
-        data = _mapping(raw, "chat", "audio", "allow_self_unmute", "reason")
+        data = _mapping(raw, "chat", "audio", "allow_self_unmute", "reason", "op")
         chat, audio = _flag(data, "chat"), _flag(data, "audio", default=True)
         if not (chat or audio):
             raise InvalidPayload("say which to mute: 'chat', 'audio' or both")
-        return cls(chat, audio, _flag(data, "allow_self_unmute"), _reason(data))
+        return cls(chat, audio, _flag(data, "allow_self_unmute"), _reason(data), _op(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +185,12 @@ class ReasonRequest:
     """Pause or resume: an optional reason only."""
 
     reason: str = ""
+    op: str | None = None
 
     @classmethod
     def parse(cls, raw: object) -> ReasonRequest:
-        return cls(_reason(_mapping(raw, "reason")))
+        data = _mapping(raw, "reason", "op")
+        return cls(_reason(data), _op(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,38 +198,42 @@ class BanRequest:
     target: str
     scope: BanScope
     reason: str = ""
+    op: str | None = None
 
     @classmethod
     def parse(cls, raw: object) -> BanRequest:
-        data = _mapping(raw, "target", "scope", "reason")
+        data = _mapping(raw, "target", "scope", "reason", "op")
         scope = data.get("scope", "room")
         # Checked as a string first: a list or object here is not hashable.
         if not isinstance(scope, str) or scope not in {str(s) for s in BanScope}:
             raise InvalidPayload("'scope' is 'room' or 'series'")
-        return cls(_target(data), BanScope(scope), _reason(data))
+        return cls(_target(data), BanScope(scope), _reason(data), _op(data))
 
 
 @dataclass(frozen=True, slots=True)
 class UnbanRequest:
     ban: str
     reason: str = ""
+    op: str | None = None
 
     @classmethod
     def parse(cls, raw: object) -> UnbanRequest:
-        data = _mapping(raw, "ban", "reason")
-        return cls(_target(data, "ban"), _reason(data))
+        data = _mapping(raw, "ban", "reason", "op")
+        return cls(_target(data, "ban"), _reason(data), _op(data))
 
 
 @dataclass(frozen=True, slots=True)
 class ControlsRequest:
     changes: tuple[tuple[str, bool], ...]
+    op: str | None = None
 
     @classmethod
     def parse(cls, raw: object) -> ControlsRequest:
-        data = _mapping(raw, *CONTROL_NAMES)
-        if not data:
+        data = _mapping(raw, *CONTROL_NAMES, "op")
+        names = sorted(key for key in data if key != "op")
+        if not names:
             raise InvalidPayload(f"change some of: {', '.join(sorted(CONTROL_NAMES))}")
-        return cls(tuple((key, _flag(data, key)) for key in sorted(data)))
+        return cls(tuple((key, _flag(data, key)) for key in names), _op(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,25 +241,27 @@ class WaitingRequest:
     """Admit or deny one waiting person (``target``) or everyone (``all``)."""
 
     target: str | None
+    op: str | None = None
 
     @classmethod
     def parse(cls, raw: object) -> WaitingRequest:
-        data = _mapping(raw, "target", "all")
+        data = _mapping(raw, "target", "all", "op")
         everyone = _flag(data, "all")
         if everyone == ("target" in data):
             raise InvalidPayload("send either 'target' or 'all': true")
-        return cls(None if everyone else _target(data))
+        return cls(None if everyone else _target(data), _op(data))
 
 
 @dataclass(frozen=True, slots=True)
 class DeleteMessageRequest:
     message: int
     reason: str = ""
+    op: str | None = None
 
     @classmethod
     def parse(cls, raw: object) -> DeleteMessageRequest:
-        data = _mapping(raw, "message", "reason")
-        return cls(_message_id(data), _reason(data))
+        data = _mapping(raw, "message", "reason", "op")
+        return cls(_message_id(data), _reason(data), _op(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,15 +269,16 @@ class ReportRequest:
     message: int | None
     participant: str | None
     reason: str = ""
+    op: str | None = None
 
     @classmethod
     def parse(cls, raw: object) -> ReportRequest:
-        data = _mapping(raw, "message", "participant", "reason")
+        data = _mapping(raw, "message", "participant", "reason", "op")
         if ("message" in data) == ("participant" in data):
             raise InvalidPayload("report either a 'message' or a 'participant'")
         if "message" in data:
-            return cls(_message_id(data), None, _reason(data))
-        return cls(None, _target(data, "participant"), _reason(data))
+            return cls(_message_id(data), None, _reason(data), _op(data))
+        return cls(None, _target(data, "participant"), _reason(data), _op(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +314,17 @@ class AudioOffer:
         if not sdp.startswith("v=0") or len(sdp) > MAX_SDP_LENGTH:
             raise InvalidPayload(f"'sdp' must be an SDP offer of at most {MAX_SDP_LENGTH} bytes")
         return cls(sdp)
+
+
+@dataclass(frozen=True, slots=True)
+class OpRequest:
+    """An event that changes the room and takes nothing but its optional ``op``."""
+
+    op: str | None = None
+
+    @classmethod
+    def parse(cls, raw: object) -> OpRequest:
+        return cls(_op(_mapping(raw, "op")))
 
 
 def expect_nothing(raw: object) -> None:

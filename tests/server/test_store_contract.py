@@ -9,7 +9,7 @@ test here must pass on both.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -24,7 +24,7 @@ from rooms.change import Change, Decided
 from rooms.errors import ErrorCode, HearthError
 from rooms.events import RoomEvent
 from rooms.identity import Identity, Role
-from rooms.ports import EMPTY_MEMORY_MS
+from rooms.ports import EMPTY_MEMORY_MS, Once
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
 from server import codec
@@ -237,3 +237,76 @@ async def test_two_writers_lose_no_change(stores: Stores) -> None:
     state = await stores.ours.snapshot("circle")
     assert sorted(m.display_name for m in state.members) == sorted(names)
     assert state.seq == len(names)
+
+
+def _posting(text: str) -> Callable[[RoomState, RoomInfo], Change]:
+    """A chat from Ann, as the hub posts one (the first store pass may run it again)."""
+
+    def rule(state: RoomState, _room: RoomInfo) -> Change:
+        return primitives.post_chat(state, "ann", text, NOW)
+
+    return rule
+
+
+def _answer(change: Change) -> bytes:
+    return f"seq {change.state.seq}: {change.state.chat[-1].text}".encode()
+
+
+async def test_a_repeated_op_id_returns_the_first_answer_and_changes_nothing(
+    stores: Stores,
+) -> None:
+    """Sent once through this process, repeated through another: one message, one seq,
+    the first answer both times, even for a repeat carrying different text."""
+    await stores.ours.apply("circle", joiner("ann"))
+    first = await stores.ours.apply_once(
+        "circle", _posting("hello"), Once("id-ann", "op-0123456789abcdef", _answer)
+    )
+    after = await stores.theirs.snapshot("circle")
+    again = await stores.theirs.apply_once(
+        "circle", _posting("hello again"), Once("id-ann", "op-0123456789abcdef", _answer)
+    )
+    assert first.value is not None
+    assert again.value is None
+    assert again.answer == first.answer == f"seq {after.seq}: hello".encode()
+    assert await stores.ours.snapshot("circle") == after
+    assert [m.text for m in after.chat] == ["hello"]
+
+
+async def test_an_op_id_is_the_members_own_and_absent_means_always_new(stores: Stores) -> None:
+    await stores.ours.apply("circle", joiner("ann"))
+    await stores.ours.apply("circle", joiner("bo"))
+    op = "shared-id-0123456789"
+    await stores.ours.apply_once("circle", _posting("one"), Once("id-ann", op, _answer))
+    other = await stores.theirs.apply_once("circle", _posting("two"), Once("id-bo", op, _answer))
+    assert other.value is not None  # Bo's op is not Ann's
+    for text in ("three", "three"):
+        done = await stores.ours.apply_once("circle", _posting(text), Once("id-ann", None, _answer))
+        assert done.value is not None
+    chat = [m.text for m in (await stores.theirs.snapshot("circle")).chat]
+    assert chat == ["one", "two", "three", "three"]
+
+
+async def test_a_refused_op_keeps_nothing_and_its_repeat_is_judged_again(stores: Stores) -> None:
+    """Refused (not seated yet): nothing kept, so the same op id applies once Ann is in."""
+    once = Once("id-ann", "op-refused-then-ok", _answer)
+    with pytest.raises(HearthError) as refused:
+        await stores.ours.apply_once("circle", _posting("early"), once)
+    assert refused.value.code == ErrorCode.NOT_IN_ROOM
+    await stores.theirs.apply("circle", joiner("ann"))
+    done = await stores.ours.apply_once("circle", _posting("early"), once)
+    assert done.value is not None
+    assert [m.text for m in (await stores.theirs.snapshot("circle")).chat] == ["early"]
+
+
+async def test_a_repeated_facilitator_action_writes_one_audit_entry(stores: Stores) -> None:
+    def decide(state: RoomState, _room: RoomInfo) -> Moderated:
+        return Moderated(lifecycle.warn_closing(state, NOW), line(NOW, 1))
+
+    once = Once("id-fay", "op-moderate-0000001", lambda d: str(d.change.state.seq).encode())
+    first = await stores.ours.moderate_once("circle", decide, once, keep_ms=DAY_MS, max_entries=100)
+    again = await stores.theirs.moderate_once(
+        "circle", decide, once, keep_ms=DAY_MS, max_entries=100
+    )
+    assert (first.value is None, again.value is None) == (False, True)
+    assert again.answer == first.answer
+    assert len(await stores.theirs.audit_log("circle", since=0, limit=100)) == 1

@@ -35,6 +35,28 @@ export const NOTICES = [
 ];
 
 const CALL_TIMEOUT_MS = 8000;
+
+// Events that change the room carry an operation id (`op`), reused when the call is sent
+// again: the server answers a repeat with the first answer and changes nothing, so a
+// retry after a timeout or a lost store answer can never post a message twice.
+const MUTATING = new Set([
+  "chat:send", "reaction:send", "hand:raise", "hand:lower", "report:send",
+  "audio:mute", "audio:unmute", "audio:stay-muted",
+  "moderation:promote", "moderation:demote", "moderation:mute", "moderation:unmute",
+  "moderation:mute-all", "moderation:pause", "moderation:resume", "moderation:remove",
+  "moderation:ban", "moderation:unban", "moderation:controls", "moderation:admit",
+  "moderation:deny", "moderation:delete-message",
+]);
+// Answers that leave the outcome open or say nothing changed: worth sending again.
+const RESEND = new Set(["timeout", "unavailable", "unconfirmed"]);
+const RESENDS = 3;
+const RESEND_DELAY_MS = 1000;
+
+function operationId() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16)); // plain http: no randomUUID
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 // A handshake refused with HTTP 429 (too many attempts from this network: it may be a
 // neighbour's flood) is retried with the manager's backoff for this long before the
 // person is told; the server's block lasts one rate window (10 s by default).
@@ -160,7 +182,21 @@ export class Connection extends EventTarget {
   }
 
   // An acknowledged call. Never throws: a timeout or a lost connection is a refusal too.
+  // A call that changes the room gets an op id and is sent again with the same id (a few
+  // times, while connected) when its answer was lost or said the store was out of reach.
   async call(event, payload = {}) {
+    if (!MUTATING.has(event)) return this.#callOnce(event, payload);
+    const sent = { ...payload, op: payload?.op ?? operationId() };
+    let ack = await this.#callOnce(event, sent);
+    for (let n = 0; n < RESENDS && !ack.ok && RESEND.has(ack.error?.code); n++) {
+      await new Promise((resolve) => setTimeout(resolve, RESEND_DELAY_MS));
+      if (!this.#socket.connected) break;
+      ack = await this.#callOnce(event, sent);
+    }
+    return ack;
+  }
+
+  async #callOnce(event, payload) {
     if (!this.#socket.connected) {
       return { ok: false, error: { code: "offline", message: "You are offline. Trying to reconnect…" } };
     }
