@@ -16,7 +16,16 @@ from typing import Protocol
 
 from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
-from rooms.ports import Claims, Counters, Definitions, Done, Once, ProcessRoll, RoomStates
+from rooms.ports import (
+    Claims,
+    Counters,
+    Definitions,
+    Done,
+    Generations,
+    Once,
+    ProcessRoll,
+    RoomStates,
+)
 from rooms.room import RoomInfo
 from rooms.state import RoomState
 
@@ -67,6 +76,7 @@ class RoomStore(
     Definitions,
     Claims,
     Counters,
+    Generations,
     Moderation,
     AuditLog,
     BanList,

@@ -10,6 +10,8 @@
 - ``Claims``: one-time claims that let many processes agree who performs a scheduled
   action, and since when a room has been seen empty.
 - ``Counters``: the windowed counters behind rate limits.
+- ``Generations``: a mark that tells whether the store lost everything it held (an
+  empty Redis restart), and the room settings this process last saw, to open again.
 
 A client's change may carry an operation id (``Once``): the store keeps the first
 outcome's answer, written in the same atomic step as the change, and a repeat of the id
@@ -172,4 +174,17 @@ class Counters(Protocol):
 
     async def count_many(self, counters: list[tuple[str, int]]) -> list[int]:
         """``count`` for each ``(key, expires_in_ms)`` in one step (one round trip)."""
+        ...
+
+
+class Generations(Protocol):
+    async def generation(self, candidate: str) -> str:
+        """The store's generation mark, set to ``candidate`` only if the store holds none
+        (it is new, or it lost everything): a mark other than the one a process learnt
+        at start-up means the rooms, seats and chat it knew are gone."""
+        ...
+
+    def remembered_room(self, room_id: str) -> RoomInfo | None:
+        """The room's settings as this process last read or wrote them, kept after the
+        store forgets the room (no I/O): what an empty restart lost, to open it again."""
         ...

@@ -25,6 +25,7 @@ from server.admin.room_admin import RoomAdmin
 from server.clock import SYSTEM_CLOCK
 from server.codec import MsgpackJson
 from server.jobs.presence import PresenceKeeper
+from server.jobs.recovery import Recovery
 from server.jobs.scheduler import Scheduler
 from server.media.gateway import AudioGateway
 from server.media.lease import LocalLease, MediaLease, RedisLease
@@ -46,6 +47,7 @@ CHANNEL = "hearth"
 HUB = web.AppKey("hub", Hub)
 STORE = web.AppKey("store", RoomStore)
 PRESENCE = web.AppKey("presence", PresenceKeeper)
+RECOVERY = web.AppKey("recovery", Recovery)
 TASKS = web.AppKey("tasks", list[asyncio.Task[None]])
 SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
@@ -151,12 +153,13 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     AudioSignalling(hub, gateway)
     app[AUDIO] = gateway
     app[STORE] = store
+    app[RECOVERY] = recovery = Recovery(store, hub)
     app[PRESENCE] = PresenceKeeper(
         store,
         process_id,
         settings.heartbeat_ms,
         settings.process_ttl_ms,
-        hub.reseat_lost_members,
+        recovery.after_lapse,
         clock,
         hub.settle_roll,
     )
@@ -236,6 +239,7 @@ async def _start(app: web.Application) -> None:
         sio.manager_initialized = True
         sio.manager.initialize()
     presence = app[PRESENCE]
+    await app[RECOVERY].learn()
     await presence.beat()
     app[TASKS] = [
         asyncio.create_task(presence.run(), name="presence"),

@@ -48,11 +48,12 @@ def free_port() -> int:
 class RedisServer:
     """A real redis-server on a free loopback port, keeping nothing on disk."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
+        """``port``: an earlier server's, to restart it (empty) where clients look for it."""
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: run `make test`, which installs it")
-        self.port = free_port()
+        self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="hearth-redis-")
         self.proc = subprocess.Popen(
             [

@@ -62,6 +62,7 @@ class PresenceKeeper:
         self.on_lapse = on_lapse
         self.settle = settle
         self._has_beaten = False
+        self._lapse_pending = False
         self._watch: roll.Watch | None = None
 
     @staticmethod
@@ -82,9 +83,12 @@ class PresenceKeeper:
             self._watch, self._elapsed_ms(), int(self.interval_s * 1000), self.ttl_ms
         )
         first, self._has_beaten = not self._has_beaten, True
-        if not was_alive and not first:
+        if (not was_alive and not first) or self._lapse_pending:
+            # Until ``on_lapse`` succeeds: the next beat finds the heartbeat alive again.
+            self._lapse_pending = True
             log.warning("this process's heartbeat had lapsed; checking its seats")
             await self.on_lapse()
+            self._lapse_pending = False
 
     async def run(self) -> None:
         failures = 0

@@ -41,6 +41,11 @@ class RoomClaims:
                 await self.store.hold(self.process_id, room_id)
                 self._held.add(room_id)
 
+    def forget_holds(self) -> None:
+        """The store lost the roll (an empty restart): every room is held afresh, by the
+        next seat taken in it."""
+        self._held.clear()
+
     async def settle(self) -> None:
         """Take off the roll each room where nobody here holds or is taking a seat. Runs
         with the heartbeat."""

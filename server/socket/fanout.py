@@ -75,6 +75,20 @@ async def _fan_out(
             listener(room.removeprefix(ROOM_PREFIX), [sid for sid, _ in participants])
 
 
+def send_here(manager: socketio.AsyncManager, event: str, payload: Payload, sid: str) -> None:
+    """Queue one event for one of this process's connections in this very step: no
+    pub/sub hop and no await, so nothing the listener delivers can overtake it."""
+    eio_sid = manager.eio_sid_from_sid(sid, "/")
+    socket = manager.server.eio.sockets.get(eio_sid) if eio_sid is not None else None
+    if socket is None or socket.closed:
+        return
+    encoded = manager.server.packet_class(
+        sio_packet.EVENT, namespace="/", data=[event, payload]
+    ).encode()
+    for part in encoded if isinstance(encoded, list) else [encoded]:
+        socket.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, part))
+
+
 def _arguments(data: object) -> list[Any]:
     """Emit data as Socket.IO arguments: a tuple spreads, ``None`` is none."""
     if isinstance(data, tuple):

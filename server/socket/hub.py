@@ -44,12 +44,13 @@ from server.settings import Settings
 from server.socket.abuse import AbuseLimits
 from server.socket.addresses import address_tag
 from server.socket.claims import RoomClaims
-from server.socket.fanout import ROOM_PREFIX
+from server.socket.fanout import ROOM_PREFIX, send_here
 from server.socket.releases import PendingReleases, Release
 from server.wire import (
     ClientEvent,
     JoinRequest,
     Payload,
+    RoomReset,
     SessionEnded,
     SessionReplaced,
 )
@@ -352,15 +353,28 @@ class Hub:
             self._leave_broadcast(sid, room_id)
         return Seating(seat_id, entered.result.room, change, entered.result.unattended_since)
 
-    async def reseat_lost_members(self) -> None:
+    def rooms_in_use(self) -> set[str]:
+        """The rooms this process's connections are in (or waiting for)."""
+        return {s.room_id for s in self.sessions.values() if s.room_id is not None}
+
+    async def reseat_lost_members(self, *, store_lost: bool = False) -> None:
         """After this process's heartbeat lapsed, other processes may have freed the seats
         of people who are in fact still connected here: seat them again. The room saw
         them leave and sees them join; their clients follow along by sequence number.
-        Where the room no longer admits them (closed, full), they stay out."""
+        Where the room no longer admits them (closed, full), they stay out.
+
+        ``store_lost``: the store lost everything (an empty Redis restart) and
+        ``server.jobs.recovery`` opened the rooms again, fresh: each is seated anew and
+        told so with the new state (``room:reset``)."""
+        if store_lost:
+            self.claims.forget_holds()
         for sid, session in list(self.sessions.items()):
             if session.room_id is None:
                 continue
             try:
+                if store_lost:
+                    await self._seat_anew(sid, session.room_id)
+                    continue
                 state = await self.store.snapshot(session.room_id)
                 if state.member_by_sid(sid) is None and admission.position(state, sid) is None:
                     await self._take_seat(sid, session.room_id)
@@ -369,6 +383,24 @@ class Hub:
             except HearthError as refusal:
                 log.info("could not seat a member again: %s", refusal.code)
                 await self._unseat(sid, session.room_id)
+
+    async def _seat_anew(self, sid: str, room_id: str) -> None:
+        # Out of the broadcast first: the fresh room's seq starts again from 1, which the
+        # client would take for events it has seen; it follows the room again from the
+        # reset's snapshot, which is the state the seating commit wrote.
+        self._leave_broadcast(sid, room_id)
+        seating = await self._take_seat(sid, room_id)
+        state = seating.change.state
+        if state.member_by_sid(sid) is None:
+            return  # waiting: its place in the queue is its own private event
+        snapshot = wire.dump_snapshot(
+            seating.room, state, facilitator_present=roles.facilitator_present(state)
+        )
+        view = self._view(state, sid, seating.unattended).get("moderation")
+        name, payload = RoomReset(room_id, seating.seat_id, snapshot, view).dump()
+        # No await since ``_take_seat`` entered the broadcast: every event committed after
+        # the seating reaches this connection after its reset (the join's argument).
+        send_here(self.sio.manager, str(name), payload, sid)
 
     async def _unseat(self, sid: str, room_id: str) -> None:
         if sid in self.sessions:

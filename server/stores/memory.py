@@ -48,6 +48,7 @@ class MemoryStore:
         self._bans: defaultdict[str, dict[str, Ban]] = defaultdict(dict)  # key -> subject -> ban
         # (room, member, op id) -> (monotonic expiry, first answer)
         self._ops: dict[tuple[str, str, str], tuple[float, bytes]] = {}
+        self._generation: str | None = None  # this store never loses what it holds
 
     async def open_room(self, info: RoomInfo) -> bool:
         async with self._locks[info.room_id]:
@@ -119,6 +120,14 @@ class MemoryStore:
             for event in change.events:
                 await self._deliver(room_id, event)
             return change
+
+    async def generation(self, candidate: str) -> str:
+        if self._generation is None:
+            self._generation = candidate
+        return self._generation
+
+    def remembered_room(self, room_id: str) -> RoomInfo | None:
+        return self._infos.get(room_id)
 
     async def beat(self, process_id: str, ttl_ms: int) -> bool:
         now = time.monotonic()

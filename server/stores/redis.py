@@ -10,6 +10,9 @@ Keys (under the configured prefix):
 - ``series:{id}`` — a schedule (msgpack ``Series``); ``series`` — set of series ids;
 - ``claim:{key}`` — a one-time claim on a scheduled action (``SET NX`` with an expiry);
 - ``room:{id}:empty`` — since when (ms) an open room has been seen empty;
+- ``generation`` — a random mark written (``SET NX``) by the first process to find none:
+  Redis holds it until it loses everything, so another mark, or none, after a lapse means
+  an empty restart (``server.jobs.recovery``);
 - ``proc:{pid}`` — a process's heartbeat, with a TTL; ``procs`` — every process seen;
 - ``proc:{pid}:rooms`` — rooms where that process seats people (a superset);
 - ``room:{id}:audit`` — stream of facilitators' actions (field ``e``: msgpack
@@ -294,6 +297,9 @@ class RedisStore:
         # Callers in this process queue up instead of racing each other's versions.
         self._locks = RoomLocks()
         self._known: dict[str, _Known] = {}
+        # Each room's settings as last read or written, kept when Redis forgets the room:
+        # what an empty restart lost, for ``server.jobs.recovery`` to open again.
+        self._remembered: dict[str, RoomInfo] = {}
 
     def _key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
@@ -310,7 +316,9 @@ class RedisStore:
             codec.pack(RoomState(info.room_id)),
             info.room_id,
         ]
-        return bool(await self._open(keys=keys, args=args))
+        opened = bool(await self._open(keys=keys, args=args))
+        self._remembered[info.room_id] = info
+        return opened
 
     @_guarded
     async def room_info(self, room_id: str) -> RoomInfo | None:
@@ -348,6 +356,7 @@ class RedisStore:
         else:
             room = codec.unpack(RoomInfo, info)
         known = _Known(_bytes(version), blob, state, info, room)
+        self._remembered[room_id] = room
         self._known[room_id] = known
         return known, _bytes(first[0]) if first and first[0] is not None else None
 
@@ -386,6 +395,7 @@ class RedisStore:
     @_guarded
     async def close_room(self, room_id: str) -> Change:
         done = await self._change(room_id, lambda state, _: lifecycle.close(state), closing=True)
+        self._remembered.pop(room_id, None)
         return _value(done)
 
     def _record(self, room_id: str, once: Once[Any] | None) -> str | None:
@@ -537,6 +547,17 @@ class RedisStore:
                     await asyncio.sleep(random.uniform(0, 0.001 * (attempt + 1)))
                 known = None
         raise ServerError("the room is too busy right now, try again", ServerCode.BUSY)
+
+    @_guarded
+    async def generation(self, candidate: str) -> str:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.set(self._key("generation"), candidate, nx=True)
+        pipe.get(self._key("generation"))
+        _, mark = await pipe.execute()
+        return _str(mark)
+
+    def remembered_room(self, room_id: str) -> RoomInfo | None:
+        return self._remembered.get(room_id)
 
     @_guarded
     async def beat(self, process_id: str, ttl_ms: int) -> bool:

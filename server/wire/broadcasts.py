@@ -1,5 +1,6 @@
 """What the server sends: each room event's name and payload, and the notices of one
-connection that no rule makes (``SessionReplaced``, ``SessionEnded``, ``AudioReconnect``).
+connection that no rule makes (``SessionReplaced``, ``SessionEnded``, ``AudioReconnect``,
+``RoomReset``).
 
 Room events are the domain's frozen values (``rooms.events``); ``dump_event`` is the
 only place they become JSON, and mypy checks its ``match`` covers every one of them.
@@ -70,6 +71,30 @@ class AudioReconnect:
 
     def dump(self) -> tuple[ServerEvent, Payload]:
         return ServerEvent.AUDIO_RECONNECT, {"room": self.room_id}
+
+
+@dataclass(frozen=True, slots=True)
+class RoomReset:
+    """The store lost the room (an empty Redis restart) and it was opened again with this
+    connection seated anew: ``snapshot`` (and ``moderation``, for a moderator) is the new
+    state, whose ``seq`` starts again from a small number."""
+
+    room_id: str
+    you: str
+    snapshot: Payload
+    moderation: Payload | None = None
+    message: str = "The server lost this room's recent history; earlier chat is gone."
+
+    def dump(self) -> tuple[ServerEvent, Payload]:
+        reset: Payload = {
+            "room": self.room_id,
+            "message": self.message,
+            "you": self.you,
+            "snapshot": self.snapshot,
+        }
+        if self.moderation is not None:
+            reset["moderation"] = self.moderation
+        return ServerEvent.ROOM_RESET, reset
 
 
 def recipients(event: RoomEvent) -> tuple[str, ...] | None:

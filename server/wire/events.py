@@ -78,3 +78,5 @@ class ServerEvent(StrEnum):
     AUDIO_STATE = "audio:state"
     AUDIO_SPEAKING = "audio:speaking"
     AUDIO_RECONNECT = "audio:reconnect"
+    # Private: Redis lost the room (an empty restart); it was opened again, fresh.
+    ROOM_RESET = "room:reset"

@@ -21,7 +21,7 @@ from moderation.bans import Ban, BanScope
 from moderation.ports import RoomStore
 from rooms import lifecycle, primitives
 from rooms.change import Change, Decided
-from rooms.errors import ErrorCode, HearthError
+from rooms.errors import ErrorCode, HearthError, RoomNotFound
 from rooms.events import RoomEvent
 from rooms.identity import Identity, Role
 from rooms.ports import EMPTY_MEMORY_MS, Once
@@ -310,3 +310,26 @@ async def test_a_repeated_facilitator_action_writes_one_audit_entry(stores: Stor
     assert (first.value is None, again.value is None) == (False, True)
     assert again.answer == first.answer
     assert len(await stores.theirs.audit_log("circle", since=0, limit=100)) == 1
+
+
+async def test_the_generation_mark_is_the_first_one_written_and_kept(stores: Stores) -> None:
+    """Every process learns the same mark; a later candidate never replaces it, so only a
+    store that lost everything shows a process another mark (``server.jobs.recovery``)."""
+    first = await stores.ours.generation("one")
+    assert await stores.theirs.generation("two") == first
+    assert await stores.ours.generation("three") == first
+    if stores.redis_url is not None:
+        await flush(stores.redis_url)  # what an empty restart leaves
+        assert await stores.theirs.generation("four") == "four"
+        assert await stores.ours.generation("five") == "four"
+
+
+async def test_a_rooms_settings_are_remembered_after_the_store_forgets_it(stores: Stores) -> None:
+    """What an empty restart lost can be opened again as this process last saw it, even
+    after a read found the room gone."""
+    assert stores.ours.remembered_room("circle") == ROOM
+    if stores.redis_url is not None:
+        await flush(stores.redis_url)
+        with pytest.raises(RoomNotFound):
+            await stores.ours.snapshot("circle")
+        assert stores.ours.remembered_room("circle") == ROOM

@@ -107,6 +107,13 @@ export class Connection extends EventTarget {
     for (const name of NOTICES) {
       this.#socket.on(name, (data) => this.#emit("notice", { name, data }));
     }
+    this.#socket.on("room:reset", (data) => {
+      // Redis lost the room and the server opened it again with us seated anew: what we
+      // held (buffered events too) belongs to the lost room; the new seq starts from here.
+      this.#early = [];
+      this.#adopt(data.snapshot, data.you, data.moderation ?? null);
+      this.#emit("notice", { name: "room:reset", data });
+    });
     this.#socket.on("waiting:position", (data) => {
       this.#emit("waiting", { position: data.position, of: data.of });
     });

@@ -72,6 +72,14 @@ export function mountNotices(model, connection) {
     } else announce("No facilitator is in the room right now");
   });
 
+  // The server lost the room's history (Redis restarted empty): the snapshot that came
+  // with it is the room now; say plainly why the earlier chat is gone.
+  model.addEventListener("history-lost", (e) => {
+    $("history-note").textContent = e.detail.message;
+    $("history-note").hidden = false;
+    announce(e.detail.message);
+  });
+
   model.addEventListener("unmute-requested", (e) => {
     $("unmute-text").textContent =
       `${e.detail.by} asks whether you would like to unmute your microphone. It stays off unless you choose.`;

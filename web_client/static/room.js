@@ -115,6 +115,9 @@ export class RoomModel extends EventTarget {
       case "audio:reconnect":
         this.#tell("audio-reconnect", {});
         break;
+      case "room:reset":
+        this.#tell("history-lost", { message: String(data.message ?? "") });
+        break;
       default:
         break;
     }
