@@ -16,7 +16,16 @@ from typing import Protocol
 
 from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
-from rooms.ports import Claims, Counters, Definitions, Done, Once, ProcessRoll, RoomStates
+from rooms.ports import (
+    Claims,
+    Counters,
+    Definitions,
+    Done,
+    Once,
+    ProcessRoll,
+    RoomLog,
+    RoomStates,
+)
 from rooms.room import RoomInfo
 from rooms.state import RoomState
 
@@ -63,6 +72,7 @@ class BanList(Protocol):
 
 class RoomStore(
     RoomStates,
+    RoomLog,
     ProcessRoll,
     Definitions,
     Claims,
