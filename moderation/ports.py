@@ -24,6 +24,7 @@ from rooms.ports import (
     Generations,
     Once,
     ProcessRoll,
+    RoomLog,
     RoomStates,
 )
 from rooms.room import RoomInfo
@@ -72,6 +73,7 @@ class BanList(Protocol):
 
 class RoomStore(
     RoomStates,
+    RoomLog,
     ProcessRoll,
     Definitions,
     Claims,

@@ -5,6 +5,7 @@
   when two processes change the same room at the same moment. The store hands back the
   rule's own value (a ``Change``, or a ``Decided`` with its result) from the run it
   committed; a run discarded after a conflict leaves no trace.
+- ``RoomLog``: each open room's recent public events, appended with the change.
 - ``ProcessRoll``: which server processes are alive, and where each seats people.
 - ``Definitions``: rooms and their schedules, which outlive restarts.
 - ``Claims``: one-time claims that let many processes agree who performs a scheduled
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from rooms.change import Change, Decided
+from rooms.events import RoomEvent
 from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
@@ -43,8 +45,15 @@ EMPTY_MEMORY_MS = 24 * 3600 * 1000  # an "empty since" mark outlives no meeting
 # A repeat of an operation id is recognised this long: far beyond any client's retries
 # (a reconnect, a deploy's drain), short enough that the records stay few.
 OP_MEMORY_MS = 10 * 60 * 1000
+# A room's log keeps this many recent public events: a client that reconnects within
+# them gets exactly what it missed; one further behind gets a snapshot.
+LOG_LENGTH = 1000
 
 T = TypeVar("T")
+
+# A public event as the adapter logs it: its seq and its opaque framed form (None: the
+# event is not logged, being private to some connections).
+LogEntry = Callable[[str, RoomEvent], tuple[int, bytes] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +111,15 @@ class RoomStates(Protocol):
 
     async def close_room(self, room_id: str) -> Change:
         """Publish the close, then forget the room's state and chat."""
+        ...
+
+
+class RoomLog(Protocol):
+    async def events_after(self, room_id: str, seq: int) -> list[tuple[int, bytes]]:
+        """The room's logged public events after ``seq``, in order, each with its seq.
+        Written in the same atomic step as the change that made them, bounded to the last
+        ``LOG_LENGTH``, forgotten when the room closes: a caller that does not find
+        ``seq + 1`` first has fallen out of the log and needs a snapshot."""
         ...
 
 

@@ -70,6 +70,15 @@ def frame_event(room_id: str, event: RoomEvent) -> list[bytes]:
     return frames
 
 
+def log_entry(room_id: str, event: RoomEvent) -> tuple[int, bytes] | None:
+    """A public event as the room's log keeps it: its seq and the frame every process's
+    manager reads (private events are not logged)."""
+    if wire.recipients(event) is not None:
+        return None
+    name, payload = wire.dump_event(room_id, event)
+    return int(payload["seq"]), frame(socket_room(room_id), str(name), payload)
+
+
 def _disconnect_frame(sid: str) -> bytes:
     message = {"method": "disconnect", "sid": sid, "namespace": "/", "host_id": STORE_HOST_ID}
     return MsgpackJson.dumps(message)
@@ -97,6 +106,7 @@ def redis_store(settings: Settings) -> RedisStore:
         channel=_channel(settings),
         frame=frame_event,
         timeout_ms=settings.redis_timeout_ms,
+        log_entry=log_entry,
     )
 
 
@@ -112,6 +122,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         manager = HearthRedisManager(settings.redis_url, channel=_channel(settings))
         sio = _socketio(settings, manager)
         store = redis_store(settings)
+        manager.room_log = store
         # Audio signalling and leases get their own connections: pub/sub holds one.
         media_redis = Redis.from_url(
             settings.redis_url, socket_connect_timeout=settings.redis_timeout_ms / 1000
@@ -127,7 +138,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
             if gateway is not None:
                 gateway.room_changed(room_id)
 
-        store = MemoryStore(deliver)
+        store = MemoryStore(deliver, log_entry)
         lease = LocalLease(process_id)
 
     app = web.Application()

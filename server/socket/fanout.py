@@ -17,12 +17,21 @@ made them: the store's commit script publishes them, already framed by ``frame``
 same atomic step that stores the change, so every process receives them in sequence order. The
 framed messages name a host id no process has, so every process, the author included,
 delivers them to its own clients.
+
+**No gap after a resubscribe.** python-socketio's listener re-subscribes after a lost
+connection with growing sleeps, and redis-py's pub/sub reconnects by itself: whatever was
+published meanwhile is gone. Each room's events come in seq order, so the manager knows
+the last seq it delivered per room; when the next one jumps, it first reads the missing
+ones from the room's log (``rooms.ports.RoomLog``, written by the same commit) and
+delivers them in order. A seq that goes *back* means Redis was rolled back (or the room
+reopened unseen): its people are told ``room:rewound`` and take a snapshot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -30,8 +39,11 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
+from rooms.ports import RoomLog
 from server.codec import MsgpackJson
 from server.wire.events import Payload, ServerEvent
+
+log = logging.getLogger(__name__)
 
 STORE_HOST_ID = "hearth-store"
 ROOM_PREFIX = "room:"  # Socket.IO rooms named for Hearth rooms (``hub.socket_room``)
@@ -71,6 +83,7 @@ async def _fan_out(
         # The room's broadcast ends with its close, in the same step: nobody here keeps
         # hearing a room they no longer have a seat in (nor its next session).
         manager.basic_close_room(room, namespace)
+        getattr(manager, "_delivered", {}).pop(room.removeprefix(ROOM_PREFIX), None)
         for listener in getattr(manager, "on_room_closed", ()):
             listener(room.removeprefix(ROOM_PREFIX), [sid for sid, _ in participants])
 
@@ -87,6 +100,14 @@ def send_here(manager: socketio.AsyncManager, event: str, payload: Payload, sid:
     ).encode()
     for part in encoded if isinstance(encoded, list) else [encoded]:
         socket.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, part))
+
+
+def _seq(room: object, args: list[Any]) -> int | None:
+    """The seq of a public room event (private ones go to connections, not rooms)."""
+    if not (isinstance(room, str) and room.startswith(ROOM_PREFIX)) or len(args) != 1:
+        return None
+    seq = args[0].get("seq") if isinstance(args[0], dict) else None
+    return seq if isinstance(seq, int) else None
 
 
 def _arguments(data: object) -> list[Any]:
@@ -126,6 +147,8 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     def __init__(self, url: str, channel: str, **kwargs: Any) -> None:
         super().__init__(url=url, channel=channel, json=MsgpackJson, **kwargs)
         self.on_room_closed: list[RoomClosed] = []
+        self.room_log: RoomLog | None = None  # set by the app: where missed events are read
+        self._delivered: dict[str, int] = {}  # room id -> last seq delivered here
 
     def initialize(self) -> None:
         super().initialize()
@@ -139,9 +162,37 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         data = message["data"]
         args = list(data) if isinstance(data, list) else _arguments(data)
         namespace = message.get("namespace") or "/"
-        await _fan_out(
-            self, message["event"], args, namespace, message.get("room"), message.get("skip_sid")
-        )
+        room = message.get("room")
+        seq = _seq(room, args)
+        if seq is not None and isinstance(room, str):
+            await self._in_sequence(room, seq, namespace)
+        await _fan_out(self, message["event"], args, namespace, room, message.get("skip_sid"))
+
+    async def _in_sequence(self, room: str, seq: int, namespace: str) -> None:
+        """Before delivering ``seq`` of ``room``: deliver what this process missed of it,
+        or tell its people their copy of the room is wrong."""
+        room_id = room.removeprefix(ROOM_PREFIX)
+        last = self._delivered.get(room_id)
+        self._delivered[room_id] = seq
+        if last is None or seq == last + 1 or not self.rooms.get(namespace, {}).get(room):
+            return
+        if seq <= last:
+            log.warning("room %r went back from seq %d to %d: resyncing", room_id, last, seq)
+            rewound = {"room": room_id, "seq": seq}
+            await _fan_out(self, ServerEvent.ROOM_REWOUND, [rewound], namespace, room, None)
+            return
+        if self.room_log is None:
+            return
+        try:
+            entries = await self.room_log.events_after(room_id, last)
+        except Exception:  # the clients see the gap and take a snapshot themselves
+            log.warning("could not read the missed events of room %r", room_id, exc_info=True)
+            return
+        for missed, framed in entries:
+            if missed >= seq:
+                break
+            name, payload = unframe(framed)
+            await _fan_out(self, name, [payload], namespace, room, None)
 
     async def shutdown(self) -> None:
         """Stop listening and close this manager's Redis connections."""
@@ -170,3 +221,9 @@ def frame(channel_room: str, event: str, payload: Payload) -> bytes:
             "host_id": STORE_HOST_ID,
         }
     )
+
+
+def unframe(framed: bytes) -> tuple[str, Payload]:
+    """A logged room event, back as its name and payload (see ``frame``)."""
+    message = MsgpackJson.loads(framed)
+    return str(message["event"]), message["data"][0]

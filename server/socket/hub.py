@@ -39,13 +39,14 @@ from rooms.room import RoomInfo, check_invited
 from rooms.state import Connection, RoomState
 from server import errors, tokens, wire
 from server.clock import SYSTEM_CLOCK
-from server.errors import ServerCode, ServerError
+from server.errors import ServerCode, ServerError, StoreUnavailable
 from server.settings import Settings
 from server.socket.abuse import AbuseLimits
 from server.socket.addresses import address_tag
 from server.socket.claims import RoomClaims
 from server.socket.fanout import ROOM_PREFIX, send_here
 from server.socket.releases import PendingReleases, Release
+from server.socket.resume import missed_events
 from server.wire import (
     ClientEvent,
     JoinRequest,
@@ -265,9 +266,16 @@ class Hub:
         place = admission.position(change.state, sid)
         if place is not None:
             return wire.ok(you=seat_id, waiting=wire.dump_waiting_place(request.room, *place))
+        missed = None
+        if request.since is not None:
+            with contextlib.suppress(StoreUnavailable):  # then a snapshot will do
+                missed = await missed_events(
+                    self.store, request.room, request.since, change.state.seq
+                )
         snapshot = wire.dump_snapshot(
             seating.room, change.state, facilitator_present=roles.facilitator_present(change.state)
         )
+        resumed = {"snapshot": snapshot} if missed is None else {"missed": missed}
         audio = {}
         if seating.room.audio:
             servers = wire.dump_ice_servers(self.settings.ice_servers)
@@ -276,7 +284,8 @@ class Hub:
             audio = {"ice_servers": servers}
         return wire.ok(
             you=seat_id,
-            snapshot=snapshot,
+            seq=change.state.seq,
+            **resumed,
             **audio,
             **self._view(change.state, sid, seating.unattended),
         )

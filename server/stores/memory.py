@@ -2,6 +2,7 @@
 
 It gives the same guarantees as the Redis store within one process: one asyncio lock per
 room makes each rule atomic, and events are delivered in sequence order while it is held.
+Each open room's public events are logged as they are delivered, bounded as in Redis.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from rooms import lifecycle
 from rooms.change import Change
 from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
-from rooms.ports import EMPTY_MEMORY_MS, OP_MEMORY_MS, Done, Once, Ruling, change_of
+from rooms.ports import (
+    EMPTY_MEMORY_MS,
+    LOG_LENGTH,
+    OP_MEMORY_MS,
+    Done,
+    LogEntry,
+    Once,
+    Ruling,
+    change_of,
+)
 from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
@@ -32,8 +42,10 @@ T = TypeVar("T")
 
 
 class MemoryStore:
-    def __init__(self, deliver: Deliver) -> None:
-        self._deliver = deliver
+    def __init__(self, deliver: Deliver, log_entry: LogEntry | None = None) -> None:
+        self._deliver_now = deliver
+        self._log_entry = log_entry
+        self._logs: dict[str, deque[tuple[int, bytes]]] = {}  # open rooms only
         self._infos: dict[str, RoomInfo] = {}
         self._states: dict[str, RoomState] = {}  # open rooms only
         self._locks = RoomLocks()
@@ -63,6 +75,16 @@ class MemoryStore:
 
     async def open_rooms(self) -> list[RoomInfo]:
         return [self._infos[room_id] for room_id in sorted(self._states)]
+
+    async def _deliver(self, room_id: str, event: RoomEvent) -> None:
+        """Log the event (when the room is still open), then deliver it."""
+        entry = self._log_entry(room_id, event) if self._log_entry is not None else None
+        if entry is not None and room_id in self._states:
+            self._logs.setdefault(room_id, deque(maxlen=LOG_LENGTH)).append(entry)
+        await self._deliver_now(room_id, event)
+
+    async def events_after(self, room_id: str, seq: int) -> list[tuple[int, bytes]]:
+        return [entry for entry in self._logs.get(room_id, ()) if entry[0] > seq]
 
     async def snapshot(self, room_id: str) -> RoomState:
         return self._state(room_id)
@@ -117,6 +139,7 @@ class MemoryStore:
         async with self._locks[room_id]:
             change = lifecycle.close(self._state(room_id))
             del self._states[room_id]
+            self._logs.pop(room_id, None)
             for event in change.events:
                 await self._deliver(room_id, event)
             return change

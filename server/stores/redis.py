@@ -24,7 +24,16 @@ Keys (under the configured prefix):
   then its answer), written by the commit itself and expiring after ``OP_MEMORY_MS``;
   ``op:{room}:~{attempt}`` the same for a change without a client's op id, kept briefly;
 - ``fence:{attempt}`` — an attempt declared not done: its commit, should Redis still run
-  it later, changes nothing.
+  it later, changes nothing;
+- ``room:{id}:log`` — stream of the room's public events as framed for the manager (field
+  ``f``), stream id ``{seq}-0``, appended by the commit that makes them, trimmed to
+  ``LOG_LENGTH`` entries and deleted when the room closes: a client resumes from it and a
+  process whose pub/sub missed a publish catches up from it.
+
+The live hash also holds ``e``, the attempt id of the write that made it (the room's
+epoch). A commit checks version *and* epoch, so a state cached before a rollback (a
+restored RDB, a lost AOF tail) never passes for current once the room has been written
+again to the same version number: it is read afresh instead of overwritten.
 
 Every change is optimistic: read the state and its version, apply the pure rule in
 Python, then one Lua script writes the new state *only if the version is unchanged* and
@@ -54,6 +63,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import random
 import uuid
 from collections.abc import Callable, Coroutine
@@ -74,7 +84,16 @@ from rooms import lifecycle
 from rooms.change import Change, Decided
 from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
-from rooms.ports import EMPTY_MEMORY_MS, OP_MEMORY_MS, Done, Once, Ruling, change_of
+from rooms.ports import (
+    EMPTY_MEMORY_MS,
+    LOG_LENGTH,
+    OP_MEMORY_MS,
+    Done,
+    LogEntry,
+    Once,
+    Ruling,
+    change_of,
+)
 from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
@@ -84,13 +103,18 @@ from server.errors import OutcomeUnknown, ServerCode, ServerError, StoreUnavaila
 from server.stores.locks import RoomLocks
 
 Frame = Callable[[str, RoomEvent], list[bytes]]  # one per destination; none: nobody
+log = logging.getLogger(__name__)
 
 # KEYS: live, open-rooms set, info, audit stream, bans hash, the operation's record,
-#   this attempt's fence.
+#   this attempt's fence, the room's event log.
 # ARGV: version, new state ('' closes), room id, channel, the info the rule saw,
 #   audit entry ('' none), its MAXLEN, its MINID, the stream's expiry (ms),
 #   ban: 'keep', 'lift' or '', its subject, its record (as read, to lift),
-#   the entry's time (ms), the record's expiry (ms), the record, frames...
+#   the entry's time (ms), the record's expiry (ms), the record, the epoch the rule saw,
+#   the log's MAXLEN, n log entries, n pairs (seq, framed event), frames...
+# A log whose last entry is at or past the first new seq is ahead of the state (the
+# state was rolled back): it no longer tells this room's history, so it is dropped and a
+# resume from it gets a snapshot.
 # A fenced attempt (its sender has answered that nothing changed) and a repeated
 # operation (its record exists: {2, record}) change nothing; the record is written with
 # the change, so whoever finds it knows the change was made.
@@ -105,19 +129,37 @@ _COMMIT = """
 if redis.call('EXISTS', KEYS[7]) == 1 then return -3 end
 local first = redis.call('GET', KEYS[6])
 if first then return {2, first} end
-local v = redis.call('HGET', KEYS[1], 'v')
+local live = redis.call('HMGET', KEYS[1], 'v', 'e')
+local v = live[1]
 if not v then return -1 end
-if v ~= ARGV[1] or redis.call('GET', KEYS[3]) ~= ARGV[5] then return 0 end
+if v ~= ARGV[1] or (live[2] or '') ~= ARGV[16] or redis.call('GET', KEYS[3]) ~= ARGV[5] then
+  return 0
+end
 local audit = redis.call('TYPE', KEYS[4])['ok']
 local bans = redis.call('TYPE', KEYS[5])['ok']
-if (audit ~= 'none' and audit ~= 'stream') or (bans ~= 'none' and bans ~= 'hash') then
+local log = redis.call('TYPE', KEYS[8])['ok']
+if (audit ~= 'none' and audit ~= 'stream') or (bans ~= 'none' and bans ~= 'hash')
+  or (log ~= 'none' and log ~= 'stream') then
   return -2
 end
+local n = tonumber(ARGV[18])
+local frames = 19 + 2 * n
 if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], KEYS[8])
   redis.call('SREM', KEYS[2], ARGV[3])
 else
-  redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 's', ARGV[2])
+  local epoch = ARGV[15]:sub(1, 32)  -- the record starts with this attempt's id
+  redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 's', ARGV[2], 'e', epoch)
+  if n > 0 then
+    local last = redis.call('XREVRANGE', KEYS[8], '+', '-', 'COUNT', 1)[1]
+    if last and tonumber(string.match(last[1], '^(%d+)')) >= tonumber(ARGV[19]) then
+      redis.call('DEL', KEYS[8])
+    end
+    for i = 0, n - 1 do
+      local id = ARGV[19 + 2 * i] .. '-0'
+      redis.call('XADD', KEYS[8], 'MAXLEN', ARGV[17], id, 'f', ARGV[20 + 2 * i])
+    end
+  end
 end
 if ARGV[6] ~= '' then
   local at = tonumber(ARGV[13])
@@ -133,7 +175,7 @@ elseif ARGV[10] == 'lift' and redis.call('HGET', KEYS[5], ARGV[11]) == ARGV[12] 
   redis.call('HDEL', KEYS[5], ARGV[11])
 end
 redis.call('SET', KEYS[6], ARGV[15], 'PX', ARGV[14])
-for i = 16, #ARGV do redis.call('PUBLISH', ARGV[4], ARGV[i]) end
+for i = frames, #ARGV do redis.call('PUBLISH', ARGV[4], ARGV[i]) end
 return 1
 """
 
@@ -229,6 +271,7 @@ class _Known:
     """A room as this process last read or wrote it, with the bytes Redis held."""
 
     version: bytes
+    epoch: bytes  # the attempt id of the write that made this state ('' when opened)
     blob: bytes
     state: RoomState
     info_blob: bytes
@@ -278,6 +321,7 @@ class RedisStore:
         channel: str,
         frame: Frame,
         timeout_ms: int | None = None,
+        log_entry: LogEntry | None = None,
     ) -> None:
         # A resent commit is how a refused chat got delivered and an acked one twice:
         # this client never retries by itself (``_commit_once`` learns instead).
@@ -288,6 +332,7 @@ class RedisStore:
         self._prefix = prefix
         self._channel = channel
         self._frame = frame
+        self._log_entry = log_entry
         self._commit = redis.register_script(_COMMIT)
         self._learn = redis.register_script(_LEARN)
         self._open = redis.register_script(_OPEN)
@@ -337,11 +382,11 @@ class RedisStore:
         """The room as Redis holds it, and the operation's record if ``record`` names one
         (in the same round trip: a repeat is found before its rule is judged again)."""
         pipe = self._redis.pipeline(transaction=True)
-        pipe.hmget(self._key("room", room_id, "live"), ["v", "s"])
+        pipe.hmget(self._key("room", room_id, "live"), ["v", "s", "e"])
         pipe.get(self._key("room", room_id, "info"))
         if record is not None:
             pipe.get(record)
-        (version, blob), info, *first = await pipe.execute()
+        (version, blob, epoch), info, *first = await pipe.execute()
         if version is None or info is None:
             self._known.pop(room_id, None)
             raise RoomNotFound(f"room {room_id!r} is not open")
@@ -351,11 +396,16 @@ class RedisStore:
             state = known.state
         else:
             state = codec.unpack(RoomState, blob)
+            if known is not None and state.seq < known.state.seq:
+                # Redis holds an older room than we last saw: it was rolled back. Its
+                # state wins; each process's manager tells its clients to resync.
+                log.warning("room %r was rolled back from seq %d to %d", room_id,
+                            known.state.seq, state.seq)  # fmt: skip
         if known is not None and known.info_blob == info:
             room = known.info
         else:
             room = codec.unpack(RoomInfo, info)
-        known = _Known(_bytes(version), blob, state, info, room)
+        known = _Known(_bytes(version), _bytes(epoch or b""), blob, state, info, room)
         self._remembered[room_id] = room
         self._known[room_id] = known
         return known, _bytes(first[0]) if first and first[0] is not None else None
@@ -397,6 +447,14 @@ class RedisStore:
         done = await self._change(room_id, lambda state, _: lifecycle.close(state), closing=True)
         self._remembered.pop(room_id, None)
         return _value(done)
+
+    def _entry(self, room_id: str, event: RoomEvent) -> tuple[int, bytes] | None:
+        return self._log_entry(room_id, event) if self._log_entry is not None else None
+
+    @_guarded
+    async def events_after(self, room_id: str, seq: int) -> list[tuple[int, bytes]]:
+        rows = await self._redis.xrange(self._key("room", room_id, "log"), min=f"{seq + 1}-0")
+        return [(int(_str(i).split("-")[0]), _bytes(f[b"f"])) for i, f in rows or [] if i and f]
 
     def _record(self, room_id: str, once: Once[Any] | None) -> str | None:
         """Where a client's operation is recorded (none without an op id)."""
@@ -501,9 +559,12 @@ class RedisStore:
                     self._key("bans", ban.key if ban else "-"),
                     sent.record,
                     sent.fence,
+                    self._key("room", room_id, "log"),
                 ]
                 blob = b"" if closing else codec.pack(change.state)
                 frames = [f for event in change.events for f in self._frame(room_id, event)]
+                entries = (self._entry(room_id, event) for event in change.events)
+                logged = [] if closing else [entry for entry in entries if entry is not None]
                 args: list[EncodableT] = [
                     known.version,
                     blob,
@@ -513,6 +574,10 @@ class RedisStore:
                     *self._moderation_args(action, audit),
                     sent.expires_ms,
                     sent.attempt_id.encode() + answer,
+                    known.epoch,
+                    LOG_LENGTH,
+                    len(logged),
+                    *(part for seq, entry in logged for part in (seq, entry)),
                     *frames,
                 ]
                 try:
@@ -532,7 +597,12 @@ class RedisStore:
                     else:
                         version = str(int(known.version) + 1).encode()
                         self._known[room_id] = _Known(
-                            version, blob, change.state, known.info_blob, known.info
+                            version,
+                            sent.attempt_id.encode(),
+                            blob,
+                            change.state,
+                            known.info_blob,
+                            known.info,
                         )
                     return Done(done, answer)
                 if result == -1:

@@ -66,6 +66,8 @@ class ServerEvent(StrEnum):
     PAUSED = "room:paused"
     RESUMED = "room:resumed"
     CONTROLS = "room:controls"
+    # No seq: the room's history here went back (Redis was rolled back); take a snapshot.
+    ROOM_REWOUND = "room:rewound"
     # Private: only to the connections concerned, without seq.
     UNMUTE_REQUESTED = "audio:unmute-requested"
     REMOVED = "moderation:removed"

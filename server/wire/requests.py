@@ -66,14 +66,21 @@ def _text(data: Payload, key: str, *, newlines: bool = False) -> str:
 
 @dataclass(frozen=True, slots=True)
 class JoinRequest:
-    """``room:join``, and ``room:info`` (which names a room the same way)."""
+    """``room:join``, and ``room:info`` (which names a room the same way). ``since``: the
+    last seq a rejoining client saw, to get the events after it instead of a snapshot."""
 
     room: str
+    since: int | None = None
 
     @classmethod
     def parse(cls, raw: object) -> JoinRequest:
-        data = _mapping(raw, "room")
-        return cls(check_room_id(data.get("room")))
+        data = _mapping(raw, "room", "since")
+        since = data.get("since")
+        if since is not None and (
+            not isinstance(since, int) or isinstance(since, bool) or not 0 <= since < 2**53
+        ):
+            raise InvalidPayload("since must be a whole number of at least 0")
+        return cls(check_room_id(data.get("room")), since)
 
 
 @dataclass(frozen=True, slots=True)

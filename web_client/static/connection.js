@@ -4,7 +4,9 @@
 // Every room event carries the room's sequence number. Events arrive here in order, but
 // one can be lost (a server process restarted, a network hiccup across Redis): when the
 // next event is not `seq + 1`, we ask for a snapshot and carry on from it. After a
-// reconnect we join again, and the join's snapshot is the resync.
+// reconnect we join again with the last seq we applied (`since`): the server answers
+// with exactly the events we missed, or a snapshot when they are no longer in its log.
+// `room:rewound` (the server's copy of the room went back) asks for a snapshot too.
 import { io } from "/vendor/socket.io/socket.io.esm.min.js";
 
 export const ROOM_EVENTS = [
@@ -76,6 +78,7 @@ export class Connection extends EventTarget {
   #seq = 0;
   #syncing = false; // joining or resyncing: events wait in #early
   #early = [];
+  #resumable = false; // we applied this room's events: a rejoin asks for what it missed
   #state = ConnectionState.CONNECTING;
   #iceServers = []; // the room's public STUN/TURN servers, from the join ack (audio rooms)
   #busySince = null; // when the server first answered our handshake with 429, if it did
@@ -92,6 +95,7 @@ export class Connection extends EventTarget {
     for (const name of ROOM_EVENTS) {
       this.#socket.on(name, (data) => this.#receive(name, data));
     }
+    this.#socket.on("room:rewound", () => this.#resync());
     this.#socket.on("session:replaced", (data) => {
       this.#end();
       this.#emit("replaced", { message: String(data?.message ?? "") });
@@ -217,6 +221,7 @@ export class Connection extends EventTarget {
   // Take a seat in the room. Its snapshot is delivered as a "snapshot" event.
   async enter(room) {
     this.#room = room;
+    this.#resumable = false;
     return this.#join();
   }
 
@@ -259,7 +264,9 @@ export class Connection extends EventTarget {
   async #join() {
     this.#syncing = true;
     this.#early = [];
-    const ack = await this.call("room:join", { room: this.#room });
+    const payload = { room: this.#room };
+    if (this.#resumable) payload.since = this.#seq;
+    const ack = await this.call("room:join", payload);
     if (!ack.ok || ack.waiting) {
       this.#syncing = false;
       this.#early = [];
@@ -267,7 +274,11 @@ export class Connection extends EventTarget {
       return ack;
     }
     this.#iceServers = ack.ice_servers ?? [];
-    this.#adopt(ack.snapshot, ack.you, ack.moderation ?? null);
+    if (ack.missed) {
+      this.#catchUp(ack.missed, ack.you, ack.moderation ?? null);
+    } else {
+      this.#adopt(ack.snapshot, ack.you, ack.moderation ?? null);
+    }
     return ack;
   }
 
@@ -286,7 +297,21 @@ export class Connection extends EventTarget {
 
   #adopt(snapshot, you, moderation = null) {
     this.#seq = snapshot.seq;
+    this.#resumable = true;
     this.#emit("snapshot", { snapshot, you, moderation });
+    this.#drainEarly();
+  }
+
+  // Resumed: the missed events, in order, then whatever arrived meanwhile.
+  #catchUp(missed, you, moderation) {
+    this.#emit("resumed", { you, moderation });
+    this.#syncing = false;
+    for (const { event, data } of missed) this.#receive(event, data);
+    this.#syncing = true;
+    this.#drainEarly();
+  }
+
+  #drainEarly() {
     const early = this.#early.sort((a, b) => a.data.seq - b.data.seq);
     this.#early = [];
     this.#syncing = false;

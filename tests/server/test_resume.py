@@ -1,0 +1,129 @@
+"""Nothing lost to a reconnect, a cut subscription or a rollback: every acked room event
+reaches every client present exactly once, in seq order (``server.socket.resume``, the
+room log in ``server.stores``, the manager's catch-up in ``server.socket.fanout``)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from redis.asyncio import Redis
+
+from tests.conftest import Pair
+from tests.support import RunningHub, token
+
+
+def _seqs(client: Any, after: int) -> list[int]:
+    """The seqs of the room events the client received live, as a client keeps them."""
+    seen = [d["seq"] for _, d in client.received if isinstance(d, dict) and "seq" in d]
+    return [s for s in seen if s > after]
+
+
+async def test_a_dropped_client_resumes_through_the_other_process_with_exactly_what_it_missed(
+    two_processes: Any, clients: Any
+) -> None:
+    pair: Pair = await two_processes(HEARTH_CHAT_LIMIT="100")
+    cy = await clients(pair.a.url, {"token": token("Cy")})
+    last = (await cy.join("circle"))["snapshot"]["seq"]
+    await cy.close()  # the transport drops
+    sent_away = [(await pair.ann.call("chat:send", {"text": f"away {i}"})) for i in range(5)]
+    assert all(ack["ok"] for ack in sent_away)
+
+    back = await clients(pair.b.url, {"token": token("Cy")})
+    ack = await back.call("room:join", {"room": "circle", "since": last})
+    assert ack["ok"], ack
+    assert "snapshot" not in ack
+    missed = [m["data"]["seq"] for m in ack["missed"]]
+    assert missed == list(range(last + 1, ack["seq"] + 1))
+    texts = [m["data"]["message"]["text"] for m in ack["missed"] if m["event"] == "chat:message"]
+    assert texts == [f"away {i}" for i in range(5)]
+
+    sent_live = [(await pair.ann.call("chat:send", {"text": f"live {i}"})) for i in range(3)]
+    final = sent_live[-1]["message"]["id"]
+    await back.wait_for("chat:message", lambda d: d["seq"] == final)
+    # Missed, then live with no gap and no duplicate (a client drops seq it has applied).
+    assert missed + _seqs(back, ack["seq"]) == list(range(last + 1, final + 1))
+
+
+async def test_a_resume_the_log_cannot_serve_gets_a_snapshot(hub: RunningHub, clients: Any) -> None:
+    ann = await clients(hub.url, {"token": token("Ann")})
+    seq = (await ann.join("circle"))["snapshot"]["seq"]
+    bo = await clients(hub.url, {"token": token("Bo")})
+    ahead = await bo.call("room:join", {"room": "circle", "since": seq + 50})
+    assert ahead["snapshot"]["seq"] == ahead["seq"]
+    assert "missed" not in ahead
+    again = await bo.call("room:join", {"room": "circle", "since": seq})
+    assert [m["data"]["seq"] for m in again["missed"]] == list(range(seq + 1, again["seq"] + 1))
+    bad = await bo.call("room:join", {"room": "circle", "since": -1})
+    assert bad["error"]["code"] == "invalid_payload"
+
+
+async def test_a_resume_from_before_the_log_gets_a_snapshot(
+    two_processes: Any, redis_url: str
+) -> None:
+    pair: Pair = await two_processes()
+    for i in range(3):
+        assert (await pair.ann.call("chat:send", {"text": f"m {i}"}))["ok"]
+    redis = Redis.from_url(redis_url)
+    # What 1000 later events do: the log no longer reaches back to seq 2.
+    await redis.xtrim("hearth:room:circle:log", maxlen=1, approximate=False)
+    await redis.aclose()
+    ack = await pair.bo.call("room:join", {"room": "circle", "since": 1})
+    assert ack["ok"]
+    assert "missed" not in ack
+    assert [m["text"] for m in ack["snapshot"]["chat"]][-3:] == ["m 0", "m 1", "m 2"]
+
+
+async def test_a_cut_subscription_loses_no_acked_chat(two_processes: Any, redis_url: str) -> None:
+    """CLIENT KILL TYPE pubsub while chats are acked: both processes' clients still get
+    each exactly once, in order (caught up from the room's log)."""
+    pair: Pair = await two_processes(HEARTH_CHAT_LIMIT="200")
+    start = (await pair.bo.call("room:snapshot"))["snapshot"]["seq"]
+    redis = Redis.from_url(redis_url)
+    acked: list[int] = []
+    try:
+        for i in range(40):
+            if i % 4 == 0:
+                await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+            ack = await pair.ann.call("chat:send", {"text": f"c {i}"})
+            if ack["ok"]:
+                acked.append(ack["message"]["id"])
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(1.5)  # python-socketio's listener resubscribes after 1 s
+        ack = await pair.bo.call("chat:send", {"text": "after"})
+        assert ack["ok"], ack
+        acked.append(ack["message"]["id"])
+    finally:
+        await redis.aclose()
+    assert len(acked) > 30
+    for client in (pair.ann, pair.bo):
+        await client.wait_for("chat:message", lambda d: d["seq"] == acked[-1])
+        chats = [d["seq"] for d in client.events("chat:message") if d["seq"] > start]
+        assert chats == acked, client
+        assert _seqs(client, start) == list(range(start + 1, acked[-1] + 1))
+
+
+async def test_a_rollback_is_read_not_overwritten(two_processes: Any, redis_url: str) -> None:
+    """Redis restores an older copy of the room; the other process writes it up to the
+    version process A last wrote. A's cached state must not pass for current."""
+    pair: Pair = await two_processes()
+    redis = Redis.from_url(redis_url)
+    key = "hearth:room:circle:live"
+    try:
+        assert (await pair.ann.call("chat:send", {"text": "kept"}))["ok"]
+        older = await redis.hgetall(key)
+        for text in ("lost 1", "lost 2"):
+            assert (await pair.ann.call("chat:send", {"text": text}))["ok"]
+        await redis.delete(key)
+        await redis.hset(key, mapping=older)  # the rollback
+        for text in ("bo 1", "bo 2"):
+            assert (await pair.bo.call("chat:send", {"text": text}))["ok"]
+        assert (await pair.ann.call("chat:send", {"text": "ann after"}))["ok"]
+    finally:
+        await redis.aclose()
+    chat = [m.text for m in (await pair.store.snapshot("circle")).chat]
+    assert chat[-4:] == ["kept", "bo 1", "bo 2", "ann after"]
+    for client in (pair.ann, pair.bo):
+        await client.wait_for("room:rewound")
+        snap = (await client.call("room:snapshot"))["snapshot"]
+        assert [m["text"] for m in snap["chat"]][-4:] == chat[-4:]
