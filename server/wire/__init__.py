@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from server.wire.broadcasts import (
     AudioReconnect,
+    ServerDraining,
     SessionEnded,
     SessionReplaced,
     dump_event,
@@ -75,6 +76,7 @@ __all__ = [
     "ReactionRequest",
     "ReasonRequest",
     "ReportRequest",
+    "ServerDraining",
     "ServerEvent",
     "SessionEnded",
     "SessionReplaced",

@@ -78,3 +78,5 @@ class ServerEvent(StrEnum):
     AUDIO_STATE = "audio:state"
     AUDIO_SPEAKING = "audio:speaking"
     AUDIO_RECONNECT = "audio:reconnect"
+    # To every connection of a process that is stopping: move to another one.
+    SERVER_DRAINING = "server:draining"
