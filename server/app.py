@@ -4,7 +4,6 @@ the scheduler."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from datetime import timedelta
@@ -24,6 +23,7 @@ from server.admin.api import PREFIX, admin_api
 from server.admin.room_admin import RoomAdmin
 from server.clock import SYSTEM_CLOCK
 from server.codec import MsgpackJson
+from server.jobs.drain import Drain
 from server.jobs.presence import PresenceKeeper
 from server.jobs.recovery import Recovery
 from server.jobs.scheduler import Scheduler
@@ -52,6 +52,7 @@ TASKS = web.AppKey("tasks", list[asyncio.Task[None]])
 SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 AUDIO = web.AppKey("audio", AudioGateway)
+DRAIN = web.AppKey("drain", Drain)
 
 
 def _destinations(room_id: str, event: RoomEvent) -> list[str]:
@@ -145,6 +146,8 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     sio.attach(app)
     hub = Hub(sio, store, settings, process_id, clock)
     app[HUB] = hub
+    app[DRAIN] = Drain(hub, settings.drain_timeout_ms)
+    app.middlewares.append(app[DRAIN].middleware())
     app.middlewares.append(handshake_gate(settings, hub.blocked_for, hub.clock))
     Participation(hub)
     Facilitation(hub)
@@ -261,20 +264,14 @@ async def _start(app: web.Application) -> None:
 
 
 async def _stop(app: web.Application) -> None:
+    # A drain (``hearth serve`` on SIGTERM) has told our clients to move already; those
+    # still here get a transport close, after which they reconnect by themselves.
+    await app[DRAIN].close_transports()
     await _cancel_all(app[TASKS])
-    # Peer connections close first: their members' seats are about to go.
     await app[AUDIO].close()
-    hub = app[HUB]
-    # Tell our clients at once, so they reconnect to another process instead of waiting.
-    for sid in list(hub.sessions):
-        with contextlib.suppress(Exception):
-            await hub.sio.disconnect(sid)
-    presence = app[PRESENCE]
-    # Leaving cleanly: our people leave every roster now rather than after the TTL.
-    try:
-        await presence.release(presence.process_id)
-    except Exception:
-        log.exception("could not release this process's seats on shutdown")
+    # No seat is freed here: a client coming back through another process takes its seat
+    # over, and what nobody takes back is freed one TTL after our last heartbeat by the
+    # other processes' reapers, as for a process that died (``server.jobs.drain``).
     await app[STORE].close()
     manager = app[HUB].sio.manager
     if isinstance(manager, HearthRedisManager):

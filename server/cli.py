@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,12 +21,13 @@ from rooms.identity import ANY_ROOM, Role
 from rooms.room import DEFAULT_CAPACITY, RoomInfo
 from server import errors, logs, tokens
 from server.admin.room_admin import RoomAdmin, link_base, room_link
-from server.app import create_app, redis_store
+from server.app import DRAIN, create_app, redis_store
 from server.clock import SYSTEM_CLOCK
 from server.settings import Settings, SettingsError
 
-# Clients are told to go at once on shutdown; this bounds the wait for stragglers.
-SHUTDOWN_GRACE_S = 5.0
+# After the drain (``server.jobs.drain``), this bounds the wait for requests in flight
+# (and for a closed WebSocket whose client never answers the close).
+SHUTDOWN_GRACE_S = 1.0
 NEEDS_PUBLIC_URL = (
     "hearth: HEARTH_PUBLIC_URL is not set, so this is the token alone; set it to the address "
     "people use (https://hearth.example.org) for a full invite link"
@@ -37,15 +39,31 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         logging.getLogger(__name__).warning(
             "HEARTH_DEV=1: using the built-in development secret; never do this in production"
         )
-    web.run_app(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        print=None,
+    app = create_app(settings)
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,  # ours: a stop signal drains first (``_until_stopped``)
         handler_cancellation=True,
         shutdown_timeout=SHUTDOWN_GRACE_S,
         access_log_class=logs.access_logger(settings),
     )
+    asyncio.run(_until_stopped(runner, args.host, args.port))
+
+
+async def _until_stopped(runner: web.AppRunner, host: str, port: int) -> None:
+    """Serve until SIGTERM or SIGINT, then drain while still answering (new handshakes
+    get 503, so a load balancer moves people), then shut down."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        await stop.wait()
+        await runner.app[DRAIN].run()
+    finally:
+        await runner.cleanup()
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> None:

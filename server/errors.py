@@ -37,6 +37,7 @@ class ServerCode(StrEnum):
     BUSY = "busy"
     UNAVAILABLE = "unavailable"
     UNCONFIRMED = "unconfirmed"
+    DRAINING = "draining"
     INTERNAL = "internal_error"
 
 
@@ -60,6 +61,13 @@ class OutcomeUnknown(ServerError):
     asked in time: it may have. A repeat with the same op id returns what happened."""
 
     code = ServerCode.UNCONFIRMED
+
+
+class Draining(ServerError):
+    """This process is stopping and takes no new connections: connect again, and the load
+    balancer sends you to another."""
+
+    code = ServerCode.DRAINING
 
 
 class Exit(IntEnum):
@@ -118,6 +126,7 @@ _OUTCOMES: dict[Code, Outcome] = {
     ServerCode.BUSY: Outcome(_S.SERVICE_UNAVAILABLE, Exit.TEMPORARY),
     ServerCode.UNAVAILABLE: Outcome(_S.SERVICE_UNAVAILABLE, Exit.TEMPORARY),
     ServerCode.UNCONFIRMED: Outcome(_S.SERVICE_UNAVAILABLE, Exit.TEMPORARY),
+    ServerCode.DRAINING: Outcome(_S.SERVICE_UNAVAILABLE, Exit.TEMPORARY),
     ServerCode.INTERNAL: Outcome(_S.INTERNAL_SERVER_ERROR, Exit.INTERNAL),
 }
 # Every code by its wire name; a name in both enums would make a reply ambiguous.

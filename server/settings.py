@@ -133,6 +133,9 @@ class Settings:
     # defaults (25 s / 20 s), while a slow phone network still has 5 s to answer.
     ping_interval_ms: int = 4000
     ping_timeout_ms: int = 5000
+    # On SIGTERM, how long clients get to move to another process before the rest are
+    # closed and the process exits (``server.jobs.drain``).
+    drain_timeout_ms: int = 20_000
     log_level: str = "INFO"
     # Off: the access log holds no client addresses. Never query strings, either way.
     access_log_addresses: bool = False
@@ -207,6 +210,7 @@ class Settings:
             redis_timeout_ms=_read(env, "HEARTH_REDIS_TIMEOUT_MS", 2000, _positive),
             ping_interval_ms=_read(env, "HEARTH_PING_INTERVAL_MS", 4000, _positive),
             ping_timeout_ms=_read(env, "HEARTH_PING_TIMEOUT_MS", 5000, _positive),
+            drain_timeout_ms=_read(env, "HEARTH_DRAIN_TIMEOUT_MS", 20_000, _positive),
             log_level=_read(env, "HEARTH_LOG_LEVEL", "INFO", _log_level),
             access_log_addresses=_read(env, "HEARTH_ACCESS_LOG_ADDRESSES", False, _flag),
             admin_token=env.get("HEARTH_ADMIN_TOKEN") or None,

@@ -98,6 +98,9 @@ class Hub:
         self.clock = clock.ms  # every rule here takes ``now`` in epoch ms
         self.sessions: dict[str, Session] = {}
         self.on_disconnect: list[Callable[[str], None]] = []
+        # Set while this process drains (``server.jobs.drain``): a closed connection's
+        # seat stays, for its person to take back from another process.
+        self.keeping_seats = False
         self.abuse = AbuseLimits(settings, store, self.clock)
         self.claims = RoomClaims(store, process_id)
         # What the handshake gate and the heartbeat call (``server.app``).
@@ -189,7 +192,8 @@ class Hub:
         if session.room_id is not None:
             # Out of the broadcast in the same step as the seat starts to go.
             self._leave_broadcast(sid, session.room_id)
-            await self._release(session.identity, session.room_id, sid)
+            if not self.keeping_seats:
+                await self._release(session.identity, session.room_id, sid)
 
     def _enter_broadcast(self, sid: str, room_id: str) -> None:
         # The manager's own bookkeeping, not ``sio.enter_room``: a plain call cannot

@@ -15,6 +15,7 @@ from __future__ import annotations
 from server.wire.broadcasts import (
     AudioReconnect,
     RoomReset,
+    ServerDraining,
     SessionEnded,
     SessionReplaced,
     dump_event,
@@ -77,6 +78,7 @@ __all__ = [
     "ReasonRequest",
     "ReportRequest",
     "RoomReset",
+    "ServerDraining",
     "ServerEvent",
     "SessionEnded",
     "SessionReplaced",

@@ -1,6 +1,6 @@
 """What the server sends: each room event's name and payload, and the notices of one
 connection that no rule makes (``SessionReplaced``, ``SessionEnded``, ``AudioReconnect``,
-``RoomReset``).
+``RoomReset``, ``ServerDraining``).
 
 Room events are the domain's frozen values (``rooms.events``); ``dump_event`` is the
 only place they become JSON, and mypy checks its ``match`` covers every one of them.
@@ -95,6 +95,23 @@ class RoomReset:
         if self.moderation is not None:
             reset["moderation"] = self.moderation
         return ServerEvent.ROOM_RESET, reset
+
+
+@dataclass(frozen=True, slots=True)
+class ServerDraining:
+    """This process is stopping (a deploy or a scale-down): reconnect, and another process
+    takes over the same seat. ``retry_after_ms``: when this process stops answering."""
+
+    retry_after_ms: int
+    reason: str = "restarting"
+    message: str = "The server is restarting; moving you to another one."
+
+    def dump(self) -> tuple[ServerEvent, Payload]:
+        return ServerEvent.SERVER_DRAINING, {
+            "reason": self.reason,
+            "message": self.message,
+            "retry_after_ms": self.retry_after_ms,
+        }
 
 
 def recipients(event: RoomEvent) -> tuple[str, ...] | None:

@@ -82,3 +82,5 @@ class ServerEvent(StrEnum):
     AUDIO_RECONNECT = "audio:reconnect"
     # Private: Redis lost the room (an empty restart); it was opened again, fresh.
     ROOM_RESET = "room:reset"
+    # To every connection of a process that is stopping: move to another one.
+    SERVER_DRAINING = "server:draining"

@@ -49,7 +49,14 @@ def test_codes_the_admin_api_never_mapped_are_no_longer_a_bad_request() -> None:
 
 
 def test_the_transport_codes_left_the_domain() -> None:
-    transport = {"unknown_event", "busy", "unavailable", "unconfirmed", "media_unavailable"}
+    transport = {
+        "unknown_event",
+        "busy",
+        "unavailable",
+        "unconfirmed",
+        "media_unavailable",
+        "draining",
+    }
     assert transport | {"too_many_connections", "internal_error"} == {str(c) for c in ServerCode}
     assert transport & {str(c) for c in ErrorCode} == set()
 

@@ -23,6 +23,7 @@ const STATE_TEXT = {
   [ConnectionState.CONNECTING]: "Connecting…",
   [ConnectionState.CONNECTED]: "Connected",
   [ConnectionState.RECONNECTING]: "Connection lost. Reconnecting…",
+  [ConnectionState.MOVING]: "The server is restarting; moving you…",
   [ConnectionState.ENDED]: "Not connected",
 };
 

@@ -69,6 +69,7 @@ export const ConnectionState = Object.freeze({
   CONNECTING: "connecting",
   CONNECTED: "connected",
   RECONNECTING: "reconnecting",
+  MOVING: "moving", // the server process is stopping (a deploy): reconnecting to another
   ENDED: "ended",
 });
 
@@ -82,6 +83,7 @@ export class Connection extends EventTarget {
   #state = ConnectionState.CONNECTING;
   #iceServers = []; // the room's public STUN/TURN servers, from the join ack (audio rooms)
   #busySince = null; // when the server first answered our handshake with 429, if it did
+  #moving = false; // told `server:draining`: reconnecting elsewhere until connected again
 
   // auth: {token} or {name}. Emits: "state" {state}, "snapshot" {snapshot, you},
   // "room-event" {name, data}, "refused" {error} (the server turned the connection down),
@@ -107,6 +109,14 @@ export class Connection extends EventTarget {
       this.#emit("refused", {
         error: { code: String(data?.code ?? "rate_limited"), message: String(data?.message ?? "") },
       });
+    });
+    this.#socket.on("server:draining", () => {
+      // Close the transport ourselves (not `disconnect()`, which would stop reconnecting):
+      // the manager reconnects, the load balancer sends us to another process, and the
+      // join there takes our same seat back.
+      this.#moving = true;
+      this.#setState(ConnectionState.MOVING);
+      this.#socket.io.engine?.close();
     });
     for (const name of NOTICES) {
       this.#socket.on(name, (data) => this.#emit("notice", { name, data }));
@@ -158,13 +168,13 @@ export class Connection extends EventTarget {
           error: { code: "unreachable", message: "Could not reach Hearth. Check your connection and try again." },
         });
       } else {
-        this.#setState(ConnectionState.RECONNECTING);
+        this.#setState(this.#moving ? ConnectionState.MOVING : ConnectionState.RECONNECTING);
       }
     });
     this.#socket.on("disconnect", (reason) => {
       if (this.#state === ConnectionState.ENDED) return;
-      if (this.#socket.active) this.#setState(ConnectionState.RECONNECTING);
-      else this.#end();
+      if (!this.#socket.active) this.#end();
+      else this.#setState(this.#moving ? ConnectionState.MOVING : ConnectionState.RECONNECTING);
     });
   }
 
@@ -254,6 +264,7 @@ export class Connection extends EventTarget {
 
   async #connected() {
     this.#busySince = null;
+    this.#moving = false;
     this.#setState(ConnectionState.CONNECTED);
     if (this.#room) {
       const ack = await this.#join();

@@ -1,0 +1,142 @@
+"""A deploy is invisible: a ``hearth serve`` process told to stop (SIGTERM) tells its
+clients to move, refuses new handshakes with 503, keeps their seats for the other process
+to take over by identity (hand place, mute and all, with no leave and no join), and exits
+once they have gone or its drain timeout has passed. Two real processes on one real
+Redis; the test plays the load balancer by connecting the moved clients to B."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import aiohttp
+import pytest
+
+from rooms.identity import Role
+from tests.support import Client, ServerProcess, after_everything_sent, gone, token
+
+ROOM = "demo"
+
+
+@pytest.fixture
+def start(redis_url: str, processes: Any) -> Any:
+    def two(**env: str) -> tuple[ServerProcess, ServerProcess]:
+        return (
+            processes(redis_url, HEARTH_DEMO_ROOM=ROOM, **env),
+            processes(redis_url, HEARTH_DEMO_ROOM=ROOM, **env),
+        )
+
+    return two
+
+
+def entry(ack: dict[str, Any], member_id: str) -> dict[str, Any]:
+    (found,) = [p for p in ack["snapshot"]["participants"] if p["id"] == member_id]
+    return found  # type: ignore[no-any-return]
+
+
+async def exited(process: ServerProcess, within: float) -> int:
+    assert process.proc is not None
+    return await asyncio.to_thread(process.proc.wait, within)
+
+
+async def refused_while_draining(url: str) -> None:
+    """A new Engine.IO handshake and the health check both get 503 with Retry-After."""
+    async with aiohttp.ClientSession() as session:
+        for path in ("/socket.io/?EIO=4&transport=polling", "/healthz"):
+            async with session.get(f"{url}{path}") as response:
+                assert response.status == 503, path
+                assert int(response.headers["Retry-After"]) >= 1
+                body = await response.json()
+                assert body["error"]["code"] == "draining"
+
+
+async def test_a_draining_process_hands_its_people_over_with_seat_hand_and_mute(
+    start: Any, clients: Any
+) -> None:
+    a, b = start(HEARTH_DRAIN_TIMEOUT_MS="20000")
+    fay = await clients(b.url, {"token": token("Fay", Role.FACILITATOR)})
+    await fay.join(ROOM)
+    bo = await clients(b.url, {"token": token("Bo")})
+    bo_id = (await bo.join(ROOM))["you"]
+    ann = await clients(a.url, {"token": token("Ann")})
+    ann_id = (await ann.join(ROOM))["you"]
+    cy = await clients(a.url, {"token": token("Cy")})
+    cy_id = (await cy.join(ROOM))["you"]
+    for client in (ann, bo, cy):
+        assert (await client.call("hand:raise"))["ok"]
+    assert (await fay.call("moderation:mute", {"target": ann_id, "chat": True}))["ok"]
+    hands = [ann_id, bo_id, cy_id]
+    await after_everything_sent(fay, fay, ann, cy)
+    seen_before = len(fay.received)
+
+    assert a.proc is not None
+    stopped_at = time.monotonic()
+    a.proc.terminate()  # SIGTERM: a deploy
+    for client in (ann, cy):
+        notice = await client.wait_for("server:draining")
+        assert notice["reason"] == "restarting"
+        assert notice["retry_after_ms"] > 0
+        assert notice["message"]
+    await refused_while_draining(a.url)
+
+    # Ann connects elsewhere first, then her join takes the seat over (make before break).
+    ann_b = await clients(b.url, {"token": token("Ann")})
+    moved = await ann_b.join(ROOM)
+    assert moved["you"] == ann_id
+    assert moved["snapshot"]["hands"] == hands
+    assert entry(moved, ann_id)["chat_muted"] is True
+    assert (await ann_b.call("chat:send", {"text": "muted"}))["error"]["code"] == "chat_muted"
+    await gone(ann)  # her old connection is closed by the takeover
+    # Cy lets go of A first, then connects through B (break before make).
+    await cy.close()
+    cy_b = await clients(b.url, {"token": token("Cy")})
+    assert (await cy_b.join(ROOM))["snapshot"]["hands"] == hands
+
+    # A's connections are gone: it exits at once, long before its drain timeout.
+    assert await exited(a, within=10) == 0
+    assert time.monotonic() - stopped_at < 10
+
+    # The room saw no leave and no join: only the later chat reached Fay after the stop.
+    await after_everything_sent(bo, fay, ann_b, cy_b)
+    after = [name for name, _ in fay.received[seen_before:]]
+    assert after == ["chat:message"], after
+    for client in (fay, ann_b, cy_b):
+        snap = (await client.call("room:snapshot"))["snapshot"]
+        assert sorted(p["name"] for p in snap["participants"]) == ["Ann", "Bo", "Cy", "Fay"]
+        assert snap["hands"] == hands
+    # Refused while muted, so never delivered.
+    assert not [e for e in fay.events("chat:message") if e["message"]["text"] == "muted"]
+
+
+async def test_a_client_that_does_not_move_is_closed_at_the_drain_timeout_and_keeps_its_seat(
+    start: Any, clients: Any
+) -> None:
+    a, b = start(HEARTH_DRAIN_TIMEOUT_MS="1500")
+    fay = await clients(b.url, {"token": token("Fay", Role.FACILITATOR)})
+    await fay.join(ROOM)
+    sam = await clients(a.url, {"token": token("Sam")})
+    sam_id = (await sam.join(ROOM))["you"]
+    assert (await sam.call("hand:raise"))["ok"]
+    await fay.wait_for("hand:queue", lambda e: e["hands"] == [sam_id])
+    seen_before = len(fay.received)
+
+    assert a.proc is not None
+    stopped_at = time.monotonic()
+    a.proc.terminate()
+    await sam.wait_for("server:draining")
+    # Sam ignores the notice: A closes his transport once its drain timeout passes, then exits.
+    await gone(sam)
+    assert await exited(a, within=10) == 0
+    assert 1.4 < time.monotonic() - stopped_at < 1.5 + 5
+
+    back = await Client(b.url, {"token": token("Sam")}).connect()
+    try:
+        ack = await back.join(ROOM)
+        assert ack["you"] == sam_id
+        assert ack["snapshot"]["hands"] == [sam_id]
+        await after_everything_sent(fay, fay, back)
+        after = [name for name, _ in fay.received[seen_before:]]
+        assert after == ["chat:message"], after  # no leave, no join
+    finally:
+        await back.close()
