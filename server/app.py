@@ -159,6 +159,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         hub.reseat_lost_members,
         clock,
         hub.settle_roll,
+        hub.away,
     )
     empty = settings.close_when_empty_minutes
     app[SCHEDULER] = Scheduler(
