@@ -175,6 +175,9 @@ class Hub:
             payload,
             to=sid,
         )
+        if session.room_id is not None:
+            # Ended on purpose, not dropped: the seat is not kept away for it.
+            await self._vacate(session.room_id, sid, LeaveReason.DISCONNECTED)
         await self.sio.disconnect(sid)
 
     async def disconnect(self, sid: str, reason: object = None) -> None:
