@@ -22,6 +22,12 @@
   left, lost the connection or were let in from the waiting room.
 - A facilitator arriving at an unattended room ends that (see ``moderation.handover``).
 - Leaving frees a seat or a place in the queue; the last facilitator leaving hands over.
+- A dropped connection (``step_away``) or a silent server process (``drop_process``)
+  leaves its seats *away* until a deadline (the away grace): the person keeps their hand
+  place, mutes, hold and role, and rejoining from any process takes the seat back. A
+  place in the waiting room is freed at once. ``leave_overdue`` frees the seats whose
+  deadline passed; it is idempotent, so any process may run it at any time. An away
+  facilitator still counts as present until their seat leaves.
 """
 
 from __future__ import annotations
@@ -275,10 +281,28 @@ def leave(state: RoomState, sid: str, reason: LeaveReason, now: int) -> Change:
     return handover.oversee(primitives.leave(state, sid, reason), now)
 
 
-def drop_process(state: RoomState, process_id: str, now: int) -> Change:
-    """Free every seat and place held through a server process that stopped answering."""
-    change = handover.oversee(primitives.drop_process(state, process_id), now)
+def step_away(state: RoomState, sid: str, until: int, now: int) -> Change:
+    """A connection dropped: keep its seat away until ``until`` (free a waiting place at
+    once). A deadline already past leaves at once (an away grace of zero)."""
+    if state.waiting_by_sid(sid) is not None or until <= now:
+        return leave(state, sid, LeaveReason.DISCONNECTED, now)
+    return primitives.step_away(state, sid, until)
+
+
+def drop_process(state: RoomState, process_id: str, until: int, now: int) -> Change:
+    """A server process stopped answering: its seats are away until ``until`` (their
+    people may come back through another process), its waiting places are freed."""
+    if until <= now:
+        change = handover.oversee(primitives.drop_process(state, process_id), now)
+    else:
+        change = primitives.away_process(state, process_id, until)
     queue = tuple(w for w in change.state.waiting if w.connection.process_id != process_id)
     if queue == change.state.waiting:
         return change
     return _requeue(change.state, queue, Recorder.following(change))
+
+
+def leave_overdue(state: RoomState, now: int) -> Change:
+    """Every seat away past its deadline leaves (``disconnected``); the last facilitator
+    leaving this way hands over as if they had left."""
+    return handover.oversee(primitives.leave_overdue(state, now), now)

@@ -19,8 +19,7 @@ from rooms.state import ChatMessage, Member, Reaction, RoomControls, Waiting
 
 class LeaveReason(StrEnum):
     LEFT = "left"
-    DISCONNECTED = "disconnected"
-    CONNECTION_LOST = "connection_lost"  # the server process holding them stopped answering
+    DISCONNECTED = "disconnected"  # their connection dropped and they did not come back
     REMOVED = "removed"  # a facilitator took them out
     BANNED = "banned"  # a facilitator took them out and refuses them from now on
 
@@ -36,6 +35,23 @@ class MemberLeft:
     seq: int
     member: Member
     reason: LeaveReason
+
+
+@dataclass(frozen=True, slots=True)
+class MemberAway:
+    """Their connection dropped: the seat is kept until ``until`` (ms since the epoch)."""
+
+    seq: int
+    member: Member
+    until: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberBack:
+    """Someone away took their seat back, with everything it held."""
+
+    seq: int
+    member: Member
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +198,8 @@ class Reported:
 PublicEvent = (
     MemberJoined
     | MemberLeft
+    | MemberAway
+    | MemberBack
     | ChatPosted
     | ReactionSent
     | HandQueueChanged

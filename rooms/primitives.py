@@ -10,8 +10,14 @@ an import-linter contract (``make lint``) forbids ``server`` to import this modu
   reconnect after a network drop) takes the existing seat over: the newest connection
   wins, the old one is told it was replaced, and the seat keeps its place in the hand
   queue. Nobody else sees a leave and a join, so there are never two ghosts of one person.
-- **Capacity** counts seats. Facilitators and admins always get a seat, so a full room
-  can still be kept safe.
+- **Away.** A seat whose connection dropped (no ``room:leave``: a transport close, a
+  ping timeout, the server process dying) is kept *away* until a deadline: its hand
+  place, mutes, hold and role stay, the room sees ``MemberAway`` and not a leave. A join
+  of the same identity before the deadline, through any process, takes it back
+  (``MemberBack``) on the new connection; after it the seat leaves (``disconnected``).
+  Marking away again keeps the first deadline, so a reaper cannot stretch it.
+- **Capacity** counts seats, away ones too: the seat is still theirs. Facilitators and
+  admins always get a seat, so a full room can still be kept safe.
 - **Leaving** frees the seat only if it is still held by the connection that leaves, so a
   replaced tab closing never removes the person from the room.
 - **Reactions** (a heart, thanks, ...) are sent to the room and numbered, never kept.
@@ -34,6 +40,8 @@ from rooms.events import (
     ChatPosted,
     HandQueueChanged,
     LeaveReason,
+    MemberAway,
+    MemberBack,
     MemberJoined,
     MemberLeft,
     ReactionSent,
@@ -56,6 +64,8 @@ def join(
 ) -> Change:
     check_invited(room, identity)
     existing = state.member(member_id)
+    if existing is not None and existing.away:
+        return _back(state, existing, connection)
     if existing is not None:
         if existing.connection == connection:
             return Change(state)
@@ -78,6 +88,50 @@ def join(
     return rec.done(replace(state, members=(*state.members, member)))
 
 
+def _back(state: RoomState, member: Member, connection: Connection) -> Change:
+    # The old connection is gone (that is what made them away): nobody to tell it was
+    # replaced.
+    seat = replace(member, connection=connection, away_until=None)
+    rec = Recorder(state)
+    rec.events.append(MemberBack(rec.next_seq(), seat))
+    members = tuple(seat if m.member_id == seat.member_id else m for m in state.members)
+    return rec.done(replace(state, members=members))
+
+
+def _mark_away(state: RoomState, gone: list[Member], until: int) -> Change:
+    fresh = [m for m in gone if not m.away]
+    if not fresh:
+        return Change(state)
+    rec = Recorder(state)
+    marked = {m.member_id: replace(m, away_until=until) for m in fresh}
+    for member in marked.values():
+        rec.events.append(MemberAway(rec.next_seq(), member, until))
+    members = tuple(marked.get(m.member_id, m) for m in state.members)
+    return rec.done(replace(state, members=members))
+
+
+def step_away(state: RoomState, sid: str, until: int) -> Change:
+    """Keep the seat held by this dropped connection until ``until``, if it still holds one."""
+    member = state.member_by_sid(sid)
+    return _mark_away(state, [member] if member else [], until)
+
+
+def away_process(state: RoomState, process_id: str, until: int) -> Change:
+    """Keep every seat held through a server process that stopped answering, until ``until``."""
+    return _mark_away(state, seats_held_through(state, process_id), until)
+
+
+def drop_process(state: RoomState, process_id: str) -> Change:
+    """Free every seat held through a server process that stopped answering, at once."""
+    return _remove(state, seats_held_through(state, process_id), LeaveReason.DISCONNECTED)
+
+
+def leave_overdue(state: RoomState, now: int) -> Change:
+    """Free every seat whose away deadline has passed at ``now``."""
+    overdue = [m for m in state.members if m.away_until is not None and m.away_until <= now]
+    return _remove(state, overdue, LeaveReason.DISCONNECTED)
+
+
 def _remove(state: RoomState, gone: list[Member], reason: LeaveReason) -> Change:
     if not gone:
         return Change(state)
@@ -96,11 +150,6 @@ def leave(state: RoomState, sid: str, reason: LeaveReason) -> Change:
     """Free the seat held by this connection, if it still holds one."""
     member = state.member_by_sid(sid)
     return _remove(state, [member] if member else [], reason)
-
-
-def drop_process(state: RoomState, process_id: str) -> Change:
-    """Free every seat held through a server process that stopped answering."""
-    return _remove(state, seats_held_through(state, process_id), LeaveReason.CONNECTION_LOST)
 
 
 def post_chat(state: RoomState, sid: str, text: str, now: int) -> Change:

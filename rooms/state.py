@@ -71,6 +71,13 @@ class Member:
     unmute_asked: bool = False  # a facilitator asked them to unmute; they decide
     audio: AudioState = AudioState.OFF
     speaking: bool = False  # set by the media host, on change only
+    # Their connection dropped: the seat is kept (hand, mutes, role) until then (ms), and
+    # a join of the same identity from any process takes it back (``rooms.primitives``).
+    away_until: int | None = None
+
+    @property
+    def away(self) -> bool:
+        return self.away_until is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,6 +176,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         recovery.after_lapse,
         clock,
         hub.settle_roll,
+        hub.away,
     )
     empty = settings.close_when_empty_minutes
     app[SCHEDULER] = Scheduler(

@@ -49,6 +49,13 @@ def _positive(raw: str) -> int:
     return value
 
 
+def _non_negative(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be 0 (off) or a positive whole number")
+    return value
+
+
 def _minutes(raw: str) -> int:
     value = int(raw)
     if value < 0:
@@ -136,6 +143,9 @@ class Settings:
     # On SIGTERM, how long clients get to move to another process before the rest are
     # closed and the process exits (``server.jobs.drain``).
     drain_timeout_ms: int = 20_000
+    # A seat whose connection dropped is kept (away) this long for its person to come
+    # back through any process; 0 frees it at once.
+    away_grace_ms: int = 60_000
     log_level: str = "INFO"
     # Off: the access log holds no client addresses. Never query strings, either way.
     access_log_addresses: bool = False
@@ -211,6 +221,7 @@ class Settings:
             ping_interval_ms=_read(env, "HEARTH_PING_INTERVAL_MS", 4000, _positive),
             ping_timeout_ms=_read(env, "HEARTH_PING_TIMEOUT_MS", 5000, _positive),
             drain_timeout_ms=_read(env, "HEARTH_DRAIN_TIMEOUT_MS", 20_000, _positive),
+            away_grace_ms=_read(env, "HEARTH_AWAY_GRACE_MS", 60_000, _non_negative),
             log_level=_read(env, "HEARTH_LOG_LEVEL", "INFO", _log_level),
             access_log_addresses=_read(env, "HEARTH_ACCESS_LOG_ADDRESSES", False, _flag),
             admin_token=env.get("HEARTH_ADMIN_TOKEN") or None,

@@ -6,14 +6,17 @@ its seats freed by the others while its people were in fact still connected: it 
 them again, so the roster tells the truth once more.
 
 Each process renews a heartbeat with a TTL every ``heartbeat_ms``; every process also
-looks for processes whose heartbeat lapsed and frees their seats, room by room, telling
-each room. Reaping is idempotent (freeing a seat twice changes nothing), so two processes
+looks for processes whose heartbeat lapsed and marks their seats away, room by room,
+telling each room (their people may come back through another process within the away
+grace; ``server.jobs.away`` frees the seats after it, and its sweep runs each round).
+Reaping is idempotent (marking a seat away twice changes nothing), so two processes
 reaping at once is harmless. Who is silent, and which seats go, is decided by the pure
 ``rooms.roll``; this module does the I/O around it. A process's roll names only rooms
 where it seats (or is seating) someone: a room is added before its first seat here and
 dropped, with the next heartbeat, once its last seat here is gone, so refused joins leave
 nothing behind and a reaper's round is as short as the dead process's rooms. With the
-defaults (2 s beat, 6 s TTL) a killed process's people leave every roster within 8 s.
+defaults (2 s beat, 6 s TTL) a killed process's people are away in every roster within
+8 s, and leave it once the away grace has passed as well.
 
 After an outage of the store longer than the TTL every heartbeat is gone at once; a
 process reaps only once its own beats have landed without a break for a full TTL
@@ -30,11 +33,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from moderation import admission
 from rooms import roll
 from rooms.clock import Clock
 from rooms.errors import RoomNotFound
 from rooms.ports import ProcessRoll, RoomStates
+from server.jobs.away import AwaySeats
+from server.socket.claims import RoomClaims
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ class PresenceKeeper:
         on_lapse: Callable[[], Awaitable[None]],
         clock: Clock,
         settle: Callable[[], Awaitable[None]] | None = None,
+        away: AwaySeats | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -61,6 +66,7 @@ class PresenceKeeper:
         self.ttl_ms = ttl_ms
         self.on_lapse = on_lapse
         self.settle = settle
+        self.away = away or AwaySeats(store, RoomClaims(store, process_id), clock, 0)
         self._has_beaten = False
         self._lapse_pending = False
         self._watch: roll.Watch | None = None
@@ -95,6 +101,7 @@ class PresenceKeeper:
         while True:
             try:
                 await self.beat()
+                await self.away.sweep()
                 if self.settle is not None:
                     await self.settle()
                 await self.reap()
@@ -129,15 +136,16 @@ class PresenceKeeper:
             await self.release(process_id)
 
     async def release(self, process_id: str) -> None:
-        """Free every seat held through ``process_id`` and forget the process."""
-        now = self.clock.ms()
+        """Keep every seat held through ``process_id`` away for the grace (this process
+        sweeps them after it) and forget the process. A process releasing itself as it
+        stops stays on the roll: whoever reaps it once its heartbeat lapses sweeps its
+        away seats, since it will not."""
         for room_id in sorted(await self.store.rooms_held_by(process_id)):
             try:
-                change = await self.store.apply(
-                    room_id, lambda state, _: admission.drop_process(state, process_id, now)
-                )
+                change = await self.away.take_over(room_id, process_id)
             except RoomNotFound:
                 continue
             if change.events:
-                log.info("freed %d seat(s) of a silent process", len(change.events))
-        await self.store.forget_process(process_id)
+                log.info("%d seat(s) of a silent process are away", len(change.events))
+        if process_id != self.process_id:
+            await self.store.forget_process(process_id)

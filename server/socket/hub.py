@@ -40,6 +40,7 @@ from rooms.state import Connection, RoomState
 from server import errors, tokens, wire
 from server.clock import SYSTEM_CLOCK
 from server.errors import ServerCode, ServerError, StoreUnavailable
+from server.jobs.away import AwaySeats
 from server.settings import Settings
 from server.socket.abuse import AbuseLimits
 from server.socket.addresses import address_tag
@@ -108,9 +109,9 @@ class Hub:
         self.settle_roll = self.claims.settle
         # Seats of closed connections the store could not free yet; their rooms stay
         # claimed (on the roll) until each lands.
-        self.releases = PendingReleases(
-            store, clock, lambda r: self.claims.unclaim(r.room_id, r.sid)
-        )
+        self.releases = PendingReleases(store, clock, self._released)
+        # Seats of dropped connections, kept away for the grace, then freed by the sweep.
+        self.away = AwaySeats(store, self.claims, clock, settings.away_grace_ms)
         getattr(sio.manager, "on_room_closed", []).append(self.room_closed)
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
@@ -179,6 +180,9 @@ class Hub:
             payload,
             to=sid,
         )
+        if session.room_id is not None:
+            # Ended on purpose, not dropped: the seat is not kept away for it.
+            await self._vacate(session.room_id, sid, LeaveReason.DISCONNECTED)
         await self.sio.disconnect(sid)
 
     async def disconnect(self, sid: str, reason: object = None) -> None:
@@ -214,9 +218,22 @@ class Hub:
             self.claims.unclaim(room_id, sid)
 
     async def _release(self, identity: Identity, room_id: str, sid: str) -> None:
-        """Free a closed connection's seat, now or, if the store is out of reach, later."""
+        """Keep a dropped connection's seat away for the grace (a waiting place is freed),
+        now or, if the store is out of reach, later."""
         seat_id = tokens.member_id(self.settings, room_id, identity.subject)
-        await self.releases.release(Release(room_id, sid, seat_id, LeaveReason.DISCONNECTED))
+        until = self.away.deadline()
+        await self.releases.release(
+            Release(room_id, sid, seat_id, LeaveReason.DISCONNECTED, away_until=until)
+        )
+
+    def _released(self, release: Release) -> None:
+        """A release landed (or was superseded): an away seat keeps the room claimed
+        until its sweep; anything else lets go of it."""
+        until = release.away_until
+        if until is not None and until > self.clock():
+            self.away.note(release.room_id, release.sid, until)
+        else:
+            self.claims.unclaim(release.room_id, release.sid)
 
     async def _vacate(self, room_id: str, sid: str, reason: LeaveReason) -> None:
         now = self.clock()
@@ -372,8 +389,9 @@ class Hub:
 
     async def reseat_lost_members(self, *, store_lost: bool = False) -> None:
         """After this process's heartbeat lapsed, other processes may have freed the seats
-        of people who are in fact still connected here: seat them again. The room saw
-        them leave and sees them join; their clients follow along by sequence number.
+        of people who are in fact still connected here, or marked them away: seat them
+        again. The room sees them back (or, if the seat went, join); their clients follow
+        along by sequence number.
         Where the room no longer admits them (closed, full), they stay out.
 
         ``store_lost``: the store lost everything (an empty Redis restart) and
@@ -389,7 +407,9 @@ class Hub:
                     await self._seat_anew(sid, session.room_id)
                     continue
                 state = await self.store.snapshot(session.room_id)
-                if state.member_by_sid(sid) is None and admission.position(state, sid) is None:
+                seat = state.member_by_sid(sid)
+                lost = seat is None and admission.position(state, sid) is None
+                if lost or (seat is not None and seat.away):
                     await self._take_seat(sid, session.room_id)
             except RoomNotFound:
                 await self._unseat(sid, session.room_id)

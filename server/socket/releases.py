@@ -8,6 +8,10 @@ that fails for want of the store is kept here and retried, with backoff, until i
 end is harmless). While it waits, the room stays on this process's roll: if the process
 dies meanwhile, its reapers free the seat instead.
 
+A connection that drops keeps its seat away for the grace (``away_until``, see
+``server.jobs.away``); the release then marks it away instead of freeing it, with the
+same retries. A waiting place is freed either way.
+
 A later join of the same identity to the same room supersedes the pending release: that
 join took the seat over, and the old connection's release would change nothing.
 The queue is bounded; beyond the bound the oldest release is given up with a warning
@@ -22,10 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from moderation import admission
+from rooms.change import Change
 from rooms.clock import Clock
 from rooms.errors import RoomNotFound
 from rooms.events import LeaveReason
 from rooms.ports import RoomStates
+from rooms.room import RoomInfo
+from rooms.state import RoomState
 from server.errors import ServerCode, ServerError
 
 log = logging.getLogger(__name__)
@@ -38,12 +45,14 @@ MAX_RETRY_S = 5.0
 @dataclass(frozen=True, slots=True)
 class Release:
     """Free the seat (or waiting place) ``sid`` holds in ``room_id``; ``seat_id`` names
-    the identity's seat, so a later join of it can supersede this release."""
+    the identity's seat, so a later join of it can supersede this release. With
+    ``away_until`` (ms) the seat is kept away until then rather than freed."""
 
     room_id: str
     sid: str
     seat_id: str
     reason: LeaveReason
+    away_until: int | None = None
 
 
 def _store_unanswered(error: ServerError) -> bool:
@@ -116,11 +125,15 @@ class PendingReleases:
     async def _attempt(self, release: Release) -> bool:
         """True once the release has landed (or has nothing left to free)."""
         now = self.clock.ms()
+        until = release.away_until
+
+        def free(state: RoomState, _: RoomInfo) -> Change:
+            if until is not None:
+                return admission.step_away(state, release.sid, until, now)
+            return admission.leave(state, release.sid, release.reason, now)
+
         try:
-            await self.store.apply(
-                release.room_id,
-                lambda state, _: admission.leave(state, release.sid, release.reason, now),
-            )
+            await self.store.apply(release.room_id, free)
         except RoomNotFound:
             pass  # the room closed: its seats went with it
         except ServerError as error:

@@ -20,6 +20,8 @@ from rooms.events import (
     Denied,
     FacilitatorPresence,
     HandQueueChanged,
+    MemberAway,
+    MemberBack,
     MemberJoined,
     MemberLeft,
     MutesChanged,
@@ -128,6 +130,15 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
         case MemberLeft(seq=seq, member=member, reason=reason):
             left = {**room, "seq": seq, "participant": member.member_id, "reason": str(reason)}
             return ServerEvent.PARTICIPANT_LEFT, left
+        case MemberAway(seq=seq, member=member, until=until):
+            away = {**room, "seq": seq, "participant": member.member_id, "until": until}
+            return ServerEvent.PARTICIPANT_AWAY, away
+        case MemberBack(seq=seq, member=member):
+            return ServerEvent.PARTICIPANT_BACK, {
+                **room,
+                "seq": seq,
+                "participant": member.member_id,
+            }
         case ChatPosted(seq=seq, message=message):
             return ServerEvent.CHAT_MESSAGE, {**room, "seq": seq, "message": dump_message(message)}
         case ReactionSent(seq=seq, member_id=member_id, reaction=reaction):

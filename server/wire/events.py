@@ -52,6 +52,8 @@ class ServerEvent(StrEnum):
 
     PARTICIPANT_JOINED = "participant:joined"
     PARTICIPANT_LEFT = "participant:left"
+    PARTICIPANT_AWAY = "participant:away"
+    PARTICIPANT_BACK = "participant:back"
     CHAT_MESSAGE = "chat:message"
     REACTION = "reaction"
     HAND_QUEUE = "hand:queue"

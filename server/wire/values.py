@@ -34,6 +34,7 @@ def dump_member(member: Member, state: RoomState) -> Payload:
         "chat_muted": member.chat_muted,
         "audio_muted": member.audio_muted,
         "audio": dump_audio(member),
+        "away": member.away,
     }
 
 

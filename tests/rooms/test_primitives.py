@@ -109,7 +109,7 @@ def test_dropping_a_process_frees_only_its_seats() -> None:
     state = primitives.join(state, ROOM, person("Bo"), "id-Bo", Connection("p2", "b"), NOW).state
     change = primitives.drop_process(state, "p2")
     assert [m.display_name for m in change.state.members] == ["Ann"]
-    assert change.events[0].reason == LeaveReason.CONNECTION_LOST  # type: ignore[union-attr]
+    assert change.events[0].reason == LeaveReason.DISCONNECTED  # type: ignore[union-attr]
     assert primitives.drop_process(change.state, "p2").events == ()
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from moderation import admission
 from rooms import roll
-from rooms.events import LeaveReason, MemberLeft
+from rooms.events import LeaveReason, MemberAway, MemberLeft
 from rooms.identity import Role
 from rooms.roll import Heartbeat
 from rooms.state import Connection, Member, RoomState, Waiting
@@ -89,11 +89,34 @@ def test_every_seat_and_place_of_a_dead_process_is_freed_and_no_other() -> None:
     assert [m.display_name for m in roll.seats_held_through(state, "dead")] == ["Bo", "Cy"]
     assert [w.display_name for w in roll.places_held_through(state, "dead")] == ["Di"]
 
-    change = admission.drop_process(state, "dead", NOW)
+    change = admission.drop_process(state, "dead", NOW, NOW)  # no away grace
     assert [m.display_name for m in change.state.members] == ["Ann"]
     assert change.state.hands == ("id-Ann",)
     assert [w.display_name for w in change.state.waiting] == ["Ed"]
     left = [e for e in change.events if isinstance(e, MemberLeft)]
     assert [e.member.display_name for e in left] == ["Bo", "Cy"]
-    assert {e.reason for e in left} == {LeaveReason.CONNECTION_LOST}
-    assert admission.drop_process(change.state, "dead", NOW).events == ()
+    assert {e.reason for e in left} == {LeaveReason.DISCONNECTED}
+    assert admission.drop_process(change.state, "dead", NOW, NOW).events == ()
+
+
+def test_a_dead_process_s_seats_are_away_keeping_their_hands_and_its_places_freed() -> None:
+    state = RoomState(
+        "circle",
+        members=(member("Ann", "p1"), member("Bo", "dead")),
+        hands=("id-Bo", "id-Ann"),
+        waiting=(
+            Waiting("id-Di", "sub-Di", "Di", Role.PARTICIPANT, NOW, Connection("dead", "Di")),
+        ),
+    )
+    change = admission.drop_process(state, "dead", NOW + 60_000, NOW)
+    assert [(m.display_name, m.away_until) for m in change.state.members] == [
+        ("Ann", None),
+        ("Bo", NOW + 60_000),
+    ]
+    assert change.state.hands == ("id-Bo", "id-Ann")
+    assert change.state.waiting == ()
+    assert [type(e) for e in change.events if not hasattr(e, "audience")] == [MemberAway]
+    # A second reaper, later, keeps the first deadline.
+    again = admission.drop_process(change.state, "dead", NOW + 90_000, NOW + 30_000)
+    assert again.events == ()
+    assert again.state == change.state

@@ -412,7 +412,7 @@ async def test_a_killed_process_frees_its_seats_in_time_after_many_refused_joins
         assert ack["error"]["code"] == "guests_not_allowed"
     pair.b.kill()
     killed_at = time.monotonic()
-    left = await pair.ann.wait_for("participant:left", within=12)
-    assert left["participant"] == pair.bo_id
-    await watcher.wait_for("participant:left", within=12)
+    away = await pair.ann.wait_for("participant:away", within=12)
+    assert away["participant"] == pair.bo_id
+    await watcher.wait_for("participant:away", within=12)
     assert time.monotonic() - killed_at < 10

@@ -48,23 +48,26 @@ async def test_a_stalled_redis_gets_a_coded_ack_and_the_server_recovers(
     await store.close()
 
 
-async def test_a_stalled_process_gives_up_seats_it_lost(two_processes: Any, clients: Any) -> None:
-    """B stalls past its TTL: A frees B's seats; when B wakes it closes those connections
-    (their people are no longer in the roster), and they can join again."""
+async def test_a_stalled_process_takes_back_the_seats_marked_away(
+    two_processes: Any, clients: Any
+) -> None:
+    """B stalls past its TTL: A marks B's seats away; when B wakes it finds its people
+    still connected and takes their seats back (``participant:back``)."""
     pair: Pair = await two_processes(**FAST_PRESENCE)
     assert pair.b.proc is not None
     pair.b.proc.send_signal(signal.SIGSTOP)
     try:
-        left = await pair.ann.wait_for("participant:left", within=8)
+        away = await pair.ann.wait_for("participant:away", within=8)
     finally:
         pair.b.proc.send_signal(signal.SIGCONT)
-    assert left == {**left, "participant": pair.bo_id, "reason": "connection_lost"}
+    assert away["participant"] == pair.bo_id
     back = await pair.ann.wait_for(
-        "participant:joined",
-        lambda d: d["participant"]["id"] == pair.bo_id and d["seq"] > left["seq"],
+        "participant:back",
+        lambda d: d["participant"] == pair.bo_id and d["seq"] > away["seq"],
     )
-    # Bo's own page saw himself leave and come back, in sequence.
-    await pair.bo.wait_for("participant:joined", lambda d: d["seq"] == back["seq"])
+    # Bo's own page saw himself away and back, in sequence.
+    await pair.bo.wait_for("participant:back", lambda d: d["seq"] == back["seq"])
+    assert pair.ann.events("participant:left") == []
     assert pair.bo.sio.connected
     assert (await pair.bo.call("chat:send", {"text": "still here"}))["ok"]
     snap = (await pair.ann.call("room:snapshot"))["snapshot"]

@@ -55,16 +55,22 @@ async def test_join_and_leave_reach_the_room_in_sequence(hub: RunningHub, client
     assert not sam.events("participant:left")[1:]
 
 
-async def test_disconnect_frees_the_seat(hub: RunningHub, clients: Any) -> None:
+async def test_a_closed_connection_leaves_its_seat_away_not_free(
+    hub: RunningHub, clients: Any
+) -> None:
     sam = await clients(hub.url, {"token": token("Sam")})
     await sam.join("circle")
     kim = await clients(hub.url, {"token": token("Kim")})
-    await kim.join("circle")
+    kim_id = (await kim.join("circle"))["you"]
     await kim.close()
-    left = await sam.wait_for("participant:left")
-    assert left["reason"] == "disconnected"
+    away = await sam.wait_for("participant:away")
+    assert away["participant"] == kim_id
     snap = (await sam.call("room:snapshot"))["snapshot"]
-    assert [p["name"] for p in snap["participants"]] == ["Sam"]
+    assert [(p["name"], p["away"]) for p in snap["participants"]] == [
+        ("Sam", False),
+        ("Kim", True),
+    ]
+    assert sam.events("participant:left") == []
 
 
 async def test_chat_reaches_everyone_with_the_sequence(hub: RunningHub, clients: Any) -> None:
@@ -116,7 +122,7 @@ async def test_hand_queue_keeps_raise_order(hub: RunningHub, clients: Any) -> No
     assert lowered["hands"] == [ids[2], ids[1]]
     last = await people[1].wait_for("hand:queue", lambda d: d["seq"] == lowered["seq"])
     assert last["hands"] == [ids[2], ids[1]]
-    await people[2].close()  # leaving takes the hand down
+    assert (await people[2].call("room:leave"))["ok"]  # leaving takes the hand down
     queue = await people[1].wait_for("hand:queue", lambda d: d["hands"] == [ids[1]])
     assert queue["seq"] > lowered["seq"]
 

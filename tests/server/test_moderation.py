@@ -249,7 +249,7 @@ async def test_last_facilitator_leaving_hands_over(hub: RunningHub, clients: Any
     assert (await fay.call("moderation:promote", {"target": sam_id}))["ok"]
     role = await kim.wait_for("participant:role")
     assert role["participant"] == {"id": sam_id, "co_facilitator": True}
-    await fay.close()
+    assert (await fay.call("room:leave"))["ok"]
     presence = await kim.wait_for("room:facilitators")
     assert presence["present"] is False
     assert presence["covering"] == [sam_id]
@@ -267,7 +267,7 @@ async def test_unattended_room_pauses_when_set_to(hub: RunningHub, clients: Any)
     fay, _ = await seat(hub, clients, "Fay", Role.FACILITATOR)
     sam, _ = await seat(hub, clients, "Sam")
     await fay.call("moderation:controls", {"pause_when_unattended": True})
-    await fay.close()
+    assert (await fay.call("room:leave"))["ok"]
     paused = await sam.wait_for("room:paused")
     assert paused["automatically"] is True
     assert (await sam.call("chat:send", {"text": "hello?"}))["error"]["code"] == "room_paused"

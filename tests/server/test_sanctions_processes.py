@@ -55,11 +55,19 @@ async def comebacks(
     seq = (await fay.wait_for("participant:left", lambda e: e["seq"] > seq))["seq"]
     on_a = await clients(a.url, {"token": token("Sam")})
     yield on_a, await back_in(fay, on_a, sam_id, seq)
-    # The connection drops (no room:leave); the same token reconnects through B.
+    # The connection drops (no room:leave): the seat is away, not left; the same token
+    # reconnects through B and takes it back, still muted.
     await on_a.close()
-    seq = (await fay.wait_for("participant:left", lambda e: e["seq"] > seq))["seq"]
+    away = await fay.wait_for("participant:away", lambda e: e["seq"] > seq)
+    assert away["participant"] == sam_id
     on_b = await clients(b.url, {"token": token("Sam")})
-    yield on_b, await back_in(fay, on_b, sam_id, seq)
+    ack = await on_b.join(ROOM)
+    assert ack["you"] == sam_id
+    back = await fay.wait_for("participant:back", lambda e: e["seq"] > away["seq"])
+    assert back["participant"] == sam_id
+    # The facilitator's own roster (a snapshot) shows the seat as it is now.
+    roster = await fay.call("room:snapshot")
+    yield on_b, (listed(ack, sam_id), listed(roster, sam_id))
 
 
 async def test_a_chat_mute_holds_across_leave_join_processes_and_reconnects(

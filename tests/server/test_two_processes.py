@@ -56,29 +56,35 @@ async def test_sequence_numbers_arrive_in_order_on_both_processes(two_processes:
         assert seqs == list(range(start + 1, last + 1))
 
 
-async def test_a_killed_process_leaves_every_roster_within_10_seconds(
+async def test_a_killed_process_s_people_are_away_within_10_seconds_then_leave(
     two_processes: Any,
 ) -> None:
-    pair: Pair = await two_processes()
+    pair: Pair = await two_processes(HEARTH_AWAY_GRACE_MS="2000")
     await pair.bo.call("hand:raise")
     pair.b.kill()
     killed_at = time.monotonic()
-    left = await pair.ann.wait_for("participant:left", within=12)
+    away = await pair.ann.wait_for("participant:away", within=12)
     assert time.monotonic() - killed_at < 10
+    assert away["participant"] == pair.bo_id
+    snap = (await pair.ann.call("room:snapshot"))["snapshot"]
+    assert snap["hands"] == [pair.bo_id]  # away keeps the hand place
+    left = await pair.ann.wait_for("participant:left", within=8)
     assert left["participant"] == pair.bo_id
-    assert left["reason"] == "connection_lost"
+    assert left["reason"] == "disconnected"
+    assert left["seq"] > away["seq"]
     await pair.ann.wait_for("hand:queue", lambda d: d["hands"] == [])
     snap = (await pair.ann.call("room:snapshot"))["snapshot"]
     assert [p["name"] for p in snap["participants"]] == ["Ann"]
     assert await silent(pair.store) == []
 
 
-async def test_a_stopped_process_keeps_seats_for_a_ttl_then_its_people_leave(
+async def test_a_stopped_process_keeps_seats_then_they_are_away_then_they_leave(
     two_processes: Any,
 ) -> None:
-    """SIGTERM keeps the seats (people move to another process and take them back,
-    ``test_drain.py``); whoever never comes back leaves one heartbeat TTL after it exits."""
-    pair: Pair = await two_processes(HEARTH_DRAIN_TIMEOUT_MS="1000")
+    """SIGTERM keeps the seats while people move to another process and take them back
+    (``test_drain.py``); whoever never comes back is marked away one heartbeat TTL after
+    the process exits, and leaves once the away grace has passed."""
+    pair: Pair = await two_processes(HEARTH_DRAIN_TIMEOUT_MS="1000", HEARTH_AWAY_GRACE_MS="1000")
     assert pair.b.proc is not None
     stopped_at = time.monotonic()
     pair.b.proc.terminate()  # SIGTERM: a deploy or a scale-down
@@ -88,8 +94,10 @@ async def test_a_stopped_process_keeps_seats_for_a_ttl_then_its_people_leave(
             break
         await asyncio.sleep(0.05)
     assert not pair.bo.sio.connected  # closed at the drain timeout, free to reconnect
-    left = await pair.ann.wait_for("participant:left", within=15)
+    away = await pair.ann.wait_for("participant:away", within=15)
     # Not before the drain timeout and the TTL (6 s): time for Bo to come back elsewhere.
     assert 6 < time.monotonic() - stopped_at < 14
+    assert away["participant"] == pair.bo_id
+    left = await pair.ann.wait_for("participant:left", within=10)
     assert left["participant"] == pair.bo_id
-    assert left["reason"] == "connection_lost"
+    assert left["reason"] == "disconnected"

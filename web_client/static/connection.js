@@ -12,6 +12,8 @@ import { io } from "/vendor/socket.io/socket.io.esm.min.js";
 export const ROOM_EVENTS = [
   "participant:joined",
   "participant:left",
+  "participant:away",
+  "participant:back",
   "chat:message",
   "hand:queue",
   "room:closed",

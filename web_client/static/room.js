@@ -137,6 +137,14 @@ export class RoomModel extends EventTarget {
         if (member) this.#tell("left", { member, reason: data.reason });
         break;
       }
+      case "participant:away":
+      case "participant:back": {
+        const member = this.members.get(data.participant);
+        if (!member) break;
+        member.away = name === "participant:away";
+        this.#tell(member.away ? "away" : "back", { member });
+        break;
+      }
       case "hand:queue": {
         const raised = data.hands.filter((id) => !this.hands.includes(id));
         const lowered = this.hands.filter((id) => !data.hands.includes(id));

@@ -31,6 +31,10 @@ export function mountRoster(model, connection, optionsFor) {
     item.dataset.member = member.id;
     item.append(tag(member.name, "name"));
     if (member.id === model.you) item.append(tag("(you)", "you"));
+    if (member.away) {
+      item.append(tag("Away: connection lost, seat kept", "badge away"));
+      item.dataset.away = "true";
+    }
     const badge = roleBadge(member);
     if (badge) item.append(tag(badge.label, `badge ${badge.className}`));
     const position = model.handPosition(member.id);
@@ -80,6 +84,10 @@ export function mountRoster(model, connection, optionsFor) {
       const item = document.createElement("li");
       item.append(tag(member.name, "name"));
       if (member.id === model.you) item.append(tag("(you)", "you"));
+    if (member.away) {
+      item.append(tag("Away: connection lost, seat kept", "badge away"));
+      item.dataset.away = "true";
+    }
       return item;
     }));
     $("hands-empty").hidden = queue.length > 0;
@@ -115,6 +123,14 @@ export function mountRoster(model, connection, optionsFor) {
   });
   model.addEventListener("left", (e) => {
     announce(`${e.detail.member.name} left`);
+    render();
+  });
+  model.addEventListener("away", (e) => {
+    if (e.detail.member.id !== model.you) announce(`${e.detail.member.name} lost the connection; their seat is kept`);
+    render();
+  });
+  model.addEventListener("back", (e) => {
+    if (e.detail.member.id !== model.you) announce(`${e.detail.member.name} is back`);
     render();
   });
   for (const type of ["mutes", "role", "paused", "audio", "speaking"]) {
