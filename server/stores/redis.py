@@ -378,9 +378,16 @@ class RedisStore:
         raws = await self._redis.mget([self._key("room", i, "info") for i in ids])
         return [codec.unpack(RoomInfo, _bytes(raw)) for raw in raws if raw]
 
-    async def _read(self, room_id: str, record: str | None = None) -> tuple[_Known, bytes | None]:
+    async def _read(
+        self, room_id: str, record: str | None = None, *, committing: bool = False
+    ) -> tuple[_Known, bytes | None]:
         """The room as Redis holds it, and the operation's record if ``record`` names one
-        (in the same round trip: a repeat is found before its rule is judged again)."""
+        (in the same round trip: a repeat is found before its rule is judged again).
+
+        ``committing``: read under the room's lock to commit a change. Only then is a state
+        older than the one remembered a rollback: a snapshot read that raced a commit of
+        this process's own can return the state just before it, so it never replaces what
+        is remembered with something older."""
         pipe = self._redis.pipeline(transaction=True)
         pipe.hmget(self._key("room", room_id, "live"), ["v", "s", "e"])
         pipe.get(self._key("room", room_id, "info"))
@@ -392,23 +399,27 @@ class RedisStore:
             raise RoomNotFound(f"room {room_id!r} is not open")
         blob, info = _bytes(blob), _bytes(info)
         known = self._known.get(room_id)
-        if known is not None and known.blob == blob:
-            state = known.state
-        else:
-            state = codec.unpack(RoomState, blob)
-            if known is not None and state.seq < known.state.seq:
-                # Redis holds an older room than we last saw: it was rolled back. Its
-                # state wins; each process's manager tells its clients to resync.
-                log.warning("room %r was rolled back from seq %d to %d", room_id,
-                            known.state.seq, state.seq)  # fmt: skip
-        if known is not None and known.info_blob == info:
-            room = known.info
-        else:
-            room = codec.unpack(RoomInfo, info)
-        known = _Known(_bytes(version), _bytes(epoch or b""), blob, state, info, room)
-        self._remembered[room_id] = room
-        self._known[room_id] = known
-        return known, _bytes(first[0]) if first and first[0] is not None else None
+        same_state = known is not None and known.blob == blob
+        same_info = known is not None and known.info_blob == info
+        read = _Known(
+            _bytes(version),
+            _bytes(epoch or b""),
+            blob,
+            known.state if known is not None and same_state else codec.unpack(RoomState, blob),
+            info,
+            known.info if known is not None and same_info else codec.unpack(RoomInfo, info),
+        )
+        self._remembered[room_id] = read.info
+        found = _bytes(first[0]) if first and first[0] is not None else None
+        if known is not None and read.state.seq < known.state.seq:
+            if not committing:
+                return read, found  # raced a commit of ours: remember the newer one
+            # Redis holds an older room than we last saw: it was rolled back. Its
+            # state wins; each process's manager tells its clients to resync.
+            log.warning("room %r was rolled back from seq %d to %d", room_id,
+                        known.state.seq, read.state.seq)  # fmt: skip
+        self._known[room_id] = read
+        return read, found
 
     @_guarded
     async def snapshot(self, room_id: str) -> RoomState:
@@ -530,7 +541,7 @@ class RedisStore:
             fresh = known is None
             for attempt in range(MAX_ATTEMPTS):
                 if known is None:
-                    known, first = await self._read(room_id, record)
+                    known, first = await self._read(room_id, record, committing=True)
                     fresh = True
                     if first is not None:
                         return Done(None, first[ATTEMPT_ID_LENGTH:])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from rooms.identity import Role
 from rooms.room import RoomInfo
 from tests.support import Client, running_app, settings, token
@@ -83,3 +87,27 @@ async def test_a_rule_run_on_remembered_settings_is_redone_on_the_new_ones(
         finally:
             for person in people.values():
                 await person.close()
+
+
+async def test_snapshots_racing_this_process_s_own_commits_are_no_rollback(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A snapshot read sent just before a commit of this same process can come back
+    holding the state before it. That is an older state than the one remembered, but no
+    rollback: it is neither announced nor remembered, and the next change commits on its
+    first try from the newer state (the room ends with every chat, in order)."""
+    async with running_app(settings(redis_url, chat_limit=1000)) as one:
+        await one.store.open_room(_circle(3))
+        sam = await Client(one.url, {"token": token("Sam")}).connect()
+        try:
+            await sam.join("circle")
+            texts = [f"chat {i}" for i in range(40)]
+            reads = [one.store.snapshot("circle") for _ in range(40)]
+            sends = [sam.call("chat:send", {"text": text}) for text in texts]
+            acks = (await asyncio.gather(*sends, *reads))[: len(texts)]
+            assert all(ack["ok"] for ack in acks)
+            snap = (await sam.call("room:snapshot"))["snapshot"]
+            assert sorted(m["text"] for m in snap["chat"]) == sorted(texts)
+        finally:
+            await sam.close()
+    assert not [r for r in caplog.records if "rolled back" in r.getMessage()]
