@@ -54,7 +54,7 @@ Redis, and reuse the decoded state while Redis holds the same bytes.
 A commit is sent once and never re-sent (redis-py's retries are off for this client): a
 timeout after the script was written leaves its outcome unknown, since Redis may run it
 on resume. The store then learns the outcome from the attempt's record, in one more step
-that also fences the attempt off if it has not run (``_LEARN``), all within the time
+that also fences the attempt off if it has not run (``scripts.LEARN``), all within the time
 budget: ``unavailable`` is said only when nothing changed, and when even that step gets
 no answer the refusal is ``unconfirmed`` (a retry with the same op id tells).
 """
@@ -100,134 +100,12 @@ from rooms.schedule import Series
 from rooms.state import RoomState
 from server import codec
 from server.errors import OutcomeUnknown, ServerCode, ServerError, StoreUnavailable
+from server.stores import redis_scripts as scripts
 from server.stores.locks import RoomLocks
 
 Frame = Callable[[str, RoomEvent], list[bytes]]  # one per destination; none: nobody
 log = logging.getLogger(__name__)
 
-# KEYS: live, open-rooms set, info, audit stream, bans hash, the operation's record,
-#   this attempt's fence, the room's event log.
-# ARGV: version, new state ('' closes), room id, channel, the info the rule saw,
-#   audit entry ('' none), its MAXLEN, its MINID, the stream's expiry (ms),
-#   ban: 'keep', 'lift' or '', its subject, its record (as read, to lift),
-#   the entry's time (ms), the record's expiry (ms), the record, the epoch the rule saw,
-#   the log's MAXLEN, n log entries, n pairs (seq, framed event), frames...
-# A log whose last entry is at or past the first new seq is ahead of the state (the
-# state was rolled back): it no longer tells this room's history, so it is dropped and a
-# resume from it gets a snapshot.
-# A fenced attempt (its sender has answered that nothing changed) and a repeated
-# operation (its record exists: {2, record}) change nothing; the record is written with
-# the change, so whoever finds it knows the change was made.
-# An entry's stream id is its own time (never below the last id, should clocks differ),
-# so the log is trimmed exactly by the entry's time and length, as the embedded store
-# trims it, not by when Redis happened to receive it.
-# One script, so a facilitator's action, its audit entry and its ban record are written
-# together or not at all, and the events are published in the same step. Redis does not
-# undo a script's earlier writes when a later command fails, so every key is checked to
-# be of its type before anything is written (-2: nothing written).
-_COMMIT = """
-if redis.call('EXISTS', KEYS[7]) == 1 then return -3 end
-local first = redis.call('GET', KEYS[6])
-if first then return {2, first} end
-local live = redis.call('HMGET', KEYS[1], 'v', 'e')
-local v = live[1]
-if not v then return -1 end
-if v ~= ARGV[1] or (live[2] or '') ~= ARGV[16] or redis.call('GET', KEYS[3]) ~= ARGV[5] then
-  return 0
-end
-local audit = redis.call('TYPE', KEYS[4])['ok']
-local bans = redis.call('TYPE', KEYS[5])['ok']
-local log = redis.call('TYPE', KEYS[8])['ok']
-if (audit ~= 'none' and audit ~= 'stream') or (bans ~= 'none' and bans ~= 'hash')
-  or (log ~= 'none' and log ~= 'stream') then
-  return -2
-end
-local n = tonumber(ARGV[18])
-local frames = 19 + 2 * n
-if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1], KEYS[8])
-  redis.call('SREM', KEYS[2], ARGV[3])
-else
-  local epoch = ARGV[15]:sub(1, 32)  -- the record starts with this attempt's id
-  redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 's', ARGV[2], 'e', epoch)
-  if n > 0 then
-    local last = redis.call('XREVRANGE', KEYS[8], '+', '-', 'COUNT', 1)[1]
-    if last and tonumber(string.match(last[1], '^(%d+)')) >= tonumber(ARGV[19]) then
-      redis.call('DEL', KEYS[8])
-    end
-    for i = 0, n - 1 do
-      local id = ARGV[19 + 2 * i] .. '-0'
-      redis.call('XADD', KEYS[8], 'MAXLEN', ARGV[17], id, 'f', ARGV[20 + 2 * i])
-    end
-  end
-end
-if ARGV[6] ~= '' then
-  local at = tonumber(ARGV[13])
-  local last = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)[1]
-  if last then at = math.max(at, tonumber(string.match(last[1], '^(%d+)'))) end
-  redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[7], string.format('%d-*', at), 'e', ARGV[6])
-  redis.call('XTRIM', KEYS[4], 'MINID', ARGV[8])
-  redis.call('PEXPIRE', KEYS[4], ARGV[9])
-end
-if ARGV[10] == 'keep' then
-  redis.call('HSET', KEYS[5], ARGV[11], ARGV[12])
-elseif ARGV[10] == 'lift' and redis.call('HGET', KEYS[5], ARGV[11]) == ARGV[12] then
-  redis.call('HDEL', KEYS[5], ARGV[11])
-end
-redis.call('SET', KEYS[6], ARGV[15], 'PX', ARGV[14])
-for i = frames, #ARGV do redis.call('PUBLISH', ARGV[4], ARGV[i]) end
-return 1
-"""
-
-# KEYS: an operation's record, an attempt's fence. ARGV: the fence's expiry (ms).
-# After a commit went unanswered: its record if it (or an earlier attempt of the same
-# operation) was applied; else the attempt is fenced off in the same step, so it can
-# never apply later and "nothing changed" stays true.
-_LEARN = """
-local first = redis.call('GET', KEYS[1])
-if first then return {1, first} end
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
-return {0, ''}
-"""
-
-# KEYS: info, live, open-rooms set. ARGV: info, empty state, room id.
-_OPEN = """
-redis.call('SET', KEYS[1], ARGV[1])
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[2], 'v', '0', 's', ARGV[2])
-redis.call('SADD', KEYS[3], ARGV[3])
-return 1
-"""
-
-# KEYS: info, live, defined set. ARGV: room id. Keeps the info an open room still reads.
-_FORGET = """
-if redis.call('SREM', KEYS[3], ARGV[1]) == 0 then return 0 end
-if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]) end
-return 1
-"""
-
-# KEYS: counters. ARGV: for each, ms until its window ends. One step, so two processes
-# never both see the first hit and every counter gets its expiry; several counters for
-# one action (a participant's and their address's) cost one round trip.
-_COUNT = """
-local counts = {}
-for i = 1, #KEYS do
-  local n = redis.call('INCR', KEYS[i])
-  if n == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[i]) end
-  counts[i] = n
-end
-return counts
-"""
-
-# KEYS: the room's empty mark. ARGV: now (ms), how long a mark is kept (ms). A mark is
-# forgotten once that old by the caller's clock, as in the embedded store; the key's own
-# expiry only sweeps marks nobody asks about any more.
-_EMPTY = """
-local since = redis.call('GET', KEYS[1])
-if since and tonumber(ARGV[1]) - tonumber(since) < tonumber(ARGV[2]) then return since end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return ARGV[1]
-"""
 
 MAX_ATTEMPTS = 64
 # A change without a client's op id keeps its record only long enough to be learnt.
@@ -333,12 +211,12 @@ class RedisStore:
         self._channel = channel
         self._frame = frame
         self._log_entry = log_entry
-        self._commit = redis.register_script(_COMMIT)
-        self._learn = redis.register_script(_LEARN)
-        self._open = redis.register_script(_OPEN)
-        self._forget = redis.register_script(_FORGET)
-        self._count = redis.register_script(_COUNT)
-        self._empty = redis.register_script(_EMPTY)
+        self._commit = redis.register_script(scripts.COMMIT)
+        self._learn = redis.register_script(scripts.LEARN)
+        self._open = redis.register_script(scripts.OPEN)
+        self._forget = redis.register_script(scripts.FORGET)
+        self._count = redis.register_script(scripts.COUNT)
+        self._empty = redis.register_script(scripts.EMPTY)
         # Callers in this process queue up instead of racing each other's versions.
         self._locks = RoomLocks()
         self._known: dict[str, _Known] = {}
@@ -510,7 +388,7 @@ class RedisStore:
 
     @staticmethod
     def _moderation_args(done: Moderated | None, audit: _Audit | None) -> list[EncodableT]:
-        """The audit and ban arguments of the commit script (see ``_COMMIT``)."""
+        """The audit and ban arguments of the commit script (see ``scripts.COMMIT``)."""
         args: list[EncodableT] = ["", 0, 0, 0]
         if done is None:
             return [*args, "", "", "", 0]
