@@ -46,38 +46,54 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """A real redis-server on a free loopback port, keeping nothing on disk."""
+    """A real redis-server on a free loopback port, keeping nothing on disk unless asked."""
 
-    def __init__(self, port: int | None = None) -> None:
-        """``port``: an earlier server's, to restart it (empty) where clients look for it."""
+    def __init__(self, port: int | None = None, aof: bool = False) -> None:
+        """``port``: an earlier server's, to restart it (empty) where clients look for it.
+        ``aof``: log every write to an append-only file, fsynced before the write is
+        answered, so that ``restart`` brings every acknowledged write back."""
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: run `make test`, which installs it")
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="hearth-redis-")
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.dir,
-                "--loglevel",
-                "warning",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        _wait_for_port(self.port, self.proc)
+        persistence = ["yes", "--appendfsync", "always"] if aof else ["no"]
+        self._command = [
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            *persistence,
+            "--dir",
+            self.dir,
+            "--loglevel",
+            "warning",
+        ]
+        self.proc = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(self._command, stdout=subprocess.DEVNULL)
+        _wait_for_port(self.port, proc)
+        return proc
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def crash(self) -> None:
+        """kill -9: whatever was not on disk is gone."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self) -> None:
+        """Start again on the same port with the same directory (and so the same AOF)."""
+        assert self.proc.poll() is not None, "crash or stop the running server first"
+        self.proc = self._start()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
