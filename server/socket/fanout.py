@@ -37,6 +37,7 @@ from typing import Any
 
 import socketio
 from engineio import packet as eio_packet
+from redis.exceptions import RedisError
 from socketio import packet as sio_packet
 
 from rooms.ports import RoomLog
@@ -46,6 +47,8 @@ from server.wire.events import Payload, ServerEvent
 log = logging.getLogger(__name__)
 
 STORE_HOST_ID = "hearth-store"
+RESUBSCRIBE_FIRST_S = 0.1
+RESUBSCRIBE_MAX_S = 5.0
 ROOM_PREFIX = "room:"  # Socket.IO rooms named for Hearth rooms (``hub.socket_room``)
 
 # Told (room id, our connections that were in it) as a room's close is delivered.
@@ -149,6 +152,9 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         self.on_room_closed: list[RoomClosed] = []
         self.room_log: RoomLog | None = None  # set by the app: where missed events are read
         self._delivered: dict[str, int] = {}  # room id -> last seq delivered here
+        # room id -> the last seq a catch-up delivered from the log: the same events may
+        # still arrive live (published after we subscribed, before we read the log).
+        self._replayed: dict[str, int] = {}
 
     def initialize(self) -> None:
         super().initialize()
@@ -165,8 +171,52 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         room = message.get("room")
         seq = _seq(room, args)
         if seq is not None and isinstance(room, str):
+            room_id = room.removeprefix(ROOM_PREFIX)
+            replayed = self._replayed.pop(room_id, None)
+            if replayed is not None and seq <= replayed:
+                self._replayed[room_id] = replayed
+                return  # delivered already, from the log, as we subscribed again
             await self._in_sequence(room, seq, namespace)
         await _fan_out(self, message["event"], args, namespace, room, message.get("skip_sid"))
+
+    async def _redis_listen_with_retries(self) -> Any:
+        """Subscribe, catch up, listen; on a lost connection, again, backing off from
+        ``RESUBSCRIBE_FIRST_S`` to ``RESUBSCRIBE_MAX_S``. python-socketio's own loop waits
+        1, 2, 4 ... s and drops what was published meanwhile; here each subscription
+        starts by reading what this process missed from each room's log, so an acked
+        event reaches our people even if its room then goes quiet."""
+        wait = RESUBSCRIBE_FIRST_S
+        while True:
+            try:
+                self._redis_connect()
+                await self.pubsub.subscribe(self.channel)
+                await self._catch_up()
+                wait = RESUBSCRIBE_FIRST_S
+                async for message in self.pubsub.listen():
+                    yield message
+            except (RedisError, OSError):
+                log.warning("lost the Redis subscription; subscribing again in %.1fs", wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, RESUBSCRIBE_MAX_S)
+
+    async def _catch_up(self) -> None:
+        """Deliver, from each room's log, what was published while we were not
+        listening, for every room this process has people in."""
+        if self.room_log is None:
+            return
+        for room_id, last in list(self._delivered.items()):
+            room = f"{ROOM_PREFIX}{room_id}"
+            if not self.rooms.get("/", {}).get(room):
+                continue
+            try:
+                entries = await self.room_log.events_after(room_id, last)
+            except Exception:  # the clients see the gap and take a snapshot themselves
+                log.warning("could not read the missed events of room %r", room_id, exc_info=True)
+                continue
+            for missed, framed in entries:
+                name, payload = unframe(framed)
+                self._delivered[room_id] = self._replayed[room_id] = missed
+                await _fan_out(self, name, [payload], "/", room, None)
 
     async def _in_sequence(self, room: str, seq: int, namespace: str) -> None:
         """Before delivering ``seq`` of ``room``: deliver what this process missed of it,

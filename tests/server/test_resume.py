@@ -127,3 +127,23 @@ async def test_a_rollback_is_read_not_overwritten(two_processes: Any, redis_url:
         await client.wait_for("room:rewound")
         snap = (await client.call("room:snapshot"))["snapshot"]
         assert [m["text"] for m in snap["chat"]][-4:] == chat[-4:]
+
+
+async def test_an_event_acked_while_a_subscription_is_down_arrives_though_the_room_goes_quiet(
+    two_processes: Any, redis_url: str
+) -> None:
+    """The last chat before silence is published while both processes' subscriptions are
+    cut: each process reads it from the room's log as it subscribes again, with no later
+    event to reveal the gap (found by the AOF chaos test)."""
+    pair: Pair = await two_processes()
+    redis = Redis.from_url(redis_url)
+    try:
+        await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        ack = await pair.ann.call("chat:send", {"text": "the last word"})
+        assert ack["ok"], ack
+    finally:
+        await redis.aclose()
+    seq = ack["message"]["id"]
+    for client in (pair.ann, pair.bo):
+        await client.wait_for("chat:message", lambda d: d["seq"] == seq)
+        assert [d["seq"] for d in client.events("chat:message")].count(seq) == 1
