@@ -202,21 +202,33 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     async def _catch_up(self) -> None:
         """Deliver, from each room's log, what was published while we were not
         listening, for every room this process has people in."""
-        if self.room_log is None:
-            return
         for room_id, last in list(self._delivered.items()):
             room = f"{ROOM_PREFIX}{room_id}"
-            if not self.rooms.get("/", {}).get(room):
-                continue
-            try:
-                entries = await self.room_log.events_after(room_id, last)
-            except Exception:  # the clients see the gap and take a snapshot themselves
-                log.warning("could not read the missed events of room %r", room_id, exc_info=True)
-                continue
-            for missed, framed in entries:
-                name, payload = unframe(framed)
-                self._delivered[room_id] = self._replayed[room_id] = missed
-                await _fan_out(self, name, [payload], "/", room, None)
+            if self.rooms.get("/", {}).get(room):
+                for missed in await self._replay(room_id, "/", after=last):
+                    self._delivered[room_id] = self._replayed[room_id] = missed
+
+    async def _replay(
+        self, room_id: str, namespace: str, *, after: int, before: int | None = None
+    ) -> list[int]:
+        """Deliver the room's logged events after ``after`` (and before ``before``) to our
+        people in it; the seqs delivered. Nothing if the log cannot be read: the clients
+        see the gap and take a snapshot themselves."""
+        if self.room_log is None:
+            return []
+        try:
+            entries = await self.room_log.events_after(room_id, after)
+        except Exception:
+            log.warning("could not read the missed events of room %r", room_id, exc_info=True)
+            return []
+        delivered: list[int] = []
+        for missed, framed in entries:
+            if before is not None and missed >= before:
+                break
+            name, payload = unframe(framed)
+            await _fan_out(self, name, [payload], namespace, f"{ROOM_PREFIX}{room_id}", None)
+            delivered.append(missed)
+        return delivered
 
     async def _in_sequence(self, room: str, seq: int, namespace: str) -> None:
         """Before delivering ``seq`` of ``room``: deliver what this process missed of it,
@@ -231,18 +243,7 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             rewound = {"room": room_id, "seq": seq}
             await _fan_out(self, ServerEvent.ROOM_REWOUND, [rewound], namespace, room, None)
             return
-        if self.room_log is None:
-            return
-        try:
-            entries = await self.room_log.events_after(room_id, last)
-        except Exception:  # the clients see the gap and take a snapshot themselves
-            log.warning("could not read the missed events of room %r", room_id, exc_info=True)
-            return
-        for missed, framed in entries:
-            if missed >= seq:
-                break
-            name, payload = unframe(framed)
-            await _fan_out(self, name, [payload], namespace, room, None)
+        await self._replay(room_id, namespace, after=last, before=seq)
 
     async def shutdown(self) -> None:
         """Stop listening and close this manager's Redis connections."""
