@@ -125,11 +125,13 @@ async def test_joining_audio_speaking_self_mute_and_a_facilitators_mute(
     old_peer = mixer.peers[sam_id]
     sid = (await hub.store.snapshot("voices")).member(sam_id).connection.sid  # type: ignore[union-attr]
     await hub.app[AUDIO].notify("audio:reconnect", sid, {"room": "voices"})
-    for _ in range(100):
+    # The page gathers every ICE candidate before it offers (no trickle): on a loaded
+    # machine, with another browser test beside it, that has taken over 5 s.
+    for _ in range(300):
         if mixer.peers.get(sam_id) not in (None, old_peer):
             break
         await asyncio.sleep(0.05)
-    assert mixer.peers[sam_id] is not old_peer
+    assert mixer.peers.get(sam_id) not in (None, old_peer)
     await expect(panel.get_by_role("status")).to_have_text("Audio connected. You hear the room.")
     await expect(me).to_contain_text("Speaking")
 
