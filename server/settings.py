@@ -171,10 +171,18 @@ class Settings:
     # Engine.IO handshakes per rate_window_ms, per process; beyond it HTTP 429. Room for a
     # whole meeting behind one NAT to reconnect at once (twice connections_per_address).
     handshakes_per_address: int = 100
+    # A refused handshake's 429 is held back this long (never past the block's end), so a
+    # script that ignores Retry-After cannot ask again at once; at most
+    # connections_per_address of one address and held_refusals in all are held at a time.
+    refusal_delay_ms: int = 1000
+    held_refusals: int = 1000
     address_rate_factor: int = 5  # an address may do this many participants' activity
     # A connection refused with rate_limited more often than this in one rate window is
     # closed (session:ended), and its address may not connect again until the window ends.
     refusals_before_disconnect: int = 20
+    # An address ended again within a window of its block's end is blocked twice as long,
+    # up to this many windows.
+    max_block_windows: int = 6
     # Browser pages allowed to connect besides the server's own origin and public_url.
     allowed_origins: tuple[str, ...] = ()
     audit_retention_days: int = 30
@@ -237,10 +245,13 @@ class Settings:
             connections_per_address=_read(env, "HEARTH_CONNECTIONS_PER_ADDRESS", 50, _positive),
             join_attempts_per_address=_read(env, "HEARTH_JOIN_ATTEMPTS_PER_ADDRESS", 30, _positive),
             handshakes_per_address=_read(env, "HEARTH_HANDSHAKES_PER_ADDRESS", 100, _positive),
+            refusal_delay_ms=_read(env, "HEARTH_REFUSAL_DELAY_MS", 1000, _non_negative),
+            held_refusals=_read(env, "HEARTH_HELD_REFUSALS", 1000, _positive),
             address_rate_factor=_read(env, "HEARTH_ADDRESS_RATE_FACTOR", 5, _positive),
             refusals_before_disconnect=_read(
                 env, "HEARTH_REFUSALS_BEFORE_DISCONNECT", 20, _positive
             ),
+            max_block_windows=_read(env, "HEARTH_MAX_BLOCK_WINDOWS", 6, _positive),
             allowed_origins=_read(env, "HEARTH_ALLOWED_ORIGINS", (), _origins),
             audit_retention_days=_read(env, "HEARTH_AUDIT_RETENTION_DAYS", 30, _positive),
             audit_max_entries=_read(env, "HEARTH_AUDIT_MAX_ENTRIES", 10_000, _positive),

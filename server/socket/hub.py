@@ -11,6 +11,7 @@ an ``internal_error`` code.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -170,7 +171,11 @@ class Hub:
         """A connection that keeps sending after ``rate_limited`` refusals is told why and
         closed (``AbuseLimits.strike``)."""
         session = self.sessions.get(sid)
-        if session is None or not self.abuse.strike(sid, session.address):
+        if session is None:
+            return
+        if not self.abuse.strike(sid, session.address):
+            if held_ms := self.abuse.hold_ms(sid):
+                await asyncio.sleep(held_ms / 1000)
             return
         log.info("closed a connection that kept sending after rate_limited refusals")
         message = "this connection kept sending after being asked to slow down; wait a few seconds"
