@@ -34,8 +34,10 @@ from server.settings import Settings
 from server.socket.facilitation import Facilitation
 from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
 from server.socket.gate import GatedServer, handshake_gate, origin_check
-from server.socket.hub import Hub, socket_room
+from server.socket.hub import Hub
+from server.socket.joining import Joining
 from server.socket.participation import Participation
+from server.socket.sessions import socket_room
 from server.socket.transport import decline_deflate
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
@@ -149,6 +151,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     app[DRAIN] = Drain(hub, settings.drain_timeout_ms)
     app.middlewares.append(app[DRAIN].middleware())
     app.middlewares.append(handshake_gate(settings, hub.blocked_for, hub.clock))
+    Joining(hub)
     Participation(hub)
     Facilitation(hub)
 
@@ -167,7 +170,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     AudioSignalling(hub, gateway)
     app[AUDIO] = gateway
     app[STORE] = store
-    app[RECOVERY] = recovery = Recovery(store, hub)
+    app[RECOVERY] = recovery = Recovery(store, hub.seats)
     app[PRESENCE] = PresenceKeeper(
         store,
         process_id,
@@ -176,7 +179,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         recovery.after_lapse,
         clock,
         hub.settle_roll,
-        hub.away,
+        hub.seats.away,
     )
     empty = settings.close_when_empty_minutes
     app[SCHEDULER] = Scheduler(
@@ -259,7 +262,7 @@ async def _start(app: web.Application) -> None:
     app[TASKS] = [
         asyncio.create_task(presence.run(), name="presence"),
         asyncio.create_task(app[SCHEDULER].run(), name="scheduler"),
-        asyncio.create_task(app[HUB].releases.run(), name="releases"),
+        asyncio.create_task(app[HUB].seats.releases.run(), name="releases"),
     ]
     app[AUDIO].start()
 

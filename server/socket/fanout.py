@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 STORE_HOST_ID = "hearth-store"
 RESUBSCRIBE_FIRST_S = 0.1
 RESUBSCRIBE_MAX_S = 5.0
-ROOM_PREFIX = "room:"  # Socket.IO rooms named for Hearth rooms (``hub.socket_room``)
+ROOM_PREFIX = "room:"  # Socket.IO rooms named for Hearth rooms (``sessions.socket_room``)
 
 # Told (room id, our connections that were in it) as a room's close is delivered.
 RoomClosed = Callable[[str, list[str]], None]

@@ -5,7 +5,7 @@ committed like any other; then the room's log (``rooms.ports.RoomLog``, appended
 same atomic step as each change) is read from ``since + 1`` up to the seq the join's
 commit left the room at. If that run is whole, the ack carries exactly those events, in
 order, instead of a snapshot; every event after the join's commit reaches the connection
-live (the no-gap argument of ``Hub._take_seat``), and anything older that arrives live
+live (the no-gap argument of ``Seats.take``), and anything older that arrives live
 too is dropped by the client by its seq. If the run is not whole (``since`` fell out of
 the log, the room closed and reopened, or Redis was rolled back past it), the ack holds a
 snapshot, as for a first join.

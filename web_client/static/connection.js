@@ -7,6 +7,13 @@
 // reconnect we join again with the last seq we applied (`since`): the server answers
 // with exactly the events we missed, or a snapshot when they are no longer in its log.
 // `room:rewound` (the server's copy of the room went back) asks for a snapshot too.
+//
+// Once in a room, the connection never gives up on it for a reason that can pass: a
+// dropped transport, a draining process, a rejoin refused because the store is out of
+// reach, busy, or we are over a limit. It reconnects and rejoins with backoff and jitter
+// until it is back in its seat. It ends only when the visit really ended: removed,
+// banned, replaced (the same identity joined elsewhere), the room closed, or refused
+// for a reason waiting cannot change (FINAL).
 import { io } from "/vendor/socket.io/socket.io.esm.min.js";
 
 export const ROOM_EVENTS = [
@@ -56,6 +63,24 @@ const RESEND = new Set(["timeout", "unavailable", "unconfirmed"]);
 const RESENDS = 3;
 const RESEND_DELAY_MS = 1000;
 
+// A rejoin refused for one of these has really ended the visit: the room closed, or this
+// identity may not be here (banned, not invited, its token no longer valid). Any other
+// refusal (unavailable, busy, draining, too_many_connections, rate_limited, room_full, …)
+// can pass: we try again.
+const FINAL = new Set([
+  "banned", "room_not_found", "room_not_open", "not_invited", "guests_not_allowed",
+  "unauthorized", "token_expired", "name_not_allowed",
+]);
+const REJOIN_FIRST_MS = 1000;
+const REJOIN_MAX_MS = 15000;
+
+// Exponential backoff with jitter: between half and all of the attempt's ceiling, so
+// everyone a fault dropped at once does not come back at once.
+function backoff(attempt) {
+  const ceiling = Math.min(REJOIN_MAX_MS, REJOIN_FIRST_MS * 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
 function operationId() {
   if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
   const bytes = crypto.getRandomValues(new Uint8Array(16)); // plain http: no randomUUID
@@ -72,6 +97,7 @@ export const ConnectionState = Object.freeze({
   CONNECTED: "connected",
   RECONNECTING: "reconnecting",
   MOVING: "moving", // the server process is stopping (a deploy): reconnecting to another
+  BACK: "back", // in the room again after a drop, in the same seat when it was kept
   ENDED: "ended",
 });
 
@@ -86,11 +112,16 @@ export class Connection extends EventTarget {
   #iceServers = []; // the room's public STUN/TURN servers, from the join ack (audio rooms)
   #busySince = null; // when the server first answered our handshake with 429, if it did
   #moving = false; // told `server:draining`: reconnecting elsewhere until connected again
+  #seated = false; // this visit has had a seat (not only a place in the waiting room)
+  #droppedAt = null; // when we lost the room, until we are back in it
+  #attempts = 0; // rejoins refused in a row, for the backoff
+  #retry = null; // the timer of the next rejoin or reconnect
 
   // auth: {token} or {name}. Emits: "state" {state}, "snapshot" {snapshot, you},
   // "room-event" {name, data}, "refused" {error} (the server turned the connection down),
   // "unreachable" {error} (no server answered before entering), "replaced" {message},
-  // "rejoin-failed" {error}, "notice" {name, data} (see NOTICES), "waiting" {position, of},
+  // "rejoin-failed" {error} (a rejoin refused for good: FINAL), "notice" {name, data}
+  // (see NOTICES), "waiting" {position, of},
   // "admitted" (a facilitator let us in; the snapshot follows), "denied", "removed"
   // {reason, message}.
   constructor(auth) {
@@ -117,7 +148,7 @@ export class Connection extends EventTarget {
       // the manager reconnects, the load balancer sends us to another process, and the
       // join there takes our same seat back.
       this.#moving = true;
-      this.#setState(ConnectionState.MOVING);
+      this.#lost();
       this.#socket.io.engine?.close();
     });
     for (const name of NOTICES) {
@@ -133,11 +164,7 @@ export class Connection extends EventTarget {
     this.#socket.on("waiting:position", (data) => {
       this.#emit("waiting", { position: data.position, of: data.of });
     });
-    this.#socket.on("waiting:admitted", async () => {
-      const ack = await this.#join();
-      if (ack.ok && !ack.waiting) this.#emit("admitted", {});
-      else if (!ack.ok) this.#emit("rejoin-failed", { error: ack.error });
-    });
+    this.#socket.on("waiting:admitted", () => this.#rejoin());
     this.#socket.on("waiting:denied", () => {
       this.#end();
       this.#emit("denied", {});
@@ -150,7 +177,13 @@ export class Connection extends EventTarget {
     });
     this.#socket.on("connect", () => this.#connected());
     this.#socket.on("connect_error", (err) => {
-      if (!this.#socket.active) {
+      if (!this.#socket.active && this.#room) {
+        // The server turned our reconnect down (too many connections from here, …):
+        // ask again later, unless it can never let us in.
+        const error = err.data ?? { code: "unreachable", message: err.message };
+        if (FINAL.has(error.code)) this.#giveUp(error);
+        else this.#later(() => this.#socket.connect());
+      } else if (!this.#socket.active) {
         // Refused by the server (bad or expired token, bad name): retrying will not help.
         this.#end();
         this.#emit("refused", { error: err.data ?? { code: "unreachable", message: err.message } });
@@ -170,17 +203,25 @@ export class Connection extends EventTarget {
           error: { code: "unreachable", message: "Could not reach Hearth. Check your connection and try again." },
         });
       } else {
-        this.#setState(this.#moving ? ConnectionState.MOVING : ConnectionState.RECONNECTING);
+        this.#lost();
       }
     });
-    this.#socket.on("disconnect", (reason) => {
+    this.#socket.on("disconnect", () => {
       if (this.#state === ConnectionState.ENDED) return;
-      if (!this.#socket.active) this.#end();
-      else this.#setState(this.#moving ? ConnectionState.MOVING : ConnectionState.RECONNECTING);
+      clearTimeout(this.#retry);
+      if (this.#socket.active) this.#lost();
+      else if (!this.#room) this.#end();
+      else {
+        // Closed by the server with no word why (a removal, a replacement or a limit
+        // says so first, and ends the visit there): connect again.
+        this.#lost();
+        this.#later(() => this.#socket.connect());
+      }
     });
   }
 
   get state() { return this.#state; }
+  get droppedAt() { return this.#droppedAt; } // ms since the epoch, while not back
   get seq() { return this.#seq; }
   get iceServers() { return this.#iceServers; }
 
@@ -234,16 +275,17 @@ export class Connection extends EventTarget {
   async enter(room) {
     this.#room = room;
     this.#resumable = false;
-    return this.#join();
+    this.#seated = false;
+    const ack = await this.#join();
+    if (!ack.ok) this.#room = null; // not entered: nothing to come back to
+    else if (!ack.waiting) this.#seated = true;
+    return ack;
   }
 
   // Take the seat again: the server let it go while this connection stayed up (its
   // process was thought gone). The join's snapshot is delivered as a "snapshot" event.
-  async rejoin() {
-    if (!this.#room || !this.#socket.connected) return { ok: true };
-    const ack = await this.#join();
-    if (!ack.ok) this.#emit("rejoin-failed", { error: ack.error });
-    return ack;
+  rejoin() {
+    return this.#rejoin();
   }
 
   // An ack that carries the change it made (a chat message, the hand queue) counts as the
@@ -260,18 +302,60 @@ export class Connection extends EventTarget {
 
   #end() {
     this.#room = null;
+    clearTimeout(this.#retry);
     this.#socket.disconnect();
     this.#setState(ConnectionState.ENDED);
+  }
+
+  #giveUp(error) {
+    this.#end();
+    this.#emit("rejoin-failed", { error });
   }
 
   async #connected() {
     this.#busySince = null;
     this.#moving = false;
-    this.#setState(ConnectionState.CONNECTED);
-    if (this.#room) {
-      const ack = await this.#join();
-      if (!ack.ok) this.#emit("rejoin-failed", { error: ack.error });
+    if (this.#room) await this.#rejoin();
+    else this.#setState(ConnectionState.CONNECTED);
+  }
+
+  // Out of the room for now: say so, counting from the first moment we were.
+  #lost() {
+    this.#droppedAt ??= Date.now();
+    this.#setState(this.#moving ? ConnectionState.MOVING : ConnectionState.RECONNECTING);
+  }
+
+  #later(again) {
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(again, backoff(this.#attempts++));
+  }
+
+  // Join the room we are in again (after a reconnect, a seat lost while connected, or
+  // being let in from the waiting room), and keep trying while the refusal can pass.
+  async #rejoin() {
+    clearTimeout(this.#retry);
+    if (!this.#room || !this.#socket.connected) return { ok: true };
+    const ack = await this.#join();
+    if (!this.#room) return ack; // ended meanwhile (left, removed, replaced)
+    if (ack.ok) {
+      this.#attempts = 0;
+      if (ack.waiting) {
+        this.#setState(ConnectionState.CONNECTED);
+      } else if (this.#seated) {
+        this.#droppedAt = null;
+        this.#setState(this.#state === ConnectionState.CONNECTED ? ConnectionState.CONNECTED : ConnectionState.BACK);
+      } else {
+        this.#seated = true; // let in from the waiting room
+        this.#setState(ConnectionState.CONNECTED);
+        this.#emit("admitted", {});
+      }
+    } else if (FINAL.has(ack.error?.code)) {
+      this.#giveUp(ack.error);
+    } else if (this.#socket.connected) {
+      this.#lost();
+      this.#later(() => this.#rejoin());
     }
+    return ack;
   }
 
   async #join() {
