@@ -232,6 +232,11 @@ async def test_reports_deletion_bans_and_the_audit_log(
     for person in (kim, sam, lee):
         await expect(person.chat_texts).to_have_count(0)
     await expect(sam.announcer).to_contain_text("A facilitator deleted a message")
+    # The report stays, but the deleted text is gone from the inbox too.
+    await expect(kim.page.locator("#reports > li")).to_contain_text(
+        "Lee reported a message from Sam, since deleted: “a phone number”"
+    )
+    await expect(kim.page.locator("#reports")).not_to_contain_text("555")
 
     await kim.choose("Lee", "Ban Lee…")
     await expect(kim.page.get_by_label("Ban from")).to_have_value("room")

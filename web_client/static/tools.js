@@ -153,6 +153,8 @@ export function mountTools(model, connection) {
   model.addEventListener("paused", render);
   model.addEventListener("controls", render);
   model.addEventListener("waiting", renderWaiting);
+  // A deleted message's text leaves the reports inbox with it.
+  model.addEventListener("deleted", renderReports);
   model.addEventListener("report", (e) => {
     renderReports();
     announce(`New report from ${e.detail.report.from.name}`);
