@@ -98,7 +98,7 @@ def redis_store(settings: Settings) -> RedisStore:
         socket_timeout=settings.redis_timeout_ms / 1000,
         socket_connect_timeout=settings.redis_timeout_ms / 1000,
         # No retries: a resent commit script applied a chat twice (the store learns
-        # what an unanswered commit did instead; see ``server.stores.redis``).
+        # what an unanswered commit did instead; see ``server.stores.redis_commit``).
         retry=Retry(NoBackoff(), retries=0),
     )
     return RedisStore(
