@@ -26,7 +26,7 @@ from rooms.ports import (
     LOG_LENGTH,
     OP_MEMORY_MS,
     Done,
-    LogEntry,
+    Frame,
     Once,
     Ruling,
     change_of,
@@ -44,9 +44,11 @@ T = TypeVar("T")
 
 
 class MemoryStore:
-    def __init__(self, deliver: Deliver, log_entry: LogEntry | None = None) -> None:
+    def __init__(self, deliver: Deliver, frame: Frame | None = None) -> None:
+        """``deliver`` sends an event to this process's connections; ``frame`` gives a
+        public event's log entry (none: nothing is logged)."""
         self._deliver_now = deliver
-        self._log_entry = log_entry
+        self._frame = frame
         self._logs: dict[str, deque[tuple[int, bytes]]] = {}  # open rooms only
         self._infos: dict[str, RoomInfo] = {}
         self._states: dict[str, RoomState] = {}  # open rooms only
@@ -82,10 +84,10 @@ class MemoryStore:
         """Make the change visible whole, in one step with no await, as Redis's commit
         script does: the state, and every public event of it in the room's log."""
         self._states[room_id] = change.state
-        if self._log_entry is None:
+        if self._frame is None:
             return
-        entries = (self._log_entry(room_id, event) for event in change.events)
-        logged = [entry for entry in entries if entry is not None]
+        framed = (self._frame(room_id, event) for event in change.events)
+        logged = [one.logged for one in framed if one.logged is not None]
         if logged:
             self._logs.setdefault(room_id, deque(maxlen=LOG_LENGTH)).extend(logged)
 

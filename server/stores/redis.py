@@ -42,7 +42,7 @@ from moderation.bans import Ban
 from moderation.ports import Decision
 from rooms import lifecycle
 from rooms.change import Change
-from rooms.ports import Done, LogEntry, Once, Ruling
+from rooms.ports import Done, Frame, Once, Ruling
 from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
@@ -52,11 +52,11 @@ from server.stores import redis_scripts as scripts
 from server.stores.redis_access import Keys, guarded, raw, text
 from server.stores.redis_audit import RedisAudit
 from server.stores.redis_claims import RedisClaims
-from server.stores.redis_commit import MAX_ATTEMPTS, Audit, Frame, RoomCommits
+from server.stores.redis_commit import MAX_ATTEMPTS, Audit, RoomCommits
 from server.stores.redis_definitions import RedisDefinitions
 from server.stores.redis_roll import RedisRoll
 
-__all__ = ["MAX_ATTEMPTS", "Frame", "RedisStore"]
+__all__ = ["MAX_ATTEMPTS", "RedisStore"]
 
 T = TypeVar("T")
 
@@ -76,7 +76,6 @@ class RedisStore:
         channel: str,
         frame: Frame,
         timeout_ms: int | None = None,
-        log_entry: LogEntry | None = None,
     ) -> None:
         # A resent commit is how a refused chat got delivered and an acked one twice:
         # this client never retries by itself (``RoomCommits`` learns instead).
@@ -84,9 +83,7 @@ class RedisStore:
         self._redis = redis
         self._key = keys = Keys(prefix)
         self._open = redis.register_script(scripts.OPEN)
-        self._rooms = RoomCommits(
-            redis, keys, channel=channel, frame=frame, log_entry=log_entry, timeout_ms=timeout_ms
-        )
+        self._rooms = RoomCommits(redis, keys, channel=channel, frame=frame, timeout_ms=timeout_ms)
         self._roll = RedisRoll(redis, keys)
         self._definitions = RedisDefinitions(redis, keys)
         self._claims = RedisClaims(redis, keys)

@@ -46,8 +46,7 @@ from redis.typing import EncodableT
 from moderation.audit import Moderated
 from rooms.change import Change, Decided
 from rooms.errors import RoomNotFound
-from rooms.events import RoomEvent
-from rooms.ports import LOG_LENGTH, OP_MEMORY_MS, Done, LogEntry, Once, change_of
+from rooms.ports import LOG_LENGTH, OP_MEMORY_MS, Done, Frame, Once, change_of
 from rooms.room import RoomInfo
 from rooms.state import RoomState
 from server import codec
@@ -56,7 +55,6 @@ from server.stores import redis_scripts as scripts
 from server.stores.locks import RoomLocks
 from server.stores.redis_access import LOST, UNREACHABLE, Keys, raw
 
-Frame = Callable[[str, RoomEvent], list[bytes]]  # one per destination; none: nobody
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 64
@@ -133,14 +131,12 @@ class RoomCommits:
         *,
         channel: str,
         frame: Frame,
-        log_entry: LogEntry | None,
         timeout_ms: int | None,
     ) -> None:
         self._redis = redis
         self._key = keys
         self._channel = channel
         self._frame = frame
-        self._log_entry = log_entry
         self._commit_s = timeout_ms * COMMIT_SHARE / 1000 if timeout_ms else None
         self._learn_s = timeout_ms * LEARN_SHARE / 1000 if timeout_ms else None
         self._commit = redis.register_script(scripts.COMMIT)
@@ -194,9 +190,6 @@ class RoomCommits:
                         known.state.seq, read.state.seq)  # fmt: skip
         self._known[room_id] = read
         return read, found
-
-    def _entry(self, room_id: str, event: RoomEvent) -> tuple[int, bytes] | None:
-        return self._log_entry(room_id, event) if self._log_entry is not None else None
 
     def _record(self, room_id: str, once: Once[Any] | None) -> str | None:
         """Where a client's operation is recorded (none without an op id)."""
@@ -286,9 +279,9 @@ class RoomCommits:
                     self._key("room", room_id, "log"),
                 ]
                 blob = b"" if closing else codec.pack(change.state)
-                frames = [f for event in change.events for f in self._frame(room_id, event)]
-                entries = (self._entry(room_id, event) for event in change.events)
-                logged = [] if closing else [entry for entry in entries if entry is not None]
+                framed = [self._frame(room_id, event) for event in change.events]
+                frames = [f for one in framed for f in one.frames]
+                logged = [] if closing else [one.logged for one in framed if one.logged]
                 args: list[EncodableT] = [
                     known.version,
                     blob,

@@ -27,8 +27,7 @@ from rooms.identity import Identity, Role
 from rooms.ports import EMPTY_MEMORY_MS, Once
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
-from server import codec
-from server.app import log_entry
+from server.app import frame_event
 from server.errors import ServerCode
 from server.stores.memory import MemoryStore
 from server.stores.redis import MAX_ATTEMPTS, RedisStore
@@ -53,10 +52,6 @@ class Stores:
     hearing: list[Hears] = field(default_factory=list)
 
 
-def _frame(room_id: str, event: RoomEvent) -> list[bytes]:
-    return [codec.MsgpackJson.dumps({"room": room_id})]
-
-
 @pytest.fixture(params=["memory", "redis"])
 async def stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
     if request.param == "memory":
@@ -66,16 +61,14 @@ async def stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
             for hears in hearing:
                 await hears(room_id, event)
 
-        memory = MemoryStore(deliver, log_entry)
+        memory = MemoryStore(deliver, frame_event)
         made = Stores(memory, memory, None, hearing)
     else:
         url = request.getfixturevalue("redis_server").url
         await flush(url)
 
         def one() -> RedisStore:
-            return RedisStore(
-                Redis.from_url(url), prefix="c:", channel="c:ev", frame=_frame, log_entry=log_entry
-            )
+            return RedisStore(Redis.from_url(url), prefix="c:", channel="c:ev", frame=frame_event)
 
         made = Stores(one(), one(), url)
     await made.ours.open_room(ROOM)
