@@ -25,9 +25,18 @@ again to the same version number: it is read afresh instead of overwritten.
 A commit is sent once and never re-sent (redis-py's retries are off for this client): a
 timeout after the script was written leaves its outcome unknown, since Redis may run it
 on resume. The store then learns the outcome from the attempt's record, in one more step
-that also fences the attempt off if it has not run (``scripts.LEARN``), all within the time
-budget: ``unavailable`` is said only when nothing changed, and when even that step gets
-no answer the refusal is ``unconfirmed`` (a retry with the same op id tells).
+that also fences the attempt off if it has not run (``scripts.LEARN``): ``unavailable`` is
+said only when nothing changed, and when even that step gets no answer the refusal is
+``unconfirmed`` (a retry with the same op id tells).
+
+**One deadline per operation.** A change has one time budget (``HEARTH_REDIS_TIMEOUT_MS``)
+from the moment it is asked for, shared by everything it waits on: the room's lock (an
+earlier change of this process may be waiting on a stalled Redis), the reads (a room not
+remembered, a refusal on what was remembered, a lost race), the backoffs and the commit,
+which must all be done by its last ``LEARN_SHARE``; that last part is kept for learning an
+unanswered commit's outcome. So the answer, ``unavailable`` or ``unconfirmed`` included,
+comes within the budget however many Redis calls the change needed, never one budget per
+call.
 """
 
 from __future__ import annotations
@@ -60,9 +69,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 64
 # A change without a client's op id keeps its record only long enough to be learnt.
 ATTEMPT_MEMORY_MS = 60_000
-# Of the time budget (HEARTH_REDIS_TIMEOUT_MS): waiting for a commit's answer, then
-# learning an unanswered commit's outcome; the rest is slack for the reads before.
-COMMIT_SHARE, LEARN_SHARE = 0.5, 0.4
+# Of an operation's time budget (HEARTH_REDIS_TIMEOUT_MS): what is kept at its end for
+# learning an unanswered commit's outcome; the lock, reads and commit share the rest.
+LEARN_SHARE = 0.4
 ATTEMPT_ID_LENGTH = 32  # a record starts with the attempt that wrote it (uuid4 hex)
 
 Outcome = TypeVar("Outcome", bound=Change | Decided[Any] | Moderated)
@@ -74,6 +83,34 @@ class Audit:
 
     keep_ms: int
     max_entries: int
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """One store operation's deadline, shared by every Redis call it makes, on the event
+    loop's monotonic clock: its reads and commit end by ``commit_by``, learning what an
+    unanswered commit did by ``answer_by``. None: no budget (a test's store)."""
+
+    commit_by: float | None
+    answer_by: float | None
+
+    @classmethod
+    def starting_now(cls, budget_s: float | None, *, committing: bool) -> Deadline:
+        """A read alone may take the whole budget; a change keeps its end for learning."""
+        if budget_s is None:
+            return cls(None, None)
+        answer_by = asyncio.get_running_loop().time() + budget_s
+        return cls(answer_by - budget_s * LEARN_SHARE if committing else answer_by, answer_by)
+
+    def calls(self) -> asyncio.Timeout:
+        """The time left for a read or the commit; nothing is sent once it has run out,
+        since nothing may change after the operation has been answered."""
+        if self.commit_by is not None and asyncio.get_running_loop().time() >= self.commit_by:
+            raise StoreUnavailable(UNREACHABLE)
+        return asyncio.timeout_at(self.commit_by)
+
+    def learning(self) -> asyncio.Timeout:
+        return asyncio.timeout_at(self.answer_by)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +174,7 @@ class RoomCommits:
         self._key = keys
         self._channel = channel
         self._frame = frame
-        self._commit_s = timeout_ms * COMMIT_SHARE / 1000 if timeout_ms else None
-        self._learn_s = timeout_ms * LEARN_SHARE / 1000 if timeout_ms else None
+        self._budget_s = timeout_ms / 1000 if timeout_ms else None
         self._commit = redis.register_script(scripts.COMMIT)
         self._learn = redis.register_script(scripts.LEARN)
         # Callers in this process queue up instead of racing each other's versions.
@@ -148,11 +184,21 @@ class RoomCommits:
         # what an empty restart lost, for ``server.jobs.recovery`` to open again.
         self.remembered: dict[str, RoomInfo] = {}
 
+    def deadline(self, *, committing: bool = False) -> Deadline:
+        """The deadline of a store operation starting now (a change, or a read alone)."""
+        return Deadline.starting_now(self._budget_s, committing=committing)
+
     async def read(
-        self, room_id: str, record: str | None = None, *, committing: bool = False
+        self,
+        room_id: str,
+        deadline: Deadline,
+        record: str | None = None,
+        *,
+        committing: bool = False,
     ) -> tuple[_Known, bytes | None]:
         """The room as Redis holds it, and the operation's record if ``record`` names one
-        (in the same round trip: a repeat is found before its rule is judged again).
+        (in the same round trip: a repeat is found before its rule is judged again), by
+        the operation's deadline.
 
         ``committing``: read under the room's lock to commit a change. Only then is a state
         older than the one remembered a rollback: a snapshot read that raced a commit of
@@ -163,7 +209,8 @@ class RoomCommits:
         pipe.get(self._key("room", room_id, "info"))
         if record is not None:
             pipe.get(record)
-        (version, blob, epoch), info, *first = await pipe.execute()
+        async with deadline.calls():
+            (version, blob, epoch), info, *first = await pipe.execute()
         if version is None or info is None:
             self._known.pop(room_id, None)
             raise RoomNotFound(f"room {room_id!r} is not open")
@@ -204,20 +251,23 @@ class RoomCommits:
             return _Attempt(attempt_id, own, self._key("fence", attempt_id), ATTEMPT_MEMORY_MS)
         return _Attempt(attempt_id, record, self._key("fence", attempt_id), OP_MEMORY_MS)
 
-    async def _commit_once(self, keys: list[str], args: list[EncodableT], attempt: _Attempt) -> Any:
+    async def _commit_once(
+        self, keys: list[str], args: list[EncodableT], attempt: _Attempt, deadline: Deadline
+    ) -> Any:
         """Send the commit once; when its answer is lost, learn what it did.
 
         Returns the script's own answer, or ``[2, record]`` when the learnt record shows
         the operation applied (by this attempt or an earlier one). Raises
         ``StoreUnavailable`` only when nothing changed (the attempt is fenced off), and
         ``OutcomeUnknown`` when Redis told us nothing in time."""
+        waiting = deadline.calls()  # raises, sending nothing, once the time is up
         try:
-            async with asyncio.timeout(self._commit_s):
+            async with waiting:
                 return await self._commit(keys=keys, args=args)
         except LOST as lost:
             unanswered: BaseException = lost
         try:
-            async with asyncio.timeout(self._learn_s):
+            async with deadline.learning():
                 found, record = await self._learn(
                     keys=[attempt.record, attempt.fence], args=[OP_MEMORY_MS]
                 )
@@ -241,13 +291,15 @@ class RoomCommits:
     ) -> Done[Outcome]:
         """Run ``decide`` and commit its change; an action's entry and ban go with it, and
         the operation's record too. A repeat of a recorded operation changes nothing."""
+        # From the moment the change is asked for: the wait for the lock counts too.
+        deadline = self.deadline(committing=True)
         record = self._record(room_id, once)
         async with self._locks[room_id]:
             known = self._known.get(room_id)
             fresh = known is None
             for attempt in range(MAX_ATTEMPTS):
                 if known is None:
-                    known, first = await self.read(room_id, record, committing=True)
+                    known, first = await self.read(room_id, deadline, record, committing=True)
                     fresh = True
                     if first is not None:
                         return Done(None, first[ATTEMPT_ID_LENGTH:])
@@ -298,7 +350,7 @@ class RoomCommits:
                     *frames,
                 ]
                 try:
-                    result = await self._commit_once(keys, args, sent)
+                    result = await self._commit_once(keys, args, sent, deadline)
                 except OutcomeUnknown:
                     self._known.pop(room_id, None)
                     raise
