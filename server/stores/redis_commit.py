@@ -29,14 +29,7 @@ that also fences the attempt off if it has not run (``scripts.LEARN``): ``unavai
 said only when nothing changed, and when even that step gets no answer the refusal is
 ``unconfirmed`` (a retry with the same op id tells).
 
-**One deadline per operation.** A change has one time budget (``HEARTH_REDIS_TIMEOUT_MS``)
-from the moment it is asked for, shared by everything it waits on: the room's lock (an
-earlier change of this process may be waiting on a stalled Redis), the reads (a room not
-remembered, a refusal on what was remembered, a lost race), the backoffs and the commit,
-which must all be done by its last ``LEARN_SHARE``; that last part is kept for learning an
-unanswered commit's outcome. So the answer, ``unavailable`` or ``unconfirmed`` included,
-comes within the budget however many Redis calls the change needed, never one budget per
-call.
+Every Redis call of a change shares its one deadline (``server.stores.redis_budget``).
 """
 
 from __future__ import annotations
@@ -63,15 +56,13 @@ from server.errors import OutcomeUnknown, ServerCode, ServerError, StoreUnavaila
 from server.stores import redis_scripts as scripts
 from server.stores.locks import RoomLocks
 from server.stores.redis_access import LOST, UNREACHABLE, Keys, raw
+from server.stores.redis_budget import Budget, Deadline
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 64
 # A change without a client's op id keeps its record only long enough to be learnt.
 ATTEMPT_MEMORY_MS = 60_000
-# Of an operation's time budget (HEARTH_REDIS_TIMEOUT_MS): what is kept at its end for
-# learning an unanswered commit's outcome; the lock, reads and commit share the rest.
-LEARN_SHARE = 0.4
 ATTEMPT_ID_LENGTH = 32  # a record starts with the attempt that wrote it (uuid4 hex)
 
 Outcome = TypeVar("Outcome", bound=Change | Decided[Any] | Moderated)
@@ -83,34 +74,6 @@ class Audit:
 
     keep_ms: int
     max_entries: int
-
-
-@dataclass(frozen=True, slots=True)
-class Deadline:
-    """One store operation's deadline, shared by every Redis call it makes, on the event
-    loop's monotonic clock: its reads and commit end by ``commit_by``, learning what an
-    unanswered commit did by ``answer_by``. None: no budget (a test's store)."""
-
-    commit_by: float | None
-    answer_by: float | None
-
-    @classmethod
-    def starting_now(cls, budget_s: float | None, *, committing: bool) -> Deadline:
-        """A read alone may take the whole budget; a change keeps its end for learning."""
-        if budget_s is None:
-            return cls(None, None)
-        answer_by = asyncio.get_running_loop().time() + budget_s
-        return cls(answer_by - budget_s * LEARN_SHARE if committing else answer_by, answer_by)
-
-    def calls(self) -> asyncio.Timeout:
-        """The time left for a read or the commit; nothing is sent once it has run out,
-        since nothing may change after the operation has been answered."""
-        if self.commit_by is not None and asyncio.get_running_loop().time() >= self.commit_by:
-            raise StoreUnavailable(UNREACHABLE)
-        return asyncio.timeout_at(self.commit_by)
-
-    def learning(self) -> asyncio.Timeout:
-        return asyncio.timeout_at(self.answer_by)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +137,7 @@ class RoomCommits:
         self._key = keys
         self._channel = channel
         self._frame = frame
-        self._budget_s = timeout_ms / 1000 if timeout_ms else None
+        self._budget = Budget(timeout_ms)
         self._commit = redis.register_script(scripts.COMMIT)
         self._learn = redis.register_script(scripts.LEARN)
         # Callers in this process queue up instead of racing each other's versions.
@@ -186,7 +149,7 @@ class RoomCommits:
 
     def deadline(self, *, committing: bool = False) -> Deadline:
         """The deadline of a store operation starting now (a change, or a read alone)."""
-        return Deadline.starting_now(self._budget_s, committing=committing)
+        return self._budget.deadline(committing=committing)
 
     async def read(
         self,
@@ -209,7 +172,7 @@ class RoomCommits:
         pipe.get(self._key("room", room_id, "info"))
         if record is not None:
             pipe.get(record)
-        async with deadline.calls():
+        async with self._budget.answered(), deadline.calls():
             (version, blob, epoch), info, *first = await pipe.execute()
         if version is None or info is None:
             self._known.pop(room_id, None)
@@ -262,12 +225,12 @@ class RoomCommits:
         ``OutcomeUnknown`` when Redis told us nothing in time."""
         waiting = deadline.calls()  # raises, sending nothing, once the time is up
         try:
-            async with waiting:
+            async with self._budget.answered(), waiting:
                 return await self._commit(keys=keys, args=args)
         except LOST as lost:
             unanswered: BaseException = lost
         try:
-            async with deadline.learning():
+            async with self._budget.answered(), deadline.learning():
                 found, record = await self._learn(
                     keys=[attempt.record, attempt.fence], args=[OP_MEMORY_MS]
                 )
@@ -295,6 +258,8 @@ class RoomCommits:
         deadline = self.deadline(committing=True)
         record = self._record(room_id, once)
         async with self._locks[room_id]:
+            if self._budget.answering:  # queued behind answered changes: our load, not Redis's
+                deadline = self.deadline(committing=True)
             known = self._known.get(room_id)
             fresh = known is None
             for attempt in range(MAX_ATTEMPTS):

@@ -16,8 +16,12 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from rooms.identity import Role
+from rooms import primitives
+from rooms.change import Change
+from rooms.identity import Identity, Role
+from rooms.ports import Rule
 from rooms.room import RoomInfo
+from rooms.state import Connection, RoomState
 from server.app import CHANNEL, frame_event
 from server.stores.redis import RedisStore
 from tests.support import Client, RedisServer, token
@@ -172,3 +176,34 @@ async def test_a_change_that_must_read_the_room_answers_within_the_budget_in_a_s
     assert not bo_seat.chat_muted
     if chat["error"]["code"] == "unavailable":
         assert "during" not in [d["message"]["text"] for d in bo.events("chat:message")]
+
+
+async def test_a_queue_redis_answers_is_not_refused_for_its_length(redis_url: str) -> None:
+    """Thirty changes to one room at once, each rule taking 25 ms of this process's time,
+    queue for far longer than a 300 ms budget: Redis answers every call, so every one is
+    applied (the wait was this process's load, not Redis's) and none is `unavailable`."""
+    quick = RedisStore(
+        Redis.from_url(redis_url),
+        prefix="hearth:",
+        channel=f"hearth:{CHANNEL}",
+        frame=frame_event,
+        timeout_ms=300,
+    )
+    await quick.open_room(RoomInfo("circle", "Tuesday circle", capacity=50))
+
+    def slow_join(n: int) -> Rule:
+        who = Identity(f"sub-{n}", f"P{n}", Role.PARTICIPANT, frozenset({"*"}))
+
+        def rule(state: RoomState, room: RoomInfo) -> Change:
+            time.sleep(0.025)  # the rule's own CPU, as a loaded process spends it
+            return primitives.join(state, room, who, f"id-{n}", Connection("p", f"s{n}"), 0)
+
+        return rule
+
+    try:
+        started = time.monotonic()
+        await asyncio.gather(*(quick.apply("circle", slow_join(n)) for n in range(30)))
+        assert time.monotonic() - started > 0.3  # the queue outlasted one budget
+        assert len((await quick.snapshot("circle")).members) == 30
+    finally:
+        await quick.close()
