@@ -9,10 +9,11 @@ remembered, a lost race), the backoffs and the commit, which must all be done by
 included, comes within the budget however many Redis calls the change needed, never one
 budget per call.
 
-The budget is Redis's. Time queued behind changes Redis answered (two hundred people
-joining one room at once) is this process's own load: while Redis answers, a change's
-budget starts once it holds the room's lock. Once a call goes unanswered, the changes
-queued behind it keep the budget they started with, and answer within it.
+The budget is Redis's. Time a change spends queued behind this process's other changes to
+the room counts against it only as far as they spent it waiting on Redis calls that then
+went unanswered: behind changes Redis answered (two hundred people joining one room at
+once, on a busy process), a change's budget starts when its turn comes; behind a change
+that met a stall, it has used up that much of its budget already, and answers within it.
 """
 
 from __future__ import annotations
@@ -50,28 +51,51 @@ class Deadline:
         return asyncio.timeout_at(self.answer_by)
 
 
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """When a change was asked for, and how long Redis calls had gone unanswered by then."""
+
+    at: float
+    unanswered_s: float
+
+
 class Budget:
-    """Deadlines for one store's operations, and whether Redis is answering them."""
+    """Deadlines for one store's operations, and how long its Redis calls have waited in
+    all before going unanswered."""
 
     def __init__(self, timeout_ms: int | None) -> None:
         self._budget_s = timeout_ms / 1000 if timeout_ms else None
-        self.answering = True  # Redis answered the last call an operation made
+        self._unanswered_s = 0.0
 
     def deadline(self, *, committing: bool) -> Deadline:
         """The deadline of an operation starting now: a read alone may take the whole
         budget, a change keeps its end for learning."""
+        return self._from(asyncio.get_running_loop().time(), committing=committing)
+
+    def asked(self) -> Asked:
+        return Asked(asyncio.get_running_loop().time(), self._unanswered_s)
+
+    def turn(self, asked: Asked) -> Deadline:
+        """A change's deadline once its turn has come: its wait counts only as far as the
+        changes ahead of it spent it on Redis calls that went unanswered (every process's
+        call in a stall: a store-wide sum, never more than the wait itself)."""
+        now = asyncio.get_running_loop().time()
+        spent = min(now - asked.at, self._unanswered_s - asked.unanswered_s)
+        return self._from(now - spent, committing=True)
+
+    def _from(self, start: float, *, committing: bool) -> Deadline:
         if self._budget_s is None:
             return Deadline(None, None)
-        answer_by = asyncio.get_running_loop().time() + self._budget_s
+        answer_by = start + self._budget_s
         commit_by = answer_by - self._budget_s * LEARN_SHARE if committing else answer_by
         return Deadline(commit_by, answer_by)
 
     @contextlib.asynccontextmanager
     async def answered(self) -> AsyncIterator[None]:
-        """Around one Redis call: note whether Redis answered it."""
+        """Around one Redis call: how long it waited, should it go unanswered."""
+        started = asyncio.get_running_loop().time()
         try:
             yield
         except LOST:
-            self.answering = False
+            self._unanswered_s += asyncio.get_running_loop().time() - started
             raise
-        self.answering = True

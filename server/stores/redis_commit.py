@@ -254,12 +254,10 @@ class RoomCommits:
     ) -> Done[Outcome]:
         """Run ``decide`` and commit its change; an action's entry and ban go with it, and
         the operation's record too. A repeat of a recorded operation changes nothing."""
-        # From the moment the change is asked for: the wait for the lock counts too.
-        deadline = self.deadline(committing=True)
+        asked = self._budget.asked()  # a wait for the lock may count (``redis_budget``)
         record = self._record(room_id, once)
         async with self._locks[room_id]:
-            if self._budget.answering:  # queued behind answered changes: our load, not Redis's
-                deadline = self.deadline(committing=True)
+            deadline = self._budget.turn(asked)
             known = self._known.get(room_id)
             fresh = known is None
             for attempt in range(MAX_ATTEMPTS):
