@@ -17,6 +17,7 @@ from redis.backoff import NoBackoff
 from moderation.ports import RoomStore
 from rooms.clock import Clock
 from rooms.events import Removed, RoomEvent
+from rooms.ports import Framed
 from rooms.room import RoomInfo
 from server import wire
 from server.admin.api import PREFIX, admin_api
@@ -63,23 +64,21 @@ def _destinations(room_id: str, event: RoomEvent) -> list[str]:
     return [socket_room(room_id)] if audience is None else list(audience)
 
 
-def frame_event(room_id: str, event: RoomEvent) -> list[bytes]:
+def frame_event(room_id: str, event: RoomEvent) -> Framed:
+    """The event as every process's manager reads it, from one dump: a frame for each
+    destination and, for a public event, its log entry, the same bytes as its frame to
+    the room (private events are not logged)."""
     name, payload = wire.dump_event(room_id, event)
-    frames = [frame(to, str(name), payload) for to in _destinations(room_id, event)]
+    audience = wire.recipients(event)
+    if audience is None:
+        to_room = frame(socket_room(room_id), str(name), payload)
+        return Framed((to_room,), (int(payload["seq"]), to_room))
+    frames = [frame(to, str(name), payload) for to in audience]
     if isinstance(event, Removed):
         # Closing the connection is published right after the notice, so the process
         # holding it delivers the notice first, wherever the facilitator is.
         frames += [_disconnect_frame(sid) for sid in event.audience]
-    return frames
-
-
-def log_entry(room_id: str, event: RoomEvent) -> tuple[int, bytes] | None:
-    """A public event as the room's log keeps it: its seq and the frame every process's
-    manager reads (private events are not logged)."""
-    if wire.recipients(event) is not None:
-        return None
-    name, payload = wire.dump_event(room_id, event)
-    return int(payload["seq"]), frame(socket_room(room_id), str(name), payload)
+    return Framed(tuple(frames))
 
 
 def _disconnect_frame(sid: str) -> bytes:
@@ -100,7 +99,7 @@ def redis_store(settings: Settings) -> RedisStore:
         socket_timeout=settings.redis_timeout_ms / 1000,
         socket_connect_timeout=settings.redis_timeout_ms / 1000,
         # No retries: a resent commit script applied a chat twice (the store learns
-        # what an unanswered commit did instead; see ``server.stores.redis``).
+        # what an unanswered commit did instead; see ``server.stores.redis_commit``).
         retry=Retry(NoBackoff(), retries=0),
     )
     return RedisStore(
@@ -109,7 +108,6 @@ def redis_store(settings: Settings) -> RedisStore:
         channel=_channel(settings),
         frame=frame_event,
         timeout_ms=settings.redis_timeout_ms,
-        log_entry=log_entry,
     )
 
 
@@ -141,7 +139,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
             if gateway is not None:
                 gateway.room_changed(room_id)
 
-        store = MemoryStore(deliver, log_entry)
+        store = MemoryStore(deliver, frame_event)
         lease = LocalLease(process_id)
 
     app = web.Application()

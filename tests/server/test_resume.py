@@ -9,6 +9,16 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from moderation import bans
+from rooms import primitives
+from rooms.change import Change
+from rooms.identity import Identity, Role
+from rooms.ports import Rule
+from rooms.room import RoomInfo
+from rooms.state import Connection, RoomState
+from server.app import CHANNEL, frame_event
+from server.codec import MsgpackJson
+from server.stores.redis import RedisStore
 from tests.conftest import Pair
 from tests.support import RunningHub, token
 
@@ -147,3 +157,52 @@ async def test_an_event_acked_while_a_subscription_is_down_arrives_though_the_ro
     for client in (pair.ann, pair.bo):
         await client.wait_for("chat:message", lambda d: d["seq"] == seq)
         assert [d["seq"] for d in client.events("chat:message")].count(seq) == 1
+
+
+async def test_the_log_keeps_the_very_bytes_published_to_the_room(
+    shared_store: RedisStore, redis_url: str
+) -> None:
+    """Each public event is dumped once: what a process replays from the room's log (a
+    resume, a catch-up) is byte for byte the frame the commit published to the room; a
+    private event (Ann's removal notice, and her disconnect) is published, never logged."""
+    fay = Identity("sub-fay", "Fay", Role.FACILITATOR, frozenset({"*"}))
+    ann = Identity("sub-ann", "Ann", Role.PARTICIPANT, frozenset({"*"}))
+
+    def hello(state: RoomState, _room: RoomInfo) -> Change:
+        return primitives.post_chat(state, "s-Ann", "hi", 0)
+
+    def seat(who: Identity) -> Rule:
+        sid = f"s-{who.display_name}"
+        return lambda s, room: primitives.join(s, room, who, f"id-{sid}", Connection("p", sid), 0)
+
+    listener = Redis.from_url(redis_url)
+    pubsub = listener.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(f"hearth:{CHANNEL}")
+    try:
+        changes = [
+            await shared_store.apply("circle", seat(fay)),
+            await shared_store.apply("circle", seat(ann)),
+            await shared_store.apply("circle", hello),
+        ]
+        removal = await shared_store.moderate(
+            "circle",
+            lambda s, _: bans.remove(s, "s-Fay", "id-s-Ann", 0),
+            keep_ms=60_000,
+            max_entries=10,
+        )
+        changes.append(removal.change)
+        events = [event for change in changes for event in change.events]
+        published: list[bytes] = []
+        async with asyncio.timeout(5):
+            while len(published) < sum(len(frame_event("circle", e).frames) for e in events):
+                message = await pubsub.get_message(timeout=1)
+                if message is not None:  # None: the subscription's own confirmation
+                    published.append(message["data"])
+    finally:
+        await pubsub.aclose()
+        await listener.aclose()
+    logged = await shared_store.events_after("circle", 0)
+    assert [seq for seq, _ in logged] == list(range(1, removal.change.state.seq + 1))
+    to_room = [m for m in published if MsgpackJson.loads(m).get("room") == "room:circle"]
+    assert [framed for _, framed in logged] == to_room
+    assert len(published) == len(to_room) + 2  # the notice and the disconnect, to Ann
