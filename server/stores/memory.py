@@ -7,6 +7,7 @@ Each open room's public events are logged as they are delivered, bounded as in R
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
@@ -67,7 +68,7 @@ class MemoryStore:
             self._infos[info.room_id] = info
             if info.room_id in self._states:
                 return False
-            self._states[info.room_id] = RoomState(info.room_id)
+            self._states[info.room_id] = RoomState(info.room_id, opening=secrets.token_hex(8))
             return True
 
     async def room_info(self, room_id: str) -> RoomInfo | None:

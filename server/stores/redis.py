@@ -3,8 +3,9 @@
 Keys (under the configured prefix):
 
 - ``room:{id}:info`` — the room's settings (msgpack ``RoomInfo``);
-- ``room:{id}:live`` — hash ``v`` (write version) and ``s`` (msgpack ``RoomState``), present
-  exactly while the room is open; chat lives only here, so closing the room deletes it;
+- ``room:{id}:live`` — hash ``v`` (write version) and ``s`` (msgpack ``RoomState``, with
+  the id of this opening of the room, made by ``open_room``), present exactly while the
+  room is open; chat lives only here, so closing the room deletes it;
 - ``rooms`` — set of open room ids; ``roomdefs`` — set of defined room ids (a room may be
   defined and closed, or opened without a definition, like the demo room);
 - ``series:{id}`` — a schedule (msgpack ``Series``); ``series`` — set of series ids;
@@ -65,6 +66,7 @@ import asyncio
 import functools
 import logging
 import random
+import secrets
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -236,7 +238,7 @@ class RedisStore:
         ]
         args: list[EncodableT] = [
             codec.pack(info),
-            codec.pack(RoomState(info.room_id)),
+            codec.pack(RoomState(info.room_id, opening=secrets.token_hex(8))),
             info.room_id,
         ]
         opened = bool(await self._open(keys=keys, args=args))

@@ -333,3 +333,19 @@ async def test_a_rooms_settings_are_remembered_after_the_store_forgets_it(stores
         with pytest.raises(RoomNotFound):
             await stores.ours.snapshot("circle")
         assert stores.ours.remembered_room("circle") == ROOM
+
+
+async def test_each_opening_of_a_room_has_its_own_id(stores: Stores) -> None:
+    """Made when the room opens, kept (and seen by every process) while it stays open,
+    new when it opens again: a seq means something only with its opening."""
+    first = (await stores.ours.snapshot("circle")).opening
+    assert first
+    assert (await stores.theirs.snapshot("circle")).opening == first
+    assert not await stores.theirs.open_room(ROOM)  # open already: the same opening
+    assert (await stores.ours.snapshot("circle")).opening == first
+    await stores.ours.close_room("circle")
+    assert await stores.theirs.open_room(ROOM)
+    again = (await stores.ours.snapshot("circle")).opening
+    assert again
+    assert again != first
+    assert (await stores.theirs.snapshot("circle")).opening == again

@@ -124,9 +124,12 @@ async def test_a_rejoin_refused_while_redis_is_paused_is_tried_again_into_the_sa
         network.listen_for('"code":"unavailable"')
         await asyncio.wait_for(network.heard.wait(), 15)
         await expect(sam.status).to_have_text(RECONNECTING)
+        # The rejoin that lands resumes: it names the seq and the room's opening it saw.
+        network.listen_for('"missed":')
     finally:
         own_redis.proc.send_signal(signal.SIGCONT)
 
+    await asyncio.wait_for(network.heard.wait(), BACK_WAIT_MS / 1000)
     await expect(sam.status).to_have_text("Back in the room", timeout=BACK_WAIT_MS)
     await expect(sam.page.locator("#room-view")).to_be_visible()
     # The same seat: its raised hand is still in its place, and nobody was seated twice.
