@@ -392,7 +392,7 @@ export class Connection extends EventTarget {
     } else {
       this.#syncing = false;
       // The seat is gone (e.g. the server process restarted): join again.
-      if (this.#room && this.#socket.connected) await this.#join();
+      await this.#rejoin();
     }
   }
 
