@@ -151,6 +151,10 @@ class RoomState:
     # a guest cannot take one while its owner is briefly away. Bounded by MAX_HOSTS.
     hosts: tuple[str, ...] = ()
     standings: tuple[Standing, ...] = ()  # oldest first, none empty, one per member id
+    # Which opening of the room this is: made by the store when the room opens, the same
+    # for as long as it stays open. A room that closes and opens again counts seq from 0
+    # again, so a seq means something only with its opening ('' in states from before).
+    opening: str = ""
 
     def __post_init__(self) -> None:
         ids = [m.member_id for m in self.members]

@@ -18,7 +18,7 @@ from rooms.room import check_invited
 from server import tokens, wire
 from server.errors import StoreUnavailable
 from server.socket.hub import Handler, Hub
-from server.socket.resume import missed_events
+from server.socket.resume import missed_by
 from server.socket.seating import moderator_view
 from server.socket.sessions import leave_broadcast
 from server.wire import ClientEvent, JoinRequest, Payload
@@ -66,11 +66,8 @@ class Joining:
         if place is not None:
             return wire.ok(you=seat_id, waiting=wire.dump_waiting_place(request.room, *place))
         missed = None
-        if request.since is not None:
-            with contextlib.suppress(StoreUnavailable):  # then a snapshot will do
-                missed = await missed_events(
-                    self.store, request.room, request.since, change.state.seq
-                )
+        with contextlib.suppress(StoreUnavailable):  # then a snapshot will do
+            missed = await missed_by(self.store, request, change.state)
         snapshot = wire.dump_snapshot(
             seated.room, change.state, facilitator_present=roles.facilitator_present(change.state)
         )
@@ -85,6 +82,7 @@ class Joining:
         return wire.ok(
             you=seat_id,
             seq=change.state.seq,
+            opening=change.state.opening,
             **resumed,
             **audio,
             **moderator_view(change.state, sid, seated.unattended),

@@ -9,6 +9,7 @@ Redis) change in one step, then the events go out.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
@@ -71,7 +72,7 @@ class MemoryStore:
             self._infos[info.room_id] = info
             if info.room_id in self._states:
                 return False
-            self._states[info.room_id] = RoomState(info.room_id)
+            self._states[info.room_id] = RoomState(info.room_id, opening=secrets.token_hex(8))
             return True
 
     async def room_info(self, room_id: str) -> RoomInfo | None:

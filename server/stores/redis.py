@@ -10,9 +10,10 @@ concept, each in its own module with the keys it uses: room states and their com
 Keys of a room's live state (under the configured prefix):
 
 - ``room:{id}:info`` — the room's settings (msgpack ``RoomInfo``);
-- ``room:{id}:live`` — hash ``v`` (write version), ``s`` (msgpack ``RoomState``) and ``e``
-  (epoch), present exactly while the room is open; chat lives only here, so closing the
-  room deletes it; ``rooms`` — set of open room ids;
+- ``room:{id}:live`` — hash ``v`` (write version), ``s`` (msgpack ``RoomState``, with the
+  id of this opening of the room, made by ``open_room``) and ``e`` (epoch), present
+  exactly while the room is open; chat lives only here, so closing the room deletes it;
+  ``rooms`` — set of open room ids;
 - ``room:{id}:log`` — stream of the room's public events as framed for the manager (field
   ``f``), stream id ``{seq}-0``, appended by the commit that makes them, trimmed to
   ``LOG_LENGTH`` entries and deleted when the room closes: a client resumes from it and a
@@ -29,6 +30,7 @@ Keys of a room's live state (under the configured prefix):
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -101,7 +103,7 @@ class RedisStore:
         ]
         args: list[EncodableT] = [
             codec.pack(info),
-            codec.pack(RoomState(info.room_id)),
+            codec.pack(RoomState(info.room_id, opening=secrets.token_hex(8))),
             info.room_id,
         ]
         opened = bool(await self._open(keys=keys, args=args))

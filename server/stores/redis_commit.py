@@ -191,7 +191,9 @@ class RoomCommits:
         )
         self.remembered[room_id] = read.info
         found = raw(first[0]) if first and first[0] is not None else None
-        if known is not None and read.state.seq < known.state.seq:
+        # A lower seq of another opening is the room opened again since: no rollback.
+        reopened = known is not None and read.state.opening != known.state.opening
+        if known is not None and read.state.seq < known.state.seq and not reopened:
             if not committing:
                 return read, found  # raced a commit of ours: remember the newer one
             # Redis holds an older room than we last saw: it was rolled back. Its

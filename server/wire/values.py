@@ -119,6 +119,7 @@ def dump_snapshot(info: RoomInfo, state: RoomState, *, facilitator_present: bool
     return {
         "room": {**dump_room(info), "ends_at": state.ends_at},
         "seq": state.seq,
+        "opening": state.opening,
         "participants": [dump_member(m, state) for m in state.members],
         "hands": list(state.hands),
         "chat": [dump_message(m) for m in state.chat],

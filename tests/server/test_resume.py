@@ -19,7 +19,7 @@ from rooms.state import Connection, RoomState
 from server.app import CHANNEL, frame_event
 from server.codec import MsgpackJson
 from server.stores.redis import RedisStore
-from tests.conftest import Pair
+from tests.conftest import CIRCLE, Pair
 from tests.support import RunningHub, token
 
 
@@ -34,13 +34,14 @@ async def test_a_dropped_client_resumes_through_the_other_process_with_exactly_w
 ) -> None:
     pair: Pair = await two_processes(HEARTH_CHAT_LIMIT="100")
     cy = await clients(pair.a.url, {"token": token("Cy")})
-    last = (await cy.join("circle"))["snapshot"]["seq"]
+    joined = await cy.join("circle")
+    last, opening = joined["snapshot"]["seq"], joined["opening"]
     await cy.close()  # the transport drops
     sent_away = [(await pair.ann.call("chat:send", {"text": f"away {i}"})) for i in range(5)]
     assert all(ack["ok"] for ack in sent_away)
 
     back = await clients(pair.b.url, {"token": token("Cy")})
-    ack = await back.call("room:join", {"room": "circle", "since": last})
+    ack = await back.call("room:join", {"room": "circle", "since": last, "opening": opening})
     assert ack["ok"], ack
     assert "snapshot" not in ack
     missed = [m["data"]["seq"] for m in ack["missed"]]
@@ -57,15 +58,93 @@ async def test_a_dropped_client_resumes_through_the_other_process_with_exactly_w
 
 async def test_a_resume_the_log_cannot_serve_gets_a_snapshot(hub: RunningHub, clients: Any) -> None:
     ann = await clients(hub.url, {"token": token("Ann")})
-    seq = (await ann.join("circle"))["snapshot"]["seq"]
+    joined = await ann.join("circle")
+    seq, opening = joined["snapshot"]["seq"], joined["opening"]
     bo = await clients(hub.url, {"token": token("Bo")})
-    ahead = await bo.call("room:join", {"room": "circle", "since": seq + 50})
+    ahead = await bo.call("room:join", {"room": "circle", "since": seq + 50, "opening": opening})
     assert ahead["snapshot"]["seq"] == ahead["seq"]
     assert "missed" not in ahead
-    again = await bo.call("room:join", {"room": "circle", "since": seq})
+    again = await bo.call("room:join", {"room": "circle", "since": seq, "opening": opening})
     assert [m["data"]["seq"] for m in again["missed"]] == list(range(seq + 1, again["seq"] + 1))
     bad = await bo.call("room:join", {"room": "circle", "since": -1})
     assert bad["error"]["code"] == "invalid_payload"
+
+
+async def _chat(client: Any, *texts: str) -> int:
+    """Send each text; the seq of the last."""
+    for text in texts:
+        ack = await client.call("chat:send", {"text": text})
+        assert ack["ok"], ack
+    return int(ack["message"]["id"])
+
+
+async def test_a_since_from_an_earlier_opening_of_the_room_gets_a_snapshot(
+    hub: RunningHub, clients: Any
+) -> None:
+    """The room closes and opens again, and seq counts afresh: Ann's last seq from the
+    first opening names an event of the second. Her rejoin gets the second opening's
+    snapshot, never its events replayed as what she missed."""
+    ann = await clients(hub.url, {"token": token("Ann")})
+    first = (await ann.join("circle"))["opening"]
+    last = await _chat(ann, "first 1", "first 2", "first 3")
+    await hub.store.close_room("circle")
+    await ann.wait_for("room:closed")
+    await hub.store.open_room(CIRCLE)
+    bo = await clients(hub.url, {"token": token("Bo")})
+    second = (await bo.join("circle"))["opening"]
+    assert second
+    assert second != first
+    assert await _chat(bo, *(f"second {i}" for i in range(4))) > last
+
+    ack = await ann.call("room:join", {"room": "circle", "since": last, "opening": first})
+    assert ack["ok"], ack
+    assert "missed" not in ack
+    assert ack["opening"] == ack["snapshot"]["opening"] == second
+    assert [m["text"] for m in ack["snapshot"]["chat"]] == [f"second {i}" for i in range(4)]
+
+    # The same seq with this opening's id is resumed as usual; with none, a snapshot.
+    cy = await clients(hub.url, {"token": token("Cy")})
+    resumed = await cy.call("room:join", {"room": "circle", "since": last, "opening": second})
+    assert [m["data"]["seq"] for m in resumed["missed"]] == list(
+        range(last + 1, resumed["seq"] + 1)
+    )
+    bare = await bo.call("room:join", {"room": "circle", "since": resumed["seq"]})
+    assert "missed" not in bare
+    assert bare["snapshot"]["seq"] == bare["seq"]
+    wrong = await bo.call("room:join", {"room": "circle", "since": 1, "opening": 7})
+    assert wrong["error"]["code"] == "invalid_payload"
+
+
+async def test_a_since_from_an_earlier_opening_gets_a_snapshot_through_the_other_process(
+    two_processes: Any, clients: Any
+) -> None:
+    """Two processes on one Redis: the opening id lives in the room's state there, so the
+    process Bo rejoins through tells the openings apart though it never saw the first."""
+    pair: Pair = await two_processes(HEARTH_CHAT_LIMIT="100")
+    first = (await pair.bo.call("room:snapshot"))["snapshot"]["opening"]
+    last = await _chat(pair.ann, "first 1", "first 2")
+    await pair.bo.wait_for("chat:message", lambda d: d["seq"] == last)
+    await pair.store.close_room("circle")
+    await pair.bo.wait_for("room:closed")
+    await pair.store.open_room(CIRCLE)
+    await pair.ann.join("circle")
+    assert await _chat(pair.ann, *(f"second {i}" for i in range(4))) > last
+
+    back = await clients(pair.b.url, {"token": token("Bo")})
+    ack = await back.call("room:join", {"room": "circle", "since": last, "opening": first})
+    assert ack["ok"], ack
+    assert "missed" not in ack
+    assert ack["opening"] != first
+    assert [m["text"] for m in ack["snapshot"]["chat"]] == [f"second {i}" for i in range(4)]
+    # Ann, on the other process, resumes within the second opening as usual.
+    opening, seq = ack["opening"], ack["seq"]
+    await _chat(back, "bo is back")
+    again = await clients(pair.a.url, {"token": token("Ann")})
+    resumed = await again.call("room:join", {"room": "circle", "since": seq, "opening": opening})
+    missed = resumed["missed"]
+    assert [m["data"]["message"]["text"] for m in missed if m["event"] == "chat:message"] == [
+        "bo is back"
+    ]
 
 
 async def test_a_resume_from_before_the_log_gets_a_snapshot(
@@ -78,7 +157,8 @@ async def test_a_resume_from_before_the_log_gets_a_snapshot(
     # What 1000 later events do: the log no longer reaches back to seq 2.
     await redis.xtrim("hearth:room:circle:log", maxlen=1, approximate=False)
     await redis.aclose()
-    ack = await pair.bo.call("room:join", {"room": "circle", "since": 1})
+    opening = (await pair.bo.call("room:snapshot"))["snapshot"]["opening"]
+    ack = await pair.bo.call("room:join", {"room": "circle", "since": 1, "opening": opening})
     assert ack["ok"]
     assert "missed" not in ack
     assert [m["text"] for m in ack["snapshot"]["chat"]][-3:] == ["m 0", "m 1", "m 2"]

@@ -379,3 +379,38 @@ async def test_a_rooms_settings_are_remembered_after_the_store_forgets_it(stores
         with pytest.raises(RoomNotFound):
             await stores.ours.snapshot("circle")
         assert stores.ours.remembered_room("circle") == ROOM
+
+
+async def test_each_opening_of_a_room_has_its_own_id(stores: Stores) -> None:
+    """Made when the room opens, kept (and seen by every process) while it stays open,
+    new when it opens again: a seq means something only with its opening."""
+    first = (await stores.ours.snapshot("circle")).opening
+    assert first
+    assert (await stores.theirs.snapshot("circle")).opening == first
+    assert not await stores.theirs.open_room(ROOM)  # open already: the same opening
+    assert (await stores.ours.snapshot("circle")).opening == first
+    await stores.ours.close_room("circle")
+    assert await stores.theirs.open_room(ROOM)
+    again = (await stores.ours.snapshot("circle")).opening
+    assert again
+    assert again != first
+    assert (await stores.theirs.snapshot("circle")).opening == again
+
+
+async def test_a_room_opened_again_behind_this_process_s_back_is_no_rollback(
+    stores: Stores, caplog: pytest.LogCaptureFixture
+) -> None:
+    """This process remembers the room at seq 3; another closes it and opens it again, and
+    it is at seq 1 there. A lower seq of another opening is the new opening, not a
+    rollback: the change lands on it, and nothing says Redis was rolled back."""
+    for name in ("ann", "bo", "cy"):
+        await stores.ours.apply("circle", joiner(name))
+    await stores.theirs.close_room("circle")
+    await stores.theirs.open_room(ROOM)
+    await stores.theirs.apply("circle", joiner("di"))
+    reopened = await stores.theirs.snapshot("circle")
+    assert (await stores.ours.snapshot("circle")).opening == reopened.opening
+    change = await stores.ours.apply("circle", joiner("ed"))
+    assert change.state.opening == reopened.opening
+    assert [m.display_name for m in change.state.members] == ["di", "ed"]
+    assert not [r for r in caplog.records if "rolled back" in r.getMessage()]

@@ -1,7 +1,8 @@
 """The page never gives up on a room for a reason that passes: a rejoin refused because
-Redis is out of reach is tried again, with backoff, until the page is back in its seat.
-It gives up only when the visit really ended, and then says why: banned while away, it
-says so and offers no way back in."""
+Redis is out of reach, or a reconnect refused because its network holds too many
+connections, is tried again, with backoff, until the page is back in its seat. It gives
+up only when the visit really ended, and then says why: banned while away, it says so
+and offers no way back in."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import signal
 from typing import Any
 
 import pytest
+import socketio
 from playwright.async_api import Request, Route, WebSocket, WebSocketRoute, expect
 
 from rooms.identity import Role
-from tests.support import RedisServer, ServerProcess, token
+from tests.support import Client, RedisServer, ServerProcess, token
 from tests.web.conftest import MakePerson
 from tests.web.people import ROOM, Person
 
@@ -124,9 +126,12 @@ async def test_a_rejoin_refused_while_redis_is_paused_is_tried_again_into_the_sa
         network.listen_for('"code":"unavailable"')
         await asyncio.wait_for(network.heard.wait(), 15)
         await expect(sam.status).to_have_text(RECONNECTING)
+        # The rejoin that lands resumes: it names the seq and the room's opening it saw.
+        network.listen_for('"missed":')
     finally:
         own_redis.proc.send_signal(signal.SIGCONT)
 
+    await asyncio.wait_for(network.heard.wait(), BACK_WAIT_MS / 1000)
     await expect(sam.status).to_have_text("Back in the room", timeout=BACK_WAIT_MS)
     await expect(sam.page.locator("#room-view")).to_be_visible()
     # The same seat: its raised hand is still in its place, and nobody was seated twice.
@@ -162,3 +167,47 @@ async def test_banned_while_away_the_page_says_so_and_offers_no_way_back(
     )
     await expect(sam.page.get_by_role("button", name="Join again")).to_be_hidden()
     await expect(sam.status).to_have_text("Not connected")
+
+
+async def _connect_once_there_is_room(url: str, name: str) -> Client:
+    """A connection from the page's address (127.0.0.1), once the server has let go of
+    one it was counting (it is refused until then)."""
+    for _ in range(100):
+        try:
+            return await Client(url, {"token": token(name)}).connect()
+        except socketio.exceptions.ConnectionError:  # the closed one not yet counted out
+            await asyncio.sleep(0.05)
+    raise AssertionError("the server never let go of the closed connection")
+
+
+async def test_a_reconnect_refused_for_too_many_connections_is_tried_again(
+    processes: Any, redis_url: str, people: MakePerson
+) -> None:
+    """Two connections per address: Sam's page and one other. While Sam's page is cut off,
+    a third takes its place; the page's reconnect is refused (``too_many_connections``, a
+    refusal of the connection itself, after which socket.io-client stops trying), and
+    the page asks again until the place is free, then is back in its seat."""
+    one = processes(redis_url, HEARTH_DEMO_ROOM=ROOM, HEARTH_CONNECTIONS_PER_ADDRESS="2")
+    sam = await people()
+    network = Network()
+    await network.install(sam)
+    await sam.open(one.url, token("Sam"))
+    await sam.join()
+    others = [await Client(one.url, {"token": token("Lee")}).connect()]
+    try:
+        network.down = True
+        await network.cut()
+        await expect(sam.status).to_have_text(RECONNECTING)
+        others.append(await _connect_once_there_is_room(one.url, "Max"))
+
+        network.listen_for('"too_many_connections"')
+        network.down = False
+        await asyncio.wait_for(network.heard.wait(), 20)
+        await expect(sam.status).to_have_text(RECONNECTING)
+        await expect(sam.page.locator("#room-view")).to_be_visible()
+        await others.pop().close()
+        await expect(sam.status).to_have_text("Back in the room", timeout=BACK_WAIT_MS)
+        await expect(sam.roster).to_have_text([re.compile("Sam")])
+    finally:
+        for other in others:
+            await other.close()

@@ -4,8 +4,10 @@
 // Every room event carries the room's sequence number. Events arrive here in order, but
 // one can be lost (a server process restarted, a network hiccup across Redis): when the
 // next event is not `seq + 1`, we ask for a snapshot and carry on from it. After a
-// reconnect we join again with the last seq we applied (`since`): the server answers
-// with exactly the events we missed, or a snapshot when they are no longer in its log.
+// reconnect we join again with the last seq we applied (`since`) and the opening of the
+// room it belongs to (`opening`: a room that closes and opens again counts seq afresh):
+// the server answers with exactly the events we missed, or a snapshot when they are no
+// longer in its log or the room has opened again since.
 // `room:rewound` (the server's copy of the room went back) asks for a snapshot too.
 //
 // Once in a room, the connection never gives up on it for a reason that can pass: a
@@ -105,6 +107,7 @@ export class Connection extends EventTarget {
   #socket;
   #room = null; // the room we have entered (and rejoin after a reconnect)
   #seq = 0;
+  #opening = null; // which opening of the room #seq counts in (from the join or snapshot)
   #syncing = false; // joining or resyncing: events wait in #early
   #early = [];
   #resumable = false; // we applied this room's events: a rejoin asks for what it missed
@@ -362,7 +365,7 @@ export class Connection extends EventTarget {
     this.#syncing = true;
     this.#early = [];
     const payload = { room: this.#room };
-    if (this.#resumable) payload.since = this.#seq;
+    if (this.#resumable) Object.assign(payload, { since: this.#seq, opening: this.#opening });
     const ack = await this.call("room:join", payload);
     if (!ack.ok || ack.waiting) {
       this.#syncing = false;
@@ -371,6 +374,7 @@ export class Connection extends EventTarget {
       return ack;
     }
     this.#iceServers = ack.ice_servers ?? [];
+    this.#opening = ack.opening;
     if (ack.missed) {
       this.#catchUp(ack.missed, ack.you, ack.moderation ?? null);
     } else {
@@ -388,12 +392,13 @@ export class Connection extends EventTarget {
     } else {
       this.#syncing = false;
       // The seat is gone (e.g. the server process restarted): join again.
-      if (this.#room && this.#socket.connected) await this.#join();
+      await this.#rejoin();
     }
   }
 
   #adopt(snapshot, you, moderation = null) {
     this.#seq = snapshot.seq;
+    this.#opening = snapshot.opening;
     this.#resumable = true;
     this.#emit("snapshot", { snapshot, you, moderation });
     this.#drainEarly();
