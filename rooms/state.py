@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from rooms.errors import NotInRoom
 from rooms.identity import Role
+from rooms.meeting import Service, SharingRound
 
 CHAT_HISTORY = 100
 MAX_HOSTS = 50
@@ -118,6 +119,14 @@ class RoomControls:
     mute_on_join: bool = False  # newcomers' audio starts muted
     allow_self_unmute: bool = True  # with mute on join: may they unmute themselves
     pause_when_unattended: bool = False  # pause when the last facilitator leaves
+    # Sharing rounds (``moderation.rounds``): at a share's end the floor moves on (hard)
+    # or the sharer is told their time is up (soft); chat waits during shares; only the
+    # sharer (and facilitators) are heard; people who join late go to the end of a
+    # round ordered from the roster.
+    round_hard_end: bool = False
+    round_pause_chat: bool = False
+    round_sharer_only_audio: bool = False
+    round_add_late_joiners: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +160,9 @@ class RoomState:
     # a guest cannot take one while its owner is briefly away. Bounded by MAX_HOSTS.
     hosts: tuple[str, ...] = ()
     standings: tuple[Standing, ...] = ()  # oldest first, none empty, one per member id
+    floor: str | None = None  # who has the floor: called on, or sharing in the round
+    round: SharingRound | None = None  # the sharing round under way (``rooms.meeting``)
+    service: tuple[Service, ...] = ()  # service roles given for this room, by member id
 
     def __post_init__(self) -> None:
         ids = [m.member_id for m in self.members]

@@ -26,6 +26,7 @@ from server.codec import MsgpackJson
 from server.jobs.drain import Drain
 from server.jobs.presence import PresenceKeeper
 from server.jobs.recovery import Recovery
+from server.jobs.rounds import RoundClock
 from server.jobs.scheduler import Scheduler
 from server.media.gateway import AudioGateway
 from server.media.lease import LocalLease, MediaLease, RedisLease
@@ -35,6 +36,7 @@ from server.socket.facilitation import Facilitation
 from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
 from server.socket.gate import GatedServer, handshake_gate, origin_check
 from server.socket.hub import Hub, socket_room
+from server.socket.meeting import Meeting
 from server.socket.participation import Participation
 from server.socket.transport import decline_deflate
 from server.stores.memory import MemoryStore
@@ -53,6 +55,7 @@ SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 AUDIO = web.AppKey("audio", AudioGateway)
 DRAIN = web.AppKey("drain", Drain)
+ROUNDS = web.AppKey("rounds", RoundClock)
 
 
 def _destinations(room_id: str, event: RoomEvent) -> list[str]:
@@ -150,7 +153,8 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     app.middlewares.append(app[DRAIN].middleware())
     app.middlewares.append(handshake_gate(settings, hub.blocked_for, hub.clock))
     Participation(hub)
-    Facilitation(hub)
+    Meeting(hub, Facilitation(hub))
+    app[ROUNDS] = RoundClock(store, hub.rooms_in_use, clock, settings.round_tick_ms)
 
     async def notify(event: str, sid: str, payload: wire.Payload) -> None:
         await sio.emit(event, payload, to=sid)
@@ -260,6 +264,7 @@ async def _start(app: web.Application) -> None:
         asyncio.create_task(presence.run(), name="presence"),
         asyncio.create_task(app[SCHEDULER].run(), name="scheduler"),
         asyncio.create_task(app[HUB].releases.run(), name="releases"),
+        asyncio.create_task(app[ROUNDS].run(), name="rounds"),
     ]
     app[AUDIO].start()
 

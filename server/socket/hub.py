@@ -20,7 +20,7 @@ from typing import Any
 
 import socketio
 
-from moderation import admission, roles
+from moderation import admission, roles, service
 from moderation.bans import ban_keys
 from moderation.ports import RoomStore
 from moderation.rate_limits import Activity
@@ -35,6 +35,7 @@ from rooms.errors import (
 )
 from rooms.events import LeaveReason
 from rooms.identity import Identity
+from rooms.meeting import Duty
 from rooms.room import RoomInfo, check_invited
 from rooms.state import Connection, RoomState
 from server import errors, tokens, wire
@@ -313,9 +314,9 @@ class Hub:
 
     @staticmethod
     def _view(state: RoomState, sid: str, unattended_since: int | None = None) -> Payload:
-        """The moderators' part of a snapshot, for a moderator."""
+        """The moderators' part of a snapshot, for a moderator or the greeter."""
         member = state.member_by_sid(sid)
-        if member is None or not roles.is_moderator(member):
+        if member is None or not service.serves(state, member, Duty.GREETER):
             return {}
         since = unattended_since if member.role.keeps_room_safe else None
         return {"moderation": wire.dump_moderation(state, since or state.unattended_since)}
