@@ -107,7 +107,8 @@ async def test_a_greeter_on_one_process_admits_someone_waiting_on_another_but_ca
     assert (await sam.call("chat:send", {"text": "still here"}))["ok"]
     snapshot = (await sam.call("room:snapshot"))["snapshot"]
     assert snapshot["paused"] is False
-    assert snapshot["round"] is None and snapshot["floor"] is None
+    assert snapshot["round"] is None
+    assert snapshot["floor"] is None
     entries = (await fay.call("moderation:audit"))["entries"]
     actions = [(e["action"], e["actor"]["name"], e["detail"]) for e in entries]
     assert ("give_service", "Fay", "greeter") in actions
