@@ -46,6 +46,7 @@ export class RoomModel extends EventTarget {
   round = null; // the sharing round (see docs/protocol.md), null when none
   service = new Map(); // member id -> ["greeter", "timekeeper"]
   skewMs = 0; // the server's clock minus ours, from round:changed's `at`
+  skewSeen = false;
 
   // The server's clock now, as well as this page can tell: a round's time left counts
   // down to the server's `ends_at`, never from a start of our own.
@@ -261,8 +262,11 @@ export class RoomModel extends EventTarget {
         break;
       case "round:changed": {
         const started = data.round !== null && this.round === null;
-        // A live event: its `at` is the server's clock a moment ago.
-        this.skewMs = data.at - Date.now();
+        // `at` is the server's clock when it changed, so `at - now` is the skew less the
+        // delivery delay: the largest seen is the closest (a replayed event is older).
+        const seen = data.at - Date.now();
+        this.skewMs = this.skewSeen ? Math.max(this.skewMs, seen) : seen;
+        this.skewSeen = true;
         this.round = data.round;
         this.#tell("round", { started, ended: data.round === null });
         break;
