@@ -159,7 +159,7 @@ def tick(state: RoomState, now: int) -> Change:
             rnd = replace(rnd, warned=True)
         if not rnd.time_up and now >= ends_at:
             hard = state.controls.round_hard_end
-            rec.events.append(ShareTimeUp(rec.next_seq(), rnd.share, sharer, hard))
+            rec.events.append(ShareTimeUp(rec.next_seq(), rnd.share, sharer, ends_at, hard))
             rnd = replace(rnd, time_up=True)
             if hard:
                 return rec.done(_advance(state, _finish(rnd, passed=False), rec, now))

@@ -230,6 +230,7 @@ class ShareTimeUp:
     seq: int
     share: int
     member_id: str
+    ends_at: int
     hard: bool
 
 

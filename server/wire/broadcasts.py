@@ -209,8 +209,8 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
         case ShareWarning(seq=seq, share=share, member_id=member_id, ends_at=ends_at):
             warning = {"share": share, "participant": member_id, "ends_at": ends_at}
             return ServerEvent.ROUND_WARNING, {**room, "seq": seq, **warning}
-        case ShareTimeUp(seq=seq, share=share, member_id=member_id, hard=hard):
-            up = {"share": share, "participant": member_id, "hard": hard}
+        case ShareTimeUp(seq=seq, share=share, member_id=member_id, ends_at=ends_at, hard=hard):
+            up = {"share": share, "participant": member_id, "ends_at": ends_at, "hard": hard}
             return ServerEvent.ROUND_TIME_UP, {**room, "seq": seq, **up}
         case ServiceChanged(seq=seq, service=service):
             return ServerEvent.SERVICE, {**room, "seq": seq, "service": dump_service(service)}

@@ -113,3 +113,37 @@ async def test_a_greeter_on_one_process_admits_someone_waiting_on_another_but_ca
     actions = [(e["action"], e["actor"]["name"], e["detail"]) for e in entries]
     assert ("give_service", "Fay", "greeter") in actions
     assert ("admit", "Gus", "") in actions
+
+
+async def test_someone_who_drops_keeps_their_place_and_turn_coming_back_through_another_process(
+    redis_url: str, processes: Any, clients: Any
+) -> None:
+    a, b = processes(redis_url, **QUICK), processes(redis_url, **QUICK)
+    fay, _ = await _seat(clients, a, "Fay", Role.FACILITATOR)
+    cy, cy_id = await _seat(clients, a, "Cy", Role.PARTICIPANT)
+    bo, bo_id = await _seat(clients, b, "Bo", Role.PARTICIPANT)
+    dee, dee_id = await _seat(clients, b, "Dee", Role.PARTICIPANT)
+    ack = await fay.call(
+        "round:start", {"order": "list", "members": [cy_id, bo_id, dee_id], "share_seconds": 600}
+    )
+    assert ack["round"]["queue"] == [bo_id, dee_id]
+
+    await bo.close()  # the connection drops: no room:leave
+    await fay.wait_for("participant:away", lambda d: d["participant"] == bo_id)
+    assert (await cy.call("round:pass"))["ok"]
+    passed_over = await fay.wait_for(
+        "round:changed", lambda d: d["round"] is not None and d["round"]["sharer"] == dee_id
+    )
+    assert passed_over["round"]["queue"] == [bo_id]  # still in line, first
+
+    bo = await clients(a.url, {"token": token("Bo")})  # back, through the other process
+    rejoined = await bo.join(ROOM)
+    assert rejoined["you"] == bo_id
+    assert rejoined["snapshot"]["round"]["queue"] == [bo_id]
+    await fay.wait_for("participant:back", lambda d: d["participant"] == bo_id)
+    assert (await dee.call("round:pass"))["ok"]
+    turn = await bo.wait_for(
+        "round:changed", lambda d: d["round"] is not None and d["round"]["sharer"] == bo_id
+    )
+    assert turn["round"]["share"] == 3
+    assert turn["round"]["passed"] == [cy_id, dee_id]
