@@ -54,6 +54,7 @@ async def test_a_round_with_two_shares_and_a_pass(
     await expect(kim.page.locator("#round-next")).to_have_text("Next: You")
     await expect(kim.hand_queue).to_have_count(0)  # the round took the hands
     await expect(sam.page.locator("#round-time")).to_have_text(re.compile(r"^0:0[1-6] left$"))
+    await lee.screenshot("round-timekeeper")
 
     # The server's clock, on every page: the warning, then the end (a soft end).
     for person in (sam, kim):
