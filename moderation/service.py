@@ -7,8 +7,10 @@
   queue; nothing else: a greeter cannot mute, remove or pause (``not_a_facilitator``).
 - A **timekeeper** runs sharing rounds and the share timer (``moderation.rounds``).
 - Roles belong to the room-scoped member id while the room is open: leaving and joining
-  again keeps them; a removal or a ban takes them away. Everyone sees every role
-  (``ServiceChanged``, and the snapshot), and each grant is a line in the audit log.
+  again keeps them; a removal or a ban takes them away. At most ``MAX_SERVICE`` are kept:
+  past it the oldest roles of people who are not in the room are forgotten first.
+  Everyone sees every role (``ServiceChanged``, and the snapshot), and each grant is a
+  line in the audit log.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from rooms.change import Change, Recorder
 from rooms.errors import ErrorCode, Refused
 from rooms.events import ServiceChanged, WaitingQueue
 from rooms.identity import Role
-from rooms.meeting import Duty, Service
+from rooms.meeting import MAX_SERVICE, Duty, Service
 from rooms.state import Member, RoomState
 
 
@@ -72,12 +74,26 @@ def _set(
     role = Service(member_id, duty)
     if (role in state.service) == given:
         return Moderated(Change(state), record)
-    service = (*state.service, role) if given else tuple(s for s in state.service if s != role)
+    if given:
+        service = _bounded(state, (*state.service, role))
+    else:
+        service = tuple(s for s in state.service if s != role)
     rec = Recorder(state)
     rec.events.append(ServiceChanged(rec.next_seq(), service))
     if given and duty is Duty.GREETER and state.waiting and not roles.is_moderator(member):
         rec.events.append(WaitingQueue((member.connection.sid,), state.waiting))  # from now on
     return Moderated(rec.done(replace(state, service=service)), record)
+
+
+def _bounded(state: RoomState, service: tuple[Service, ...]) -> tuple[Service, ...]:
+    """At most ``MAX_SERVICE`` roles: the oldest of people not in the room go first."""
+    over = len(service) - MAX_SERVICE
+    if over <= 0:
+        return service
+    seated = {m.member_id for m in state.members}
+    absent = [s for s in service if s.member_id not in seated][:over]
+    kept = tuple(s for s in service if s not in absent)
+    return kept[len(kept) - MAX_SERVICE :]
 
 
 def forget(state: RoomState, member_id: str, rec: Recorder) -> RoomState:

@@ -26,6 +26,9 @@ from rooms.errors import InvalidPayload
 MIN_SHARE_MS = 1000
 MAX_SHARE_MS = 60 * 60 * 1000
 MAX_ROUND = 500  # people in one round: the room's largest capacity
+# Service roles kept for one room; past it, the oldest roles of people not in the room go
+# first (``moderation.service``), so a long session's state stays small.
+MAX_SERVICE = 200
 
 
 class RoundOrder(StrEnum):

@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from rooms.errors import NotInRoom
 from rooms.identity import Role
-from rooms.meeting import Service, SharingRound
+from rooms.meeting import MAX_SERVICE, Service, SharingRound
 
 CHAT_HISTORY = 100
 MAX_HOSTS = 50
@@ -177,6 +177,8 @@ class RoomState:
         kept = [s.member_id for s in self.standings]
         if len(set(kept)) != len(kept) or len(kept) > MAX_STANDINGS:
             raise ValueError("standings repeat a member or are over their bound")
+        if len(set(self.service)) != len(self.service) or len(self.service) > MAX_SERVICE:
+            raise ValueError("service roles repeat or are over their bound")
 
     def with_host(self, name: str) -> RoomState:
         """This state, remembering ``name`` as a host's (newest kept, oldest dropped)."""

@@ -9,7 +9,7 @@ from moderation.audit import Action
 from rooms.errors import ErrorCode
 from rooms.events import FloorChanged, HandQueueChanged, LeaveReason, ServiceChanged, WaitingQueue
 from rooms.identity import Role
-from rooms.meeting import Duty
+from rooms.meeting import MAX_SERVICE, Duty, Service
 from rooms.state import AudioState, Connection
 from tests.moderation.test_rounds import S, arrive, hands, of, set_controls, start
 from tests.moderation.test_rules import NOW, ROOM, circle, person, refused
@@ -155,3 +155,13 @@ def test_a_facilitator_is_never_refused_for_lack_of_a_service_role() -> None:
     assert service.serves(state, state.seated("sid-Fay"), Duty.GREETER)
     assert not service.serves(state, state.seated("sid-Sam"), Duty.TIMEKEEPER)
     assert state.seated("sid-Fay").role == Role.FACILITATOR
+
+
+def test_service_roles_are_bounded_forgetting_people_not_in_the_room_first() -> None:
+    state = service.give(circle("Sam"), "sid-Fay", "id-Sam", Duty.GREETER, NOW).change.state
+    absent = tuple(Service(f"gone-{n}", Duty.TIMEKEEPER) for n in range(MAX_SERVICE - 1))
+    full = replace(state, service=(state.service[0], *absent))
+    given = service.give(full, "sid-Fay", "id-Sam", Duty.TIMEKEEPER, NOW).change.state
+    assert len(given.service) == MAX_SERVICE
+    assert service.duties(given, "id-Sam") == {Duty.GREETER, Duty.TIMEKEEPER}
+    assert Service("gone-0", Duty.TIMEKEEPER) not in given.service
