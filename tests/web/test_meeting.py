@@ -84,3 +84,22 @@ async def test_a_round_with_two_shares_and_a_pass(
     audit = kim.page.locator("#audit")
     await expect(audit).to_contain_text("Kim gave a service role to Lee (timekeeper)")
     await expect(audit).to_contain_text("Lee ran the round (started: hands, 3 in line, 6 s each)")
+
+
+async def test_a_facilitator_chooses_who_shares_and_ends_the_round(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    one, two = servers
+    kim = await (await people()).open(one.url, token("Kim", Role.FACILITATOR))
+    await kim.join()
+    sam = await (await people()).open(two.url, token("Sam"))
+    await sam.join()
+    await kim.page.get_by_label("Order").select_option("list")
+    await kim.page.get_by_label("Sam", exact=True).check()
+    await kim.page.get_by_role("button", name="Start the round").click()
+    await expect(sam.page.locator("#round-sharer")).to_have_text("Sharing now: You")
+    await expect(sam.page.locator("#round-next")).to_have_text("Nobody is next.")
+    await expect(sam.page.locator("#round-time")).to_have_text(re.compile(r"^[23]:\d\d left$"))
+    await kim.page.get_by_role("button", name="End the round").click()
+    await expect(kim.action_status).to_have_text("The round has ended.")
+    await expect(sam.page.locator("#round-status")).to_be_hidden()

@@ -83,7 +83,36 @@ export function mountMeeting(model, connection) {
     $("round-form").hidden = round !== null;
     $("round-controls").hidden = round === null;
     $("lower-hands").hidden = !model.isModerator() || model.hands.length === 0;
+    renderList();
   }
+
+  // "The people I choose": a checkbox per person, in the order they joined.
+  function renderList() {
+    const listing = $("round-order").value === "list";
+    $("round-list").hidden = !listing;
+    if (!listing) return;
+    const chosen = new Set([...document.querySelectorAll("#round-list-people input:checked")]
+      .map((box) => box.value));
+    const people = [...model.members.values()].sort((a, b) => a.joined_at - b.joined_at);
+    const focused = $("round-list-people").contains(document.activeElement)
+      ? document.activeElement.id : null;
+    $("round-list-people").replaceChildren(...people.map((member) => {
+      const row = document.createElement("div");
+      row.className = "check";
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.id = `round-list-${member.id}`;
+      box.value = member.id;
+      box.checked = chosen.has(member.id);
+      const label = document.createElement("label");
+      label.htmlFor = box.id;
+      label.textContent = member.id === model.you ? `${member.name} (you)` : member.name;
+      row.append(box, label);
+      return row;
+    }));
+    if (focused) document.getElementById(focused)?.focus();
+  }
+  $("round-order").addEventListener("change", renderList);
 
   $("round-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -94,6 +123,10 @@ export function mountMeeting(model, connection) {
       share_seconds: Math.round(minutes * 60),
       warn_seconds: Math.round(warning * 60),
     };
+    if (payload.order === "list") {
+      payload.members = [...document.querySelectorAll("#round-list-people input:checked")]
+        .map((box) => box.value);
+    }
     const ack = await act(connection, "round:start", payload, "The round has started.");
     if (!ack.ok) $("round-order").focus();
   });
@@ -177,7 +210,7 @@ export function mountMeeting(model, connection) {
     if (e.detail.member) announce(`${nameOf(e.detail.member.id)} ${e.detail.member.id === model.you ? "have" : "has"} the floor`);
     render();
   });
-  for (const type of ["reset", "service", "role", "hands", "left", "away", "back"]) {
+  for (const type of ["reset", "service", "role", "hands", "joined", "left", "away", "back"]) {
     model.addEventListener(type, render);
   }
   setInterval(renderTime, 500);
