@@ -168,17 +168,20 @@ def tick(state: RoomState, now: int) -> Change:
 
 
 def _tidy(state: RoomState, rnd: SharingRound, rec: Recorder, now: int) -> RoomState:
-    seated = [m.member_id for m in sorted(state.members, key=lambda m: m.joined_at)]
+    # Sets, not scans: a tick looks at every seat of rooms of up to MAX_ROUND people.
+    seated = {m.member_id: m for m in state.members}
     queue = tuple(m for m in rnd.queue if m in seated)
     if (
         rnd.order in (RoundOrder.JOINED, RoundOrder.SHUFFLED)
         and state.controls.round_add_late_joiners
     ):
-        queue += tuple(m for m in seated if not rnd.includes(m))
+        known = {*rnd.queue, *rnd.shared, *rnd.passed, rnd.sharer}
+        joined = sorted(state.members, key=lambda m: m.joined_at)
+        queue += tuple(m.member_id for m in joined if m.member_id not in known)
     tidied = replace(rnd, queue=queue)
     if rnd.sharer is not None and rnd.sharer not in seated:
         return _advance(state, _finish(tidied, passed=False), rec, now)
-    if rnd.sharer is None and (not queue or any(_present(state, m) for m in queue)):
+    if rnd.sharer is None and (not queue or any(not seated[m].away for m in queue)):
         return _advance(state, tidied, rec, now)
     return _announce(state, tidied, rec, now) if tidied != rnd else state
 
