@@ -39,6 +39,11 @@ class Action(StrEnum):
     DENY = "deny"
     DELETE_MESSAGE = "delete_message"
     SETTINGS = "settings"
+    LOWER_HAND = "lower_hand"
+    CALL_ON = "call_on"
+    GIVE_SERVICE = "give_service"
+    TAKE_SERVICE = "take_service"
+    ROUND = "round"  # started, skipped, extended, moved, ended: the detail says which
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,11 @@ class ErrorCode(StrEnum):
     NAME_NOT_ALLOWED = "name_not_allowed"
     RATE_LIMITED = "rate_limited"
     AUDIO_DISABLED = "audio_disabled"
+    NO_ROUND = "no_round"
+    ROUND_RUNNING = "round_running"
+    ROUND_EMPTY = "round_empty"
+    NOT_IN_ROUND = "not_in_round"
+    SHARE_IN_PROGRESS = "share_in_progress"
 
 
 class HearthError(Exception):

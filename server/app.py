@@ -27,6 +27,7 @@ from server.codec import MsgpackJson
 from server.jobs.drain import Drain
 from server.jobs.presence import PresenceKeeper
 from server.jobs.recovery import Recovery
+from server.jobs.rounds import RoundClock
 from server.jobs.scheduler import Scheduler
 from server.media.gateway import AudioGateway
 from server.media.lease import LocalLease, MediaLease, RedisLease
@@ -37,6 +38,7 @@ from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManage
 from server.socket.gate import GatedServer, handshake_gate, origin_check
 from server.socket.hub import Hub
 from server.socket.joining import Joining
+from server.socket.meeting import Meeting
 from server.socket.participation import Participation
 from server.socket.sessions import socket_room
 from server.socket.transport import decline_deflate
@@ -56,6 +58,7 @@ SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 AUDIO = web.AppKey("audio", AudioGateway)
 DRAIN = web.AppKey("drain", Drain)
+ROUNDS = web.AppKey("rounds", RoundClock)
 
 
 def _destinations(room_id: str, event: RoomEvent) -> list[str]:
@@ -151,7 +154,8 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     app.middlewares.append(handshake_gate(settings, hub.blocked_for, hub.clock))
     Joining(hub)
     Participation(hub)
-    Facilitation(hub)
+    Meeting(hub, Facilitation(hub))
+    app[ROUNDS] = RoundClock(store, hub.seats.rooms_in_use, clock, settings.round_tick_ms)
 
     async def notify(event: str, sid: str, payload: wire.Payload) -> None:
         await sio.emit(event, payload, to=sid)
@@ -261,6 +265,7 @@ async def _start(app: web.Application) -> None:
         asyncio.create_task(presence.run(), name="presence"),
         asyncio.create_task(app[SCHEDULER].run(), name="scheduler"),
         asyncio.create_task(app[HUB].seats.releases.run(), name="releases"),
+        asyncio.create_task(app[ROUNDS].run(), name="rounds"),
     ]
     app[AUDIO].start()
 

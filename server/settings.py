@@ -151,6 +151,9 @@ class Settings:
     access_log_addresses: bool = False
     admin_token: str | None = None  # the admin API answers 503 while it is unset
     scheduler_tick_ms: int = 5000
+    # How often each process looks at its rooms' sharing rounds (``server.jobs.rounds``):
+    # a share's warning and end come at most this late.
+    round_tick_ms: int = 200
     close_when_empty_minutes: int = 0  # 0: scheduled rooms close only at their end
     public_url: str | None = None  # where people reach Hearth, for invite links and the feed
     # Behind a reverse proxy that sets X-Forwarded-For / X-Forwarded-Proto: believe its
@@ -234,6 +237,7 @@ class Settings:
             access_log_addresses=_read(env, "HEARTH_ACCESS_LOG_ADDRESSES", False, _flag),
             admin_token=env.get("HEARTH_ADMIN_TOKEN") or None,
             scheduler_tick_ms=_read(env, "HEARTH_SCHEDULER_TICK_MS", 5000, _positive),
+            round_tick_ms=_read(env, "HEARTH_ROUND_TICK_MS", 200, _positive),
             close_when_empty_minutes=_read(env, "HEARTH_CLOSE_WHEN_EMPTY_MINUTES", 0, _minutes),
             public_url=_read(env, "HEARTH_PUBLIC_URL", None, _url),
             trust_proxy=_read(env, "HEARTH_TRUST_PROXY", False, _flag),

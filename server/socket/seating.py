@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import socketio
 
-from moderation import admission, roles
+from moderation import admission, roles, service
 from moderation.bans import ban_keys
 from moderation.ports import RoomStore
 from rooms.change import Change, Decided
@@ -24,6 +24,7 @@ from rooms.clock import Clock
 from rooms.errors import HearthError, RoomNotFound, Unauthorized
 from rooms.events import LeaveReason
 from rooms.identity import Identity
+from rooms.meeting import Duty
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
 from server import tokens, wire
@@ -49,9 +50,9 @@ class Seated:
 
 
 def moderator_view(state: RoomState, sid: str, unattended_since: int | None = None) -> Payload:
-    """The moderators' part of a snapshot, for a moderator."""
+    """The moderators' part of a snapshot, for a moderator or the greeter."""
     member = state.member_by_sid(sid)
-    if member is None or not roles.is_moderator(member):
+    if member is None or not service.serves(state, member, Duty.GREETER):
         return {}
     since = unattended_since if member.role.keeps_room_safe else None
     return {"moderation": wire.dump_moderation(state, since or state.unattended_since)}

@@ -19,6 +19,7 @@ from rooms.events import (
     ControlsChanged,
     Denied,
     FacilitatorPresence,
+    FloorChanged,
     HandQueueChanged,
     MemberAway,
     MemberBack,
@@ -34,6 +35,10 @@ from rooms.events import (
     RoomEvent,
     RoomPaused,
     RoomResumed,
+    RoundChanged,
+    ServiceChanged,
+    ShareTimeUp,
+    ShareWarning,
     SpeakersChanged,
     UnmuteAsked,
     WaitingPlace,
@@ -41,6 +46,7 @@ from rooms.events import (
 )
 from rooms.state import RoomState
 from server.wire.events import Payload, ServerEvent
+from server.wire.meeting import dump_round, dump_service
 from server.wire.values import dump_audio, dump_member, dump_message, dump_mutes, dump_waiting
 
 
@@ -196,6 +202,18 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
             }
         case SpeakersChanged(seq=seq, speakers=speakers):
             return ServerEvent.AUDIO_SPEAKING, {**room, "seq": seq, "speakers": list(speakers)}
+        case FloorChanged(seq=seq, member_id=member_id):
+            return ServerEvent.FLOOR, {**room, "seq": seq, "participant": member_id}
+        case RoundChanged(seq=seq, round=rnd, at=at):
+            return ServerEvent.ROUND, {**room, "seq": seq, "round": dump_round(rnd), "at": at}
+        case ShareWarning(seq=seq, share=share, member_id=member_id, ends_at=ends_at):
+            warning = {"share": share, "participant": member_id, "ends_at": ends_at}
+            return ServerEvent.ROUND_WARNING, {**room, "seq": seq, **warning}
+        case ShareTimeUp(seq=seq, share=share, member_id=member_id, ends_at=ends_at, hard=hard):
+            up = {"share": share, "participant": member_id, "ends_at": ends_at, "hard": hard}
+            return ServerEvent.ROUND_TIME_UP, {**room, "seq": seq, **up}
+        case ServiceChanged(seq=seq, service=service):
+            return ServerEvent.SERVICE, {**room, "seq": seq, "service": dump_service(service)}
 
 
 def _dump_report(report: Reported) -> Payload:

@@ -45,6 +45,19 @@ class ClientEvent(StrEnum):
     AUDIT = "moderation:audit"
     AUDIO_START = "audio:start"
     AUDIO_STOP = "audio:stop"
+    # The meeting (``server.socket.meeting``): hands and the floor, rounds, service roles.
+    LOWER_HAND = "moderation:lower-hand"
+    LOWER_HANDS = "moderation:lower-hands"
+    CALL_ON = "moderation:call-on"
+    FLOOR_RELEASE = "floor:release"
+    GIVE_SERVICE = "moderation:give-service"
+    TAKE_SERVICE = "moderation:take-service"
+    ROUND_START = "round:start"
+    ROUND_PASS = "round:pass"
+    ROUND_SKIP = "round:skip"
+    ROUND_EXTEND = "round:extend"
+    ROUND_MOVE = "round:move"
+    ROUND_END = "round:end"
 
 
 class ServerEvent(StrEnum):
@@ -86,3 +99,9 @@ class ServerEvent(StrEnum):
     ROOM_RESET = "room:reset"
     # To every connection of a process that is stopping: move to another one.
     SERVER_DRAINING = "server:draining"
+    # The meeting: who has the floor, the sharing round and its timer, service roles.
+    FLOOR = "floor:changed"
+    ROUND = "round:changed"
+    ROUND_WARNING = "round:warning"
+    ROUND_TIME_UP = "round:time-up"
+    SERVICE = "service:changed"

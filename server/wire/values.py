@@ -16,6 +16,7 @@ from rooms.room import RoomInfo
 from rooms.state import ChatMessage, Member, RoomState, Waiting
 from server.settings import IceServer
 from server.wire.events import Payload
+from server.wire.meeting import dump_round, dump_service
 
 
 def ok(**fields: Any) -> Payload:
@@ -126,6 +127,9 @@ def dump_snapshot(info: RoomInfo, state: RoomState, *, facilitator_present: bool
         "paused": state.paused,
         "controls": dump_controls(state.controls),
         "facilitator_present": facilitator_present,
+        "floor": state.floor,
+        "round": dump_round(state.round),
+        "service": dump_service(state.service),
     }
 
 

@@ -7,6 +7,7 @@ import { mountAudio } from "./audio.js";
 import { mountChat } from "./chat.js";
 import { ConnectionState } from "./connection.js";
 import { mountJoin, readInvitation } from "./join.js";
+import { mountMeeting } from "./meeting.js";
 import { mountModeration } from "./moderation.js";
 import { mountNotices } from "./notices.js";
 import { mountReactions } from "./reactions.js";
@@ -141,7 +142,11 @@ const current = {
   offer: (...args) => connection.offer(...args),
 };
 const moderation = mountModeration(model, current);
-mountRoster(model, current, moderation.memberOptions);
+const meeting = mountMeeting(model, current);
+mountRoster(model, current, (member) => [
+  ...moderation.memberOptions(member),
+  ...meeting.memberOptions(member),
+]);
 mountChat(model, current, moderation.messageOptions);
 mountReactions(model, current);
 mountNotices(model, current);

@@ -37,6 +37,11 @@ export const ROOM_EVENTS = [
   "room:closing",
   "audio:state",
   "audio:speaking",
+  "floor:changed",
+  "round:changed",
+  "round:warning",
+  "round:time-up",
+  "service:changed",
 ];
 
 // Notices for this connection alone: no seq, not part of the room's shared history.
@@ -59,6 +64,9 @@ const MUTATING = new Set([
   "moderation:mute-all", "moderation:pause", "moderation:resume", "moderation:remove",
   "moderation:ban", "moderation:unban", "moderation:controls", "moderation:admit",
   "moderation:deny", "moderation:delete-message",
+  "moderation:lower-hand", "moderation:lower-hands", "moderation:call-on", "floor:release",
+  "moderation:give-service", "moderation:take-service", "round:start", "round:pass",
+  "round:skip", "round:extend", "round:move", "round:end",
 ]);
 // Answers that leave the outcome open or say nothing changed: worth sending again.
 const RESEND = new Set(["timeout", "unavailable", "unconfirmed"]);
