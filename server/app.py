@@ -30,6 +30,7 @@ from server.jobs.scheduler import Scheduler
 from server.media.gateway import AudioGateway
 from server.media.lease import LocalLease, MediaLease, RedisLease
 from server.media.signalling import AudioSignalling
+from server.ops.probes import Probes
 from server.settings import Settings
 from server.socket.facilitation import Facilitation
 from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
@@ -184,6 +185,15 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     )
     add_web_client(app, settings.trust_proxy)
     app.router.add_get("/healthz", _health)
+    Probes(
+        hub,
+        app[DRAIN],
+        app[PRESENCE],
+        gateway,
+        media_redis.ping if media_redis is not None else None,
+        settings.redis_timeout_ms,
+        settings.metrics_token,
+    ).add_routes(app)
     app.add_subapp(PREFIX, admin_api(RoomAdmin(store, settings, clock)))
     app.on_startup.append(_start)
     app.on_shutdown.append(_stop)

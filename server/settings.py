@@ -150,6 +150,9 @@ class Settings:
     # Off: the access log holds no client addresses. Never query strings, either way.
     access_log_addresses: bool = False
     admin_token: str | None = None  # the admin API answers 503 while it is unset
+    # Set: /metrics asks for "Authorization: Bearer <token>"; unset: /metrics is open
+    # (keep it off the public side of the proxy).
+    metrics_token: str | None = None
     scheduler_tick_ms: int = 5000
     close_when_empty_minutes: int = 0  # 0: scheduled rooms close only at their end
     public_url: str | None = None  # where people reach Hearth, for invite links and the feed
@@ -195,10 +198,12 @@ class Settings:
             raise SettingsError("HEARTH_PROCESS_TTL_MS must be at least twice HEARTH_HEARTBEAT_MS")
         if bool(self.turn_urls) != bool(self.turn_secret):
             raise SettingsError("set HEARTH_TURN_URLS and HEARTH_TURN_SECRET together")
-        if self.admin_token is not None and len(self.admin_token) < MIN_SECRET_LENGTH:
-            raise SettingsError(
-                f"HEARTH_ADMIN_TOKEN must be at least {MIN_SECRET_LENGTH} characters"
-            )
+        for name, token in (
+            ("HEARTH_ADMIN_TOKEN", self.admin_token),
+            ("HEARTH_METRICS_TOKEN", self.metrics_token),
+        ):
+            if token is not None and len(token) < MIN_SECRET_LENGTH:
+                raise SettingsError(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -225,6 +230,7 @@ class Settings:
             log_level=_read(env, "HEARTH_LOG_LEVEL", "INFO", _log_level),
             access_log_addresses=_read(env, "HEARTH_ACCESS_LOG_ADDRESSES", False, _flag),
             admin_token=env.get("HEARTH_ADMIN_TOKEN") or None,
+            metrics_token=env.get("HEARTH_METRICS_TOKEN") or None,
             scheduler_tick_ms=_read(env, "HEARTH_SCHEDULER_TICK_MS", 5000, _positive),
             close_when_empty_minutes=_read(env, "HEARTH_CLOSE_WHEN_EMPTY_MINUTES", 0, _minutes),
             public_url=_read(env, "HEARTH_PUBLIC_URL", None, _url),

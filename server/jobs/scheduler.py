@@ -37,6 +37,7 @@ from rooms.ports import Claims, Definitions, RoomStates
 from rooms.room import RoomInfo
 from rooms.schedule import Occurrence
 from server.errors import OutcomeUnknown, StoreUnavailable
+from server.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -201,4 +202,7 @@ class Scheduler:
             with contextlib.suppress(Exception):
                 await self.store.release(key)
             raise
-        return Performed(action, occ.room_id, occ.key, now) if acted else None
+        if not acted:
+            return None
+        metrics.SCHEDULER_ACTIONS.labels(action).inc()
+        return Performed(action, occ.room_id, occ.key, now)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,7 @@ from socketio import packet as sio_packet
 
 from rooms.ports import RoomLog
 from server.codec import MsgpackJson
+from server.ops import metrics
 from server.wire.events import Payload, ServerEvent
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ async def _fan_out(
         eio_packet.Packet(eio_packet.MESSAGE, part)
         for part in (encoded if isinstance(encoded, list) else [encoded])
     ]
+    metrics.ROOM_EVENTS.labels(event).inc()
     sockets = manager.server.eio.sockets
     participants = list(manager.get_participants(namespace, room))
     for sid, eio_sid in participants:
@@ -169,6 +172,9 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         args = list(data) if isinstance(data, list) else _arguments(data)
         namespace = message.get("namespace") or "/"
         room = message.get("room")
+        committed = message.get("at")
+        if isinstance(committed, float):
+            metrics.PUBSUB_LAG.observe(max(0.0, time.time() - committed))
         seq = _seq(room, args)
         if seq is not None and isinstance(room, str):
             room_id = room.removeprefix(ROOM_PREFIX)
@@ -195,6 +201,8 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                 async for message in self.pubsub.listen():
                     yield message
             except (RedisError, OSError):
+                metrics.REDIS_ERRORS.labels("pubsub").inc()
+                metrics.REDIS_RECONNECTS.inc()
                 log.warning("lost the Redis subscription; subscribing again in %.1fs", wait)
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, RESUBSCRIBE_MAX_S)
@@ -270,6 +278,8 @@ def frame(channel_room: str, event: str, payload: Payload) -> bytes:
             "skip_sid": None,
             "callback": None,
             "host_id": STORE_HOST_ID,
+            # Wall-clock seconds as the commit is made: the receivers' pub/sub lag.
+            "at": time.time(),
         }
     )
 

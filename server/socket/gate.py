@@ -52,6 +52,7 @@ from moderation.rate_limits import Limit
 from rooms.errors import ErrorCode, HearthError
 from server import errors
 from server.errors import ServerCode, ServerError
+from server.ops import metrics
 from server.settings import Settings
 from server.socket.addresses import Handshakes, address_tag, request_tag
 from server.socket.frames import CheckedPacket
@@ -192,6 +193,7 @@ def handshake_gate(
             if handshakes.just_over(tag):
                 # Once per address and window: a line per refusal would cost more than it.
                 log.info("refusing handshakes from one address until its window ends")
+        metrics.RATE_LIMITED.labels("handshake").inc()
         seconds = max(1, math.ceil(wait_ms / 1000))
         refusal = HearthError(
             f"too many connection attempts from your network; try again in {seconds} s",

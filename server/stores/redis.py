@@ -65,6 +65,7 @@ import asyncio
 import functools
 import logging
 import random
+import time
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ from rooms.schedule import Series
 from rooms.state import RoomState
 from server import codec
 from server.errors import OutcomeUnknown, ServerCode, ServerError, StoreUnavailable
+from server.ops import metrics
 from server.stores import redis_scripts as scripts
 from server.stores.locks import RoomLocks
 
@@ -129,6 +131,7 @@ def _guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Corouti
         try:
             return await method(*args, **kwargs)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            metrics.REDIS_ERRORS.labels("store").inc()
             raise StoreUnavailable(
                 "the server cannot reach its store right now; try again shortly"
             ) from exc
@@ -469,11 +472,13 @@ class RedisStore:
                     *(part for seq, entry in logged for part in (seq, entry)),
                     *frames,
                 ]
+                started = time.perf_counter()
                 try:
                     result = await self._commit_once(keys, args, sent)
                 except OutcomeUnknown:
                     self._known.pop(room_id, None)
                     raise
+                metrics.COMMIT_SECONDS.labels("redis").observe(time.perf_counter() - started)
                 if isinstance(result, list):
                     # Applied: by this attempt (its answer was lost), or by an earlier one.
                     self._known.pop(room_id, None)
@@ -501,6 +506,7 @@ class RedisStore:
                     raise RuntimeError(f"room {room_id!r}: its audit log or bans key is corrupt")
                 if result == -3:
                     raise RuntimeError(f"room {room_id!r}: a fresh attempt was found fenced")
+                metrics.COMMIT_CONFLICTS.labels("redis").inc()
                 if fresh:
                     # Another process changed the room first: back off a little.
                     await asyncio.sleep(random.uniform(0, 0.001 * (attempt + 1)))
