@@ -21,7 +21,7 @@ from rooms.identity import ANY_ROOM, Role
 from rooms.room import DEFAULT_CAPACITY, RoomInfo
 from server import errors, logs, tokens
 from server.admin.room_admin import RoomAdmin, link_base, room_link
-from server.app import DRAIN, create_app, redis_store
+from server.app import DRAIN, HUB, create_app, redis_store
 from server.clock import SYSTEM_CLOCK
 from server.settings import Settings, SettingsError
 
@@ -40,6 +40,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             "HEARTH_DEV=1: using the built-in development secret; never do this in production"
         )
     app = create_app(settings)
+    logs.name_process(app[HUB].process_id)
     runner = web.AppRunner(
         app,
         handle_signals=False,  # ours: a stop signal drains first (``_until_stopped``)

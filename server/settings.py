@@ -72,6 +72,15 @@ def _log_level(raw: str) -> str:
     return raw.upper()
 
 
+LOG_FORMATS = ("json", "text")
+
+
+def _log_format(raw: str) -> str:
+    if raw.lower() not in LOG_FORMATS:
+        raise ValueError(f"expected one of {', '.join(LOG_FORMATS)}")
+    return raw.lower()
+
+
 def _url(raw: str) -> str:
     if not raw.startswith(("https://", "http://")) or "#" in raw or "?" in raw:
         raise ValueError("expected a base URL like https://hearth.example.org")
@@ -147,6 +156,7 @@ class Settings:
     # back through any process; 0 frees it at once.
     away_grace_ms: int = 60_000
     log_level: str = "INFO"
+    log_format: str = "json"  # one JSON object per line; "text": human lines (dev default)
     # Off: the access log holds no client addresses. Never query strings, either way.
     access_log_addresses: bool = False
     admin_token: str | None = None  # the admin API answers 503 while it is unset
@@ -228,6 +238,7 @@ class Settings:
             drain_timeout_ms=_read(env, "HEARTH_DRAIN_TIMEOUT_MS", 20_000, _positive),
             away_grace_ms=_read(env, "HEARTH_AWAY_GRACE_MS", 60_000, _non_negative),
             log_level=_read(env, "HEARTH_LOG_LEVEL", "INFO", _log_level),
+            log_format=_read(env, "HEARTH_LOG_FORMAT", "text" if dev else "json", _log_format),
             access_log_addresses=_read(env, "HEARTH_ACCESS_LOG_ADDRESSES", False, _flag),
             admin_token=env.get("HEARTH_ADMIN_TOKEN") or None,
             metrics_token=env.get("HEARTH_METRICS_TOKEN") or None,

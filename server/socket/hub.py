@@ -146,7 +146,9 @@ class Hub:
             return errors.ack(error)
         except Exception:
             metrics.CLIENT_EVENTS.labels(event, "failed").inc()
-            log.exception("event %s failed", event)
+            log.exception(
+                "event %s failed", event, extra={"event": str(event), "code": "internal_error"}
+            )
             return errors.ack(errors.internal())
         metrics.CLIENT_EVENTS.labels(event, "ok").inc()
         return answer
