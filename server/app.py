@@ -31,6 +31,7 @@ from server.media.gateway import AudioGateway
 from server.media.lease import LocalLease, MediaLease, RedisLease
 from server.media.signalling import AudioSignalling
 from server.ops.probes import Probes
+from server.ops.webhooks import Webhooks
 from server.settings import Settings
 from server.socket.facilitation import Facilitation
 from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
@@ -54,6 +55,7 @@ SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 AUDIO = web.AppKey("audio", AudioGateway)
 DRAIN = web.AppKey("drain", Drain)
+WEBHOOKS = web.AppKey("webhooks", Webhooks)
 
 
 def _destinations(room_id: str, event: RoomEvent) -> list[str]:
@@ -183,6 +185,9 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     app[SCHEDULER] = Scheduler(
         store, clock, settings.scheduler_tick_ms, timedelta(minutes=empty) if empty else None
     )
+    app[WEBHOOKS] = webhooks = Webhooks(settings, store, clock.ms)
+    if webhooks.enabled:
+        sio.manager.on_room_event.append(webhooks.observe)
     add_web_client(app, settings.trust_proxy)
     app.router.add_get("/healthz", _health)
     Probes(
@@ -271,6 +276,8 @@ async def _start(app: web.Application) -> None:
         asyncio.create_task(app[SCHEDULER].run(), name="scheduler"),
         asyncio.create_task(app[HUB].releases.run(), name="releases"),
     ]
+    if app[WEBHOOKS].enabled:
+        app[TASKS].append(asyncio.create_task(app[WEBHOOKS].run(), name="webhooks"))
     app[AUDIO].start()
 
 

@@ -81,6 +81,13 @@ def _log_format(raw: str) -> str:
     return raw.lower()
 
 
+def _webhook_urls(raw: str) -> tuple[str, ...]:
+    urls = tuple(u.strip() for u in raw.split(",") if u.strip())
+    if not all(u.startswith(("https://", "http://")) for u in urls):
+        raise ValueError("a comma-separated list of http(s) URLs")
+    return urls
+
+
 def _url(raw: str) -> str:
     if not raw.startswith(("https://", "http://")) or "#" in raw or "?" in raw:
         raise ValueError("expected a base URL like https://hearth.example.org")
@@ -200,17 +207,25 @@ class Settings:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str | None = None
     turn_ttl_s: int = 6 * 3600
+    # Signed webhooks (``server.ops.webhooks``): where to post, and the HMAC key.
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = None
+    webhook_attempts: int = 8
+    webhook_retry_ms: int = 1000  # the first retry's wait; each next one doubles
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_LENGTH:
             raise SettingsError(f"HEARTH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
         if self.process_ttl_ms < 2 * self.heartbeat_ms:
             raise SettingsError("HEARTH_PROCESS_TTL_MS must be at least twice HEARTH_HEARTBEAT_MS")
+        if bool(self.webhook_urls) != bool(self.webhook_secret):
+            raise SettingsError("set HEARTH_WEBHOOK_URLS and HEARTH_WEBHOOK_SECRET together")
         if bool(self.turn_urls) != bool(self.turn_secret):
             raise SettingsError("set HEARTH_TURN_URLS and HEARTH_TURN_SECRET together")
         for name, token in (
             ("HEARTH_ADMIN_TOKEN", self.admin_token),
             ("HEARTH_METRICS_TOKEN", self.metrics_token),
+            ("HEARTH_WEBHOOK_SECRET", self.webhook_secret),
         ):
             if token is not None and len(token) < MIN_SECRET_LENGTH:
                 raise SettingsError(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
@@ -266,6 +281,10 @@ class Settings:
             turn_urls=_read(env, "HEARTH_TURN_URLS", (), _turn_urls),
             turn_secret=env.get("HEARTH_TURN_SECRET") or None,
             turn_ttl_s=_read(env, "HEARTH_TURN_TTL_S", 6 * 3600, _positive),
+            webhook_urls=_read(env, "HEARTH_WEBHOOK_URLS", (), _webhook_urls),
+            webhook_secret=env.get("HEARTH_WEBHOOK_SECRET") or None,
+            webhook_attempts=_read(env, "HEARTH_WEBHOOK_ATTEMPTS", 8, _positive),
+            webhook_retry_ms=_read(env, "HEARTH_WEBHOOK_RETRY_MS", 1000, _positive),
         )
 
     def limit(self, activity: Activity) -> Limit:

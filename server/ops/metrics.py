@@ -125,6 +125,15 @@ MIXER_SKIPPED = Counter(
     registry=None,
 )
 
+WEBHOOKS = Counter(
+    "webhooks",
+    "Webhook steps: claimed (this process sends it), claimed_elsewhere, delivered, failed "
+    "(an attempt), gave_up (after the last attempt), dropped (the queue was full)",
+    ["outcome"],
+    namespace=NAMESPACE,
+    registry=None,
+)
+
 SHARED = (
     CLIENT_EVENTS,
     ROOM_EVENTS,
@@ -137,6 +146,7 @@ SHARED = (
     SCHEDULER_ACTIONS,
     MIXER_FRAME_SECONDS,
     MIXER_SKIPPED,
+    WEBHOOKS,
 )
 
 
@@ -146,6 +156,8 @@ def _prime() -> None:
         RATE_LIMITED.labels(limit)
     for reason in ("input_backlog", "late_tick"):
         MIXER_SKIPPED.labels(reason)
+    for outcome in ("claimed", "claimed_elsewhere", "delivered", "failed", "gave_up", "dropped"):
+        WEBHOOKS.labels(outcome)
 
 
 _prime()

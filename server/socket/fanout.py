@@ -55,6 +55,8 @@ ROOM_PREFIX = "room:"  # Socket.IO rooms named for Hearth rooms (``hub.socket_ro
 
 # Told (room id, our connections that were in it) as a room's close is delivered.
 RoomClosed = Callable[[str, list[str]], None]
+# Told (room id, event name, payload) of each room event as it is delivered here.
+RoomEventSeen = Callable[[str, str, Any], None]
 
 
 async def _fan_out(
@@ -66,6 +68,9 @@ async def _fan_out(
     skip_sid: object,
 ) -> None:
     """Send one event to every local member of ``room`` (a room name or a sid)."""
+    if room is not None and room.startswith(ROOM_PREFIX) and len(args) == 1:
+        for seen in getattr(manager, "on_room_event", ()):
+            seen(room.removeprefix(ROOM_PREFIX), event, args[0])
     if namespace not in manager.rooms:
         return
     skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
@@ -129,6 +134,7 @@ class HearthManager(socketio.AsyncManager):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
         self.on_room_closed: list[RoomClosed] = []
+        self.on_room_event: list[RoomEventSeen] = []
 
     async def emit(
         self,
@@ -153,6 +159,7 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     def __init__(self, url: str, channel: str, **kwargs: Any) -> None:
         super().__init__(url=url, channel=channel, json=MsgpackJson, **kwargs)
         self.on_room_closed: list[RoomClosed] = []
+        self.on_room_event: list[RoomEventSeen] = []
         self.room_log: RoomLog | None = None  # set by the app: where missed events are read
         self._delivered: dict[str, int] = {}  # room id -> last seq delivered here
         # room id -> the last seq a catch-up delivered from the log: the same events may
