@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,7 @@ from rooms.identity import Role
 from rooms.room import DEFAULT_CAPACITY
 from server.stores.redis import RedisStore
 from tests.server.test_cli import hearth
-from tests.support import ROOT, ServerProcess, server_env
+from tests.support import ServerProcess
 
 
 async def ready_lines(log_path: Path) -> list[str]:
@@ -53,25 +51,7 @@ async def test_a_taken_port_is_one_clear_line_naming_it_and_how_to_pick_another(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = await asyncio.to_thread(
-            subprocess.run,
-            [
-                sys.executable,
-                "-m",
-                "server.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
-            env=server_env(None),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        result = await hearth(None, "serve", "--port", str(port))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
