@@ -21,7 +21,7 @@ from aiohttp import web
 from rooms.errors import HearthError
 from rooms.identity import ANY_ROOM, Role
 from rooms.room import DEFAULT_CAPACITY, RoomInfo
-from server import errors, logs, tokens
+from server import doctor, errors, logs, tokens
 from server.admin.room_admin import RoomAdmin, link_base, room_link
 from server.app import DRAIN, HUB, create_app, redis_store
 from server.clock import SYSTEM_CLOCK
@@ -134,6 +134,16 @@ def _token(settings: Settings, args: argparse.Namespace) -> None:
         print(NEEDS_PUBLIC_URL, file=sys.stderr)
     elif one_room is not None:
         print(f"invite link: {room_link(one_room, base, token)}", file=sys.stderr)
+
+
+def _doctor(settings: Settings, args: argparse.Namespace) -> None:
+    findings = asyncio.run(doctor.examine(settings))
+    for finding in findings:
+        print(finding.line())
+    to_fix = sum(1 for finding in findings if finding.level is doctor.Level.FIX)
+    if to_fix:
+        sys.exit(f"hearth doctor: {to_fix} thing(s) to fix")
+    print("hearth doctor: nothing to fix")
 
 
 def _administer(settings: Settings, act: Callable[[RoomAdmin], Awaitable[None]]) -> None:
@@ -305,6 +315,15 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=8080, help="port to listen on")
     serve.set_defaults(run=_serve)
     _token_command(commands)
+    check = _command(
+        commands,
+        "doctor",
+        "check this deployment and say what to fix",
+        "Check the settings in the environment and the Redis they name: the secret, Redis "
+        "and its persistence, the public URL, TURN, allowed origins. Exits 1 if anything "
+        "needs fixing.",
+    )
+    check.set_defaults(run=_doctor)
     _admin_commands(commands)
     args = parser.parse_args(argv)
     try:
