@@ -12,6 +12,7 @@ import errno
 import logging
 import signal
 import sys
+import textwrap
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeAlias
@@ -26,6 +27,7 @@ from server.admin.room_admin import RoomAdmin, link_base, room_link
 from server.app import DRAIN, HUB, create_app, redis_store
 from server.clock import SYSTEM_CLOCK
 from server.settings import Settings, SettingsError
+from server.settings_reference import help_text
 
 # After the drain (``server.jobs.drain``), this bounds the wait for requests in flight
 # (and for a closed WebSocket whose client never answers the close).
@@ -227,6 +229,10 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
+class _RawHelp(_Help, argparse.RawDescriptionHelpFormatter):
+    """As ``_Help``, with the description and epilog kept as written (the settings list)."""
+
+
 def _command(commands: Commands, name: str, summary: str, about: str) -> argparse.ArgumentParser:
     return commands.add_parser(name, help=summary, description=about, formatter_class=_Help)
 
@@ -304,12 +310,16 @@ def _token_command(commands: Commands) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="hearth", description="Hearth support-group server")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = _command(
-        commands,
+    serve = commands.add_parser(
         "serve",
-        "serve the hub and the web client",
-        "Serve the Socket.IO hub, the web client, the admin API and the probes. "
-        "Settings come from the environment (below).",
+        help="serve the hub and the web client",
+        description=textwrap.fill(
+            "Serve the Socket.IO hub, the web client, the admin API and the probes. "
+            "Settings come from the environment (below).",
+            79,
+        ),
+        epilog=help_text(),
+        formatter_class=_RawHelp,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on")
