@@ -96,6 +96,7 @@ class Probes:
         try:
             await asyncio.wait_for(self.ping(), self.timeout_s)
         except TimeoutError:
+            metrics.REDIS_ERRORS.labels("probe").inc()
             return Check("store", False, f"Redis did not answer within {self.timeout_s:g}s")
         except Exception as error:
             metrics.REDIS_ERRORS.labels("probe").inc()
