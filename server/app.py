@@ -195,7 +195,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         app[DRAIN],
         app[PRESENCE],
         gateway,
-        media_redis.ping if media_redis is not None else None,
+        settings.redis_url,
         settings.redis_timeout_ms,
         settings.metrics_token,
     ).add_routes(app)

@@ -13,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.jobs.drain import Drain
 from server.jobs.presence import PresenceKeeper
@@ -28,8 +31,6 @@ from server.socket.hub import Hub
 LIVEZ_PATH = "/livez"
 READYZ_PATH = "/readyz"
 METRICS_PATH = "/metrics"
-
-Ping = Callable[[], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ class Probes:
         drain: Drain,
         presence: PresenceKeeper,
         gateway: AudioGateway,
-        ping: Ping | None,
+        redis_url: str | None,
         timeout_ms: int,
         metrics_token: str | None,
     ) -> None:
@@ -59,8 +60,19 @@ class Probes:
         self.drain = drain
         self.presence = presence
         self.gateway = gateway
-        self.ping = ping  # None: the embedded store, always at hand
         self.timeout_s = timeout_ms / 1000
+        # Its own client, which times out by itself: cancelling a command half-read
+        # would leave its connection behind. None: the embedded store, always at hand.
+        self.redis = (
+            Redis.from_url(
+                redis_url,
+                socket_timeout=self.timeout_s,
+                socket_connect_timeout=self.timeout_s,
+                retry=Retry(NoBackoff(), retries=0),
+            )
+            if redis_url
+            else None
+        )
         self.token = metrics_token
         self._rooms_open: int | None = None
         self.registry = metrics.registry(self._reading)
@@ -69,6 +81,11 @@ class Probes:
         app.router.add_get(LIVEZ_PATH, self.livez)
         app.router.add_get(READYZ_PATH, self.readyz)
         app.router.add_get(METRICS_PATH, self.scrape)
+        app.on_cleanup.append(self._close)
+
+    async def _close(self, app: web.Application) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
 
     async def livez(self, request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
@@ -89,13 +106,13 @@ class Probes:
         return Check("draining", True, "not draining")
 
     async def _store(self) -> Check:
-        if self.ping is None:
+        if self.redis is None:
             return Check("store", True, "embedded store")
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
-            await asyncio.wait_for(self.ping(), self.timeout_s)
-        except TimeoutError:
+            await self.redis.ping()
+        except RedisTimeoutError:
             metrics.REDIS_ERRORS.labels("probe").inc()
             return Check("store", False, f"Redis did not answer within {self.timeout_s:g}s")
         except Exception as error:
@@ -119,8 +136,8 @@ class Probes:
             if not hmac.compare_digest(sent.encode(), f"Bearer {self.token}".encode()):
                 raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"})
         try:
-            rooms = await asyncio.wait_for(self.hub.store.open_rooms(), self.timeout_s)
-            self._rooms_open = len(rooms)
+            # Bounded by the store's own timeout (HEARTH_REDIS_TIMEOUT_MS).
+            self._rooms_open = len(await self.hub.store.open_rooms())
         except Exception:
             self._rooms_open = None  # left out of this scrape, not a stale number
         body = generate_latest(self.registry)

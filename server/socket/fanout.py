@@ -211,6 +211,10 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                 metrics.REDIS_ERRORS.labels("pubsub").inc()
                 metrics.REDIS_RECONNECTS.inc()
                 log.warning("lost the Redis subscription; subscribing again in %.1fs", wait)
+                # The next round connects afresh: close this one's connections first.
+                with contextlib.suppress(RedisError, OSError):
+                    await self.pubsub.aclose()
+                    await self.redis.aclose()
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, RESUBSCRIBE_MAX_S)
 
