@@ -38,6 +38,7 @@ import aiohttp
 from rooms.errors import RoomNotFound
 from rooms.ports import Claims, RoomStates
 from rooms.state import RoomState
+from server.errors import StoreUnavailable
 from server.ops import metrics
 from server.settings import Settings
 from server.wire.events import ServerEvent
@@ -128,18 +129,31 @@ class Webhooks:
         ) as http:
             try:
                 while True:
-                    seen = await self.queue.get()
-                    try:
-                        await self._handle(http, seen)
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception:
-                        log.exception("could not prepare a %s webhook", seen.kind)
+                    await self._prepare(http, await self.queue.get())
             finally:
                 for task in self._sending:
                     task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.gather(*self._sending, return_exceptions=True)
+
+    async def _prepare(self, http: aiohttp.ClientSession, seen: Seen) -> None:
+        """Claim and build one webhook; while the store is out of reach, retry as a
+        delivery is retried (the event is not lost to an outage shorter than that)."""
+        wait = self.first_wait_s
+        for attempt in range(1, self.attempts + 1):
+            try:
+                await self._handle(http, seen)
+                return
+            except StoreUnavailable:
+                if attempt == self.attempts:
+                    break
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, MAX_WAIT_S)
+            except Exception:
+                log.exception("could not prepare a %s webhook", seen.kind)
+                return
+        metrics.WEBHOOKS.labels("gave_up").inc()
+        log.warning("gave up a %s webhook: the store was out of reach", seen.kind)
 
     async def _handle(self, http: aiohttp.ClientSession, seen: Seen) -> None:
         if not await self.store.claim(f"webhook:{seen.event_id}", CLAIM_MS):
