@@ -181,13 +181,17 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         hub.settle_roll,
         hub.away,
     )
-    empty = settings.close_when_empty_minutes
-    app[SCHEDULER] = Scheduler(
-        store, clock, settings.scheduler_tick_ms, timedelta(minutes=empty) if empty else None
-    )
     app[WEBHOOKS] = webhooks = Webhooks(settings, store, clock.ms)
     if webhooks.enabled:
         sio.manager.on_room_event.append(webhooks.observe)
+    empty = settings.close_when_empty_minutes
+    app[SCHEDULER] = Scheduler(
+        store,
+        clock,
+        settings.scheduler_tick_ms,
+        timedelta(minutes=empty) if empty else None,
+        webhooks.room_opened,
+    )
     add_web_client(app, settings.trust_proxy)
     app.router.add_get("/healthz", _health)
     Probes(
@@ -199,7 +203,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         settings.redis_timeout_ms,
         settings.metrics_token,
     ).add_routes(app)
-    app.add_subapp(PREFIX, admin_api(RoomAdmin(store, settings, clock)))
+    app.add_subapp(PREFIX, admin_api(RoomAdmin(store, settings, clock, webhooks.room_opened)))
     app.on_startup.append(_start)
     app.on_shutdown.append(_stop)
     log.info(
@@ -254,15 +258,15 @@ async def _health(request: web.Request) -> web.Response:
 async def _start(app: web.Application) -> None:
     settings = app[SETTINGS]
     if settings.demo_room:
-        await app[STORE].open_room(
-            RoomInfo(
-                settings.demo_room,
-                "Demo room",
-                allow_guests=True,
-                audio=True,
-                guidelines="Be kind. What is shared here stays here.",
-            )
+        demo = RoomInfo(
+            settings.demo_room,
+            "Demo room",
+            allow_guests=True,
+            audio=True,
+            guidelines="Be kind. What is shared here stays here.",
         )
+        if await app[STORE].open_room(demo):
+            app[WEBHOOKS].room_opened(demo.room_id)
     sio = app[HUB].sio
     if not sio.manager_initialized:
         # Listen for other processes' emits from the start, not from the first connection.

@@ -264,7 +264,7 @@ REFERENCE = (
     Setting(
         "HEARTH_WEBHOOK_URLS",
         "webhook_urls",
-        "comma-separated URLs for signed webhooks (room paused, resumed, closed; head counts:"
+        "comma-separated URLs for signed webhooks (room opened, paused, resumed, closed; counts:"
         " `docs/operations.md`)",
     ),
     Setting(

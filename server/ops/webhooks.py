@@ -1,6 +1,8 @@
 """Signed webhooks: a room's lifecycle and head counts, posted to the operator's systems.
 
-What is sent: ``room.closed``, ``room.paused``, ``room.resumed`` and ``participant.count``
+What is sent: ``room.opened`` (by the process that opened it: the admin API, a schedule,
+the demo room; not ``hearth rooms create --open``, which runs outside any server),
+``room.closed``, ``room.paused``, ``room.resumed`` and ``participant.count``
 (how many are seated, away and waiting: counts only, never a name). Each is seen in the
 room's event stream as this process delivers it, and queued without waiting, so a slow or
 dead receiver never holds up a room: the queue is bounded, and a full queue drops (and
@@ -116,12 +118,21 @@ class Webhooks:
         kind = KINDS.get(event)
         if kind is None or not self.enabled:
             return
-        seen = Seen(kind, room_id, _event_id(room_id, event, payload), self.now_ms())
+        self._enqueue(Seen(kind, room_id, _event_id(room_id, event, payload), self.now_ms()))
+
+    def room_opened(self, room_id: str) -> None:
+        """This process opened a room (the admin API, a schedule, the demo room)."""
+        if not self.enabled:
+            return
+        now = self.now_ms()
+        self._enqueue(Seen("room.opened", room_id, _event_id(room_id, "opened", now), now))
+
+    def _enqueue(self, seen: Seen) -> None:
         try:
             self.queue.put_nowait(seen)
         except asyncio.QueueFull:
             metrics.WEBHOOKS.labels("dropped").inc()
-            log.warning("webhook queue full: dropped a %s", kind)
+            log.warning("webhook queue full: dropped a %s", seen.kind)
 
     async def run(self) -> None:
         async with aiohttp.ClientSession(

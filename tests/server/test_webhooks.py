@@ -1,21 +1,34 @@
-"""Signed webhooks to a real HTTP receiver: a room's pause, resume, head counts and
-close arrive signed (HMAC-SHA256 over "timestamp.body"), with counts and never a name; a
-receiver that is down gets them once it is back; and with two processes on one Redis each
-event is sent once, by one of them."""
+"""Signed webhooks to a real HTTP receiver: a room's opening (by the admin API or its
+schedule), pause, resume, head counts and close arrive signed (HMAC-SHA256 over
+"timestamp.body"), with counts and never a name; a receiver that is down gets them once it
+is back; and with two processes on one Redis each event is sent once, by one of them."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from rooms.identity import Role
 from rooms.room import RoomInfo
+from rooms.schedule import Series
+from server.admin.room_admin import RoomAdmin
+from server.app import SCHEDULER, SETTINGS
 from tests.server.test_ops_metrics import scrape, value
 from tests.server.webhook_receiver import SECRET, Receiver
-from tests.support import Client, free_port, running_app, settings, token
+from tests.support import (
+    ADMIN_TOKEN,
+    Client,
+    SetClock,
+    api,
+    free_port,
+    running_app,
+    settings,
+    token,
+)
 
 ROOM = RoomInfo("circle", "Tuesday circle")
 NAMES = ("Fay Larkspur", "Bo Hazelwood")
@@ -32,11 +45,14 @@ def hooked(url: str, **overrides: Any) -> Any:
     return settings(webhook_urls=(url,), webhook_secret=SECRET, **overrides)
 
 
-async def test_pause_resume_counts_and_close_arrive_signed_with_counts_only(
+async def test_open_pause_resume_counts_and_close_arrive_signed_with_counts_only(
     receiver: Receiver, clients: Any
 ) -> None:
-    async with running_app(hooked(receiver.url)) as hub:
-        await hub.store.open_room(ROOM)
+    async with running_app(hooked(receiver.url, admin_token=ADMIN_TOKEN)) as hub:
+        await hub.store.define_room(ROOM)
+        assert (await api(hub.url, "POST", f"/api/v1/rooms/{ROOM.room_id}/open")).status == 200
+        opened = await receiver.wait_for("room.opened")
+        assert (opened["room"], opened["data"]) == (ROOM.room_id, {})
         fay = await clients(hub.url, {"token": token(NAMES[0], Role.FACILITATOR)})
         await fay.join(ROOM.room_id)
         bo = await clients(hub.url, {"token": token(NAMES[1])})
@@ -126,3 +142,17 @@ async def _outcomes(url: str) -> dict[str, float]:
     _, samples = await scrape(url)
     names = ("claimed", "claimed_elsewhere", "delivered")
     return {o: value(samples, "hearth_webhooks_total", outcome=o) for o in names}
+
+
+async def test_a_scheduled_opening_sends_room_opened(receiver: Receiver) -> None:
+    clock = SetClock(datetime(2026, 1, 6, 18, 0, tzinfo=UTC))
+    series = Series("tuesdays", "family", "2026-01-06T19:00", "2026-01-06T20:30", "UTC", "")
+    app_settings = hooked(receiver.url, scheduler_tick_ms=3_600_000)
+    async with running_app(app_settings, clock) as hub:
+        await hub.store.define_room(RoomInfo("family", "Family group"))
+        await RoomAdmin(hub.store, hub.app[SETTINGS], clock).create_series(series)
+        (occurrence,) = series.occurrences(clock.now(), datetime(2026, 1, 7, tzinfo=UTC))
+        clock.set(occurrence.opens_at)
+        await hub.app[SCHEDULER].tick()
+        opened = await receiver.wait_for("room.opened")
+    assert opened["room"] == "family"
