@@ -63,6 +63,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         )
 
 
+def _announce(ready: list[str]) -> None:
+    """The ready lines: plain on stdout for a person (text logs, ``make run``), or log
+    records where the output is a stream of JSON lines for a shipper."""
+    if logs.json_lines():
+        for line in ready:
+            logging.getLogger(__name__).info(line)
+    else:
+        print("\n".join(ready), flush=True)
+
+
 class PortTaken(Exception):
     pass
 
@@ -108,7 +118,7 @@ async def _until_stopped(runner: web.AppRunner, host: str, port: int, ready: lis
             if error.errno == errno.EADDRINUSE:
                 raise PortTaken from None
             raise
-        print("\n".join(ready), flush=True)
+        _announce(ready)
         await stop.wait()
         await runner.app[DRAIN].run()
     finally:

@@ -34,7 +34,13 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # What a line may carry besides its message, passed as ``extra={...}`` (never a name,
 # chat text, a token or an address: ``room`` only for a public room).
 FIELDS = ("event", "room", "duration_ms", "code", "method", "path", "status", "client")
-_process: dict[str, str] = {}  # "id": this process's id on the roll, once the app has one
+# "id": this process's id on the roll, once the app has one; "format": as configured.
+_process: dict[str, str] = {}
+
+
+def json_lines() -> bool:
+    """Whether ``configure`` set up JSON lines (so plain prints would break the stream)."""
+    return _process.get("format") == "json"
 
 
 def name_process(process_id: str) -> None:
@@ -153,6 +159,7 @@ def configure(settings: Settings) -> None:
     handler = logging.StreamHandler()
     json_lines = settings.log_format == "json"
     handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(FORMAT))
+    _process["format"] = settings.log_format
     logging.basicConfig(level=level, handlers=[handler])
     for name in CAPPED_LIBRARIES:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))

@@ -35,6 +35,8 @@ async def test_production_logs_are_one_json_object_per_line(tmp_path: Path) -> N
     for entry in entries:
         assert {"ts", "level", "logger", "message", "pid"} <= set(entry), entry
         assert entry["ts"].endswith("Z")
+    # Even the ready line is a JSON line here (a plain one would break the stream).
+    assert any(e["message"].startswith("Hearth is ready: http://") for e in entries)
     named = [e for e in entries if "process" in e]
     assert named, "no line names the process"
     assert len({e["process"] for e in named}) == 1
