@@ -32,6 +32,8 @@ from server.jobs.scheduler import Scheduler
 from server.media.gateway import AudioGateway
 from server.media.lease import LocalLease, MediaLease, RedisLease
 from server.media.signalling import AudioSignalling
+from server.ops.probes import Probes
+from server.ops.webhooks import Webhooks
 from server.settings import Settings
 from server.socket.facilitation import Facilitation
 from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
@@ -59,6 +61,7 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 AUDIO = web.AppKey("audio", AudioGateway)
 DRAIN = web.AppKey("drain", Drain)
 ROUNDS = web.AppKey("rounds", RoundClock)
+WEBHOOKS = web.AppKey("webhooks", Webhooks)
 
 
 def _destinations(room_id: str, event: RoomEvent) -> list[str]:
@@ -183,13 +186,29 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         hub.settle_roll,
         hub.seats.away,
     )
+    app[WEBHOOKS] = webhooks = Webhooks(settings, store, clock.ms)
+    if webhooks.enabled:
+        sio.manager.on_room_event.append(webhooks.observe)
     empty = settings.close_when_empty_minutes
     app[SCHEDULER] = Scheduler(
-        store, clock, settings.scheduler_tick_ms, timedelta(minutes=empty) if empty else None
+        store,
+        clock,
+        settings.scheduler_tick_ms,
+        timedelta(minutes=empty) if empty else None,
+        webhooks.room_opened,
     )
     add_web_client(app, settings.trust_proxy)
     app.router.add_get("/healthz", _health)
-    app.add_subapp(PREFIX, admin_api(RoomAdmin(store, settings, clock)))
+    Probes(
+        hub,
+        app[DRAIN],
+        app[PRESENCE],
+        gateway,
+        settings.redis_url,
+        settings.redis_timeout_ms,
+        settings.metrics_token,
+    ).add_routes(app)
+    app.add_subapp(PREFIX, admin_api(RoomAdmin(store, settings, clock, webhooks.room_opened)))
     app.on_startup.append(_start)
     app.on_shutdown.append(_stop)
     log.info(
@@ -244,15 +263,15 @@ async def _health(request: web.Request) -> web.Response:
 async def _start(app: web.Application) -> None:
     settings = app[SETTINGS]
     if settings.demo_room:
-        await app[STORE].open_room(
-            RoomInfo(
-                settings.demo_room,
-                "Demo room",
-                allow_guests=True,
-                audio=True,
-                guidelines="Be kind. What is shared here stays here.",
-            )
+        demo = RoomInfo(
+            settings.demo_room,
+            "Demo room",
+            allow_guests=True,
+            audio=True,
+            guidelines="Be kind. What is shared here stays here.",
         )
+        if await app[STORE].open_room(demo):
+            app[WEBHOOKS].room_opened(demo.room_id)
     sio = app[HUB].sio
     if not sio.manager_initialized:
         # Listen for other processes' emits from the start, not from the first connection.
@@ -267,6 +286,8 @@ async def _start(app: web.Application) -> None:
         asyncio.create_task(app[HUB].seats.releases.run(), name="releases"),
         asyncio.create_task(app[ROUNDS].run(), name="rounds"),
     ]
+    if app[WEBHOOKS].enabled:
+        app[TASKS].append(asyncio.create_task(app[WEBHOOKS].run(), name="webhooks"))
     app[AUDIO].start()
 
 

@@ -72,6 +72,22 @@ def _log_level(raw: str) -> str:
     return raw.upper()
 
 
+LOG_FORMATS = ("json", "text")
+
+
+def _log_format(raw: str) -> str:
+    if raw.lower() not in LOG_FORMATS:
+        raise ValueError(f"expected one of {', '.join(LOG_FORMATS)}")
+    return raw.lower()
+
+
+def _webhook_urls(raw: str) -> tuple[str, ...]:
+    urls = tuple(u.strip() for u in raw.split(",") if u.strip())
+    if not all(u.startswith(("https://", "http://")) for u in urls):
+        raise ValueError("a comma-separated list of http(s) URLs")
+    return urls
+
+
 def _url(raw: str) -> str:
     if not raw.startswith(("https://", "http://")) or "#" in raw or "?" in raw:
         raise ValueError("expected a base URL like https://hearth.example.org")
@@ -147,9 +163,13 @@ class Settings:
     # back through any process; 0 frees it at once.
     away_grace_ms: int = 60_000
     log_level: str = "INFO"
+    log_format: str = "json"  # one JSON object per line; "text": human lines (dev default)
     # Off: the access log holds no client addresses. Never query strings, either way.
     access_log_addresses: bool = False
     admin_token: str | None = None  # the admin API answers 503 while it is unset
+    # Set: /metrics asks for "Authorization: Bearer <token>"; unset: /metrics is open
+    # (keep it off the public side of the proxy).
+    metrics_token: str | None = None
     scheduler_tick_ms: int = 5000
     # How often each process looks at its rooms' sharing rounds (``server.jobs.rounds``):
     # a share's warning and end come at most this late.
@@ -198,18 +218,28 @@ class Settings:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str | None = None
     turn_ttl_s: int = 6 * 3600
+    # Signed webhooks (``server.ops.webhooks``): where to post, and the HMAC key.
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = None
+    webhook_attempts: int = 8
+    webhook_retry_ms: int = 1000  # the first retry's wait; each next one doubles
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_LENGTH:
             raise SettingsError(f"HEARTH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
         if self.process_ttl_ms < 2 * self.heartbeat_ms:
             raise SettingsError("HEARTH_PROCESS_TTL_MS must be at least twice HEARTH_HEARTBEAT_MS")
+        if bool(self.webhook_urls) != bool(self.webhook_secret):
+            raise SettingsError("set HEARTH_WEBHOOK_URLS and HEARTH_WEBHOOK_SECRET together")
         if bool(self.turn_urls) != bool(self.turn_secret):
             raise SettingsError("set HEARTH_TURN_URLS and HEARTH_TURN_SECRET together")
-        if self.admin_token is not None and len(self.admin_token) < MIN_SECRET_LENGTH:
-            raise SettingsError(
-                f"HEARTH_ADMIN_TOKEN must be at least {MIN_SECRET_LENGTH} characters"
-            )
+        for name, token in (
+            ("HEARTH_ADMIN_TOKEN", self.admin_token),
+            ("HEARTH_METRICS_TOKEN", self.metrics_token),
+            ("HEARTH_WEBHOOK_SECRET", self.webhook_secret),
+        ):
+            if token is not None and len(token) < MIN_SECRET_LENGTH:
+                raise SettingsError(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -234,8 +264,10 @@ class Settings:
             drain_timeout_ms=_read(env, "HEARTH_DRAIN_TIMEOUT_MS", 20_000, _positive),
             away_grace_ms=_read(env, "HEARTH_AWAY_GRACE_MS", 60_000, _non_negative),
             log_level=_read(env, "HEARTH_LOG_LEVEL", "INFO", _log_level),
+            log_format=_read(env, "HEARTH_LOG_FORMAT", "text" if dev else "json", _log_format),
             access_log_addresses=_read(env, "HEARTH_ACCESS_LOG_ADDRESSES", False, _flag),
             admin_token=env.get("HEARTH_ADMIN_TOKEN") or None,
+            metrics_token=env.get("HEARTH_METRICS_TOKEN") or None,
             scheduler_tick_ms=_read(env, "HEARTH_SCHEDULER_TICK_MS", 5000, _positive),
             round_tick_ms=_read(env, "HEARTH_ROUND_TICK_MS", 200, _positive),
             close_when_empty_minutes=_read(env, "HEARTH_CLOSE_WHEN_EMPTY_MINUTES", 0, _minutes),
@@ -264,6 +296,10 @@ class Settings:
             turn_urls=_read(env, "HEARTH_TURN_URLS", (), _turn_urls),
             turn_secret=env.get("HEARTH_TURN_SECRET") or None,
             turn_ttl_s=_read(env, "HEARTH_TURN_TTL_S", 6 * 3600, _positive),
+            webhook_urls=_read(env, "HEARTH_WEBHOOK_URLS", (), _webhook_urls),
+            webhook_secret=env.get("HEARTH_WEBHOOK_SECRET") or None,
+            webhook_attempts=_read(env, "HEARTH_WEBHOOK_ATTEMPTS", 8, _positive),
+            webhook_retry_ms=_read(env, "HEARTH_WEBHOOK_RETRY_MS", 1000, _positive),
         )
 
     def limit(self, activity: Activity) -> Limit:

@@ -28,6 +28,7 @@ from rooms.identity import Identity
 from rooms.ports import Counters
 from server import tokens
 from server.errors import ServerCode, ServerError
+from server.ops import metrics
 from server.settings import Settings
 from server.socket.addresses import KnownOverLimit, address_counter
 
@@ -68,10 +69,12 @@ class AbuseLimits:
         if unlimited(identity):
             return
         if self.blocked_for(address, self.clock()):
+            metrics.RATE_LIMITED.labels("connection").inc()
             raise Refused(
                 "too many requests from your network; wait a few seconds", ErrorCode.RATE_LIMITED
             )
         if self._connections[address] >= self.settings.connections_per_address:
+            metrics.RATE_LIMITED.labels("connection").inc()
             raise ServerError(
                 "too many connections from your network; close some and try again",
                 ServerCode.TOO_MANY_CONNECTIONS,
@@ -140,16 +143,27 @@ class AbuseLimits:
         now = self.clock()
         place = address_counter(address, "join", limit, now)
         if self._over.known(place, now):
+            metrics.RATE_LIMITED.labels("join").inc()
             raise Refused(
                 "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
             )
         if await self.store.count(place.key, place.expires_in_ms) > limit.count:
             self._over.remember(place, now)
+            metrics.RATE_LIMITED.labels("join").inc()
             raise Refused(
                 "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
             )
 
     async def limit(
+        self, identity: Identity, address: str, room_id: str, activity: Activity
+    ) -> None:
+        try:
+            await self._count(identity, address, room_id, activity)
+        except Refused:
+            metrics.RATE_LIMITED.labels(activity).inc()
+            raise
+
+    async def _count(
         self, identity: Identity, address: str, room_id: str, activity: Activity
     ) -> None:
         """Count one ``activity`` of this participant and of their address (so many

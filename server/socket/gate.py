@@ -60,6 +60,7 @@ from moderation.rate_limits import Limit
 from rooms.errors import ErrorCode, HearthError
 from server import errors
 from server.errors import ServerCode, ServerError
+from server.ops import metrics
 from server.settings import Settings
 from server.socket.addresses import Handshakes, address_tag, request_tag
 from server.socket.frames import CheckedPacket
@@ -232,6 +233,7 @@ def handshake_gate(
             if handshakes.just_over(tag):
                 # Once per address and window: a line per refusal would cost more than it.
                 log.info("refusing handshakes from one address until its window ends")
+        metrics.RATE_LIMITED.labels("handshake").inc()
         wait_ms -= await tarpit.hold(tag, wait_ms)
         seconds = max(1, math.ceil(wait_ms / 1000))
         refusal = HearthError(

@@ -28,6 +28,7 @@ from rooms.events import LeaveReason
 from server import errors, tokens
 from server.clock import SYSTEM_CLOCK
 from server.errors import ServerCode, ServerError
+from server.ops import metrics
 from server.settings import Settings
 from server.socket.abuse import AbuseLimits
 from server.socket.addresses import address_tag
@@ -83,17 +84,24 @@ class Hub:
                 raise HearthError("send one payload object", ErrorCode.INVALID_PAYLOAD)
             if sid not in self.sessions:
                 raise Unauthorized("this connection is not signed in")
-            return await handler(sid, args[0] if args else None)
+            answer = await handler(sid, args[0] if args else None)
         except HearthError as error:
+            metrics.CLIENT_EVENTS.labels(event, "refused").inc()
             if error.code == ErrorCode.RATE_LIMITED:
                 await self._strike(sid)
             return errors.ack(error)
         except Exception:
-            log.exception("event %s failed", event)
+            metrics.CLIENT_EVENTS.labels(event, "failed").inc()
+            log.exception(
+                "event %s failed", event, extra={"event": str(event), "code": "internal_error"}
+            )
             return errors.ack(errors.internal())
+        metrics.CLIENT_EVENTS.labels(event, "ok").inc()
+        return answer
 
     async def unknown_event(self, event: str, sid: str, *args: Any) -> Payload:
         log.info("refused unknown event %.40r", event)
+        metrics.CLIENT_EVENTS.labels("unknown", "refused").inc()
         return errors.ack(ServerError("unknown event", ServerCode.UNKNOWN_EVENT))
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:

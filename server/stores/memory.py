@@ -36,12 +36,14 @@ from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
+from server.ops import metrics
 from server.stores.locks import RoomLocks
 
 Deliver = Callable[[str, RoomEvent], Awaitable[None]]
 MAX_CLAIMS = 4096  # expired claims are swept once there are more than this
 MAX_OPS = 4096  # expired operation records are swept once there are more than this
 T = TypeVar("T")
+_COMMIT = metrics.COMMIT_SECONDS.labels("memory")
 
 
 class MemoryStore:
@@ -112,11 +114,12 @@ class MemoryStore:
 
     async def apply(self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling]) -> Ruling:
         async with self._locks[room_id]:
-            ruling = rule(self._state(room_id), self._infos[room_id])
-            change = change_of(ruling)
-            self._save(room_id, change)
-            await self._deliver(room_id, change)
-            return ruling
+            with _COMMIT.time():
+                ruling = rule(self._state(room_id), self._infos[room_id])
+                change = change_of(ruling)
+                self._save(room_id, change)
+                await self._deliver(room_id, change)
+                return ruling
 
     async def apply_once(
         self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling], once: Once[Ruling]
@@ -125,12 +128,13 @@ class MemoryStore:
             first = self._repeated(room_id, once)
             if first is not None:
                 return Done(None, first)
-            ruling = rule(self._state(room_id), self._infos[room_id])
-            answer = self._remember(room_id, once, ruling)
-            change = change_of(ruling)
-            self._save(room_id, change)
-            await self._deliver(room_id, change)
-            return Done(ruling, answer)
+            with _COMMIT.time():
+                ruling = rule(self._state(room_id), self._infos[room_id])
+                answer = self._remember(room_id, once, ruling)
+                change = change_of(ruling)
+                self._save(room_id, change)
+                await self._deliver(room_id, change)
+                return Done(ruling, answer)
 
     def _repeated(self, room_id: str, once: Once[T]) -> bytes | None:
         if once.op is None:
@@ -294,22 +298,23 @@ class MemoryStore:
         once: Once[Moderated] | None,
     ) -> tuple[Moderated, bytes | None]:
         """Under the room's lock: the action, its entry, its ban and its answer together."""
-        done = decide(self._state(room_id), self._infos[room_id])
-        answer = self._remember(room_id, once, done) if once is not None else None
-        # Nothing below can fail or wait: state, logs and bans change as one step.
-        self._save(room_id, done.change)
-        log = self._audit.setdefault(room_id, deque())
-        log.append(done.entry)
-        # Bounded by this call's settings, which may differ from the first call's.
-        while log and (len(log) > max_entries or log[0].at < done.entry.at - keep_ms):
-            log.popleft()
-        if done.keeps is not None:
-            self._bans[done.keeps.key][done.keeps.subject] = done.keeps
-        lifted = done.lifts
-        if lifted is not None and self._bans[lifted.key].get(lifted.subject) == lifted:
-            del self._bans[lifted.key][lifted.subject]
-        await self._deliver(room_id, done.change)
-        return done, answer
+        with _COMMIT.time():
+            done = decide(self._state(room_id), self._infos[room_id])
+            answer = self._remember(room_id, once, done) if once is not None else None
+            # Nothing below can fail or wait: state, logs and bans change as one step.
+            self._save(room_id, done.change)
+            log = self._audit.setdefault(room_id, deque())
+            log.append(done.entry)
+            # Bounded by this call's settings, which may differ from the first call's.
+            while log and (len(log) > max_entries or log[0].at < done.entry.at - keep_ms):
+                log.popleft()
+            if done.keeps is not None:
+                self._bans[done.keeps.key][done.keeps.subject] = done.keeps
+            lifted = done.lifts
+            if lifted is not None and self._bans[lifted.key].get(lifted.subject) == lifted:
+                del self._bans[lifted.key][lifted.subject]
+            await self._deliver(room_id, done.change)
+            return done, answer
 
     async def audit_log(self, room_id: str, *, since: int, limit: int) -> list[AuditEntry]:
         entries = [e for e in self._audit.get(room_id, ()) if e.at >= since]

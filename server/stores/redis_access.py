@@ -11,6 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.errors import StoreUnavailable
+from server.ops import metrics
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,6 +47,7 @@ def guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutin
         try:
             return await method(*args, **kwargs)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            metrics.REDIS_ERRORS.labels("store").inc()
             raise StoreUnavailable(UNREACHABLE) from exc
 
     return guarded

@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ from rooms.room import RoomInfo
 from rooms.state import RoomState
 from server import codec
 from server.errors import OutcomeUnknown, ServerCode, ServerError, StoreUnavailable
+from server.ops import metrics
 from server.stores import redis_scripts as scripts
 from server.stores.locks import RoomLocks
 from server.stores.redis_access import LOST, UNREACHABLE, Keys, raw
@@ -314,11 +316,13 @@ class RoomCommits:
                     *(part for seq, entry in logged for part in (seq, entry)),
                     *frames,
                 ]
+                started = time.perf_counter()
                 try:
                     result = await self._commit_once(keys, args, sent, deadline)
                 except OutcomeUnknown:
                     self._known.pop(room_id, None)
                     raise
+                metrics.COMMIT_SECONDS.labels("redis").observe(time.perf_counter() - started)
                 if isinstance(result, list):
                     # Applied: by this attempt (its answer was lost), or by an earlier one.
                     self._known.pop(room_id, None)
@@ -346,6 +350,7 @@ class RoomCommits:
                     raise RuntimeError(f"room {room_id!r}: its audit log or bans key is corrupt")
                 if result == -3:
                     raise RuntimeError(f"room {room_id!r}: a fresh attempt was found fenced")
+                metrics.COMMIT_CONFLICTS.labels("redis").inc()
                 if fresh:
                     # Another process changed the room first: back off a little.
                     await asyncio.sleep(random.uniform(0, 0.001 * (attempt + 1)))
