@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from rooms import lifecycle
 from rooms.change import Change
+from rooms.ports import Framed
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
@@ -44,7 +45,10 @@ async def test_a_stale_commit_counts_a_conflict(redis_server: RedisServer) -> No
 
     def one() -> RedisStore:
         return RedisStore(
-            Redis.from_url(redis_server.url), prefix="c:", channel="c:ev", frame=lambda r, e: []
+            Redis.from_url(redis_server.url),
+            prefix="c:",
+            channel="c:ev",
+            frame=lambda *_: Framed(()),
         )
 
     ours, theirs = one(), one()
