@@ -98,8 +98,9 @@ REFERENCE = (
     Setting(
         "HEARTH_REDIS_TIMEOUT_MS",
         "redis_timeout_ms",
-        "how long a change may take in all (waiting for the room, its reads, its commit, "
-        "learning a lost answer) before the client is told `unavailable` (nothing"
+        "how long a change may wait on Redis without an answer, in all (its wait for the room "
+        "behind a stalled change, its reads, its commit, learning a lost answer), before the "
+        "client is told `unavailable` (nothing"
         " changed) or `unconfirmed` (send again with the same `op`); also `/readyz`'s Redis "
         "check",
     ),

@@ -122,7 +122,7 @@ class RedisStore:
 
     @guarded
     async def snapshot(self, room_id: str) -> RoomState:
-        return (await self._rooms.read(room_id, self._rooms.deadline()))[0].state
+        return (await self._rooms.read(room_id, self._rooms.operation()))[0].state
 
     @guarded
     async def apply(self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling]) -> Ruling:

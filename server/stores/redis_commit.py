@@ -29,7 +29,7 @@ that also fences the attempt off if it has not run (``scripts.LEARN``): ``unavai
 said only when nothing changed, and when even that step gets no answer the refusal is
 ``unconfirmed`` (a retry with the same op id tells).
 
-Every Redis call of a change shares its one deadline (``server.stores.redis_budget``).
+Every Redis call of a change shares its one time budget (``server.stores.redis_budget``).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from server.ops import metrics
 from server.stores import redis_scripts as scripts
 from server.stores.locks import RoomLocks
 from server.stores.redis_access import LOST, UNREACHABLE, Keys, raw
-from server.stores.redis_budget import Budget, Deadline
+from server.stores.redis_budget import Budget, Operation
 
 log = logging.getLogger(__name__)
 
@@ -149,21 +149,21 @@ class RoomCommits:
         # what an empty restart lost, for ``server.jobs.recovery`` to open again.
         self.remembered: dict[str, RoomInfo] = {}
 
-    def deadline(self, *, committing: bool = False) -> Deadline:
-        """The deadline of a store operation starting now (a change, or a read alone)."""
-        return self._budget.deadline(committing=committing)
+    def operation(self, *, committing: bool = False) -> Operation:
+        """A store operation starting now (a change, or a read alone), for its budget."""
+        return self._budget.start(committing=committing)
 
     async def read(
         self,
         room_id: str,
-        deadline: Deadline,
+        op: Operation,
         record: str | None = None,
         *,
         committing: bool = False,
     ) -> tuple[_Known, bytes | None]:
         """The room as Redis holds it, and the operation's record if ``record`` names one
         (in the same round trip: a repeat is found before its rule is judged again), by
-        the operation's deadline.
+        the operation's budget.
 
         ``committing``: read under the room's lock to commit a change. Only then is a state
         older than the one remembered a rollback: a snapshot read that raced a commit of
@@ -174,7 +174,7 @@ class RoomCommits:
         pipe.get(self._key("room", room_id, "info"))
         if record is not None:
             pipe.get(record)
-        async with self._budget.answered(), deadline.calls():
+        async with self._budget.answered(), self._budget.calls(op):
             (version, blob, epoch), info, *first = await pipe.execute()
         if version is None or info is None:
             self._known.pop(room_id, None)
@@ -219,7 +219,7 @@ class RoomCommits:
         return _Attempt(attempt_id, record, self._key("fence", attempt_id), OP_MEMORY_MS)
 
     async def _commit_once(
-        self, keys: list[str], args: list[EncodableT], attempt: _Attempt, deadline: Deadline
+        self, keys: list[str], args: list[EncodableT], attempt: _Attempt, op: Operation
     ) -> Any:
         """Send the commit once; when its answer is lost, learn what it did.
 
@@ -227,14 +227,14 @@ class RoomCommits:
         the operation applied (by this attempt or an earlier one). Raises
         ``StoreUnavailable`` only when nothing changed (the attempt is fenced off), and
         ``OutcomeUnknown`` when Redis told us nothing in time."""
-        waiting = deadline.calls()  # raises, sending nothing, once the time is up
+        waiting = self._budget.calls(op)  # raises, sending nothing, once the time is up
         try:
             async with self._budget.answered(), waiting:
                 return await self._commit(keys=keys, args=args)
         except LOST as lost:
             unanswered: BaseException = lost
         try:
-            async with self._budget.answered(), deadline.learning():
+            async with self._budget.answered(), self._budget.learning(op):
                 found, record = await self._learn(
                     keys=[attempt.record, attempt.fence], args=[OP_MEMORY_MS]
                 )
@@ -258,15 +258,14 @@ class RoomCommits:
     ) -> Done[Outcome]:
         """Run ``decide`` and commit its change; an action's entry and ban go with it, and
         the operation's record too. A repeat of a recorded operation changes nothing."""
-        asked = self._budget.asked()  # a wait for the lock may count (``redis_budget``)
+        op = self.operation(committing=True)  # the wait for the lock may count too
         record = self._record(room_id, once)
         async with self._locks[room_id]:
-            deadline = self._budget.turn(asked)
             known = self._known.get(room_id)
             fresh = known is None
             for attempt in range(MAX_ATTEMPTS):
                 if known is None:
-                    known, first = await self.read(room_id, deadline, record, committing=True)
+                    known, first = await self.read(room_id, op, record, committing=True)
                     fresh = True
                     if first is not None:
                         return Done(None, first[ATTEMPT_ID_LENGTH:])
@@ -318,7 +317,7 @@ class RoomCommits:
                 ]
                 started = time.perf_counter()
                 try:
-                    result = await self._commit_once(keys, args, sent, deadline)
+                    result = await self._commit_once(keys, args, sent, op)
                 except OutcomeUnknown:
                     self._known.pop(room_id, None)
                     raise
