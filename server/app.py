@@ -36,7 +36,7 @@ from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManage
 from server.socket.gate import GatedServer, handshake_gate, origin_check
 from server.socket.hub import Hub, socket_room
 from server.socket.participation import Participation
-from server.socket.transport import decline_deflate
+from server.socket.transport import write_once
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
 from server.web import add_web_client
@@ -211,7 +211,7 @@ def _socketio(settings: Settings, manager: HearthRedisManager | None) -> socketi
         logger=logging.getLogger("socketio.server"),
         engineio_logger=logging.getLogger("engineio.server"),
     )
-    decline_deflate(sio)
+    write_once(sio, settings.send_buffer_bytes)
     return sio
 
 

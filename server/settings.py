@@ -140,6 +140,9 @@ class Settings:
     # defaults (25 s / 20 s), while a slow phone network still has 5 s to answer.
     ping_interval_ms: int = 4000
     ping_timeout_ms: int = 5000
+    # A WebSocket whose unsent output passes this many bytes is closed rather than buffered
+    # (``server.socket.wire``); its client reconnects and resumes from the room's log.
+    send_buffer_bytes: int = 1024 * 1024
     # On SIGTERM, how long clients get to move to another process before the rest are
     # closed and the process exits (``server.jobs.drain``).
     drain_timeout_ms: int = 20_000
@@ -220,6 +223,7 @@ class Settings:
             redis_timeout_ms=_read(env, "HEARTH_REDIS_TIMEOUT_MS", 2000, _positive),
             ping_interval_ms=_read(env, "HEARTH_PING_INTERVAL_MS", 4000, _positive),
             ping_timeout_ms=_read(env, "HEARTH_PING_TIMEOUT_MS", 5000, _positive),
+            send_buffer_bytes=_read(env, "HEARTH_SEND_BUFFER_BYTES", 1024 * 1024, _positive),
             drain_timeout_ms=_read(env, "HEARTH_DRAIN_TIMEOUT_MS", 20_000, _positive),
             away_grace_ms=_read(env, "HEARTH_AWAY_GRACE_MS", 60_000, _non_negative),
             log_level=_read(env, "HEARTH_LOG_LEVEL", "INFO", _log_level),
