@@ -77,9 +77,14 @@ async def _fan_out(
         for part in (encoded if isinstance(encoded, list) else [encoded])
     ]
     sockets = manager.server.eio.sockets
-    participants = list(manager.get_participants(namespace, room))
+    closing = event == ServerEvent.ROOM_CLOSED and room is not None and room.startswith(ROOM_PREFIX)
+    heard: list[str] = []  # who heard the room's close
     framed: list[bytes] | None = None  # the WebSocket frames, made for the first who needs them
-    for sid, eio_sid in participants:
+    # Nothing is kept per recipient (no list of them either): few allocations per event,
+    # so a big room's events do not keep the garbage collector busy.
+    for sid, eio_sid in manager.get_participants(namespace, room):
+        if closing:
+            heard.append(sid)
         socket = sockets.get(eio_sid)
         if sid in skip or socket is None or socket.closed:
             continue
@@ -92,13 +97,13 @@ async def _fan_out(
             framed = [ws_frame(pkt.encode()) for pkt in packets]
         for frame_bytes in framed:
             wire.write(frame_bytes)
-    if event == ServerEvent.ROOM_CLOSED and room is not None and room.startswith(ROOM_PREFIX):
+    if closing and room is not None:
         # The room's broadcast ends with its close, in the same step: nobody here keeps
         # hearing a room they no longer have a seat in (nor its next session).
         manager.basic_close_room(room, namespace)
         getattr(manager, "_delivered", {}).pop(room.removeprefix(ROOM_PREFIX), None)
         for listener in getattr(manager, "on_room_closed", ()):
-            listener(room.removeprefix(ROOM_PREFIX), [sid for sid, _ in participants])
+            listener(room.removeprefix(ROOM_PREFIX), heard)
 
 
 def send_here(manager: socketio.AsyncManager, event: str, payload: Payload, sid: str) -> None:
