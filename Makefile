@@ -12,11 +12,11 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[fast]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,dev,webrtc]'
+	$(BIN)/pip install -q -e '.[test,dev,webrtc,fast]'
 	touch $@ $(VENV)/.installed-run
 
 $(NODE_DEPS): web_client/package.json web_client/package-lock.json

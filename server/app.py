@@ -23,6 +23,7 @@ from server.admin.api import PREFIX, admin_api
 from server.admin.room_admin import RoomAdmin
 from server.clock import SYSTEM_CLOCK
 from server.codec import MsgpackJson
+from server.collector import Collector
 from server.jobs.drain import Drain
 from server.jobs.presence import PresenceKeeper
 from server.jobs.recovery import Recovery
@@ -53,6 +54,7 @@ SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 AUDIO = web.AppKey("audio", AudioGateway)
 DRAIN = web.AppKey("drain", Drain)
+COLLECTOR = web.AppKey("collector", Collector)
 
 
 def _destinations(room_id: str, event: RoomEvent) -> list[str]:
@@ -193,6 +195,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         "redis" if settings.redis_url else "embedded",
     )
     app[SETTINGS] = settings
+    app[COLLECTOR] = Collector(settings.gc_thresholds, settings.gc_freeze)
     return app
 
 
@@ -262,6 +265,7 @@ async def _start(app: web.Application) -> None:
         asyncio.create_task(app[HUB].releases.run(), name="releases"),
     ]
     app[AUDIO].start()
+    app[COLLECTOR].start()  # last: what start-up made is long-lived, frozen with the rest
 
 
 async def _stop(app: web.Application) -> None:
@@ -277,3 +281,4 @@ async def _stop(app: web.Application) -> None:
     manager = app[HUB].sio.manager
     if isinstance(manager, HearthRedisManager):
         await manager.shutdown()
+    app[COLLECTOR].stop()

@@ -47,7 +47,19 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         shutdown_timeout=SHUTDOWN_GRACE_S,
         access_log_class=logs.access_logger(settings),
     )
-    asyncio.run(_until_stopped(runner, args.host, args.port))
+    with asyncio.Runner(loop_factory=_loop_factory(settings)) as loop:
+        loop.run(_until_stopped(runner, args.host, args.port))
+
+
+def _loop_factory(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when it is installed and wanted, else asyncio's own."""
+    if not settings.uvloop:
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 async def _until_stopped(runner: web.AppRunner, host: str, port: int) -> None:
