@@ -152,7 +152,7 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.terminate()
     for proc in procs:
         try:
-            proc.wait(10)
+            proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -192,6 +192,7 @@ def servers(
                     redis_url if config.redis else None,
                     HEARTH_DEMO_ROOM="bench",
                     HEARTH_LOG_LEVEL="INFO",  # for the collector's line
+                    HEARTH_DRAIN_TIMEOUT_MS="100",  # nobody to move: stop (and log) at once
                     **LOAD_FROM_ONE_ADDRESS,
                     **dict(config.env),
                 )

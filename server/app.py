@@ -269,6 +269,7 @@ async def _start(app: web.Application) -> None:
 
 
 async def _stop(app: web.Application) -> None:
+    app[COLLECTOR].stop()  # first: what the collector saw while serving, not the teardown
     # A drain (``hearth serve`` on SIGTERM) has told our clients to move already; those
     # still here get a transport close, after which they reconnect by themselves.
     await app[DRAIN].close_transports()
@@ -281,4 +282,3 @@ async def _stop(app: web.Application) -> None:
     manager = app[HUB].sio.manager
     if isinstance(manager, HearthRedisManager):
         await manager.shutdown()
-    app[COLLECTOR].stop()

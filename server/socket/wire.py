@@ -59,7 +59,7 @@ class Wire:
     __slots__ = ("_limit", "_transport", "cut")
 
     def __init__(self, transport: asyncio.Transport, limit: int) -> None:
-        self._transport = transport
+        self._transport = transport  # the connection's TCP transport, shared with aiohttp
         self._limit = limit
         self.cut = False  # closed here for falling behind
 
