@@ -63,7 +63,7 @@ def _minutes(raw: str) -> int:
     return value
 
 
-GC_THRESHOLDS = (700, 10, 10)
+GC_THRESHOLDS = (20_000, 50, 100)  # measured: docs/performance.md
 
 
 def _thresholds(raw: str) -> tuple[int, int, int]:
