@@ -116,9 +116,21 @@ async def _session(socket: Any, ws: WireWebSocket, transport: asyncio.Transport)
             break
         except Exception:
             log.exception("could not handle an Engine.IO packet")
-    await queue.put(None)
+    queue.put_nowait(None)
+    # The end runs to completion even if aiohttp cancels this handler meanwhile (it does
+    # when the peer's TCP connection goes): the disconnect handlers must run.
+    ending = asyncio.ensure_future(_end(socket, closer))
+    _ENDING.add(ending)
+    ending.add_done_callback(_ENDING.discard)
+    await asyncio.shield(ending)
+
+
+_ENDING: set[asyncio.Future[None]] = set()  # sessions ending, kept until they have
+
+
+async def _end(socket: Any, closer: asyncio.Future[None]) -> None:
     await closer
-    await socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+    await socket.close(wait=False, abort=True, reason=socket.server.reason.TRANSPORT_CLOSE)
 
 
 async def _upgraded(socket: Any, ws: WireWebSocket) -> bool:
