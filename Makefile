@@ -17,11 +17,11 @@ $(BIN)/python:
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	@echo "==> [2/3] Installing Hearth and its Python packages (once; about a minute)"
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[fast]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,dev,webrtc]'
+	$(BIN)/pip install -q -e '.[test,dev,webrtc,fast]'
 	touch $@ $(VENV)/.installed-run
 
 $(NODE_DEPS): web_client/package.json web_client/package-lock.json

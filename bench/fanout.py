@@ -9,6 +9,12 @@ every process it starts (redis-server, servers, listeners) is stopped before it 
 
     .venv/bin/python -m bench.fanout [--n 50 --n 200] [--rate 50] [--seconds 4] [--rounds 1]
                                      [--before /path/to/an/older/checkout]
+                                     [--variant LABEL HEARTH_X=1 ...]
+
+``--variant`` runs each Hearth config once more with those settings (``--variant
+"asyncio loop" HEARTH_UVLOOP=0``). Each Hearth server logs its garbage collections as it
+stops (``server.collector``); the *GC* column is the worst round's: full collections, the
+longest pause of any collection, and how many paused over 10 ms.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -34,7 +42,7 @@ from rooms.identity import Role
 from tests.support import LOAD_FROM_ONE_ADDRESS, ROOT, RedisServer, free_port, server_env, token
 
 DRAIN_S = 10.0
-READY_S = 60.0
+READY_S = 120.0
 REPORT_LIMIT = 1 << 28  # a listener's report is one JSON line of every latency
 
 
@@ -46,6 +54,7 @@ class Config:
     redis: bool
     root: Path = ROOT  # the Hearth checkout whose server runs
     flags: tuple[str, ...] = ()  # reference server flags, for the ablation
+    env: tuple[tuple[str, str], ...] = ()  # Hearth settings of a --variant
 
 
 CONFIGS = (
@@ -71,8 +80,14 @@ ABLATION = (
 )
 
 
-def configs(only: list[str] | None, before: Path | None, ablation: bool) -> list[Config]:
-    """The chosen configs; with ``before``, each Hearth one also runs from that checkout."""
+def configs(
+    only: list[str] | None,
+    before: Path | None,
+    ablation: bool,
+    variants: list[list[str]] | None = None,
+) -> list[Config]:
+    """The chosen configs; with ``before``, each Hearth one also runs from that checkout,
+    and with ``variants`` (a label, then NAME=value settings) once more per variant."""
     chosen: list[Config] = []
     for config in CONFIGS + (ABLATION if ablation else ()):
         if only and not any(word in config.name for word in only):
@@ -80,6 +95,9 @@ def configs(only: list[str] | None, before: Path | None, ablation: bool) -> list
         if config.hearth and before is not None:
             chosen.append(replace(config, name=f"{config.name} (before)", root=before))
         chosen.append(config)
+        for label, *settings in (variants or []) if config.hearth else []:
+            env = tuple((name, value) for name, _, value in (s.partition("=") for s in settings))
+            chosen.append(replace(config, name=f"{config.name}, {label}", env=env))
     return chosen
 
 
@@ -94,6 +112,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     cpu_us: float  # server CPU time per delivery
+    gc: tuple[int, float, int] | None = None  # full collections, longest pause ms, over 10 ms
 
     def reference(self, results: list[Result], flags: tuple[str, ...] = ()) -> Result | None:
         for other in results:
@@ -133,14 +152,35 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.terminate()
     for proc in procs:
         try:
-            proc.wait(10)
+            proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
 
 
+GC_LINE = re.compile(
+    r"garbage collections: gen0=(\d+)/([\d.]+)ms gen1=(\d+)/([\d.]+)ms "
+    r"gen2=(\d+)/([\d.]+)ms over10ms=(\d+)"
+)
+
+
+def _gc(logs: list[Path]) -> tuple[int, float, int] | None:
+    """The servers' collections, from the line each logs as it stops; summed over them."""
+    found = [m for path in logs for m in GC_LINE.finditer(path.read_text(errors="replace"))]
+    if not found:
+        return None
+    return (
+        sum(int(m[5]) for m in found),
+        max(float(m[g]) for m in found for g in (2, 4, 6)),
+        sum(int(m[7]) for m in found),
+    )
+
+
 @contextlib.contextmanager
-def servers(config: Config, redis_url: str) -> Iterator[tuple[list[str], list[int]]]:
+def servers(
+    config: Config, redis_url: str, logs: list[Path]
+) -> Iterator[tuple[list[str], list[int]]]:
+    """``logs``: filled with the servers' log files, complete once this returns."""
     procs: list[subprocess.Popen[bytes]] = []
     urls: list[str] = []
     try:
@@ -151,14 +191,24 @@ def servers(config: Config, redis_url: str) -> Iterator[tuple[list[str], list[in
                 env = server_env(
                     redis_url if config.redis else None,
                     HEARTH_DEMO_ROOM="bench",
+                    HEARTH_LOG_LEVEL="INFO",  # for the collector's line
+                    HEARTH_DRAIN_TIMEOUT_MS="100",  # nobody to move: stop (and log) at once
                     **LOAD_FROM_ONE_ADDRESS,
+                    **dict(config.env),
                 )
             else:
                 command = ["-m", "bench.reference_server", "--port", str(port)]
                 command += ["--redis", redis_url] if config.redis else []
                 command += config.flags
                 env = server_env(None)
-            procs.append(subprocess.Popen([sys.executable, *command], cwd=config.root, env=env))
+            log = Path(tempfile.mkstemp(prefix="hearth-bench-", suffix=".log")[1])
+            logs.append(log)
+            with log.open("wb") as out:
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, *command], cwd=config.root, env=env, stderr=out
+                    )
+                )
             _wait_for_port(port, procs[-1])
             urls.append(f"http://127.0.0.1:{port}")
         print(f"{config.name}: server pids {[p.pid for p in procs]}", file=sys.stderr, flush=True)
@@ -247,7 +297,8 @@ def _percentile(ordered: list[float], fraction: float) -> float:
 
 async def measure(config: Config, redis_url: str, n: int, args: argparse.Namespace) -> Result:
     rate = args.rate
-    with servers(config, redis_url) as (urls, pids):
+    logs: list[Path] = []
+    with servers(config, redis_url, logs) as (urls, pids):
         async with listeners(urls, n, args.listener_processes, not args.no_deflate) as crowd:
             sender = socketio.AsyncClient(reconnection=False)
             auth = {"token": token("Sender", Role.FACILITATOR, subject="bench-sender")}
@@ -272,6 +323,9 @@ async def measure(config: Config, redis_url: str, n: int, args: argparse.Namespa
                 latencies, last = await crowd.stop()
             finally:
                 await sender.disconnect()
+    collections = _gc(logs)
+    for log in logs:
+        log.unlink()
     latencies.sort()
     delivered = len(latencies)
     if delivered:
@@ -288,6 +342,7 @@ async def measure(config: Config, redis_url: str, n: int, args: argparse.Namespa
         p50_ms=_percentile(latencies, 0.50) * 1000,
         p99_ms=_percentile(latencies, 0.99) * 1000,
         cpu_us=cpu / delivered * 1e6 if delivered else 0.0,
+        gc=collections,
     )
 
 
@@ -306,6 +361,7 @@ def _median_result(rounds: list[Result]) -> Result:
         med([r.p50_ms for r in rounds]),
         med([r.p99_ms for r in rounds]),
         med([r.cpu_us for r in rounds]),
+        max((r.gc for r in rounds if r.gc), key=lambda g: (g[2], g[1]), default=None),
     )
 
 
@@ -320,13 +376,18 @@ def _ratios(mine: Result, theirs: Result | None) -> str:
     return " / ".join(f"{a / b:.2f}" if b else "—" for a, b in pairs)
 
 
+def _gc_cell(gc: tuple[int, float, int] | None) -> str:
+    return "—" if gc is None else f"{gc[0]} / {gc[1]:.1f} / {gc[2]}"
+
+
 def table(results: list[Result]) -> str:
     """Markdown; Hearth rows carry ratios to the stock reference and, when the ablation ran,
     to the reference with both of Hearth's fan-out changes (the same engine, no Hearth)."""
     lines = [
         "| config | N | offered msg/s | delivered | deliveries/s | p50 ms | p99 ms "
-        "| server CPU µs/delivery | ÷ reference: p50 / p99 / CPU | ÷ reference + both: CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        "| server CPU µs/delivery | ÷ reference: p50 / p99 / CPU | ÷ reference + both: CPU "
+        "| GC: full / longest ms / > 10 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for r in results:
         stock = r.reference(results) if r.config.hearth else None
@@ -335,13 +396,13 @@ def table(results: list[Result]) -> str:
         lines.append(
             f"| {r.config.name} | {r.n} | {r.rate:g} | {r.delivered}/{r.expected} "
             f"| {r.per_s:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.cpu_us:.1f} "
-            f"| {_ratios(r, stock)} | {engine} |"
+            f"| {_ratios(r, stock)} | {engine} | {_gc_cell(r.gc)} |"
         )
     return "\n".join(lines)
 
 
 async def run(args: argparse.Namespace) -> list[Result]:
-    chosen = configs(args.only, args.before, args.ablation)
+    chosen = configs(args.only, args.before, args.ablation, args.variant)
     redis = RedisServer() if any(c.redis for c in chosen) else None
     results: list[Result] = []
     try:
@@ -355,10 +416,17 @@ async def run(args: argparse.Namespace) -> list[Result]:
                         flush = Redis.from_url(redis_url)
                         await flush.flushall()
                         await flush.aclose()
-                    result = await measure(config, redis_url, n, args)
+                    try:
+                        result = await measure(config, redis_url, n, args)
+                    except (RuntimeError, TimeoutError) as exc:
+                        # One run that could not start (its listeners not joined in time
+                        # on a loaded machine) is a row with nothing delivered, not the end.
+                        print(f"{config.name}, N={n}: failed: {exc!r}", file=sys.stderr)
+                        result = Result(config, n, args.rate, 1, 0, 0.0, 0.0, 0.0, 0.0)
                     print(
                         f"{config.name}, N={n}: {result.per_s:,.0f}/s "
-                        f"p50 {result.p50_ms:.1f} ms p99 {result.p99_ms:.1f} ms",
+                        f"p50 {result.p50_ms:.1f} ms p99 {result.p99_ms:.1f} ms "
+                        f"server CPU {result.cpu_us:.1f} µs/delivery GC {_gc_cell(result.gc)}",
                         file=sys.stderr,
                         flush=True,
                     )
@@ -385,6 +453,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ablation", action="store_true", help="each change alone, too")
     parser.add_argument(
         "--before", type=Path, help="another Hearth checkout to run side by side (before/after)"
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        nargs="+",
+        metavar="LABEL [NAME=VALUE ...]",
+        help="each Hearth config again with these settings (repeatable)",
     )
     args = parser.parse_args(argv)
     print(table(asyncio.run(run(args))))

@@ -24,6 +24,7 @@ from server.admin.api import PREFIX, admin_api
 from server.admin.room_admin import RoomAdmin
 from server.clock import SYSTEM_CLOCK
 from server.codec import MsgpackJson
+from server.collector import Collector
 from server.jobs.drain import Drain
 from server.jobs.presence import PresenceKeeper
 from server.jobs.recovery import Recovery
@@ -43,7 +44,7 @@ from server.socket.joining import Joining
 from server.socket.meeting import Meeting
 from server.socket.participation import Participation
 from server.socket.sessions import socket_room
-from server.socket.transport import decline_deflate
+from server.socket.transport import write_once
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
 from server.web import add_web_client
@@ -62,6 +63,7 @@ AUDIO = web.AppKey("audio", AudioGateway)
 DRAIN = web.AppKey("drain", Drain)
 ROUNDS = web.AppKey("rounds", RoundClock)
 WEBHOOKS = web.AppKey("webhooks", Webhooks)
+COLLECTOR = web.AppKey("collector", Collector)
 
 
 def _destinations(room_id: str, event: RoomEvent) -> list[str]:
@@ -217,6 +219,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         "redis" if settings.redis_url else "embedded",
     )
     app[SETTINGS] = settings
+    app[COLLECTOR] = Collector(settings.gc_thresholds, settings.gc_freeze)
     return app
 
 
@@ -235,7 +238,7 @@ def _socketio(settings: Settings, manager: HearthRedisManager | None) -> socketi
         logger=logging.getLogger("socketio.server"),
         engineio_logger=logging.getLogger("engineio.server"),
     )
-    decline_deflate(sio)
+    write_once(sio, settings.send_buffer_bytes)
     return sio
 
 
@@ -289,9 +292,11 @@ async def _start(app: web.Application) -> None:
     if app[WEBHOOKS].enabled:
         app[TASKS].append(asyncio.create_task(app[WEBHOOKS].run(), name="webhooks"))
     app[AUDIO].start()
+    app[COLLECTOR].start()  # last: what start-up made is long-lived, frozen with the rest
 
 
 async def _stop(app: web.Application) -> None:
+    app[COLLECTOR].stop()  # first: what the collector saw while serving, not the teardown
     # A drain (``hearth serve`` on SIGTERM) has told our clients to move already; those
     # still here get a transport close, after which they reconnect by themselves.
     await app[DRAIN].close_transports()

@@ -54,13 +54,25 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         access_log_class=logs.access_logger(settings),
     )
     try:
-        asyncio.run(_until_stopped(runner, args.host, args.port, _ready_lines(settings, served)))
+        with asyncio.Runner(loop_factory=_loop_factory(settings)) as loop:
+            loop.run(_until_stopped(runner, args.host, args.port, _ready_lines(settings, served)))
     except PortTaken:
         sys.exit(
             f"hearth: port {args.port} on {args.host} is already in use (another Hearth, or "
             f"another server); pick another with --port {args.port + 1} "
             f"(make run PORT={args.port + 1})"
         )
+
+
+def _loop_factory(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when it is installed and wanted, else asyncio's own."""
+    if not settings.uvloop:
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def _announce(ready: list[str]) -> None:

@@ -63,6 +63,16 @@ def _minutes(raw: str) -> int:
     return value
 
 
+GC_THRESHOLDS = (20_000, 50, 100)  # measured: docs/performance.md
+
+
+def _thresholds(raw: str) -> tuple[int, int, int]:
+    parts = tuple(int(p) for p in raw.split(","))
+    if len(parts) != 3 or min(parts) <= 0:
+        raise ValueError("three positive whole numbers, like 700,10,10 (gc.set_threshold)")
+    return parts[0], parts[1], parts[2]
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -156,6 +166,15 @@ class Settings:
     # defaults (25 s / 20 s), while a slow phone network still has 5 s to answer.
     ping_interval_ms: int = 4000
     ping_timeout_ms: int = 5000
+    # A WebSocket whose unsent output passes this many bytes is closed rather than buffered
+    # (``server.socket.writer``); its client reconnects and resumes from the room's log.
+    send_buffer_bytes: int = 1024 * 1024
+    # The garbage collector (``server.collector``): start-up's heap frozen out of it, and
+    # its thresholds, as chosen with ``bench/fanout.py --gc`` (docs/performance.md).
+    gc_freeze: bool = True
+    gc_thresholds: tuple[int, int, int] = GC_THRESHOLDS
+    # uvloop's event loop for ``hearth serve`` when it is installed (the ``fast`` extra).
+    uvloop: bool = True
     # On SIGTERM, how long clients get to move to another process before the rest are
     # closed and the process exits (``server.jobs.drain``).
     drain_timeout_ms: int = 20_000
@@ -261,6 +280,10 @@ class Settings:
             redis_timeout_ms=_read(env, "HEARTH_REDIS_TIMEOUT_MS", 2000, _positive),
             ping_interval_ms=_read(env, "HEARTH_PING_INTERVAL_MS", 4000, _positive),
             ping_timeout_ms=_read(env, "HEARTH_PING_TIMEOUT_MS", 5000, _positive),
+            send_buffer_bytes=_read(env, "HEARTH_SEND_BUFFER_BYTES", 1024 * 1024, _positive),
+            gc_freeze=_read(env, "HEARTH_GC_FREEZE", True, _flag),
+            gc_thresholds=_read(env, "HEARTH_GC_THRESHOLDS", GC_THRESHOLDS, _thresholds),
+            uvloop=_read(env, "HEARTH_UVLOOP", True, _flag),
             drain_timeout_ms=_read(env, "HEARTH_DRAIN_TIMEOUT_MS", 20_000, _positive),
             away_grace_ms=_read(env, "HEARTH_AWAY_GRACE_MS", 60_000, _non_negative),
             log_level=_read(env, "HEARTH_LOG_LEVEL", "INFO", _log_level),

@@ -211,6 +211,30 @@ REFERENCE = (
         "(`session:ended`) and its address may not connect until the window ends",
     ),
     Setting(
+        "HEARTH_SEND_BUFFER_BYTES",
+        "send_buffer_bytes",
+        "how far (bytes the network has not taken yet) a WebSocket connection may fall behind "
+        "what the server sends it; beyond it the connection is closed instead of buffering "
+        "more, and the client resumes from the room's log",
+    ),
+    Setting(
+        "HEARTH_UVLOOP",
+        "uvloop",
+        "run `hearth serve` on uvloop's event loop when it is installed (the `fast` extra, "
+        "which `make` installs; not on Windows); `0`: asyncio's own loop",
+    ),
+    Setting(
+        "HEARTH_GC_FREEZE",
+        "gc_freeze",
+        "once started, freeze the start-up heap out of the garbage collector (`gc.freeze`)",
+    ),
+    Setting(
+        "HEARTH_GC_THRESHOLDS",
+        "gc_thresholds",
+        "the garbage collector's thresholds (`gc.set_threshold`), three integers",
+        "`20000,50,100`",
+    ),
+    Setting(
         "HEARTH_ROUND_TICK_MS",
         "round_tick_ms",
         "how often each process checks the sharing rounds of rooms it has people in: a "

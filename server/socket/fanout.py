@@ -3,12 +3,13 @@
 **Fan-out.** python-socketio's managers send a room emit by starting one asyncio task per
 recipient and waiting for them all. For a room of N people that is N tasks per message,
 about 30% of the server's CPU per delivery in ``bench/fanout.py`` (``docs/performance.md``).
-Our managers encode the packet once and put it straight on each recipient's Engine.IO send
-queue, in room order, without a task or a coroutine per recipient. The queue is the same
-one the stock path ends in: the socket's writer drains it, over WebSocket or long-polling
-alike. A socket that already closed is skipped; a socket whose ping has lapsed is closed
-by engineio's monitor, not here, so no disconnect handler (which changes rooms) ever runs
-in the middle of a room's emit. Emits with an ack callback keep the stock path.
+Our managers encode the packet once, into its final WebSocket frame, and write the same
+bytes to each recipient's ``Wire`` (``server.socket.writer``) in room order, without a task,
+a coroutine or a queue per recipient; a long-polling recipient gets the packet on its
+Engine.IO queue, which its next poll takes. A socket that already closed is skipped; a
+socket whose ping has lapsed is closed by engineio's monitor, not here, so no disconnect
+handler (which changes rooms) ever runs in the middle of a room's emit. Emits with an ack
+callback keep the stock path.
 
 **Across processes.** python-socketio's Redis manager carries emits between processes; we
 keep it, with two changes. Its messages are msgpack (it would otherwise switch to the
@@ -44,6 +45,7 @@ from socketio import packet as sio_packet
 from rooms.ports import RoomLog
 from server.codec import MsgpackJson
 from server.ops import metrics
+from server.socket.writer import ws_frame
 from server.wire.events import Payload, ServerEvent
 
 log = logging.getLogger(__name__)
@@ -83,20 +85,33 @@ async def _fan_out(
     ]
     metrics.ROOM_EVENTS.labels(event).inc()
     sockets = manager.server.eio.sockets
-    participants = list(manager.get_participants(namespace, room))
-    for sid, eio_sid in participants:
+    closing = event == ServerEvent.ROOM_CLOSED and room is not None and room.startswith(ROOM_PREFIX)
+    heard: list[str] = []  # who heard the room's close
+    framed: list[bytes] | None = None  # the WebSocket frames, made for the first who needs them
+    # Nothing is kept per recipient (no list of them either): few allocations per event,
+    # so a big room's events do not keep the garbage collector busy.
+    for sid, eio_sid in manager.get_participants(namespace, room):
+        if closing:
+            heard.append(sid)
         socket = sockets.get(eio_sid)
         if sid in skip or socket is None or socket.closed:
             continue
-        for pkt in packets:
-            socket.queue.put_nowait(pkt)
-    if event == ServerEvent.ROOM_CLOSED and room is not None and room.startswith(ROOM_PREFIX):
+        wire = getattr(socket.queue, "wire", None)
+        if wire is None:  # long-polling, or not yet upgraded: engineio's queue
+            for pkt in packets:
+                socket.queue.put_nowait(pkt)
+            continue
+        if framed is None:
+            framed = [ws_frame(pkt.encode()) for pkt in packets]
+        for frame_bytes in framed:
+            wire.write(frame_bytes)
+    if closing and room is not None:
         # The room's broadcast ends with its close, in the same step: nobody here keeps
         # hearing a room they no longer have a seat in (nor its next session).
         manager.basic_close_room(room, namespace)
         getattr(manager, "_delivered", {}).pop(room.removeprefix(ROOM_PREFIX), None)
         for listener in getattr(manager, "on_room_closed", ()):
-            listener(room.removeprefix(ROOM_PREFIX), [sid for sid, _ in participants])
+            listener(room.removeprefix(ROOM_PREFIX), heard)
 
 
 def send_here(manager: socketio.AsyncManager, event: str, payload: Payload, sid: str) -> None:

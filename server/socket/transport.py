@@ -1,4 +1,4 @@
-"""The WebSocket under Socket.IO, without permessage-deflate.
+"""The WebSocket under Socket.IO: without permessage-deflate, and written by ``Wire``.
 
 python-engineio's aiohttp driver accepts permessage-deflate whenever a client offers it,
 and browsers (Chromium) and Node's ``ws`` always do. Deflate then runs once per recipient
@@ -12,17 +12,29 @@ table with this WebSocket class in it; other servers in the process keep the sto
 The same class refuses malformed Engine.IO frames: engineio decodes a WebSocket frame
 outside its error handling, so an empty or untyped frame would end the request with a
 traceback that aiohttp logs with the peer's address.
+
+``WireWebSocket`` (``write_once``) also runs the WebSocket session itself in place of
+engineio's ``AsyncSocket._websocket_handler``: the same upgrade handshake and receive
+loop, but no writer task; the socket's queue is attached to a ``server.socket.writer.Wire``
+as soon as the WebSocket carries the session, so every packet is written in the step that
+sends it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import binascii
+import functools
 import logging
 from typing import Any
 
 import socketio
 from aiohttp import web
+from engineio import exceptions as eio_exceptions
+from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
+
+from server.socket.writer import WireQueue
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +51,11 @@ class UncompressedWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
         )
         await self._sock.prepare(request)
         self.environ = environ
-        await self.handler(self)
+        await self._serve(request)
         return self._sock
+
+    async def _serve(self, request: web.Request) -> None:
+        await self.handler(self)
 
     async def wait(self) -> str | bytes:
         message: str | bytes = await super().wait()
@@ -63,3 +78,92 @@ def _decodable(text: str) -> bool:
 def decline_deflate(sio: socketio.AsyncServer) -> None:
     """Serve this server's WebSockets without permessage-deflate."""
     sio.eio._async = {**sio.eio._async, "websocket": UncompressedWebSocket}
+
+
+class WireWebSocket(UncompressedWebSocket):
+    async def _serve(self, request: web.Request) -> None:
+        # engineio hands us its socket's session handler; we run the session instead.
+        transport = request.transport
+        if transport is None:  # the peer left during the handshake
+            return
+        await _session(self.handler.__self__, self, transport)
+
+
+async def _session(socket: Any, ws: WireWebSocket, transport: asyncio.Transport) -> None:
+    """engineio's WebSocket session (``AsyncSocket._websocket_handler``), writing through
+    the socket's ``Wire`` instead of a writer task."""
+    server = socket.server
+    if socket.connected and not await _upgraded(socket, ws):
+        return
+    socket.connected = True
+    socket.upgraded = True
+    queue: WireQueue = socket.queue
+    queue.attach(transport)
+    closer = asyncio.ensure_future(_close_when_told(queue, ws))
+    while True:
+        try:
+            async with asyncio.timeout(server.ping_interval + server.ping_timeout):
+                data = await _receive(ws, server)
+        except (OSError, ValueError, TimeoutError, asyncio.CancelledError):
+            # As engineio does, a cancelled handler still ends its session properly,
+            # so the disconnect handlers run.
+            break
+        try:
+            await socket.receive(eio_packet.Packet(encoded_packet=data))
+        except eio_exceptions.UnknownPacketError:
+            pass
+        except eio_exceptions.SocketIsClosedError:
+            break
+        except Exception:
+            log.exception("could not handle an Engine.IO packet")
+    queue.put_nowait(None)
+    # The end runs to completion even if aiohttp cancels this handler meanwhile (it does
+    # when the peer's TCP connection goes): the disconnect handlers must run.
+    ending = asyncio.ensure_future(_end(socket, closer))
+    _ENDING.add(ending)
+    ending.add_done_callback(_ENDING.discard)
+    await asyncio.shield(ending)
+
+
+_ENDING: set[asyncio.Future[None]] = set()  # sessions ending, kept until they have
+
+
+async def _end(socket: Any, closer: asyncio.Future[None]) -> None:
+    await closer
+    await socket.close(wait=False, abort=True, reason=socket.server.reason.TRANSPORT_CLOSE)
+
+
+async def _upgraded(socket: Any, ws: WireWebSocket) -> bool:
+    """The polling-to-WebSocket upgrade's probe and confirmation, as engineio does them."""
+    socket.upgrading = True  # engineio holds packets in the queue meanwhile
+    try:
+        probe = eio_packet.Packet(encoded_packet=await _receive(ws, socket.server))
+        if probe.packet_type != eio_packet.PING or probe.data != "probe":
+            return False
+        await ws.send(eio_packet.Packet(eio_packet.PONG, data="probe").encode())
+        await socket.queue.put(eio_packet.Packet(eio_packet.NOOP))  # ends the pending poll
+        confirmed = eio_packet.Packet(encoded_packet=await _receive(ws, socket.server))
+        return bool(confirmed.packet_type == eio_packet.UPGRADE)
+    except (OSError, ValueError):
+        return False
+    finally:
+        socket.upgrading = False
+
+
+async def _receive(ws: WireWebSocket, server: Any) -> str | bytes:
+    data = await ws.wait()
+    if data and len(data) > server.max_http_buffer_size:
+        raise ValueError("packet is too large")
+    return data
+
+
+async def _close_when_told(queue: WireQueue, ws: WireWebSocket) -> None:
+    await queue.closed()
+    await ws.close()
+
+
+def write_once(sio: socketio.AsyncServer, send_limit: int) -> None:
+    """Serve this server's WebSockets without permessage-deflate, each written by a
+    ``Wire`` that cuts the connection above ``send_limit`` buffered bytes."""
+    sio.eio._async = {**sio.eio._async, "websocket": WireWebSocket}
+    sio.eio.create_queue = functools.partial(WireQueue, send_limit=send_limit)

@@ -44,6 +44,10 @@ def test_dev_mode_uses_the_dev_secret() -> None:
         ({"HEARTH_SECRET": SECRET, "HEARTH_ICE_SERVERS": "stun:x"}, "HEARTH_ICE_SERVERS"),
         ({"HEARTH_SECRET": SECRET, "HEARTH_ICE_SERVERS": '[{"url": "x"}]'}, "HEARTH_ICE_SERVERS"),
         ({"HEARTH_SECRET": SECRET, "HEARTH_PING_TIMEOUT_MS": "0"}, "HEARTH_PING_TIMEOUT_MS"),
+        ({"HEARTH_SECRET": SECRET, "HEARTH_SEND_BUFFER_BYTES": "0"}, "HEARTH_SEND_BUFFER_BYTES"),
+        ({"HEARTH_SECRET": SECRET, "HEARTH_GC_THRESHOLDS": "700,10"}, "HEARTH_GC_THRESHOLDS"),
+        ({"HEARTH_SECRET": SECRET, "HEARTH_GC_THRESHOLDS": "0,1,1"}, "HEARTH_GC_THRESHOLDS"),
+        ({"HEARTH_SECRET": SECRET, "HEARTH_UVLOOP": "fast"}, "HEARTH_UVLOOP"),
     ],
 )
 def test_bad_settings_fail_naming_the_variable(env: dict[str, str], named: str) -> None:
