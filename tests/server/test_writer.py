@@ -244,7 +244,8 @@ async def test_a_reader_that_stops_reading_is_cut_at_the_limit_and_the_room_goes
         host = await clients(hub.url, {"token": token("Host", Role.FACILITATOR)})
         listener = await clients(hub.url, {"token": token("Lee")})
         await host.join("open")
-        seq_before = (await listener.join("open"))["seq"]
+        joined_ack = await listener.join("open")
+        seq_before, opening = joined_ack["seq"], joined_ack["opening"]
         sockets = hub.app[HUB].sio.eio.sockets
         known = set(sockets)
         stalled = StalledReader(hub.url, "Stella")
@@ -279,7 +280,9 @@ async def test_a_reader_that_stops_reading_is_cut_at_the_limit_and_the_room_goes
         finally:
             stalled.close()
         back = await clients(hub.url, {"token": stalled.token})
-        ack = await back.call("room:join", {"room": "open", "since": seq_before})
+        ack = await back.call(
+            "room:join", {"room": "open", "since": seq_before, "opening": opening}
+        )
         assert ack["ok"], ack
         missed = [
             e["data"]["message"]["text"].split()[0]
