@@ -39,6 +39,8 @@ class Action(StrEnum):
     DENY = "deny"
     DELETE_MESSAGE = "delete_message"
     SETTINGS = "settings"
+    SUPPORT_REQUEST = "support_request"  # someone asked for support (never what they wrote)
+    SUPPORT_SEEN = "support_seen"
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,8 @@ class ErrorCode(StrEnum):
     NAME_NOT_ALLOWED = "name_not_allowed"
     RATE_LIMITED = "rate_limited"
     AUDIO_DISABLED = "audio_disabled"
+    NO_SUPPORT_REQUEST = "no_support_request"
+    PRIVATE_MESSAGES_OFF = "private_messages_off"
 
 
 class HearthError(Exception):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rooms.state import ChatMessage, Member, Reaction, RoomControls, Waiting
+from rooms.support import PrivateMessage, SupportAsked, SupportSeen
 
 
 class LeaveReason(StrEnum):
@@ -215,5 +216,16 @@ PublicEvent = (
     | RoomResumed
     | ControlsChanged
 )
-PrivateEvent = UnmuteAsked | Removed | WaitingQueue | WaitingPlace | Admitted | Denied | Reported
+PrivateEvent = (
+    UnmuteAsked
+    | Removed
+    | WaitingQueue
+    | WaitingPlace
+    | Admitted
+    | Denied
+    | Reported
+    | SupportAsked
+    | SupportSeen
+    | PrivateMessage
+)
 RoomEvent = PublicEvent | PrivateEvent

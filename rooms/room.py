@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from rooms.errors import ErrorCode, InvalidPayload, Refused
 from rooms.identity import Identity
+from rooms.resources import Resource
 
 ROOM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 DEFAULT_CAPACITY = 50
@@ -35,6 +36,9 @@ class RoomInfo:
     series_id: str | None = None
     public: bool = False  # listed in the public meeting feed
     audio: bool = False  # members may connect audio (needs the server's `webrtc` extra)
+    # Participants may write privately to each other (with a facilitator: always).
+    private_messages: bool = False
+    resources: tuple[Resource, ...] = ()  # replaces the series' and deployment's lists
 
     def __post_init__(self) -> None:
         check_room_id(self.room_id)

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from rooms.errors import NotInRoom
 from rooms.identity import Role
+from rooms.support import Conversation, SupportRequest
 
 CHAT_HISTORY = 100
 MAX_HOSTS = 50
@@ -151,6 +152,10 @@ class RoomState:
     # a guest cannot take one while its owner is briefly away. Bounded by MAX_HOSTS.
     hosts: tuple[str, ...] = ()
     standings: tuple[Standing, ...] = ()  # oldest first, none empty, one per member id
+    # The crisis path (``moderation.support``): requests for support, oldest first, one
+    # per member, and the private conversations moderators opened.
+    support: tuple[SupportRequest, ...] = ()
+    conversations: tuple[Conversation, ...] = ()
 
     def __post_init__(self) -> None:
         ids = [m.member_id for m in self.members]

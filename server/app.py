@@ -36,6 +36,7 @@ from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManage
 from server.socket.gate import GatedServer, handshake_gate, origin_check
 from server.socket.hub import Hub, socket_room
 from server.socket.participation import Participation
+from server.socket.support import Support
 from server.socket.transport import decline_deflate
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
@@ -151,6 +152,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     app.middlewares.append(handshake_gate(settings, hub.blocked_for, hub.clock))
     Participation(hub)
     Facilitation(hub)
+    Support(hub)
 
     async def notify(event: str, sid: str, payload: wire.Payload) -> None:
         await sio.emit(event, payload, to=sid)

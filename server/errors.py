@@ -120,6 +120,8 @@ _OUTCOMES: dict[Code, Outcome] = {
     ErrorCode.NAME_NOT_ALLOWED: Outcome(_S.BAD_REQUEST, Exit.DATA),
     ErrorCode.RATE_LIMITED: Outcome(_S.TOO_MANY_REQUESTS, Exit.TEMPORARY),
     ErrorCode.AUDIO_DISABLED: Outcome(_S.CONFLICT, Exit.CONFLICT),
+    ErrorCode.NO_SUPPORT_REQUEST: Outcome(_S.NOT_FOUND, Exit.NOT_FOUND),
+    ErrorCode.PRIVATE_MESSAGES_OFF: Outcome(_S.FORBIDDEN, Exit.DENIED),
     ServerCode.UNKNOWN_EVENT: Outcome(_S.NOT_FOUND, Exit.DATA),
     ServerCode.TOO_MANY_CONNECTIONS: Outcome(_S.TOO_MANY_REQUESTS, Exit.TEMPORARY),
     ServerCode.MEDIA_UNAVAILABLE: Outcome(_S.SERVICE_UNAVAILABLE, Exit.TEMPORARY),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from moderation.rate_limits import Activity, Limit
+from rooms.errors import InvalidPayload
+from rooms.resources import Resource, parse_resources
 
 T = TypeVar("T")
 
@@ -106,6 +108,19 @@ def _ice_servers(raw: str) -> tuple[IceServer, ...]:
     return tuple(servers)
 
 
+def _resources_file(raw: str) -> tuple[Resource, ...]:
+    """The deployment's resources: a JSON file holding a list of them."""
+    try:
+        with open(raw, encoding="utf-8") as file:
+            return parse_resources(json.load(file))
+    except OSError as exc:
+        raise ValueError(f"cannot read it ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from None
+    except InvalidPayload as exc:
+        raise ValueError(exc.message) from None
+
+
 def _origins(raw: str) -> tuple[str, ...]:
     origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
     for origin in origins:
@@ -187,6 +202,9 @@ class Settings:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str | None = None
     turn_ttl_s: int = 6 * 3600
+    # The deployment's resources (``rooms.resources``), a room's or series' own list
+    # replacing them; the crisis ones are what someone asking for support sees.
+    resources: tuple[Resource, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_LENGTH:
@@ -249,6 +267,7 @@ class Settings:
             turn_urls=_read(env, "HEARTH_TURN_URLS", (), _turn_urls),
             turn_secret=env.get("HEARTH_TURN_SECRET") or None,
             turn_ttl_s=_read(env, "HEARTH_TURN_TTL_S", 6 * 3600, _positive),
+            resources=_read(env, "HEARTH_RESOURCES_FILE", (), _resources_file),
         )
 
     def limit(self, activity: Activity) -> Limit:

@@ -22,12 +22,14 @@ from aiohttp import web
 
 from rooms.errors import HearthError, InvalidPayload, Unauthorized
 from rooms.identity import Role
+from rooms.resources import parse_resources
 from rooms.room import DEFAULT_CAPACITY, RoomInfo
 from rooms.schedule import Move, Occurrence, Series
 from server import errors, wire
 from server.admin import feed
 from server.admin.openapi import DOCUMENT
 from server.admin.room_admin import Invite, RoomAdmin, RoomView, link_base, room_link
+from server.wire.support import dump_resource
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,16 @@ def _field(data: Json, name: str, kind: type, default: Any) -> Any:
 
 _LIMIT = re.compile(r"[0-9]{1,4}")
 _KINDS = {str: "a string", int: "a whole number", bool: "true or false", list: "a list"}
-_ROOM_FIELDS = ("name", "capacity", "allow_guests", "guidelines", "public", "audio")
+_ROOM_FIELDS = (
+    "name",
+    "capacity",
+    "allow_guests",
+    "guidelines",
+    "public",
+    "audio",
+    "private_messages",
+    "resources",
+)
 
 
 def _room(data: Json, room_id: str) -> RoomInfo:
@@ -135,6 +146,8 @@ def _room(data: Json, room_id: str) -> RoomInfo:
         guidelines=_field(data, "guidelines", str, ""),
         public=_field(data, "public", bool, False),
         audio=_field(data, "audio", bool, False),
+        private_messages=_field(data, "private_messages", bool, False),
+        resources=parse_resources(data.get("resources", [])),
     )
 
 
@@ -155,6 +168,7 @@ def _series(data: Json, series_id: str) -> Series:
         lobby_minutes=_field(data, "lobby_minutes", int, 0),
         skipped=frozenset(skipped),
         moved=tuple(Move(_str(m["occurrence"]), _str(m["starts"])) for m in moved),
+        resources=parse_resources(data.get("resources", [])),
     )
 
 
@@ -173,6 +187,8 @@ def dump_room(view: RoomView) -> Json:
     return {
         **wire.dump_room(info),
         "public": info.public,
+        "private_messages": info.private_messages,
+        "resources": [dump_resource(r) for r in info.resources],
         "series": info.series_id,
         "open": view.open,
         "participants": view.participants,
@@ -201,6 +217,7 @@ def dump_series(series: Series, upcoming: list[Occurrence]) -> Json:
         "skipped": sorted(series.skipped),
         "moved": [{"occurrence": m.occurrence, "starts": m.starts} for m in series.moved],
         "upcoming": [dump_occurrence(o) for o in upcoming],
+        "resources": [dump_resource(r) for r in series.resources],
     }
 
 
@@ -290,7 +307,7 @@ async def invite(request: web.Request) -> web.Response:
     return web.json_response(dump_invite(made, _base_url(request)), status=201)
 
 
-_SERIES_FIELDS = ("room", "starts", "ends", "timezone", "rule", "lobby_minutes")
+_SERIES_FIELDS = ("room", "starts", "ends", "timezone", "rule", "lobby_minutes", "resources")
 _SERIES_REQUIRED = ("room", "starts", "ends", "timezone")
 
 

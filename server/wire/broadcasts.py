@@ -40,6 +40,8 @@ from rooms.events import (
     WaitingQueue,
 )
 from rooms.state import RoomState
+from rooms.support import PrivateMessage, SupportAsked, SupportSeen
+from server.wire import support
 from server.wire.events import Payload, ServerEvent
 from server.wire.values import dump_audio, dump_member, dump_message, dump_mutes, dump_waiting
 
@@ -196,6 +198,12 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
             }
         case SpeakersChanged(seq=seq, speakers=speakers):
             return ServerEvent.AUDIO_SPEAKING, {**room, "seq": seq, "speakers": list(speakers)}
+        case SupportAsked(request=request):
+            return support.dump_asked(room, request)
+        case SupportSeen(request=request):
+            return support.dump_seen(room, request)
+        case PrivateMessage():
+            return support.dump_private(room, event)
 
 
 def _dump_report(report: Reported) -> Payload:

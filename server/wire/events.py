@@ -45,6 +45,10 @@ class ClientEvent(StrEnum):
     AUDIT = "moderation:audit"
     AUDIO_START = "audio:start"
     AUDIO_STOP = "audio:stop"
+    # The crisis path (``server.socket.support``).
+    SUPPORT_REQUEST = "support:request"
+    SUPPORT_ACKNOWLEDGE = "support:acknowledge"
+    PRIVATE_SEND = "private:send"
 
 
 class ServerEvent(StrEnum):
@@ -86,3 +90,8 @@ class ServerEvent(StrEnum):
     ROOM_RESET = "room:reset"
     # To every connection of a process that is stopping: move to another one.
     SERVER_DRAINING = "server:draining"
+    # Private, the crisis path: a request to the moderators present, its first
+    # acknowledgement to the person and the moderators, a private message to its two people.
+    SUPPORT_REQUESTED = "support:requested"
+    SUPPORT_SEEN = "support:seen"
+    PRIVATE_MESSAGE = "private:message"

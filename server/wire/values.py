@@ -16,6 +16,7 @@ from rooms.room import RoomInfo
 from rooms.state import ChatMessage, Member, RoomState, Waiting
 from server.settings import IceServer
 from server.wire.events import Payload
+from server.wire.support import dump_request
 
 
 def ok(**fields: Any) -> Payload:
@@ -67,6 +68,7 @@ def dump_moderation(state: RoomState, unattended_since: int | None) -> Payload:
     return {
         "waiting": [dump_waiting(w) for w in state.waiting],
         "unattended_since": unattended_since,
+        "support": [dump_request(r) for r in state.support],
     }
 
 

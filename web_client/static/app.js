@@ -14,6 +14,7 @@ import { RoomModel } from "./room.js";
 import { mountRoster } from "./roster.js";
 import { mountSchedule } from "./schedule.js";
 import { installQuickExit } from "./safety.js";
+import { mountSupport } from "./support.js";
 import { mountTools } from "./tools.js";
 
 const $ = (id) => document.getElementById(id);
@@ -61,9 +62,13 @@ function wire(conn) {
   });
   conn.addEventListener("snapshot", (e) => {
     model.applySnapshot(e.detail.snapshot, e.detail.you, e.detail.moderation);
+    support.applySnapshot(e.detail.moderation);
   });
   conn.addEventListener("room-event", (e) => model.applyEvent(e.detail.name, e.detail.data));
-  conn.addEventListener("notice", (e) => model.applyNotice(e.detail.name, e.detail.data));
+  conn.addEventListener("notice", (e) => {
+    model.applyNotice(e.detail.name, e.detail.data);
+    support.notice(e.detail.name, e.detail.data);
+  });
   conn.addEventListener("waiting", (e) => {
     const { position, of } = e.detail;
     $("waiting-position").textContent =
@@ -119,6 +124,7 @@ mountChat(model, current, moderation.messageOptions);
 mountReactions(model, current);
 mountNotices(model, current);
 mountTools(model, current);
+const support = mountSupport(model, current);
 mountSchedule(model);
 audio = mountAudio(model, {
   call: (...args) => connection.call(...args),

@@ -36,6 +36,9 @@ export const NOTICES = [
   "waiting:queue",
   "report:received",
   "audio:reconnect",
+  "support:requested",
+  "support:seen",
+  "private:message",
 ];
 
 const CALL_TIMEOUT_MS = 8000;
@@ -50,6 +53,7 @@ const MUTATING = new Set([
   "moderation:mute-all", "moderation:pause", "moderation:resume", "moderation:remove",
   "moderation:ban", "moderation:unban", "moderation:controls", "moderation:admit",
   "moderation:deny", "moderation:delete-message",
+  "support:request", "support:acknowledge", "private:send",
 ]);
 // Answers that leave the outcome open or say nothing changed: worth sending again.
 const RESEND = new Set(["timeout", "unavailable", "unconfirmed"]);

@@ -1,0 +1,97 @@
+"""Resources an operator curates through the admin API and the deployment's file: the
+crisis lines a support request shows come from the room, else its series, else the
+deployment, and a neutral line where none is configured."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from rooms.resources import Category, Resource
+from tests.support import ADMIN_TOKEN, RunningHub, api, running_app, settings
+
+DEPLOYMENT_LINE = Resource("National line", Category.CRISIS, phone="+44 116 123")
+SERIES_LINE = {"title": "Series line", "category": "crisis", "phone": "988"}
+ROOM_LINE = {"title": "Room line", "category": "crisis", "link": "https://example.org/help"}
+READING = {"title": "Just for today", "category": "reading"}
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[RunningHub]:
+    configured = settings(admin_token=ADMIN_TOKEN, resources=(DEPLOYMENT_LINE,))
+    async with running_app(configured) as running:
+        yield running
+
+
+async def crisis_titles(server: RunningHub, clients: Any) -> list[str]:
+    guest = await clients(server.url, {"name": "Sam"})
+    await guest.join("grove")
+    ack = await guest.call("support:request", {})
+    assert ack["ok"], ack
+    await guest.close()
+    return [r["title"] for r in ack["resources"]]
+
+
+async def test_the_most_specific_crisis_lines_are_shown(server: RunningHub, clients: Any) -> None:
+    room = {"name": "Grove", "allow_guests": True}
+    assert (await api(server.url, "POST", "/api/v1/rooms", {"id": "grove", **room})).status == 201
+    assert (await api(server.url, "POST", "/api/v1/rooms/grove/open")).status == 200
+    assert await crisis_titles(server, clients) == ["National line"]
+
+    series = {
+        "id": "grove-weekly",
+        "room": "grove",
+        "starts": "2030-01-07T19:00",
+        "ends": "2030-01-07T20:00",
+        "timezone": "Europe/London",
+        "resources": [SERIES_LINE],
+    }
+    created = await api(server.url, "POST", "/api/v1/series", series)
+    assert created.status == 201, created.body
+    assert created.body["resources"][0]["title"] == "Series line"
+    assert await crisis_titles(server, clients) == ["Series line"]
+
+    # A room listing only a reading keeps the series' crisis line; with its own, its own.
+    changed = await api(server.url, "PUT", "/api/v1/rooms/grove", {**room, "resources": [READING]})
+    assert changed.status == 200, changed.body
+    assert changed.body["resources"][0]["category"] == "reading"
+    assert await crisis_titles(server, clients) == ["Series line"]
+    both = {**room, "resources": [READING, ROOM_LINE]}
+    assert (await api(server.url, "PUT", "/api/v1/rooms/grove", both)).status == 200
+    assert await crisis_titles(server, clients) == ["Room line"]
+
+
+async def test_with_nothing_configured_the_neutral_line_says_to_call_local_services(
+    clients: Any,
+) -> None:
+    async with running_app(settings(admin_token=ADMIN_TOKEN)) as server:
+        room = {"id": "grove", "name": "Grove", "allow_guests": True}
+        assert (await api(server.url, "POST", "/api/v1/rooms", room)).status == 201
+        assert (await api(server.url, "POST", "/api/v1/rooms/grove/open")).status == 200
+        guest = await clients(server.url, {"name": "Sam"})
+        await guest.join("grove")
+        (line,) = (await guest.call("support:request", {}))["resources"]
+        assert "local emergency services" in line["description"]
+        assert line["phone"] == ""
+        assert line["link"] == ""
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        [{"title": "x", "link": "javascript:alert(1)"}],
+        [{"title": "x", "category": "hotline"}],
+        [{"title": "x", "phone": "<b>"}],
+        "not a list",
+    ],
+)
+async def test_a_bad_resource_list_is_refused_and_changes_nothing(
+    server: RunningHub, bad: object
+) -> None:
+    body = {"id": "grove", "name": "Grove", "resources": bad}
+    refused = await api(server.url, "POST", "/api/v1/rooms", body)
+    assert refused.status == 422
+    assert refused.body["code"] == "invalid_payload"
+    assert (await api(server.url, "GET", "/api/v1/rooms/grove")).status == 404
