@@ -41,6 +41,7 @@ class Action(StrEnum):
     SETTINGS = "settings"
     SUPPORT_REQUEST = "support_request"  # someone asked for support (never what they wrote)
     SUPPORT_SEEN = "support_seen"
+    CONFIRM_ATTENDANCE = "confirm_attendance"
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     AUDIO_DISABLED = "audio_disabled"
     NO_SUPPORT_REQUEST = "no_support_request"
     PRIVATE_MESSAGES_OFF = "private_messages_off"
+    ATTENDANCE_TOO_SOON = "attendance_too_soon"
 
 
 class HearthError(Exception):

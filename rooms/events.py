@@ -196,6 +196,14 @@ class Reported:
     member_name: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AttendanceConfirmed:
+    """To one person: a facilitator confirmed their attendance (``by``: their name)."""
+
+    audience: tuple[str, ...]
+    by: str
+
+
 PublicEvent = (
     MemberJoined
     | MemberLeft
@@ -227,5 +235,6 @@ PrivateEvent = (
     | SupportAsked
     | SupportSeen
     | PrivateMessage
+    | AttendanceConfirmed
 )
 RoomEvent = PublicEvent | PrivateEvent

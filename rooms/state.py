@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from rooms.errors import NotInRoom
 from rooms.identity import Role
+from rooms.presence import Presence
 from rooms.support import Conversation, SupportRequest
 
 CHAT_HISTORY = 100
@@ -148,6 +149,7 @@ class RoomState:
     waiting: tuple[Waiting, ...] = ()  # first come first
     banned: tuple[str, ...] = ()  # subjects refused while the room is open
     ends_at: int | None = None  # a scheduled meeting's end (ms); None when unscheduled
+    starts_at: int | None = None  # its scheduled start (ms), for attendance verifications
     # Names of everyone who hosted (facilitator, admin, co-facilitator) this session, so
     # a guest cannot take one while its owner is briefly away. Bounded by MAX_HOSTS.
     hosts: tuple[str, ...] = ()
@@ -156,6 +158,8 @@ class RoomState:
     # per member, and the private conversations moderators opened.
     support: tuple[SupportRequest, ...] = ()
     conversations: tuple[Conversation, ...] = ()
+    # Each identity's time present this session (``rooms.attendance``), first seen first.
+    attendance: tuple[Presence, ...] = ()
 
     def __post_init__(self) -> None:
         ids = [m.member_id for m in self.members]

@@ -21,6 +21,7 @@ from rooms.room import RoomInfo
 from server import wire
 from server.admin.api import PREFIX, admin_api
 from server.admin.room_admin import RoomAdmin
+from server.attendance import AttendanceKeys
 from server.clock import SYSTEM_CLOCK
 from server.codec import MsgpackJson
 from server.jobs.drain import Drain
@@ -31,6 +32,7 @@ from server.media.gateway import AudioGateway
 from server.media.lease import LocalLease, MediaLease, RedisLease
 from server.media.signalling import AudioSignalling
 from server.settings import Settings
+from server.socket.attendance import Attendance
 from server.socket.facilitation import Facilitation
 from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
 from server.socket.gate import GatedServer, handshake_gate, origin_check
@@ -40,6 +42,7 @@ from server.socket.support import Support
 from server.socket.transport import decline_deflate
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
+from server.verification import add_verification
 from server.web import add_web_client
 
 log = logging.getLogger(__name__)
@@ -153,6 +156,8 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     Participation(hub)
     Facilitation(hub)
     Support(hub)
+    keys = AttendanceKeys(settings.attendance_keys)
+    Attendance(hub, keys)
 
     async def notify(event: str, sid: str, payload: wire.Payload) -> None:
         await sio.emit(event, payload, to=sid)
@@ -186,7 +191,9 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     )
     add_web_client(app, settings.trust_proxy)
     app.router.add_get("/healthz", _health)
-    app.add_subapp(PREFIX, admin_api(RoomAdmin(store, settings, clock)))
+    api = admin_api(RoomAdmin(store, settings, clock))
+    add_verification(app, api, keys)
+    app.add_subapp(PREFIX, api)
     app.on_startup.append(_start)
     app.on_shutdown.append(_stop)
     log.info(

@@ -13,6 +13,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from aiohttp import web
 
@@ -22,6 +23,7 @@ from rooms.room import DEFAULT_CAPACITY, RoomInfo
 from server import errors, logs, tokens
 from server.admin.room_admin import RoomAdmin, link_base, room_link
 from server.app import DRAIN, create_app, redis_store
+from server.attendance import make_key
 from server.clock import SYSTEM_CLOCK
 from server.settings import Settings, SettingsError
 
@@ -177,6 +179,15 @@ def _admin_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser
     invite.set_defaults(run=_invite)
 
 
+def _attendance_key(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        kid = make_key(Path(args.out))
+    except FileExistsError:
+        sys.exit(f"hearth: {args.out} exists already; choose a new file for a new key")
+    print(f"wrote {args.out} (kid {kid})")
+    print("put it first in HEARTH_ATTENDANCE_KEYS; keep earlier keys after it", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="hearth", description="Hearth support-group server")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -192,6 +203,11 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--ttl", type=int, help="seconds until it expires")
     token.set_defaults(run=_token)
     _admin_commands(commands)
+    key = commands.add_parser(
+        "attendance-key", help="write a new Ed25519 key for signing attendance verifications"
+    )
+    key.add_argument("out", help="the file to create (PEM, readable by you only)")
+    key.set_defaults(run=_attendance_key)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()

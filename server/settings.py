@@ -121,6 +121,10 @@ def _resources_file(raw: str) -> tuple[Resource, ...]:
         raise ValueError(exc.message) from None
 
 
+def _paths(raw: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in raw.split(",") if p.strip())
+
+
 def _origins(raw: str) -> tuple[str, ...]:
     origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
     for origin in origins:
@@ -205,6 +209,10 @@ class Settings:
     # The deployment's resources (``rooms.resources``), a room's or series' own list
     # replacing them; the crisis ones are what someone asking for support sees.
     resources: tuple[Resource, ...] = ()
+    # Ed25519 keys (PEM files) for attendance verifications: the first signs, the others
+    # (earlier keys, a private or only a public key) still verify. Empty: verifications off.
+    attendance_keys: tuple[str, ...] = ()
+    attendance_min_minutes: int = 30  # present this long (or near the end) to ask for one
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_LENGTH:
@@ -268,6 +276,8 @@ class Settings:
             turn_secret=env.get("HEARTH_TURN_SECRET") or None,
             turn_ttl_s=_read(env, "HEARTH_TURN_TTL_S", 6 * 3600, _positive),
             resources=_read(env, "HEARTH_RESOURCES_FILE", (), _resources_file),
+            attendance_keys=_read(env, "HEARTH_ATTENDANCE_KEYS", (), _paths),
+            attendance_min_minutes=_read(env, "HEARTH_ATTENDANCE_MIN_MINUTES", 30, _non_negative),
         )
 
     def limit(self, activity: Activity) -> Limit:

@@ -35,7 +35,12 @@ log = logging.getLogger(__name__)
 
 ADMIN = web.AppKey("admin", RoomAdmin)
 PREFIX = "/api/v1"
-PUBLIC_PATHS = {f"{PREFIX}/openapi.json", f"{PREFIX}/meetings.json"}
+# The attendance check (``server.verification``) is for anyone, like the feed.
+PUBLIC_PATHS = {
+    f"{PREFIX}/openapi.json",
+    f"{PREFIX}/meetings.json",
+    f"{PREFIX}/attendance/verify",
+}
 PROBLEM_TYPE = "application/problem+json"
 MAX_BODY_BYTES = 64 * 1024
 Json = dict[str, Any]

@@ -261,4 +261,31 @@ SCHEMAS: Json = {
         },
     },
     "Meetings": {"type": "array", "items": ref("Meeting")},
+    "Verification": {
+        "type": "object",
+        "required": ["valid"],
+        "properties": {
+            "valid": {"type": "boolean"},
+            "reason": {"type": "string", "description": "why it is not genuine"},
+            "key": {"type": "string", "description": "the kid of the key that signed it"},
+            "attendance": {
+                "type": "object",
+                "description": "what it states (see docs/admin.md#attendance-verifications)",
+                "required": ["meeting", "date", "minutes_present", "name", "iss", "iat"],
+                "properties": {
+                    "meeting": {"type": "string"},
+                    "date": DATE,
+                    "timezone": {"type": ["string", "null"]},
+                    "scheduled_start": {"type": ["string", "null"], "format": "date-time"},
+                    "scheduled_end": {"type": ["string", "null"], "format": "date-time"},
+                    "minutes_present": {"type": "integer", "minimum": 0},
+                    "name": {"type": "string"},
+                    "confirmed_by": {"type": ["string", "null"]},
+                    "iss": {"type": "string"},
+                    "iat": {"type": "integer"},
+                    "jti": {"type": "string"},
+                },
+            },
+        },
+    },
 }

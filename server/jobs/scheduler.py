@@ -133,9 +133,9 @@ class Scheduler:
     async def _advance(self, occ: Occurrence, info: RoomInfo, now: datetime) -> list[Performed]:
         async def open_room() -> bool:
             await self.store.open_room(info)
-            ends_at = _ms(occ.end)
+            ends_at, starts_at = _ms(occ.end), _ms(occ.start)
             await self.store.apply(
-                occ.room_id, lambda state, _: lifecycle.schedule_end(state, ends_at)
+                occ.room_id, lambda state, _: lifecycle.schedule_end(state, ends_at, starts_at)
             )
             log.info("opened %s for its %s meeting", occ.room_id, occ.key)
             return True

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from moderation.controls import dump as dump_controls
 from rooms.events import (
     Admitted,
+    AttendanceConfirmed,
     AudioChanged,
     ChatDeleted,
     ChatPosted,
@@ -204,6 +205,8 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
             return support.dump_seen(room, request)
         case PrivateMessage():
             return support.dump_private(room, event)
+        case AttendanceConfirmed(by=by):
+            return ServerEvent.ATTENDANCE_CONFIRMED, {**room, "by": by}
 
 
 def _dump_report(report: Reported) -> Payload:

@@ -49,6 +49,9 @@ class ClientEvent(StrEnum):
     SUPPORT_REQUEST = "support:request"
     SUPPORT_ACKNOWLEDGE = "support:acknowledge"
     PRIVATE_SEND = "private:send"
+    # Attendance verifications (``server.socket.attendance``).
+    ATTENDANCE_REQUEST = "attendance:request"
+    ATTENDANCE_CONFIRM = "attendance:confirm"
 
 
 class ServerEvent(StrEnum):
@@ -95,3 +98,5 @@ class ServerEvent(StrEnum):
     SUPPORT_REQUESTED = "support:requested"
     SUPPORT_SEEN = "support:seen"
     PRIVATE_MESSAGE = "private:message"
+    # Private, to one person: a facilitator confirmed their attendance.
+    ATTENDANCE_CONFIRMED = "attendance:confirmed"

@@ -3,6 +3,7 @@
 // for moderators, the facilitator tools. Every piece of user text goes through
 // textContent, never innerHTML.
 import { announce } from "./announcer.js";
+import { mountAttendance } from "./attendance.js";
 import { mountAudio } from "./audio.js";
 import { mountChat } from "./chat.js";
 import { ConnectionState } from "./connection.js";
@@ -68,6 +69,7 @@ function wire(conn) {
   conn.addEventListener("notice", (e) => {
     model.applyNotice(e.detail.name, e.detail.data);
     support.notice(e.detail.name, e.detail.data);
+    attendance.notice(e.detail.name, e.detail.data);
   });
   conn.addEventListener("waiting", (e) => {
     const { position, of } = e.detail;
@@ -125,6 +127,7 @@ mountReactions(model, current);
 mountNotices(model, current);
 mountTools(model, current);
 const support = mountSupport(model, current);
+const attendance = mountAttendance(model, current);
 mountSchedule(model);
 audio = mountAudio(model, {
   call: (...args) => connection.call(...args),

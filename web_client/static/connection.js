@@ -39,6 +39,7 @@ export const NOTICES = [
   "support:requested",
   "support:seen",
   "private:message",
+  "attendance:confirmed",
 ];
 
 const CALL_TIMEOUT_MS = 8000;
@@ -53,7 +54,7 @@ const MUTATING = new Set([
   "moderation:mute-all", "moderation:pause", "moderation:resume", "moderation:remove",
   "moderation:ban", "moderation:unban", "moderation:controls", "moderation:admit",
   "moderation:deny", "moderation:delete-message",
-  "support:request", "support:acknowledge", "private:send",
+  "support:request", "support:acknowledge", "private:send", "attendance:confirm",
 ]);
 // Answers that leave the outcome open or say nothing changed: worth sending again.
 const RESEND = new Set(["timeout", "unavailable", "unconfirmed"]);
