@@ -56,7 +56,7 @@ def accounted(before: RoomState, after: RoomState, now: int) -> RoomState:
         return after
     kept = {p.member_id: p for p in after.attendance}
     for member_id in now_here - was:
-        arriving = kept.get(member_id) or Presence(member_id, first_seen=now)
+        arriving = kept.get(member_id) or Presence(member_id, first_seen=now, first_seq=before.seq)
         kept[member_id] = replace(arriving, since=now)
     for member_id in was - now_here:
         going = kept.get(member_id)

@@ -13,6 +13,7 @@ class Presence:
     present_ms: int = 0  # the stretches that ended
     since: int | None = None  # present now, since then
     first_seen: int = 0
+    first_seq: int = 0  # the room's seq just before they first took a seat this session
     confirmed_by: str | None = None  # the facilitator who confirmed their attendance
 
     def total_ms(self, now: int) -> int:

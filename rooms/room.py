@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rooms.errors import ErrorCode, InvalidPayload, Refused
 from rooms.identity import Identity
@@ -25,6 +26,13 @@ def check_room_id(raw: object) -> str:
     return raw
 
 
+class History(StrEnum):
+    """What someone joining late sees of the chat (``rooms.history``)."""
+
+    SINCE_JOINED = "since_joined"  # only what was said since they first took a seat
+    RECENT = "recent"  # the recent history the room keeps
+
+
 @dataclass(frozen=True, slots=True)
 class RoomInfo:
     room_id: str
@@ -39,6 +47,7 @@ class RoomInfo:
     # Participants may write privately to each other (with a facilitator: always).
     private_messages: bool = False
     resources: tuple[Resource, ...] = ()  # replaces the series' and deployment's lists
+    history: History = History.SINCE_JOINED
 
     def __post_init__(self) -> None:
         check_room_id(self.room_id)

@@ -23,7 +23,7 @@ from aiohttp import web
 from rooms.errors import HearthError, InvalidPayload, Unauthorized
 from rooms.identity import Role
 from rooms.resources import parse_resources
-from rooms.room import DEFAULT_CAPACITY, RoomInfo
+from rooms.room import DEFAULT_CAPACITY, History, RoomInfo
 from rooms.schedule import Move, Occurrence, Series
 from server import errors, wire
 from server.admin import feed
@@ -139,6 +139,7 @@ _ROOM_FIELDS = (
     "audio",
     "private_messages",
     "resources",
+    "history",
 )
 
 
@@ -153,7 +154,16 @@ def _room(data: Json, room_id: str) -> RoomInfo:
         audio=_field(data, "audio", bool, False),
         private_messages=_field(data, "private_messages", bool, False),
         resources=parse_resources(data.get("resources", [])),
+        history=_history(data),
     )
+
+
+def _history(data: Json) -> History:
+    value = _field(data, "history", str, str(History.SINCE_JOINED))
+    try:
+        return History(value)
+    except ValueError:
+        raise InvalidPayload("'history' must be since_joined or recent") from None
 
 
 def _series(data: Json, series_id: str) -> Series:

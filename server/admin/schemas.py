@@ -47,6 +47,10 @@ _ROOM_SETTINGS: Json = {
         "description": "participants may write privately to each other (facilitators: always)",
     },
     "resources": RESOURCES,
+    "history": {
+        "enum": ["since_joined", "recent"],
+        "description": "what latecomers see of the chat: since they joined (default) or recent",
+    },
 }
 _SERIES_SETTINGS: Json = {
     "room": SLUG,

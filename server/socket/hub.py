@@ -34,6 +34,7 @@ from rooms.errors import (
     Unauthorized,
 )
 from rooms.events import LeaveReason
+from rooms.history import may_replay
 from rooms.identity import Identity
 from rooms.room import RoomInfo, check_invited
 from rooms.state import Connection, RoomState
@@ -288,13 +289,18 @@ class Hub:
         if place is not None:
             return wire.ok(you=seat_id, waiting=wire.dump_waiting_place(request.room, *place))
         missed = None
-        if request.since is not None:
+        if request.since is not None and may_replay(
+            change.state, seating.room, seat_id, request.since
+        ):
             with contextlib.suppress(StoreUnavailable):  # then a snapshot will do
                 missed = await missed_events(
                     self.store, request.room, request.since, change.state.seq
                 )
         snapshot = wire.dump_snapshot(
-            seating.room, change.state, facilitator_present=roles.facilitator_present(change.state)
+            seating.room,
+            change.state,
+            facilitator_present=roles.facilitator_present(change.state),
+            viewer=seat_id,
         )
         resumed = {"snapshot": snapshot} if missed is None else {"missed": missed}
         audio = {}
@@ -427,7 +433,10 @@ class Hub:
         if state.member_by_sid(sid) is None:
             return  # waiting: its place in the queue is its own private event
         snapshot = wire.dump_snapshot(
-            seating.room, state, facilitator_present=roles.facilitator_present(state)
+            seating.room,
+            state,
+            facilitator_present=roles.facilitator_present(state),
+            viewer=seating.seat_id,
         )
         view = self._view(state, sid, seating.unattended).get("moderation")
         name, payload = RoomReset(room_id, seating.seat_id, snapshot, view).dump()
@@ -467,10 +476,13 @@ class Hub:
         info = await self.store.room_info(room_id)
         if info is None:
             raise NotInRoom()
-        state.seated(sid)
+        seat = state.seated(sid)
         return wire.ok(
             snapshot=wire.dump_snapshot(
-                info, state, facilitator_present=roles.facilitator_present(state)
+                info,
+                state,
+                facilitator_present=roles.facilitator_present(state),
+                viewer=seat.member_id,
             ),
             **self._view(state, sid),
         )

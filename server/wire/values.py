@@ -12,6 +12,7 @@ from typing import Any
 from moderation.audit import AuditEntry
 from moderation.bans import Ban
 from moderation.controls import dump as dump_controls
+from rooms.history import visible_chat
 from rooms.room import RoomInfo
 from rooms.state import ChatMessage, Member, RoomState, Waiting
 from server.settings import IceServer
@@ -114,16 +115,21 @@ def dump_room(info: RoomInfo) -> Payload:
         "allow_guests": info.allow_guests,
         "guidelines": info.guidelines,
         "audio": info.audio,
+        "history": str(info.history),
     }
 
 
-def dump_snapshot(info: RoomInfo, state: RoomState, *, facilitator_present: bool) -> Payload:
+def dump_snapshot(
+    info: RoomInfo, state: RoomState, *, facilitator_present: bool, viewer: str
+) -> Payload:
+    """The room as ``viewer`` (a member id) sees it: the chat the room's history setting
+    shows them (``rooms.history``)."""
     return {
         "room": {**dump_room(info), "ends_at": state.ends_at},
         "seq": state.seq,
         "participants": [dump_member(m, state) for m in state.members],
         "hands": list(state.hands),
-        "chat": [dump_message(m) for m in state.chat],
+        "chat": [dump_message(m) for m in visible_chat(state, info, viewer)],
         "paused": state.paused,
         "controls": dump_controls(state.controls),
         "facilitator_present": facilitator_present,

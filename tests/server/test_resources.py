@@ -95,3 +95,15 @@ async def test_a_bad_resource_list_is_refused_and_changes_nothing(
     assert refused.status == 422
     assert refused.body["code"] == "invalid_payload"
     assert (await api(server.url, "GET", "/api/v1/rooms/grove")).status == 404
+
+
+async def test_the_history_setting_is_kept_and_checked(server: RunningHub) -> None:
+    body = {"id": "grove", "name": "Grove", "history": "recent"}
+    created = await api(server.url, "POST", "/api/v1/rooms", body)
+    assert created.status == 201
+    assert created.body["history"] == "recent"
+    default = await api(server.url, "POST", "/api/v1/rooms", {"id": "glade", "name": "Glade"})
+    assert default.body["history"] == "since_joined"
+    bad = await api(server.url, "PUT", "/api/v1/rooms/grove", {"name": "Grove", "history": "all"})
+    assert bad.status == 422
+    assert (await api(server.url, "GET", "/api/v1/rooms/grove")).body["history"] == "recent"

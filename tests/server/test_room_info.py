@@ -23,6 +23,7 @@ async def test_room_info_shows_guidelines_without_taking_a_seat(
             "allow_guests": True,
             "guidelines": "",
             "audio": False,
+            "history": "since_joined",
         },
     }
     snap = (await kim.call("room:snapshot"))["snapshot"]
