@@ -42,6 +42,7 @@ class Action(StrEnum):
     SUPPORT_REQUEST = "support_request"  # someone asked for support (never what they wrote)
     SUPPORT_SEEN = "support_seen"
     CONFIRM_ATTENDANCE = "confirm_attendance"
+    PIN_SCRIPT = "pin_script"  # never the text
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,6 +197,14 @@ class Reported:
 
 
 @dataclass(frozen=True, slots=True)
+class ScriptPinned:
+    """A facilitator pinned the meeting script (``text``; empty: cleared)."""
+
+    seq: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class AttendanceConfirmed:
     """To one person: a facilitator confirmed their attendance (``by``: their name)."""
 
@@ -223,6 +231,7 @@ PublicEvent = (
     | RoomPaused
     | RoomResumed
     | ControlsChanged
+    | ScriptPinned
 )
 PrivateEvent = (
     UnmuteAsked

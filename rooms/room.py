@@ -17,6 +17,7 @@ from rooms.resources import Resource
 
 ROOM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 DEFAULT_CAPACITY = 50
+MAX_SCRIPT = 4000  # a meeting script (``moderation.script``): a welcome, readings, the format
 MAX_CAPACITY = 500
 
 
@@ -48,6 +49,7 @@ class RoomInfo:
     private_messages: bool = False
     resources: tuple[Resource, ...] = ()  # replaces the series' and deployment's lists
     history: History = History.SINCE_JOINED
+    script: str = ""  # the meeting script shown until a facilitator pins another
 
     def __post_init__(self) -> None:
         check_room_id(self.room_id)
@@ -55,6 +57,8 @@ class RoomInfo:
             raise InvalidPayload(f"capacity must be between 1 and {MAX_CAPACITY}")
         if not self.name.strip():
             raise InvalidPayload("a room needs a name")
+        if len(self.script) > MAX_SCRIPT:
+            raise InvalidPayload(f"a meeting script is at most {MAX_SCRIPT} characters")
 
 
 def check_invited(room: RoomInfo, identity: Identity) -> None:

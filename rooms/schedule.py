@@ -124,6 +124,7 @@ class Series:
     skipped: frozenset[str] = frozenset()
     moved: tuple[Move, ...] = field(default=())
     resources: tuple[Resource, ...] = ()  # its room's, unless the room has its own
+    script: str = ""  # its meetings' script, unless the room has its own
 
     def __post_init__(self) -> None:
         check_room_id(self.series_id)

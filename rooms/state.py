@@ -158,6 +158,8 @@ class RoomState:
     # per member, and the private conversations moderators opened.
     support: tuple[SupportRequest, ...] = ()
     conversations: tuple[Conversation, ...] = ()
+    # The meeting script a facilitator pinned ("" cleared it); None: the room's own.
+    script: str | None = None
     # Each identity's time present this session (``rooms.attendance``), first seen first.
     attendance: tuple[Presence, ...] = ()
 

@@ -37,6 +37,7 @@ from server.socket.facilitation import Facilitation
 from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
 from server.socket.gate import GatedServer, handshake_gate, origin_check
 from server.socket.hub import Hub, socket_room
+from server.socket.meeting import Meeting
 from server.socket.participation import Participation
 from server.socket.support import Support
 from server.socket.transport import decline_deflate
@@ -156,6 +157,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     Participation(hub)
     Facilitation(hub)
     Support(hub)
+    Meeting(hub)
     keys = AttendanceKeys(settings.attendance_keys)
     Attendance(hub, keys)
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from moderation.script import check_script
 from rooms.errors import HearthError, InvalidPayload, Unauthorized
 from rooms.identity import Role
 from rooms.resources import parse_resources
@@ -140,6 +141,7 @@ _ROOM_FIELDS = (
     "private_messages",
     "resources",
     "history",
+    "script",
 )
 
 
@@ -155,6 +157,7 @@ def _room(data: Json, room_id: str) -> RoomInfo:
         private_messages=_field(data, "private_messages", bool, False),
         resources=parse_resources(data.get("resources", [])),
         history=_history(data),
+        script=check_script(_field(data, "script", str, "")),
     )
 
 
@@ -184,6 +187,7 @@ def _series(data: Json, series_id: str) -> Series:
         skipped=frozenset(skipped),
         moved=tuple(Move(_str(m["occurrence"]), _str(m["starts"])) for m in moved),
         resources=parse_resources(data.get("resources", [])),
+        script=check_script(_field(data, "script", str, "")),
     )
 
 
@@ -204,6 +208,7 @@ def dump_room(view: RoomView) -> Json:
         "public": info.public,
         "private_messages": info.private_messages,
         "resources": [dump_resource(r) for r in info.resources],
+        "script": info.script,
         "series": info.series_id,
         "open": view.open,
         "participants": view.participants,
@@ -233,6 +238,7 @@ def dump_series(series: Series, upcoming: list[Occurrence]) -> Json:
         "moved": [{"occurrence": m.occurrence, "starts": m.starts} for m in series.moved],
         "upcoming": [dump_occurrence(o) for o in upcoming],
         "resources": [dump_resource(r) for r in series.resources],
+        "script": series.script,
     }
 
 
@@ -322,7 +328,16 @@ async def invite(request: web.Request) -> web.Response:
     return web.json_response(dump_invite(made, _base_url(request)), status=201)
 
 
-_SERIES_FIELDS = ("room", "starts", "ends", "timezone", "rule", "lobby_minutes", "resources")
+_SERIES_FIELDS = (
+    "room",
+    "starts",
+    "ends",
+    "timezone",
+    "rule",
+    "lobby_minutes",
+    "resources",
+    "script",
+)
 _SERIES_REQUIRED = ("room", "starts", "ends", "timezone")
 
 

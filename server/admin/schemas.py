@@ -47,6 +47,11 @@ _ROOM_SETTINGS: Json = {
         "description": "participants may write privately to each other (facilitators: always)",
     },
     "resources": RESOURCES,
+    "script": {
+        "type": "string",
+        "maxLength": 4000,
+        "description": "the meeting script (a welcome, readings, the format) shown in the room",
+    },
     "history": {
         "enum": ["since_joined", "recent"],
         "description": "what latecomers see of the chat: since they joined (default) or recent",
@@ -67,6 +72,11 @@ _SERIES_SETTINGS: Json = {
     },
     "lobby_minutes": {"type": "integer", "minimum": 0, "maximum": 120},
     "resources": RESOURCES,
+    "script": {
+        "type": "string",
+        "maxLength": 4000,
+        "description": "its meetings' script, unless the room has its own",
+    },
 }
 _MOVE = {
     "type": "object",

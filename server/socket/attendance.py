@@ -14,8 +14,8 @@ from rooms import attendance
 from rooms.errors import NotInRoom
 from server import wire
 from server.attendance import AttendanceKeys, AttendanceOff, document
-from server.socket import operations
 from server.socket.hub import Handler, Hub
+from server.socket.support import audited
 from server.wire import ClientEvent, Payload, TargetRequest
 from server.wire.attendance import AttendanceRequest
 
@@ -61,15 +61,11 @@ class Attendance:
         r = TargetRequest.parse(raw)
         room_id = await self.hub.require_room(sid)
         now = self.hub.clock()
-        settings = self.hub.settings
-        _, ack = await operations.moderate(
-            self.store,
+        return await audited(
+            self.hub,
+            sid,
             room_id,
             lambda state, _: confirmations.confirm(state, sid, r.target, now),
-            self.hub.member_id(sid, room_id),
             r.op,
             lambda done: wire.ok(confirmed=r.target),
-            keep_ms=settings.audit_retention_ms,
-            max_entries=settings.audit_max_entries,
         )
-        return ack

@@ -24,6 +24,7 @@ from moderation import admission, roles
 from moderation.bans import ban_keys
 from moderation.ports import RoomStore
 from moderation.rate_limits import Activity
+from moderation.script import shown as shown_script
 from rooms.change import Change, Decided
 from rooms.clock import Clock
 from rooms.errors import (
@@ -265,11 +266,11 @@ class Hub:
         consent and enter, so nobody sees them in the room before they have agreed."""
         request = JoinRequest.parse(raw)
         room = await self.store.room_info(request.room)
-        await self.store.snapshot(request.room)  # raises RoomNotFound unless it is open
+        state = await self.store.snapshot(request.room)  # RoomNotFound unless it is open
         if room is None:
             raise RoomNotFound(f"room {request.room!r} is not open")
         check_invited(room, self.sessions[sid].identity)
-        return wire.ok(room=wire.dump_room(room))
+        return wire.ok(room=wire.dump_room(room), script=shown_script(state, room))
 
     async def join(self, sid: str, raw: object) -> Payload:
         request = JoinRequest.parse(raw)

@@ -17,12 +17,13 @@ from moderation.audit import Moderated
 from moderation.ports import Decision
 from moderation.rate_limits import Activity
 from rooms.change import Change
+from rooms.errors import RoomNotFound
 from rooms.resources import Resource, crisis, shown
-from rooms.room import RoomInfo
+from rooms.room import RoomInfo, check_invited
 from server import wire
 from server.socket import operations
 from server.socket.hub import Handler, Hub
-from server.wire import ClientEvent, OpRequest, Payload
+from server.wire import ClientEvent, JoinRequest, OpRequest, Payload
 from server.wire.support import (
     PrivateRequest,
     SupportSeenRequest,
@@ -39,6 +40,7 @@ class Support:
             ClientEvent.SUPPORT_REQUEST: self.request,
             ClientEvent.SUPPORT_ACKNOWLEDGE: self.acknowledge,
             ClientEvent.PRIVATE_SEND: self.private,
+            ClientEvent.RESOURCES: self.list_resources,
         }
         for event, handler in handlers.items():
             hub.register(event, handler)
@@ -55,21 +57,15 @@ class Support:
         """The resources people in this room see (``rooms.resources.shown``)."""
         return shown(*await self._lists(info))
 
-    async def _moderate(
-        self, sid: str, room_id: str, decide: Decision, op: str | None, answer: Answer
-    ) -> Payload:
-        settings = self.hub.settings
-        _, ack = await operations.moderate(
-            self.store,
-            room_id,
-            decide,
-            self.hub.member_id(sid, room_id),
-            op,
-            answer,
-            keep_ms=settings.audit_retention_ms,
-            max_entries=settings.audit_max_entries,
-        )
-        return ack
+    async def list_resources(self, sid: str, raw: object) -> Payload:
+        """The room's resources, for someone in it or about to join (like ``room:info``)."""
+        request = JoinRequest.parse(raw)
+        info = await self.store.room_info(request.room)
+        await self.store.snapshot(request.room)  # RoomNotFound unless it is open
+        if info is None:
+            raise RoomNotFound(f"room {request.room!r} is not open")
+        check_invited(info, self.hub.sessions[sid].identity)
+        return wire.ok(resources=[dump_resource(r) for r in await self.resources(info)])
 
     async def request(self, sid: str, raw: object) -> Payload:
         """Ask for support: the ack says how many moderators it reached (0: none is here)
@@ -78,7 +74,8 @@ class Support:
         room_id = await self.hub.require_room(sid)
         await self.hub.limit(sid, room_id, Activity.REPORT)
         now = self.hub.clock()
-        ack = await self._moderate(
+        ack = await audited(
+            self.hub,
             sid,
             room_id,
             lambda state, _: support.request_support(state, sid, now),
@@ -100,7 +97,8 @@ class Support:
             assert request is not None  # the rule refuses an unknown request
             return wire.ok(request=dump_request(request))
 
-        return await self._moderate(
+        return await audited(
+            self.hub,
             sid,
             room_id,
             lambda state, _: support.acknowledge(state, sid, r.target, now),
@@ -128,3 +126,22 @@ class Support:
 
 
 Answer = Callable[[Moderated], Payload]
+
+
+async def audited(
+    hub: Hub, sid: str, room_id: str, decide: Decision, op: str | None, answer: Answer
+) -> Payload:
+    """An action of someone seated, applied once for its op id with its audit line (a
+    support request, a confirmation, a pinned script); its ack."""
+    settings = hub.settings
+    _, ack = await operations.moderate(
+        hub.store,
+        room_id,
+        decide,
+        hub.member_id(sid, room_id),
+        op,
+        answer,
+        keep_ms=settings.audit_retention_ms,
+        max_entries=settings.audit_max_entries,
+    )
+    return ack

@@ -35,6 +35,7 @@ from rooms.events import (
     RoomEvent,
     RoomPaused,
     RoomResumed,
+    ScriptPinned,
     SpeakersChanged,
     UnmuteAsked,
     WaitingPlace,
@@ -205,6 +206,8 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
             return support.dump_seen(room, request)
         case PrivateMessage():
             return support.dump_private(room, event)
+        case ScriptPinned(seq=seq, text=text):
+            return ServerEvent.SCRIPT, {**room, "seq": seq, "script": text}
         case AttendanceConfirmed(by=by):
             return ServerEvent.ATTENDANCE_CONFIRMED, {**room, "by": by}
 

@@ -52,6 +52,9 @@ class ClientEvent(StrEnum):
     # Attendance verifications (``server.socket.attendance``).
     ATTENDANCE_REQUEST = "attendance:request"
     ATTENDANCE_CONFIRM = "attendance:confirm"
+    # The meeting script and resources (``server.socket.meeting``).
+    SCRIPT_PIN = "script:pin"
+    RESOURCES = "room:resources"
 
 
 class ServerEvent(StrEnum):
@@ -75,6 +78,7 @@ class ServerEvent(StrEnum):
     PAUSED = "room:paused"
     RESUMED = "room:resumed"
     CONTROLS = "room:controls"
+    SCRIPT = "room:script"
     # No seq: the room's history here went back (Redis was rolled back); take a snapshot.
     ROOM_REWOUND = "room:rewound"
     # Private: only to the connections concerned, without seq.

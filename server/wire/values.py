@@ -12,6 +12,7 @@ from typing import Any
 from moderation.audit import AuditEntry
 from moderation.bans import Ban
 from moderation.controls import dump as dump_controls
+from moderation.script import shown as shown_script
 from rooms.history import visible_chat
 from rooms.room import RoomInfo
 from rooms.state import ChatMessage, Member, RoomState, Waiting
@@ -130,6 +131,7 @@ def dump_snapshot(
         "participants": [dump_member(m, state) for m in state.members],
         "hands": list(state.hands),
         "chat": [dump_message(m) for m in visible_chat(state, info, viewer)],
+        "script": shown_script(state, info),
         "paused": state.paused,
         "controls": dump_controls(state.controls),
         "facilitator_present": facilitator_present,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from rooms.resources import Category, Resource
-from tests.support import ADMIN_TOKEN, RunningHub, api, running_app, settings
+from tests.support import ADMIN_TOKEN, RunningHub, api, running_app, settings, token
 
 DEPLOYMENT_LINE = Resource("National line", Category.CRISIS, phone="+44 116 123")
 SERIES_LINE = {"title": "Series line", "category": "crisis", "phone": "988"}
@@ -107,3 +107,36 @@ async def test_the_history_setting_is_kept_and_checked(server: RunningHub) -> No
     bad = await api(server.url, "PUT", "/api/v1/rooms/grove", {"name": "Grove", "history": "all"})
     assert bad.status == 422
     assert (await api(server.url, "GET", "/api/v1/rooms/grove")).body["history"] == "recent"
+
+
+async def test_resources_are_listed_before_joining_and_in_the_room(
+    server: RunningHub, clients: Any
+) -> None:
+    room = {"id": "grove", "name": "Grove", "resources": [READING, ROOM_LINE]}
+    assert (await api(server.url, "POST", "/api/v1/rooms", room)).status == 201
+    assert (await api(server.url, "POST", "/api/v1/rooms/grove/open")).status == 200
+    outsider = await clients(server.url, {"name": "Sam"})  # a guest; the room wants invites
+    refused = await outsider.call("room:resources", {"room": "grove"})
+    assert refused["error"]["code"] == "guests_not_allowed"
+    invited = await clients(server.url, {"token": token("Ann")})
+    before = await invited.call("room:resources", {"room": "grove"})
+    assert [r["title"] for r in before["resources"]] == ["Just for today", "Room line"]
+    await invited.join("grove")
+    inside = await invited.call("room:resources", {"room": "grove"})
+    assert inside["resources"] == before["resources"]
+    missing = await invited.call("room:resources", {"room": "nowhere"})
+    assert missing["error"]["code"] == "room_not_found"
+
+
+async def test_a_rooms_script_from_its_definition_is_in_snapshots_and_before_joining(
+    server: RunningHub, clients: Any
+) -> None:
+    room = {"id": "grove", "name": "Grove", "allow_guests": True, "script": "We read, then share."}
+    created = await api(server.url, "POST", "/api/v1/rooms", room)
+    assert created.body["script"] == "We read, then share."
+    assert (await api(server.url, "POST", "/api/v1/rooms/grove/open")).status == 200
+    guest = await clients(server.url, {"name": "Sam"})
+    assert (await guest.call("room:info", {"room": "grove"}))["script"] == "We read, then share."
+    assert (await guest.join("grove"))["snapshot"]["script"] == "We read, then share."
+    too_long = {"name": "Grove", "script": "x" * 4001}
+    assert (await api(server.url, "PUT", "/api/v1/rooms/grove", too_long)).status == 422

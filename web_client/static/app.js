@@ -8,6 +8,7 @@ import { mountAudio } from "./audio.js";
 import { mountChat } from "./chat.js";
 import { ConnectionState } from "./connection.js";
 import { mountJoin, readInvitation } from "./join.js";
+import { mountMeeting } from "./meeting.js";
 import { mountModeration } from "./moderation.js";
 import { mountNotices } from "./notices.js";
 import { mountReactions } from "./reactions.js";
@@ -64,8 +65,12 @@ function wire(conn) {
   conn.addEventListener("snapshot", (e) => {
     model.applySnapshot(e.detail.snapshot, e.detail.you, e.detail.moderation);
     support.applySnapshot(e.detail.moderation);
+    meeting.applySnapshot(e.detail.snapshot);
   });
-  conn.addEventListener("room-event", (e) => model.applyEvent(e.detail.name, e.detail.data));
+  conn.addEventListener("room-event", (e) => {
+    model.applyEvent(e.detail.name, e.detail.data);
+    meeting.event(e.detail.name, e.detail.data);
+  });
   conn.addEventListener("notice", (e) => {
     model.applyNotice(e.detail.name, e.detail.data);
     support.notice(e.detail.name, e.detail.data);
@@ -128,6 +133,7 @@ mountNotices(model, current);
 mountTools(model, current);
 const support = mountSupport(model, current);
 const attendance = mountAttendance(model, current);
+const meeting = mountMeeting(model, current);
 mountSchedule(model);
 audio = mountAudio(model, {
   call: (...args) => connection.call(...args),

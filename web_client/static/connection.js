@@ -28,6 +28,7 @@ export const ROOM_EVENTS = [
   "room:closing",
   "audio:state",
   "audio:speaking",
+  "room:script",
 ];
 
 // Notices for this connection alone: no seq, not part of the room's shared history.
@@ -55,6 +56,7 @@ const MUTATING = new Set([
   "moderation:ban", "moderation:unban", "moderation:controls", "moderation:admit",
   "moderation:deny", "moderation:delete-message",
   "support:request", "support:acknowledge", "private:send", "attendance:confirm",
+  "script:pin",
 ]);
 // Answers that leave the outcome open or say nothing changed: worth sending again.
 const RESEND = new Set(["timeout", "unavailable", "unconfirmed"]);
