@@ -70,7 +70,8 @@ def dump_moderation(state: RoomState, unattended_since: int | None) -> Payload:
     return {
         "waiting": [dump_waiting(w) for w in state.waiting],
         "unattended_since": unattended_since,
-        "support": [dump_request(r) for r in state.support],
+        # Requests of people still here: someone who left is no longer to be looked for.
+        "support": [dump_request(r) for r in state.support if state.member(r.member_id)],
     }
 
 

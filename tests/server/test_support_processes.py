@@ -108,3 +108,21 @@ async def test_private_messages_reach_only_their_two_people_across_processes(
     assert not kim.events("private:message")
     snapshot = (await ann.call("room:snapshot", {}))["snapshot"]
     assert all("thank" not in m["text"] for m in snapshot["chat"])
+
+
+async def test_a_facilitator_arriving_later_sees_the_open_request_of_someone_still_here(
+    pair: tuple[ServerProcess, ServerProcess], clients: Any
+) -> None:
+    a, b = pair
+    sam, sam_id = await seated(clients, b, "Sam")
+    ann, _ = await seated(clients, b, "Ann")
+    assert (await sam.call("support:request", {}))["reached"] == 0
+    assert (await ann.call("support:request", {}))["reached"] == 0
+    assert (await ann.call("room:leave"))["ok"]
+    kim = await clients(a.url, {"token": token("Kim", Role.FACILITATOR)})
+    joined = await kim.join(ROOM)
+    waiting = joined["moderation"]["support"]
+    assert [r["participant"]["id"] for r in waiting] == [sam_id]
+    assert waiting[0]["seen_by"] is None
+    participant_view = await sam.call("room:snapshot")
+    assert "moderation" not in participant_view
