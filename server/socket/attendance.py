@@ -10,6 +10,7 @@ printable page, and nothing of it is logged.
 from __future__ import annotations
 
 from moderation import attendance as confirmations
+from moderation.rate_limits import Activity
 from rooms import attendance
 from rooms.errors import NotInRoom
 from server import wire
@@ -37,6 +38,8 @@ class Attendance:
         room_id = await self.hub.require_room(sid)
         if not self.keys.enabled:
             raise AttendanceOff()
+        # Signing and drawing the QR code cost CPU: counted like reports.
+        await self.hub.limit(sid, room_id, Activity.REPORT)
         state = await self.store.snapshot(room_id)
         info = await self.store.room_info(room_id)
         if info is None:
