@@ -4,14 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 NODE_DEPS := web_client/node_modules/.installed
 PYTEST_WORKERS ?= 2
+# Where `make run` serves: `make run PORT=8081 HOST=0.0.0.0`.
+HOST ?= localhost
+PORT ?= 8080
 
 .PHONY: run test check lint system-deps bench bench-audio clean
 
 $(BIN)/python:
+	@echo "==> [1/3] Creating a Python environment in $(VENV) (once)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	@echo "==> [2/3] Installing Hearth and its Python packages (once; about a minute)"
 	$(BIN)/pip install -q -e .
 	touch $@
 
@@ -20,12 +25,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 $(NODE_DEPS): web_client/package.json web_client/package-lock.json
+	@echo "==> [3/3] Installing the web client's socket.io-client with npm (once)"
 	cd web_client && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## Serve http://localhost:8080 on the embedded store, with a demo room open.
+## Serve http://localhost:8080 (PORT=, HOST=) on the embedded store, with a demo room open.
 run: $(VENV)/.installed-run $(NODE_DEPS)
-	HEARTH_DEV=1 HEARTH_DEMO_ROOM=demo $(BIN)/hearth serve --host localhost --port 8080
+	@echo "==> Starting Hearth on $(HOST):$(PORT) (Ctrl-C stops it)"
+	@HEARTH_DEV=1 HEARTH_DEMO_ROOM=demo $(BIN)/hearth serve --host $(HOST) --port $(PORT)
 
 ## Install what the tests need (redis-server, chromium: apt-get when root) and run them all,
 ## measuring coverage in every process they start (the `hearth serve` subprocesses too).

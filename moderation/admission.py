@@ -8,11 +8,12 @@
   or kept in the store for the room or its series.
 - A **locked** room takes no new joins (``room_locked``); people already seated may
   still reconnect (their seat is theirs), and facilitators and admins always get in.
-- With the **waiting room** on, a join waits until a facilitator (or co-facilitator)
-  admits or denies it, one person or everyone at once. With **wait for a facilitator**
-  on, joins wait while no facilitator is present, even if the waiting room is off; the
-  first facilitator to arrive lets them in (unless the waiting room is on, then they
-  keep waiting for a facilitator's decision).
+- With the **waiting room** on, a join waits until a facilitator, a co-facilitator or
+  the room's greeter (``moderation.service``) admits or denies it, one person or
+  everyone at once. With **wait for a facilitator** on, joins wait while no facilitator
+  is present, even if the waiting room is off; the first facilitator to arrive lets them
+  in (unless the waiting room is on, then they keep waiting for a facilitator's
+  decision).
   Waiting people see nothing of the room; each is told their place in the queue
   (``WaitingPlace``) and the moderators see the queue live with display names
   (``WaitingQueue``). Admitting someone gives them a seat (capacity still counts); they
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from moderation import handover, mute, names, roles, standing
+from moderation import handover, mute, names, roles, service, standing
 from moderation.audit import Action, Moderated, entry
 from moderation.bans import check_not_banned
 from rooms import attendance, primitives
@@ -44,6 +45,7 @@ from rooms.change import Change, Decided, Recorder
 from rooms.errors import ErrorCode, Refused
 from rooms.events import Admitted, Denied, LeaveReason, MemberJoined, WaitingPlace, WaitingQueue
 from rooms.identity import Identity
+from rooms.meeting import Duty
 from rooms.room import RoomInfo, check_invited
 from rooms.state import Connection, Member, RoomState, Waiting
 
@@ -186,9 +188,9 @@ def _requeue(state: RoomState, queue: tuple[Waiting, ...], rec: Recorder | None 
     """Store the new queue, and tell moderators and every waiting person where things stand."""
     rec = rec or Recorder(state)
     state = replace(state, waiting=queue)
-    moderators = roles.moderator_sids(state)
-    if moderators:
-        rec.events.append(WaitingQueue(moderators, queue))
+    watching = service.waiting_room_sids(state)
+    if watching:
+        rec.events.append(WaitingQueue(watching, queue))
     for place, waiting in enumerate(queue, start=1):
         rec.events.append(WaitingPlace((waiting.connection.sid,), place, len(queue)))
     return replace(rec.done(state), quiet=True)
@@ -203,8 +205,9 @@ def position(state: RoomState, sid: str) -> tuple[int, int] | None:
 
 
 def admit(state: RoomState, room: RoomInfo, sid: str, member_id: str | None, now: int) -> Moderated:
-    """Let one waiting person in (``member_id``), or everyone waiting (``None``)."""
-    actor = roles.acting(state, sid)
+    """Let one waiting person in (``member_id``), or everyone waiting (``None``): a
+    moderator or the greeter."""
+    actor = service.acting_as(state, sid, Duty.GREETER)
     chosen = _chosen(state, member_id)
     record = entry(actor, Action.ADMIT, now, chosen[0] if member_id else None)
     if member_id is None:
@@ -254,8 +257,9 @@ def _seat(
 
 
 def deny(state: RoomState, sid: str, member_id: str | None, now: int) -> Moderated:
-    """Turn one waiting person away (``member_id``), or everyone waiting (``None``)."""
-    actor = roles.acting(state, sid)
+    """Turn one waiting person away (``member_id``), or everyone waiting (``None``): a
+    moderator or the greeter."""
+    actor = service.acting_as(state, sid, Duty.GREETER)
     chosen = _chosen(state, member_id)
     record = entry(actor, Action.DENY, now, chosen[0] if member_id else None)
     if member_id is None:

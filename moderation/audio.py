@@ -2,7 +2,9 @@
 
 - **Heard or not** is decided in one place, ``may_be_heard``: a member is heard only while
   they hold a seat and ``moderation.pause.audible`` says so (not muted; the room not
-  paused, or they keep it: facilitators, co-facilitators, admins). The server's mixer asks
+  paused, or they keep it: facilitators, co-facilitators, admins), and, during a sharing
+  round that lets only the sharer speak, they have the floor or moderate
+  (``moderation.rounds.may_speak``). The server's mixer asks
   this for every input every 20 ms tick, so nothing a client does can get around it.
 - Muting, unmuting and pausing are moderation's rules (``moderation.mute``,
   ``moderation.pause``); this module only reads their flags.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from moderation import pause, roles
+from moderation import pause, roles, rounds
 from rooms.change import Change, Recorder
 from rooms.events import AudioChanged, SpeakersChanged
 from rooms.state import AudioState, Member, RoomState
@@ -29,7 +31,7 @@ from rooms.state import AudioState, Member, RoomState
 def may_be_heard(state: RoomState, member_id: str) -> bool:
     """True when this member's voice may reach anyone in the room right now."""
     member = state.member(member_id)
-    return member is not None and pause.audible(state, member)
+    return member is not None and pause.audible(state, member) and rounds.may_speak(state, member)
 
 
 def _with_member(state: RoomState, updated: Member) -> Change:

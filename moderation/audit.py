@@ -43,6 +43,11 @@ class Action(StrEnum):
     SUPPORT_SEEN = "support_seen"
     CONFIRM_ATTENDANCE = "confirm_attendance"
     PIN_SCRIPT = "pin_script"  # never the text
+    LOWER_HAND = "lower_hand"
+    CALL_ON = "call_on"
+    GIVE_SERVICE = "give_service"
+    TAKE_SERVICE = "take_service"
+    ROUND = "round"  # started, skipped, extended, moved, ended: the detail says which
 
 
 @dataclass(frozen=True, slots=True)

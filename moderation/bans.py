@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from moderation import handover, roles, standing
+from moderation import handover, roles, service, standing
 from moderation.audit import Action, Moderated, entry
 from rooms import attendance
 from rooms.change import Change, Recorder
@@ -74,6 +74,7 @@ def _take_out(state: RoomState, member: Member, reason: LeaveReason, now: int) -
     members = tuple(m for m in state.members if m.member_id != member.member_id)
     # Someone taken out does not come back moderating; their mutes stay theirs.
     state = standing.keep(state, member.member_id, co_facilitator=False)
+    state = service.forget(state, member.member_id, rec)
     after = handover.oversee(rec.done(replace(state, members=members, hands=hands)), now)
     return replace(after, state=attendance.accounted(state, after.state, now))
 

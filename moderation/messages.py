@@ -1,8 +1,9 @@
 """Chat and hands under moderation, deleting messages, and reports.
 
-- Chat is refused while the sender's chat is muted (``chat_muted``) or the room is paused
-  (``room_paused``); hands and reactions likewise freeze during a pause. These wrap the
-  plain rules of ``rooms.primitives`` so the checks and the change are one atomic step.
+- Chat is refused while the sender's chat is muted (``chat_muted``), the room is paused
+  (``room_paused``), or someone shares in a round whose chat waits (``share_in_progress``,
+  ``moderation.rounds``); hands and reactions likewise freeze during a pause. These wrap
+  the plain rules of ``rooms.primitives`` so the checks and the change are one atomic step.
 - A facilitator deletes a chat message for everyone: it leaves the room's history and
   every client is told (``ChatDeleted``). The audit log names the message's author and
   id, never its text.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from moderation import roles
+from moderation import roles, rounds
 from moderation.audit import Action, Moderated, entry
 from moderation.mute import check_may_chat
 from moderation.pause import check_active
@@ -29,6 +30,7 @@ from rooms.state import Reaction, RoomState
 
 def post_chat(state: RoomState, sid: str, text: str, now: int) -> Change:
     check_may_chat(state, state.seated(sid))
+    rounds.check_chat(state, state.seated(sid))
     return primitives.post_chat(state, sid, text, now)
 
 

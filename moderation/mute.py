@@ -14,7 +14,8 @@
   never silent: the participant is *asked* to unmute (``UnmuteAsked``) and decides; until
   they accept their microphone stays off. Declining keeps them muted.
 - Anyone may mute their own audio. Unmuting it is refused while a facilitator holds the
-  mute (``audio_held``), unless a facilitator asked them to unmute.
+  mute (``audio_held``), unless a facilitator asked them to unmute, or they have the
+  floor (``moderation.floor``: the hold is lifted for the share and comes back after).
 
 Audio flags are state only: the mixer reads them (``moderation.audio.may_be_heard``).
 """
@@ -130,10 +131,13 @@ def mute_self(state: RoomState, sid: str) -> Change:
 def unmute_self(state: RoomState, sid: str) -> Change:
     """Turn one's own microphone on; accepting a facilitator's request is the same act."""
     member = state.seated(sid)
-    if member.audio_held and not member.unmute_asked:
+    # The floor lifts a hold for the share, and the hold comes back after it
+    # (``moderation.floor``); only accepting a facilitator's request ends it.
+    for_the_share = member.audio_held and not member.unmute_asked
+    if for_the_share and state.floor != member.member_id:
         raise Refused("a facilitator has muted you", ErrorCode.AUDIO_HELD)
     check_active(state, member, Activity.AUDIO)
-    unmuted = replace(member, audio_muted=False, audio_held=False, unmute_asked=False)
+    unmuted = replace(member, audio_muted=False, audio_held=for_the_share, unmute_asked=False)
     return _announce(state, [unmuted] if unmuted != member else [])
 
 

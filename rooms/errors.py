@@ -43,6 +43,11 @@ class ErrorCode(StrEnum):
     NO_SUPPORT_REQUEST = "no_support_request"
     PRIVATE_MESSAGES_OFF = "private_messages_off"
     ATTENDANCE_TOO_SOON = "attendance_too_soon"
+    NO_ROUND = "no_round"
+    ROUND_RUNNING = "round_running"
+    ROUND_EMPTY = "round_empty"
+    NOT_IN_ROUND = "not_in_round"
+    SHARE_IN_PROGRESS = "share_in_progress"
 
 
 class HearthError(Exception):

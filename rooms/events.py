@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rooms.meeting import Service, SharingRound
 from rooms.state import ChatMessage, Member, Reaction, RoomControls, Waiting
 from rooms.support import PrivateMessage, SupportAsked, SupportSeen
 
@@ -212,6 +213,52 @@ class AttendanceConfirmed:
     by: str
 
 
+@dataclass(frozen=True, slots=True)
+class FloorChanged:
+    """Who has the floor now (``None``: nobody)."""
+
+    seq: int
+    member_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoundChanged:
+    """The sharing round as it is now (``None``: it ended)."""
+
+    seq: int
+    round: SharingRound | None
+    at: int  # when it changed, on the server's clock
+
+
+@dataclass(frozen=True, slots=True)
+class ShareWarning:
+    """A share's warning point: it ends at ``ends_at``. Announced once per share."""
+
+    seq: int
+    share: int
+    member_id: str
+    ends_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShareTimeUp:
+    """A share's time is up; ``hard``: the floor moves on. Announced once per share."""
+
+    seq: int
+    share: int
+    member_id: str
+    ends_at: int
+    hard: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceChanged:
+    """Every service role in the room, as it is now."""
+
+    seq: int
+    service: tuple[Service, ...]
+
+
 PublicEvent = (
     MemberJoined
     | MemberLeft
@@ -231,6 +278,11 @@ PublicEvent = (
     | RoomPaused
     | RoomResumed
     | ControlsChanged
+    | FloorChanged
+    | RoundChanged
+    | ShareWarning
+    | ShareTimeUp
+    | ServiceChanged
     | ScriptPinned
 )
 PrivateEvent = (

@@ -51,9 +51,19 @@ LOG_LENGTH = 1000
 
 T = TypeVar("T")
 
-# A public event as the adapter logs it: its seq and its opaque framed form (None: the
-# event is not logged, being private to some connections).
-LogEntry = Callable[[str, RoomEvent], tuple[int, bytes] | None]
+
+@dataclass(frozen=True, slots=True)
+class Framed:
+    """A room event as the adapter sends it, opaque bytes to the store: one frame per
+    destination (none: nobody hears it), and for a public event ``logged``, its seq and
+    the frame the room's log keeps, the very bytes sent to the room (None: the event is
+    private to some connections and not logged). Made from one dump of the event."""
+
+    frames: tuple[bytes, ...]
+    logged: tuple[int, bytes] | None = None
+
+
+Frame = Callable[[str, RoomEvent], Framed]
 
 
 @dataclass(frozen=True, slots=True)

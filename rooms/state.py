@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from rooms.errors import NotInRoom
 from rooms.identity import Role
+from rooms.meeting import MAX_SERVICE, Service, SharingRound
 from rooms.presence import Presence
 from rooms.support import Conversation, SupportRequest
 
@@ -120,6 +121,14 @@ class RoomControls:
     mute_on_join: bool = False  # newcomers' audio starts muted
     allow_self_unmute: bool = True  # with mute on join: may they unmute themselves
     pause_when_unattended: bool = False  # pause when the last facilitator leaves
+    # Sharing rounds (``moderation.rounds``): at a share's end the floor moves on (hard)
+    # or the sharer is told their time is up (soft); chat waits during shares; only the
+    # sharer (and facilitators) are heard; people who join late go to the end of a
+    # round ordered from the roster.
+    round_hard_end: bool = False
+    round_pause_chat: bool = False
+    round_sharer_only_audio: bool = False
+    round_add_late_joiners: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +171,13 @@ class RoomState:
     script: str | None = None
     # Each identity's time present this session (``rooms.attendance``), first seen first.
     attendance: tuple[Presence, ...] = ()
+    # Which opening of the room this is: made by the store when the room opens, the same
+    # for as long as it stays open. A room that closes and opens again counts seq from 0
+    # again, so a seq means something only with its opening ('' in states from before).
+    opening: str = ""
+    floor: str | None = None  # who has the floor: called on, or sharing in the round
+    round: SharingRound | None = None  # the sharing round under way (``rooms.meeting``)
+    service: tuple[Service, ...] = ()  # service roles given for this room, by member id
 
     def __post_init__(self) -> None:
         ids = [m.member_id for m in self.members]
@@ -176,6 +192,8 @@ class RoomState:
         kept = [s.member_id for s in self.standings]
         if len(set(kept)) != len(kept) or len(kept) > MAX_STANDINGS:
             raise ValueError("standings repeat a member or are over their bound")
+        if len(set(self.service)) != len(self.service) or len(self.service) > MAX_SERVICE:
+            raise ValueError("service roles repeat or are over their bound")
 
     def with_host(self, name: str) -> RoomState:
         """This state, remembering ``name`` as a host's (newest kept, oldest dropped)."""

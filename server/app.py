@@ -17,6 +17,7 @@ from redis.backoff import NoBackoff
 from moderation.ports import RoomStore
 from rooms.clock import Clock
 from rooms.events import Removed, RoomEvent
+from rooms.ports import Framed
 from rooms.room import RoomInfo
 from server import wire
 from server.admin.api import PREFIX, admin_api
@@ -27,18 +28,24 @@ from server.codec import MsgpackJson
 from server.jobs.drain import Drain
 from server.jobs.presence import PresenceKeeper
 from server.jobs.recovery import Recovery
+from server.jobs.rounds import RoundClock
 from server.jobs.scheduler import Scheduler
 from server.media.gateway import AudioGateway
 from server.media.lease import LocalLease, MediaLease, RedisLease
 from server.media.signalling import AudioSignalling
+from server.ops.probes import Probes
+from server.ops.webhooks import Webhooks
 from server.settings import Settings
 from server.socket.attendance import Attendance
 from server.socket.facilitation import Facilitation
 from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
 from server.socket.gate import GatedServer, handshake_gate, origin_check
-from server.socket.hub import Hub, socket_room
+from server.socket.hub import Hub
+from server.socket.joining import Joining
 from server.socket.meeting import Meeting
 from server.socket.participation import Participation
+from server.socket.script import Script
+from server.socket.sessions import socket_room
 from server.socket.support import Support
 from server.socket.transport import decline_deflate
 from server.stores.memory import MemoryStore
@@ -58,6 +65,8 @@ SETTINGS = web.AppKey("settings", Settings)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 AUDIO = web.AppKey("audio", AudioGateway)
 DRAIN = web.AppKey("drain", Drain)
+ROUNDS = web.AppKey("rounds", RoundClock)
+WEBHOOKS = web.AppKey("webhooks", Webhooks)
 
 
 def _destinations(room_id: str, event: RoomEvent) -> list[str]:
@@ -66,23 +75,21 @@ def _destinations(room_id: str, event: RoomEvent) -> list[str]:
     return [socket_room(room_id)] if audience is None else list(audience)
 
 
-def frame_event(room_id: str, event: RoomEvent) -> list[bytes]:
+def frame_event(room_id: str, event: RoomEvent) -> Framed:
+    """The event as every process's manager reads it, from one dump: a frame for each
+    destination and, for a public event, its log entry, the same bytes as its frame to
+    the room (private events are not logged)."""
     name, payload = wire.dump_event(room_id, event)
-    frames = [frame(to, str(name), payload) for to in _destinations(room_id, event)]
+    audience = wire.recipients(event)
+    if audience is None:
+        to_room = frame(socket_room(room_id), str(name), payload)
+        return Framed((to_room,), (int(payload["seq"]), to_room))
+    frames = [frame(to, str(name), payload) for to in audience]
     if isinstance(event, Removed):
         # Closing the connection is published right after the notice, so the process
         # holding it delivers the notice first, wherever the facilitator is.
         frames += [_disconnect_frame(sid) for sid in event.audience]
-    return frames
-
-
-def log_entry(room_id: str, event: RoomEvent) -> tuple[int, bytes] | None:
-    """A public event as the room's log keeps it: its seq and the frame every process's
-    manager reads (private events are not logged)."""
-    if wire.recipients(event) is not None:
-        return None
-    name, payload = wire.dump_event(room_id, event)
-    return int(payload["seq"]), frame(socket_room(room_id), str(name), payload)
+    return Framed(tuple(frames))
 
 
 def _disconnect_frame(sid: str) -> bytes:
@@ -103,7 +110,7 @@ def redis_store(settings: Settings) -> RedisStore:
         socket_timeout=settings.redis_timeout_ms / 1000,
         socket_connect_timeout=settings.redis_timeout_ms / 1000,
         # No retries: a resent commit script applied a chat twice (the store learns
-        # what an unanswered commit did instead; see ``server.stores.redis``).
+        # what an unanswered commit did instead; see ``server.stores.redis_commit``).
         retry=Retry(NoBackoff(), retries=0),
     )
     return RedisStore(
@@ -112,7 +119,6 @@ def redis_store(settings: Settings) -> RedisStore:
         channel=_channel(settings),
         frame=frame_event,
         timeout_ms=settings.redis_timeout_ms,
-        log_entry=log_entry,
     )
 
 
@@ -144,7 +150,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
             if gateway is not None:
                 gateway.room_changed(room_id)
 
-        store = MemoryStore(deliver, log_entry)
+        store = MemoryStore(deliver, frame_event)
         lease = LocalLease(process_id)
 
     app = web.Application()
@@ -154,12 +160,14 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     app[DRAIN] = Drain(hub, settings.drain_timeout_ms)
     app.middlewares.append(app[DRAIN].middleware())
     app.middlewares.append(handshake_gate(settings, hub.blocked_for, hub.clock))
+    Joining(hub)
     Participation(hub)
-    Facilitation(hub)
+    Meeting(hub, Facilitation(hub))
     Support(hub)
-    Meeting(hub)
+    Script(hub)
     keys = AttendanceKeys(settings.attendance_keys)
     Attendance(hub, keys)
+    app[ROUNDS] = RoundClock(store, hub.seats.rooms_in_use, clock, settings.round_tick_ms)
 
     async def notify(event: str, sid: str, payload: wire.Payload) -> None:
         await sio.emit(event, payload, to=sid)
@@ -176,7 +184,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     AudioSignalling(hub, gateway)
     app[AUDIO] = gateway
     app[STORE] = store
-    app[RECOVERY] = recovery = Recovery(store, hub)
+    app[RECOVERY] = recovery = Recovery(store, hub.seats)
     app[PRESENCE] = PresenceKeeper(
         store,
         process_id,
@@ -185,15 +193,31 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         recovery.after_lapse,
         clock,
         hub.settle_roll,
-        hub.away,
+        hub.seats.away,
     )
+    app[WEBHOOKS] = webhooks = Webhooks(settings, store, clock.ms)
+    if webhooks.enabled:
+        sio.manager.on_room_event.append(webhooks.observe)
     empty = settings.close_when_empty_minutes
     app[SCHEDULER] = Scheduler(
-        store, clock, settings.scheduler_tick_ms, timedelta(minutes=empty) if empty else None
+        store,
+        clock,
+        settings.scheduler_tick_ms,
+        timedelta(minutes=empty) if empty else None,
+        webhooks.room_opened,
     )
     add_web_client(app, settings.trust_proxy)
     app.router.add_get("/healthz", _health)
-    api = admin_api(RoomAdmin(store, settings, clock))
+    Probes(
+        hub,
+        app[DRAIN],
+        app[PRESENCE],
+        gateway,
+        settings.redis_url,
+        settings.redis_timeout_ms,
+        settings.metrics_token,
+    ).add_routes(app)
+    api = admin_api(RoomAdmin(store, settings, clock, webhooks.room_opened))
     add_verification(app, api, keys)
     app.add_subapp(PREFIX, api)
     app.on_startup.append(_start)
@@ -250,15 +274,15 @@ async def _health(request: web.Request) -> web.Response:
 async def _start(app: web.Application) -> None:
     settings = app[SETTINGS]
     if settings.demo_room:
-        await app[STORE].open_room(
-            RoomInfo(
-                settings.demo_room,
-                "Demo room",
-                allow_guests=True,
-                audio=True,
-                guidelines="Be kind. What is shared here stays here.",
-            )
+        demo = RoomInfo(
+            settings.demo_room,
+            "Demo room",
+            allow_guests=True,
+            audio=True,
+            guidelines="Be kind. What is shared here stays here.",
         )
+        if await app[STORE].open_room(demo):
+            app[WEBHOOKS].room_opened(demo.room_id)
     sio = app[HUB].sio
     if not sio.manager_initialized:
         # Listen for other processes' emits from the start, not from the first connection.
@@ -270,8 +294,11 @@ async def _start(app: web.Application) -> None:
     app[TASKS] = [
         asyncio.create_task(presence.run(), name="presence"),
         asyncio.create_task(app[SCHEDULER].run(), name="scheduler"),
-        asyncio.create_task(app[HUB].releases.run(), name="releases"),
+        asyncio.create_task(app[HUB].seats.releases.run(), name="releases"),
+        asyncio.create_task(app[ROUNDS].run(), name="rounds"),
     ]
+    if app[WEBHOOKS].enabled:
+        app[TASKS].append(asyncio.create_task(app[WEBHOOKS].run(), name="webhooks"))
     app[AUDIO].start()
 
 

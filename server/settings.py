@@ -74,6 +74,22 @@ def _log_level(raw: str) -> str:
     return raw.upper()
 
 
+LOG_FORMATS = ("json", "text")
+
+
+def _log_format(raw: str) -> str:
+    if raw.lower() not in LOG_FORMATS:
+        raise ValueError(f"expected one of {', '.join(LOG_FORMATS)}")
+    return raw.lower()
+
+
+def _webhook_urls(raw: str) -> tuple[str, ...]:
+    urls = tuple(u.strip() for u in raw.split(",") if u.strip())
+    if not all(u.startswith(("https://", "http://")) for u in urls):
+        raise ValueError("a comma-separated list of http(s) URLs")
+    return urls
+
+
 def _url(raw: str) -> str:
     if not raw.startswith(("https://", "http://")) or "#" in raw or "?" in raw:
         raise ValueError("expected a base URL like https://hearth.example.org")
@@ -166,10 +182,17 @@ class Settings:
     # back through any process; 0 frees it at once.
     away_grace_ms: int = 60_000
     log_level: str = "INFO"
+    log_format: str = "json"  # one JSON object per line; "text": human lines (dev default)
     # Off: the access log holds no client addresses. Never query strings, either way.
     access_log_addresses: bool = False
     admin_token: str | None = None  # the admin API answers 503 while it is unset
+    # Set: /metrics asks for "Authorization: Bearer <token>"; unset: /metrics is open
+    # (keep it off the public side of the proxy).
+    metrics_token: str | None = None
     scheduler_tick_ms: int = 5000
+    # How often each process looks at its rooms' sharing rounds (``server.jobs.rounds``):
+    # a share's warning and end come at most this late.
+    round_tick_ms: int = 200
     close_when_empty_minutes: int = 0  # 0: scheduled rooms close only at their end
     public_url: str | None = None  # where people reach Hearth, for invite links and the feed
     # Behind a reverse proxy that sets X-Forwarded-For / X-Forwarded-Proto: believe its
@@ -190,10 +213,18 @@ class Settings:
     # Engine.IO handshakes per rate_window_ms, per process; beyond it HTTP 429. Room for a
     # whole meeting behind one NAT to reconnect at once (twice connections_per_address).
     handshakes_per_address: int = 100
+    # A refused handshake's 429 is held back this long (never past the block's end), so a
+    # script that ignores Retry-After cannot ask again at once; at most
+    # connections_per_address of one address and held_refusals in all are held at a time.
+    refusal_delay_ms: int = 1000
+    held_refusals: int = 1000
     address_rate_factor: int = 5  # an address may do this many participants' activity
     # A connection refused with rate_limited more often than this in one rate window is
     # closed (session:ended), and its address may not connect again until the window ends.
     refusals_before_disconnect: int = 20
+    # An address ended again within a window of its block's end is blocked twice as long,
+    # up to this many windows.
+    max_block_windows: int = 6
     # Browser pages allowed to connect besides the server's own origin and public_url.
     allowed_origins: tuple[str, ...] = ()
     audit_retention_days: int = 30
@@ -213,18 +244,28 @@ class Settings:
     # (earlier keys, a private or only a public key) still verify. Empty: verifications off.
     attendance_keys: tuple[str, ...] = ()
     attendance_min_minutes: int = 30  # present this long (or near the end) to ask for one
+    # Signed webhooks (``server.ops.webhooks``): where to post, and the HMAC key.
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = None
+    webhook_attempts: int = 8
+    webhook_retry_ms: int = 1000  # the first retry's wait; each next one doubles
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_LENGTH:
             raise SettingsError(f"HEARTH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
         if self.process_ttl_ms < 2 * self.heartbeat_ms:
             raise SettingsError("HEARTH_PROCESS_TTL_MS must be at least twice HEARTH_HEARTBEAT_MS")
+        if bool(self.webhook_urls) != bool(self.webhook_secret):
+            raise SettingsError("set HEARTH_WEBHOOK_URLS and HEARTH_WEBHOOK_SECRET together")
         if bool(self.turn_urls) != bool(self.turn_secret):
             raise SettingsError("set HEARTH_TURN_URLS and HEARTH_TURN_SECRET together")
-        if self.admin_token is not None and len(self.admin_token) < MIN_SECRET_LENGTH:
-            raise SettingsError(
-                f"HEARTH_ADMIN_TOKEN must be at least {MIN_SECRET_LENGTH} characters"
-            )
+        for name, token in (
+            ("HEARTH_ADMIN_TOKEN", self.admin_token),
+            ("HEARTH_METRICS_TOKEN", self.metrics_token),
+            ("HEARTH_WEBHOOK_SECRET", self.webhook_secret),
+        ):
+            if token is not None and len(token) < MIN_SECRET_LENGTH:
+                raise SettingsError(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -249,9 +290,12 @@ class Settings:
             drain_timeout_ms=_read(env, "HEARTH_DRAIN_TIMEOUT_MS", 20_000, _positive),
             away_grace_ms=_read(env, "HEARTH_AWAY_GRACE_MS", 60_000, _non_negative),
             log_level=_read(env, "HEARTH_LOG_LEVEL", "INFO", _log_level),
+            log_format=_read(env, "HEARTH_LOG_FORMAT", "text" if dev else "json", _log_format),
             access_log_addresses=_read(env, "HEARTH_ACCESS_LOG_ADDRESSES", False, _flag),
             admin_token=env.get("HEARTH_ADMIN_TOKEN") or None,
+            metrics_token=env.get("HEARTH_METRICS_TOKEN") or None,
             scheduler_tick_ms=_read(env, "HEARTH_SCHEDULER_TICK_MS", 5000, _positive),
+            round_tick_ms=_read(env, "HEARTH_ROUND_TICK_MS", 200, _positive),
             close_when_empty_minutes=_read(env, "HEARTH_CLOSE_WHEN_EMPTY_MINUTES", 0, _minutes),
             public_url=_read(env, "HEARTH_PUBLIC_URL", None, _url),
             trust_proxy=_read(env, "HEARTH_TRUST_PROXY", False, _flag),
@@ -263,10 +307,13 @@ class Settings:
             connections_per_address=_read(env, "HEARTH_CONNECTIONS_PER_ADDRESS", 50, _positive),
             join_attempts_per_address=_read(env, "HEARTH_JOIN_ATTEMPTS_PER_ADDRESS", 30, _positive),
             handshakes_per_address=_read(env, "HEARTH_HANDSHAKES_PER_ADDRESS", 100, _positive),
+            refusal_delay_ms=_read(env, "HEARTH_REFUSAL_DELAY_MS", 1000, _non_negative),
+            held_refusals=_read(env, "HEARTH_HELD_REFUSALS", 1000, _positive),
             address_rate_factor=_read(env, "HEARTH_ADDRESS_RATE_FACTOR", 5, _positive),
             refusals_before_disconnect=_read(
                 env, "HEARTH_REFUSALS_BEFORE_DISCONNECT", 20, _positive
             ),
+            max_block_windows=_read(env, "HEARTH_MAX_BLOCK_WINDOWS", 6, _positive),
             allowed_origins=_read(env, "HEARTH_ALLOWED_ORIGINS", (), _origins),
             audit_retention_days=_read(env, "HEARTH_AUDIT_RETENTION_DAYS", 30, _positive),
             audit_max_entries=_read(env, "HEARTH_AUDIT_MAX_ENTRIES", 10_000, _positive),
@@ -278,6 +325,10 @@ class Settings:
             resources=_read(env, "HEARTH_RESOURCES_FILE", (), _resources_file),
             attendance_keys=_read(env, "HEARTH_ATTENDANCE_KEYS", (), _paths),
             attendance_min_minutes=_read(env, "HEARTH_ATTENDANCE_MIN_MINUTES", 30, _non_negative),
+            webhook_urls=_read(env, "HEARTH_WEBHOOK_URLS", (), _webhook_urls),
+            webhook_secret=env.get("HEARTH_WEBHOOK_SECRET") or None,
+            webhook_attempts=_read(env, "HEARTH_WEBHOOK_ATTEMPTS", 8, _positive),
+            webhook_retry_ms=_read(env, "HEARTH_WEBHOOK_RETRY_MS", 1000, _positive),
         )
 
     def limit(self, activity: Activity) -> Limit:

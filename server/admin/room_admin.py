@@ -8,6 +8,7 @@ moment, the last write wins.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -79,10 +80,17 @@ class Rooms(RoomStates, Definitions, AuditLog, Protocol):
 
 
 class RoomAdmin:
-    def __init__(self, store: Rooms, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Rooms,
+        settings: Settings,
+        clock: Clock,
+        on_opened: Callable[[str], None] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
+        self.on_opened = on_opened  # told the id of each room this opens (webhooks)
 
     async def _defined(self, room_id: str) -> RoomInfo:
         for info in await self.store.rooms():
@@ -123,7 +131,9 @@ class RoomAdmin:
         await self.store.delete_room(room_id)
 
     async def open_room(self, room_id: str) -> RoomView:
-        await self.store.open_room(await self._defined(room_id))
+        opened = await self.store.open_room(await self._defined(room_id))
+        if opened and self.on_opened is not None:
+            self.on_opened(room_id)
         return await self.room(room_id)
 
     async def close_room(self, room_id: str, *, missing_ok: bool = False) -> None:

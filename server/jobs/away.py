@@ -43,6 +43,10 @@ class AwaySeats:
         """Until when a seat that drops now is kept."""
         return self.clock.ms() + self.grace_ms
 
+    def kept(self) -> int:
+        """How many seats this process keeps away now."""
+        return sum(len(seats) for seats in self._rooms.values())
+
     def note(self, room_id: str, sid: str, until: int) -> None:
         """The seat ``sid`` held is away until ``until``: sweep it then. The caller has
         claimed the room for ``sid``; the claim stays until the seat leaves or is back."""

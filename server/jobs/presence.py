@@ -70,6 +70,7 @@ class PresenceKeeper:
         self._has_beaten = False
         self._lapse_pending = False
         self._watch: roll.Watch | None = None
+        self.last_beat_s: float | None = None  # loop time of the last beat that landed
 
     @staticmethod
     def _elapsed_ms() -> int:
@@ -85,6 +86,7 @@ class PresenceKeeper:
         except BaseException:
             self._watch = None  # a break: others' beats may be failing too
             raise
+        self.last_beat_s = asyncio.get_running_loop().time()
         self._watch = roll.watch_after_beat(
             self._watch, self._elapsed_ms(), int(self.interval_s * 1000), self.ttl_ms
         )

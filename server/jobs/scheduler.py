@@ -38,6 +38,7 @@ from rooms.ports import Claims, Definitions, RoomStates
 from rooms.room import RoomInfo
 from rooms.schedule import Occurrence
 from server.errors import OutcomeUnknown, StoreUnavailable
+from server.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,10 @@ class Scheduler:
         clock: Clock,
         tick_ms: int,
         close_when_empty: timedelta | None = None,
+        on_opened: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
+        self.on_opened = on_opened  # told the id of each room this opens (webhooks)
         self.clock = clock
         self.tick_s = tick_ms / 1000
         self.close_when_empty = close_when_empty
@@ -135,7 +138,8 @@ class Scheduler:
         self, occ: Occurrence, info: RoomInfo, now: datetime, script: str = ""
     ) -> list[Performed]:
         async def open_room() -> bool:
-            await self.store.open_room(info)
+            if await self.store.open_room(info) and self.on_opened is not None:
+                self.on_opened(occ.room_id)
             ends_at, starts_at = _ms(occ.end), _ms(occ.start)
             await self.store.apply(
                 occ.room_id, lambda state, _: lifecycle.schedule_end(state, ends_at, starts_at)
@@ -207,4 +211,7 @@ class Scheduler:
             with contextlib.suppress(Exception):
                 await self.store.release(key)
             raise
-        return Performed(action, occ.room_id, occ.key, now) if acted else None
+        if not acted:
+            return None
+        metrics.SCHEDULER_ACTIONS.labels(action).inc()
+        return Performed(action, occ.room_id, occ.key, now)

@@ -50,8 +50,11 @@ from moderation.audio import may_be_heard
 from rooms.errors import InvalidPayload
 from rooms.state import AudioState, RoomState
 from server.media import mixing
+from server.ops import metrics
 
 log = logging.getLogger(__name__)
+_BACKLOG_SKIPS = metrics.MIXER_SKIPPED.labels("input_backlog")
+_LATE_TICKS = metrics.MIXER_SKIPPED.labels("late_tick")
 # What aiortc raises on an offer it cannot parse or answer (missing ICE credentials, a bad
 # fingerprint or setup line, no audio section): the client's SDP, not our fault.
 _UNUSABLE_OFFER = (ValueError, KeyError, IndexError, AssertionError, TypeError)
@@ -183,6 +186,7 @@ class Peer:
         if samples.size == mixing.FRAME_VALUES and samples.dtype == np.int16:
             if len(self.inbox) == self.inbox.maxlen:
                 self.skipped += 1
+                _BACKLOG_SKIPS.inc()
             self.inbox.append(samples)
             self.received += 1
 
@@ -190,6 +194,7 @@ class Peer:
         while len(self.inbox) > 2:  # arrived in a burst: catch up instead of lagging
             self.inbox.popleft()
             self.skipped += 1
+            _BACKLOG_SKIPS.inc()
         return self.inbox.popleft() if self.inbox else None
 
 
@@ -301,9 +306,11 @@ class RoomMixer:
                 await asyncio.sleep(delay)
             elif delay < -10 * mixing.TICK_S:
                 self.late_ticks += 1
+                _LATE_TICKS.inc()
                 deadline = loop.time()  # far behind: skip ahead instead of bursting
             try:
-                self.mix_one_tick()
+                with metrics.MIXER_FRAME_SECONDS.time():
+                    self.mix_one_tick()
             except Exception:
                 log.exception("mixer tick failed in a room")
 

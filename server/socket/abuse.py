@@ -3,8 +3,13 @@
 Per address (an HMAC tag, never the address): how many connections it holds on this
 process, how many joins it attempts and how often its people chat, react, raise hands and
 report, counted in the store so every process shares one count. Per connection: how many
-``rate_limited`` refusals it ignored in one window; one that keeps sending is ended and
-its address refused for the rest of the window. Counters this process has seen go over
+``rate_limited`` refusals it ignored in one window: from the second, its refusals are
+answered only after ``HEARTH_REFUSAL_DELAY_MS`` (a script awaiting its acks can then ask
+about once a second, not hundreds of times), and one that keeps sending is ended and its
+address refused for the rest of the window. An address ended again within a window of
+its block's end is blocked twice as long each time, up to ``HEARTH_MAX_BLOCK_WINDOWS``
+windows: a flood that comes back at every window's start would otherwise cost the burst
+of a fresh window every window. Counters this process has seen go over
 are remembered (``KnownOverLimit``) so a flood's refusals cost a dict lookup, not a store
 round trip. Facilitators and admins are never limited: they must always be able to reach
 and keep a room safe.
@@ -14,16 +19,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
 from moderation import rate_limits
-from moderation.rate_limits import Activity, Limit, check, counter
+from moderation.rate_limits import Activity, check, counter
 from rooms.errors import ErrorCode, Refused
 from rooms.identity import Identity
 from rooms.ports import Counters
 from server import tokens
 from server.errors import ServerCode, ServerError
+from server.ops import metrics
 from server.settings import Settings
 from server.socket.addresses import KnownOverLimit, address_counter
+
+_MAX_OFFENDERS = 10_000
 
 
 def unlimited(identity: Identity) -> bool:
@@ -41,14 +50,17 @@ class AbuseLimits:
         # Per connection: (window, rate_limited refusals in it), to end connections that
         # keep sending after being told to slow down.
         self._strikes: dict[str, tuple[int, int]] = {}
+        # Per address ended: (when its block ends, how many blocks in a row), to lengthen
+        # the block of an address that comes back for more. Bounded like ``_over``.
+        self._offences: dict[str, tuple[int, int]] = {}
 
     def blocked_for(self, address: str, now: int) -> int:
         """How long (ms) this process refuses new connections from an address over a
         limit: one over its join attempts (a new connection could not join anyway) or that
-        had a connection ended for ignoring refusals, until that window ends; 0 if not.
+        had a connection ended for ignoring refusals, until its block ends; 0 if not.
         A dict lookup: the handshake gate (``server.socket.gate``) asks it of every handshake."""
         joins = address_counter(address, "join", self.settings.join_limit, now)
-        return max(self._over.left(joins, now), self._over.left(self._ended(address, now), now))
+        return max(self._over.left(joins, now), self._over.left(self._ended(address), now))
 
     def connect(self, identity: Identity, address: str) -> None:
         """Count a new connection from ``address``, or refuse it in-process when the
@@ -57,10 +69,12 @@ class AbuseLimits:
         if unlimited(identity):
             return
         if self.blocked_for(address, self.clock()):
+            metrics.RATE_LIMITED.labels("connection").inc()
             raise Refused(
                 "too many requests from your network; wait a few seconds", ErrorCode.RATE_LIMITED
             )
         if self._connections[address] >= self.settings.connections_per_address:
+            metrics.RATE_LIMITED.labels("connection").inc()
             raise ServerError(
                 "too many connections from your network; close some and try again",
                 ServerCode.TOO_MANY_CONNECTIONS,
@@ -79,8 +93,32 @@ class AbuseLimits:
         if self._connections[address] <= 0:
             del self._connections[address]
 
-    def _ended(self, address: str, now: int) -> rate_limits.Counter:
-        return address_counter(address, "ended", Limit(1, self.settings.rate_window_ms), now)
+    @staticmethod
+    def _ended(address: str) -> rate_limits.Counter:
+        # One key for every window: a lengthened block outlasts the window it began in.
+        return rate_limits.Counter(f"@address:{address}:ended", 0)
+
+    def _offend(self, address: str, now: int) -> None:
+        """Block ``address`` to the end of this window, or, when its last block ended less
+        than a window ago, for twice as many windows as that one (up to the cap)."""
+        window_ms = self.settings.rate_window_ms
+        until, blocks = self._offences.get(address, (0, 0))
+        blocks = blocks + 1 if now <= until + window_ms else 1
+        windows = min(2 ** (blocks - 1), self.settings.max_block_windows)
+        block_ms = (now // window_ms + windows) * window_ms - now
+        if address not in self._offences and len(self._offences) >= _MAX_OFFENDERS:
+            self._offences = {a: o for a, o in self._offences.items() if o[0] + window_ms > now}
+            while len(self._offences) >= _MAX_OFFENDERS:
+                del self._offences[next(iter(self._offences))]
+        self._offences[address] = (now + block_ms, blocks)
+        self._over.remember(replace(self._ended(address), expires_in_ms=block_ms), now)
+
+    def hold_ms(self, sid: str) -> int:
+        """How long to hold back this connection's latest refusal: from its second in one
+        window (the first is answered at once, so a person who typed too fast learns it
+        at once)."""
+        _, strikes = self._strikes.get(sid, (0, 0))
+        return self.settings.refusal_delay_ms if strikes >= 2 else 0
 
     def strike(self, sid: str, address: str) -> bool:
         """Count a ``rate_limited`` refusal; True when the connection was refused more than
@@ -93,7 +131,7 @@ class AbuseLimits:
         self._strikes[sid] = (window, strikes)
         if strikes <= self.settings.refusals_before_disconnect:
             return False
-        self._over.remember(self._ended(address, now), now)
+        self._offend(address, now)
         return True
 
     async def count_join(self, identity: Identity, address: str) -> None:
@@ -105,16 +143,27 @@ class AbuseLimits:
         now = self.clock()
         place = address_counter(address, "join", limit, now)
         if self._over.known(place, now):
+            metrics.RATE_LIMITED.labels("join").inc()
             raise Refused(
                 "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
             )
         if await self.store.count(place.key, place.expires_in_ms) > limit.count:
             self._over.remember(place, now)
+            metrics.RATE_LIMITED.labels("join").inc()
             raise Refused(
                 "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
             )
 
     async def limit(
+        self, identity: Identity, address: str, room_id: str, activity: Activity
+    ) -> None:
+        try:
+            await self._count(identity, address, room_id, activity)
+        except Refused:
+            metrics.RATE_LIMITED.labels(activity).inc()
+            raise
+
+    async def _count(
         self, identity: Identity, address: str, room_id: str, activity: Activity
     ) -> None:
         """Count one ``activity`` of this participant and of their address (so many

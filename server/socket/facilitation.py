@@ -64,7 +64,7 @@ class Facilitation:
         for event, handler in handlers.items():
             hub.register(event, handler)
 
-    async def _moderate(
+    async def moderate(
         self,
         sid: str,
         decide: Decide,
@@ -99,7 +99,7 @@ class Facilitation:
 
     async def promote(self, sid: str, raw: object) -> Payload:
         request = TargetRequest.parse(raw)
-        _, ack = await self._moderate(
+        _, ack = await self.moderate(
             sid,
             lambda state, _, now: roles.promote(state, sid, request.target, now),
             request.op,
@@ -108,7 +108,7 @@ class Facilitation:
 
     async def demote(self, sid: str, raw: object) -> Payload:
         request = TargetRequest.parse(raw)
-        _, ack = await self._moderate(
+        _, ack = await self.moderate(
             sid,
             lambda state, _, now: roles.demote(state, sid, request.target, now),
             request.op,
@@ -117,7 +117,7 @@ class Facilitation:
 
     async def mute(self, sid: str, raw: object) -> Payload:
         r = MuteRequest.parse(raw)
-        _, ack = await self._moderate(
+        _, ack = await self.moderate(
             sid,
             lambda state, _, now: mute.mute(
                 state, sid, r.target, chat=r.chat, audio=r.audio, now=now, reason=r.reason
@@ -128,7 +128,7 @@ class Facilitation:
 
     async def unmute(self, sid: str, raw: object) -> Payload:
         r = MuteRequest.parse(raw)
-        _, ack = await self._moderate(
+        _, ack = await self.moderate(
             sid,
             lambda state, _, now: mute.unmute(
                 state, sid, r.target, chat=r.chat, audio=r.audio, now=now, reason=r.reason
@@ -139,7 +139,7 @@ class Facilitation:
 
     async def mute_all(self, sid: str, raw: object) -> Payload:
         r = MuteAllRequest.parse(raw)
-        _, ack = await self._moderate(
+        _, ack = await self.moderate(
             sid,
             lambda state, _, now: mute.mute_all(
                 state,
@@ -156,7 +156,7 @@ class Facilitation:
 
     async def pause(self, sid: str, raw: object) -> Payload:
         r = ReasonRequest.parse(raw)
-        _, ack = await self._moderate(
+        _, ack = await self.moderate(
             sid,
             lambda state, _, now: pause.pause(state, sid, now, r.reason),
             r.op,
@@ -165,7 +165,7 @@ class Facilitation:
 
     async def resume(self, sid: str, raw: object) -> Payload:
         r = ReasonRequest.parse(raw)
-        _, ack = await self._moderate(
+        _, ack = await self.moderate(
             sid,
             lambda state, _, now: pause.resume(state, sid, now, r.reason),
             r.op,
@@ -174,7 +174,7 @@ class Facilitation:
 
     async def remove(self, sid: str, raw: object) -> Payload:
         r = TargetRequest.parse(raw)
-        done, ack = await self._moderate(
+        done, ack = await self.moderate(
             sid, lambda state, _, now: bans.remove(state, sid, r.target, now, r.reason), r.op
         )
         await self._close_removed(done)
@@ -187,7 +187,7 @@ class Facilitation:
             assert done.keeps is not None  # a ban always keeps its record
             return wire.ok(seq=done.change.state.seq, ban=wire.dump_ban(done.keeps))
 
-        done, ack = await self._moderate(
+        done, ack = await self.moderate(
             sid,
             lambda state, room, now: bans.ban(state, room, sid, r.target, r.scope, now, r.reason),
             r.op,
@@ -215,7 +215,7 @@ class Facilitation:
         found = next((ban for ban in kept if ban.ban_id == r.ban), None)
         if found is None:
             raise Refused("there is no such ban for this room", ErrorCode.BAN_NOT_FOUND)
-        _, ack = await self._moderate(
+        _, ack = await self.moderate(
             sid,
             lambda state, _, now: bans.unban(state, sid, found, now, r.reason),
             r.op,
@@ -231,7 +231,7 @@ class Facilitation:
 
     async def controls(self, sid: str, raw: object) -> Payload:
         r = ControlsRequest.parse(raw)
-        _, ack = await self._moderate(
+        _, ack = await self.moderate(
             sid,
             lambda state, _, now: controls.set_controls(state, sid, dict(r.changes), now),
             r.op,
@@ -243,7 +243,7 @@ class Facilitation:
 
     async def admit(self, sid: str, raw: object) -> Payload:
         r = WaitingRequest.parse(raw)
-        _, ack = await self._moderate(
+        _, ack = await self.moderate(
             sid,
             lambda state, room, now: admission.admit(state, room, sid, r.target, now),
             r.op,
@@ -252,7 +252,7 @@ class Facilitation:
 
     async def deny(self, sid: str, raw: object) -> Payload:
         r = WaitingRequest.parse(raw)
-        _, ack = await self._moderate(
+        _, ack = await self.moderate(
             sid,
             lambda state, _, now: admission.deny(state, sid, r.target, now),
             r.op,
@@ -261,7 +261,7 @@ class Facilitation:
 
     async def delete_message(self, sid: str, raw: object) -> Payload:
         r = DeleteMessageRequest.parse(raw)
-        _, ack = await self._moderate(
+        _, ack = await self.moderate(
             sid,
             lambda state, _, now: messages.delete_message(state, sid, r.message, now, r.reason),
             r.op,

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,7 @@ from socketio import packet as sio_packet
 
 from rooms.ports import RoomLog
 from server.codec import MsgpackJson
+from server.ops import metrics
 from server.wire.events import Payload, ServerEvent
 
 log = logging.getLogger(__name__)
@@ -49,10 +51,12 @@ log = logging.getLogger(__name__)
 STORE_HOST_ID = "hearth-store"
 RESUBSCRIBE_FIRST_S = 0.1
 RESUBSCRIBE_MAX_S = 5.0
-ROOM_PREFIX = "room:"  # Socket.IO rooms named for Hearth rooms (``hub.socket_room``)
+ROOM_PREFIX = "room:"  # Socket.IO rooms named for Hearth rooms (``sessions.socket_room``)
 
 # Told (room id, our connections that were in it) as a room's close is delivered.
 RoomClosed = Callable[[str, list[str]], None]
+# Told (room id, event name, payload) of each room event as it is delivered here.
+RoomEventSeen = Callable[[str, str, Any], None]
 
 
 async def _fan_out(
@@ -64,6 +68,9 @@ async def _fan_out(
     skip_sid: object,
 ) -> None:
     """Send one event to every local member of ``room`` (a room name or a sid)."""
+    if room is not None and room.startswith(ROOM_PREFIX) and len(args) == 1:
+        for seen in getattr(manager, "on_room_event", ()):
+            seen(room.removeprefix(ROOM_PREFIX), event, args[0])
     if namespace not in manager.rooms:
         return
     skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
@@ -74,6 +81,7 @@ async def _fan_out(
         eio_packet.Packet(eio_packet.MESSAGE, part)
         for part in (encoded if isinstance(encoded, list) else [encoded])
     ]
+    metrics.ROOM_EVENTS.labels(event).inc()
     sockets = manager.server.eio.sockets
     participants = list(manager.get_participants(namespace, room))
     for sid, eio_sid in participants:
@@ -126,6 +134,7 @@ class HearthManager(socketio.AsyncManager):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
         self.on_room_closed: list[RoomClosed] = []
+        self.on_room_event: list[RoomEventSeen] = []
 
     async def emit(
         self,
@@ -150,6 +159,7 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     def __init__(self, url: str, channel: str, **kwargs: Any) -> None:
         super().__init__(url=url, channel=channel, json=MsgpackJson, **kwargs)
         self.on_room_closed: list[RoomClosed] = []
+        self.on_room_event: list[RoomEventSeen] = []
         self.room_log: RoomLog | None = None  # set by the app: where missed events are read
         self._delivered: dict[str, int] = {}  # room id -> last seq delivered here
         # room id -> the last seq a catch-up delivered from the log: the same events may
@@ -169,6 +179,9 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         args = list(data) if isinstance(data, list) else _arguments(data)
         namespace = message.get("namespace") or "/"
         room = message.get("room")
+        committed = message.get("at")
+        if isinstance(committed, float):
+            metrics.PUBSUB_LAG.observe(max(0.0, time.time() - committed))
         seq = _seq(room, args)
         if seq is not None and isinstance(room, str):
             room_id = room.removeprefix(ROOM_PREFIX)
@@ -195,7 +208,13 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                 async for message in self.pubsub.listen():
                     yield message
             except (RedisError, OSError):
+                metrics.REDIS_ERRORS.labels("pubsub").inc()
+                metrics.REDIS_RECONNECTS.inc()
                 log.warning("lost the Redis subscription; subscribing again in %.1fs", wait)
+                # The next round connects afresh: close this one's connections first.
+                with contextlib.suppress(RedisError, OSError):
+                    await self.pubsub.aclose()
+                    await self.redis.aclose()
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, RESUBSCRIBE_MAX_S)
 
@@ -270,6 +289,8 @@ def frame(channel_room: str, event: str, payload: Payload) -> bytes:
             "skip_sid": None,
             "callback": None,
             "host_id": STORE_HOST_ID,
+            # Wall-clock seconds as the commit is made: the receivers' pub/sub lag.
+            "at": time.time(),
         }
     )
 

@@ -30,12 +30,20 @@ python-socketio trusts its client more than Hearth can:
   ``blocked_for``) or has made more than ``HEARTH_HANDSHAKES_PER_ADDRESS`` handshakes this
   window: a dict lookup, before anything is kept. The price: the token arrives only in
   the CONNECT, so a facilitator at the same address is refused too until the window ends.
+- **A flood that ignores Retry-After.** A script that reconnects the moment it is refused
+  made thousands of refused handshakes a second, each still an HTTP request parsed and
+  answered: half a core, taken from every other room. The 429 is held back for
+  ``HEARTH_REFUSAL_DELAY_MS`` (never past the end of the block), so each of the flood's
+  connections can ask at most about once a second. Holding costs a socket and a timer; at
+  most ``HEARTH_CONNECTIONS_PER_ADDRESS`` refusals of one address and
+  ``HEARTH_HELD_REFUSALS`` in all are held at once, and past that the 429 is sent at once.
 - **Origin.** ``cors_allowed_origins=[]`` turns Engine.IO's Origin check off. ``origin_check``
   is the check we hand it instead (see ``allowed_origin``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections import Counter
@@ -52,6 +60,7 @@ from moderation.rate_limits import Limit
 from rooms.errors import ErrorCode, HearthError
 from server import errors
 from server.errors import ServerCode, ServerError
+from server.ops import metrics
 from server.settings import Settings
 from server.socket.addresses import Handshakes, address_tag, request_tag
 from server.socket.frames import CheckedPacket
@@ -168,6 +177,35 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
         )
 
 
+class Tarpit:
+    """Refusals held back before they are sent, bounded per address and in all."""
+
+    def __init__(self, delay_ms: int, per_address: int, total: int) -> None:
+        self._delay_ms = delay_ms
+        self._per_address = per_address
+        self._total = total
+        self._held: Counter[str] = Counter()
+
+    async def hold(self, tag: str, wait_ms: int) -> int:
+        """Wait up to the delay (never past ``wait_ms``, the block's end) unless the bounds
+        are reached; returns the ms held."""
+        if (
+            not self._delay_ms
+            or self._held[tag] >= self._per_address
+            or self._held.total() >= self._total
+        ):
+            return 0
+        held_ms = min(self._delay_ms, wait_ms)
+        self._held[tag] += 1
+        try:
+            await asyncio.sleep(held_ms / 1000)
+        finally:
+            self._held[tag] -= 1
+            if not self._held[tag]:
+                del self._held[tag]
+        return held_ms
+
+
 def handshake_gate(
     settings: Settings, blocked_for: Callable[[str, int], int], clock: Callable[[], int]
 ) -> Middleware:
@@ -177,6 +215,9 @@ def handshake_gate(
     and ``Retry-After``. Requests of open sessions (with ``sid``) pass: engineio answers
     an unknown ``sid`` with a cheap 400 and keeps nothing."""
     handshakes = Handshakes(Limit(settings.handshakes_per_address, settings.rate_window_ms))
+    tarpit = Tarpit(
+        settings.refusal_delay_ms, settings.connections_per_address, settings.held_refusals
+    )
 
     @web.middleware
     async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -192,6 +233,8 @@ def handshake_gate(
             if handshakes.just_over(tag):
                 # Once per address and window: a line per refusal would cost more than it.
                 log.info("refusing handshakes from one address until its window ends")
+        metrics.RATE_LIMITED.labels("handshake").inc()
+        wait_ms -= await tarpit.hold(tag, wait_ms)
         seconds = max(1, math.ceil(wait_ms / 1000))
         refusal = HearthError(
             f"too many connection attempts from your network; try again in {seconds} s",

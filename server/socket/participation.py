@@ -4,8 +4,9 @@ audio and reports.
 Each event is one rule from ``moderation`` (``messages``, ``mute``) that applies every
 policy (mute, pause) in the same atomic step as the change; chat, reactions, hands and
 reports are counted against the participant's and their address's limits first
-(``Hub.limit``). Seating, leaving and snapshots are the hub's; facilitators' controls are
-``server.socket.facilitation``. Refusals become error acks through ``Hub.register``.
+(``Hub.limit``). Joining, leaving and snapshots are ``server.socket.joining``;
+facilitators' controls are ``server.socket.facilitation``. Refusals become error acks
+through ``Hub.register``.
 """
 
 from __future__ import annotations

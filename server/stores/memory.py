@@ -2,11 +2,14 @@
 
 It gives the same guarantees as the Redis store within one process: one asyncio lock per
 room makes each rule atomic, and events are delivered in sequence order while it is held.
-Each open room's public events are logged as they are delivered, bounded as in Redis.
+A change becomes visible whole before any of its events is delivered, as Redis's commit
+script makes it: the state and each open room's log of public events (bounded as in
+Redis) change in one step, then the events go out.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
@@ -24,7 +27,7 @@ from rooms.ports import (
     LOG_LENGTH,
     OP_MEMORY_MS,
     Done,
-    LogEntry,
+    Frame,
     Once,
     Ruling,
     change_of,
@@ -33,18 +36,22 @@ from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
+from server.ops import metrics
 from server.stores.locks import RoomLocks
 
 Deliver = Callable[[str, RoomEvent], Awaitable[None]]
 MAX_CLAIMS = 4096  # expired claims are swept once there are more than this
 MAX_OPS = 4096  # expired operation records are swept once there are more than this
 T = TypeVar("T")
+_COMMIT = metrics.COMMIT_SECONDS.labels("memory")
 
 
 class MemoryStore:
-    def __init__(self, deliver: Deliver, log_entry: LogEntry | None = None) -> None:
+    def __init__(self, deliver: Deliver, frame: Frame | None = None) -> None:
+        """``deliver`` sends an event to this process's connections; ``frame`` gives a
+        public event's log entry (none: nothing is logged)."""
         self._deliver_now = deliver
-        self._log_entry = log_entry
+        self._frame = frame
         self._logs: dict[str, deque[tuple[int, bytes]]] = {}  # open rooms only
         self._infos: dict[str, RoomInfo] = {}
         self._states: dict[str, RoomState] = {}  # open rooms only
@@ -67,7 +74,7 @@ class MemoryStore:
             self._infos[info.room_id] = info
             if info.room_id in self._states:
                 return False
-            self._states[info.room_id] = RoomState(info.room_id)
+            self._states[info.room_id] = RoomState(info.room_id, opening=secrets.token_hex(8))
             return True
 
     async def room_info(self, room_id: str) -> RoomInfo | None:
@@ -76,12 +83,22 @@ class MemoryStore:
     async def open_rooms(self) -> list[RoomInfo]:
         return [self._infos[room_id] for room_id in sorted(self._states)]
 
-    async def _deliver(self, room_id: str, event: RoomEvent) -> None:
-        """Log the event (when the room is still open), then deliver it."""
-        entry = self._log_entry(room_id, event) if self._log_entry is not None else None
-        if entry is not None and room_id in self._states:
-            self._logs.setdefault(room_id, deque(maxlen=LOG_LENGTH)).append(entry)
-        await self._deliver_now(room_id, event)
+    def _save(self, room_id: str, change: Change) -> None:
+        """Make the change visible whole, in one step with no await, as Redis's commit
+        script does: the state, and every public event of it in the room's log."""
+        self._states[room_id] = change.state
+        if self._frame is None:
+            return
+        framed = (self._frame(room_id, event) for event in change.events)
+        logged = [one.logged for one in framed if one.logged is not None]
+        if logged:
+            self._logs.setdefault(room_id, deque(maxlen=LOG_LENGTH)).extend(logged)
+
+    async def _deliver(self, room_id: str, change: Change) -> None:
+        """Deliver a change's events in order, once it is visible whole: whoever hears one
+        finds the state and the log holding all of them, as with Redis."""
+        for event in change.events:
+            await self._deliver_now(room_id, event)
 
     async def events_after(self, room_id: str, seq: int) -> list[tuple[int, bytes]]:
         return [entry for entry in self._logs.get(room_id, ()) if entry[0] > seq]
@@ -97,12 +114,12 @@ class MemoryStore:
 
     async def apply(self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling]) -> Ruling:
         async with self._locks[room_id]:
-            ruling = rule(self._state(room_id), self._infos[room_id])
-            change = change_of(ruling)
-            self._states[room_id] = change.state
-            for event in change.events:
-                await self._deliver(room_id, event)
-            return ruling
+            with _COMMIT.time():
+                ruling = rule(self._state(room_id), self._infos[room_id])
+                change = change_of(ruling)
+                self._save(room_id, change)
+                await self._deliver(room_id, change)
+                return ruling
 
     async def apply_once(
         self, room_id: str, rule: Callable[[RoomState, RoomInfo], Ruling], once: Once[Ruling]
@@ -111,13 +128,13 @@ class MemoryStore:
             first = self._repeated(room_id, once)
             if first is not None:
                 return Done(None, first)
-            ruling = rule(self._state(room_id), self._infos[room_id])
-            answer = self._remember(room_id, once, ruling)
-            change = change_of(ruling)
-            self._states[room_id] = change.state
-            for event in change.events:
-                await self._deliver(room_id, event)
-            return Done(ruling, answer)
+            with _COMMIT.time():
+                ruling = rule(self._state(room_id), self._infos[room_id])
+                answer = self._remember(room_id, once, ruling)
+                change = change_of(ruling)
+                self._save(room_id, change)
+                await self._deliver(room_id, change)
+                return Done(ruling, answer)
 
     def _repeated(self, room_id: str, once: Once[T]) -> bytes | None:
         if once.op is None:
@@ -139,9 +156,8 @@ class MemoryStore:
         async with self._locks[room_id]:
             change = lifecycle.close(self._state(room_id))
             del self._states[room_id]
-            self._logs.pop(room_id, None)
-            for event in change.events:
-                await self._deliver(room_id, event)
+            self._logs.pop(room_id, None)  # the close is not logged: the log goes with it
+            await self._deliver(room_id, change)
             return change
 
     async def generation(self, candidate: str) -> str:
@@ -282,23 +298,23 @@ class MemoryStore:
         once: Once[Moderated] | None,
     ) -> tuple[Moderated, bytes | None]:
         """Under the room's lock: the action, its entry, its ban and its answer together."""
-        done = decide(self._state(room_id), self._infos[room_id])
-        answer = self._remember(room_id, once, done) if once is not None else None
-        # Nothing below can fail or wait: state, log and bans change as one step.
-        self._states[room_id] = done.change.state
-        log = self._audit.setdefault(room_id, deque())
-        log.append(done.entry)
-        # Bounded by this call's settings, which may differ from the first call's.
-        while log and (len(log) > max_entries or log[0].at < done.entry.at - keep_ms):
-            log.popleft()
-        if done.keeps is not None:
-            self._bans[done.keeps.key][done.keeps.subject] = done.keeps
-        lifted = done.lifts
-        if lifted is not None and self._bans[lifted.key].get(lifted.subject) == lifted:
-            del self._bans[lifted.key][lifted.subject]
-        for event in done.change.events:
-            await self._deliver(room_id, event)
-        return done, answer
+        with _COMMIT.time():
+            done = decide(self._state(room_id), self._infos[room_id])
+            answer = self._remember(room_id, once, done) if once is not None else None
+            # Nothing below can fail or wait: state, logs and bans change as one step.
+            self._save(room_id, done.change)
+            log = self._audit.setdefault(room_id, deque())
+            log.append(done.entry)
+            # Bounded by this call's settings, which may differ from the first call's.
+            while log and (len(log) > max_entries or log[0].at < done.entry.at - keep_ms):
+                log.popleft()
+            if done.keeps is not None:
+                self._bans[done.keeps.key][done.keeps.subject] = done.keeps
+            lifted = done.lifts
+            if lifted is not None and self._bans[lifted.key].get(lifted.subject) == lifted:
+                del self._bans[lifted.key][lifted.subject]
+            await self._deliver(room_id, done.change)
+            return done, answer
 
     async def audit_log(self, room_id: str, *, since: int, limit: int) -> list[AuditEntry]:
         entries = [e for e in self._audit.get(room_id, ()) if e.at >= since]

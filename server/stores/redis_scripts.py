@@ -1,6 +1,7 @@
 """The Redis store's Lua scripts: each change that must be one atomic step in Redis.
 
-Each names its KEYS and ARGV above it; ``server.stores.redis`` is their only caller.
+Each names its KEYS and ARGV above it; the parts of ``server.stores.redis`` are their only
+callers.
 """
 
 # KEYS: live, open-rooms set, info, audit stream, bans hash, the operation's record,

@@ -3,6 +3,7 @@
 - ``events``: every Socket.IO event name, client to server and server to client;
 - ``requests``: one frozen value per client payload, with its ``parse``;
 - ``values``: the JSON form of each domain value (participant, message, room, snapshot);
+- ``meeting``: the floor, sharing rounds and service roles (requests and values);
 - ``broadcasts``: each room event and connection notice the server sends, with its dump;
 - ``limits``: the bounds the Socket.IO payloads and the admin API share.
 
@@ -23,6 +24,14 @@ from server.wire.broadcasts import (
 )
 from server.wire.events import ClientEvent, Payload, ServerEvent
 from server.wire.limits import MAX_AUDIT_ENTRIES
+from server.wire.meeting import (
+    ExtendRequest,
+    MoveRequest,
+    RoundStartRequest,
+    ServiceRequest,
+    dump_round,
+    dump_service,
+)
 from server.wire.requests import (
     AudioOffer,
     AuditRequest,
@@ -69,7 +78,9 @@ __all__ = [
     "ClientEvent",
     "ControlsRequest",
     "DeleteMessageRequest",
+    "ExtendRequest",
     "JoinRequest",
+    "MoveRequest",
     "MuteAllRequest",
     "MuteRequest",
     "OpRequest",
@@ -78,8 +89,10 @@ __all__ = [
     "ReasonRequest",
     "ReportRequest",
     "RoomReset",
+    "RoundStartRequest",
     "ServerDraining",
     "ServerEvent",
+    "ServiceRequest",
     "SessionEnded",
     "SessionReplaced",
     "TargetRequest",
@@ -96,6 +109,8 @@ __all__ = [
     "dump_moderation",
     "dump_mutes",
     "dump_room",
+    "dump_round",
+    "dump_service",
     "dump_snapshot",
     "dump_waiting",
     "dump_waiting_place",

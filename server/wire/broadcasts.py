@@ -20,6 +20,7 @@ from rooms.events import (
     ControlsChanged,
     Denied,
     FacilitatorPresence,
+    FloorChanged,
     HandQueueChanged,
     MemberAway,
     MemberBack,
@@ -35,7 +36,11 @@ from rooms.events import (
     RoomEvent,
     RoomPaused,
     RoomResumed,
+    RoundChanged,
     ScriptPinned,
+    ServiceChanged,
+    ShareTimeUp,
+    ShareWarning,
     SpeakersChanged,
     UnmuteAsked,
     WaitingPlace,
@@ -45,6 +50,7 @@ from rooms.state import RoomState
 from rooms.support import PrivateMessage, SupportAsked, SupportSeen
 from server.wire import support
 from server.wire.events import Payload, ServerEvent
+from server.wire.meeting import dump_round, dump_service
 from server.wire.values import dump_audio, dump_member, dump_message, dump_mutes, dump_waiting
 
 
@@ -210,6 +216,18 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
             return ServerEvent.SCRIPT, {**room, "seq": seq, "script": text}
         case AttendanceConfirmed(by=by):
             return ServerEvent.ATTENDANCE_CONFIRMED, {**room, "by": by}
+        case FloorChanged(seq=seq, member_id=member_id):
+            return ServerEvent.FLOOR, {**room, "seq": seq, "participant": member_id}
+        case RoundChanged(seq=seq, round=rnd, at=at):
+            return ServerEvent.ROUND, {**room, "seq": seq, "round": dump_round(rnd), "at": at}
+        case ShareWarning(seq=seq, share=share, member_id=member_id, ends_at=ends_at):
+            warning = {"share": share, "participant": member_id, "ends_at": ends_at}
+            return ServerEvent.ROUND_WARNING, {**room, "seq": seq, **warning}
+        case ShareTimeUp(seq=seq, share=share, member_id=member_id, ends_at=ends_at, hard=hard):
+            up = {"share": share, "participant": member_id, "ends_at": ends_at, "hard": hard}
+            return ServerEvent.ROUND_TIME_UP, {**room, "seq": seq, **up}
+        case ServiceChanged(seq=seq, service=service):
+            return ServerEvent.SERVICE, {**room, "seq": seq, "service": dump_service(service)}
 
 
 def _dump_report(report: Reported) -> Payload:

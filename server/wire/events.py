@@ -52,9 +52,22 @@ class ClientEvent(StrEnum):
     # Attendance verifications (``server.socket.attendance``).
     ATTENDANCE_REQUEST = "attendance:request"
     ATTENDANCE_CONFIRM = "attendance:confirm"
-    # The meeting script and resources (``server.socket.meeting``).
+    # The meeting script and resources (``server.socket.script``).
     SCRIPT_PIN = "script:pin"
     RESOURCES = "room:resources"
+    # The meeting (``server.socket.meeting``): hands and the floor, rounds, service roles.
+    LOWER_HAND = "moderation:lower-hand"
+    LOWER_HANDS = "moderation:lower-hands"
+    CALL_ON = "moderation:call-on"
+    FLOOR_RELEASE = "floor:release"
+    GIVE_SERVICE = "moderation:give-service"
+    TAKE_SERVICE = "moderation:take-service"
+    ROUND_START = "round:start"
+    ROUND_PASS = "round:pass"
+    ROUND_SKIP = "round:skip"
+    ROUND_EXTEND = "round:extend"
+    ROUND_MOVE = "round:move"
+    ROUND_END = "round:end"
 
 
 class ServerEvent(StrEnum):
@@ -104,3 +117,9 @@ class ServerEvent(StrEnum):
     PRIVATE_MESSAGE = "private:message"
     # Private, to one person: a facilitator confirmed their attendance.
     ATTENDANCE_CONFIRMED = "attendance:confirmed"
+    # The meeting: who has the floor, the sharing round and its timer, service roles.
+    FLOOR = "floor:changed"
+    ROUND = "round:changed"
+    ROUND_WARNING = "round:warning"
+    ROUND_TIME_UP = "round:time-up"
+    SERVICE = "service:changed"

@@ -27,6 +27,8 @@ from server.wire.limits import DEFAULT_AUDIT_ENTRIES, MAX_AUDIT_ENTRIES, MAX_ID,
 # 16 characters of a URL-safe alphabet are enough randomness for one member's operations;
 # 64 hold a UUID with room to spare.
 _OP = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# An opening's id as the server made it and sent it ('' for a room opened before ids).
+_OPENING = re.compile(r"[A-Za-z0-9_-]{0,64}")
 
 
 def _op(data: Payload) -> str | None:
@@ -67,20 +69,28 @@ def _text(data: Payload, key: str, *, newlines: bool = False) -> str:
 @dataclass(frozen=True, slots=True)
 class JoinRequest:
     """``room:join``, and ``room:info`` (which names a room the same way). ``since``: the
-    last seq a rejoining client saw, to get the events after it instead of a snapshot."""
+    last seq a rejoining client saw, to get the events after it instead of a snapshot;
+    ``opening``: the opening of the room that seq belongs to, as the join ack or snapshot
+    said (``server.socket.resume``)."""
 
     room: str
     since: int | None = None
+    opening: str | None = None
 
     @classmethod
     def parse(cls, raw: object) -> JoinRequest:
-        data = _mapping(raw, "room", "since")
+        data = _mapping(raw, "room", "since", "opening")
         since = data.get("since")
         if since is not None and (
             not isinstance(since, int) or isinstance(since, bool) or not 0 <= since < 2**53
         ):
             raise InvalidPayload("since must be a whole number of at least 0")
-        return cls(check_room_id(data.get("room")), since)
+        opening = data.get("opening")
+        if opening is not None and (
+            not isinstance(opening, str) or _OPENING.fullmatch(opening) is None
+        ):
+            raise InvalidPayload("'opening' must be the opening id the server sent")
+        return cls(check_room_id(data.get("room")), since, opening)
 
 
 @dataclass(frozen=True, slots=True)

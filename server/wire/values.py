@@ -18,6 +18,7 @@ from rooms.room import RoomInfo
 from rooms.state import ChatMessage, Member, RoomState, Waiting
 from server.settings import IceServer
 from server.wire.events import Payload
+from server.wire.meeting import dump_round, dump_service
 from server.wire.support import dump_request
 
 
@@ -129,6 +130,7 @@ def dump_snapshot(
     return {
         "room": {**dump_room(info), "ends_at": state.ends_at},
         "seq": state.seq,
+        "opening": state.opening,
         "participants": [dump_member(m, state) for m in state.members],
         "hands": list(state.hands),
         "chat": [dump_message(m) for m in visible_chat(state, info, viewer)],
@@ -136,6 +138,9 @@ def dump_snapshot(
         "paused": state.paused,
         "controls": dump_controls(state.controls),
         "facilitator_present": facilitator_present,
+        "floor": state.floor,
+        "round": dump_round(state.round),
+        "service": dump_service(state.service),
     }
 
 

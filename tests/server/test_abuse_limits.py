@@ -167,7 +167,7 @@ async def test_refused_joins_leave_the_roll_and_the_lock_table_as_they_were(
             ack = await guest.call("room:join", {"room": "members"})
             assert ack["error"]["code"] == "guests_not_allowed"
         assert await store.rooms_held_by(process_id) == set()
-        assert len(store._locks) == 0  # type: ignore[attr-defined]
+        assert len(store._rooms._locks) == 0  # type: ignore[attr-defined]  # RedisStore's commits
         # A granted seat holds the room; once the last seat here goes, the roll drops it.
         assert (await guest.call("room:join", {"room": "open"}))["ok"]
         assert await store.rooms_held_by(process_id) == {"open"}
@@ -330,6 +330,36 @@ async def test_handshakes_per_address_are_limited_until_the_window_ends() -> Non
         assert back.connected
 
 
+async def test_a_refusal_is_held_back_so_a_flood_cannot_ask_again_at_once() -> None:
+    """A script that ignores Retry-After waits out the hold on every attempt, up to the
+    per-address bound; past it the 429 comes at once; another address is not held."""
+    window_ms = 10_000
+    app_settings = settings(
+        handshakes_per_address=1,
+        rate_window_ms=window_ms,
+        refusal_delay_ms=1500,
+        connections_per_address=3,
+    )
+    async with running_app(app_settings) as running:
+        await _start_of_a_window(window_ms)
+        assert (await _handshake(running.url, "127.0.0.2"))[0] == 200
+
+        async def timed(source: str) -> tuple[int, float]:
+            start = time.perf_counter()
+            status, _ = await _handshake(running.url, source)
+            return status, time.perf_counter() - start
+
+        held = [asyncio.create_task(timed("127.0.0.2")) for _ in range(3)]
+        await asyncio.sleep(0.3)  # the three are being held: the bound is reached
+        status, past_bound = await timed("127.0.0.2")
+        assert status == 429
+        assert past_bound < 1.0
+        assert (await timed("127.0.0.3"))[0] == 200
+        for status, took in await asyncio.gather(*held):
+            assert status == 429
+            assert took >= 1.5
+
+
 async def test_an_ended_address_is_refused_at_the_handshake_until_the_window_ends(
     redis_server: RedisServer,
 ) -> None:
@@ -416,3 +446,55 @@ async def test_a_killed_process_frees_its_seats_in_time_after_many_refused_joins
     assert away["participant"] == pair.bo_id
     await watcher.wait_for("participant:away", within=12)
     assert time.monotonic() - killed_at < 10
+
+
+async def test_refusals_after_the_first_are_answered_only_after_the_hold() -> None:
+    """A person who typed too fast learns it at once; a script that keeps asking waits out
+    the hold on every later refusal, so it cannot ask hundreds of times a second."""
+    app_settings = settings(chat_limit=1, rate_window_ms=HOUR_MS, refusal_delay_ms=700)
+    async with running_app(app_settings) as running, guests() as connect:
+        await running.store.open_room(OPEN)
+        guest = await connect(running.url, "127.0.0.2", {"name": "Quick"})
+        assert (await guest.call("room:join", {"room": "open"}))["ok"]
+        assert (await guest.call("chat:send", {"text": "hello"}))["ok"]
+        took = []
+        for _ in range(3):
+            start = time.perf_counter()
+            ack = await guest.call("chat:send", {"text": "again"})
+            took.append(time.perf_counter() - start)
+            assert ack["error"]["code"] == "rate_limited"
+        assert took[0] < 0.5
+        assert min(took[1:]) >= 0.7
+
+
+async def test_an_address_ended_again_soon_after_its_block_is_blocked_twice_as_long() -> None:
+    window_ms = 2000
+    app_settings = settings(
+        chat_limit=1, rate_window_ms=window_ms, refusals_before_disconnect=1, max_block_windows=4
+    )
+    async with running_app(app_settings) as running, guests() as connect:
+        await running.store.open_room(OPEN)
+
+        async def offend() -> int:
+            """End a flood connection for ignoring refusals; the Retry-After it leaves."""
+            flood = await connect(running.url, "127.0.0.2", {"name": "Flood"})
+            assert (await flood.call("room:join", {"room": "open"}))["ok"]
+            assert (await flood.call("chat:send", {"text": "spam"}))["ok"]
+            assert flood.sio is not None
+            for _ in range(2):
+                await flood.sio.emit("chat:send", {"text": "spam"})
+            await asyncio.wait_for(flood.gone.wait(), 5)
+            assert flood.ended["code"] == "rate_limited"
+            status, retry_after = await _handshake(running.url, "127.0.0.2")
+            assert status == 429
+            assert retry_after is not None
+            return int(retry_after)
+
+        await _start_of_a_window(window_ms)
+        first = await offend()
+        assert first <= window_ms // 1000
+        await asyncio.sleep(first)  # the block has ended: the address may connect again
+        second = await offend()
+        assert window_ms // 1000 < second <= 2 * window_ms // 1000  # two windows, not one
+        neighbour = await connect(running.url, "127.0.0.1", {"name": "Neighbour"})
+        assert (await neighbour.call("room:join", {"room": "open"}))["ok"]

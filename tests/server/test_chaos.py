@@ -69,6 +69,7 @@ class Person:
     name: str
     client: Client
     last: int  # the seq applied last
+    opening: str  # the room's opening that seq counts in
     applied: list[tuple[int, str, Any]] = field(default_factory=list)
 
     def take_live(self) -> None:
@@ -85,7 +86,8 @@ class Person:
         """Reconnect through ``url`` and join with ``since``: exactly the missed events."""
         self.take_live()
         self.client = await Client(url, {"token": token(self.name)}).connect()
-        ack = await self.client.call("room:join", {"room": ROOM, "since": self.last})
+        since = {"since": self.last, "opening": self.opening}
+        ack = await self.client.call("room:join", {"room": ROOM, **since})
         assert ack["ok"], ack
         assert "snapshot" not in ack, f"{self.name} got a snapshot, not the missed events"
         missed = [(m["data"]["seq"], m["event"], m["data"]) for m in ack["missed"]]
@@ -202,7 +204,7 @@ async def _join(name: str, url: str) -> Person:
     client = await Client(url, {"token": token(name)}).connect()
     ack = await client.call("room:join", {"room": ROOM})
     assert ack["ok"], ack
-    return Person(name, client, ack["seq"])
+    return Person(name, client, ack["seq"], ack["opening"])
 
 
 @pytest.fixture

@@ -162,15 +162,18 @@ async def session(url: str) -> list[str]:
     return secrets
 
 
-@pytest.mark.parametrize("level", ["DEBUG", "INFO"])
+@pytest.mark.parametrize(
+    ("level", "form"), [("DEBUG", "json"), ("INFO", "json"), ("DEBUG", "text")]
+)
 async def test_a_whole_session_leaves_no_secret_address_or_client_traceback_in_the_logs(
-    level: str, tmp_path: Path
+    level: str, form: str, tmp_path: Path
 ) -> None:
     log_path = tmp_path / "hearth.log"
     key = tmp_path / "attendance.pem"
     make_key(key)
     env = {
         "HEARTH_LOG_LEVEL": level,
+        "HEARTH_LOG_FORMAT": form,
         "HEARTH_ADMIN_TOKEN": ADMIN_TOKEN,
         "HEARTH_PUBLIC_URL": "http://hearth.test",
         "HEARTH_ATTENDANCE_KEYS": str(key),
@@ -197,7 +200,12 @@ async def test_the_access_log_names_addresses_only_when_the_operator_opts_in(
     tmp_path: Path,
 ) -> None:
     log_path = tmp_path / "hearth.log"
-    env = {"HEARTH_LOG_LEVEL": "INFO", "HEARTH_ACCESS_LOG_ADDRESSES": "1"}
+    # The human line, where the address leads (a JSON line has it as "client").
+    env = {
+        "HEARTH_LOG_LEVEL": "INFO",
+        "HEARTH_ACCESS_LOG_ADDRESSES": "1",
+        "HEARTH_LOG_FORMAT": "text",
+    }
     server = ServerProcess(None, env, log_path=log_path).start()
     try:
         async with aiohttp.ClientSession() as http:

@@ -62,8 +62,9 @@ async def test_a_chat_sent_again_after_a_redis_stall_lands_exactly_once(
     assert kept["error"]["code"] in NOT_DONE, kept
     assert plain["ok"] is False
     assert plain["error"]["code"] in NOT_DONE, plain
-    # Each within its budget (the second waited for the first: one writer per room).
-    assert took < 2 * TIMEOUT_MS / 1000 + 0.3, took
+    # Both within one budget: the second waited for the first (one writer per room), and
+    # that wait on a stalled Redis is part of its budget, not before it.
+    assert took < TIMEOUT_MS / 1000 + 0.3, took
 
     for _ in range(50):
         again = await fay.call("chat:send", {"text": "during", "op": op})

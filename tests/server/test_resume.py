@@ -5,12 +5,28 @@ room log in ``server.stores``, the manager's catch-up in ``server.socket.fanout`
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from redis.asyncio import Redis
 
-from tests.conftest import Pair
+from moderation import bans
+from rooms import primitives
+from rooms.change import Change
+from rooms.identity import Identity, Role
+from rooms.ports import Rule
+from rooms.room import History, RoomInfo
+from rooms.state import Connection, RoomState
+from server.app import CHANNEL, frame_event
+from server.codec import MsgpackJson
+from server.stores.redis import RedisStore
+from tests.conftest import CIRCLE, Pair
 from tests.support import RunningHub, token
+
+# Opened again showing latecomers the recent chat (``rooms.history``): the snapshot's chat
+# then says which opening it is, and a resume within the second opening is served from its
+# log whoever sat when (by default a latecomer sees, and resumes, only since they sat).
+REOPENED = replace(CIRCLE, history=History.RECENT)
 
 
 def _seqs(client: Any, after: int) -> list[int]:
@@ -24,13 +40,14 @@ async def test_a_dropped_client_resumes_through_the_other_process_with_exactly_w
 ) -> None:
     pair: Pair = await two_processes(HEARTH_CHAT_LIMIT="100")
     cy = await clients(pair.a.url, {"token": token("Cy")})
-    last = (await cy.join("circle"))["snapshot"]["seq"]
+    joined = await cy.join("circle")
+    last, opening = joined["snapshot"]["seq"], joined["opening"]
     await cy.close()  # the transport drops
     sent_away = [(await pair.ann.call("chat:send", {"text": f"away {i}"})) for i in range(5)]
     assert all(ack["ok"] for ack in sent_away)
 
     back = await clients(pair.b.url, {"token": token("Cy")})
-    ack = await back.call("room:join", {"room": "circle", "since": last})
+    ack = await back.call("room:join", {"room": "circle", "since": last, "opening": opening})
     assert ack["ok"], ack
     assert "snapshot" not in ack
     missed = [m["data"]["seq"] for m in ack["missed"]]
@@ -47,15 +64,93 @@ async def test_a_dropped_client_resumes_through_the_other_process_with_exactly_w
 
 async def test_a_resume_the_log_cannot_serve_gets_a_snapshot(hub: RunningHub, clients: Any) -> None:
     ann = await clients(hub.url, {"token": token("Ann")})
-    seq = (await ann.join("circle"))["snapshot"]["seq"]
+    joined = await ann.join("circle")
+    seq, opening = joined["snapshot"]["seq"], joined["opening"]
     bo = await clients(hub.url, {"token": token("Bo")})
-    ahead = await bo.call("room:join", {"room": "circle", "since": seq + 50})
+    ahead = await bo.call("room:join", {"room": "circle", "since": seq + 50, "opening": opening})
     assert ahead["snapshot"]["seq"] == ahead["seq"]
     assert "missed" not in ahead
-    again = await bo.call("room:join", {"room": "circle", "since": seq})
+    again = await bo.call("room:join", {"room": "circle", "since": seq, "opening": opening})
     assert [m["data"]["seq"] for m in again["missed"]] == list(range(seq + 1, again["seq"] + 1))
     bad = await bo.call("room:join", {"room": "circle", "since": -1})
     assert bad["error"]["code"] == "invalid_payload"
+
+
+async def _chat(client: Any, *texts: str) -> int:
+    """Send each text; the seq of the last."""
+    for text in texts:
+        ack = await client.call("chat:send", {"text": text})
+        assert ack["ok"], ack
+    return int(ack["message"]["id"])
+
+
+async def test_a_since_from_an_earlier_opening_of_the_room_gets_a_snapshot(
+    hub: RunningHub, clients: Any
+) -> None:
+    """The room closes and opens again, and seq counts afresh: Ann's last seq from the
+    first opening names an event of the second. Her rejoin gets the second opening's
+    snapshot, never its events replayed as what she missed."""
+    ann = await clients(hub.url, {"token": token("Ann")})
+    first = (await ann.join("circle"))["opening"]
+    last = await _chat(ann, "first 1", "first 2", "first 3")
+    await hub.store.close_room("circle")
+    await ann.wait_for("room:closed")
+    await hub.store.open_room(REOPENED)
+    bo = await clients(hub.url, {"token": token("Bo")})
+    second = (await bo.join("circle"))["opening"]
+    assert second
+    assert second != first
+    assert await _chat(bo, *(f"second {i}" for i in range(4))) > last
+
+    ack = await ann.call("room:join", {"room": "circle", "since": last, "opening": first})
+    assert ack["ok"], ack
+    assert "missed" not in ack
+    assert ack["opening"] == ack["snapshot"]["opening"] == second
+    assert [m["text"] for m in ack["snapshot"]["chat"]] == [f"second {i}" for i in range(4)]
+
+    # The same seq with this opening's id is resumed as usual; with none, a snapshot.
+    cy = await clients(hub.url, {"token": token("Cy")})
+    resumed = await cy.call("room:join", {"room": "circle", "since": last, "opening": second})
+    assert [m["data"]["seq"] for m in resumed["missed"]] == list(
+        range(last + 1, resumed["seq"] + 1)
+    )
+    bare = await bo.call("room:join", {"room": "circle", "since": resumed["seq"]})
+    assert "missed" not in bare
+    assert bare["snapshot"]["seq"] == bare["seq"]
+    wrong = await bo.call("room:join", {"room": "circle", "since": 1, "opening": 7})
+    assert wrong["error"]["code"] == "invalid_payload"
+
+
+async def test_a_since_from_an_earlier_opening_gets_a_snapshot_through_the_other_process(
+    two_processes: Any, clients: Any
+) -> None:
+    """Two processes on one Redis: the opening id lives in the room's state there, so the
+    process Bo rejoins through tells the openings apart though it never saw the first."""
+    pair: Pair = await two_processes(HEARTH_CHAT_LIMIT="100")
+    first = (await pair.bo.call("room:snapshot"))["snapshot"]["opening"]
+    last = await _chat(pair.ann, "first 1", "first 2")
+    await pair.bo.wait_for("chat:message", lambda d: d["seq"] == last)
+    await pair.store.close_room("circle")
+    await pair.bo.wait_for("room:closed")
+    await pair.store.open_room(REOPENED)
+    await pair.ann.join("circle")
+    assert await _chat(pair.ann, *(f"second {i}" for i in range(4))) > last
+
+    back = await clients(pair.b.url, {"token": token("Bo")})
+    ack = await back.call("room:join", {"room": "circle", "since": last, "opening": first})
+    assert ack["ok"], ack
+    assert "missed" not in ack
+    assert ack["opening"] != first
+    assert [m["text"] for m in ack["snapshot"]["chat"]] == [f"second {i}" for i in range(4)]
+    # Ann, on the other process, resumes within the second opening as usual.
+    opening, seq = ack["opening"], ack["seq"]
+    await _chat(back, "bo is back")
+    again = await clients(pair.a.url, {"token": token("Ann")})
+    resumed = await again.call("room:join", {"room": "circle", "since": seq, "opening": opening})
+    missed = resumed["missed"]
+    assert [m["data"]["message"]["text"] for m in missed if m["event"] == "chat:message"] == [
+        "bo is back"
+    ]
 
 
 async def test_a_resume_from_before_the_log_gets_a_snapshot(
@@ -68,7 +163,8 @@ async def test_a_resume_from_before_the_log_gets_a_snapshot(
     # What 1000 later events do: the log no longer reaches back to seq 2.
     await redis.xtrim("hearth:room:circle:log", maxlen=1, approximate=False)
     await redis.aclose()
-    ack = await pair.bo.call("room:join", {"room": "circle", "since": 1})
+    opening = (await pair.bo.call("room:snapshot"))["snapshot"]["opening"]
+    ack = await pair.bo.call("room:join", {"room": "circle", "since": 1, "opening": opening})
     assert ack["ok"]
     assert "missed" not in ack
     assert [m["text"] for m in ack["snapshot"]["chat"]][-3:] == ["m 0", "m 1", "m 2"]
@@ -147,3 +243,52 @@ async def test_an_event_acked_while_a_subscription_is_down_arrives_though_the_ro
     for client in (pair.ann, pair.bo):
         await client.wait_for("chat:message", lambda d: d["seq"] == seq)
         assert [d["seq"] for d in client.events("chat:message")].count(seq) == 1
+
+
+async def test_the_log_keeps_the_very_bytes_published_to_the_room(
+    shared_store: RedisStore, redis_url: str
+) -> None:
+    """Each public event is dumped once: what a process replays from the room's log (a
+    resume, a catch-up) is byte for byte the frame the commit published to the room; a
+    private event (Ann's removal notice, and her disconnect) is published, never logged."""
+    fay = Identity("sub-fay", "Fay", Role.FACILITATOR, frozenset({"*"}))
+    ann = Identity("sub-ann", "Ann", Role.PARTICIPANT, frozenset({"*"}))
+
+    def hello(state: RoomState, _room: RoomInfo) -> Change:
+        return primitives.post_chat(state, "s-Ann", "hi", 0)
+
+    def seat(who: Identity) -> Rule:
+        sid = f"s-{who.display_name}"
+        return lambda s, room: primitives.join(s, room, who, f"id-{sid}", Connection("p", sid), 0)
+
+    listener = Redis.from_url(redis_url)
+    pubsub = listener.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(f"hearth:{CHANNEL}")
+    try:
+        changes = [
+            await shared_store.apply("circle", seat(fay)),
+            await shared_store.apply("circle", seat(ann)),
+            await shared_store.apply("circle", hello),
+        ]
+        removal = await shared_store.moderate(
+            "circle",
+            lambda s, _: bans.remove(s, "s-Fay", "id-s-Ann", 0),
+            keep_ms=60_000,
+            max_entries=10,
+        )
+        changes.append(removal.change)
+        events = [event for change in changes for event in change.events]
+        published: list[bytes] = []
+        async with asyncio.timeout(5):
+            while len(published) < sum(len(frame_event("circle", e).frames) for e in events):
+                message = await pubsub.get_message(timeout=1)
+                if message is not None:  # None: the subscription's own confirmation
+                    published.append(message["data"])
+    finally:
+        await pubsub.aclose()
+        await listener.aclose()
+    logged = await shared_store.events_after("circle", 0)
+    assert [seq for seq, _ in logged] == list(range(1, removal.change.state.seq + 1))
+    to_room = [m for m in published if MsgpackJson.loads(m).get("room") == "room:circle"]
+    assert [framed for _, framed in logged] == to_room
+    assert len(published) == len(to_room) + 2  # the notice and the disconnect, to Ann

@@ -9,8 +9,8 @@ test here must pass on both.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 
 import pytest
 import redis as sync_redis
@@ -27,7 +27,7 @@ from rooms.identity import Identity, Role
 from rooms.ports import EMPTY_MEMORY_MS, Once
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
-from server import codec
+from server.app import frame_event
 from server.errors import ServerCode
 from server.stores.memory import MemoryStore
 from server.stores.redis import MAX_ATTEMPTS, RedisStore
@@ -38,34 +38,37 @@ NOW = 1_795_000_000_000
 DAY_MS = 24 * 3600 * 1000
 
 
+Hears = Callable[[str, RoomEvent], Awaitable[None]]
+
+
 @dataclass
 class Stores:
-    """This process's store, and another process's view of the same rooms."""
+    """This process's store, and another process's view of the same rooms. In memory,
+    ``hearing`` is told each event as the store delivers it."""
 
     ours: RoomStore
     theirs: RoomStore
     redis_url: str | None
-
-
-async def _nothing(room_id: str, event: RoomEvent) -> None:
-    return None
-
-
-def _frame(room_id: str, event: RoomEvent) -> list[bytes]:
-    return [codec.MsgpackJson.dumps({"room": room_id})]
+    hearing: list[Hears] = field(default_factory=list)
 
 
 @pytest.fixture(params=["memory", "redis"])
 async def stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
     if request.param == "memory":
-        memory = MemoryStore(_nothing)
-        made = Stores(memory, memory, None)
+        hearing: list[Hears] = []
+
+        async def deliver(room_id: str, event: RoomEvent) -> None:
+            for hears in hearing:
+                await hears(room_id, event)
+
+        memory = MemoryStore(deliver, frame_event)
+        made = Stores(memory, memory, None, hearing)
     else:
         url = request.getfixturevalue("redis_server").url
         await flush(url)
 
         def one() -> RedisStore:
-            return RedisStore(Redis.from_url(url), prefix="c:", channel="c:ev", frame=_frame)
+            return RedisStore(Redis.from_url(url), prefix="c:", channel="c:ev", frame=frame_event)
 
         made = Stores(one(), one(), url)
     await made.ours.open_room(ROOM)
@@ -239,6 +242,49 @@ async def test_two_writers_lose_no_change(stores: Stores) -> None:
     assert state.seq == len(names)
 
 
+async def _seen(store: RoomStore) -> tuple[int, list[int]]:
+    """The room's seq, and the seqs its log holds."""
+    state = await store.snapshot("circle")
+    return state.seq, [seq for seq, _ in await store.events_after("circle", 0)]
+
+
+async def test_a_change_is_visible_whole_before_any_of_its_events_is_heard(
+    stores: Stores,
+) -> None:
+    """Whoever hears the first event of a change finds its state stored and every one of
+    its events in the room's log (a client resuming then misses none): Redis's commit
+    script stores and logs before it publishes; memory once logged an event only as it
+    delivered it, so the first leave was heard with the second not yet logged."""
+    await stores.ours.apply("circle", joiner("ann"))
+    await stores.ours.apply("circle", joiner("bo"))
+    heard: list[tuple[int, list[int]]] = []
+
+    def both_leave(state: RoomState, _room: RoomInfo) -> Change:
+        return primitives.drop_process(state, "p")  # Ann's and Bo's process: two events
+
+    if stores.redis_url is None:
+
+        async def look(room_id: str, event: RoomEvent) -> None:
+            heard.append(await _seen(stores.theirs))
+
+        stores.hearing.append(look)
+        await stores.ours.apply("circle", both_leave)
+    else:
+        listener = Redis.from_url(stores.redis_url)
+        pubsub = listener.pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe("c:ev")
+        try:
+            applied = asyncio.create_task(stores.ours.apply("circle", both_leave))
+            while await pubsub.get_message(timeout=5) is None:
+                pass
+            heard.append(await _seen(stores.theirs))
+            await applied
+        finally:
+            await pubsub.aclose()
+            await listener.aclose()
+    assert heard[0] == (4, [1, 2, 3, 4])
+
+
 def _posting(text: str) -> Callable[[RoomState, RoomInfo], Change]:
     """A chat from Ann, as the hub posts one (the first store pass may run it again)."""
 
@@ -333,3 +379,38 @@ async def test_a_rooms_settings_are_remembered_after_the_store_forgets_it(stores
         with pytest.raises(RoomNotFound):
             await stores.ours.snapshot("circle")
         assert stores.ours.remembered_room("circle") == ROOM
+
+
+async def test_each_opening_of_a_room_has_its_own_id(stores: Stores) -> None:
+    """Made when the room opens, kept (and seen by every process) while it stays open,
+    new when it opens again: a seq means something only with its opening."""
+    first = (await stores.ours.snapshot("circle")).opening
+    assert first
+    assert (await stores.theirs.snapshot("circle")).opening == first
+    assert not await stores.theirs.open_room(ROOM)  # open already: the same opening
+    assert (await stores.ours.snapshot("circle")).opening == first
+    await stores.ours.close_room("circle")
+    assert await stores.theirs.open_room(ROOM)
+    again = (await stores.ours.snapshot("circle")).opening
+    assert again
+    assert again != first
+    assert (await stores.theirs.snapshot("circle")).opening == again
+
+
+async def test_a_room_opened_again_behind_this_process_s_back_is_no_rollback(
+    stores: Stores, caplog: pytest.LogCaptureFixture
+) -> None:
+    """This process remembers the room at seq 3; another closes it and opens it again, and
+    it is at seq 1 there. A lower seq of another opening is the new opening, not a
+    rollback: the change lands on it, and nothing says Redis was rolled back."""
+    for name in ("ann", "bo", "cy"):
+        await stores.ours.apply("circle", joiner(name))
+    await stores.theirs.close_room("circle")
+    await stores.theirs.open_room(ROOM)
+    await stores.theirs.apply("circle", joiner("di"))
+    reopened = await stores.theirs.snapshot("circle")
+    assert (await stores.ours.snapshot("circle")).opening == reopened.opening
+    change = await stores.ours.apply("circle", joiner("ed"))
+    assert change.state.opening == reopened.opening
+    assert [m.display_name for m in change.state.members] == ["di", "ed"]
+    assert not [r for r in caplog.records if "rolled back" in r.getMessage()]

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from moderation.ports import RoomStore
 from rooms.events import RoomEvent
+from rooms.ports import Framed
 from rooms.room import RoomInfo
 from rooms.schedule import Move, Series
 from server.stores.memory import MemoryStore
@@ -35,7 +36,9 @@ async def _ignore(room_id: str, event: RoomEvent) -> None:
 
 
 def _redis(url: str) -> RedisStore:
-    return RedisStore(Redis.from_url(url), prefix="t:", channel="t:events", frame=lambda *_: b"")
+    return RedisStore(
+        Redis.from_url(url), prefix="t:", channel="t:events", frame=lambda *_: Framed(())
+    )
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -15,7 +15,7 @@ from rooms.change import Change
 from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
 from rooms.identity import Identity, Role
-from rooms.ports import Rule
+from rooms.ports import Framed, Rule
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
 from server import codec
@@ -37,8 +37,8 @@ class Published:
     async def deliver(self, room_id: str, event: RoomEvent) -> None:
         self.seqs.append(event.seq)
 
-    def frame(self, room_id: str, event: RoomEvent) -> list[bytes]:
-        return [codec.MsgpackJson.dumps({"room": room_id, "seq": event.seq})]
+    def frame(self, room_id: str, event: RoomEvent) -> Framed:
+        return Framed((codec.MsgpackJson.dumps({"room": room_id, "seq": event.seq}),))
 
 
 def _redis_store(url: str, published: Published) -> RedisStore:

@@ -85,6 +85,7 @@ async def test_facilitator_mutes_pauses_resumes_and_removes_and_the_participant_
     await expect(sam.page.get_by_role("heading", level=1)).to_have_text(
         "You have been removed from the room"
     )
+    await expect(sam.page.get_by_role("button", name="Join again")).to_be_hidden()
     await expect(kim.roster).to_have_count(1)
     await expect(sam.status).to_have_text("Not connected")
 
@@ -232,6 +233,11 @@ async def test_reports_deletion_bans_and_the_audit_log(
     for person in (kim, sam, lee):
         await expect(person.chat_texts).to_have_count(0)
     await expect(sam.announcer).to_contain_text("A facilitator deleted a message")
+    # The report stays, but the deleted text is gone from the inbox too.
+    await expect(kim.page.locator("#reports > li")).to_contain_text(
+        "Lee reported a message from Sam, since deleted: “a phone number”"
+    )
+    await expect(kim.page.locator("#reports")).not_to_contain_text("555")
 
     await kim.choose("Lee", "Ban Lee…")
     await expect(kim.page.get_by_label("Ban from")).to_have_value("room")
@@ -240,6 +246,7 @@ async def test_reports_deletion_bans_and_the_audit_log(
     await expect(lee.page.get_by_role("heading", level=1)).to_have_text(
         "You have been banned from this room"
     )
+    await expect(lee.page.get_by_role("button", name="Join again")).to_be_hidden()
     await kim.page.get_by_role("button", name="Show bans").click()
     bans = kim.page.locator("#bans > li")
     await expect(bans).to_have_text([re.compile(r"^Lee, banned from the room by Kim")])

@@ -15,6 +15,7 @@ import { mountReactions } from "./reactions.js";
 import { RoomModel } from "./room.js";
 import { mountRoster } from "./roster.js";
 import { mountSchedule } from "./schedule.js";
+import { mountScript } from "./script-resources.js";
 import { installQuickExit } from "./safety.js";
 import { mountSupport } from "./support.js";
 import { mountTools } from "./tools.js";
@@ -27,8 +28,13 @@ const STATE_TEXT = {
   [ConnectionState.CONNECTED]: "Connected",
   [ConnectionState.RECONNECTING]: "Connection lost. Reconnecting…",
   [ConnectionState.MOVING]: "The server is restarting; moving you…",
+  [ConnectionState.BACK]: "Back in the room",
   [ConnectionState.ENDED]: "Not connected",
 };
+// While out of the room, how long it has been, counted on screen. Hidden from screen
+// readers: the status is a live region, and a number ticking every second would be read
+// out each time.
+const COUNTED = new Set([ConnectionState.RECONNECTING, ConnectionState.MOVING]);
 
 function show(view, { focus = true } = {}) {
   for (const id of VIEWS) $(id).hidden = id !== view;
@@ -42,34 +48,60 @@ let connection = null;
 
 let audio = null;
 
-function end(title, text) {
+function end(title, text, { again = true } = {}) {
   audio?.release();
   connection?.quit();
   $("ended-title").textContent = title;
   $("ended-text").textContent = text;
+  $("join-again").hidden = !again;
   show("ended-view");
 }
 
 function takenOut(reason) {
   const title = reason === "banned" ? "You have been banned from this room" : "You have been removed from the room";
-  end(title, "A facilitator took you out of the meeting. Take care of yourself.");
+  end(title, "A facilitator took you out of the meeting. Take care of yourself.", { again: false });
+}
+
+function roomClosed() {
+  end("The meeting has ended", "The room has closed. Thank you for being here.");
+}
+
+// Why a rejoin was refused for good (the connection keeps trying for anything else).
+function rejoinRefused(error) {
+  if (error.code === "banned") takenOut("banned");
+  else if (error.code === "room_not_found" || error.code === "room_not_open") roomClosed();
+  else end("You are no longer in the room", error.message);
+}
+
+let ticking = null;
+
+function showState(conn) {
+  const status = $("connection");
+  status.textContent = STATE_TEXT[conn.state];
+  status.dataset.state = conn.state;
+  if (!COUNTED.has(conn.state) || conn.droppedAt === null) return;
+  const elapsed = document.createElement("span");
+  elapsed.className = "elapsed";
+  elapsed.setAttribute("aria-hidden", "true");
+  elapsed.textContent = ` (${Math.floor((Date.now() - conn.droppedAt) / 1000)} s)`;
+  status.append(elapsed);
 }
 
 function wire(conn) {
-  const status = $("connection");
-  conn.addEventListener("state", (e) => {
+  conn.addEventListener("state", () => {
     if (conn !== connection && connection !== null) return;
-    status.textContent = STATE_TEXT[e.detail.state];
-    status.dataset.state = e.detail.state;
+    showState(conn);
+    clearInterval(ticking);
+    ticking = COUNTED.has(conn.state) ? setInterval(() => showState(conn), 1000) : null;
   });
   conn.addEventListener("snapshot", (e) => {
     model.applySnapshot(e.detail.snapshot, e.detail.you, e.detail.moderation);
     support.applySnapshot(e.detail.moderation);
-    meeting.applySnapshot(e.detail.snapshot);
+    pinned.applySnapshot(e.detail.snapshot);
   });
   conn.addEventListener("room-event", (e) => {
     model.applyEvent(e.detail.name, e.detail.data);
-    meeting.event(e.detail.name, e.detail.data);
+    pinned.event(e.detail.name, e.detail.data);
   });
   conn.addEventListener("notice", (e) => {
     model.applyNotice(e.detail.name, e.detail.data);
@@ -91,9 +123,7 @@ function wire(conn) {
   conn.addEventListener("replaced", (e) => {
     end("You joined from somewhere else", e.detail.message);
   });
-  conn.addEventListener("rejoin-failed", (e) => {
-    end("You are no longer in the room", e.detail.error.message);
-  });
+  conn.addEventListener("rejoin-failed", (e) => rejoinRefused(e.detail.error));
 }
 
 model.addEventListener("reset", () => {
@@ -116,9 +146,7 @@ model.addEventListener("left", (e) => {
   else if (TAKEN_OUT.has(e.detail.reason)) takenOut(e.detail.reason);
   else end("You are no longer in the room", "");
 });
-model.addEventListener("closed", () => {
-  end("The meeting has ended", "The room has closed. Thank you for being here.");
-});
+model.addEventListener("closed", roomClosed);
 
 // The views talk to whichever connection is current.
 const current = {
@@ -126,14 +154,18 @@ const current = {
   offer: (...args) => connection.offer(...args),
 };
 const moderation = mountModeration(model, current);
-mountRoster(model, current, moderation.memberOptions);
+const meeting = mountMeeting(model, current);
+mountRoster(model, current, (member) => [
+  ...moderation.memberOptions(member),
+  ...meeting.memberOptions(member),
+]);
 mountChat(model, current, moderation.messageOptions);
 mountReactions(model, current);
 mountNotices(model, current);
 mountTools(model, current);
 const support = mountSupport(model, current);
 const attendance = mountAttendance(model, current);
-const meeting = mountMeeting(model, current);
+const pinned = mountScript(model, current);
 mountSchedule(model);
 audio = mountAudio(model, {
   call: (...args) => connection.call(...args),

@@ -132,7 +132,9 @@ export function mountAudio(model, connection) {
   let lastSpoken = { names: "", at: 0 };
 
   const me = () => model.me;
-  const held = () => Boolean(me()?.audio_muted && me()?.audio?.held && !asked);
+  // Held by a facilitator, unless they asked, or you have the floor (held for after it).
+  const held = () =>
+    Boolean(me()?.audio_muted && me()?.audio?.held && !asked && model.floor !== model.you);
 
   function render() {
     panel.hidden = !model.info?.audio;
@@ -252,6 +254,7 @@ export function mountAudio(model, connection) {
     render();
   });
   model.addEventListener("audio", render);
+  model.addEventListener("floor", render);
   model.addEventListener("unmute-requested", () => {
     asked = true;
     render();

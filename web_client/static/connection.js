@@ -4,9 +4,18 @@
 // Every room event carries the room's sequence number. Events arrive here in order, but
 // one can be lost (a server process restarted, a network hiccup across Redis): when the
 // next event is not `seq + 1`, we ask for a snapshot and carry on from it. After a
-// reconnect we join again with the last seq we applied (`since`): the server answers
-// with exactly the events we missed, or a snapshot when they are no longer in its log.
+// reconnect we join again with the last seq we applied (`since`) and the opening of the
+// room it belongs to (`opening`: a room that closes and opens again counts seq afresh):
+// the server answers with exactly the events we missed, or a snapshot when they are no
+// longer in its log or the room has opened again since.
 // `room:rewound` (the server's copy of the room went back) asks for a snapshot too.
+//
+// Once in a room, the connection never gives up on it for a reason that can pass: a
+// dropped transport, a draining process, a rejoin refused because the store is out of
+// reach, busy, or we are over a limit. It reconnects and rejoins with backoff and jitter
+// until it is back in its seat. It ends only when the visit really ended: removed,
+// banned, replaced (the same identity joined elsewhere), the room closed, or refused
+// for a reason waiting cannot change (FINAL).
 import { io } from "/vendor/socket.io/socket.io.esm.min.js";
 
 export const ROOM_EVENTS = [
@@ -29,6 +38,11 @@ export const ROOM_EVENTS = [
   "audio:state",
   "audio:speaking",
   "room:script",
+  "floor:changed",
+  "round:changed",
+  "round:warning",
+  "round:time-up",
+  "service:changed",
 ];
 
 // Notices for this connection alone: no seq, not part of the room's shared history.
@@ -57,11 +71,32 @@ const MUTATING = new Set([
   "moderation:deny", "moderation:delete-message",
   "support:request", "support:acknowledge", "private:send", "attendance:confirm",
   "script:pin",
+  "moderation:lower-hand", "moderation:lower-hands", "moderation:call-on", "floor:release",
+  "moderation:give-service", "moderation:take-service", "round:start", "round:pass",
+  "round:skip", "round:extend", "round:move", "round:end",
 ]);
 // Answers that leave the outcome open or say nothing changed: worth sending again.
 const RESEND = new Set(["timeout", "unavailable", "unconfirmed"]);
 const RESENDS = 3;
 const RESEND_DELAY_MS = 1000;
+
+// A rejoin refused for one of these has really ended the visit: the room closed, or this
+// identity may not be here (banned, not invited, its token no longer valid). Any other
+// refusal (unavailable, busy, draining, too_many_connections, rate_limited, room_full, …)
+// can pass: we try again.
+const FINAL = new Set([
+  "banned", "room_not_found", "room_not_open", "not_invited", "guests_not_allowed",
+  "unauthorized", "token_expired", "name_not_allowed",
+]);
+const REJOIN_FIRST_MS = 1000;
+const REJOIN_MAX_MS = 15000;
+
+// Exponential backoff with jitter: between half and all of the attempt's ceiling, so
+// everyone a fault dropped at once does not come back at once.
+function backoff(attempt) {
+  const ceiling = Math.min(REJOIN_MAX_MS, REJOIN_FIRST_MS * 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
 
 function operationId() {
   if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
@@ -79,6 +114,7 @@ export const ConnectionState = Object.freeze({
   CONNECTED: "connected",
   RECONNECTING: "reconnecting",
   MOVING: "moving", // the server process is stopping (a deploy): reconnecting to another
+  BACK: "back", // in the room again after a drop, in the same seat when it was kept
   ENDED: "ended",
 });
 
@@ -86,6 +122,7 @@ export class Connection extends EventTarget {
   #socket;
   #room = null; // the room we have entered (and rejoin after a reconnect)
   #seq = 0;
+  #opening = null; // which opening of the room #seq counts in (from the join or snapshot)
   #syncing = false; // joining or resyncing: events wait in #early
   #early = [];
   #resumable = false; // we applied this room's events: a rejoin asks for what it missed
@@ -93,11 +130,16 @@ export class Connection extends EventTarget {
   #iceServers = []; // the room's public STUN/TURN servers, from the join ack (audio rooms)
   #busySince = null; // when the server first answered our handshake with 429, if it did
   #moving = false; // told `server:draining`: reconnecting elsewhere until connected again
+  #seated = false; // this visit has had a seat (not only a place in the waiting room)
+  #droppedAt = null; // when we lost the room, until we are back in it
+  #attempts = 0; // rejoins refused in a row, for the backoff
+  #retry = null; // the timer of the next rejoin or reconnect
 
   // auth: {token} or {name}. Emits: "state" {state}, "snapshot" {snapshot, you},
   // "room-event" {name, data}, "refused" {error} (the server turned the connection down),
   // "unreachable" {error} (no server answered before entering), "replaced" {message},
-  // "rejoin-failed" {error}, "notice" {name, data} (see NOTICES), "waiting" {position, of},
+  // "rejoin-failed" {error} (a rejoin refused for good: FINAL), "notice" {name, data}
+  // (see NOTICES), "waiting" {position, of},
   // "admitted" (a facilitator let us in; the snapshot follows), "denied", "removed"
   // {reason, message}.
   constructor(auth) {
@@ -124,7 +166,7 @@ export class Connection extends EventTarget {
       // the manager reconnects, the load balancer sends us to another process, and the
       // join there takes our same seat back.
       this.#moving = true;
-      this.#setState(ConnectionState.MOVING);
+      this.#lost();
       this.#socket.io.engine?.close();
     });
     for (const name of NOTICES) {
@@ -140,11 +182,7 @@ export class Connection extends EventTarget {
     this.#socket.on("waiting:position", (data) => {
       this.#emit("waiting", { position: data.position, of: data.of });
     });
-    this.#socket.on("waiting:admitted", async () => {
-      const ack = await this.#join();
-      if (ack.ok && !ack.waiting) this.#emit("admitted", {});
-      else if (!ack.ok) this.#emit("rejoin-failed", { error: ack.error });
-    });
+    this.#socket.on("waiting:admitted", () => this.#rejoin());
     this.#socket.on("waiting:denied", () => {
       this.#end();
       this.#emit("denied", {});
@@ -157,7 +195,13 @@ export class Connection extends EventTarget {
     });
     this.#socket.on("connect", () => this.#connected());
     this.#socket.on("connect_error", (err) => {
-      if (!this.#socket.active) {
+      if (!this.#socket.active && this.#room) {
+        // The server turned our reconnect down (too many connections from here, …):
+        // ask again later, unless it can never let us in.
+        const error = err.data ?? { code: "unreachable", message: err.message };
+        if (FINAL.has(error.code)) this.#giveUp(error);
+        else this.#later(() => this.#socket.connect());
+      } else if (!this.#socket.active) {
         // Refused by the server (bad or expired token, bad name): retrying will not help.
         this.#end();
         this.#emit("refused", { error: err.data ?? { code: "unreachable", message: err.message } });
@@ -177,17 +221,25 @@ export class Connection extends EventTarget {
           error: { code: "unreachable", message: "Could not reach Hearth. Check your connection and try again." },
         });
       } else {
-        this.#setState(this.#moving ? ConnectionState.MOVING : ConnectionState.RECONNECTING);
+        this.#lost();
       }
     });
-    this.#socket.on("disconnect", (reason) => {
+    this.#socket.on("disconnect", () => {
       if (this.#state === ConnectionState.ENDED) return;
-      if (!this.#socket.active) this.#end();
-      else this.#setState(this.#moving ? ConnectionState.MOVING : ConnectionState.RECONNECTING);
+      clearTimeout(this.#retry);
+      if (this.#socket.active) this.#lost();
+      else if (!this.#room) this.#end();
+      else {
+        // Closed by the server with no word why (a removal, a replacement or a limit
+        // says so first, and ends the visit there): connect again.
+        this.#lost();
+        this.#later(() => this.#socket.connect());
+      }
     });
   }
 
   get state() { return this.#state; }
+  get droppedAt() { return this.#droppedAt; } // ms since the epoch, while not back
   get seq() { return this.#seq; }
   get iceServers() { return this.#iceServers; }
 
@@ -241,16 +293,17 @@ export class Connection extends EventTarget {
   async enter(room) {
     this.#room = room;
     this.#resumable = false;
-    return this.#join();
+    this.#seated = false;
+    const ack = await this.#join();
+    if (!ack.ok) this.#room = null; // not entered: nothing to come back to
+    else if (!ack.waiting) this.#seated = true;
+    return ack;
   }
 
   // Take the seat again: the server let it go while this connection stayed up (its
   // process was thought gone). The join's snapshot is delivered as a "snapshot" event.
-  async rejoin() {
-    if (!this.#room || !this.#socket.connected) return { ok: true };
-    const ack = await this.#join();
-    if (!ack.ok) this.#emit("rejoin-failed", { error: ack.error });
-    return ack;
+  rejoin() {
+    return this.#rejoin();
   }
 
   // An ack that carries the change it made (a chat message, the hand queue) counts as the
@@ -267,25 +320,67 @@ export class Connection extends EventTarget {
 
   #end() {
     this.#room = null;
+    clearTimeout(this.#retry);
     this.#socket.disconnect();
     this.#setState(ConnectionState.ENDED);
+  }
+
+  #giveUp(error) {
+    this.#end();
+    this.#emit("rejoin-failed", { error });
   }
 
   async #connected() {
     this.#busySince = null;
     this.#moving = false;
-    this.#setState(ConnectionState.CONNECTED);
-    if (this.#room) {
-      const ack = await this.#join();
-      if (!ack.ok) this.#emit("rejoin-failed", { error: ack.error });
+    if (this.#room) await this.#rejoin();
+    else this.#setState(ConnectionState.CONNECTED);
+  }
+
+  // Out of the room for now: say so, counting from the first moment we were.
+  #lost() {
+    this.#droppedAt ??= Date.now();
+    this.#setState(this.#moving ? ConnectionState.MOVING : ConnectionState.RECONNECTING);
+  }
+
+  #later(again) {
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(again, backoff(this.#attempts++));
+  }
+
+  // Join the room we are in again (after a reconnect, a seat lost while connected, or
+  // being let in from the waiting room), and keep trying while the refusal can pass.
+  async #rejoin() {
+    clearTimeout(this.#retry);
+    if (!this.#room || !this.#socket.connected) return { ok: true };
+    const ack = await this.#join();
+    if (!this.#room) return ack; // ended meanwhile (left, removed, replaced)
+    if (ack.ok) {
+      this.#attempts = 0;
+      if (ack.waiting) {
+        this.#setState(ConnectionState.CONNECTED);
+      } else if (this.#seated) {
+        this.#droppedAt = null;
+        this.#setState(this.#state === ConnectionState.CONNECTED ? ConnectionState.CONNECTED : ConnectionState.BACK);
+      } else {
+        this.#seated = true; // let in from the waiting room
+        this.#setState(ConnectionState.CONNECTED);
+        this.#emit("admitted", {});
+      }
+    } else if (FINAL.has(ack.error?.code)) {
+      this.#giveUp(ack.error);
+    } else if (this.#socket.connected) {
+      this.#lost();
+      this.#later(() => this.#rejoin());
     }
+    return ack;
   }
 
   async #join() {
     this.#syncing = true;
     this.#early = [];
     const payload = { room: this.#room };
-    if (this.#resumable) payload.since = this.#seq;
+    if (this.#resumable) Object.assign(payload, { since: this.#seq, opening: this.#opening });
     const ack = await this.call("room:join", payload);
     if (!ack.ok || ack.waiting) {
       this.#syncing = false;
@@ -294,6 +389,7 @@ export class Connection extends EventTarget {
       return ack;
     }
     this.#iceServers = ack.ice_servers ?? [];
+    this.#opening = ack.opening;
     if (ack.missed) {
       this.#catchUp(ack.missed, ack.you, ack.moderation ?? null);
     } else {
@@ -311,12 +407,13 @@ export class Connection extends EventTarget {
     } else {
       this.#syncing = false;
       // The seat is gone (e.g. the server process restarted): join again.
-      if (this.#room && this.#socket.connected) await this.#join();
+      await this.#rejoin();
     }
   }
 
   #adopt(snapshot, you, moderation = null) {
     this.#seq = snapshot.seq;
+    this.#opening = snapshot.opening;
     this.#resumable = true;
     this.#emit("snapshot", { snapshot, you, moderation });
     this.#drainEarly();

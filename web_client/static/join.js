@@ -6,7 +6,7 @@
 // Nobody in the room sees you until you have agreed to the guidelines: `room:info` reads
 // them without taking a seat, and `room:join` happens only after consent.
 import { Connection } from "./connection.js";
-import { showBeforeJoining } from "./meeting.js";
+import { showBeforeJoining } from "./script-resources.js";
 
 const $ = (id) => document.getElementById(id);
 const STORED = "hearth.invitation";

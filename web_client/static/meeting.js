@@ -1,66 +1,218 @@
-// The meeting script (pinned at the top of the room; facilitators pin, change or clear
-// it) and the resources panel (local organisations, crisis lines, readings, coping
-// exercises), both also shown before joining, beside the guidelines. Text only.
+// The meeting: who has the floor, the sharing round with its time left (counted down to
+// the server's `ends_at`), passing your turn, and, for facilitators and the timekeeper,
+// starting and running a round; per person: lower a hand, call on, move up in the round,
+// give or take a service role. The server decides every one of these (see
+// docs/protocol.md); the page shows only what its acks and events say.
 import { announce } from "./announcer.js";
 import { act } from "./outcome.js";
-import { resourceItem } from "./support.js";
 
 const $ = (id) => document.getElementById(id);
 
-function renderResources(list, section, resources) {
-  list.replaceChildren(...resources.map(resourceItem));
-  section.hidden = resources.length === 0;
+const DUTY_TEXT = { greeter: "Greeter", timekeeper: "Timekeeper" };
+
+function button(text, key, onClick) {
+  const node = document.createElement("button");
+  node.type = "button";
+  node.textContent = text;
+  node.dataset.key = key;
+  node.addEventListener("click", onClick);
+  return node;
 }
 
-// Before consenting: the script and resources go beside the room's guidelines.
-export async function showBeforeJoining(connection, roomId, info) {
-  const script = (info.script ?? "").trim();
-  $("guidelines-script").textContent = script;
-  $("guidelines-script-section").hidden = !script;
-  const ack = await connection.call("room:resources", { room: roomId });
-  renderResources($("guidelines-resources"), $("guidelines-resources-section"), ack.ok ? ack.resources : []);
+function clock(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`;
+}
+
+function spoken(ms) {
+  const seconds = Math.round(ms / 1000);
+  if (seconds >= 60 && seconds % 60 === 0) {
+    const minutes = seconds / 60;
+    return minutes === 1 ? "one minute" : `${minutes} minutes`;
+  }
+  return `${seconds} seconds`;
+}
+
+export function dutiesText(model, memberId) {
+  return model.duties(memberId).map((duty) => DUTY_TEXT[duty] ?? duty);
 }
 
 export function mountMeeting(model, connection) {
-  let script = "";
-
-  function renderScript() {
-    $("script-text").textContent = script;
-    $("script-panel").hidden = !script;
-    $("script-tools").hidden = !model.isFacilitator();
-  }
-
-  async function loadResources() {
-    if (!model.info) return;
-    const ack = await connection.call("room:resources", { room: model.info.id });
-    if (ack.ok) renderResources($("resources-list"), $("resources-panel"), ack.resources);
-  }
-
-  $("script-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    await act(connection, "script:pin", { text: $("script-input").value },
-      "The meeting script is pinned for everyone.");
-  });
-  $("script-clear").addEventListener("click", async () => {
-    const ack = await act(connection, "script:pin", { text: "" }, "The meeting script is cleared.");
-    if (ack.ok) $("script-input").value = "";
-  });
-
-  model.addEventListener("role", renderScript);
-
-  return {
-    applySnapshot(snapshot) {
-      const first = model.info === null || !$("resources-list").children.length;
-      script = snapshot.script ?? "";
-      if (!$("script-input").value) $("script-input").value = script;
-      renderScript();
-      if (first) loadResources();
-    },
-    event(name, data) {
-      if (name !== "room:script") return;
-      script = data.script;
-      renderScript();
-      announce(script ? "The facilitator pinned the meeting script" : "The meeting script was cleared");
-    },
+  const nameOf = (id) => {
+    if (id === model.you) return "You";
+    return model.members.get(id)?.name ?? "Someone who left";
   };
+
+  function renderTime() {
+    const round = model.round;
+    const node = $("round-time");
+    if (!round || round.ends_at === null) {
+      node.textContent = "";
+      return;
+    }
+    const left = round.ends_at - model.serverNow();
+    node.textContent = left > 0 && !round.time_up ? `${clock(left)} left` : "Time is up";
+    node.dataset.timeUp = String(left <= 0 || round.time_up);
+  }
+
+  function render() {
+    const round = model.round;
+    const holder = model.floor;
+    $("floor-note").textContent = holder === null
+      ? "Nobody has the floor."
+      : `${nameOf(holder)} ${holder === model.you ? "have" : "has"} the floor.`;
+    $("round-status").hidden = round === null;
+    if (round) {
+      $("round-sharer").textContent = round.sharer === null
+        ? "Waiting for the next person in line to come back."
+        : `Sharing now: ${nameOf(round.sharer)}`;
+      $("round-next").textContent = round.next === null ? "Nobody is next." : `Next: ${nameOf(round.next)}`;
+      $("round-queue").replaceChildren(...round.queue.map((id) => {
+        const item = document.createElement("li");
+        item.textContent = nameOf(id);
+        return item;
+      }));
+    }
+    renderTime();
+    const inRound = round !== null && (round.sharer === model.you || round.queue.includes(model.you));
+    $("round-pass").hidden = !inRound;
+    $("round-pass").textContent = round?.sharer === model.you ? "I am done sharing" : "Pass my turn";
+    $("floor-release").hidden = round !== null || holder === null || !(holder === model.you || model.isModerator());
+    $("floor-release").textContent = holder === model.you ? "I am done sharing" : "End the floor";
+    $("timekeeper-tools").hidden = !model.mayKeepTime();
+    $("round-form").hidden = round !== null;
+    $("round-controls").hidden = round === null;
+    $("lower-hands").hidden = !model.isModerator() || model.hands.length === 0;
+    renderList();
+  }
+
+  // "The people I choose": a checkbox per person, in the order they joined.
+  function renderList() {
+    const listing = $("round-order").value === "list";
+    $("round-list").hidden = !listing;
+    if (!listing) return;
+    const chosen = new Set([...document.querySelectorAll("#round-list-people input:checked")]
+      .map((box) => box.value));
+    const people = [...model.members.values()].sort((a, b) => a.joined_at - b.joined_at);
+    const focused = $("round-list-people").contains(document.activeElement)
+      ? document.activeElement.id : null;
+    $("round-list-people").replaceChildren(...people.map((member) => {
+      const row = document.createElement("div");
+      row.className = "check";
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.id = `round-list-${member.id}`;
+      box.value = member.id;
+      box.checked = chosen.has(member.id);
+      const label = document.createElement("label");
+      label.htmlFor = box.id;
+      label.textContent = member.id === model.you ? `${member.name} (you)` : member.name;
+      row.append(box, label);
+      return row;
+    }));
+    if (focused) document.getElementById(focused)?.focus();
+  }
+  $("round-order").addEventListener("change", renderList);
+
+  $("round-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const minutes = Number($("round-minutes").value);
+    const warning = Number($("round-warning").value);
+    const payload = {
+      order: $("round-order").value,
+      share_seconds: Math.round(minutes * 60),
+      warn_seconds: Math.round(warning * 60),
+    };
+    if (payload.order === "list") {
+      payload.members = [...document.querySelectorAll("#round-list-people input:checked")]
+        .map((box) => box.value);
+    }
+    const ack = await act(connection, "round:start", payload, "The round has started.");
+    if (!ack.ok) $("round-order").focus();
+  });
+  $("round-pass").addEventListener("click", () => {
+    act(connection, "round:pass", {}, "You passed.");
+  });
+  $("floor-release").addEventListener("click", () => {
+    act(connection, "floor:release", {}, "Nobody has the floor now.");
+  });
+  $("round-skip").addEventListener("click", () => {
+    act(connection, "round:skip", {}, "The floor moved on.");
+  });
+  $("round-extend").addEventListener("click", () => {
+    act(connection, "round:extend", { seconds: 60 }, "One more minute for this share.");
+  });
+  $("round-end").addEventListener("click", () => {
+    act(connection, "round:end", {}, "The round has ended.");
+  });
+  $("lower-hands").addEventListener("click", () => {
+    act(connection, "moderation:lower-hands", {}, "Every hand is lowered.");
+  });
+
+  function memberOptions(member) {
+    const id = member.id;
+    const options = [];
+    const moderate = (event, payload, done) => act(connection, event, { target: id, ...payload }, done);
+    if (model.isModerator()) {
+      if (model.handPosition(id) !== null) {
+        options.push(button("Lower hand", `lower-hand:${id}`, () =>
+          moderate("moderation:lower-hand", {}, `${member.name}'s hand is lowered.`)));
+      }
+      if (model.round === null && model.floor !== id) {
+        options.push(button(`Call on ${member.name}`, `call-on:${id}`, () =>
+          moderate("moderation:call-on", {}, `${member.name} has the floor.`)));
+      }
+    }
+    if (model.mayKeepTime() && model.round?.queue.includes(id) && model.round.queue[0] !== id) {
+      options.push(button("Share next", `move:${id}`, () =>
+        moderate("round:move", { position: 0 }, `${member.name} shares next.`)));
+    }
+    if (model.isFacilitator() && member.role === "participant") {
+      for (const duty of ["greeter", "timekeeper"]) {
+        const has = model.duties(id).includes(duty);
+        const label = DUTY_TEXT[duty].toLowerCase();
+        options.push(has
+          ? button(`Stop being ${label}`, `${duty}:${id}`, () =>
+            moderate("moderation:take-service", { role: duty }, `${member.name} is no longer the ${label}.`))
+          : button(`Make ${label}`, `${duty}:${id}`, () =>
+            moderate("moderation:give-service", { role: duty }, `${member.name} is now a ${label}.`)));
+      }
+    }
+    return options;
+  }
+
+  function notify(text) {
+    const node = $("round-alert");
+    node.textContent = text;
+    node.hidden = false;
+  }
+
+  model.addEventListener("round", (e) => {
+    $("round-alert").hidden = true;
+    if (e.detail.started) announce("A sharing round has started");
+    if (e.detail.ended) announce("The sharing round has ended");
+    else if (model.round?.sharer) announce(`${nameOf(model.round.sharer)} sharing now`);
+    render();
+  });
+  model.addEventListener("round-warning", (e) => {
+    const left = model.round ? spoken(model.round.warn_ms) : "a little time";
+    notify(`${left} left for ${e.detail.member?.name ?? "this share"}.`);
+    announce($("round-alert").textContent);
+    render();
+  });
+  model.addEventListener("round-time-up", (e) => {
+    const who = e.detail.member?.name ?? "this share";
+    notify(e.detail.hard ? `Time is up for ${who}; the floor moves on.` : `Time is up for ${who}.`);
+    announce($("round-alert").textContent);
+    render();
+  });
+  model.addEventListener("floor", (e) => {
+    if (e.detail.member) announce(`${nameOf(e.detail.member.id)} ${e.detail.member.id === model.you ? "have" : "has"} the floor`);
+    render();
+  });
+  for (const type of ["reset", "service", "role", "hands", "joined", "left", "away", "back"]) {
+    model.addEventListener(type, render);
+  }
+  setInterval(renderTime, 500);
+  return { memberOptions };
 }

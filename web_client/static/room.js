@@ -3,7 +3,8 @@
 // the model takes snapshots and events from the connection and tells the views what
 // changed, in the words the views need ("joined", "left", "hands", "chat", "reset",
 // "deleted", "reaction", "mutes", "role", "paused", "controls", "facilitators", "waiting",
-// "report", "unmute-requested", "audio", "speaking", "closing", "audio-reconnect").
+// "report", "unmute-requested", "audio", "speaking", "closing", "audio-reconnect", and the
+// meeting's "floor", "round", "round-warning", "round-time-up", "service").
 
 export const Role = Object.freeze({
   PARTICIPANT: "participant",
@@ -41,6 +42,23 @@ export class RoomModel extends EventTarget {
   reports = []; // moderators only: report:received payloads, newest last
   closed = false;
   speakers = []; // member ids speaking now, loudest first
+  floor = null; // who has the floor: called on, or sharing in the round
+  round = null; // the sharing round (see docs/protocol.md), null when none
+  service = new Map(); // member id -> ["greeter", "timekeeper"]
+  skewMs = 0; // the server's clock minus ours, from round:changed's `at`
+  skewSeen = false;
+
+  // The server's clock now, as well as this page can tell: a round's time left counts
+  // down to the server's `ends_at`, never from a start of our own.
+  serverNow() { return Date.now() + this.skewMs; }
+
+  duties(memberId) { return this.service.get(memberId) ?? []; }
+
+  // The waiting room is the greeter's work too (the server decides).
+  mayGreet() { return this.isModerator() || this.duties(this.you).includes("greeter"); }
+
+  // Rounds and the share timer are the timekeeper's work too.
+  mayKeepTime() { return this.isModerator() || this.duties(this.you).includes("timekeeper"); }
 
   get me() { return this.members.get(this.you) ?? null; }
 
@@ -76,6 +94,9 @@ export class RoomModel extends EventTarget {
     this.paused = Boolean(snapshot.paused);
     this.controls = { ...(snapshot.controls ?? {}) };
     this.facilitatorPresent = snapshot.facilitator_present ?? true;
+    this.floor = snapshot.floor ?? null;
+    this.round = snapshot.round ?? null;
+    this.service = new Map((snapshot.service ?? []).map((s) => [s.id, [...s.roles]]));
     if (moderation) this.waiting = [...moderation.waiting];
     const before = new Map(this.members);
     this.members = new Map(snapshot.participants.map((p) => [p.id, p]));
@@ -235,6 +256,35 @@ export class RoomModel extends EventTarget {
         });
         break;
       }
+      case "floor:changed":
+        this.floor = data.participant;
+        this.#tell("floor", { member: this.members.get(data.participant) ?? null });
+        break;
+      case "round:changed": {
+        const started = data.round !== null && this.round === null;
+        // `at` is the server's clock when it changed, so `at - now` is the skew less the
+        // delivery delay: the largest seen is the closest (a replayed event is older).
+        const seen = data.at - Date.now();
+        this.skewMs = this.skewSeen ? Math.max(this.skewMs, seen) : seen;
+        this.skewSeen = true;
+        this.round = data.round;
+        this.#tell("round", { started, ended: data.round === null });
+        break;
+      }
+      case "round:warning":
+        if (this.round && this.round.share === data.share) this.round.warned = true;
+        this.#tell("round-warning", { member: this.members.get(data.participant) ?? null });
+        break;
+      case "round:time-up":
+        if (this.round && this.round.share === data.share) this.round.time_up = true;
+        this.#tell("round-time-up", {
+          member: this.members.get(data.participant) ?? null, hard: data.hard,
+        });
+        break;
+      case "service:changed":
+        this.service = new Map(data.service.map((s) => [s.id, [...s.roles]]));
+        this.#tell("service", {});
+        break;
       case "room:closed": {
         this.closed = true;
         this.#tell("closed", {});

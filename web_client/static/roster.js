@@ -1,6 +1,7 @@
 // Who is here (with roles and mute states), the raised hands in queue order, your own hand
 // button, who is in the audio and speaking, and each person's options (report; for moderators, moderate).
 import { announce } from "./announcer.js";
+import { dutiesText } from "./meeting.js";
 import { roleBadge } from "./room.js";
 
 const $ = (id) => document.getElementById(id);
@@ -37,6 +38,8 @@ export function mountRoster(model, connection, optionsFor) {
     }
     const badge = roleBadge(member);
     if (badge) item.append(tag(badge.label, `badge ${badge.className}`));
+    for (const duty of dutiesText(model, member.id)) item.append(tag(duty, "badge service"));
+    if (model.floor === member.id) item.append(tag("Has the floor", "badge floor"));
     const position = model.handPosition(member.id);
     if (position) item.append(tag(`Hand raised, ${ordinal(position)}`, "badge hand"));
     if (member.chat_muted) item.append(tag("Chat muted", "badge muted"));
@@ -133,7 +136,7 @@ export function mountRoster(model, connection, optionsFor) {
     if (e.detail.member.id !== model.you) announce(`${e.detail.member.name} is back`);
     render();
   });
-  for (const type of ["mutes", "role", "paused", "audio", "speaking"]) {
+  for (const type of ["mutes", "role", "paused", "audio", "speaking", "floor", "service", "round"]) {
     model.addEventListener(type, render);
   }
   model.addEventListener("hands", (e) => {

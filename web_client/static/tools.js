@@ -1,6 +1,7 @@
 // The "Facilitator tools" panel, shown to moderators only (the server refuses anyone else
 // whatever the page shows): pause and resume, mute everyone, the room's settings, the
-// waiting room, the reports inbox, bans and the audit log.
+// waiting room, the reports inbox, bans and the audit log. A greeter sees only the
+// waiting room.
 import { announce } from "./announcer.js";
 import { act } from "./outcome.js";
 
@@ -21,6 +22,11 @@ const ACTION_TEXT = {
   deny: "turned away",
   delete_message: "deleted a message from",
   settings: "changed the room's settings",
+  lower_hand: "lowered the hand of",
+  call_on: "called on",
+  give_service: "gave a service role to",
+  take_service: "took a service role from",
+  round: "ran the round",
 };
 
 function timeOf(ms) {
@@ -52,7 +58,10 @@ export function mountTools(model, connection) {
   const checkboxes = [...document.querySelectorAll("#controls input[data-control]")];
 
   function render() {
-    $("facilitator-tools").hidden = !model.isModerator();
+    // A greeter sees the waiting room and nothing else of these tools.
+    const greeter = !model.isModerator() && model.mayGreet();
+    $("facilitator-tools").hidden = !model.isModerator() && !greeter;
+    for (const id of ["room-tools", "reports-section", "bans-section"]) $(id).hidden = greeter;
     $("audit-section").hidden = !model.isFacilitator();
     pause.textContent = model.paused ? "Resume the room" : "Pause the room";
     for (const box of checkboxes) box.checked = Boolean(model.controls[box.dataset.control]);
@@ -152,7 +161,10 @@ export function mountTools(model, connection) {
   model.addEventListener("role", render);
   model.addEventListener("paused", render);
   model.addEventListener("controls", render);
+  model.addEventListener("service", render);
   model.addEventListener("waiting", renderWaiting);
+  // A deleted message's text leaves the reports inbox with it.
+  model.addEventListener("deleted", renderReports);
   model.addEventListener("report", (e) => {
     renderReports();
     announce(`New report from ${e.detail.report.from.name}`);

@@ -1,0 +1,358 @@
+"""Committing a rule's change to a room in Redis: the read, the rule, the one script that
+writes it, and learning what an unanswered commit did.
+
+Every change is optimistic: read the state and its version, apply the pure rule in
+Python, then one Lua script (``scripts.COMMIT``) writes the new state *only if the
+version is unchanged* and publishes the events on the Socket.IO channel in the same step;
+a facilitator's action appends its audit entry and keeps or lifts its ban record in that
+same script, so the three are never split. Publishing inside the script makes Redis's
+publish order equal to sequence order, for every process. On a conflict the rule runs
+again on the fresh state.
+
+Reading and decoding a room's state cost more than anything else in a chat message once
+the room holds a few hundred people (``bench/fanout.py``), so each process remembers, per
+room, the version, state and info it last read or wrote. A change first runs its rule on
+what it remembers and commits that; the script's check (same version *and* same info
+bytes) proves it was still current, and only a failed check, a refusal or a no-op costs a
+fresh read, after which the rule runs again as before. Reads for snapshots always go to
+Redis, and reuse the decoded state while Redis holds the same bytes.
+
+The live hash also holds ``e``, the attempt id of the write that made it (the room's
+epoch). A commit checks version *and* epoch, so a state cached before a rollback (a
+restored RDB, a lost AOF tail) never passes for current once the room has been written
+again to the same version number: it is read afresh instead of overwritten.
+
+A commit is sent once and never re-sent (redis-py's retries are off for this client): a
+timeout after the script was written leaves its outcome unknown, since Redis may run it
+on resume. The store then learns the outcome from the attempt's record, in one more step
+that also fences the attempt off if it has not run (``scripts.LEARN``): ``unavailable`` is
+said only when nothing changed, and when even that step gets no answer the refusal is
+``unconfirmed`` (a retry with the same op id tells).
+
+Every Redis call of a change shares its one deadline (``server.stores.redis_budget``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from redis.typing import EncodableT
+
+from moderation.audit import Moderated
+from rooms.change import Change, Decided
+from rooms.errors import RoomNotFound
+from rooms.ports import LOG_LENGTH, OP_MEMORY_MS, Done, Frame, Once, change_of
+from rooms.room import RoomInfo
+from rooms.state import RoomState
+from server import codec
+from server.errors import OutcomeUnknown, ServerCode, ServerError, StoreUnavailable
+from server.ops import metrics
+from server.stores import redis_scripts as scripts
+from server.stores.locks import RoomLocks
+from server.stores.redis_access import LOST, UNREACHABLE, Keys, raw
+from server.stores.redis_budget import Budget, Deadline
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 64
+# A change without a client's op id keeps its record only long enough to be learnt.
+ATTEMPT_MEMORY_MS = 60_000
+ATTEMPT_ID_LENGTH = 32  # a record starts with the attempt that wrote it (uuid4 hex)
+
+Outcome = TypeVar("Outcome", bound=Change | Decided[Any] | Moderated)
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """How a room's audit log is bounded."""
+
+    keep_ms: int
+    max_entries: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """A room as this process last read or wrote it, with the bytes Redis held."""
+
+    version: bytes
+    epoch: bytes  # the attempt id of the write that made this state ('' when opened)
+    blob: bytes
+    state: RoomState
+    info_blob: bytes
+    info: RoomInfo
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """One commit sent for an operation: where its record goes, and its fence."""
+
+    attempt_id: str
+    record: str
+    fence: str
+    expires_ms: int
+
+
+def _parts(done: Change | Decided[Any] | Moderated) -> tuple[Change, Moderated | None]:
+    """A rule's change, and the facilitator's action it belongs to if it is one."""
+    if isinstance(done, Moderated):
+        return done.change, done
+    return change_of(done), None
+
+
+def _moderation_args(done: Moderated | None, audit: Audit | None) -> list[EncodableT]:
+    """The audit and ban arguments of the commit script (see ``scripts.COMMIT``)."""
+    args: list[EncodableT] = ["", 0, 0, 0]
+    if done is None:
+        return [*args, "", "", "", 0]
+    at = max(0, done.entry.at)
+    if audit is not None:
+        minid = max(0, at - audit.keep_ms)
+        args = [codec.pack(done.entry), audit.max_entries, minid, audit.keep_ms]
+    if done.keeps is not None:
+        return [*args, "keep", done.keeps.subject, codec.pack(done.keeps), at]
+    if done.lifts is not None:
+        return [*args, "lift", done.lifts.subject, codec.pack(done.lifts), at]
+    return [*args, "", "", "", at]
+
+
+class RoomCommits:
+    """The rooms as this process last saw them, and the one way it changes them."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        *,
+        channel: str,
+        frame: Frame,
+        timeout_ms: int | None,
+    ) -> None:
+        self._redis = redis
+        self._key = keys
+        self._channel = channel
+        self._frame = frame
+        self._budget = Budget(timeout_ms)
+        self._commit = redis.register_script(scripts.COMMIT)
+        self._learn = redis.register_script(scripts.LEARN)
+        # Callers in this process queue up instead of racing each other's versions.
+        self._locks = RoomLocks()
+        self._known: dict[str, _Known] = {}
+        # Each room's settings as last read or written, kept when Redis forgets the room:
+        # what an empty restart lost, for ``server.jobs.recovery`` to open again.
+        self.remembered: dict[str, RoomInfo] = {}
+
+    def deadline(self, *, committing: bool = False) -> Deadline:
+        """The deadline of a store operation starting now (a change, or a read alone)."""
+        return self._budget.deadline(committing=committing)
+
+    async def read(
+        self,
+        room_id: str,
+        deadline: Deadline,
+        record: str | None = None,
+        *,
+        committing: bool = False,
+    ) -> tuple[_Known, bytes | None]:
+        """The room as Redis holds it, and the operation's record if ``record`` names one
+        (in the same round trip: a repeat is found before its rule is judged again), by
+        the operation's deadline.
+
+        ``committing``: read under the room's lock to commit a change. Only then is a state
+        older than the one remembered a rollback: a snapshot read that raced a commit of
+        this process's own can return the state just before it, so it never replaces what
+        is remembered with something older."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hmget(self._key("room", room_id, "live"), ["v", "s", "e"])
+        pipe.get(self._key("room", room_id, "info"))
+        if record is not None:
+            pipe.get(record)
+        async with self._budget.answered(), deadline.calls():
+            (version, blob, epoch), info, *first = await pipe.execute()
+        if version is None or info is None:
+            self._known.pop(room_id, None)
+            raise RoomNotFound(f"room {room_id!r} is not open")
+        blob, info = raw(blob), raw(info)
+        known = self._known.get(room_id)
+        same_state = known is not None and known.blob == blob
+        same_info = known is not None and known.info_blob == info
+        read = _Known(
+            raw(version),
+            raw(epoch or b""),
+            blob,
+            known.state if known is not None and same_state else codec.unpack(RoomState, blob),
+            info,
+            known.info if known is not None and same_info else codec.unpack(RoomInfo, info),
+        )
+        self.remembered[room_id] = read.info
+        found = raw(first[0]) if first and first[0] is not None else None
+        # A lower seq of another opening is the room opened again since: no rollback.
+        reopened = known is not None and read.state.opening != known.state.opening
+        if known is not None and read.state.seq < known.state.seq and not reopened:
+            if not committing:
+                return read, found  # raced a commit of ours: remember the newer one
+            # Redis holds an older room than we last saw: it was rolled back. Its
+            # state wins; each process's manager tells its clients to resync.
+            log.warning("room %r was rolled back from seq %d to %d", room_id,
+                        known.state.seq, read.state.seq)  # fmt: skip
+        self._known[room_id] = read
+        return read, found
+
+    def _record(self, room_id: str, once: Once[Any] | None) -> str | None:
+        """Where a client's operation is recorded (none without an op id)."""
+        if once is None or once.op is None:
+            return None
+        return self._key("op", room_id, once.member_id, once.op)
+
+    def _attempt(self, room_id: str, record: str | None) -> _Attempt:
+        attempt_id = uuid.uuid4().hex
+        if record is None:
+            own = self._key("op", room_id, "~" + attempt_id)
+            return _Attempt(attempt_id, own, self._key("fence", attempt_id), ATTEMPT_MEMORY_MS)
+        return _Attempt(attempt_id, record, self._key("fence", attempt_id), OP_MEMORY_MS)
+
+    async def _commit_once(
+        self, keys: list[str], args: list[EncodableT], attempt: _Attempt, deadline: Deadline
+    ) -> Any:
+        """Send the commit once; when its answer is lost, learn what it did.
+
+        Returns the script's own answer, or ``[2, record]`` when the learnt record shows
+        the operation applied (by this attempt or an earlier one). Raises
+        ``StoreUnavailable`` only when nothing changed (the attempt is fenced off), and
+        ``OutcomeUnknown`` when Redis told us nothing in time."""
+        waiting = deadline.calls()  # raises, sending nothing, once the time is up
+        try:
+            async with self._budget.answered(), waiting:
+                return await self._commit(keys=keys, args=args)
+        except LOST as lost:
+            unanswered: BaseException = lost
+        try:
+            async with self._budget.answered(), deadline.learning():
+                found, record = await self._learn(
+                    keys=[attempt.record, attempt.fence], args=[OP_MEMORY_MS]
+                )
+        except LOST as silent:
+            raise OutcomeUnknown(
+                "the server could not confirm whether this was done; send it again with "
+                "the same op to find out"
+            ) from silent
+        if int(found) == 1:
+            return [2, record]
+        raise StoreUnavailable(UNREACHABLE) from unanswered
+
+    async def change(
+        self,
+        room_id: str,
+        decide: Callable[[RoomState, RoomInfo], Outcome],
+        *,
+        closing: bool = False,
+        audit: Audit | None = None,
+        once: Once[Outcome] | None = None,
+    ) -> Done[Outcome]:
+        """Run ``decide`` and commit its change; an action's entry and ban go with it, and
+        the operation's record too. A repeat of a recorded operation changes nothing."""
+        asked = self._budget.asked()  # a wait for the lock may count (``redis_budget``)
+        record = self._record(room_id, once)
+        async with self._locks[room_id]:
+            deadline = self._budget.turn(asked)
+            known = self._known.get(room_id)
+            fresh = known is None
+            for attempt in range(MAX_ATTEMPTS):
+                if known is None:
+                    known, first = await self.read(room_id, deadline, record, committing=True)
+                    fresh = True
+                    if first is not None:
+                        return Done(None, first[ATTEMPT_ID_LENGTH:])
+                try:
+                    done = decide(known.state, known.info)
+                except Exception:
+                    if fresh:
+                        raise
+                    known = None  # refused on what we remembered: ask Redis
+                    continue
+                change, action = _parts(done)
+                answer = once.answer(done) if once is not None else b""
+                # An audited action is written even when the state stays the same.
+                if not change.changed and not closing and audit is None:
+                    if fresh:
+                        return Done(done, answer)
+                    known = None
+                    continue
+                sent = self._attempt(room_id, record)
+                ban = (action.keeps or action.lifts) if action else None
+                keys = [
+                    self._key("room", room_id, "live"),
+                    self._key("rooms"),
+                    self._key("room", room_id, "info"),
+                    self._key("room", room_id, "audit"),
+                    self._key("bans", ban.key if ban else "-"),
+                    sent.record,
+                    sent.fence,
+                    self._key("room", room_id, "log"),
+                ]
+                blob = b"" if closing else codec.pack(change.state)
+                framed = [self._frame(room_id, event) for event in change.events]
+                frames = [f for one in framed for f in one.frames]
+                logged = [] if closing else [one.logged for one in framed if one.logged]
+                args: list[EncodableT] = [
+                    known.version,
+                    blob,
+                    room_id,
+                    self._channel,
+                    known.info_blob,
+                    *_moderation_args(action, audit),
+                    sent.expires_ms,
+                    sent.attempt_id.encode() + answer,
+                    known.epoch,
+                    LOG_LENGTH,
+                    len(logged),
+                    *(part for seq, entry in logged for part in (seq, entry)),
+                    *frames,
+                ]
+                started = time.perf_counter()
+                try:
+                    result = await self._commit_once(keys, args, sent, deadline)
+                except OutcomeUnknown:
+                    self._known.pop(room_id, None)
+                    raise
+                metrics.COMMIT_SECONDS.labels("redis").observe(time.perf_counter() - started)
+                if isinstance(result, list):
+                    # Applied: by this attempt (its answer was lost), or by an earlier one.
+                    self._known.pop(room_id, None)
+                    first = raw(result[1])
+                    mine = first[:ATTEMPT_ID_LENGTH] == sent.attempt_id.encode()
+                    return Done(done if mine else None, first[ATTEMPT_ID_LENGTH:])
+                if result == 1:
+                    if closing:
+                        self._known.pop(room_id, None)
+                    else:
+                        version = str(int(known.version) + 1).encode()
+                        self._known[room_id] = _Known(
+                            version,
+                            sent.attempt_id.encode(),
+                            blob,
+                            change.state,
+                            known.info_blob,
+                            known.info,
+                        )
+                    return Done(done, answer)
+                if result == -1:
+                    self._known.pop(room_id, None)
+                    raise RoomNotFound(f"room {room_id!r} is not open")
+                if result == -2:
+                    raise RuntimeError(f"room {room_id!r}: its audit log or bans key is corrupt")
+                if result == -3:
+                    raise RuntimeError(f"room {room_id!r}: a fresh attempt was found fenced")
+                metrics.COMMIT_CONFLICTS.labels("redis").inc()
+                if fresh:
+                    # Another process changed the room first: back off a little.
+                    await asyncio.sleep(random.uniform(0, 0.001 * (attempt + 1)))
+                known = None
+        raise ServerError("the room is too busy right now, try again", ServerCode.BUSY)

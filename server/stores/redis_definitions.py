@@ -1,0 +1,85 @@
+"""Room and series definitions in Redis (``rooms.ports.Definitions``): what outlives a
+room's sessions and a restart.
+
+Keys: ``room:{id}:info`` — the room's settings (msgpack ``RoomInfo``), shared with the
+room's live state (``server.stores.redis``); ``roomdefs`` — set of defined room ids (a
+room may be defined and closed, or opened without a definition, like the demo room);
+``series:{id}`` — a schedule (msgpack ``Series``); ``series`` — set of series ids.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from rooms.room import RoomInfo
+from rooms.schedule import Series
+from server import codec
+from server.stores import redis_scripts as scripts
+from server.stores.redis_access import Keys, guarded, raw, text
+
+
+class RedisDefinitions:
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self._redis = redis
+        self._key = keys
+        self._forget = redis.register_script(scripts.FORGET)
+
+    @guarded
+    async def define_room(self, info: RoomInfo) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.set(self._key("room", info.room_id, "info"), codec.pack(info))
+        pipe.sadd(self._key("roomdefs"), info.room_id)
+        await pipe.execute()
+
+    @guarded
+    async def rooms(self) -> list[RoomInfo]:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.smembers(self._key("roomdefs"))
+        pipe.smembers(self._key("rooms"))
+        defined, live = await pipe.execute()
+        ids = sorted({text(m) for m in defined} | {text(m) for m in live})
+        return await self.infos(ids)
+
+    async def infos(self, room_ids: list[str]) -> list[RoomInfo]:
+        """The settings of each of these rooms that has them, in order."""
+        if not room_ids:
+            return []
+        raws = await self._redis.mget([self._key("room", i, "info") for i in room_ids])
+        return [codec.unpack(RoomInfo, raw(reply)) for reply in raws if reply]
+
+    @guarded
+    async def delete_room(self, room_id: str) -> bool:
+        keys = [
+            self._key("room", room_id, "info"),
+            self._key("room", room_id, "live"),
+            self._key("roomdefs"),
+        ]
+        return bool(await self._forget(keys=keys, args=[room_id]))
+
+    @guarded
+    async def save_series(self, series: Series) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.set(self._key("series", series.series_id), codec.pack(series))
+        pipe.sadd(self._key("series"), series.series_id)
+        await pipe.execute()
+
+    @guarded
+    async def series(self, series_id: str) -> Series | None:
+        reply = await self._redis.get(self._key("series", series_id))
+        return codec.unpack(Series, raw(reply)) if reply else None
+
+    @guarded
+    async def all_series(self) -> list[Series]:
+        ids = sorted(text(m) for m in await self._redis.smembers(self._key("series")))
+        if not ids:
+            return []
+        raws = await self._redis.mget([self._key("series", i) for i in ids])
+        return [codec.unpack(Series, raw(reply)) for reply in raws if reply]
+
+    @guarded
+    async def delete_series(self, series_id: str) -> bool:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.delete(self._key("series", series_id))
+        pipe.srem(self._key("series"), series_id)
+        deleted, _ = await pipe.execute()
+        return bool(deleted)

@@ -1,0 +1,105 @@
+"""A sharing round in the browser: a facilitator makes a participant timekeeper, who
+starts a round from the raised hands; two people share (the first to the warning and
+the end of their time, counted down from the server's timestamps) and one passes, on two
+server processes sharing one Redis. Each page shows what the server's events say."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import expect
+
+from rooms.identity import Role
+from tests.support import ServerProcess, token
+from tests.web.conftest import MakePerson
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+
+async def test_a_round_with_two_shares_and_a_pass(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    one, two = servers
+    kim = await (await people()).open(one.url, token("Kim", Role.FACILITATOR))
+    await kim.join()
+    sam = await (await people()).open(two.url, token("Sam"))
+    await sam.join()
+    lee = await (await people()).open(two.url, token("Lee"))
+    await lee.join()
+    await expect(lee.page.get_by_role("heading", name="Run a sharing round")).to_be_hidden()
+
+    await kim.choose("Lee", "Make timekeeper")
+    await expect(kim.action_status).to_have_text("Lee is now a timekeeper.")
+    await expect(sam.roster.filter(has_text="Lee")).to_contain_text("Timekeeper")
+    await expect(lee.page.get_by_role("heading", name="Run a sharing round")).to_be_visible()
+
+    for person in (sam, kim, lee):  # the hand queue: Sam, Kim, Lee
+        await person.page.get_by_role("button", name="Raise my hand").click()
+        await expect(person.page.get_by_role("button", name="Lower my hand")).to_be_visible()
+    await expect(lee.hand_queue).to_have_count(3)
+
+    # Six seconds a share, the warning three seconds before the end.
+    await lee.page.get_by_label("Order").select_option("hands")
+    await lee.page.get_by_label("Minutes per share").fill("0.1")
+    await lee.page.get_by_label("Warning, minutes before the end (0: none)").fill("0.05")
+    await lee.page.get_by_role("button", name="Start the round").click()
+    await expect(lee.action_status).to_have_text("The round has started.")
+    for person in (kim, sam, lee):
+        await expect(person.page.locator("#round-sharer")).to_have_text(
+            "Sharing now: You" if person is sam else "Sharing now: Sam"
+        )
+    await expect(sam.page.locator("#floor-note")).to_have_text("You have the floor.")
+    await expect(kim.roster.filter(has_text="Sam")).to_contain_text("Has the floor")
+    await expect(kim.page.locator("#round-next")).to_have_text("Next: You")
+    await expect(kim.hand_queue).to_have_count(0)  # the round took the hands
+    await expect(sam.page.locator("#round-time")).to_have_text(re.compile(r"^0:0[1-6] left$"))
+    await lee.screenshot("round-timekeeper")
+
+    # The server's clock, on every page: the warning, then the end (a soft end).
+    for person in (sam, kim):
+        await expect(person.page.locator("#round-alert")).to_have_text("3 seconds left for Sam.")
+    for person in (sam, kim):
+        await expect(person.page.locator("#round-alert")).to_have_text("Time is up for Sam.")
+    await expect(sam.page.locator("#round-time")).to_have_text("Time is up")
+    await expect(sam.page.locator("#round-sharer")).to_have_text("Sharing now: You")
+
+    # Lee, waiting in line, passes; Sam finishes; Kim shares; then nobody is left.
+    await lee.page.get_by_role("button", name="Pass my turn").click()
+    await expect(lee.action_status).to_have_text("You passed.")
+    await expect(lee.page.get_by_role("button", name="Pass my turn")).to_be_hidden()
+    await sam.page.get_by_role("button", name="I am done sharing").click()
+    for person in (kim, sam, lee):
+        await expect(person.page.locator("#round-sharer")).to_have_text(
+            "Sharing now: You" if person is kim else "Sharing now: Kim"
+        )
+    await expect(sam.page.locator("#round-next")).to_have_text("Nobody is next.")
+    await kim.page.get_by_role("button", name="I am done sharing").click()
+    for person in (kim, sam, lee):
+        await expect(person.page.locator("#round-status")).to_be_hidden()
+        await expect(person.page.locator("#floor-note")).to_have_text("Nobody has the floor.")
+    await expect(sam.announcer).to_contain_text("The sharing round has ended")
+
+    await kim.page.get_by_role("button", name="Show the audit log").click()
+    audit = kim.page.locator("#audit")
+    await expect(audit).to_contain_text("Kim gave a service role to Lee (timekeeper)")
+    await expect(audit).to_contain_text("Lee ran the round (started: hands, 3 in line, 6 s each)")
+
+
+async def test_a_facilitator_chooses_who_shares_and_ends_the_round(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    one, two = servers
+    kim = await (await people()).open(one.url, token("Kim", Role.FACILITATOR))
+    await kim.join()
+    sam = await (await people()).open(two.url, token("Sam"))
+    await sam.join()
+    await kim.page.get_by_label("Order").select_option("list")
+    await kim.page.get_by_label("Sam", exact=True).check()
+    await kim.page.get_by_role("button", name="Start the round").click()
+    await expect(sam.page.locator("#round-sharer")).to_have_text("Sharing now: You")
+    await expect(sam.page.locator("#round-next")).to_have_text("Nobody is next.")
+    await expect(sam.page.locator("#round-time")).to_have_text(re.compile(r"^[23]:\d\d left$"))
+    await kim.page.get_by_role("button", name="End the round").click()
+    await expect(kim.action_status).to_have_text("The round has ended.")
+    await expect(sam.page.locator("#round-status")).to_be_hidden()
