@@ -57,6 +57,7 @@ system-deps:
 bench: $(VENV)/.installed-test $(NODE_DEPS) system-deps
 	$(BIN)/python -m bench.fanout $(BENCH_ARGS)
 	$(BIN)/python bench/moderation.py
+	$(BIN)/python bench/support.py
 
 ## Audio: server CPU per participant and added latency, mixing vs forwarding (4, 8, 12).
 bench-audio: $(VENV)/.installed-test

@@ -29,6 +29,8 @@
   place in the waiting room is freed at once. ``leave_overdue`` frees the seats whose
   deadline passed; it is idempotent, so any process may run it at any time. An away
   facilitator still counts as present until their seat leaves.
+- Every change of seats here is counted in each identity's presence in the same step
+  (``rooms.attendance``), for attendance verifications.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from dataclasses import dataclass, replace
 from moderation import handover, mute, names, roles, service, standing
 from moderation.audit import Action, Moderated, entry
 from moderation.bans import check_not_banned
-from rooms import primitives
+from rooms import attendance, primitives
 from rooms.change import Change, Decided, Recorder
 from rooms.errors import ErrorCode, Refused
 from rooms.events import Admitted, Denied, LeaveReason, MemberJoined, WaitingPlace, WaitingQueue
@@ -59,7 +61,9 @@ def join(
     banned_elsewhere: bool = False,
 ) -> Decided[Entry]:
     """Take a seat, or a place in the waiting room; the result says which, as decided."""
-    change = _enter(state, room, identity, member_id, connection, now, banned_elsewhere)
+    change = _accounted(
+        state, _enter(state, room, identity, member_id, connection, now, banned_elsewhere), now
+    )
     return Decided(
         change,
         Entry(
@@ -208,9 +212,8 @@ def admit(state: RoomState, room: RoomInfo, sid: str, member_id: str | None, now
     record = entry(actor, Action.ADMIT, now, chosen[0] if member_id else None)
     if member_id is None:
         record = replace(record, detail=f"all ({len(chosen)})")
-    return Moderated(
-        _seat(state, room, chosen, now, Recorder(state), one=member_id is not None), record
-    )
+    seated = _seat(state, room, chosen, now, Recorder(state), one=member_id is not None)
+    return Moderated(_accounted(state, seated, now), record)
 
 
 def _seat(
@@ -282,7 +285,7 @@ def leave(state: RoomState, sid: str, reason: LeaveReason, now: int) -> Change:
     """Free the seat or the place in the queue held by this connection."""
     if state.waiting_by_sid(sid) is not None:
         return _requeue(state, tuple(w for w in state.waiting if w.connection.sid != sid))
-    return handover.oversee(primitives.leave(state, sid, reason), now)
+    return _accounted(state, handover.oversee(primitives.leave(state, sid, reason), now), now)
 
 
 def step_away(state: RoomState, sid: str, until: int, now: int) -> Change:
@@ -290,7 +293,7 @@ def step_away(state: RoomState, sid: str, until: int, now: int) -> Change:
     once). A deadline already past leaves at once (an away grace of zero)."""
     if state.waiting_by_sid(sid) is not None or until <= now:
         return leave(state, sid, LeaveReason.DISCONNECTED, now)
-    return primitives.step_away(state, sid, until)
+    return _accounted(state, primitives.step_away(state, sid, until), now)
 
 
 def drop_process(state: RoomState, process_id: str, until: int, now: int) -> Change:
@@ -300,6 +303,7 @@ def drop_process(state: RoomState, process_id: str, until: int, now: int) -> Cha
         change = handover.oversee(primitives.drop_process(state, process_id), now)
     else:
         change = primitives.away_process(state, process_id, until)
+    change = _accounted(state, change, now)
     queue = tuple(w for w in change.state.waiting if w.connection.process_id != process_id)
     if queue == change.state.waiting:
         return change
@@ -309,4 +313,9 @@ def drop_process(state: RoomState, process_id: str, until: int, now: int) -> Cha
 def leave_overdue(state: RoomState, now: int) -> Change:
     """Every seat away past its deadline leaves (``disconnected``); the last facilitator
     leaving this way hands over as if they had left."""
-    return handover.oversee(primitives.leave_overdue(state, now), now)
+    return _accounted(state, handover.oversee(primitives.leave_overdue(state, now), now), now)
+
+
+def _accounted(before: RoomState, change: Change, now: int) -> Change:
+    """``change`` with the presence it makes counted (``rooms.attendance``)."""
+    return replace(change, state=attendance.accounted(before, change.state, now))

@@ -39,6 +39,10 @@ class Action(StrEnum):
     DENY = "deny"
     DELETE_MESSAGE = "delete_message"
     SETTINGS = "settings"
+    SUPPORT_REQUEST = "support_request"  # someone asked for support (never what they wrote)
+    SUPPORT_SEEN = "support_seen"
+    CONFIRM_ATTENDANCE = "confirm_attendance"
+    PIN_SCRIPT = "pin_script"  # never the text
     LOWER_HAND = "lower_hand"
     CALL_ON = "call_on"
     GIVE_SERVICE = "give_service"

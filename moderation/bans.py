@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from moderation import handover, roles, service, standing
 from moderation.audit import Action, Moderated, entry
+from rooms import attendance
 from rooms.change import Change, Recorder
 from rooms.errors import ErrorCode, InvalidPayload, Refused
 from rooms.events import HandQueueChanged, LeaveReason, MemberLeft, Removed
@@ -74,7 +75,8 @@ def _take_out(state: RoomState, member: Member, reason: LeaveReason, now: int) -
     # Someone taken out does not come back moderating; their mutes stay theirs.
     state = standing.keep(state, member.member_id, co_facilitator=False)
     state = service.forget(state, member.member_id, rec)
-    return handover.oversee(rec.done(replace(state, members=members, hands=hands)), now)
+    after = handover.oversee(rec.done(replace(state, members=members, hands=hands)), now)
+    return replace(after, state=attendance.accounted(state, after.state, now))
 
 
 def remove(state: RoomState, sid: str, member_id: str, now: int, reason: str = "") -> Moderated:

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from rooms.meeting import Service, SharingRound
 from rooms.state import ChatMessage, Member, Reaction, RoomControls, Waiting
+from rooms.support import PrivateMessage, SupportAsked, SupportSeen
 
 
 class LeaveReason(StrEnum):
@@ -197,6 +198,22 @@ class Reported:
 
 
 @dataclass(frozen=True, slots=True)
+class ScriptPinned:
+    """A facilitator pinned the meeting script (``text``; empty: cleared)."""
+
+    seq: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceConfirmed:
+    """To one person: a facilitator confirmed their attendance (``by``: their name)."""
+
+    audience: tuple[str, ...]
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
 class FloorChanged:
     """Who has the floor now (``None``: nobody)."""
 
@@ -266,6 +283,19 @@ PublicEvent = (
     | ShareWarning
     | ShareTimeUp
     | ServiceChanged
+    | ScriptPinned
 )
-PrivateEvent = UnmuteAsked | Removed | WaitingQueue | WaitingPlace | Admitted | Denied | Reported
+PrivateEvent = (
+    UnmuteAsked
+    | Removed
+    | WaitingQueue
+    | WaitingPlace
+    | Admitted
+    | Denied
+    | Reported
+    | SupportAsked
+    | SupportSeen
+    | PrivateMessage
+    | AttendanceConfirmed
+)
 RoomEvent = PublicEvent | PrivateEvent

@@ -14,12 +14,14 @@ from rooms.events import RoomClosed, RoomClosing
 from rooms.state import RoomState
 
 
-def schedule_end(state: RoomState, ends_at: int) -> Change:
-    """Record when a scheduled meeting ends, so everyone can see the time left. Nothing is
-    announced: snapshots carry it, and ``room:closing`` warns before the end."""
-    if state.ends_at == ends_at:
+def schedule_end(state: RoomState, ends_at: int, starts_at: int | None = None) -> Change:
+    """Record when a scheduled meeting ends (and starts, for attendance verifications), so
+    everyone can see the time left. Nothing is announced: snapshots carry it, and
+    ``room:closing`` warns before the end."""
+    starts_at = state.starts_at if starts_at is None else starts_at
+    if state.ends_at == ends_at and state.starts_at == starts_at:
         return Change(state)
-    return Change(replace(state, ends_at=ends_at), quiet=True)
+    return Change(replace(state, ends_at=ends_at, starts_at=starts_at), quiet=True)
 
 
 def warn_closing(state: RoomState, closes_at: int) -> Change:

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rooms.errors import InvalidPayload
 from rooms.recurrence import SAFE_FIRST, SAFE_LAST, WEEKDAYS, parse_rule, starts_between
+from rooms.resources import Resource
 from rooms.room import check_room_id
 
 WARNING_BEFORE_END = timedelta(minutes=5)
@@ -122,6 +123,8 @@ class Series:
     lobby_minutes: int = 0
     skipped: frozenset[str] = frozenset()
     moved: tuple[Move, ...] = field(default=())
+    resources: tuple[Resource, ...] = ()  # its room's, unless the room has its own
+    script: str = ""  # its meetings' script, unless the room has its own
 
     def __post_init__(self) -> None:
         check_room_id(self.series_id)

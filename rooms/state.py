@@ -21,6 +21,8 @@ from enum import StrEnum
 from rooms.errors import NotInRoom
 from rooms.identity import Role
 from rooms.meeting import MAX_SERVICE, Service, SharingRound
+from rooms.presence import Presence
+from rooms.support import Conversation, SupportRequest
 
 CHAT_HISTORY = 100
 MAX_HOSTS = 50
@@ -156,10 +158,19 @@ class RoomState:
     waiting: tuple[Waiting, ...] = ()  # first come first
     banned: tuple[str, ...] = ()  # subjects refused while the room is open
     ends_at: int | None = None  # a scheduled meeting's end (ms); None when unscheduled
+    starts_at: int | None = None  # its scheduled start (ms), for attendance verifications
     # Names of everyone who hosted (facilitator, admin, co-facilitator) this session, so
     # a guest cannot take one while its owner is briefly away. Bounded by MAX_HOSTS.
     hosts: tuple[str, ...] = ()
     standings: tuple[Standing, ...] = ()  # oldest first, none empty, one per member id
+    # The crisis path (``moderation.support``): requests for support, oldest first, one
+    # per member, and the private conversations moderators opened.
+    support: tuple[SupportRequest, ...] = ()
+    conversations: tuple[Conversation, ...] = ()
+    # The meeting script a facilitator pinned ("" cleared it); None: the room's own.
+    script: str | None = None
+    # Each identity's time present this session (``rooms.attendance``), first seen first.
+    attendance: tuple[Presence, ...] = ()
     # Which opening of the room this is: made by the store when the room opens, the same
     # for as long as it stays open. A room that closes and opens again counts seq from 0
     # again, so a seq means something only with its opening ('' in states from before).

@@ -22,6 +22,7 @@ from rooms.room import RoomInfo
 from server import wire
 from server.admin.api import PREFIX, admin_api
 from server.admin.room_admin import RoomAdmin
+from server.attendance import AttendanceKeys
 from server.clock import SYSTEM_CLOCK
 from server.codec import MsgpackJson
 from server.collector import Collector
@@ -36,6 +37,7 @@ from server.media.signalling import AudioSignalling
 from server.ops.probes import Probes
 from server.ops.webhooks import Webhooks
 from server.settings import Settings
+from server.socket.attendance import Attendance
 from server.socket.facilitation import Facilitation
 from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
 from server.socket.gate import GatedServer, handshake_gate, origin_check
@@ -43,10 +45,13 @@ from server.socket.hub import Hub
 from server.socket.joining import Joining
 from server.socket.meeting import Meeting
 from server.socket.participation import Participation
+from server.socket.script import Script
 from server.socket.sessions import socket_room
+from server.socket.support import Support
 from server.socket.transport import write_once
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
+from server.verification import add_verification
 from server.web import add_web_client
 
 log = logging.getLogger(__name__)
@@ -160,6 +165,10 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     Joining(hub)
     Participation(hub)
     Meeting(hub, Facilitation(hub))
+    Support(hub)
+    Script(hub)
+    keys = AttendanceKeys(settings.attendance_keys)
+    Attendance(hub, keys)
     app[ROUNDS] = RoundClock(store, hub.seats.rooms_in_use, clock, settings.round_tick_ms)
 
     async def notify(event: str, sid: str, payload: wire.Payload) -> None:
@@ -210,7 +219,9 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         settings.redis_timeout_ms,
         settings.metrics_token,
     ).add_routes(app)
-    app.add_subapp(PREFIX, admin_api(RoomAdmin(store, settings, clock, webhooks.room_opened)))
+    api = admin_api(RoomAdmin(store, settings, clock, webhooks.room_opened))
+    add_verification(app, api, keys)
+    app.add_subapp(PREFIX, api)
     app.on_startup.append(_start)
     app.on_shutdown.append(_stop)
     log.info(

@@ -15,6 +15,7 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeAlias
 
 from aiohttp import web
@@ -25,6 +26,7 @@ from rooms.room import DEFAULT_CAPACITY, RoomInfo
 from server import doctor, errors, logs, tokens
 from server.admin.room_admin import RoomAdmin, link_base, room_link
 from server.app import DRAIN, HUB, create_app, redis_store
+from server.attendance import make_key
 from server.clock import SYSTEM_CLOCK
 from server.settings import Settings, SettingsError
 from server.settings_reference import help_text
@@ -306,6 +308,15 @@ def _admin_commands(commands: Commands) -> None:
     invite.set_defaults(run=_invite)
 
 
+def _attendance_key(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        kid = make_key(Path(args.out))
+    except FileExistsError:
+        sys.exit(f"hearth: {args.out} exists already; choose a new file for a new key")
+    print(f"wrote {args.out} (kid {kid})")
+    print("put it first in HEARTH_ATTENDANCE_KEYS; keep earlier keys after it", file=sys.stderr)
+
+
 def _token_command(commands: Commands) -> None:
     token = _command(
         commands,
@@ -357,6 +368,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     check.set_defaults(run=_doctor)
     _admin_commands(commands)
+    key = _command(
+        commands,
+        "attendance-key",
+        "write a new Ed25519 key for signing attendance verifications",
+        "Write a new Ed25519 key (PEM, readable by you only) for signing attendance "
+        "verifications; put it first in HEARTH_ATTENDANCE_KEYS.",
+    )
+    key.add_argument("out", help="the file to create (PEM, readable by you only)")
+    key.set_defaults(run=_attendance_key)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()

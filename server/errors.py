@@ -38,6 +38,7 @@ class ServerCode(StrEnum):
     UNAVAILABLE = "unavailable"
     UNCONFIRMED = "unconfirmed"
     DRAINING = "draining"
+    ATTENDANCE_OFF = "attendance_off"  # no signing key is configured
     INTERNAL = "internal_error"
 
 
@@ -79,6 +80,7 @@ class Exit(IntEnum):
     CONFLICT = 73  # EX_CANTCREAT: it exists already, or is not in the state asked for
     TEMPORARY = 75  # EX_TEMPFAIL: try again shortly
     DENIED = 77  # EX_NOPERM: these credentials may not do it
+    CONFIG = 78  # EX_CONFIG: the server is not configured for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,10 @@ _OUTCOMES: dict[Code, Outcome] = {
     ErrorCode.NAME_NOT_ALLOWED: Outcome(_S.BAD_REQUEST, Exit.DATA),
     ErrorCode.RATE_LIMITED: Outcome(_S.TOO_MANY_REQUESTS, Exit.TEMPORARY),
     ErrorCode.AUDIO_DISABLED: Outcome(_S.CONFLICT, Exit.CONFLICT),
+    ErrorCode.NO_SUPPORT_REQUEST: Outcome(_S.NOT_FOUND, Exit.NOT_FOUND),
+    ErrorCode.PRIVATE_MESSAGES_OFF: Outcome(_S.FORBIDDEN, Exit.DENIED),
+    ErrorCode.ATTENDANCE_TOO_SOON: Outcome(_S.CONFLICT, Exit.TEMPORARY),
+    ServerCode.ATTENDANCE_OFF: Outcome(_S.SERVICE_UNAVAILABLE, Exit.CONFIG),
     ErrorCode.NO_ROUND: Outcome(_S.CONFLICT, Exit.CONFLICT),
     ErrorCode.ROUND_RUNNING: Outcome(_S.CONFLICT, Exit.CONFLICT),
     ErrorCode.ROUND_EMPTY: Outcome(_S.UNPROCESSABLE_ENTITY, Exit.DATA),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from moderation.rate_limits import Activity, Limit
+from rooms.errors import InvalidPayload
+from rooms.resources import Resource, parse_resources
 
 T = TypeVar("T")
 
@@ -132,6 +134,23 @@ def _ice_servers(raw: str) -> tuple[IceServer, ...]:
     return tuple(servers)
 
 
+def _resources_file(raw: str) -> tuple[Resource, ...]:
+    """The deployment's resources: a JSON file holding a list of them."""
+    try:
+        with open(raw, encoding="utf-8") as file:
+            return parse_resources(json.load(file))
+    except OSError as exc:
+        raise ValueError(f"cannot read it ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from None
+    except InvalidPayload as exc:
+        raise ValueError(exc.message) from None
+
+
+def _paths(raw: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in raw.split(",") if p.strip())
+
+
 def _origins(raw: str) -> tuple[str, ...]:
     origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
     for origin in origins:
@@ -237,6 +256,13 @@ class Settings:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str | None = None
     turn_ttl_s: int = 6 * 3600
+    # The deployment's resources (``rooms.resources``), a room's or series' own list
+    # replacing them; the crisis ones are what someone asking for support sees.
+    resources: tuple[Resource, ...] = ()
+    # Ed25519 keys (PEM files) for attendance verifications: the first signs, the others
+    # (earlier keys, a private or only a public key) still verify. Empty: verifications off.
+    attendance_keys: tuple[str, ...] = ()
+    attendance_min_minutes: int = 30  # present this long (or near the end) to ask for one
     # Signed webhooks (``server.ops.webhooks``): where to post, and the HMAC key.
     webhook_urls: tuple[str, ...] = ()
     webhook_secret: str | None = None
@@ -319,6 +345,9 @@ class Settings:
             turn_urls=_read(env, "HEARTH_TURN_URLS", (), _turn_urls),
             turn_secret=env.get("HEARTH_TURN_SECRET") or None,
             turn_ttl_s=_read(env, "HEARTH_TURN_TTL_S", 6 * 3600, _positive),
+            resources=_read(env, "HEARTH_RESOURCES_FILE", (), _resources_file),
+            attendance_keys=_read(env, "HEARTH_ATTENDANCE_KEYS", (), _paths),
+            attendance_min_minutes=_read(env, "HEARTH_ATTENDANCE_MIN_MINUTES", 30, _non_negative),
             webhook_urls=_read(env, "HEARTH_WEBHOOK_URLS", (), _webhook_urls),
             webhook_secret=env.get("HEARTH_WEBHOOK_SECRET") or None,
             webhook_attempts=_read(env, "HEARTH_WEBHOOK_ATTEMPTS", 8, _positive),

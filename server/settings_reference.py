@@ -333,6 +333,24 @@ REFERENCE = (
         "webhook_retry_ms",
         "the first retry's wait; each next one doubles (at most 5 minutes)",
     ),
+    Setting(
+        "HEARTH_RESOURCES_FILE",
+        "resources",
+        "a JSON file with the deployment's resources, crisis lines among them"
+        " (`docs/admin.md#resources`); a room's or series' own list replaces them",
+    ),
+    Setting(
+        "HEARTH_ATTENDANCE_KEYS",
+        "attendance_keys",
+        "comma-separated Ed25519 PEM files for attendance verifications: the first signs, all"
+        " verify (`hearth attendance-key` writes one); unset: verifications off",
+    ),
+    Setting(
+        "HEARTH_ATTENDANCE_MIN_MINUTES",
+        "attendance_min_minutes",
+        "minutes present before someone may download a verification (or from 5 minutes before"
+        " the scheduled end)",
+    ),
 )
 
 

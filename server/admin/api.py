@@ -14,7 +14,6 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -22,18 +21,31 @@ from aiohttp import web
 
 from rooms.errors import HearthError, InvalidPayload, Unauthorized
 from rooms.identity import Role
-from rooms.room import DEFAULT_CAPACITY, RoomInfo
-from rooms.schedule import Move, Occurrence, Series
+from rooms.schedule import Series
 from server import errors, wire
 from server.admin import feed
+from server.admin.bodies import (
+    ROOM_FIELDS,
+    dump_invite,
+    dump_room,
+    dump_series,
+    field,
+    parse_room,
+    parse_series,
+)
 from server.admin.openapi import DOCUMENT
-from server.admin.room_admin import Invite, RoomAdmin, RoomView, link_base, room_link
+from server.admin.room_admin import RoomAdmin, link_base
 
 log = logging.getLogger(__name__)
 
 ADMIN = web.AppKey("admin", RoomAdmin)
 PREFIX = "/api/v1"
-PUBLIC_PATHS = {f"{PREFIX}/openapi.json", f"{PREFIX}/meetings.json"}
+# The attendance check (``server.verification``) is for anyone, like the feed.
+PUBLIC_PATHS = {
+    f"{PREFIX}/openapi.json",
+    f"{PREFIX}/meetings.json",
+    f"{PREFIX}/attendance/verify",
+}
 PROBLEM_TYPE = "application/problem+json"
 MAX_BODY_BYTES = 64 * 1024
 Json = dict[str, Any]
@@ -112,106 +124,7 @@ async def _body(request: web.Request, *allowed: str, required: tuple[str, ...] =
     return data
 
 
-def _field(data: Json, name: str, kind: type, default: Any) -> Any:
-    value = data.get(name, default)
-    if kind is int and isinstance(value, float) and value.is_integer():
-        value = int(value)  # JSON has one number type: 8.0 is the whole number 8
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise InvalidPayload(f"'{name}' must be {_KINDS[kind]}")
-    return value
-
-
 _LIMIT = re.compile(r"[0-9]{1,4}")
-_KINDS = {str: "a string", int: "a whole number", bool: "true or false", list: "a list"}
-_ROOM_FIELDS = ("name", "capacity", "allow_guests", "guidelines", "public", "audio")
-
-
-def _room(data: Json, room_id: str) -> RoomInfo:
-    return RoomInfo(
-        room_id=room_id,
-        name=_field(data, "name", str, ""),
-        capacity=_field(data, "capacity", int, DEFAULT_CAPACITY),
-        allow_guests=_field(data, "allow_guests", bool, False),
-        guidelines=_field(data, "guidelines", str, ""),
-        public=_field(data, "public", bool, False),
-        audio=_field(data, "audio", bool, False),
-    )
-
-
-def _series(data: Json, series_id: str) -> Series:
-    skipped = _field(data, "skipped", list, [])
-    moved = _field(data, "moved", list, [])
-    if not all(isinstance(k, str) for k in skipped):
-        raise InvalidPayload("'skipped' must be a list of dates")
-    if not all(isinstance(m, dict) and set(m) == {"occurrence", "starts"} for m in moved):
-        raise InvalidPayload("'moved' must be a list of {occurrence, starts}")
-    return Series(
-        series_id=series_id,
-        room_id=_field(data, "room", str, ""),
-        starts=_field(data, "starts", str, ""),
-        ends=_field(data, "ends", str, ""),
-        timezone=_field(data, "timezone", str, ""),
-        rule=_field(data, "rule", str, ""),
-        lobby_minutes=_field(data, "lobby_minutes", int, 0),
-        skipped=frozenset(skipped),
-        moved=tuple(Move(_str(m["occurrence"]), _str(m["starts"])) for m in moved),
-    )
-
-
-def _str(value: object) -> str:
-    if not isinstance(value, str):
-        raise InvalidPayload("occurrence and starts must be strings")
-    return value
-
-
-def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def dump_room(view: RoomView) -> Json:
-    info = view.info
-    return {
-        **wire.dump_room(info),
-        "public": info.public,
-        "series": info.series_id,
-        "open": view.open,
-        "participants": view.participants,
-    }
-
-
-def dump_occurrence(occ: Occurrence) -> Json:
-    return {
-        "occurrence": occ.key,
-        "lobby_opens": _iso(occ.opens_at),
-        "starts": _iso(occ.start),
-        "warns": _iso(occ.warns_at),
-        "ends": _iso(occ.end),
-    }
-
-
-def dump_series(series: Series, upcoming: list[Occurrence]) -> Json:
-    return {
-        "id": series.series_id,
-        "room": series.room_id,
-        "starts": series.starts,
-        "ends": series.ends,
-        "timezone": series.timezone,
-        "rule": series.rule,
-        "lobby_minutes": series.lobby_minutes,
-        "skipped": sorted(series.skipped),
-        "moved": [{"occurrence": m.occurrence, "starts": m.starts} for m in series.moved],
-        "upcoming": [dump_occurrence(o) for o in upcoming],
-    }
-
-
-def dump_invite(invite: Invite, base_url: str | None) -> Json:
-    return {
-        "room": invite.room_id,
-        "role": str(invite.role),
-        "token": invite.token,
-        "expires_at": _iso(invite.expires_at),
-        "url": room_link(invite.room_id, base_url, invite.token),
-    }
 
 
 def _admin(request: web.Request) -> RoomAdmin:
@@ -233,9 +146,9 @@ async def list_rooms(request: web.Request) -> web.Response:
 
 
 async def create_room(request: web.Request) -> web.Response:
-    data = await _body(request, "id", *_ROOM_FIELDS, required=("id", "name"))
-    room_id = _field(data, "id", str, "")
-    view = await _admin(request).create_room(_room(data, room_id))
+    data = await _body(request, "id", *ROOM_FIELDS, required=("id", "name"))
+    room_id = field(data, "id", str, "")
+    view = await _admin(request).create_room(parse_room(data, room_id))
     return web.json_response(dump_room(view), status=201)
 
 
@@ -244,8 +157,8 @@ async def read_room(request: web.Request) -> web.Response:
 
 
 async def update_room(request: web.Request) -> web.Response:
-    data = await _body(request, *_ROOM_FIELDS, required=("name",))
-    view = await _admin(request).update_room(_room(data, request.match_info["room"]))
+    data = await _body(request, *ROOM_FIELDS, required=("name",))
+    view = await _admin(request).update_room(parse_room(data, request.match_info["room"]))
     return web.json_response(dump_room(view))
 
 
@@ -278,19 +191,28 @@ async def audit(request: web.Request) -> web.Response:
 async def invite(request: web.Request) -> web.Response:
     data = await _body(request, "role", "name", "ttl_s", required=("name",))
     try:
-        role = Role(_field(data, "role", str, str(Role.PARTICIPANT)))
+        role = Role(field(data, "role", str, str(Role.PARTICIPANT)))
     except ValueError:
         raise InvalidPayload("'role' must be participant or facilitator") from None
     ttl = data.get("ttl_s")
     if ttl is not None:
-        ttl = _field(data, "ttl_s", int, 0)
+        ttl = field(data, "ttl_s", int, 0)
     made = await _admin(request).invite(
-        request.match_info["room"], role, _field(data, "name", str, ""), ttl
+        request.match_info["room"], role, field(data, "name", str, ""), ttl
     )
     return web.json_response(dump_invite(made, _base_url(request)), status=201)
 
 
-_SERIES_FIELDS = ("room", "starts", "ends", "timezone", "rule", "lobby_minutes")
+_SERIES_FIELDS = (
+    "room",
+    "starts",
+    "ends",
+    "timezone",
+    "rule",
+    "lobby_minutes",
+    "resources",
+    "script",
+)
 _SERIES_REQUIRED = ("room", "starts", "ends", "timezone")
 
 
@@ -302,7 +224,7 @@ async def list_series(request: web.Request) -> web.Response:
 
 async def create_series(request: web.Request) -> web.Response:
     data = await _body(request, "id", *_SERIES_FIELDS, required=("id", *_SERIES_REQUIRED))
-    series = _series(data, _field(data, "id", str, ""))
+    series = parse_series(data, field(data, "id", str, ""))
     return await _series_json(request, await _admin(request).create_series(series), 201)
 
 
@@ -312,7 +234,7 @@ async def read_series(request: web.Request) -> web.Response:
 
 async def update_series(request: web.Request) -> web.Response:
     data = await _body(request, *_SERIES_FIELDS, "skipped", "moved", required=_SERIES_REQUIRED)
-    series = _series(data, request.match_info["series"])
+    series = parse_series(data, request.match_info["series"])
     return await _series_json(request, await _admin(request).update_series(series))
 
 
@@ -331,7 +253,7 @@ async def move_occurrence(request: web.Request) -> web.Response:
     data = await _body(request, "starts", required=("starts",))
     info = request.match_info
     series = await _admin(request).move(
-        info["series"], info["date"], _field(data, "starts", str, "")
+        info["series"], info["date"], field(data, "starts", str, "")
     )
     return await _series_json(request, series)
 

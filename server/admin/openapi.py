@@ -65,6 +65,35 @@ PATHS: Json = {
             secured=False,
         )
     },
+    "/api/v1/attendance/verify": {
+        "get": {
+            **_op(
+                "Check an attendance verification (anyone; no admin token)",
+                {
+                    "200": _json(ref("Verification"), "Whether it is genuine, and what it states"),
+                    "422": {
+                        "description": "No token, or not one (over 4096 characters, not base64url)",
+                        "content": {"application/problem+json": {"schema": ref("Problem")}},
+                    },
+                },
+                secured=False,
+            ),
+            "parameters": [
+                {
+                    "name": "token",
+                    "in": "query",
+                    "required": True,
+                    "description": "the signed token printed on the verification",
+                    "schema": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 4096,
+                        "pattern": "^[A-Za-z0-9_.-]+$",
+                    },
+                }
+            ],
+        }
+    },
     "/api/v1/rooms": {
         "get": _op(
             "Every room, with live participant counts",

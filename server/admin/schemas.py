@@ -17,6 +17,24 @@ SLUG = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"}
 _LOCAL = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$"}
 _INSTANT = {"type": "string", "format": "date-time"}
 DATE = {"type": "string", "format": "date"}
+RESOURCES: Json = {
+    "type": "array",
+    "maxItems": 30,
+    "description": "this room's (or series') resources, replacing the wider list when not empty",
+    "items": {
+        "type": "object",
+        "required": ["title"],
+        "additionalProperties": False,
+        "properties": {
+            "title": {"type": "string", "minLength": 1, "maxLength": 120},
+            "category": {"enum": ["crisis", "local", "reading", "coping"]},
+            "description": {"type": "string", "maxLength": 500},
+            "link": {"type": "string", "maxLength": 500, "description": "http(s) only"},
+            "phone": {"type": "string", "maxLength": 32, "description": "digits, spaces, +-()"},
+            "language": {"type": "string", "description": "a BCP 47 tag such as en or pt-BR"},
+        },
+    },
+}
 _ROOM_SETTINGS: Json = {
     "name": {"type": "string", "minLength": 1, "pattern": "\\S"},
     "capacity": {"type": "integer", "minimum": 1, "maximum": 500},
@@ -24,6 +42,20 @@ _ROOM_SETTINGS: Json = {
     "guidelines": {"type": "string"},
     "public": {"type": "boolean", "description": "listed in /api/v1/meetings.json"},
     "audio": {"type": "boolean", "description": "members may connect WebRTC audio"},
+    "private_messages": {
+        "type": "boolean",
+        "description": "participants may write privately to each other (facilitators: always)",
+    },
+    "resources": RESOURCES,
+    "script": {
+        "type": "string",
+        "maxLength": 4000,
+        "description": "the meeting script (a welcome, readings, the format) shown in the room",
+    },
+    "history": {
+        "enum": ["since_joined", "recent"],
+        "description": "what latecomers see of the chat: since they joined (default) or recent",
+    },
 }
 _SERIES_SETTINGS: Json = {
     "room": SLUG,
@@ -39,6 +71,12 @@ _SERIES_SETTINGS: Json = {
         ";UNTIL. Empty: once",
     },
     "lobby_minutes": {"type": "integer", "minimum": 0, "maximum": 120},
+    "resources": RESOURCES,
+    "script": {
+        "type": "string",
+        "maxLength": 4000,
+        "description": "its meetings' script, unless the room has its own",
+    },
 }
 _MOVE = {
     "type": "object",
@@ -237,4 +275,31 @@ SCHEMAS: Json = {
         },
     },
     "Meetings": {"type": "array", "items": ref("Meeting")},
+    "Verification": {
+        "type": "object",
+        "required": ["valid"],
+        "properties": {
+            "valid": {"type": "boolean"},
+            "reason": {"type": "string", "description": "why it is not genuine"},
+            "key": {"type": "string", "description": "the kid of the key that signed it"},
+            "attendance": {
+                "type": "object",
+                "description": "what it states (see docs/admin.md#attendance-verifications)",
+                "required": ["meeting", "date", "minutes_present", "name", "iss", "iat"],
+                "properties": {
+                    "meeting": {"type": "string"},
+                    "date": DATE,
+                    "timezone": {"type": ["string", "null"]},
+                    "scheduled_start": {"type": ["string", "null"], "format": "date-time"},
+                    "scheduled_end": {"type": ["string", "null"], "format": "date-time"},
+                    "minutes_present": {"type": "integer", "minimum": 0},
+                    "name": {"type": "string"},
+                    "confirmed_by": {"type": ["string", "null"]},
+                    "iss": {"type": "string"},
+                    "iat": {"type": "integer"},
+                    "jti": {"type": "string"},
+                },
+            },
+        },
+    },
 }

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from moderation import script as meeting_script
 from rooms import lifecycle
 from rooms.clock import Clock
 from rooms.errors import RoomNotFound
@@ -125,7 +126,7 @@ class Scheduler:
                     log.warning("series %s: its room %s is gone", series.series_id, series.room_id)
                     continue
                 for occurrence in series.occurrences(now - CATCH_UP, now):
-                    done.extend(await self._advance(occurrence, info, now))
+                    done.extend(await self._advance(occurrence, info, now, series.script))
             except (StoreUnavailable, OutcomeUnknown):
                 raise  # every series would fail alike: back off
             except Exception:
@@ -133,13 +134,18 @@ class Scheduler:
         self.performed.extend(done)
         return done
 
-    async def _advance(self, occ: Occurrence, info: RoomInfo, now: datetime) -> list[Performed]:
+    async def _advance(
+        self, occ: Occurrence, info: RoomInfo, now: datetime, script: str = ""
+    ) -> list[Performed]:
         async def open_room() -> bool:
             if await self.store.open_room(info) and self.on_opened is not None:
                 self.on_opened(occ.room_id)
-            ends_at = _ms(occ.end)
+            ends_at, starts_at = _ms(occ.end), _ms(occ.start)
             await self.store.apply(
-                occ.room_id, lambda state, _: lifecycle.schedule_end(state, ends_at)
+                occ.room_id, lambda state, _: lifecycle.schedule_end(state, ends_at, starts_at)
+            )
+            await self.store.apply(
+                occ.room_id, lambda state, room: meeting_script.open_with(state, room, script)
             )
             log.info("opened %s for its %s meeting", occ.room_id, occ.key)
             return True

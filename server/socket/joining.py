@@ -12,8 +12,10 @@ import contextlib
 from dataclasses import replace
 
 from moderation import admission, roles
+from moderation.script import shown as shown_script
 from rooms.errors import ErrorCode, HearthError, NotInRoom, RoomNotFound
 from rooms.events import LeaveReason
+from rooms.history import may_replay
 from rooms.room import check_invited
 from server import tokens, wire
 from server.errors import StoreUnavailable
@@ -43,11 +45,11 @@ class Joining:
         consent and enter, so nobody sees them in the room before they have agreed."""
         request = JoinRequest.parse(raw)
         room = await self.store.room_info(request.room)
-        await self.store.snapshot(request.room)  # raises RoomNotFound unless it is open
+        state = await self.store.snapshot(request.room)  # RoomNotFound unless it is open
         if room is None:
             raise RoomNotFound(f"room {request.room!r} is not open")
         check_invited(room, self.hub.sessions[sid].identity)
-        return wire.ok(room=wire.dump_room(room))
+        return wire.ok(room=wire.dump_room(room), script=shown_script(state, room))
 
     async def join(self, sid: str, raw: object) -> Payload:
         request = JoinRequest.parse(raw)
@@ -66,10 +68,16 @@ class Joining:
         if place is not None:
             return wire.ok(you=seat_id, waiting=wire.dump_waiting_place(request.room, *place))
         missed = None
-        with contextlib.suppress(StoreUnavailable):  # then a snapshot will do
-            missed = await missed_by(self.store, request, change.state)
+        if request.since is not None and may_replay(
+            change.state, seated.room, seat_id, request.since
+        ):
+            with contextlib.suppress(StoreUnavailable):  # then a snapshot will do
+                missed = await missed_by(self.store, request, change.state)
         snapshot = wire.dump_snapshot(
-            seated.room, change.state, facilitator_present=roles.facilitator_present(change.state)
+            seated.room,
+            change.state,
+            facilitator_present=roles.facilitator_present(change.state),
+            viewer=seat_id,
         )
         resumed = {"snapshot": snapshot} if missed is None else {"missed": missed}
         audio = {}
@@ -103,10 +111,13 @@ class Joining:
         info = await self.store.room_info(room_id)
         if info is None:
             raise NotInRoom()
-        state.seated(sid)
+        seat = state.seated(sid)
         return wire.ok(
             snapshot=wire.dump_snapshot(
-                info, state, facilitator_present=roles.facilitator_present(state)
+                info,
+                state,
+                facilitator_present=roles.facilitator_present(state),
+                viewer=seat.member_id,
             ),
             **moderator_view(state, sid),
         )

@@ -259,7 +259,10 @@ class Seats:
         if state.member_by_sid(sid) is None:
             return  # waiting: its place in the queue is its own private event
         snapshot = wire.dump_snapshot(
-            seated.room, state, facilitator_present=roles.facilitator_present(state)
+            seated.room,
+            state,
+            facilitator_present=roles.facilitator_present(state),
+            viewer=seated.seat_id,
         )
         view = moderator_view(state, sid, seated.unattended).get("moderation")
         name, payload = RoomReset(room_id, seated.seat_id, snapshot, view).dump()

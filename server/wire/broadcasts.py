@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from moderation.controls import dump as dump_controls
 from rooms.events import (
     Admitted,
+    AttendanceConfirmed,
     AudioChanged,
     ChatDeleted,
     ChatPosted,
@@ -36,6 +37,7 @@ from rooms.events import (
     RoomPaused,
     RoomResumed,
     RoundChanged,
+    ScriptPinned,
     ServiceChanged,
     ShareTimeUp,
     ShareWarning,
@@ -45,6 +47,8 @@ from rooms.events import (
     WaitingQueue,
 )
 from rooms.state import RoomState
+from rooms.support import PrivateMessage, SupportAsked, SupportSeen
+from server.wire import support
 from server.wire.events import Payload, ServerEvent
 from server.wire.meeting import dump_round, dump_service
 from server.wire.values import dump_audio, dump_member, dump_message, dump_mutes, dump_waiting
@@ -202,6 +206,16 @@ def dump_event(room_id: str, event: RoomEvent) -> tuple[ServerEvent, Payload]:
             }
         case SpeakersChanged(seq=seq, speakers=speakers):
             return ServerEvent.AUDIO_SPEAKING, {**room, "seq": seq, "speakers": list(speakers)}
+        case SupportAsked(request=request):
+            return support.dump_asked(room, request)
+        case SupportSeen(request=request):
+            return support.dump_seen(room, request)
+        case PrivateMessage():
+            return support.dump_private(room, event)
+        case ScriptPinned(seq=seq, text=text):
+            return ServerEvent.SCRIPT, {**room, "seq": seq, "script": text}
+        case AttendanceConfirmed(by=by):
+            return ServerEvent.ATTENDANCE_CONFIRMED, {**room, "by": by}
         case FloorChanged(seq=seq, member_id=member_id):
             return ServerEvent.FLOOR, {**room, "seq": seq, "participant": member_id}
         case RoundChanged(seq=seq, round=rnd, at=at):

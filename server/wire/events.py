@@ -45,6 +45,16 @@ class ClientEvent(StrEnum):
     AUDIT = "moderation:audit"
     AUDIO_START = "audio:start"
     AUDIO_STOP = "audio:stop"
+    # The crisis path (``server.socket.support``).
+    SUPPORT_REQUEST = "support:request"
+    SUPPORT_ACKNOWLEDGE = "support:acknowledge"
+    PRIVATE_SEND = "private:send"
+    # Attendance verifications (``server.socket.attendance``).
+    ATTENDANCE_REQUEST = "attendance:request"
+    ATTENDANCE_CONFIRM = "attendance:confirm"
+    # The meeting script and resources (``server.socket.script``).
+    SCRIPT_PIN = "script:pin"
+    RESOURCES = "room:resources"
     # The meeting (``server.socket.meeting``): hands and the floor, rounds, service roles.
     LOWER_HAND = "moderation:lower-hand"
     LOWER_HANDS = "moderation:lower-hands"
@@ -81,6 +91,7 @@ class ServerEvent(StrEnum):
     PAUSED = "room:paused"
     RESUMED = "room:resumed"
     CONTROLS = "room:controls"
+    SCRIPT = "room:script"
     # No seq: the room's history here went back (Redis was rolled back); take a snapshot.
     ROOM_REWOUND = "room:rewound"
     # Private: only to the connections concerned, without seq.
@@ -99,6 +110,13 @@ class ServerEvent(StrEnum):
     ROOM_RESET = "room:reset"
     # To every connection of a process that is stopping: move to another one.
     SERVER_DRAINING = "server:draining"
+    # Private, the crisis path: a request to the moderators present, its first
+    # acknowledgement to the person and the moderators, a private message to its two people.
+    SUPPORT_REQUESTED = "support:requested"
+    SUPPORT_SEEN = "support:seen"
+    PRIVATE_MESSAGE = "private:message"
+    # Private, to one person: a facilitator confirmed their attendance.
+    ATTENDANCE_CONFIRMED = "attendance:confirmed"
     # The meeting: who has the floor, the sharing round and its timer, service roles.
     FLOOR = "floor:changed"
     ROUND = "round:changed"

@@ -12,11 +12,14 @@ from typing import Any
 from moderation.audit import AuditEntry
 from moderation.bans import Ban
 from moderation.controls import dump as dump_controls
+from moderation.script import shown as shown_script
+from rooms.history import visible_chat
 from rooms.room import RoomInfo
 from rooms.state import ChatMessage, Member, RoomState, Waiting
 from server.settings import IceServer
 from server.wire.events import Payload
 from server.wire.meeting import dump_round, dump_service
+from server.wire.support import dump_request
 
 
 def ok(**fields: Any) -> Payload:
@@ -68,6 +71,8 @@ def dump_moderation(state: RoomState, unattended_since: int | None) -> Payload:
     return {
         "waiting": [dump_waiting(w) for w in state.waiting],
         "unattended_since": unattended_since,
+        # Requests of people still here: someone who left is no longer to be looked for.
+        "support": [dump_request(r) for r in state.support if state.member(r.member_id)],
     }
 
 
@@ -113,17 +118,23 @@ def dump_room(info: RoomInfo) -> Payload:
         "allow_guests": info.allow_guests,
         "guidelines": info.guidelines,
         "audio": info.audio,
+        "history": str(info.history),
     }
 
 
-def dump_snapshot(info: RoomInfo, state: RoomState, *, facilitator_present: bool) -> Payload:
+def dump_snapshot(
+    info: RoomInfo, state: RoomState, *, facilitator_present: bool, viewer: str
+) -> Payload:
+    """The room as ``viewer`` (a member id) sees it: the chat the room's history setting
+    shows them (``rooms.history``)."""
     return {
         "room": {**dump_room(info), "ends_at": state.ends_at},
         "seq": state.seq,
         "opening": state.opening,
         "participants": [dump_member(m, state) for m in state.members],
         "hands": list(state.hands),
-        "chat": [dump_message(m) for m in state.chat],
+        "chat": [dump_message(m) for m in visible_chat(state, info, viewer)],
+        "script": shown_script(state, info),
         "paused": state.paused,
         "controls": dump_controls(state.controls),
         "facilitator_present": facilitator_present,

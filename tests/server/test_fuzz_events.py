@@ -142,6 +142,12 @@ FIELDS: dict[ClientEvent, dict[str, st.SearchStrategy[Any]]] = {
         "type": st.sampled_from(["offer", "answer"]),
         "sdp": st.one_of(TEXT, TEXT.map(lambda t: "v=0\r\n" + t)),
     },
+    ClientEvent.SUPPORT_ACKNOWLEDGE: {"target": PERSON},
+    ClientEvent.PRIVATE_SEND: {"to": PERSON, "text": TEXT},
+    ClientEvent.ATTENDANCE_REQUEST: {"name": TEXT},
+    ClientEvent.ATTENDANCE_CONFIRM: {"target": PERSON, "reason": REASON},
+    ClientEvent.SCRIPT_PIN: {"text": TEXT},
+    ClientEvent.RESOURCES: {"room": ROOM},
 }
 
 

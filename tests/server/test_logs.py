@@ -14,6 +14,7 @@ import pytest
 import socketio
 
 from rooms.identity import Role
+from server.attendance import make_key
 from tests.server.media.peers import Participant, offer_through
 from tests.support import ADMIN_TOKEN, Client, ServerProcess, api, raw_http, token
 
@@ -27,6 +28,8 @@ MUTE_REASON = "reason-kept-interrupting"
 BAN_REASON = "reason-ban-seven"
 BAD_TOKEN = "badtoken-eyJhbGciOiJIUzI1NiJ9.e30.bogus"
 QUERY_TOKEN = "querytoken-4471"
+PRIVATE = "private-words-5521 I am not ok"
+PRINTED = "Printed Name Ottoline"
 ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|::1\b|\blocalhost:\d+|\[[0-9a-f:]+\]:\d+")
 
 
@@ -114,6 +117,22 @@ async def session(url: str) -> list[str]:
             "code"
         ] == "unknown_event"
 
+        # The crisis path and an attendance verification: a request, its acknowledgement,
+        # a private conversation, the name to print and the signed token checked by URL.
+        assert (await ivy.call("support:request"))["reached"] == 1
+        assert (await host.call("support:acknowledge", {"target": ivy_id}))["ok"]
+        assert (await host.call("private:send", {"to": ivy_id, "text": PRIVATE}))["ok"]
+        host_id = (await ivy.wait_for("private:message"))["from"]["id"]
+        assert (await ivy.call("private:send", {"to": host_id, "text": PRIVATE}))["ok"]
+        verification = await ivy.call("attendance:request", {"name": PRINTED})
+        assert verification["ok"], verification
+        secrets.append(verification["token"])
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{url}/api/v1/attendance/verify?token={verification['token']}") as checked,
+        ):
+            assert (await checked.json())["valid"] is True
+
         mute = {"target": ivy_id, "chat": True, "reason": MUTE_REASON}
         assert (await host.call("moderation:mute", mute))["ok"]
         removal = await host.call("moderation:remove", {"target": ivy_id, "reason": MUTE_REASON})
@@ -150,11 +169,15 @@ async def test_a_whole_session_leaves_no_secret_address_or_client_traceback_in_t
     level: str, form: str, tmp_path: Path
 ) -> None:
     log_path = tmp_path / "hearth.log"
+    key = tmp_path / "attendance.pem"
+    make_key(key)
     env = {
         "HEARTH_LOG_LEVEL": level,
         "HEARTH_LOG_FORMAT": form,
         "HEARTH_ADMIN_TOKEN": ADMIN_TOKEN,
         "HEARTH_PUBLIC_URL": "http://hearth.test",
+        "HEARTH_ATTENDANCE_KEYS": str(key),
+        "HEARTH_ATTENDANCE_MIN_MINUTES": "0",
     }
     server = ServerProcess(None, env, log_path=log_path).start()
     try:
@@ -163,7 +186,8 @@ async def test_a_whole_session_leaves_no_secret_address_or_client_traceback_in_t
         server.stop()
     text = log_path.read_text()
     assert "aiohttp.access" in text  # the access log was on: the check below means something
-    for secret in [*secrets, FACILITATOR, INVITED, GUEST, CHAT, MUTE_REASON, BAN_REASON]:
+    said = [FACILITATOR, INVITED, GUEST, CHAT, MUTE_REASON, BAN_REASON, PRIVATE, PRINTED]
+    for secret in [*secrets, *said]:
         assert secret not in text, f"{secret!r} in the log:\n{text}"
     for line in text.splitlines():
         assert not ADDRESS.search(line), line

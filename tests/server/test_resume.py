@@ -5,6 +5,7 @@ room log in ``server.stores``, the manager's catch-up in ``server.socket.fanout`
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from redis.asyncio import Redis
@@ -14,13 +15,18 @@ from rooms import primitives
 from rooms.change import Change
 from rooms.identity import Identity, Role
 from rooms.ports import Rule
-from rooms.room import RoomInfo
+from rooms.room import History, RoomInfo
 from rooms.state import Connection, RoomState
 from server.app import CHANNEL, frame_event
 from server.codec import MsgpackJson
 from server.stores.redis import RedisStore
 from tests.conftest import CIRCLE, Pair
 from tests.support import RunningHub, token
+
+# Opened again showing latecomers the recent chat (``rooms.history``): the snapshot's chat
+# then says which opening it is, and a resume within the second opening is served from its
+# log whoever sat when (by default a latecomer sees, and resumes, only since they sat).
+REOPENED = replace(CIRCLE, history=History.RECENT)
 
 
 def _seqs(client: Any, after: int) -> list[int]:
@@ -89,7 +95,7 @@ async def test_a_since_from_an_earlier_opening_of_the_room_gets_a_snapshot(
     last = await _chat(ann, "first 1", "first 2", "first 3")
     await hub.store.close_room("circle")
     await ann.wait_for("room:closed")
-    await hub.store.open_room(CIRCLE)
+    await hub.store.open_room(REOPENED)
     bo = await clients(hub.url, {"token": token("Bo")})
     second = (await bo.join("circle"))["opening"]
     assert second
@@ -126,7 +132,7 @@ async def test_a_since_from_an_earlier_opening_gets_a_snapshot_through_the_other
     await pair.bo.wait_for("chat:message", lambda d: d["seq"] == last)
     await pair.store.close_room("circle")
     await pair.bo.wait_for("room:closed")
-    await pair.store.open_room(CIRCLE)
+    await pair.store.open_room(REOPENED)
     await pair.ann.join("circle")
     assert await _chat(pair.ann, *(f"second {i}" for i in range(4))) > last
 

@@ -23,7 +23,9 @@ async def test_room_info_shows_guidelines_without_taking_a_seat(
             "allow_guests": True,
             "guidelines": "",
             "audio": False,
+            "history": "since_joined",
         },
+        "script": "",
     }
     snap = (await kim.call("room:snapshot"))["snapshot"]
     assert [p["name"] for p in snap["participants"]] == ["Kim"]

@@ -47,7 +47,7 @@ class Person:
 
     async def say(self, text: str) -> None:
         await self.page.get_by_label("Message", exact=True).fill(text)
-        await self.page.get_by_role("button", name="Send").click()
+        await self.page.get_by_role("button", name="Send", exact=True).click()
         await expect(self.page.get_by_label("Message", exact=True)).to_have_value("")
 
     @property

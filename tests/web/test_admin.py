@@ -294,3 +294,39 @@ async def test_an_invite_lets_a_second_person_in_counted_live_and_closing_ends_t
     await expect(page.locator("#rooms-status")).to_have_text("Evening circle is closed.")
     await expect(sam.page.get_by_role("heading", name="The meeting has ended")).to_be_visible()
     await expect(room).to_contain_text("Closed")
+
+
+async def test_a_rooms_crisis_line_script_and_history_set_on_the_page_reach_the_api(
+    hearth: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    person = await people()
+    page = await sign_in(person, hearth[0].url)
+    await page.get_by_role("button", name="New room").click()
+    await page.get_by_label("Name", exact=True).fill("Night owls")
+    await page.get_by_label("Meeting script", exact=True).fill("We read the preamble, then share.")
+    await page.get_by_label("What latecomers see of the chat").select_option("recent")
+    await page.get_by_role("button", name="Add a resource").click()
+    await page.get_by_label("Title, resource", exact=False).last.fill("Samaritans")
+    await page.get_by_label("Kind, resource", exact=False).last.select_option("crisis")
+    await page.get_by_label("Phone, resource", exact=False).last.fill("116 123")
+    await page.get_by_role("button", name="Create room").click()
+    await expect(page.locator("#rooms-status")).to_contain_text("Night owls is created")
+    saved = (await api(hearth[1].url, "GET", "/api/v1/rooms/night-owls")).body
+    assert saved["script"] == "We read the preamble, then share."
+    assert saved["history"] == "recent"
+    assert saved["resources"][0]["title"] == "Samaritans"
+    assert saved["resources"][0]["category"] == "crisis"
+    assert saved["resources"][0]["phone"] == "116 123"
+
+    # Editing keeps them (a PUT replaces the room's settings), and a bad phone is refused.
+    await card(page, "Night owls").get_by_role("button", name="Edit").click()
+    await expect(page.get_by_label("Title, resource", exact=False).last).to_have_value("Samaritans")
+    await page.get_by_label("Phone, resource", exact=False).last.fill("call me")
+    await page.get_by_role("button", name="Save changes").click()
+    await expect(page.locator("#room-form-error")).to_contain_text("phone")
+    await page.get_by_label("Phone, resource", exact=False).last.fill("116 123")
+    await page.get_by_role("button", name="Save changes").click()
+    await expect(page.get_by_role("heading", name="Rooms", exact=True)).to_be_visible()
+    again = (await api(hearth[1].url, "GET", "/api/v1/rooms/night-owls")).body
+    assert again["resources"] == saved["resources"]
+    assert again["script"] == saved["script"]

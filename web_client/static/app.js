@@ -3,6 +3,7 @@
 // for moderators, the facilitator tools. Every piece of user text goes through
 // textContent, never innerHTML.
 import { announce } from "./announcer.js";
+import { mountAttendance } from "./attendance.js";
 import { mountAudio } from "./audio.js";
 import { mountChat } from "./chat.js";
 import { ConnectionState } from "./connection.js";
@@ -14,7 +15,9 @@ import { mountReactions } from "./reactions.js";
 import { RoomModel } from "./room.js";
 import { mountRoster } from "./roster.js";
 import { mountSchedule } from "./schedule.js";
+import { mountScript } from "./script-resources.js";
 import { installQuickExit } from "./safety.js";
+import { mountSupport } from "./support.js";
 import { mountTools } from "./tools.js";
 
 const $ = (id) => document.getElementById(id);
@@ -93,9 +96,18 @@ function wire(conn) {
   });
   conn.addEventListener("snapshot", (e) => {
     model.applySnapshot(e.detail.snapshot, e.detail.you, e.detail.moderation);
+    support.applySnapshot(e.detail.moderation);
+    pinned.applySnapshot(e.detail.snapshot);
   });
-  conn.addEventListener("room-event", (e) => model.applyEvent(e.detail.name, e.detail.data));
-  conn.addEventListener("notice", (e) => model.applyNotice(e.detail.name, e.detail.data));
+  conn.addEventListener("room-event", (e) => {
+    model.applyEvent(e.detail.name, e.detail.data);
+    pinned.event(e.detail.name, e.detail.data);
+  });
+  conn.addEventListener("notice", (e) => {
+    model.applyNotice(e.detail.name, e.detail.data);
+    support.notice(e.detail.name, e.detail.data);
+    attendance.notice(e.detail.name, e.detail.data);
+  });
   conn.addEventListener("waiting", (e) => {
     const { position, of } = e.detail;
     $("waiting-position").textContent =
@@ -151,6 +163,9 @@ mountChat(model, current, moderation.messageOptions);
 mountReactions(model, current);
 mountNotices(model, current);
 mountTools(model, current);
+const support = mountSupport(model, current);
+const attendance = mountAttendance(model, current);
+const pinned = mountScript(model, current);
 mountSchedule(model);
 audio = mountAudio(model, {
   call: (...args) => connection.call(...args),

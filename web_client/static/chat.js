@@ -81,6 +81,9 @@ export function mountChat(model, connection, optionsFor) {
   }
 
   model.addEventListener("reset", (e) => {
+    // The room may show latecomers only what was said since they joined (the server decides).
+    const sinceJoined = model.info?.history === "since_joined" && !model.isModerator();
+    $("chat-empty").textContent = sinceJoined ? "No messages since you joined." : "No messages yet.";
     remove(e.detail.deleted);
     append(e.detail.messages);
     refreshOptions();

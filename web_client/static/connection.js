@@ -37,6 +37,7 @@ export const ROOM_EVENTS = [
   "room:closing",
   "audio:state",
   "audio:speaking",
+  "room:script",
   "floor:changed",
   "round:changed",
   "round:warning",
@@ -50,6 +51,10 @@ export const NOTICES = [
   "waiting:queue",
   "report:received",
   "audio:reconnect",
+  "support:requested",
+  "support:seen",
+  "private:message",
+  "attendance:confirmed",
 ];
 
 const CALL_TIMEOUT_MS = 8000;
@@ -64,6 +69,8 @@ const MUTATING = new Set([
   "moderation:mute-all", "moderation:pause", "moderation:resume", "moderation:remove",
   "moderation:ban", "moderation:unban", "moderation:controls", "moderation:admit",
   "moderation:deny", "moderation:delete-message",
+  "support:request", "support:acknowledge", "private:send", "attendance:confirm",
+  "script:pin",
   "moderation:lower-hand", "moderation:lower-hands", "moderation:call-on", "floor:release",
   "moderation:give-service", "moderation:take-service", "round:start", "round:pass",
   "round:skip", "round:extend", "round:move", "round:end",

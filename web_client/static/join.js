@@ -6,6 +6,7 @@
 // Nobody in the room sees you until you have agreed to the guidelines: `room:info` reads
 // them without taking a seat, and `room:join` happens only after consent.
 import { Connection } from "./connection.js";
+import { showBeforeJoining } from "./script-resources.js";
 
 const $ = (id) => document.getElementById(id);
 const STORED = "hearth.invitation";
@@ -101,6 +102,7 @@ export function mountJoin({ invite, show, wire, onEntered, onWaiting }) {
     $("guidelines-room").textContent = ack.room.name;
     const text = ack.room.guidelines.trim();
     $("guidelines-text").textContent = text || "This room has no written guidelines.";
+    await showBeforeJoining(connection, roomId, ack);
     consent.checked = false;
     consentError.textContent = "";
     show("guidelines-view");

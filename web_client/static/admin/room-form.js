@@ -1,8 +1,9 @@
-// Create or edit a room: name, id (fixed once made), capacity, guidelines, guests, audio,
-// public.
+// Create or edit a room: name, id (fixed once made), capacity, guidelines, the meeting
+// script, what latecomers see, resources, private messages, guests, audio, public.
 // The form closes only when the server has answered with the saved room.
 import { call, path } from "./api.js";
 import { $, busy, clearInvalid, invalid, show } from "./page.js";
+import { mountResourceEditor } from "./resources-form.js";
 
 export const ROOM_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const DEFAULT_CAPACITY = 50;
@@ -28,6 +29,10 @@ export function mountRoomForm({ saved, cancelled }) {
   const guests = $("room-guests");
   const publicFeed = $("room-public");
   const audio = $("room-audio");
+  const script = $("room-script");
+  const history = $("room-history");
+  const privateMessages = $("room-private");
+  const resources = mountResourceEditor($("room-resources"), $("room-resource-add"));
   const error = $("room-form-error");
   let editing = null; // the room being edited, or null when creating
   let idTouched = false;
@@ -40,6 +45,10 @@ export function mountRoomForm({ saved, cancelled }) {
     guests.checked = room?.allow_guests ?? false;
     publicFeed.checked = room?.public ?? false;
     audio.checked = room?.audio ?? false;
+    script.value = room?.script ?? "";
+    history.value = room?.history ?? "since_joined";
+    privateMessages.checked = room?.private_messages ?? false;
+    resources.set(room?.resources ?? []);
     $("room-id-field").hidden = room !== null;
     $("room-id-fixed").hidden = room === null;
     $("room-id-fixed").textContent = room ? `Room id: ${room.id} (part of every invite link)` : "";
@@ -66,6 +75,10 @@ export function mountRoomForm({ saved, cancelled }) {
       allow_guests: guests.checked,
       public: publicFeed.checked,
       audio: audio.checked,
+      script: script.value,
+      history: history.value,
+      private_messages: privateMessages.checked,
+      resources: resources.get(),
     };
     const roomId = editing ? editing.id : id.value.trim();
     if (!settings.name) return invalid(name, error, "Give the room a name.");

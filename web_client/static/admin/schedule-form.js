@@ -3,6 +3,7 @@
 // long, with how long a lobby, in which time zone. Editing keeps skipped and moved meetings.
 import { call, path } from "./api.js";
 import { $, busy, clearInvalid, element, invalid, show } from "./page.js";
+import { mountResourceEditor } from "./resources-form.js";
 import { ROOM_ID } from "./room-form.js";
 import { WEEKDAYS, addMinutes, browserZone, minutesBetween, timeZones } from "./when.js";
 
@@ -64,6 +65,8 @@ export function mountScheduleForm({ saved, cancelled }) {
     idTouched = true;
   });
 
+  const resources = mountResourceEditor($("series-resources"), $("series-resource-add"));
+
   function fill(series, rooms) {
     const names = new Map(rooms.map((r) => [r.id, r.name]));
     const choices = series
@@ -81,6 +84,8 @@ export function mountScheduleForm({ saved, cancelled }) {
     $("series-time").value = time;
     $("series-length").value = String(series ? minutesBetween(series.starts, series.ends) : 90);
     $("series-lobby").value = String(series ? series.lobby_minutes : 10);
+    $("series-script").value = series?.script ?? "";
+    resources.set(series?.resources ?? []);
     const zone = series ? series.timezone : browserZone();
     if (![...zoneSelect.options].some((o) => o.value === zone)) zoneSelect.append(new Option(zone, zone));
     zoneSelect.value = zone;
@@ -134,6 +139,8 @@ export function mountScheduleForm({ saved, cancelled }) {
       timezone: zoneSelect.value,
       rule: rule(),
       lobby_minutes: lobby,
+      script: $("series-script").value,
+      resources: resources.get(),
     };
     busy(form, true);
     try {

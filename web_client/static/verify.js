@@ -1,0 +1,55 @@
+// The /verify page: asks the server whether a verification is genuine and shows what it
+// states, as text. A token in the address's fragment (#token=..., from the QR code) is
+// checked at once; fragments never reach the server unless this page sends them.
+const $ = (id) => document.getElementById(id);
+
+const LABELS = [
+  ["meeting", "Meeting"],
+  ["date", "Date"],
+  ["scheduled_start", "Scheduled start (UTC)"],
+  ["scheduled_end", "Scheduled end (UTC)"],
+  ["minutes_present", "Minutes present"],
+  ["name", "Name"],
+  ["confirmed_by", "Confirmed by facilitator"],
+  ["iss", "Issued by"],
+];
+
+function row(label, value) {
+  const tr = document.createElement("tr");
+  const th = document.createElement("th");
+  th.textContent = label;
+  const td = document.createElement("td");
+  td.textContent = value === null || value === undefined ? "—" : String(value);
+  tr.append(th, td);
+  return tr;
+}
+
+async function check(token) {
+  const result = $("verify-result");
+  const response = await fetch(`/api/v1/attendance/verify?token=${encodeURIComponent(token)}`);
+  const body = await response.json();
+  result.hidden = false;
+  const rows = $("verify-claims").querySelector("tbody");
+  if (!response.ok || !body.valid) {
+    $("verify-verdict").textContent = "Not a genuine verification";
+    $("verify-reason").textContent = body.reason ?? body.detail ?? "";
+    rows.replaceChildren();
+    return;
+  }
+  $("verify-verdict").textContent = "Genuine: signed by this server";
+  const issued = new Date(body.attendance.iat * 1000).toISOString();
+  $("verify-reason").textContent = `Issued ${issued}.`;
+  rows.replaceChildren(...LABELS.map(([key, label]) => row(label, body.attendance[key])));
+}
+
+$("verify-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const token = $("verify-token").value.trim();
+  if (token) check(token);
+});
+
+const fragment = new URLSearchParams(location.hash.slice(1)).get("token");
+if (fragment) {
+  $("verify-token").value = fragment;
+  check(fragment);
+}
