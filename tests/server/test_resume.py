@@ -21,7 +21,7 @@ from server.app import CHANNEL, frame_event
 from server.codec import MsgpackJson
 from server.stores.redis import RedisStore
 from tests.conftest import CIRCLE, Pair
-from tests.support import RunningHub, token
+from tests.support import RunningHub, seat, token
 
 # Opened again showing latecomers the recent chat (``rooms.history``): the snapshot's chat
 # then says which opening it is, and a resume within the second opening is served from its
@@ -82,6 +82,59 @@ async def _chat(client: Any, *texts: str) -> int:
         ack = await client.call("chat:send", {"text": text})
         assert ack["ok"], ack
     return int(ack["message"]["id"])
+
+
+def _texts(missed: list[dict[str, Any]]) -> list[str]:
+    return [m["data"]["message"]["text"] for m in missed if m["event"] == "chat:message"]
+
+
+async def test_a_resume_never_replays_the_text_of_a_message_deleted_since(
+    hub: RunningHub, clients: Any
+) -> None:
+    """Sam drops; Fay posts three messages and deletes the middle one. Sam's resume
+    carries the other two and the deletion, never the deleted text (on both stores)."""
+    fay, _ = await seat(hub, clients, "Fay", Role.FACILITATOR, room="circle")
+    sam = await clients(hub.url, {"token": token("Sam")})
+    joined = await sam.join("circle")
+    last, opening = joined["seq"], joined["opening"]
+    await sam.close()
+    await _chat(fay, "before")
+    secret = await _chat(fay, "the secret")
+    await _chat(fay, "after")
+    deleted = await fay.call("moderation:delete-message", {"message": secret})
+    assert deleted["ok"], deleted
+
+    back = await clients(hub.url, {"token": token("Sam")})
+    ack = await back.call("room:join", {"room": "circle", "since": last, "opening": opening})
+    assert ack["ok"], ack
+    assert "snapshot" not in ack
+    assert "the secret" not in repr(ack)
+    assert _texts(ack["missed"]) == ["before", "after"]
+    gone_ids = [m["data"]["message"] for m in ack["missed"] if m["event"] == "chat:deleted"]
+    assert gone_ids == [secret]
+    seqs = [m["data"]["seq"] for m in ack["missed"]]
+    assert seqs == [s for s in range(last + 1, ack["seq"] + 1) if s != secret]
+
+
+async def test_a_resume_through_the_other_process_drops_a_message_deleted_since(
+    two_processes: Any, clients: Any
+) -> None:
+    pair: Pair = await two_processes(HEARTH_CHAT_LIMIT="100")
+    fay = await clients(pair.a.url, {"token": token("Fay", Role.FACILITATOR)})
+    await fay.join("circle")
+    snap = (await pair.bo.call("room:snapshot"))["snapshot"]
+    await pair.bo.close()
+    secret = await _chat(pair.ann, "ann's secret")
+    await _chat(pair.ann, "ann kept")
+    assert (await fay.call("moderation:delete-message", {"message": secret}))["ok"]
+
+    back = await clients(pair.b.url, {"token": token("Bo")})
+    since = {"since": snap["seq"], "opening": snap["opening"]}
+    ack = await back.call("room:join", {"room": "circle", **since})
+    assert ack["ok"], ack
+    assert "secret" not in repr(ack)
+    assert _texts(ack["missed"]) == ["ann kept"]
+    assert [m["data"]["message"] for m in ack["missed"] if m["event"] == "chat:deleted"] == [secret]
 
 
 async def test_a_since_from_an_earlier_opening_of_the_room_gets_a_snapshot(

@@ -211,3 +211,37 @@ async def test_a_reconnect_refused_for_too_many_connections_is_tried_again(
     finally:
         for other in others:
             await other.close()
+
+
+async def test_a_resume_after_a_deletion_never_shows_the_deleted_text_and_needs_no_snapshot(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    """Sam's page is away while Fay posts three messages and deletes the middle one. The
+    resume leaves that message out (its seq is skipped): the page applies the rest as
+    they are, never sees the deleted text, and asks for no snapshot over the gap."""
+    one, two = servers
+    kim, sam, network = await _kim_and_sam_behind_a_network(people, two, one)
+    network.down = True
+    await network.cut()
+    await expect(sam.status).to_have_text(RECONNECTING)
+    fay = await Client(two.url, {"token": token("Fay", Role.FACILITATOR)}).connect()
+    try:
+        await fay.join(ROOM)
+        sent = [await fay.call("chat:send", {"text": t}) for t in ("before", "secret", "after")]
+        secret = sent[1]["message"]["id"]
+        assert (await fay.call("moderation:delete-message", {"message": secret}))["ok"]
+    finally:
+        await fay.close()
+    await expect(kim.chat_texts).to_have_text(["before", "after"])
+
+    heard_before = len(network.answers)
+    network.listen_for('"missed":')
+    network.down = False
+    await asyncio.wait_for(network.heard.wait(), 20)
+    await expect(sam.status).to_have_text("Back in the room", timeout=BACK_WAIT_MS)
+    await expect(sam.chat_texts).to_have_text(["before", "after"])
+    await kim.say("later")  # a later event: a snapshot asked for over the gap is in by then
+    await expect(sam.chat_texts).to_have_text(["before", "after", "later"])
+    since_back = network.answers[heard_before:]
+    assert not any('"secret"' in answer for answer in since_back)
+    assert not any('"snapshot":' in answer for answer in since_back)

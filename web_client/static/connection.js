@@ -391,7 +391,7 @@ export class Connection extends EventTarget {
     this.#iceServers = ack.ice_servers ?? [];
     this.#opening = ack.opening;
     if (ack.missed) {
-      this.#catchUp(ack.missed, ack.you, ack.moderation ?? null);
+      this.#catchUp(ack.missed, ack.seq, ack.you, ack.moderation ?? null);
     } else {
       this.#adopt(ack.snapshot, ack.you, ack.moderation ?? null);
     }
@@ -419,12 +419,17 @@ export class Connection extends EventTarget {
     this.#drainEarly();
   }
 
-  // Resumed: the missed events, in order, then whatever arrived meanwhile.
-  #catchUp(missed, you, moderation) {
+  // Resumed: the missed events, in order, then whatever arrived meanwhile. The server
+  // leaves out a message deleted since (its text never comes back), so `missed` may skip
+  // that seq: apply each in order, then stand at the ack's `seq`.
+  #catchUp(missed, seq, you, moderation) {
     this.#emit("resumed", { you, moderation });
-    this.#syncing = false;
-    for (const { event, data } of missed) this.#receive(event, data);
-    this.#syncing = true;
+    for (const { event, data } of missed) {
+      if (data.seq <= this.#seq) continue;
+      this.#seq = data.seq;
+      this.#emit("room-event", { name: event, data });
+    }
+    this.#seq = Math.max(this.#seq, seq);
     this.#drainEarly();
   }
 
