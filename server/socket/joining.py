@@ -91,6 +91,7 @@ class Joining:
             you=seat_id,
             seq=change.state.seq,
             opening=change.state.opening,
+            now=self.hub.clock(),  # the server's clock: a page shows a round's time left by it
             **resumed,
             **audio,
             **moderator_view(change.state, sid, seated.unattended),
@@ -119,5 +120,6 @@ class Joining:
                 facilitator_present=roles.facilitator_present(state),
                 viewer=seat.member_id,
             ),
+            now=self.hub.clock(),
             **moderator_view(state, sid),
         )

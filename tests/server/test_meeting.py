@@ -4,10 +4,20 @@ floor lifts a hold for the share, and a greeter's join shows them the waiting ro
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rooms.identity import Role
-from tests.support import RunningHub, after_everything_sent, seat, token
+from tests.conftest import OPEN
+from tests.support import (
+    RunningHub,
+    SetClock,
+    after_everything_sent,
+    running_app,
+    seat,
+    settings,
+    token,
+)
 
 
 async def test_bad_meeting_payloads_get_coded_acks_and_change_nothing(
@@ -136,3 +146,23 @@ async def test_a_greeter_sees_the_waiting_room_when_they_join_and_chat_waits_dur
     assert (await fay.call("chat:send", {"text": "welcome"}))["ok"]
     assert (await gus.call("round:pass"))["ok"]  # the round ends with its only sharer
     assert (await gus.call("chat:send", {"text": "thanks"}))["ok"]
+
+
+async def test_the_join_and_snapshot_acks_carry_the_servers_clock(clients: Any) -> None:
+    """The acks' ``now`` is the server's clock (the app's injected one, five minutes off
+    the real time here), so a page can show a round's time left from it at once."""
+    clock = SetClock(datetime.now(UTC) + timedelta(minutes=5))
+    async with running_app(settings(), clock) as running:
+        await running.store.open_room(OPEN)
+        sam = await clients(running.url, {"token": token("Sam")})
+        joined = await sam.call("room:join", {"room": "open"})
+        assert joined["ok"], joined
+        assert joined["now"] == clock.ms()
+        clock.advance(timedelta(seconds=42))
+        again = await sam.call("room:snapshot")
+        assert again["now"] == clock.ms()
+        resumed = await sam.call(
+            "room:join", {"room": "open", "since": joined["seq"], "opening": joined["opening"]}
+        )
+        assert "missed" in resumed
+        assert resumed["now"] == clock.ms()

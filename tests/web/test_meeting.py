@@ -13,6 +13,7 @@ from playwright.async_api import expect
 from rooms.identity import Role
 from tests.support import ServerProcess, token
 from tests.web.conftest import MakePerson
+from tests.web.people import Person
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -86,10 +87,11 @@ async def test_a_round_with_two_shares_and_a_pass(
     await expect(audit).to_contain_text("Lee ran the round (started: hands, 3 in line, 6 s each)")
 
 
-async def test_a_facilitator_chooses_who_shares_and_ends_the_round(
-    servers: tuple[ServerProcess, ServerProcess], people: MakePerson
-) -> None:
-    one, two = servers
+async def _kim_starts_a_round_for_sam(
+    one: ServerProcess, two: ServerProcess, people: MakePerson
+) -> tuple[Person, Person]:
+    """Kim, a facilitator on one process, starts a round of Sam alone (on the other) with
+    the default three minutes a share."""
     kim = await (await people()).open(one.url, token("Kim", Role.FACILITATOR))
     await kim.join()
     sam = await (await people()).open(two.url, token("Sam"))
@@ -97,9 +99,51 @@ async def test_a_facilitator_chooses_who_shares_and_ends_the_round(
     await kim.page.get_by_label("Order").select_option("list")
     await kim.page.get_by_label("Sam", exact=True).check()
     await kim.page.get_by_role("button", name="Start the round").click()
+    return kim, sam
+
+
+async def test_a_facilitator_chooses_who_shares_and_ends_the_round(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    one, two = servers
+    kim, sam = await _kim_starts_a_round_for_sam(one, two, people)
     await expect(sam.page.locator("#round-sharer")).to_have_text("Sharing now: You")
     await expect(sam.page.locator("#round-next")).to_have_text("Nobody is next.")
     await expect(sam.page.locator("#round-time")).to_have_text(re.compile(r"^[23]:\d\d left$"))
     await kim.page.get_by_role("button", name="End the round").click()
     await expect(kim.action_status).to_have_text("The round has ended.")
     await expect(sam.page.locator("#round-status")).to_be_hidden()
+
+
+# A page whose own clock runs 90 s fast: without the server's `now` it would show a
+# share's time left 90 s short until the next round change.
+FAST_CLOCK = "(() => { const real = Date.now; Date.now = () => real() + 90000; })();"
+
+
+def _seconds_left(text: str) -> int:
+    found = re.fullmatch(r"(\d+):(\d\d) left", text)
+    assert found, text
+    return int(found[1]) * 60 + int(found[2])
+
+
+async def test_a_page_joining_mid_round_with_a_skewed_clock_shows_the_servers_time_left(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    """Kim starts a three-minute share for Sam; Lee's page, its clock 90 s fast, joins
+    mid-round through the other process. Its countdown agrees with Kim's at once (from the
+    snapshot's ``now``), not 90 s short."""
+    one, two = servers
+    kim, _ = await _kim_starts_a_round_for_sam(one, two, people)
+    await expect(kim.page.locator("#round-sharer")).to_have_text("Sharing now: Sam")
+
+    lee = await people()
+    await lee.page.add_init_script(FAST_CLOCK)
+    await lee.open(two.url, token("Lee"))
+    await lee.join()
+    await expect(lee.page.locator("#round-sharer")).to_have_text("Sharing now: Sam")
+    assert await lee.page.evaluate("Date.now() - new Date().getTime()") > 80_000
+    await expect(lee.page.locator("#round-time")).to_have_text(re.compile(r"^\d+:\d\d left$"))
+    lees = _seconds_left(await lee.page.locator("#round-time").inner_text())
+    kims = _seconds_left(await kim.page.locator("#round-time").inner_text())
+    assert abs(lees - kims) <= 2, (lees, kims)
+    assert lees > 150, lees  # a three-minute share, just started

@@ -94,6 +94,7 @@ function wire(conn) {
     clearInterval(ticking);
     ticking = COUNTED.has(conn.state) ? setInterval(() => showState(conn), 1000) : null;
   });
+  conn.addEventListener("server-clock", (e) => model.calibrate(e.detail.now));
   conn.addEventListener("snapshot", (e) => {
     model.applySnapshot(e.detail.snapshot, e.detail.you, e.detail.moderation);
     support.applySnapshot(e.detail.moderation);

@@ -136,6 +136,7 @@ export class Connection extends EventTarget {
   #retry = null; // the timer of the next rejoin or reconnect
 
   // auth: {token} or {name}. Emits: "state" {state}, "snapshot" {snapshot, you},
+  // "server-clock" {now} (the server's clock, from a join or snapshot ack),
   // "room-event" {name, data}, "refused" {error} (the server turned the connection down),
   // "unreachable" {error} (no server answered before entering), "replaced" {message},
   // "rejoin-failed" {error} (a rejoin refused for good: FINAL), "notice" {name, data}
@@ -390,6 +391,7 @@ export class Connection extends EventTarget {
     }
     this.#iceServers = ack.ice_servers ?? [];
     this.#opening = ack.opening;
+    this.#emit("server-clock", { now: ack.now });
     if (ack.missed) {
       this.#catchUp(ack.missed, ack.seq, ack.you, ack.moderation ?? null);
     } else {
@@ -403,6 +405,7 @@ export class Connection extends EventTarget {
     this.#syncing = true;
     const ack = await this.call("room:snapshot");
     if (ack.ok) {
+      this.#emit("server-clock", { now: ack.now });
       this.#adopt(ack.snapshot, null, null);
     } else {
       this.#syncing = false;

@@ -45,12 +45,22 @@ export class RoomModel extends EventTarget {
   floor = null; // who has the floor: called on, or sharing in the round
   round = null; // the sharing round (see docs/protocol.md), null when none
   service = new Map(); // member id -> ["greeter", "timekeeper"]
-  skewMs = 0; // the server's clock minus ours, from round:changed's `at`
+  skewMs = 0; // the server's clock minus ours, from an ack's `now` and round:changed's `at`
   skewSeen = false;
 
   // The server's clock now, as well as this page can tell: a round's time left counts
   // down to the server's `ends_at`, never from a start of our own.
   serverNow() { return Date.now() + this.skewMs; }
+
+  // `serverMs` is the server's clock when it sent something, so `serverMs - now` is the
+  // skew less the delivery delay: the largest seen is the closest (a replayed event is
+  // older).
+  calibrate(serverMs) {
+    if (typeof serverMs !== "number") return;
+    const seen = serverMs - Date.now();
+    this.skewMs = this.skewSeen ? Math.max(this.skewMs, seen) : seen;
+    this.skewSeen = true;
+  }
 
   duties(memberId) { return this.service.get(memberId) ?? []; }
 
@@ -262,11 +272,7 @@ export class RoomModel extends EventTarget {
         break;
       case "round:changed": {
         const started = data.round !== null && this.round === null;
-        // `at` is the server's clock when it changed, so `at - now` is the skew less the
-        // delivery delay: the largest seen is the closest (a replayed event is older).
-        const seen = data.at - Date.now();
-        this.skewMs = this.skewSeen ? Math.max(this.skewMs, seen) : seen;
-        this.skewSeen = true;
+        this.calibrate(data.at);
         this.round = data.round;
         this.#tell("round", { started, ended: data.round === null });
         break;
