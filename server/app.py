@@ -207,6 +207,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         settings.scheduler_tick_ms,
         timedelta(minutes=empty) if empty else None,
         webhooks.room_opened,
+        webhooks.schedule_missed,
     )
     add_web_client(app, settings.trust_proxy)
     app.router.add_get("/healthz", _health)

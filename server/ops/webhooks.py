@@ -4,11 +4,13 @@ What is sent: ``room.opened`` (by the process that opened it: the admin API, a s
 the demo room; not ``hearth rooms create --open``, which runs outside any server),
 ``room.closed``, ``room.paused``, ``room.resumed`` and ``participant.count``
 (how many are seated, away and waiting: counts only, never a name), each seen in the
-room's event stream as this process delivers it; and ``support.requested``, by the
-process that took a request for support no moderator was present to receive (that fact
-only; the room's id only if the room is public). Each is queued without waiting, so a
-slow or dead receiver never holds up a room: the queue is bounded, and a full queue
-drops (and counts) instead of blocking.
+room's event stream as this process delivers it; ``support.requested``, by the process
+that took a request for support no moderator was present to receive, and
+``schedule.missed``, by the scheduler that ended a scheduled meeting no facilitator came
+to (``server.jobs.scheduler``, with its scheduled start and end): that fact only, the
+room's id only if the room is public. Each is queued without waiting, so a slow or dead
+receiver never holds up a room: the queue is bounded, and a full queue drops (and
+counts) instead of blocking.
 
 **Once across processes.** Every process delivers every room event; each claims the
 event's id in the shared store (``Claims.claim``: ``SET NX`` on Redis) and only the winner
@@ -82,6 +84,7 @@ class Seen:
     event_id: str
     at_ms: int
     named: bool = True  # the body names the room (a private room's id is left out)
+    facts: tuple[tuple[str, int], ...] = ()  # its ``data``, but for a head count
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -138,6 +141,14 @@ class Webhooks:
         event_id = _event_id(room_id, "support.requested", [member_id, asked_at])
         self._enqueue(Seen("support.requested", room_id, event_id, self.now_ms(), public))
 
+    def schedule_missed(self, room_id: str, public: bool, start_ms: int, end_ms: int) -> None:
+        """This process's scheduler ended a scheduled meeting no facilitator came to."""
+        if not self.enabled:
+            return
+        event_id = _event_id(room_id, "schedule.missed", [start_ms, end_ms])
+        facts = (("scheduled_start", start_ms), ("scheduled_end", end_ms))
+        self._enqueue(Seen("schedule.missed", room_id, event_id, self.now_ms(), public, facts))
+
     def _enqueue(self, seen: Seen) -> None:
         try:
             self.queue.put_nowait(seen)
@@ -181,7 +192,7 @@ class Webhooks:
         if not await self.store.claim(f"webhook:{seen.event_id}", CLAIM_MS):
             metrics.WEBHOOKS.labels("claimed_elsewhere").inc()
             return
-        data: dict[str, Any] = {}
+        data: dict[str, Any] = dict(seen.facts)
         if seen.kind == "participant.count":
             try:
                 data = _counts(await self.store.snapshot(seen.room_id))
