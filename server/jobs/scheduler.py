@@ -47,6 +47,7 @@ from rooms.ports import Claims, Definitions, RoomStates
 from rooms.room import RoomInfo
 from rooms.schedule import Occurrence
 from server.errors import OutcomeUnknown, StoreUnavailable
+from server.logs import about
 from server.ops import metrics
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ class Scheduler:
             try:
                 info = await self.store.room_info(series.room_id)
                 if info is None:
-                    log.warning("series %s: its room %s is gone", series.series_id, series.room_id)
+                    log.warning("series %s: its room is gone", series.series_id)
                     continue
                 for occurrence in series.occurrences(now - CATCH_UP, now):
                     done.extend(await self._advance(occurrence, info, now, series.script))
@@ -162,7 +163,7 @@ class Scheduler:
             await self.store.apply(
                 occ.room_id, lambda state, room: meeting_script.open_with(state, room, script)
             )
-            log.info("opened %s for its %s meeting", occ.room_id, occ.key)
+            log.info("opened a room for its %s meeting", occ.key, extra=about(info))
             return True
 
         async def warn() -> bool:
@@ -185,7 +186,7 @@ class Scheduler:
                 return False  # an admin closed it already (or nobody opened it)
             if not handover.facilitated_since(state, _ms(occ.opens_at)):
                 self._missed(occ, info)
-            log.info("closed %s after its %s meeting", occ.room_id, occ.key)
+            log.info("closed a room after its %s meeting", occ.key, extra=about(info))
             return True
 
         done: list[Performed | None] = []
@@ -198,7 +199,7 @@ class Scheduler:
         return [p for p in done if p is not None]
 
     def _missed(self, occ: Occurrence, info: RoomInfo) -> None:
-        log.info("a scheduled meeting ended with no facilitator ever seated")
+        log.info("a scheduled meeting ended with no facilitator ever seated", extra=about(info))
         if self.on_missed is not None:
             self.on_missed(occ.room_id, info.public, _ms(occ.start), _ms(occ.end))
 
