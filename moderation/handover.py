@@ -12,6 +12,11 @@ When the last facilitator (or admin) leaves the room:
 
 When a facilitator joins an unattended room, everyone is told a facilitator is present
 again, and a pause made automatically is lifted (a pause a facilitator chose stays).
+
+Whether a facilitator (or admin) was seated at some moment since an instant is known from
+the same record: one is seated now, or the last one left at or after it (a facilitator's
+arrival clears ``unattended_since``, and the last one's leaving sets it). The scheduler
+asks it when a scheduled meeting ends (``schedule.missed``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import replace
 from moderation import roles
 from rooms.change import Change, Recorder
 from rooms.events import FacilitatorPresence, MemberLeft, RoomPaused, RoomResumed
+from rooms.state import RoomState
 
 
 def oversee(change: Change, now: int) -> Change:
@@ -58,3 +64,10 @@ def arrive(change: Change) -> Change:
         rec.events.append(RoomResumed(rec.next_seq()))
         state = replace(state, paused=False, paused_automatically=False)
     return rec.done(state, change.replaced)
+
+
+def facilitated_since(state: RoomState, instant: int) -> bool:
+    """Whether a facilitator or admin was seated here at some moment from ``instant`` (ms) on."""
+    if roles.facilitator_present(state):
+        return True
+    return state.unattended_since is not None and state.unattended_since >= instant

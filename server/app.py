@@ -165,7 +165,8 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     Joining(hub)
     Participation(hub)
     Meeting(hub, Facilitation(hub))
-    Support(hub)
+    app[WEBHOOKS] = webhooks = Webhooks(settings, store, clock.ms)
+    Support(hub, webhooks.support_requested)
     Script(hub)
     keys = AttendanceKeys(settings.attendance_keys)
     Attendance(hub, keys)
@@ -197,7 +198,6 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         hub.settle_roll,
         hub.seats.away,
     )
-    app[WEBHOOKS] = webhooks = Webhooks(settings, store, clock.ms)
     if webhooks.enabled:
         sio.manager.on_room_event.append(webhooks.observe)
     empty = settings.close_when_empty_minutes
@@ -207,6 +207,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         settings.scheduler_tick_ms,
         timedelta(minutes=empty) if empty else None,
         webhooks.room_opened,
+        webhooks.schedule_missed,
     )
     add_web_client(app, settings.trust_proxy)
     app.router.add_get("/healthz", _health)

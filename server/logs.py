@@ -27,6 +27,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 
+from rooms.room import RoomInfo
 from server.settings import Settings
 from server.socket.addresses import client_address
 
@@ -34,6 +35,14 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # What a line may carry besides its message, passed as ``extra={...}`` (never a name,
 # chat text, a token or an address: ``room`` only for a public room).
 FIELDS = ("event", "room", "duration_ms", "code", "method", "path", "status", "client")
+
+
+def about(room: RoomInfo | None) -> dict[str, object]:
+    """The ``extra`` of a line about ``room``: its id only if the room is public (listed in
+    the meeting feed); nothing for any other, whose id stays out of the logs."""
+    return {"room": room.room_id} if room is not None and room.public else {}
+
+
 # "id": this process's id on the roll, once the app has one; "format": as configured.
 _process: dict[str, str] = {}
 

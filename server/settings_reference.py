@@ -315,8 +315,8 @@ REFERENCE = (
     Setting(
         "HEARTH_WEBHOOK_URLS",
         "webhook_urls",
-        "comma-separated URLs for signed webhooks (room opened, paused, resumed, closed; counts:"
-        " `docs/operations.md`)",
+        "comma-separated URLs for signed webhooks (room opened, paused, resumed, closed; counts;"
+        " unanswered support requests; missed meetings: `docs/operations.md`)",
     ),
     Setting(
         "HEARTH_WEBHOOK_SECRET",

@@ -12,6 +12,14 @@ performs it. Due means:
 - with ``close_when_empty_minutes``, a meeting under way that nobody has been in for that
   long closes early (the close claim is the same, so it never closes twice).
 
+**A missed meeting** (``on_missed``: the ``schedule.missed`` webhook) is told by the
+process whose close ends the occurrence, so once: the meeting ended (at its scheduled
+end, or early for being empty) and no facilitator or admin was seated in the room at any
+moment from its lobby opening to then (``moderation.handover.facilitated_since``). A room
+no process ever opened for it (every process down throughout, or each try failing) is
+missed too: at the close, the occurrence's open claim is still free. A room an admin
+closed before the end is not judged (nobody can tell any more who was in it).
+
 The claim names the occurrence's start instant, so editing a series schedules afresh. An
 action that fails (Redis out of reach) gives its claim back for the next tick; a process
 that dies between winning a claim and acting loses that one action (the close at the end
@@ -30,6 +38,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from moderation import handover
 from moderation import script as meeting_script
 from rooms import lifecycle
 from rooms.clock import Clock
@@ -38,6 +47,7 @@ from rooms.ports import Claims, Definitions, RoomStates
 from rooms.room import RoomInfo
 from rooms.schedule import Occurrence
 from server.errors import OutcomeUnknown, StoreUnavailable
+from server.logs import about
 from server.ops import metrics
 
 log = logging.getLogger(__name__)
@@ -64,6 +74,10 @@ class Performed:
     at: datetime
 
 
+# Told (room id, whether the room is public, the occurrence's start and end in ms).
+Missed = Callable[[str, bool, int, int], None]
+
+
 class Meetings(RoomStates, Definitions, Claims, Protocol):
     """What running the schedules needs: the series, the rooms, and one claim per action."""
 
@@ -87,9 +101,11 @@ class Scheduler:
         tick_ms: int,
         close_when_empty: timedelta | None = None,
         on_opened: Callable[[str], None] | None = None,
+        on_missed: Missed | None = None,
     ) -> None:
         self.store = store
         self.on_opened = on_opened  # told the id of each room this opens (webhooks)
+        self.on_missed = on_missed  # told each meeting no facilitator came to (webhooks)
         self.clock = clock
         self.tick_s = tick_ms / 1000
         self.close_when_empty = close_when_empty
@@ -123,7 +139,7 @@ class Scheduler:
             try:
                 info = await self.store.room_info(series.room_id)
                 if info is None:
-                    log.warning("series %s: its room %s is gone", series.series_id, series.room_id)
+                    log.warning("series %s: its room is gone", series.series_id)
                     continue
                 for occurrence in series.occurrences(now - CATCH_UP, now):
                     done.extend(await self._advance(occurrence, info, now, series.script))
@@ -147,7 +163,7 @@ class Scheduler:
             await self.store.apply(
                 occ.room_id, lambda state, room: meeting_script.open_with(state, room, script)
             )
-            log.info("opened %s for its %s meeting", occ.room_id, occ.key)
+            log.info("opened a room for its %s meeting", occ.key, extra=about(info))
             return True
 
         async def warn() -> bool:
@@ -162,10 +178,15 @@ class Scheduler:
 
         async def close() -> bool:
             try:
+                state = await self.store.snapshot(occ.room_id)
                 await self.store.close_room(occ.room_id)
             except RoomNotFound:
-                return False  # an admin closed it already
-            log.info("closed %s after its %s meeting", occ.room_id, occ.key)
+                if await self._never_opened(occ, now):
+                    self._missed(occ, info)
+                return False  # an admin closed it already (or nobody opened it)
+            if not handover.facilitated_since(state, _ms(occ.opens_at)):
+                self._missed(occ, info)
+            log.info("closed a room after its %s meeting", occ.key, extra=about(info))
             return True
 
         done: list[Performed | None] = []
@@ -176,6 +197,24 @@ class Scheduler:
         if occ.end <= now or await self._empty_too_long(occ, now):
             done.append(await self._once(occ, Action.CLOSE, now, close))
         return [p for p in done if p is not None]
+
+    def _missed(self, occ: Occurrence, info: RoomInfo) -> None:
+        log.info("a scheduled meeting ended with no facilitator ever seated", extra=about(info))
+        if self.on_missed is not None:
+            self.on_missed(occ.room_id, info.public, _ms(occ.start), _ms(occ.end))
+
+    async def _never_opened(self, occ: Occurrence, now: datetime) -> bool:
+        """Whether no process opened the room for ``occ``: its open claim is still free
+        (taken now, so that no later look counts it twice; an open is due no more)."""
+        key = self._key(occ, Action.OPEN)
+        if key in self._decided:
+            return False
+        self._decided[key] = now + CATCH_UP + CLAIM_MARGIN
+        return await self.store.claim(key, int((CATCH_UP + CLAIM_MARGIN).total_seconds() * 1000))
+
+    @staticmethod
+    def _key(occ: Occurrence, action: Action) -> str:
+        return f"{occ.series_id}:{occ.key}:{_ms(occ.start)}:{action}"
 
     async def _empty_too_long(self, occ: Occurrence, now: datetime) -> bool:
         # Watched from the lobby on, counted from the start: an empty lobby is normal.
@@ -195,7 +234,7 @@ class Scheduler:
         self, occ: Occurrence, action: Action, now: datetime, act: Callable[[], Awaitable[bool]]
     ) -> Performed | None:
         """Claim the action for this occurrence and, if this process won, carry it out."""
-        key = f"{occ.series_id}:{occ.key}:{_ms(occ.start)}:{action}"
+        key = self._key(occ, action)
         if key in self._decided:
             return None
         ttl = max(occ.end - now, timedelta(0)) + CATCH_UP + CLAIM_MARGIN

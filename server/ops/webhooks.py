@@ -3,15 +3,20 @@
 What is sent: ``room.opened`` (by the process that opened it: the admin API, a schedule,
 the demo room; not ``hearth rooms create --open``, which runs outside any server),
 ``room.closed``, ``room.paused``, ``room.resumed`` and ``participant.count``
-(how many are seated, away and waiting: counts only, never a name). Each is seen in the
-room's event stream as this process delivers it, and queued without waiting, so a slow or
-dead receiver never holds up a room: the queue is bounded, and a full queue drops (and
+(how many are seated, away and waiting: counts only, never a name), each seen in the
+room's event stream as this process delivers it; ``support.requested``, by the process
+that took a request for support no moderator was present to receive, and
+``schedule.missed``, by the scheduler that ended a scheduled meeting no facilitator came
+to (``server.jobs.scheduler``, with its scheduled start and end): that fact only, the
+room's id only if the room is public. Each is queued without waiting, so a slow or dead
+receiver never holds up a room: the queue is bounded, and a full queue drops (and
 counts) instead of blocking.
 
 **Once across processes.** Every process delivers every room event; each claims the
 event's id in the shared store (``Claims.claim``: ``SET NX`` on Redis) and only the winner
 sends it. The id is a digest of the room and the event as published, the same bytes on
-every process.
+every process (for a support request: of the room, the request's member and instant; a
+request repeated with its op id is answered from the store and queues nothing again).
 
 **Signed, retried, de-duplicable.** The body is JSON; ``Hearth-Signature: t=<unix
 seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under HEARTH_WEBHOOK_SECRET>`` (Stripe's
@@ -78,6 +83,8 @@ class Seen:
     room_id: str
     event_id: str
     at_ms: int
+    named: bool = True  # the body names the room (a private room's id is left out)
+    facts: tuple[tuple[str, int], ...] = ()  # its ``data``, but for a head count
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -127,6 +134,21 @@ class Webhooks:
         now = self.now_ms()
         self._enqueue(Seen("room.opened", room_id, _event_id(room_id, "opened", now), now))
 
+    def support_requested(self, room_id: str, public: bool, member_id: str, asked_at: int) -> None:
+        """This process took a request for support that reached no moderator."""
+        if not self.enabled:
+            return
+        event_id = _event_id(room_id, "support.requested", [member_id, asked_at])
+        self._enqueue(Seen("support.requested", room_id, event_id, self.now_ms(), public))
+
+    def schedule_missed(self, room_id: str, public: bool, start_ms: int, end_ms: int) -> None:
+        """This process's scheduler ended a scheduled meeting no facilitator came to."""
+        if not self.enabled:
+            return
+        event_id = _event_id(room_id, "schedule.missed", [start_ms, end_ms])
+        facts = (("scheduled_start", start_ms), ("scheduled_end", end_ms))
+        self._enqueue(Seen("schedule.missed", room_id, event_id, self.now_ms(), public, facts))
+
     def _enqueue(self, seen: Seen) -> None:
         try:
             self.queue.put_nowait(seen)
@@ -170,7 +192,7 @@ class Webhooks:
         if not await self.store.claim(f"webhook:{seen.event_id}", CLAIM_MS):
             metrics.WEBHOOKS.labels("claimed_elsewhere").inc()
             return
-        data: dict[str, Any] = {}
+        data: dict[str, Any] = dict(seen.facts)
         if seen.kind == "participant.count":
             try:
                 data = _counts(await self.store.snapshot(seen.room_id))
@@ -181,7 +203,7 @@ class Webhooks:
                 "id": seen.event_id,
                 "type": seen.kind,
                 "created_at": seen.at_ms,
-                "room": seen.room_id,
+                "room": seen.room_id if seen.named else None,
                 "data": data,
             }
         ).encode()

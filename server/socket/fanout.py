@@ -253,7 +253,7 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         try:
             entries = await self.room_log.events_after(room_id, after)
         except Exception:
-            log.warning("could not read the missed events of room %r", room_id, exc_info=True)
+            log.warning("could not read a room's missed events", exc_info=True)
             return []
         delivered: list[int] = []
         for missed, framed in entries:
@@ -273,7 +273,7 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         if last is None or seq == last + 1 or not self.rooms.get(namespace, {}).get(room):
             return
         if seq <= last:
-            log.warning("room %r went back from seq %d to %d: resyncing", room_id, last, seq)
+            log.warning("a room went back from seq %d to %d: resyncing", last, seq)
             rewound = {"room": room_id, "seq": seq}
             await _fan_out(self, ServerEvent.ROOM_REWOUND, [rewound], namespace, room, None)
             return

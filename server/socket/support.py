@@ -6,6 +6,9 @@ A request and its acknowledgement are committed with their audit line in one ato
 moderators' connections on every process through the store's publish. A private message
 is a rule with no state of its own to keep (beyond the conversation it may open): its
 event goes to its two connections and is never in the room's log.
+
+A request that reached no moderator is told to ``on_unanswered`` (the ``support.requested``
+webhook) by the process that took it, once: a repeat of its op id applies nothing.
 """
 
 from __future__ import annotations
@@ -31,11 +34,15 @@ from server.wire.support import (
     dump_resource,
 )
 
+# Told (room id, whether the room is public, the asker's member id, when they asked).
+Unanswered = Callable[[str, bool, str, int], None]
+
 
 class Support:
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, on_unanswered: Unanswered | None = None) -> None:
         self.hub = hub
         self.store = hub.store
+        self.on_unanswered = on_unanswered
         handlers: dict[ClientEvent, Handler] = {
             ClientEvent.SUPPORT_REQUEST: self.request,
             ClientEvent.SUPPORT_ACKNOWLEDGE: self.acknowledge,
@@ -74,18 +81,27 @@ class Support:
         room_id = await self.hub.require_room(sid)
         await self.hub.limit(sid, room_id, Activity.REPORT)
         now = self.hub.clock()
-        ack = await audited(
-            self.hub,
-            sid,
+        settings = self.hub.settings
+        done, ack = await operations.moderate(
+            self.store,
             room_id,
             lambda state, _: support.request_support(state, sid, now),
+            self.hub.member_id(sid, room_id),
             request.op,
             lambda done: wire.ok(reached=support.reached(done.change)),
+            keep_ms=settings.audit_retention_ms,
+            max_entries=settings.audit_max_entries,
         )
-        if ack.get("ok"):
-            found = crisis(*await self._lists(await self.store.room_info(room_id)))
-            ack = {**ack, "resources": [dump_resource(r) for r in found]}
-        return ack
+        if not ack.get("ok"):
+            return ack
+        info = await self.store.room_info(room_id)
+        if done is not None and not support.reached(done.change) and self.on_unanswered:
+            asked = support.open_request(done.change.state, done.entry.actor_id)
+            if asked is not None:
+                public = info is not None and info.public
+                self.on_unanswered(room_id, public, asked.member_id, asked.asked_at)
+        found = crisis(*await self._lists(info))
+        return {**ack, "resources": [dump_resource(r) for r in found]}
 
     async def acknowledge(self, sid: str, raw: object) -> Payload:
         r = SupportSeenRequest.parse(raw)

@@ -54,6 +54,7 @@ from rooms.room import RoomInfo
 from rooms.state import RoomState
 from server import codec
 from server.errors import OutcomeUnknown, ServerCode, ServerError, StoreUnavailable
+from server.logs import about
 from server.ops import metrics
 from server.stores import redis_scripts as scripts
 from server.stores.locks import RoomLocks
@@ -200,8 +201,8 @@ class RoomCommits:
                 return read, found  # raced a commit of ours: remember the newer one
             # Redis holds an older room than we last saw: it was rolled back. Its
             # state wins; each process's manager tells its clients to resync.
-            log.warning("room %r was rolled back from seq %d to %d", room_id,
-                        known.state.seq, read.state.seq)  # fmt: skip
+            log.warning("a room was rolled back from seq %d to %d", known.state.seq,
+                        read.state.seq, extra=about(read.info))  # fmt: skip
         self._known[room_id] = read
         return read, found
 
