@@ -47,7 +47,7 @@ import asyncio
 import logging
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,6 +94,8 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
         self.settings = settings
         self._unsigned: Counter[str] = Counter()  # per address tag
         self._unsigned_tag: dict[str, str] = {}  # Engine.IO sid -> its address tag
+        # Awaited with a connection's sid before its disconnect is handled (the hub's).
+        self.settling: Callable[[str], Awaitable[None]] | None = None
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> bool | None:
         tag = address_tag(self.settings, environ)
@@ -124,6 +126,13 @@ class GatedServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _handle_disconnect(
         self, eio_sid: str, namespace: str | None, reason: object = None
     ) -> None:
+        # python-socketio runs each event as a task, and drops an event of a connection it
+        # has begun to disconnect: a page's last room:leave, sent just before its
+        # DISCONNECT or its close (the quick exit), could be lost and the seat left away.
+        # The events already received are settled first.
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace or "/")
+        if self.settling is not None and sid is not None:
+            await self.settling(sid)
         await super()._handle_disconnect(eio_sid, namespace, reason)
         # Signed out while the Engine.IO session stays (the client's DISCONNECT, or ours
         # that a hostile client does not follow): not signed in again.

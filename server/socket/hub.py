@@ -58,6 +58,11 @@ class Hub:
         self.clock = clock.ms  # every rule here takes ``now`` in epoch ms
         self.sessions: dict[str, Session] = {}
         self.on_disconnect: list[Callable[[str], None]] = []
+        # The events of each connection being handled now (python-socketio runs each as a
+        # task of its own), so its disconnect can wait for what it sent before going.
+        self._handling: dict[str, set[asyncio.Task[Any]]] = {}
+        if hasattr(sio, "settling"):
+            sio.settling = self.settle
         # Set while this process drains (``server.jobs.drain``): a closed connection's
         # seat stays, for its person to take back from another process.
         self.keeping_seats = False
@@ -79,6 +84,27 @@ class Hub:
     async def _acknowledged(
         self, event: ClientEvent, handler: Handler, sid: str, *args: Any
     ) -> Payload:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handling.setdefault(sid, set()).add(task)
+        try:
+            return await self._answer(event, handler, sid, *args)
+        finally:
+            handling = self._handling.get(sid)
+            if handling is not None:
+                handling.discard(task)
+                if not handling:
+                    del self._handling[sid]
+
+    async def settle(self, sid: str) -> None:
+        """Let the events this connection sent before going start, and finish (bounded by
+        the store's budget), so a leave sent just before a close is a leave."""
+        await asyncio.sleep(0)  # the tasks python-socketio made for them start
+        pending = self._handling.get(sid, set()) - {asyncio.current_task()}
+        if pending:
+            await asyncio.wait(pending, timeout=self.settings.redis_timeout_ms / 1000)
+
+    async def _answer(self, event: ClientEvent, handler: Handler, sid: str, *args: Any) -> Payload:
         try:
             if len(args) > 1:
                 raise HearthError("send one payload object", ErrorCode.INVALID_PAYLOAD)

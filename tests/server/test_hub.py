@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
+import aiohttp
 import pytest
 import socketio
 
@@ -71,6 +73,34 @@ async def test_a_closed_connection_leaves_its_seat_away_not_free(
         ("Kim", True),
     ]
     assert sam.events("participant:left") == []
+
+
+async def test_a_leave_sent_just_before_closing_is_a_leave_not_an_away(
+    hub: RunningHub, clients: Any
+) -> None:
+    """The browser's quick exit sends room:leave, DISCONNECT and closes at once, all in
+    one go: the leave is handled first, and the room sees a leave, not an away."""
+    sam = await clients(hub.url, {"token": token("Sam")})
+    await sam.join("circle")
+    async with aiohttp.ClientSession() as http:
+        for n in range(5):
+            ws = await http.ws_connect(f"{hub.url}/socket.io/?EIO=4&transport=websocket")
+            assert (await ws.receive_str()).startswith("0{")
+            await ws.send_str("40" + json.dumps({"token": token(f"Kim{n}")}))
+            assert (await ws.receive_str()).startswith("40{")
+            await ws.send_str('420["room:join",{"room":"circle"}]')
+            ack = await ws.receive_str()
+            while not ack.startswith("430"):
+                ack = await ws.receive_str()
+            kim_id = json.loads(ack[3:])[0]["you"]
+            for frame in ('42["room:leave",{}]', "41", "1"):
+                await ws.send_str(frame)
+            await ws.close()
+            gone = await sam.wait_for(
+                "participant:left", lambda d, kim_id=kim_id: d["participant"] == kim_id
+            )
+            assert gone["reason"] == "left"
+    assert sam.events("participant:away") == []
 
 
 async def test_chat_reaches_everyone_with_the_sequence(hub: RunningHub, clients: Any) -> None:

@@ -16,7 +16,9 @@ export function installQuickExit({ button, hint, leave }) {
     } finally {
       sessionStorage.clear();
       document.title = "New tab";
-      document.body.replaceChildren();
+      // Hidden, not emptied: the room's scripts may still run a callback or two before
+      // the neutral page replaces this one, and must find their elements.
+      document.body.hidden = true;
       location.replace(target);
     }
   }
