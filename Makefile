@@ -15,13 +15,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+# constraints.txt pins every Python package to the versions the suite last passed on, so a
+# new release upstream (a linter, a library's type hints) cannot turn a fresh CI run red.
+$(VENV)/.installed-run: pyproject.toml constraints.txt | $(BIN)/python
 	@echo "==> [2/3] Installing Hearth and its Python packages (once; about a minute)"
-	$(BIN)/pip install -q -e '.[fast]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[fast]'
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,dev,webrtc,fast]'
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e '.[test,dev,webrtc,fast]'
 	touch $@ $(VENV)/.installed-run
 
 $(NODE_DEPS): web_client/package.json web_client/package-lock.json

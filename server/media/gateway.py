@@ -319,7 +319,7 @@ class AudioGateway:
                     log.exception("bad audio signalling message")
         finally:
             with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()
 
     def _on_message(self, message: dict[str, Any]) -> None:
         data = MsgpackJson.loads(message["data"])
