@@ -30,8 +30,8 @@ Keys of a room's live state (under the configured prefix):
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from redis.asyncio import Redis
@@ -54,7 +54,7 @@ from server.stores import redis_scripts as scripts
 from server.stores.redis_access import Keys, guarded, raw, text
 from server.stores.redis_audit import RedisAudit
 from server.stores.redis_claims import RedisClaims
-from server.stores.redis_commit import MAX_ATTEMPTS, Audit, RoomCommits
+from server.stores.redis_commit import MAX_ATTEMPTS, Audit, RoomCommits, new_opening
 from server.stores.redis_definitions import RedisDefinitions
 from server.stores.redis_roll import RedisRoll
 
@@ -103,7 +103,7 @@ class RedisStore:
         ]
         args: list[EncodableT] = [
             codec.pack(info),
-            codec.pack(RoomState(info.room_id, opening=secrets.token_hex(8))),
+            codec.pack(RoomState(info.room_id, opening=new_opening())),
             info.room_id,
         ]
         opened = bool(await self._open(keys=keys, args=args))
@@ -161,6 +161,17 @@ class RedisStore:
         done = await self._rooms.change(room_id, close, closing=True)
         self._rooms.remembered.pop(room_id, None)
         return _value(done)
+
+    @guarded
+    async def rolled_back(self, room_id: str) -> None:
+        """Redis was seen to hold an older copy of the room than it once published (a
+        manager saw its seq go back): it gets a new opening, so that no client resumes
+        from a seq of the history it lost (``server.socket.resume``)."""
+
+        def renew(state: RoomState, _room: RoomInfo) -> Change:
+            return Change(replace(state, opening=new_opening()), quiet=True)
+
+        await self._rooms.change(room_id, renew)
 
     @guarded
     async def events_after(self, room_id: str, seq: int) -> list[tuple[int, bytes]]:
