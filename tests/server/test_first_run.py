@@ -14,7 +14,7 @@ from typing import Any
 from rooms.identity import Role
 from rooms.room import DEFAULT_CAPACITY
 from server.stores.redis import RedisStore
-from tests.server.test_cli import hearth
+from tests.server.cli_runs import hearth
 from tests.support import ServerProcess
 
 
