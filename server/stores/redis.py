@@ -43,6 +43,7 @@ from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
 from moderation.ports import Decision
 from rooms import lifecycle
+from rooms.allowances import Allowance
 from rooms.change import Change
 from rooms.ports import Done, Frame, Once, Ruling
 from rooms.roll import Heartbeat
@@ -243,11 +244,8 @@ class RedisStore:
     async def empty_since(self, room_id: str, now_ms: int, empty: bool) -> int | None:
         return await self._claims.empty_since(room_id, now_ms, empty)
 
-    async def count(self, key: str, expires_in_ms: int) -> int:
-        return await self._claims.count(key, expires_in_ms)
-
-    async def count_many(self, counters: list[tuple[str, int]]) -> list[int]:
-        return await self._claims.count_many(counters)
+    async def take(self, allowances: list[Allowance], now_ms: int) -> list[int]:
+        return await self._claims.take(allowances, now_ms)
 
     # Audit and bans (``moderation.ports.AuditLog``, ``BanList``).
 

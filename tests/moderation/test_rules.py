@@ -7,7 +7,7 @@ from pathlib import Path
 
 from moderation import admission, bans, controls, floor, handover, messages, mute, pause, roles
 from moderation.audit import Action
-from moderation.rate_limits import Activity, Limit, check, counter
+from moderation.rate_limits import Activity, Limit, allowance, check
 from rooms.change import Change
 from rooms.errors import ErrorCode
 from rooms.events import (
@@ -361,10 +361,10 @@ def test_deleting_a_message_removes_it_for_everyone_and_audits_no_text() -> None
 
 def test_rate_limit_counts_per_fixed_window() -> None:
     limit = Limit(count=2, window_ms=10_000)
-    first = counter("circle", "id-Sam", Activity.CHAT, limit, NOW)
-    later = counter("circle", "id-Sam", Activity.CHAT, limit, NOW + 10_000)
-    assert first.key != later.key
-    assert 0 < first.expires_in_ms <= 10_000
+    mine = allowance("circle", "id-Sam", Activity.CHAT, limit)
+    assert (mine.count, mine.window_ms, mine.sliding) == (2, 10_000, False)
+    assert mine.window_key(NOW) != mine.window_key(NOW + 10_000)
+    assert mine != allowance("circle", "id-Kim", Activity.CHAT, limit)
     check(2, limit, Activity.CHAT)
     refused(ErrorCode.RATE_LIMITED, check, 3, limit, Activity.CHAT)
 
