@@ -45,6 +45,7 @@ from moderation.ports import Decision
 from rooms import lifecycle
 from rooms.change import Change
 from rooms.ports import Done, Frame, Once, Ruling
+from rooms.resources import Resource
 from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
@@ -220,6 +221,12 @@ class RedisStore:
 
     async def delete_series(self, series_id: str) -> bool:
         return await self._definitions.delete_series(series_id)
+
+    async def save_deployment_resources(self, resources: tuple[Resource, ...] | None) -> None:
+        await self._definitions.save_deployment_resources(resources)
+
+    async def deployment_resources(self) -> tuple[Resource, ...] | None:
+        return await self._definitions.deployment_resources()
 
     # Claims and counters (``rooms.ports.Claims``, ``Counters``).
 
