@@ -15,7 +15,9 @@
 - **The audit log** records that a request was made and that it was acknowledged (who
   asked, who acknowledged): never what anyone wrote.
 
-Requests follow the chat privacy rules: they live in the open room's state and go with it.
+Requests follow the chat privacy rules: they live in the open room's state (which a
+persistent store may write to its files: docs/admin.md#what-is-kept-where-and-for-how-long)
+and go with it; they hold no text. A private message's text is in no state at all.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@
   committed; a run discarded after a conflict leaves no trace.
 - ``RoomLog``: each open room's recent public events, appended with the change.
 - ``ProcessRoll``: which server processes are alive, and where each seats people.
-- ``Definitions``: rooms and their schedules, which outlive restarts.
+- ``Definitions``: rooms, their schedules and the deployment's resources, which outlive
+  restarts.
 - ``Claims``: one-time claims that let many processes agree who performs a scheduled
   action, and since when a room has been seen empty.
 - ``Counters``: the allowances behind rate limits (``rooms.allowances``), counted per
@@ -35,6 +36,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from rooms.allowances import Allowance
 from rooms.change import Change, Decided
 from rooms.events import RoomEvent
+from rooms.resources import Resource
 from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
@@ -180,6 +182,15 @@ class Definitions(Protocol):
     async def all_series(self) -> list[Series]: ...
 
     async def delete_series(self, series_id: str) -> bool: ...
+
+    async def save_deployment_resources(self, resources: tuple[Resource, ...] | None) -> None:
+        """Keep the deployment's resources as an admin set them (every process reads this
+        list); ``None`` forgets them, so the configured list counts again."""
+        ...
+
+    async def deployment_resources(self) -> tuple[Resource, ...] | None:
+        """The deployment's resources an admin set, or ``None`` where none did."""
+        ...
 
 
 class Claims(Protocol):

@@ -5,6 +5,9 @@ readings and coping exercises.
   number, a language and a category) for the whole deployment, for a series or for one
   room. The most specific list that is not empty is the one people see: a room's own,
   else its series', else the deployment's.
+- The **deployment's list** is the one an admin last set (even an empty one), else the
+  operator's configured list (a file read at start-up): an admin's list replaces the
+  file's until the admin forgets it.
 - **Crisis resources** are the ``crisis`` entries of the most specific list that has any
   (so a room that lists only its readings still shows the deployment's crisis line). They
   are what someone who asks for support sees at once (``moderation.support``). Hearth
@@ -98,6 +101,13 @@ def _resource(item: object) -> Resource:
         allowed = ", ".join(c.value for c in Category)
         raise InvalidPayload(f"a resource's category is one of: {allowed}") from None
     return Resource(**values)
+
+
+def deployment_list(
+    kept: tuple[Resource, ...] | None, configured: tuple[Resource, ...]
+) -> tuple[Resource, ...]:
+    """The deployment's list: the one an admin set (``None``: none is), else the configured."""
+    return configured if kept is None else kept
 
 
 def shown(*lists: Iterable[Resource]) -> tuple[Resource, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import json
 import logging
 import signal
 import sys
@@ -16,14 +17,15 @@ import textwrap
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from aiohttp import web
 
 from rooms.errors import HearthError
 from rooms.identity import ANY_ROOM, Role
-from rooms.room import DEFAULT_CAPACITY, RoomInfo
+from rooms.room import DEFAULT_CAPACITY, History
 from server import doctor, errors, logs, tokens
+from server.admin.bodies import parse_room
 from server.admin.room_admin import RoomAdmin, link_base, room_link
 from server.app import DRAIN, HUB, create_app, redis_store
 from server.attendance import make_key
@@ -191,21 +193,74 @@ def _administer(settings: Settings, act: Callable[[RoomAdmin], Awaitable[None]])
         sys.exit(errors.exit_status(error))
 
 
+# One option per field of the API's room body (``server.admin.bodies.ROOM_FIELDS``; a test
+# holds the two to each other), each stored under the field's name.
+_ROOM_OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "name": (("--name",), {"required": True, "help": "the room's name, as people see it"}),
+    "capacity": (
+        ("--capacity",),
+        {"type": int, "default": DEFAULT_CAPACITY, "help": "most people seated at once"},
+    ),
+    "allow_guests": (
+        ("--allow-guests", "--guests"),
+        {"action": "store_true", "help": "admit guests without invites"},
+    ),
+    "guidelines": (
+        ("--guidelines",),
+        {"default": "", "help": "shown to everyone before they join"},
+    ),
+    "public": (("--public",), {"action": "store_true", "help": "list it in the meeting feed"}),
+    "audio": (("--audio",), {"action": "store_true", "help": "members may connect audio"}),
+    "private_messages": (
+        ("--private-messages",),
+        {
+            "action": "store_true",
+            "help": "participants may write privately to each other (facilitators always may)",
+        },
+    ),
+    "resources": (
+        ("--resources",),
+        {
+            "metavar": "FILE",
+            "help": "a JSON file with the room's own list of resources, as the API takes it "
+            "(docs/admin.md#resources); default: its series' or the deployment's",
+        },
+    ),
+    "history": (
+        ("--history",),
+        {
+            "choices": [str(h) for h in History],
+            "default": str(History.SINCE_JOINED),
+            "help": "what latecomers see of the chat",
+        },
+    ),
+    "script": (
+        ("--script",),
+        {"default": "", "metavar": "TEXT", "help": 'the meeting script, e.g. "$(cat script.txt)"'},
+    ),
+}
+
+
+def _room_body(args: argparse.Namespace) -> dict[str, Any]:
+    """The options as the API's JSON body, so one parser (``parse_room``) checks both."""
+    body = {field: getattr(args, field) for field in _ROOM_OPTIONS}
+    if args.resources is None:
+        del body["resources"]
+    else:
+        try:
+            body["resources"] = json.loads(Path(args.resources).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            sys.exit(f"hearth: --resources {args.resources}: {error}")
+    return body
+
+
 def _rooms_create(settings: Settings, args: argparse.Namespace) -> None:
-    info = RoomInfo(
-        args.id,
-        args.name,
-        capacity=args.capacity,
-        allow_guests=args.guests,
-        guidelines=args.guidelines,
-        public=args.public,
-        audio=args.audio,
-    )
+    body = _room_body(args)
 
     async def act(admin: RoomAdmin) -> None:
-        view = await admin.create_room(info)
+        view = await admin.create_room(parse_room(body, args.id))
         if args.open:
-            view = await admin.open_room(info.room_id)
+            view = await admin.open_room(view.info.room_id)
         print(f"created {view.info.room_id}{' (open)' if view.open else ''}")
 
     _administer(settings, act)
@@ -242,10 +297,11 @@ def _invite(settings: Settings, args: argparse.Namespace) -> None:
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    """Each option's default in its help, except where there is none to show."""
+    """Each option's default in its help, except where there is none to show (none, a
+    flag's, an empty text)."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or isinstance(action.default, bool):
+        if action.default in (None, "") or isinstance(action.default, bool):
             return action.help
         return super()._get_help_string(action)
 
@@ -271,17 +327,15 @@ def _admin_commands(commands: Commands) -> None:
     )
     actions = rooms.add_subparsers(dest="action", required=True)
     create = _command(
-        actions, "create", "define a room", "Define a room (POST /api/v1/rooms): every field."
+        actions,
+        "create",
+        "define a room",
+        "Define a room with any setting POST /api/v1/rooms takes (docs/admin.md), checked "
+        "as the API checks it; an option left out takes the API's default.",
     )
     create.add_argument("id", help="room id: a slug like tuesday-family-group")
-    create.add_argument("--name", required=True, help="the room's name, as people see it")
-    create.add_argument(
-        "--capacity", type=int, default=DEFAULT_CAPACITY, help="most people seated at once"
-    )
-    create.add_argument("--guests", action="store_true", help="admit guests without invites")
-    create.add_argument("--public", action="store_true", help="list it in the meeting feed")
-    create.add_argument("--audio", action="store_true", help="members may connect audio")
-    create.add_argument("--guidelines", default="", help="shown to everyone before they join")
+    for flags, options in _ROOM_OPTIONS.values():
+        create.add_argument(*flags, **options)
     create.add_argument("--open", action="store_true", help="open it now")
     create.set_defaults(run=_rooms_create)
     listing = _command(actions, "list", "every room, open or not", "Every room, open or not.")

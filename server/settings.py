@@ -256,8 +256,9 @@ class Settings:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str | None = None
     turn_ttl_s: int = 6 * 3600
-    # The deployment's resources (``rooms.resources``), a room's or series' own list
-    # replacing them; the crisis ones are what someone asking for support sees.
+    # The deployment's resources (``rooms.resources``) until an admin sets a list through
+    # the API (``rooms.resources.deployment_list``), a room's or series' own list replacing
+    # them; the crisis ones are what someone asking for support sees.
     resources: tuple[Resource, ...] = ()
     # Ed25519 keys (PEM files) for attendance verifications: the first signs, the others
     # (earlier keys, a private or only a public key) still verify. Empty: verifications off.

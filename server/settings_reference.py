@@ -338,7 +338,8 @@ REFERENCE = (
         "HEARTH_RESOURCES_FILE",
         "resources",
         "a JSON file with the deployment's resources, crisis lines among them"
-        " (`docs/admin.md#resources`); a room's or series' own list replaces them",
+        " (`docs/admin.md#resources`), until an admin sets the list through the API or the"
+        " admin page; a room's or series' own list replaces them",
     ),
     Setting(
         "HEARTH_ATTENDANCE_KEYS",

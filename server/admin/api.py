@@ -21,11 +21,13 @@ from aiohttp import web
 
 from rooms.errors import HearthError, InvalidPayload, Unauthorized
 from rooms.identity import Role
+from rooms.resources import parse_resources
 from rooms.schedule import Series
 from server import errors, wire
 from server.admin import feed
 from server.admin.bodies import (
     ROOM_FIELDS,
+    dump_deployment_resources,
     dump_invite,
     dump_room,
     dump_series,
@@ -258,6 +260,22 @@ async def move_occurrence(request: web.Request) -> web.Response:
     return await _series_json(request, series)
 
 
+async def read_resources(request: web.Request) -> web.Response:
+    found = await _admin(request).deployment_resources()
+    return web.json_response(dump_deployment_resources(found))
+
+
+async def replace_resources(request: web.Request) -> web.Response:
+    data = await _body(request, "resources", required=("resources",))
+    found = await _admin(request).set_deployment_resources(parse_resources(data["resources"]))
+    return web.json_response(dump_deployment_resources(found))
+
+
+async def forget_resources(request: web.Request) -> web.Response:
+    found = await _admin(request).set_deployment_resources(None)
+    return web.json_response(dump_deployment_resources(found))
+
+
 async def meetings(request: web.Request) -> web.Response:
     admin = _admin(request)
     found = await feed.meetings(admin, _base_url(request))
@@ -291,4 +309,7 @@ def admin_api(admin: RoomAdmin) -> web.Application:
     routes.add_delete("/series/{series}", delete_series)
     routes.add_post("/series/{series}/occurrences/{date}/skip", skip_occurrence)
     routes.add_post("/series/{series}/occurrences/{date}/move", move_occurrence)
+    routes.add_get("/resources", read_resources)
+    routes.add_put("/resources", replace_resources)
+    routes.add_delete("/resources", forget_resources)
     return api

@@ -1,6 +1,7 @@
 """The admin API's JSON bodies: a room's or a series' settings read from a request body
-(refused ``invalid_payload`` field by field), and the JSON of rooms, series, occurrences
-and invites the API answers with (``server.admin.schemas`` describes both)."""
+(refused ``invalid_payload`` field by field), and the JSON of rooms, series, occurrences,
+invites and the deployment's resources the API answers with (``server.admin.schemas``
+describes both)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rooms.resources import parse_resources
 from rooms.room import DEFAULT_CAPACITY, History, RoomInfo
 from rooms.schedule import Move, Occurrence, Series
 from server import wire
-from server.admin.room_admin import Invite, RoomView, room_link
+from server.admin.room_admin import DeploymentResources, Invite, RoomView, room_link
 from server.wire.support import dump_resource
 
 Json = dict[str, Any]
@@ -137,6 +138,13 @@ def dump_series(series: Series, upcoming: list[Occurrence]) -> Json:
         "upcoming": [dump_occurrence(o) for o in upcoming],
         "resources": [dump_resource(r) for r in series.resources],
         "script": series.script,
+    }
+
+
+def dump_deployment_resources(found: DeploymentResources) -> Json:
+    return {
+        "resources": [dump_resource(r) for r in found.resources],
+        "source": "admin" if found.set_by_admin else "settings",
     }
 
 

@@ -192,6 +192,24 @@ PATHS: Json = {
             "MoveRequest",
         ),
     },
+    "/api/v1/resources": {
+        "get": _op(
+            "The deployment's resources (a room or series with none of its own shows them)",
+            {
+                "200": _json(ref("DeploymentResources"), "The list, and where it is from"),
+                **_problems(),
+            },
+        ),
+        "put": _op(
+            "Replace the deployment's resources for every process (over HEARTH_RESOURCES_FILE)",
+            {"200": _json(ref("DeploymentResources"), "Replaced"), **_problems(400, 422)},
+            "DeploymentResourcesUpdate",
+        ),
+        "delete": _op(
+            "Forget the list set here: HEARTH_RESOURCES_FILE's counts again",
+            {"200": _json(ref("DeploymentResources"), "What people see now"), **_problems()},
+        ),
+    },
 }
 
 DOCUMENT: Json = {
@@ -199,7 +217,7 @@ DOCUMENT: Json = {
     "info": {
         "title": "Hearth admin API",
         "version": "1",
-        "description": "Rooms, schedules and invites. See docs/admin.md.",
+        "description": "Rooms, schedules, invites and resources. See docs/admin.md.",
     },
     "servers": [{"url": "/"}],
     "security": [{"admin": []}],

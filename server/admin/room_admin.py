@@ -19,6 +19,7 @@ from rooms.clock import Clock
 from rooms.errors import ErrorCode, HearthError, InvalidPayload, RoomNotFound
 from rooms.identity import Role, clean_display_name
 from rooms.ports import Definitions, RoomStates
+from rooms.resources import Resource, deployment_list
 from rooms.room import RoomInfo
 from rooms.schedule import Occurrence, Series
 from server import tokens
@@ -73,6 +74,12 @@ class Invite:
     role: Role
     token: str
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentResources:
+    resources: tuple[Resource, ...]
+    set_by_admin: bool  # else the configured list (HEARTH_RESOURCES_FILE), or none
 
 
 class Rooms(RoomStates, Definitions, AuditLog, Protocol):
@@ -225,3 +232,17 @@ class RoomAdmin:
 
     def upcoming(self, series: Series, count: int = 5) -> list[Occurrence]:
         return series.upcoming(self.clock.now(), count)
+
+    async def deployment_resources(self) -> DeploymentResources:
+        """The deployment's resources people see (``rooms.resources.deployment_list``)."""
+        kept = await self.store.deployment_resources()
+        listed = deployment_list(kept, self.settings.resources)
+        return DeploymentResources(listed, set_by_admin=kept is not None)
+
+    async def set_deployment_resources(
+        self, resources: tuple[Resource, ...] | None
+    ) -> DeploymentResources:
+        """Replace the deployment's resources for every process; ``None`` goes back to
+        the configured list."""
+        await self.store.save_deployment_resources(resources)
+        return await self.deployment_resources()

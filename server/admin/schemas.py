@@ -17,23 +17,30 @@ SLUG = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"}
 _LOCAL = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$"}
 _INSTANT = {"type": "string", "format": "date-time"}
 DATE = {"type": "string", "format": "date"}
+_RESOURCE: Json = {
+    "type": "object",
+    "required": ["title"],
+    "additionalProperties": False,
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 120},
+        "category": {"enum": ["crisis", "local", "reading", "coping"]},
+        "description": {"type": "string", "maxLength": 500},
+        "link": {"type": "string", "maxLength": 500, "description": "http(s) only"},
+        "phone": {"type": "string", "maxLength": 32, "description": "digits, spaces, +-()"},
+        "language": {"type": "string", "description": "a BCP 47 tag such as en or pt-BR"},
+    },
+}
 RESOURCES: Json = {
     "type": "array",
     "maxItems": 30,
     "description": "this room's (or series') resources, replacing the wider list when not empty",
-    "items": {
-        "type": "object",
-        "required": ["title"],
-        "additionalProperties": False,
-        "properties": {
-            "title": {"type": "string", "minLength": 1, "maxLength": 120},
-            "category": {"enum": ["crisis", "local", "reading", "coping"]},
-            "description": {"type": "string", "maxLength": 500},
-            "link": {"type": "string", "maxLength": 500, "description": "http(s) only"},
-            "phone": {"type": "string", "maxLength": 32, "description": "digits, spaces, +-()"},
-            "language": {"type": "string", "description": "a BCP 47 tag such as en or pt-BR"},
-        },
-    },
+    "items": _RESOURCE,
+}
+_DEPLOYMENT_RESOURCES: Json = {
+    "type": "array",
+    "maxItems": 30,
+    "description": "the deployment's resources: what a room or series with none of its own shows",
+    "items": _RESOURCE,
 }
 _ROOM_SETTINGS: Json = {
     "name": {"type": "string", "minLength": 1, "pattern": "\\S"},
@@ -234,6 +241,24 @@ SCHEMAS: Json = {
             "skipped": {"type": "array", "items": DATE},
             "moved": {"type": "array", "items": _MOVE},
         },
+    },
+    "DeploymentResources": {
+        "type": "object",
+        "required": ["resources", "source"],
+        "additionalProperties": False,
+        "properties": {
+            "resources": _DEPLOYMENT_RESOURCES,
+            "source": {
+                "enum": ["admin", "settings"],
+                "description": "set through this API, or HEARTH_RESOURCES_FILE's (or none)",
+            },
+        },
+    },
+    "DeploymentResourcesUpdate": {
+        "type": "object",
+        "required": ["resources"],
+        "additionalProperties": False,
+        "properties": {"resources": _DEPLOYMENT_RESOURCES},
     },
     "MoveRequest": {
         "type": "object",

@@ -71,13 +71,22 @@ class Participation:
         room_id = await self.hub.require_room(sid)
         await self.hub.limit(sid, room_id, Activity.CHAT)
         now = self.hub.clock()
-        return await self._once(
+        # The answer kept for a repeat of the op (``server.socket.operations``, in Redis for
+        # minutes) holds no text: chat lives only in the room's state and goes with it (or
+        # with a deletion). The ack's text is the request's own, trimmed as the rule trims
+        # it, which a repeat sends again.
+        ack = await self._once(
             sid,
             room_id,
             lambda state, sid: messages.post_chat(state, sid, request.text, now),
             request.op,
-            lambda change: wire.ok(message=wire.dump_message(change.state.chat[-1])),
+            lambda change: wire.ok(
+                message={**wire.dump_message(change.state.chat[-1]), "text": ""}
+            ),
         )
+        if ack.get("ok"):
+            ack["message"]["text"] = request.text.strip()
+        return ack
 
     async def react(self, sid: str, raw: object) -> Payload:
         request = ReactionRequest.parse(raw)

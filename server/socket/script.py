@@ -22,11 +22,16 @@ class Script:
         r = ScriptRequest.parse(raw)
         room_id = await self.hub.require_room(sid)
         now = self.hub.clock()
-        return await audited(
+        # As chat: the answer kept for a repeat of the op holds no script, which goes with
+        # the room; the ack's is the request's own, cleaned as the rule cleans it.
+        ack = await audited(
             self.hub,
             sid,
             room_id,
             lambda state, _: script.pin(state, sid, r.text, now),
             r.op,
-            lambda done: wire.ok(seq=done.change.state.seq, script=done.change.state.script),
+            lambda done: wire.ok(seq=done.change.state.seq, script=""),
         )
+        if ack.get("ok"):
+            ack["script"] = script.check_script(r.text)
+        return ack

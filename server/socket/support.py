@@ -21,7 +21,7 @@ from moderation.ports import Decision
 from moderation.rate_limits import Activity
 from rooms.change import Change
 from rooms.errors import RoomNotFound
-from rooms.resources import Resource, crisis, shown
+from rooms.resources import Resource, crisis, deployment_list, shown
 from rooms.room import RoomInfo, check_invited
 from server import wire
 from server.socket import operations
@@ -54,7 +54,8 @@ class Support:
 
     async def _lists(self, info: RoomInfo | None) -> list[tuple[Resource, ...]]:
         """The room's resources, its series', the deployment's: most specific first."""
-        deployment = self.hub.settings.resources
+        kept = await self.store.deployment_resources()
+        deployment = deployment_list(kept, self.hub.settings.resources)
         if info is None:
             return [deployment]
         series = await self.store.series(info.series_id) if info.series_id else None

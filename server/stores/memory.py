@@ -33,6 +33,7 @@ from rooms.ports import (
     Ruling,
     change_of,
 )
+from rooms.resources import Resource
 from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
@@ -61,6 +62,7 @@ class MemoryStore:
         self._holds: defaultdict[str, set[str]] = defaultdict(set)
         self._defined: set[str] = set()
         self._series: dict[str, Series] = {}
+        self._deployment_resources: tuple[Resource, ...] | None = None
         self._claims: dict[str, float] = {}  # key -> monotonic expiry
         self._empty: dict[str, int] = {}
         self._counters: dict[str, tuple[int, int]] = {}  # window key -> (expires ms, count)
@@ -228,6 +230,12 @@ class MemoryStore:
 
     async def delete_series(self, series_id: str) -> bool:
         return self._series.pop(series_id, None) is not None
+
+    async def save_deployment_resources(self, resources: tuple[Resource, ...] | None) -> None:
+        self._deployment_resources = resources
+
+    async def deployment_resources(self) -> tuple[Resource, ...] | None:
+        return self._deployment_resources
 
     async def claim(self, key: str, ttl_ms: int) -> bool:
         now = time.monotonic()

@@ -46,6 +46,7 @@ from rooms import lifecycle
 from rooms.allowances import Allowance
 from rooms.change import Change
 from rooms.ports import Done, Frame, Once, Ruling
+from rooms.resources import Resource
 from rooms.roll import Heartbeat
 from rooms.room import RoomInfo
 from rooms.schedule import Series
@@ -232,6 +233,12 @@ class RedisStore:
 
     async def delete_series(self, series_id: str) -> bool:
         return await self._definitions.delete_series(series_id)
+
+    async def save_deployment_resources(self, resources: tuple[Resource, ...] | None) -> None:
+        await self._definitions.save_deployment_resources(resources)
+
+    async def deployment_resources(self) -> tuple[Resource, ...] | None:
+        return await self._definitions.deployment_resources()
 
     # Claims and counters (``rooms.ports.Claims``, ``Counters``).
 

@@ -4,13 +4,16 @@ room's sessions and a restart.
 Keys: ``room:{id}:info`` — the room's settings (msgpack ``RoomInfo``), shared with the
 room's live state (``server.stores.redis``); ``roomdefs`` — set of defined room ids (a
 room may be defined and closed, or opened without a definition, like the demo room);
-``series:{id}`` — a schedule (msgpack ``Series``); ``series`` — set of series ids.
+``series:{id}`` — a schedule (msgpack ``Series``); ``series`` — set of series ids;
+``deployment:resources`` — the deployment's resources an admin set (msgpack list of
+``Resource``; absent: none set, so the configured file's list counts).
 """
 
 from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from rooms.resources import Resource
 from rooms.room import RoomInfo
 from rooms.schedule import Series
 from server import codec
@@ -83,3 +86,19 @@ class RedisDefinitions:
         pipe.srem(self._key("series"), series_id)
         deleted, _ = await pipe.execute()
         return bool(deleted)
+
+    @guarded
+    async def save_deployment_resources(self, resources: tuple[Resource, ...] | None) -> None:
+        key = self._key("deployment", "resources")
+        if resources is None:
+            await self._redis.delete(key)
+        else:
+            await self._redis.set(key, codec.pack(resources))
+
+    @guarded
+    async def deployment_resources(self) -> tuple[Resource, ...] | None:
+        reply = await self._redis.get(self._key("deployment", "resources"))
+        return codec.unpack(_RESOURCES, raw(reply)) if reply else None
+
+
+_RESOURCES: type[tuple[Resource, ...]] = tuple[Resource, ...]

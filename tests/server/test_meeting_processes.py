@@ -3,7 +3,8 @@
 The round's clock lives in the room's state, so a share's warning and end are announced
 exactly once even when the process that started the round is killed (SIGKILL) mid-share
 and two other processes tick the room at once; a greeter on one process admits a person
-waiting on another and is refused everything else."""
+waiting on another and is refused everything else; hands lowered and a call-on by a
+facilitator on one process reach everyone on both, and a participant is refused them."""
 
 from __future__ import annotations
 
@@ -147,3 +148,60 @@ async def test_someone_who_drops_keeps_their_place_and_turn_coming_back_through_
     )
     assert turn["round"]["share"] == 3
     assert turn["round"]["passed"] == [cy_id, dee_id]
+
+
+async def test_hands_lowered_and_a_call_on_across_processes_reach_everyone_and_refuse_others(
+    redis_url: str, processes: Any, clients: Any
+) -> None:
+    """A facilitator on one process lowers a hand, calls on someone and lowers every hand:
+    everyone on both processes sees the queue and the floor change. A participant on the
+    other process is refused each (``not_a_facilitator``) and nothing changes."""
+    a, b = processes(redis_url, **QUICK), processes(redis_url, **QUICK)
+    fay, _ = await _seat(clients, a, "Fay", Role.FACILITATOR)
+    ann, ann_id = await _seat(clients, a, "Ann", Role.PARTICIPANT)
+    bo, bo_id = await _seat(clients, b, "Bo", Role.PARTICIPANT)
+    cy, cy_id = await _seat(clients, b, "Cy", Role.PARTICIPANT)
+    everyone = (fay, ann, bo, cy)
+    for raiser in (ann, bo, cy):
+        assert (await raiser.call("hand:raise"))["ok"]
+    for listener in everyone:
+        await listener.wait_for("hand:queue", lambda d: d["hands"] == [ann_id, bo_id, cy_id])
+
+    queues_before = {id(c): len(c.events("hand:queue")) for c in everyone}
+    for event, payload in (
+        ("moderation:lower-hand", {"target": ann_id}),
+        ("moderation:lower-hands", {}),
+        ("moderation:call-on", {"target": ann_id}),
+    ):
+        answer = await cy.call(event, payload)
+        assert answer["error"]["code"] == "not_a_facilitator", (event, answer)
+    await after_everything_sent(cy, *everyone)  # anything the refusals sent has arrived
+    for listener in everyone:
+        assert len(listener.events("hand:queue")) == queues_before[id(listener)]
+        assert listener.events("floor:changed") == []
+    for process_client in (fay, bo):  # the room as each process's store reads it
+        snapshot = (await process_client.call("room:snapshot"))["snapshot"]
+        assert (snapshot["hands"], snapshot["floor"]) == ([ann_id, bo_id, cy_id], None)
+
+    lowered = await fay.call("moderation:lower-hand", {"target": bo_id})
+    assert lowered["ok"], lowered
+    for listener in everyone:
+        await listener.wait_for("hand:queue", lambda d: d["hands"] == [ann_id, cy_id])
+
+    called = await fay.call("moderation:call-on", {"target": cy_id})
+    assert called["ok"], called
+    assert called["floor"] == cy_id
+    for listener in everyone:
+        await listener.wait_for("floor:changed", lambda d: d["participant"] == cy_id)
+        await listener.wait_for("hand:queue", lambda d: d["hands"] == [ann_id])
+
+    assert (await bo.call("hand:raise"))["ok"]
+    await fay.wait_for("hand:queue", lambda d: d["hands"] == [ann_id, bo_id])
+    assert (await fay.call("moderation:lower-hands"))["ok"]
+    for listener in everyone:
+        await listener.wait_for("hand:queue", lambda d: d["hands"] == [])
+    snapshot = (await bo.call("room:snapshot"))["snapshot"]
+    assert (snapshot["hands"], snapshot["floor"]) == ([], cy_id)
+    entries = (await fay.call("moderation:audit"))["entries"]  # newest first
+    done = [(e["action"], (e["target"] or {}).get("id")) for e in entries]
+    assert done == [("lower_hand", None), ("call_on", cy_id), ("lower_hand", bo_id)]

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from moderation.ports import RoomStore
 from rooms.events import RoomEvent
 from rooms.ports import Framed
+from rooms.resources import Category, Resource
 from rooms.room import RoomInfo
 from rooms.schedule import Move, Series
 from server.stores.memory import MemoryStore
@@ -121,3 +122,17 @@ async def test_empty_since_remembers_the_first_empty_sighting(store: RoomStore) 
     assert await store.empty_since("family", 5000, empty=True) == 1000
     assert await store.empty_since("family", 6000, empty=False) is None
     assert await store.empty_since("family", 7000, empty=True) == 7000
+
+
+async def test_the_deployments_resources_are_kept_replaced_and_forgotten(store: RoomStore) -> None:
+    assert await store.deployment_resources() is None  # none set: the configured list counts
+    lines = (
+        Resource("Night line", Category.CRISIS, phone="+1 555 0100", language="en"),
+        Resource("Just for today", Category.READING, link="https://example.org/jft"),
+    )
+    await store.save_deployment_resources(lines)
+    assert await store.deployment_resources() == lines
+    await store.save_deployment_resources(())
+    assert await store.deployment_resources() == ()  # an empty list set is still set
+    await store.save_deployment_resources(None)
+    assert await store.deployment_resources() is None

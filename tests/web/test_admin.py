@@ -54,6 +54,14 @@ def card(page: Page, name: str) -> Locator:
     )
 
 
+async def add_crisis_line(page: Page, title: str, phone: str) -> None:
+    """One more row in the resource editor on screen, filled in as a crisis line."""
+    await page.get_by_role("button", name="Add a resource").click()
+    await page.get_by_label("Title, resource", exact=False).last.fill(title)
+    await page.get_by_label("Kind, resource", exact=False).last.select_option("crisis")
+    await page.get_by_label("Phone, resource", exact=False).last.fill(phone)
+
+
 async def tab_to(page: Page, target: Locator, most: int = 25) -> None:
     """Press Tab until ``target`` has focus, which must then be visible."""
     for _ in range(most):
@@ -305,10 +313,7 @@ async def test_a_rooms_crisis_line_script_and_history_set_on_the_page_reach_the_
     await page.get_by_label("Name", exact=True).fill("Night owls")
     await page.get_by_label("Meeting script", exact=True).fill("We read the preamble, then share.")
     await page.get_by_label("What latecomers see of the chat").select_option("recent")
-    await page.get_by_role("button", name="Add a resource").click()
-    await page.get_by_label("Title, resource", exact=False).last.fill("Samaritans")
-    await page.get_by_label("Kind, resource", exact=False).last.select_option("crisis")
-    await page.get_by_label("Phone, resource", exact=False).last.fill("116 123")
+    await add_crisis_line(page, "Samaritans", "116 123")
     await page.get_by_role("button", name="Create room").click()
     await expect(page.locator("#rooms-status")).to_contain_text("Night owls is created")
     saved = (await api(hearth[1].url, "GET", "/api/v1/rooms/night-owls")).body
@@ -330,3 +335,44 @@ async def test_a_rooms_crisis_line_script_and_history_set_on_the_page_reach_the_
     again = (await api(hearth[1].url, "GET", "/api/v1/rooms/night-owls")).body
     assert again["resources"] == saved["resources"]
     assert again["script"] == saved["script"]
+
+
+async def test_the_deployments_resources_set_on_the_page_are_what_the_other_process_serves(
+    hearth: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    person = await people()
+    page = await sign_in(person, hearth[0].url)
+    await page.get_by_role("button", name="Resources", exact=True).click()
+    await expect(
+        page.get_by_role("heading", name="Resources for every meeting", exact=True)
+    ).to_be_focused()
+    await expect(page.locator("#resources-source")).to_contain_text("HEARTH_RESOURCES_FILE")
+    await expect(page.get_by_role("button", name="Use the server's file again")).to_be_hidden()
+    try:
+        await add_crisis_line(page, "Night line", "call me")
+        await page.get_by_role("button", name="Save resources").click()
+        await expect(page.locator("#resources-error")).to_contain_text("phone")
+        refused = (await api(hearth[1].url, "GET", "/api/v1/resources")).body
+        assert refused == {"resources": [], "source": "settings"}  # nothing changed
+
+        await page.get_by_label("Phone, resource", exact=False).last.fill("988")
+        await page.get_by_role("button", name="Save resources").click()
+        await expect(page.locator("#resources-status")).to_have_text(
+            "The resources are saved for every meeting."
+        )
+        saved = (await api(hearth[1].url, "GET", "/api/v1/resources")).body
+        assert saved["source"] == "admin"
+        assert [(r["title"], r["category"], r["phone"]) for r in saved["resources"]] == [
+            ("Night line", "crisis", "988")
+        ]
+        await check_view(person, "admin-resources")
+
+        await page.get_by_role("button", name="Use the server's file again").click()
+        await expect(page.locator("#resources-status")).to_have_text(
+            "The server's file is used again."
+        )
+        await expect(page.get_by_label("Title, resource", exact=False)).to_have_count(0)
+        back = (await api(hearth[1].url, "GET", "/api/v1/resources")).body
+        assert back == {"resources": [], "source": "settings"}
+    finally:
+        await api(hearth[0].url, "DELETE", "/api/v1/resources")

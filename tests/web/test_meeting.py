@@ -115,6 +115,46 @@ async def test_a_facilitator_chooses_who_shares_and_ends_the_round(
     await expect(sam.page.locator("#round-status")).to_be_hidden()
 
 
+async def test_a_facilitator_moves_people_up_down_next_and_back_into_the_line(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    """The round's line as a facilitator reorders it from each person's options, on two
+    processes: moved up, moved down, to share next, and added back after sharing."""
+    one, two = servers
+    kim = await (await people()).open(one.url, token("Kim", Role.FACILITATOR))
+    await kim.join()
+    sam, lee, ann = [await (await people()).open(two.url, token(n)) for n in ("Sam", "Lee", "Ann")]
+    for person in (sam, lee, ann):
+        await person.join()
+    await kim.page.get_by_label("Order").select_option("list")
+    for name in ("Kim (you)", "Sam", "Lee", "Ann"):  # in the order they joined
+        await kim.page.get_by_label(name, exact=True).check()
+    await kim.page.get_by_role("button", name="Start the round").click()
+    line = kim.page.locator("#round-queue > li")
+    await expect(line).to_have_text(["Sam", "Lee", "Ann"])  # Kim shares first
+
+    await kim.choose("Ann", "Move up one place")
+    await expect(kim.action_status).to_have_text("Ann is number 2 in line.")
+    await expect(line).to_have_text(["Sam", "Ann", "Lee"])
+    await kim.choose("Sam", "Move down one place")
+    await expect(kim.action_status).to_have_text("Sam is number 2 in line.")
+    await expect(line).to_have_text(["Ann", "Sam", "Lee"])
+    await expect(ann.page.locator("#round-next")).to_have_text("Next: You")
+    await kim.choose("Lee", "Share next")
+    await expect(line).to_have_text(["Lee", "Ann", "Sam"])
+    await expect(lee.page.locator("#round-next")).to_have_text("Next: You")
+
+    await kim.page.get_by_role("button", name="I am done sharing").click()
+    await expect(lee.page.locator("#round-sharer")).to_have_text("Sharing now: You")
+    await lee.page.get_by_role("button", name="I am done sharing").click()
+    await expect(ann.page.locator("#round-sharer")).to_have_text("Sharing now: You")
+    await expect(line).to_have_text(["Sam"])
+    await kim.choose("Lee", "Add to the end of the line")
+    await expect(kim.action_status).to_have_text("Lee is last in line.")
+    await expect(line).to_have_text(["Sam", "Lee"])
+    await expect(lee.page.get_by_role("button", name="Pass my turn")).to_be_visible()
+
+
 # A page whose own clock runs 90 s fast: without the server's `now` it would show a
 # share's time left 90 s short until the next round change.
 FAST_CLOCK = "(() => { const real = Date.now; Date.now = () => real() + 90000; })();"

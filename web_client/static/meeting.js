@@ -149,6 +149,26 @@ export function mountMeeting(model, connection) {
     act(connection, "moderation:lower-hands", {}, "Every hand is lowered.");
   });
 
+  // A timekeeper's (or moderator's) moves in the round's line: round:move puts someone at
+  // any place (0 is next), or back in line after they shared or passed.
+  function lineOptions(member, moderate) {
+    const { queue, sharer } = model.round;
+    const at = queue.indexOf(member.id);
+    const move = (label, key, position, done) => button(label, `${key}:${member.id}`, () =>
+      moderate("round:move", { position }, done));
+    if (at < 0) {
+      if (member.id === sharer) return [];
+      return [move("Add to the end of the line", "line-add", queue.length, `${member.name} is last in line.`)];
+    }
+    const options = [];
+    if (at > 0) options.push(move("Share next", "move", 0, `${member.name} shares next.`));
+    if (at > 1) options.push(move("Move up one place", "line-up", at - 1, `${member.name} is number ${at} in line.`));
+    if (at < queue.length - 1) {
+      options.push(move("Move down one place", "line-down", at + 1, `${member.name} is number ${at + 2} in line.`));
+    }
+    return options;
+  }
+
   function memberOptions(member) {
     const id = member.id;
     const options = [];
@@ -163,10 +183,7 @@ export function mountMeeting(model, connection) {
           moderate("moderation:call-on", {}, `${member.name} has the floor.`)));
       }
     }
-    if (model.mayKeepTime() && model.round?.queue.includes(id) && model.round.queue[0] !== id) {
-      options.push(button("Share next", `move:${id}`, () =>
-        moderate("round:move", { position: 0 }, `${member.name} shares next.`)));
-    }
+    if (model.mayKeepTime() && model.round) options.push(...lineOptions(member, moderate));
     if (model.isFacilitator() && member.role === "participant") {
       for (const duty of ["greeter", "timekeeper"]) {
         const has = model.duties(id).includes(duty);

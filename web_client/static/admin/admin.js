@@ -1,8 +1,9 @@
 // Hearth's admin page: sign in with the admin token, then rooms (with live counts), room
-// settings, invite links and schedules, all through the REST API under /api/v1. Nothing is
+// settings, invite links, schedules and the deployment's resources, all through the REST API under /api/v1. Nothing is
 // assumed: every view shows what the server answered. User text goes through textContent.
 import { call, token, whenUnauthorized } from "./api.js";
 import { $, busy, clearInvalid, invalid, onShow, show } from "./page.js";
+import { mountDeploymentResources } from "./deployment-resources.js";
 import { mountInvites } from "./invites.js";
 import { mountRoomForm } from "./room-form.js";
 import { mountRooms } from "./rooms.js";
@@ -17,6 +18,7 @@ const SECTIONS = {
   "series-view": "series-view",
   "series-form-view": "series-view",
   "meetings-view": "series-view",
+  "resources-view": "resources-view",
 };
 
 function signOut(message = "") {
@@ -70,12 +72,15 @@ const scheduleForm = mountScheduleForm({
   cancelled: () => show("series-view"),
 });
 
+const deploymentResources = mountDeploymentResources();
+
 // The rooms list polls only while it is on screen.
 onShow((view) => {
   if (view === "rooms-view") rooms.start();
   else rooms.stop();
   if (view !== "invite-view") invites.forget(); // an invite link never outlives its view
   if (view === "series-view") rooms.refresh().then(series.refresh);
+  if (view === "resources-view") deploymentResources.load();
   const section = SECTIONS[view];
   for (const button of $("nav").querySelectorAll("[data-view]")) {
     if (button.dataset.view === section) button.setAttribute("aria-current", "page");

@@ -11,6 +11,7 @@ const VIEWS = [
   "series-view",
   "series-form-view",
   "meetings-view",
+  "resources-view",
 ];
 const listeners = [];
 
