@@ -4,9 +4,11 @@ One ``hearth serve`` process on Redis, rooms A and B. In room B a facilitator po
 fixed rate and a participant times each message from emit to receipt. The run measures room
 B twice, side by side in one run: quiet, then while many guests from 127.0.0.2 connect, join
 room A and chat as fast as they can (bounded: a fixed number of flooders for the phase's
-seconds). It reports room B's p50/p99 for both phases and their ratio, and how many of the
-flood's requests were accepted or refused. Everything runs on loopback; every process it
-starts (redis-server, the server) is stopped before it returns.
+seconds). It reports room B's p50/p99 for both phases and their ratio, how many of the
+flood's requests were accepted or refused, and how evenly what was accepted came (its
+busiest half second over its mean while room B was timed: the limits' bursts, measured
+from the flood's side, so the machine's other load does not blur it). Everything runs on
+loopback; every process it starts (redis-server, the server) is stopped before it returns.
 
     .venv/bin/python -m bench.flood [--seconds 8] [--rate 20] [--flooders 40] [--no-pin]
 
@@ -41,6 +43,7 @@ from server.stores.redis import RedisStore
 from tests.support import ROOT, RedisServer, ServerProcess, token
 
 FLOOD_ADDRESS = "127.0.0.2"
+GRANT_BIN_S = 0.5  # the flood's accepted joins and chats are counted per this long
 _GENERATOR_CPU = (os.cpu_count() or 1) - 1
 
 
@@ -99,8 +102,11 @@ async def _measure(url: str, seconds: float, rate: int) -> list[float]:
     return latencies
 
 
-async def _flooder(url: str, n: int, until: float, outcomes: Counter[str]) -> None:
-    """One hostile guest after another from one address: connect, join A, chat at will."""
+async def _flooder(
+    url: str, n: int, until: float, outcomes: Counter[str], granted: list[float]
+) -> None:
+    """One hostile guest after another from one address: connect, join A, chat at will.
+    ``granted``: when (``perf_counter``) each of its joins and chats was accepted."""
     while time.perf_counter() < until:
         try:
             sio, session = await _client(url, {"name": f"Flood{n}"}, FLOOD_ADDRESS)
@@ -116,11 +122,15 @@ async def _flooder(url: str, n: int, until: float, outcomes: Counter[str]) -> No
         try:
             ack = await sio.call("room:join", {"room": "room-a"}, timeout=10)
             outcomes["join " + ("accepted" if ack["ok"] else "refused")] += 1
+            if ack["ok"]:
+                granted.append(time.perf_counter())
             for _ in range(20):
                 if time.perf_counter() >= until:
                     break
                 ack = await sio.call("chat:send", {"text": "flood"}, timeout=10)
                 outcomes["chat " + ("accepted" if ack["ok"] else "refused")] += 1
+                if ack["ok"]:
+                    granted.append(time.perf_counter())
         except TimeoutError:
             outcomes["timed out"] += 1
         finally:
@@ -176,6 +186,7 @@ async def _round(
     finally:
         server.stop()
     outcomes = json.loads(report)
+    bins = outcomes.pop("bins")
     (q50, q99), (f50, f99) = _summary(quiet), _summary(flooded)
     return {
         "quiet": (len(quiet), q50, q99),
@@ -184,6 +195,8 @@ async def _round(
         "server_cpu": ((cpu1 - cpu0) / seconds, (cpu3 - cpu2) / seconds),
         "generator_cpu": outcomes.pop("cpu_s") / (seconds + 1),
         "load": load,
+        "burst": _burstiness(bins, seconds),
+        "granted_per_bin": [bins.get(str(b), 0) for b in range(int((seconds + 1) / GRANT_BIN_S))],
         "outcomes": outcomes,
     }
 
@@ -223,8 +236,9 @@ async def run(
     print(f"room B chat, {rate}/s for {seconds:g}s, {flooders} flooders from {FLOOD_ADDRESS}, "
           f"{rounds} rounds; CPU in cores (CPU s per s)")  # fmt: skip
     print("| server | quiet p50 / p99 ms | flood p50 / p99 ms | p50 ratio | p99 ratio "
-          "| server CPU quiet / flood | generator CPU | load average |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+          "| server CPU quiet / flood | generator CPU | flood's busiest 0.5 s / mean "
+          "| load average |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, rows in results.items():
         med = partial(_median, rows)
         print(
@@ -234,6 +248,7 @@ async def run(
             f"| {_spread([r['ratio'][1] for r in rows])} "
             f"| {med(lambda r: r['server_cpu'][0]):.2f} / {med(lambda r: r['server_cpu'][1]):.2f} "
             f"| {med(lambda r: r['generator_cpu']):.2f} "
+            f"| {_spread([r['burst'] for r in rows])} "
             f"| {_spread([r['load'] for r in rows])} |"
         )
     for name, rows in results.items():
@@ -247,10 +262,23 @@ async def run(
 
 async def flood_only(url: str, seconds: float, flooders: int) -> None:
     outcomes: Counter[str] = Counter()
-    until = time.perf_counter() + seconds
-    await asyncio.gather(*(_flooder(url, n, until, outcomes) for n in range(flooders)))
+    granted: list[float] = []
+    start = time.perf_counter()
+    until = start + seconds
+    await asyncio.gather(*(_flooder(url, n, until, outcomes, granted) for n in range(flooders)))
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({**outcomes, "cpu_s": usage.ru_utime + usage.ru_stime}))
+    bins = Counter(int((t - start) / GRANT_BIN_S) for t in granted)
+    print(json.dumps({**outcomes, "cpu_s": usage.ru_utime + usage.ru_stime, "bins": bins}))
+
+
+def _burstiness(bins: dict[str, int], seconds: float) -> float:
+    """The flood's busiest bin of accepted joins and chats while room B was timed (after
+    its first second), over its mean bin then: 1 when what the limits let through comes
+    evenly, higher when it comes in bursts (a fixed window's start)."""
+    timed = range(int(1 / GRANT_BIN_S), int((seconds + 1) / GRANT_BIN_S))
+    counts = [bins.get(str(b), 0) for b in timed]
+    mean = statistics.mean(counts)
+    return max(counts) / mean if mean else 0.0
 
 
 def main() -> None:

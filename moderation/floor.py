@@ -1,5 +1,8 @@
-"""Hands and the floor, as a facilitator runs them.
+"""Hands and the floor: a participant's own hand, and the floor as a facilitator runs it.
 
+- Anyone seated **raises** or **lowers their own hand**, except while the room is paused
+  (``room_paused``): these wrap the plain rules of ``rooms.primitives`` so the check and
+  the change are one atomic step.
 - A facilitator (or co-facilitator) **lowers one hand** or **all hands**; the room sees the
   new queue (``HandQueueChanged``) and the audit log records it.
 - **Calling on** someone gives them the floor: their hand comes down (they leave the
@@ -20,10 +23,23 @@ from dataclasses import replace
 
 from moderation import roles
 from moderation.audit import Action, Moderated, entry
+from moderation.pause import check_active
+from moderation.rate_limits import Activity
+from rooms import primitives
 from rooms.change import Change, Recorder
 from rooms.errors import ErrorCode, Refused
 from rooms.events import FloorChanged, HandQueueChanged, MutesChanged
 from rooms.state import RoomState
+
+
+def raise_hand(state: RoomState, sid: str) -> Change:
+    check_active(state, state.seated(sid), Activity.HAND)
+    return primitives.raise_hand(state, sid)
+
+
+def lower_own_hand(state: RoomState, sid: str) -> Change:
+    check_active(state, state.seated(sid), Activity.HAND)
+    return primitives.lower_hand(state, sid)
 
 
 def lower_hand(state: RoomState, sid: str, member_id: str, now: int) -> Moderated:

@@ -1,9 +1,10 @@
-"""Chat and hands under moderation, deleting messages, and reports.
+"""Messages under moderation: chat and reactions, deleting messages, and reports.
 
 - Chat is refused while the sender's chat is muted (``chat_muted``), the room is paused
   (``room_paused``), or someone shares in a round whose chat waits (``share_in_progress``,
-  ``moderation.rounds``); hands and reactions likewise freeze during a pause. These wrap
-  the plain rules of ``rooms.primitives`` so the checks and the change are one atomic step.
+  ``moderation.rounds``); reactions likewise freeze during a pause (and hands: raising and
+  lowering one's own is in ``moderation.floor``). These wrap the plain rules of
+  ``rooms.primitives`` so the checks and the change are one atomic step.
 - A facilitator deletes a chat message for everyone: it leaves the room's history and
   every client is told (``ChatDeleted``). The audit log names the message's author and
   id, never its text.
@@ -37,16 +38,6 @@ def post_chat(state: RoomState, sid: str, text: str, now: int) -> Change:
 def react(state: RoomState, sid: str, reaction: Reaction) -> Change:
     check_active(state, state.seated(sid), Activity.REACTION)
     return primitives.react(state, sid, reaction)
-
-
-def raise_hand(state: RoomState, sid: str) -> Change:
-    check_active(state, state.seated(sid), Activity.HAND)
-    return primitives.raise_hand(state, sid)
-
-
-def lower_hand(state: RoomState, sid: str) -> Change:
-    check_active(state, state.seated(sid), Activity.HAND)
-    return primitives.lower_hand(state, sid)
 
 
 def delete_message(

@@ -1,9 +1,11 @@
 """Rate limits: how often one participant may chat, toggle a hand, react or report.
 
 Each limit is a count per fixed window (``count`` actions per ``window_ms``), kept per
-participant and per activity. The store counts atomically (one counter per window, on
-every process alike); this module names the counter and decides. Facilitators'
-moderation actions are never limited: a facilitator must always be able to act.
+participant and per activity: a ``rooms.allowances.Allowance`` the store counts
+atomically (one counter per window, on every process alike); this module names it and
+words the refusal. Facilitators' moderation actions are never limited: a facilitator must
+always be able to act. (What an address's people do together is limited too, on a
+sliding window: ``server.socket.abuse``.)
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rooms.allowances import Allowance
 from rooms.errors import ErrorCode, Refused
 
 
@@ -32,18 +35,9 @@ class Limit:
             raise ValueError("a limit needs a positive count and window")
 
 
-@dataclass(frozen=True, slots=True)
-class Counter:
-    """Where one participant's actions of one kind are counted during one window."""
-
-    key: str
-    expires_in_ms: int
-
-
-def counter(room_id: str, member_id: str, activity: Activity, limit: Limit, now: int) -> Counter:
-    window = now // limit.window_ms
-    ends = (window + 1) * limit.window_ms
-    return Counter(f"{room_id}:{member_id}:{activity}:{window}", ends - now)
+def allowance(room_id: str, member_id: str, activity: Activity, limit: Limit) -> Allowance:
+    """Where one participant's actions of one kind are counted: per fixed window."""
+    return Allowance(f"{room_id}:{member_id}:{activity}", limit.count, limit.window_ms)
 
 
 def check(count: int, limit: Limit, activity: Activity) -> None:

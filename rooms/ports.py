@@ -11,7 +11,8 @@
   restarts.
 - ``Claims``: one-time claims that let many processes agree who performs a scheduled
   action, and since when a room has been seen empty.
-- ``Counters``: the windowed counters behind rate limits.
+- ``Counters``: the allowances behind rate limits (``rooms.allowances``), counted per
+  window of the wall clock, fixed or sliding.
 - ``Generations``: a mark that tells whether the store lost everything it held (an
   empty Redis restart), and the room settings this process last saw, to open again.
 
@@ -32,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from rooms.allowances import Allowance
 from rooms.change import Change, Decided
 from rooms.events import RoomEvent
 from rooms.resources import Resource
@@ -207,12 +209,11 @@ class Claims(Protocol):
 
 
 class Counters(Protocol):
-    async def count(self, key: str, expires_in_ms: int) -> int:
-        """Add one to the counter ``key`` (created to expire in ``expires_in_ms``); its value."""
-        ...
-
-    async def count_many(self, counters: list[tuple[str, int]]) -> list[int]:
-        """``count`` for each ``(key, expires_in_ms)`` in one step (one round trip)."""
+    async def take(self, allowances: list[Allowance], now_ms: int) -> list[int]:
+        """One action against every allowance, in one atomic step (one round trip): if it
+        fits each (``rooms.allowances.fits``), each counts it and the answer is all 0;
+        otherwise none counts it, and each answer is how long (ms) until one more action
+        fits that allowance (``wait_ms``; 0 where it fits now)."""
         ...
 
 

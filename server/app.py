@@ -135,8 +135,10 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     if settings.redis_url:
         manager = HearthRedisManager(settings.redis_url, channel=_channel(settings))
         sio = _socketio(settings, manager)
-        store = redis_store(settings)
-        manager.room_log = store
+        shared = redis_store(settings)
+        manager.room_log = shared
+        manager.on_rewound.append(shared.rolled_back)
+        store = shared
         # Audio signalling and leases get their own connections: pub/sub holds one.
         media_redis = Redis.from_url(
             settings.redis_url, socket_connect_timeout=settings.redis_timeout_ms / 1000

@@ -186,7 +186,7 @@ REFERENCE = (
         "HEARTH_ADDRESS_RATE_FACTOR",
         "address_rate_factor",
         "one address may chat, raise hands, react and report this many times one "
-        "participant's limit",
+        "participant's limit (in any window: a sliding one)",
     ),
     Setting(
         "HEARTH_CONNECTIONS_PER_ADDRESS",
@@ -202,7 +202,8 @@ REFERENCE = (
     Setting(
         "HEARTH_JOIN_ATTEMPTS_PER_ADDRESS",
         "join_attempts_per_address",
-        "`room:join` attempts per address per window, all processes together",
+        "`room:join` attempts per address in any window (a sliding one: they come evenly), "
+        "all processes together",
     ),
     Setting(
         "HEARTH_REFUSALS_BEFORE_DISCONNECT",

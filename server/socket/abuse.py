@@ -2,27 +2,28 @@
 
 Per address (an HMAC tag, never the address): how many connections it holds on this
 process, how many joins it attempts and how often its people chat, react, raise hands and
-report, counted in the store so every process shares one count. Per connection: how many
+report, counted in the store so every process shares one count, over a sliding window
+(``rooms.allowances``): a flood gets its allowance evenly, not all of it at each window's
+start. Per connection: how many
 ``rate_limited`` refusals it ignored in one window: from the second, its refusals are
 answered only after ``HEARTH_REFUSAL_DELAY_MS`` (a script awaiting its acks can then ask
 about once a second, not hundreds of times), and one that keeps sending is ended and its
 address refused for the rest of the window. An address ended again within a window of
 its block's end is blocked twice as long each time, up to ``HEARTH_MAX_BLOCK_WINDOWS``
 windows: a flood that comes back at every window's start would otherwise cost the burst
-of a fresh window every window. Counters this process has seen go over
-are remembered (``KnownOverLimit``) so a flood's refusals cost a dict lookup, not a store
-round trip. Facilitators and admins are never limited: they must always be able to reach
-and keep a room safe.
+of a fresh window every window. Allowances this process has seen full are remembered
+for as long as the store said (``KnownOverLimit``), so a flood's refusals cost a dict
+lookup, not a store round trip. Facilitators and admins are never limited: they must
+always be able to reach and keep a room safe.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 
 from moderation import rate_limits
-from moderation.rate_limits import Activity, check, counter
+from moderation.rate_limits import Activity, check
 from rooms.errors import ErrorCode, Refused
 from rooms.identity import Identity
 from rooms.ports import Counters
@@ -30,7 +31,7 @@ from server import tokens
 from server.errors import ServerCode, ServerError
 from server.ops import metrics
 from server.settings import Settings
-from server.socket.addresses import KnownOverLimit, address_counter
+from server.socket.addresses import KnownOverLimit, address_allowance
 
 _MAX_OFFENDERS = 10_000
 
@@ -59,8 +60,8 @@ class AbuseLimits:
         limit: one over its join attempts (a new connection could not join anyway) or that
         had a connection ended for ignoring refusals, until its block ends; 0 if not.
         A dict lookup: the handshake gate (``server.socket.gate``) asks it of every handshake."""
-        joins = address_counter(address, "join", self.settings.join_limit, now)
-        return max(self._over.left(joins, now), self._over.left(self._ended(address), now))
+        joins = address_allowance(address, "join", self.settings.join_limit)
+        return max(self._over.left(joins.key, now), self._over.left(self._ended(address), now))
 
     def connect(self, identity: Identity, address: str) -> None:
         """Count a new connection from ``address``, or refuse it in-process when the
@@ -94,9 +95,9 @@ class AbuseLimits:
             del self._connections[address]
 
     @staticmethod
-    def _ended(address: str) -> rate_limits.Counter:
+    def _ended(address: str) -> str:
         # One key for every window: a lengthened block outlasts the window it began in.
-        return rate_limits.Counter(f"@address:{address}:ended", 0)
+        return f"@address:{address}:ended"
 
     def _offend(self, address: str, now: int) -> None:
         """Block ``address`` to the end of this window, or, when its last block ended less
@@ -111,7 +112,7 @@ class AbuseLimits:
             while len(self._offences) >= _MAX_OFFENDERS:
                 del self._offences[next(iter(self._offences))]
         self._offences[address] = (now + block_ms, blocks)
-        self._over.remember(replace(self._ended(address), expires_in_ms=block_ms), now)
+        self._over.remember(self._ended(address), now, block_ms)
 
     def hold_ms(self, sid: str) -> int:
         """How long to hold back this connection's latest refusal: from its second in one
@@ -141,14 +142,15 @@ class AbuseLimits:
             return
         limit = self.settings.join_limit
         now = self.clock()
-        place = address_counter(address, "join", limit, now)
-        if self._over.known(place, now):
+        place = address_allowance(address, "join", limit)
+        if self._over.known(place.key, now):
             metrics.RATE_LIMITED.labels("join").inc()
             raise Refused(
                 "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
             )
-        if await self.store.count(place.key, place.expires_in_ms) > limit.count:
-            self._over.remember(place, now)
+        (wait_ms,) = await self.store.take([place], now)
+        if wait_ms:
+            self._over.remember(place.key, now, wait_ms)
             metrics.RATE_LIMITED.labels("join").inc()
             raise Refused(
                 "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
@@ -168,24 +170,22 @@ class AbuseLimits:
     ) -> None:
         """Count one ``activity`` of this participant and of their address (so many
         keyless guests from one address share a limit too), in one store round trip;
-        refused beyond either, and without the round trip once this process knows either
-        counter is over for its window."""
+        refused beyond either (and then counted in neither), and without the round trip
+        while this process knows either is full."""
         if unlimited(identity):
             return
         now = self.clock()
         limit = self.settings.limit(activity)
         shared = self.settings.address_limit(activity)
         member_id = tokens.member_id(self.settings, room_id, identity.subject)
-        mine = counter(room_id, member_id, activity, limit, now)
-        ours = address_counter(address, str(activity), shared, now)
+        mine = rate_limits.allowance(room_id, member_id, activity, limit)
+        ours = address_allowance(address, str(activity), shared)
         places = ((mine, limit), (ours, shared))
         for place, bound in places:
-            if self._over.known(place, now):
+            if self._over.known(place.key, now):
                 check(bound.count + 1, bound, activity)
-        counts = await self.store.count_many(
-            [(mine.key, mine.expires_in_ms), (ours.key, ours.expires_in_ms)]
-        )
-        for count, (place, bound) in zip(counts, places, strict=True):
-            if count > bound.count:
-                self._over.remember(place, now)
-                check(count, bound, activity)
+        waits = await self.store.take([mine, ours], now)
+        for wait_ms, (place, bound) in zip(waits, places, strict=True):
+            if wait_ms:
+                self._over.remember(place.key, now, wait_ms)
+                check(bound.count + 1, bound, activity)

@@ -16,7 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
-from moderation.rate_limits import Counter, Limit
+from moderation.rate_limits import Limit
+from rooms.allowances import Allowance
 from server.settings import Settings
 
 UNKNOWN = "unknown"  # a peer aiohttp could not name (a UNIX socket); all share one tag
@@ -43,24 +44,24 @@ def address_tag(settings: Settings, environ: dict[str, Any]) -> str:
     return request_tag(settings, environ["aiohttp.request"])
 
 
-def address_counter(tag: str, what: str, limit: Limit, now: int) -> Counter:
-    """Where one address's ``what`` (an activity, or joins) is counted this window. Room
-    ids never start with ``@``, so these never meet a participant's counters."""
-    window = now // limit.window_ms
-    return Counter(f"@address:{tag}:{what}:{window}", (window + 1) * limit.window_ms - now)
+def address_allowance(tag: str, what: str, limit: Limit) -> Allowance:
+    """Where one address's ``what`` (an activity, or joins) is counted, on a sliding
+    window: what it allows comes evenly, not all at once at each window's start (a flood
+    from one address then never lands its whole allowance on the other rooms at one
+    moment). Room ids never start with ``@``, so these never meet a participant's."""
+    return Allowance(f"@address:{tag}:{what}", limit.count, limit.window_ms, sliding=True)
 
 
 class KnownOverLimit:
-    """Counters this process has seen go over their limit, until their window ends.
+    """Allowances this process has been told are full, until the store said one more
+    action would fit (``Counters.take``'s wait).
 
-    A shared counter only grows within its window, so once a count came back over the
-    limit every later request counted there is refused too: this process refuses it
-    without the store round trip (a flood's refusals then cost a dict lookup, not a Redis
-    call and its wait). The shared counter stays the truth across processes: another
-    process learns the same in one round trip of its own, and what is refused here is no
-    longer added to the shared count (it was over already; nothing decided by it changes).
-    Bounded: at ``capacity`` entries, ended windows are pruned and then the oldest entries
-    dropped (a dropped one costs its counter one more round trip, nothing else).
+    Nothing is counted meanwhile by a refusal, so until then every request counted there
+    is refused too: this process refuses it without the store round trip (a flood's
+    refusals then cost a dict lookup, not a Redis call and its wait). The shared count
+    stays the truth across processes: another process learns the same in one round trip
+    of its own. Bounded: at ``capacity`` entries, ended waits are pruned and then the
+    oldest entries dropped (a dropped one costs one more round trip, nothing else).
     """
 
     def __init__(self, capacity: int = 10_000) -> None:
@@ -70,25 +71,26 @@ class KnownOverLimit:
     def __len__(self) -> int:
         return len(self._until)
 
-    def known(self, place: Counter, now: int) -> bool:
-        return self.left(place, now) > 0
+    def known(self, key: str, now: int) -> bool:
+        return self.left(key, now) > 0
 
-    def left(self, place: Counter, now: int) -> int:
-        """How long (ms) ``place`` stays known over its limit; 0 if it is not."""
-        until = self._until.get(place.key)
+    def left(self, key: str, now: int) -> int:
+        """How long (ms) ``key`` stays known over its limit; 0 if it is not."""
+        until = self._until.get(key)
         if until is None:
             return 0
         if until <= now:
-            del self._until[place.key]
+            del self._until[key]
             return 0
         return until - now
 
-    def remember(self, place: Counter, now: int) -> None:
-        if place.key not in self._until and len(self._until) >= self.capacity:
+    def remember(self, key: str, now: int, wait_ms: int) -> None:
+        """``key`` is over its limit for ``wait_ms`` from ``now``."""
+        if key not in self._until and len(self._until) >= self.capacity:
             self._until = {k: t for k, t in self._until.items() if t > now}
             while len(self._until) >= self.capacity:
                 del self._until[next(iter(self._until))]
-        self._until[place.key] = now + place.expires_in_ms
+        self._until[key] = now + wait_ms
 
 
 class Handshakes:

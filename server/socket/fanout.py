@@ -25,7 +25,8 @@ published meanwhile is gone. Each room's events come in seq order, so the manage
 the last seq it delivered per room; when the next one jumps, it first reads the missing
 ones from the room's log (``rooms.ports.RoomLog``, written by the same commit) and
 delivers them in order. A seq that goes *back* means Redis was rolled back (or the room
-reopened unseen): its people are told ``room:rewound`` and take a snapshot.
+reopened unseen): the store gives the room a new opening (so no resume is served from the
+lost history), then its people are told ``room:rewound`` and take a snapshot.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -176,6 +177,9 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         self.on_room_closed: list[RoomClosed] = []
         self.on_room_event: list[RoomEventSeen] = []
         self.room_log: RoomLog | None = None  # set by the app: where missed events are read
+        # Told the id of a room whose seq went back (Redis rolled it back), before its
+        # people are told ``room:rewound``.
+        self.on_rewound: list[Callable[[str], Awaitable[None]]] = []
         self._delivered: dict[str, int] = {}  # room id -> last seq delivered here
         # room id -> the last seq a catch-up delivered from the log: the same events may
         # still arrive live (published after we subscribed, before we read the log).
@@ -270,14 +274,24 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         room_id = room.removeprefix(ROOM_PREFIX)
         last = self._delivered.get(room_id)
         self._delivered[room_id] = seq
-        if last is None or seq == last + 1 or not self.rooms.get(namespace, {}).get(room):
+        if last is None or seq == last + 1:
             return
+        present = bool(self.rooms.get(namespace, {}).get(room))
         if seq <= last:
             log.warning("a room went back from seq %d to %d: resyncing", last, seq)
-            rewound = {"room": room_id, "seq": seq}
-            await _fan_out(self, ServerEvent.ROOM_REWOUND, [rewound], namespace, room, None)
+            # The store first gives the room a new opening (whoever has people in it or
+            # not), so the snapshot our people now ask for names it.
+            for renew in self.on_rewound:
+                try:
+                    await renew(room_id)
+                except Exception:
+                    log.warning("could not give a rolled back room a new opening", exc_info=True)
+            if present:
+                rewound = {"room": room_id, "seq": seq}
+                await _fan_out(self, ServerEvent.ROOM_REWOUND, [rewound], namespace, room, None)
             return
-        await self._replay(room_id, namespace, after=last, before=seq)
+        if present:
+            await self._replay(room_id, namespace, after=last, before=seq)
 
     async def shutdown(self) -> None:
         """Stop listening and close this manager's Redis connections."""

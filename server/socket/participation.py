@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from moderation import messages, mute
+from moderation import floor, messages, mute
 from moderation.rate_limits import Activity
 from rooms.change import Change
 from rooms.events import Reported
@@ -41,8 +41,8 @@ class Participation:
         self.store = hub.store
         handlers: dict[ClientEvent, Handler] = {
             ClientEvent.CHAT: self.chat,
-            ClientEvent.HAND_RAISE: partial(self._hand, messages.raise_hand),
-            ClientEvent.HAND_LOWER: partial(self._hand, messages.lower_hand),
+            ClientEvent.HAND_RAISE: partial(self._hand, floor.raise_hand),
+            ClientEvent.HAND_LOWER: partial(self._hand, floor.lower_own_hand),
             ClientEvent.REACT: self.react,
             ClientEvent.AUDIO_MUTE: partial(self._own_audio, mute.mute_self),
             ClientEvent.AUDIO_UNMUTE: partial(self._own_audio, mute.unmute_self),

@@ -4,8 +4,11 @@ A client that rejoins sends the last seq it saw (``room:join`` ``since``) and th
 opening it saw it in (``opening``, from its join ack or snapshot). Each opening of a room
 has its own id, made when the room opens: a room that closes and opens again counts seq
 from 0 again, so a ``since`` from an earlier opening could name an event of the new one
-and would be read against the wrong log. Unless the opening matches the room's current
-one, the ack holds a snapshot, never replayed events.
+and would be read against the wrong log. A rollback of Redis that a process notices
+gives the room a new opening too (``RedisStore.rolled_back``, and the commit that finds
+the older copy): the room's seq may pass the client's again over a history the client never
+saw. Unless the opening matches the room's current one, the ack holds a snapshot, never
+replayed events.
 
 Its join is committed like any other; then the room's log (``rooms.ports.RoomLog``,
 appended in the same atomic step as each change) is read from ``since + 1`` up to the

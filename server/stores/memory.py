@@ -19,6 +19,7 @@ from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
 from moderation.ports import Decision
 from rooms import lifecycle
+from rooms.allowances import Allowance, fits, wait_ms
 from rooms.change import Change
 from rooms.errors import RoomNotFound
 from rooms.events import RoomEvent
@@ -64,7 +65,7 @@ class MemoryStore:
         self._deployment_resources: tuple[Resource, ...] | None = None
         self._claims: dict[str, float] = {}  # key -> monotonic expiry
         self._empty: dict[str, int] = {}
-        self._counters: dict[str, tuple[float, int]] = {}  # key -> (expires, count)
+        self._counters: dict[str, tuple[int, int]] = {}  # window key -> (expires ms, count)
         self._audit: dict[str, deque[AuditEntry]] = {}
         self._bans: defaultdict[str, dict[str, Ban]] = defaultdict(dict)  # key -> subject -> ban
         # (room, member, op id) -> (monotonic expiry, first answer)
@@ -257,21 +258,29 @@ class MemoryStore:
             since = self._empty[room_id] = now_ms
         return since
 
-    async def count(self, key: str, expires_in_ms: int) -> int:
-        return (await self.count_many([(key, expires_in_ms)]))[0]
-
-    async def count_many(self, counters: list[tuple[str, int]]) -> list[int]:
-        return [self._count(key, expires_in_ms) for key, expires_in_ms in counters]
-
-    def _count(self, key: str, expires_in_ms: int) -> int:
-        now = time.monotonic()
+    async def take(self, allowances: list[Allowance], now_ms: int) -> list[int]:
+        # No await between reading and counting: one atomic step, as Redis's script.
         if len(self._counters) > 10_000:
-            self._counters = {k: v for k, v in self._counters.items() if v[0] > now}
-        expires, count = self._counters.get(key, (0.0, 0))
-        if expires <= now:
-            expires, count = now + expires_in_ms / 1000, 0
-        self._counters[key] = (expires, count + 1)
-        return count + 1
+            self._counters = {k: v for k, v in self._counters.items() if v[0] > now_ms}
+        counts = [
+            (
+                self._counted(a.window_key(now_ms, 1), now_ms),
+                self._counted(a.window_key(now_ms), now_ms),
+            )
+            for a in allowances
+        ]
+        pairs = list(zip(counts, allowances, strict=True))
+        if not all(fits(last, this, a, now_ms) for (last, this), a in pairs):
+            return [wait_ms(last, this, a, now_ms) for (last, this), a in pairs]
+        for (_, this), a in pairs:
+            # Kept until the next window has ended: a sliding allowance still weighs it.
+            expires = now_ms + 2 * a.window_ms - a.into(now_ms)
+            self._counters[a.window_key(now_ms)] = (expires, this + 1)
+        return [0] * len(allowances)
+
+    def _counted(self, key: str, now_ms: int) -> int:
+        expires, count = self._counters.get(key, (0, 0))
+        return count if expires > now_ms else 0
 
     async def moderate(
         self, room_id: str, decide: Decision, *, keep_ms: int, max_entries: int

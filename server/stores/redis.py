@@ -30,8 +30,8 @@ Keys of a room's live state (under the configured prefix):
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from redis.asyncio import Redis
@@ -43,6 +43,7 @@ from moderation.audit import AuditEntry, Moderated
 from moderation.bans import Ban
 from moderation.ports import Decision
 from rooms import lifecycle
+from rooms.allowances import Allowance
 from rooms.change import Change
 from rooms.ports import Done, Frame, Once, Ruling
 from rooms.resources import Resource
@@ -55,7 +56,7 @@ from server.stores import redis_scripts as scripts
 from server.stores.redis_access import Keys, guarded, raw, text
 from server.stores.redis_audit import RedisAudit
 from server.stores.redis_claims import RedisClaims
-from server.stores.redis_commit import MAX_ATTEMPTS, Audit, RoomCommits
+from server.stores.redis_commit import MAX_ATTEMPTS, Audit, RoomCommits, new_opening
 from server.stores.redis_definitions import RedisDefinitions
 from server.stores.redis_roll import RedisRoll
 
@@ -104,7 +105,7 @@ class RedisStore:
         ]
         args: list[EncodableT] = [
             codec.pack(info),
-            codec.pack(RoomState(info.room_id, opening=secrets.token_hex(8))),
+            codec.pack(RoomState(info.room_id, opening=new_opening())),
             info.room_id,
         ]
         opened = bool(await self._open(keys=keys, args=args))
@@ -162,6 +163,17 @@ class RedisStore:
         done = await self._rooms.change(room_id, close, closing=True)
         self._rooms.remembered.pop(room_id, None)
         return _value(done)
+
+    @guarded
+    async def rolled_back(self, room_id: str) -> None:
+        """Redis was seen to hold an older copy of the room than it once published (a
+        manager saw its seq go back): it gets a new opening, so that no client resumes
+        from a seq of the history it lost (``server.socket.resume``)."""
+
+        def renew(state: RoomState, _room: RoomInfo) -> Change:
+            return Change(replace(state, opening=new_opening()), quiet=True)
+
+        await self._rooms.change(room_id, renew)
 
     @guarded
     async def events_after(self, room_id: str, seq: int) -> list[tuple[int, bytes]]:
@@ -239,11 +251,8 @@ class RedisStore:
     async def empty_since(self, room_id: str, now_ms: int, empty: bool) -> int | None:
         return await self._claims.empty_since(room_id, now_ms, empty)
 
-    async def count(self, key: str, expires_in_ms: int) -> int:
-        return await self._claims.count(key, expires_in_ms)
-
-    async def count_many(self, counters: list[tuple[str, int]]) -> list[int]:
-        return await self._claims.count_many(counters)
+    async def take(self, allowances: list[Allowance], now_ms: int) -> list[int]:
+        return await self._claims.take(allowances, now_ms)
 
     # Audit and bans (``moderation.ports.AuditLog``, ``BanList``).
 

@@ -3,13 +3,16 @@
 
 Keys: ``claim:{key}`` — a one-time claim on a scheduled action (``SET NX`` with an
 expiry); ``room:{id}:empty`` — since when (ms) an open room has been seen empty;
-``rate:{key}`` — one rate-limit counter for one window, expiring with it.
+``rate:{key}:{window}`` — one allowance's count in one window of the wall clock, expiring
+once the next window (where a sliding allowance still weighs it) has ended.
 """
 
 from __future__ import annotations
 
 from redis.asyncio import Redis
+from redis.typing import EncodableT
 
+from rooms.allowances import Allowance, wait_ms
 from rooms.ports import EMPTY_MEMORY_MS
 from server.stores import redis_scripts as scripts
 from server.stores.redis_access import Keys, guarded
@@ -19,7 +22,7 @@ class RedisClaims:
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self._redis = redis
         self._key = keys
-        self._count = redis.register_script(scripts.COUNT)
+        self._take = redis.register_script(scripts.TAKE)
         self._empty = redis.register_script(scripts.EMPTY)
 
     @guarded
@@ -39,11 +42,15 @@ class RedisClaims:
         return int(await self._empty(keys=[key], args=[now_ms, EMPTY_MEMORY_MS]))
 
     @guarded
-    async def count(self, key: str, expires_in_ms: int) -> int:
-        return (await self.count_many([(key, expires_in_ms)]))[0]
-
-    @guarded
-    async def count_many(self, counters: list[tuple[str, int]]) -> list[int]:
-        keys = [self._key("rate", key) for key, _ in counters]
-        counts = await self._count(keys=keys, args=[expires for _, expires in counters])
-        return [int(n) for n in counts]
+    async def take(self, allowances: list[Allowance], now_ms: int) -> list[int]:
+        keys: list[str] = []
+        args: list[EncodableT] = []
+        for allowance in allowances:
+            keys += [self._key("rate", allowance.window_key(now_ms, back)) for back in (0, 1)]
+            args += [allowance.count, allowance.window_ms, allowance.into(now_ms)]
+            args.append(1 if allowance.sliding else 0)
+        taken, *counts = [int(n) for n in await self._take(keys=keys, args=args)]
+        if taken:
+            return [0] * len(allowances)
+        pairs = zip(counts[::2], counts[1::2], allowances, strict=True)
+        return [wait_ms(last, this, allowance, now_ms) for last, this, allowance in pairs]

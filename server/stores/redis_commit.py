@@ -20,7 +20,9 @@ Redis, and reuse the decoded state while Redis holds the same bytes.
 The live hash also holds ``e``, the attempt id of the write that made it (the room's
 epoch). A commit checks version *and* epoch, so a state cached before a rollback (a
 restored RDB, a lost AOF tail) never passes for current once the room has been written
-again to the same version number: it is read afresh instead of overwritten.
+again to the same version number: it is read afresh instead of overwritten. A commit
+that finds such an older copy writes the room under a new opening (``new_opening``), so
+no client resumes from a seq of the history the rollback lost.
 
 A commit is sent once and never re-sent (redis-py's retries are off for this client): a
 timeout after the script was written leaves its outcome unknown, since Redis may run it
@@ -37,10 +39,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
@@ -99,6 +102,22 @@ class _Attempt:
     record: str
     fence: str
     expires_ms: int
+
+
+def new_opening() -> str:
+    """The id of an opening of a room (``RoomState.opening``), made when it opens or its
+    history is rolled back."""
+    return secrets.token_hex(8)
+
+
+def _behind(read: _Known, known: _Known) -> bool:
+    """Whether Redis holds an older copy of the room than we last read or wrote: a lower
+    seq, or a version no higher written by another attempt (the room was written again
+    after a rollback). Another opening is the room opened again since: no rollback."""
+    if read.state.opening != known.state.opening:
+        return False
+    rewritten = int(read.version) <= int(known.version) and read.epoch != known.epoch
+    return read.state.seq < known.state.seq or rewritten
 
 
 def _parts(done: Change | Decided[Any] | Moderated) -> tuple[Change, Moderated | None]:
@@ -194,15 +213,18 @@ class RoomCommits:
         )
         self.remembered[room_id] = read.info
         found = raw(first[0]) if first and first[0] is not None else None
-        # A lower seq of another opening is the room opened again since: no rollback.
-        reopened = known is not None and read.state.opening != known.state.opening
-        if known is not None and read.state.seq < known.state.seq and not reopened:
+        if known is not None and _behind(read, known):
             if not committing:
                 return read, found  # raced a commit of ours: remember the newer one
             # Redis holds an older room than we last saw: it was rolled back. Its
-            # state wins; each process's manager tells its clients to resync.
+            # state wins, under a new opening: a client's ``since`` from before names
+            # a history the room no longer has, so its resume gets a snapshot. Each
+            # process's manager tells its clients to resync.
             log.warning("a room was rolled back from seq %d to %d", known.state.seq,
                         read.state.seq, extra=about(read.info))  # fmt: skip
+            # No bytes match the renewed state: a later read decodes Redis's afresh.
+            renewed = replace(read.state, opening=new_opening())
+            read = replace(read, blob=b"", state=renewed)
         self._known[room_id] = read
         return read, found
 

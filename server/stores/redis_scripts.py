@@ -105,16 +105,39 @@ if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]) end
 return 1
 """
 
-# KEYS: counters. ARGV: for each, ms until its window ends. One step, so two processes
-# never both see the first hit and every counter gets its expiry; several counters for
-# one action (a participant's and their address's) cost one round trip.
-COUNT = """
+# KEYS: for each allowance (``rooms.allowances``), its counter of this window, then of
+#   the last one.
+# ARGV: for each, its count, its window (ms), how far into this window now is (ms), and
+#   '1' if it slides (the last window's count then weighs by how much of it is inside).
+# Returns 1 if the action was counted (it fitted every allowance) or 0 (it counted in
+# none), then each allowance's last and this window's counts. The fit test is
+# ``rooms.allowances.fits``, in integers. One step, so two processes never both take the
+# last place and every counter gets its expiry (this window's counter outlives the next
+# one, where it is the last); several allowances for one action (a participant's and
+# their address's) cost one round trip.
+TAKE = """
+local taken = 1
 local counts = {}
-for i = 1, #KEYS do
-  local n = redis.call('INCR', KEYS[i])
-  if n == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[i]) end
-  counts[i] = n
+for i = 1, #KEYS / 2 do
+  local count, window = tonumber(ARGV[4 * i - 3]), tonumber(ARGV[4 * i - 2])
+  local into = tonumber(ARGV[4 * i - 1])
+  local this = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '0')
+  local last = 0
+  if ARGV[4 * i] == '1' then last = tonumber(redis.call('GET', KEYS[2 * i]) or '0') end
+  if last * (window - into) + (this + 1) * window > count * window then taken = 0 end
+  counts[2 * i - 1] = last
+  counts[2 * i] = this
 end
+if taken == 1 then
+  for i = 1, #KEYS / 2 do
+    counts[2 * i] = redis.call('INCR', KEYS[2 * i - 1])
+    if counts[2 * i] == 1 then
+      local window = tonumber(ARGV[4 * i - 2])
+      redis.call('PEXPIRE', KEYS[2 * i - 1], 2 * window - tonumber(ARGV[4 * i - 1]))
+    end
+  end
+end
+table.insert(counts, 1, taken)
 return counts
 """
 

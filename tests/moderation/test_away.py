@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from moderation import admission, controls, messages, mute, roles
+from moderation import admission, controls, floor, messages, mute, roles
 from rooms.change import Decided
 from rooms.errors import ErrorCode, HearthError
 from rooms.events import (
@@ -49,8 +49,8 @@ def seat(state: RoomState, name: str) -> Member:
 
 def muted_sam_with_hand() -> RoomState:
     state = enter(enter(enter(RoomState("circle"), "Fay"), "Ann"), "Sam")
-    state = messages.raise_hand(state, "sid-Sam").state
-    state = messages.raise_hand(state, "sid-Ann").state
+    state = floor.raise_hand(state, "sid-Sam").state
+    state = floor.raise_hand(state, "sid-Ann").state
     state = mute.mute(state, "sid-Fay", "id-Sam", chat=True, audio=True, now=NOW).change.state
     return roles.promote(state, "sid-Fay", "id-Sam", NOW).change.state
 

@@ -11,8 +11,8 @@ from rooms.events import FloorChanged, HandQueueChanged, LeaveReason, ServiceCha
 from rooms.identity import Role
 from rooms.meeting import MAX_SERVICE, Duty, Service
 from rooms.state import AudioState, Connection
-from tests.moderation.test_rounds import S, arrive, hands, of, set_controls, start
-from tests.moderation.test_rules import NOW, ROOM, circle, person, refused
+from tests.moderation.circle import NOW, ROOM, circle, person, refused
+from tests.moderation.round_steps import S, arrive, hands, of, set_controls, start
 
 # Hands and the floor
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from moderation import admission, audio, controls, floor, messages, rounds, service
-from moderation.audit import Action
-from rooms.change import Change
+from moderation import admission, audio, floor, messages, rounds, service
 from rooms.errors import ErrorCode
 from rooms.events import (
     LeaveReason,
@@ -17,60 +15,13 @@ from rooms.events import (
     ShareWarning,
 )
 from rooms.meeting import Duty, RoundOrder
-from rooms.state import AudioState, Connection, RoomState
-from tests.moderation.test_rules import NOW, ROOM, circle, person, refused
-
-S = 1000  # ms
-
-
-def hands(state: RoomState, *names: str) -> RoomState:
-    for name in names:
-        state = messages.raise_hand(state, f"sid-{name}").state
-    return state
-
-
-def arrive(state: RoomState, name: str, at: int) -> RoomState:
-    joined = admission.join(
-        state, ROOM, person(name), f"id-{name}", Connection("p", f"sid-{name}"), at
-    )
-    return joined.change.state
-
-
-def set_controls(state: RoomState, **changes: bool) -> RoomState:
-    return controls.set_controls(state, "sid-Fay", changes, NOW).change.state
-
-
-def start(
-    state: RoomState,
-    order: RoundOrder = RoundOrder.HANDS,
-    *,
-    by: str = "Fay",
-    share: int = 180 * S,
-    warn: int = 60 * S,
-    members: tuple[str, ...] = (),
-    seed: int = 7,
-    now: int = NOW,
-) -> RoomState:
-    done = rounds.start(
-        state,
-        f"sid-{by}",
-        order=order,
-        share_ms=share,
-        warn_ms=warn,
-        members=members,
-        seed=seed,
-        now=now,
-    )
-    assert done.entry.action == Action.ROUND
-    return done.change.state
+from rooms.state import AudioState, RoomState
+from tests.moderation.circle import NOW, circle, refused
+from tests.moderation.round_steps import S, arrive, hands, of, set_controls, start
 
 
 def sharer(state: RoomState) -> str | None:
     return state.round.sharer if state.round else None
-
-
-def of(change: Change, kind: type) -> list[object]:
-    return [e for e in change.events if isinstance(e, kind)]
 
 
 # Starting a round

@@ -5,13 +5,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
-from moderation import admission, bans, controls, handover, messages, mute, pause, roles
+from moderation import admission, bans, controls, floor, handover, messages, mute, pause, roles
 from moderation.audit import Action
-from moderation.rate_limits import Activity, Limit, check, counter
+from moderation.rate_limits import Activity, Limit, allowance, check
 from rooms.change import Change
-from rooms.errors import ErrorCode, HearthError
+from rooms.errors import ErrorCode
 from rooms.events import (
     Admitted,
     Denied,
@@ -27,37 +25,10 @@ from rooms.events import (
     WaitingPlace,
     WaitingQueue,
 )
-from rooms.identity import Identity, Role
+from rooms.identity import Role
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
-
-NOW = 1_700_000_000_000
-ROOM = RoomInfo("circle", "Tuesday circle", capacity=4, series_id="tuesdays")
-
-
-def person(name: str, role: Role = Role.PARTICIPANT) -> Identity:
-    return Identity(f"sub-{name}", name, role, frozenset({"*"}))
-
-
-def enter(state: RoomState, name: str, role: Role = Role.PARTICIPANT, **kw: bool) -> RoomState:
-    change = admission.join(
-        state, ROOM, person(name, role), f"id-{name}", Connection("p", f"sid-{name}"), NOW, **kw
-    ).change
-    return change.state
-
-
-def circle(*names: str) -> RoomState:
-    """Fay the facilitator and participants ``names``."""
-    state = enter(RoomState("circle"), "Fay", Role.FACILITATOR)
-    for name in names:
-        state = enter(state, name)
-    return state
-
-
-def refused(code: ErrorCode, rule: object, *args: object, **kwargs: object) -> None:
-    with pytest.raises(HearthError) as caught:
-        rule(*args, **kwargs)  # type: ignore[operator]
-    assert caught.value.code == code
+from tests.moderation.circle import NOW, ROOM, circle, enter, person, refused
 
 
 def test_a_chat_muted_participant_cannot_chat_and_others_see_the_mute() -> None:
@@ -121,7 +92,7 @@ def test_pause_freezes_participants_and_resume_restores_prior_mutes() -> None:
     paused = pause.pause(state, "sid-Fay", NOW).change
     assert isinstance(paused.events[0], RoomPaused)
     refused(ErrorCode.ROOM_PAUSED, messages.post_chat, paused.state, "sid-Kim", "hi", NOW)
-    refused(ErrorCode.ROOM_PAUSED, messages.raise_hand, paused.state, "sid-Kim")
+    refused(ErrorCode.ROOM_PAUSED, floor.raise_hand, paused.state, "sid-Kim")
     kim = paused.state.member("id-Kim")
     assert kim is not None
     assert not pause.audible(paused.state, kim)
@@ -167,7 +138,7 @@ def test_targets_must_be_in_the_room_and_outranked() -> None:
 
 
 def test_remove_tells_the_person_and_frees_their_seat_and_hand() -> None:
-    state = messages.raise_hand(circle("Sam"), "sid-Sam").state
+    state = floor.raise_hand(circle("Sam"), "sid-Sam").state
     done = bans.remove(state, "sid-Fay", "id-Sam", NOW, reason="shouting")
     removed, left, _hands = done.change.events
     assert removed == Removed(("sid-Sam",), LeaveReason.REMOVED)
@@ -390,10 +361,10 @@ def test_deleting_a_message_removes_it_for_everyone_and_audits_no_text() -> None
 
 def test_rate_limit_counts_per_fixed_window() -> None:
     limit = Limit(count=2, window_ms=10_000)
-    first = counter("circle", "id-Sam", Activity.CHAT, limit, NOW)
-    later = counter("circle", "id-Sam", Activity.CHAT, limit, NOW + 10_000)
-    assert first.key != later.key
-    assert 0 < first.expires_in_ms <= 10_000
+    mine = allowance("circle", "id-Sam", Activity.CHAT, limit)
+    assert (mine.count, mine.window_ms, mine.sliding) == (2, 10_000, False)
+    assert mine.window_key(NOW) != mine.window_key(NOW + 10_000)
+    assert mine != allowance("circle", "id-Kim", Activity.CHAT, limit)
     check(2, limit, Activity.CHAT)
     refused(ErrorCode.RATE_LIMITED, check, 3, limit, Activity.CHAT)
 

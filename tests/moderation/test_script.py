@@ -13,7 +13,7 @@ from rooms import lifecycle
 from rooms.errors import ErrorCode, InvalidPayload
 from rooms.events import ScriptPinned
 from rooms.identity import Role
-from tests.moderation.test_rules import NOW, ROOM, circle, enter, refused
+from tests.moderation.circle import NOW, ROOM, circle, enter, refused
 
 WELCOME = "Welcome.\nWe read the steps, then share for three minutes each."
 

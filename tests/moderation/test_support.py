@@ -15,7 +15,7 @@ from rooms.identity import Role
 from rooms.resources import NEUTRAL_CRISIS, Category, Resource, crisis, parse_resources, shown
 from rooms.state import RoomState
 from rooms.support import PrivateMessage, SupportAsked, SupportSeen
-from tests.moderation.test_rules import NOW, ROOM, circle, enter, refused
+from tests.moderation.circle import NOW, ROOM, circle, enter, refused
 
 
 def test_a_request_reaches_every_moderator_present_and_nobody_else() -> None:

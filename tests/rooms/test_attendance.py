@@ -16,7 +16,7 @@ from rooms.errors import ErrorCode, InvalidPayload
 from rooms.events import AttendanceConfirmed, LeaveReason
 from rooms.identity import Role
 from rooms.state import Connection, RoomState
-from tests.moderation.test_rules import NOW, ROOM, circle, enter, person, refused
+from tests.moderation.circle import NOW, ROOM, circle, enter, person, refused
 
 MIN = 60_000
 

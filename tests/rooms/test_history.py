@@ -12,7 +12,7 @@ from rooms.history import may_replay, visible_chat
 from rooms.identity import Role
 from rooms.room import History
 from rooms.state import Connection, RoomState
-from tests.moderation.test_rules import NOW, ROOM, circle, enter, person
+from tests.moderation.circle import NOW, ROOM, circle, enter, person
 
 
 def said(state: RoomState, sid: str, text: str) -> RoomState:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 
 from rooms.identity import Role
 from server.attendance import make_key
-from tests.server.test_cli import hearth
+from tests.server.cli_runs import hearth
 from tests.support import (
     Client,
     RunningHub,

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import subprocess
-import sys
 from typing import Any
 
 from tests.conftest import flush
-from tests.support import ROOT, RedisServer, server_env
-
-
-async def hearth(redis_url: str | None, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "server.cli", *args],
-        cwd=ROOT,
-        env=server_env(redis_url, **env),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+from tests.server.cli_runs import hearth
+from tests.support import RedisServer
 
 
 async def test_cli_creates_invites_lists_and_closes_rooms_of_a_running_server(

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.server.test_cli import hearth
+from tests.server.cli_runs import hearth
 from tests.support import RedisServer, free_port
 
 STRONG = "k3J9-vQ2xLp8ZrT5nWb7YcH4mF6dGs1aE0uRiO_tyPNq"

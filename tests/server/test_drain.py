@@ -2,18 +2,32 @@
 clients to move, refuses new handshakes with 503, keeps their seats for the other process
 to take over by identity (hand place, mute and all, with no leave and no join), and exits
 once they have gone or its drain timeout has passed. Two real processes on one real
-Redis; the test plays the load balancer by connecting the moved clients to B."""
+Redis; the test plays the load balancer by connecting the moved clients to B. With chat
+flowing, the chaos tests' invariant holds (``tests.server.chaos``)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from typing import Any
 
 import aiohttp
 import pytest
 
 from rooms.identity import Role
+from tests.server.chaos import (
+    FAST_PRESENCE,
+    Ledger,
+    Person,
+    assert_invariant,
+    everyone_has,
+    open_room,
+    seat_people,
+    send_chat,
+    settle,
+    stream_chats,
+)
 from tests.support import Client, ServerProcess, after_everything_sent, gone, token
 
 ROOM = "demo"
@@ -140,3 +154,61 @@ async def test_a_client_that_does_not_move_is_closed_at_the_drain_timeout_and_ke
         assert after == ["chat:message"], after  # no leave, no join
     finally:
         await back.close()
+
+
+async def test_sigterm_of_one_process_during_chat_loses_and_repeats_no_acked_chat(
+    redis_url: str, processes: Any, people: list[Person]
+) -> None:
+    """Ann and Cy on A, Bo and Di on B; Ann and Bo send chats with op ids, and A is told to
+    stop (SIGTERM) midway. Told ``server:draining``, Ann lets go of A, resumes through B
+    (break before make), sends her unknown sends again and carries on; Cy joins through B
+    first, taking her seat over (make before break). A exits once they have gone. All four
+    end with the same gap-free sequence: every acked chat at its acked seq, once, nothing
+    refused, and no leave, join or away among the room's events."""
+    await open_room(redis_url)
+    env = {**FAST_PRESENCE, "HEARTH_DRAIN_TIMEOUT_MS": "20000"}
+    a, b = processes(redis_url, **env), processes(redis_url, **env)
+    start = await seat_people(people, [("Ann", a.url), ("Cy", a.url), ("Bo", b.url), ("Di", b.url)])
+    ann, cy, bo, _ = people
+    ann_on_a, cy_on_a = ann.client, cy.client
+    ledger = Ledger()
+    moved_at: list[int] = []  # the first of Ann's chats sent through B
+
+    async def ann_sends_and_moves_when_told(count: int) -> None:
+        for i in range(count):
+            if ann.client is ann_on_a and ann_on_a.events("server:draining"):
+                await ann_on_a.close()
+                await ann.resume(b.url)
+                await settle(ledger, ann.client)
+                moved_at.append(i)
+            await send_chat(ann.client, ledger, f"ann {i}", f"ann-{i}-{uuid.uuid4().hex}")
+            await asyncio.sleep(0.03)
+
+    async def terminate_midway() -> None:
+        await asyncio.sleep(0.4)
+        assert a.proc is not None
+        a.proc.terminate()
+        await cy_on_a.wait_for("server:draining")
+        await cy.resume(b.url)
+        await gone(cy_on_a)  # closed by the takeover
+
+    try:
+        await asyncio.gather(
+            ann_sends_and_moves_when_told(40),
+            stream_chats(bo.client, ledger, "bo", 40),
+            terminate_midway(),
+        )
+        assert await exited(a, within=10) == 0
+        await settle(ledger, ann.client)
+        await everyone_has(people, bo.client, ledger)
+    finally:
+        await cy_on_a.close()
+
+    (first_on_b,) = moved_at
+    assert 0 < first_on_b < 40, "A was stopped while Ann was sending"
+    assert {f"ann {first_on_b - 1}", f"ann {first_on_b}", "ann 39"} <= set(ledger.acked)
+    assert not ledger.refused, ledger.refused  # Redis never went away
+    for person in people:
+        seen = {event for seq, event, _ in person.applied if seq > start}
+        assert seen == {"chat:message"}, (person.name, seen)
+    assert_invariant(people, ledger, start)

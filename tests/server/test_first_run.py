@@ -16,7 +16,7 @@ from rooms.identity import Role
 from rooms.room import DEFAULT_CAPACITY
 from server.admin.bodies import ROOM_FIELDS, parse_room
 from server.stores.redis import RedisStore
-from tests.server.test_cli import hearth
+from tests.server.cli_runs import hearth
 from tests.support import ServerProcess
 
 

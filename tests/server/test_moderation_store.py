@@ -3,7 +3,6 @@ record as one step, audit log bounds and retention, bans, counters."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
 import pytest
@@ -130,15 +129,3 @@ async def test_bans_are_kept_per_room_and_series(hub: RunningHub) -> None:
     assert await hub.store.bans(["room:open"]) == []
     await record(hub.store, entry(NOW), lifts=series)
     assert await hub.store.bans(["room:circle", "series:tuesdays"]) == [room]
-
-
-async def test_counters_count_up_per_key(hub: RunningHub) -> None:
-    assert [await hub.store.count("a", 60_000) for _ in range(3)] == [1, 2, 3]
-    assert await hub.store.count("b", 60_000) == 1
-
-
-async def test_a_counter_starts_again_after_its_window(hub: RunningHub) -> None:
-    assert await hub.store.count("short", 50) == 1
-    assert await hub.store.count("short", 50) == 2
-    await asyncio.sleep(0.15)
-    assert await hub.store.count("short", 50) == 1

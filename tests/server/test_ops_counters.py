@@ -23,8 +23,7 @@ from server.app import SCHEDULER, SETTINGS
 from server.ops import metrics
 from server.stores.redis import RedisStore
 from tests.conftest import flush
-from tests.server.test_ops_metrics import scrape, value
-from tests.server.test_ops_probes import probe
+from tests.server.scrapes import probe, scrape, value
 from tests.support import RedisServer, SetClock, running_app, settings
 
 ROOM = RoomInfo("circle", "Circle")

@@ -16,34 +16,13 @@ from rooms.identity import Role
 from rooms.room import RoomInfo
 from server.app import SETTINGS
 from tests.conftest import flush
+from tests.server.scrapes import scrape, value
 from tests.support import RedisServer, RunningHub, running_app, settings, token
 
 PRIVATE = RoomInfo("private-circle-8812", "Thursday evening circle")
 NAMES = ("Marigold Quince", "Ivy Thistlewood")
 METRICS_TOKEN = "metrics-token-that-is-long-enough-1234"
 HOUR_MS = 3_600_000
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-async def scrape(url: str, headers: dict[str, str] | None = None) -> tuple[str, Samples]:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(f"{url}/metrics", headers=headers) as response,
-    ):
-        assert response.status == 200, response.status
-        assert response.content_type == "text/plain"
-        text = await response.text()
-    samples = {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-    return text, samples
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 @pytest.fixture(params=["memory", "redis"])

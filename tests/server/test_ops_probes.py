@@ -8,17 +8,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from typing import Any
-
-import aiohttp
 
 from server.app import DRAIN
+from tests.server.scrapes import probe
 from tests.support import RedisServer, running_app, settings
-
-
-async def probe(url: str, path: str) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http, http.get(f"{url}{path}") as response:
-        return response.status, await response.json()
 
 
 async def test_a_frozen_redis_makes_the_process_not_ready_naming_the_store_but_still_live(

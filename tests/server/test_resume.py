@@ -8,6 +8,7 @@ import asyncio
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from moderation import bans
@@ -278,6 +279,42 @@ async def test_a_rollback_is_read_not_overwritten(two_processes: Any, redis_url:
         assert [m["text"] for m in snap["chat"]][-4:] == chat[-4:]
 
 
+async def test_a_resume_across_a_rollback_gets_a_snapshot_of_the_history_the_room_now_has(
+    two_processes: Any, clients: Any, redis_url: str
+) -> None:
+    """Cy is away while Redis rolls back (the room's state and its log, as a restored
+    RDB does) past what she saw, and the room is written on past her seq. Her ``since``
+    names an event of a history the room no longer has: the rollback gave the room a new
+    opening, so her resume gets a snapshot, never the new history's events after it."""
+    pair: Pair = await two_processes()
+    redis = Redis.from_url(redis_url)
+    live, log = "hearth:room:circle:live", "hearth:room:circle:log"
+    try:
+        cy = await clients(pair.a.url, {"token": token("Cy")})
+        opening = (await cy.join("circle"))["opening"]
+        await _chat(pair.ann, "kept")
+        older, older_log = await redis.hgetall(live), await redis.dump(log)
+        seen = await _chat(pair.ann, "lost 1", "lost 2")
+        await cy.wait_for("chat:message", lambda d: d["seq"] == seen)
+        await cy.close()
+        await pair.ann.wait_for("participant:away")
+        await redis.delete(live, log)  # the rollback
+        await redis.hset(live, mapping=older)
+        await redis.restore(log, 0, older_log)
+        assert await _chat(pair.bo, "bo 1", "bo 2", "bo 3") > seen
+        for client in (pair.ann, pair.bo):
+            await client.wait_for("room:rewound")
+    finally:
+        await redis.aclose()
+
+    back = await clients(pair.b.url, {"token": token("Cy")})
+    ack = await back.call("room:join", {"room": "circle", "since": seen, "opening": opening})
+    assert ack["ok"], ack
+    assert "missed" not in ack
+    assert ack["opening"] != opening
+    assert [m["text"] for m in ack["snapshot"]["chat"]][-4:] == ["kept", "bo 1", "bo 2", "bo 3"]
+
+
 async def test_an_event_acked_while_a_subscription_is_down_arrives_though_the_room_goes_quiet(
     two_processes: Any, redis_url: str
 ) -> None:
@@ -345,3 +382,42 @@ async def test_the_log_keeps_the_very_bytes_published_to_the_room(
     to_room = [m for m in published if MsgpackJson.loads(m).get("room") == "room:circle"]
     assert [framed for _, framed in logged] == to_room
     assert len(published) == len(to_room) + 2  # the notice and the disconnect, to Ann
+
+
+@pytest.mark.parametrize("written_again", [0, 2], ids=["lower-seq", "same-version"])
+async def test_a_process_that_finds_the_room_rolled_back_commits_it_under_a_new_opening(
+    shared_store: RedisStore, redis_url: str, written_again: int
+) -> None:
+    """This process last wrote seq 3; Redis restores the room at seq 1, and another process
+    may write it up to the same version again. The next change here finds the rollback
+    (a lower seq, or the same version written by another attempt) and commits the room
+    under a new opening, so no resume is served from the history it lost."""
+    ann = Identity("sub-ann", "Ann", Role.PARTICIPANT, frozenset({"*"}))
+    sid = "s-Ann"
+
+    def hello(state: RoomState, _room: RoomInfo) -> Change:
+        return primitives.post_chat(state, sid, "hi", 0)
+
+    other = RedisStore(
+        Redis.from_url(redis_url), prefix="hearth:", channel=f"hearth:{CHANNEL}", frame=frame_event
+    )
+    redis = Redis.from_url(redis_url)
+    live = "hearth:room:circle:live"
+    try:
+        await shared_store.apply(
+            "circle", lambda s, room: primitives.join(s, room, ann, "id-a", Connection("p", sid), 0)
+        )
+        opening = (await shared_store.apply("circle", hello)).state.opening
+        older = await redis.hgetall(live)
+        await shared_store.apply("circle", hello)
+        await shared_store.apply("circle", hello)
+        await redis.delete(live)  # the rollback
+        await redis.hset(live, mapping=older)
+        for _ in range(written_again):
+            assert (await other.apply("circle", hello)).state.opening == opening
+        after = await shared_store.apply("circle", hello)
+    finally:
+        await other.close()
+        await redis.aclose()
+    assert after.state.opening != opening
+    assert (await shared_store.snapshot("circle")).opening == after.state.opening

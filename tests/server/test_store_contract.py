@@ -20,6 +20,7 @@ from moderation.audit import Action, AuditEntry, Moderated
 from moderation.bans import Ban, BanScope
 from moderation.ports import RoomStore
 from rooms import lifecycle, primitives
+from rooms.allowances import Allowance
 from rooms.change import Change, Decided
 from rooms.errors import ErrorCode, HearthError, RoomNotFound
 from rooms.events import RoomEvent
@@ -414,3 +415,47 @@ async def test_a_room_opened_again_behind_this_process_s_back_is_no_rollback(
     assert change.state.opening == reopened.opening
     assert [m.display_name for m in change.state.members] == ["di", "ed"]
     assert not [r for r in caplog.records if "rolled back" in r.getMessage()]
+
+
+# Allowances (``rooms.ports.Counters``): NOW is a window's start for windows of 10 s.
+WINDOW = 10_000
+START = NOW - NOW % WINDOW
+
+
+async def test_a_fixed_allowance_counts_to_its_limit_and_starts_again_each_window(
+    stores: Stores,
+) -> None:
+    three = Allowance("sam:chat", 3, WINDOW)
+    assert [await stores.ours.take([three], START + 1_000) for _ in range(3)] == [[0]] * 3
+    assert await stores.theirs.take([three], START + 4_000) == [WINDOW - 4_000]
+    assert await stores.ours.take([three], START + WINDOW) == [0]  # a new window
+
+
+async def test_a_sliding_allowance_lets_the_next_window_in_only_as_the_last_slides_out(
+    stores: Stores,
+) -> None:
+    """Ten taken late in one window: at the next window's start nothing fits (the whole
+    last window is still inside the one that ends now), then one each time a tenth of
+    it has slid out, never the whole allowance at once."""
+    ten = Allowance("@address:tag:join", 10, WINDOW, sliding=True)
+    for n in range(10):
+        assert await stores.ours.take([ten], START + 9_000 + n) == [0]
+    wait = (await stores.theirs.take([ten], START + WINDOW))[0]
+    assert wait == 1_000  # a tenth of the window
+    assert await stores.ours.take([ten], START + WINDOW + 999) == [1]
+    assert await stores.ours.take([ten], START + WINDOW + 1_000) == [0]
+    assert (await stores.theirs.take([ten], START + WINDOW + 1_000))[0] > 0
+    assert await stores.ours.take([ten], START + WINDOW + 2_000) == [0]
+
+
+async def test_an_action_is_counted_in_every_allowance_or_in_none(stores: Stores) -> None:
+    mine = Allowance("room:sam:chat", 5, WINDOW)
+    ours = Allowance("@address:tag:chat", 2, WINDOW, sliding=True)
+    assert await stores.ours.take([mine, ours], START) == [0, 0]
+    assert await stores.ours.take([mine, ours], START + 1) == [0, 0]
+    waits = await stores.theirs.take([mine, ours], START + 2)
+    assert waits[0] == 0  # Sam's own allowance has room
+    assert waits[1] > 0  # the address's is full
+    # The refused action took nothing from Sam's allowance: three more fit it alone.
+    assert [await stores.ours.take([mine], START + 3) for _ in range(3)] == [[0]] * 3
+    assert await stores.ours.take([mine], START + 3) == [WINDOW - 3]

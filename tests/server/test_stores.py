@@ -168,15 +168,3 @@ async def test_a_dropped_hold_leaves_the_roll(store: tuple[RoomStore, Published]
     await rooms.drop_hold("here", "circle")
     await rooms.drop_hold("here", "never-held")
     assert await rooms.rooms_held_by("here") == {"open"}
-
-
-async def test_count_many_counts_each_counter_in_one_step(
-    store: tuple[RoomStore, Published],
-) -> None:
-    rooms, _ = store
-    assert await rooms.count_many([("a", 60_000), ("b", 60_000)]) == [1, 1]
-    assert await rooms.count_many([("a", 60_000), ("b", 60_000)]) == [2, 2]
-    assert await rooms.count("a", 60_000) == 3
-    assert await rooms.count_many([("short", 1), ("b", 60_000)]) == [1, 3]
-    await asyncio.sleep(0.05)
-    assert await rooms.count_many([("short", 1)]) == [1]  # its window ended

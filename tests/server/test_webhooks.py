@@ -14,25 +14,20 @@ from rooms.room import RoomInfo
 from rooms.schedule import Series
 from server.admin.room_admin import RoomAdmin
 from server.app import SCHEDULER, SETTINGS
-from tests.server.test_ops_metrics import scrape, value
+from tests.server.scrapes import scrape, value
+from tests.server.webhook_calls import FACILITATOR, facilitator, hooked, settled
 from tests.server.webhook_receiver import SECRET, Receiver
 from tests.support import (
     ADMIN_TOKEN,
-    Client,
     SetClock,
     api,
     free_port,
     running_app,
-    settings,
     token,
 )
 
 ROOM = RoomInfo("circle", "Tuesday circle")
-NAMES = ("Fay Larkspur", "Bo Hazelwood")
-
-
-def hooked(url: str, **overrides: Any) -> Any:
-    return settings(webhook_urls=(url,), webhook_secret=SECRET, **overrides)
+NAMES = (FACILITATOR, "Bo Hazelwood")
 
 
 async def test_open_pause_resume_counts_and_close_arrive_signed_with_counts_only(
@@ -96,7 +91,7 @@ async def test_two_processes_send_each_event_once(receiver: Receiver, two_proces
     env = {"HEARTH_WEBHOOK_URLS": receiver.url, "HEARTH_WEBHOOK_SECRET": SECRET}
     pair = await two_processes(**env)  # Ann on A and Bo on B, seated in 'circle'
     await receiver.wait_for("participant.count", lambda d: d["data"]["seated"] == 2)
-    fay = await _facilitator(pair.a.url)
+    fay = await facilitator(pair.a.url)
     try:
         assert (await fay.call("moderation:pause"))["ok"]
         assert (await fay.call("moderation:resume"))["ok"]
@@ -109,37 +104,6 @@ async def test_two_processes_send_each_event_once(receiver: Receiver, two_proces
     repeats = Counter(d["id"] for d in receiver.deliveries)
     assert max(repeats.values()) == 1, repeats
     assert len(receiver.of("room.paused")) == len(receiver.of("room.resumed")) == 1
-
-
-async def settled(
-    pair: Any, fay: Any, receiver: Receiver, *, seen_by_both: bool = True
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Until both processes have handled every webhook (with ``seen_by_both``, each has
-    seen every event too): then nothing more can come. Their outcomes then."""
-    for _ in range(200):
-        a = await _outcomes(pair.a.url)
-        b = await _outcomes(pair.b.url)
-        sent = a["claimed"] + b["claimed"]
-        seen_by_each = a["claimed"] + a["claimed_elsewhere"]
-        handled = seen_by_each == b["claimed"] + b["claimed_elsewhere"] == sent
-        if (handled or not seen_by_both) and (
-            a["delivered"] + b["delivered"] == sent == len(receiver.deliveries)
-        ):
-            return a, b
-        await fay.call("room:snapshot")
-    raise AssertionError(f"the processes did not settle: {a} {b}")
-
-
-async def _facilitator(url: str) -> Any:
-    fay = await Client(url, {"token": token(NAMES[0], Role.FACILITATOR)}).connect()
-    await fay.join("circle")
-    return fay
-
-
-async def _outcomes(url: str) -> dict[str, float]:
-    _, samples = await scrape(url)
-    names = ("claimed", "claimed_elsewhere", "delivered")
-    return {o: value(samples, "hearth_webhooks_total", outcome=o) for o in names}
 
 
 async def test_a_scheduled_opening_sends_room_opened(receiver: Receiver) -> None:

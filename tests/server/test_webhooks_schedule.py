@@ -21,11 +21,11 @@ from rooms.schedule import Occurrence, Series
 from server.admin.room_admin import RoomAdmin
 from server.app import SCHEDULER, SETTINGS
 from tests.conftest import flush
-from tests.server.test_webhooks import hooked
-from tests.server.test_webhooks_support import NAMES, _counts, _settled
+from tests.server.webhook_calls import FACILITATOR, all_delivered, counts, hooked
 from tests.server.webhook_receiver import Receiver
 from tests.support import ADMIN_TOKEN, RedisServer, RunningHub, SetClock, api, running_app, token
 
+NAMES = (FACILITATOR, "Sam Quillfeather")
 PRIVATE = RoomInfo("family", "Family group")
 PUBLIC = RoomInfo("family", "Family group", public=True)
 LATER = RoomInfo("later", "A later room")
@@ -54,7 +54,7 @@ async def _then_a_later_webhook(hub: RunningHub, receiver: Receiver, before: Any
     has been delivered."""
     assert (await api(hub.url, "POST", f"/api/v1/rooms/{LATER.room_id}/open")).status == 200
     await receiver.wait_for("room.opened", lambda d: d["room"] == LATER.room_id)
-    await _settled(hub.url, receiver, before)
+    await all_delivered(hub.url, receiver, before)
 
 
 @pytest.mark.parametrize("room", [PUBLIC, PRIVATE], ids=["public", "private"])
@@ -63,7 +63,7 @@ async def test_a_meeting_nobody_facilitated_is_sent_once_at_its_end(
 ) -> None:
     clock = SetClock(datetime(2026, 1, 6, 18, 0, tzinfo=UTC))
     async with running_app(_app(receiver), clock) as hub:
-        before = await _counts(hub.url)
+        before = await counts(hub.url)
         occ = await _scheduled(hub, room, clock)
         scheduler = hub.app[SCHEDULER]
         clock.set(occ.opens_at)
@@ -94,7 +94,7 @@ async def test_a_facilitator_who_came_and_went_in_the_lobby_means_not_missed(
 ) -> None:
     clock = SetClock(datetime(2026, 1, 6, 18, 0, tzinfo=UTC))
     async with running_app(_app(receiver), clock) as hub:
-        before = await _counts(hub.url)
+        before = await counts(hub.url)
         occ = await _scheduled(hub, PUBLIC, clock)
         clock.set(occ.opens_at)
         await hub.app[SCHEDULER].tick()
@@ -135,7 +135,7 @@ async def test_a_meeting_no_process_opened_is_missed_once(receiver: Receiver) ->
     after the end finds the occurrence never opened."""
     clock = SetClock(datetime(2026, 1, 6, 18, 0, tzinfo=UTC))
     async with running_app(_app(receiver), clock) as hub:
-        before = await _counts(hub.url)
+        before = await counts(hub.url)
         occ = await _scheduled(hub, PUBLIC, clock)
         clock.set(occ.end + timedelta(hours=2))
         await hub.app[SCHEDULER].tick()
@@ -153,7 +153,7 @@ async def test_two_schedulers_on_one_redis_send_it_once(
     clock = SetClock(datetime(2026, 1, 6, 18, 0, tzinfo=UTC))
     app_settings = _app(receiver, redis_server.url)
     async with running_app(app_settings, clock) as one, running_app(app_settings, clock) as two:
-        before = await _counts(one.url)  # the counters are this Python process's: both apps
+        before = await counts(one.url)  # the counters are this Python process's: both apps
         occ = await _scheduled(one, PUBLIC, clock)
         clock.set(occ.opens_at)
         await one.app[SCHEDULER].tick()

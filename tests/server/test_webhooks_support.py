@@ -14,32 +14,20 @@ import pytest
 
 from rooms.identity import Role
 from rooms.room import RoomInfo
-from tests.server.test_ops_metrics import scrape, value
-from tests.server.test_webhooks import _facilitator, hooked, settled
+from tests.server.webhook_calls import (
+    FACILITATOR,
+    all_delivered,
+    counts,
+    facilitator,
+    hooked,
+    settled,
+)
 from tests.server.webhook_receiver import SECRET, Receiver
 from tests.support import running_app, token
 
 PUBLIC = RoomInfo("open-door", "Open door", public=True)
 PRIVATE = RoomInfo("family", "Family group")
-NAMES = ("Fay Larkspur", "Sam Quillfeather")
-
-
-async def _counts(url: str) -> tuple[float, float]:
-    """This process's webhooks claimed and delivered so far (the counters are per Python
-    process: an app in this one counts from where the tests before it left them)."""
-    _, samples = await scrape(url)
-    return tuple(
-        value(samples, "hearth_webhooks_total", outcome=o) for o in ("claimed", "delivered")
-    )  # type: ignore[return-value]
-
-
-async def _settled(url: str, receiver: Receiver, before: tuple[float, float]) -> None:
-    """Until every webhook this app claimed has reached the receiver."""
-    for _ in range(200):
-        claimed, delivered = await _counts(url)
-        if claimed - before[0] == delivered - before[1] == len(receiver.deliveries):
-            return
-    raise AssertionError(f"webhooks did not settle: {receiver.deliveries}")
+NAMES = (FACILITATOR, "Sam Quillfeather")
 
 
 async def _paused_by_a_facilitator(
@@ -49,7 +37,7 @@ async def _paused_by_a_facilitator(
     await fay.join(room)
     assert (await fay.call("moderation:pause"))["ok"]
     await receiver.wait_for("room.paused", lambda d: d["room"] == room)
-    await _settled(url, receiver, before)
+    await all_delivered(url, receiver, before)
 
 
 @pytest.mark.parametrize("room", [PUBLIC, PRIVATE], ids=["public", "private"])
@@ -57,7 +45,7 @@ async def test_a_request_nobody_is_present_to_receive_is_sent_once(
     receiver: Receiver, clients: Any, room: RoomInfo
 ) -> None:
     async with running_app(hooked(receiver.url)) as hub:
-        before = await _counts(hub.url)
+        before = await counts(hub.url)
         await hub.store.open_room(room)
         sam = await clients(hub.url, {"token": token(NAMES[1])})
         sam_id = (await sam.join(room.room_id))["you"]
@@ -84,7 +72,7 @@ async def test_a_request_a_facilitator_received_is_not_sent(
     receiver: Receiver, clients: Any
 ) -> None:
     async with running_app(hooked(receiver.url)) as hub:
-        before = await _counts(hub.url)
+        before = await counts(hub.url)
         await hub.store.open_room(PUBLIC)
         fay = await clients(hub.url, {"token": token(NAMES[0], Role.FACILITATOR)})
         await fay.join(PUBLIC.room_id)
@@ -94,7 +82,7 @@ async def test_a_request_a_facilitator_received_is_not_sent(
         assert (asked["ok"], asked["reached"]) == (True, 1)
         assert (await fay.call("moderation:pause"))["ok"]
         await receiver.wait_for("room.paused")
-        await _settled(hub.url, receiver, before)
+        await all_delivered(hub.url, receiver, before)
     assert receiver.of("support.requested") == []
 
 
@@ -105,7 +93,7 @@ async def test_two_processes_send_a_request_once(receiver: Receiver, two_process
     assert (asked["ok"], asked["reached"]) == (True, 0)
     assert (await pair.bo.call("support:request", {"op": "bo-asks-for-help-01"}))["ok"]  # a retry
     sent = await receiver.wait_for("support.requested")
-    fay = await _facilitator(pair.a.url)
+    fay = await facilitator(pair.a.url)
     try:
         assert (await fay.call("moderation:pause"))["ok"]
         await receiver.wait_for("room.paused")

@@ -14,8 +14,12 @@ from typing import Any
 import pytest
 import socketio
 from playwright.async_api import Request, Route, WebSocket, WebSocketRoute, expect
+from redis.asyncio import Redis
 
 from rooms.identity import Role
+from rooms.room import RoomInfo
+from server.app import CHANNEL, frame_event
+from server.stores.redis import RedisStore
 from tests.support import Client, RedisServer, ServerProcess, token
 from tests.web.conftest import MakePerson
 from tests.web.people import ROOM, Person
@@ -24,6 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 BACK_WAIT_MS = 30_000
 RECONNECTING = re.compile(r"^Connection lost\. Reconnecting… \(\d+ s\)$")
+FULL = "The room is full right now. You will be let back in when a place is free; trying again…"
 # A Redis that does not answer within 0.5 s refuses the rejoin (``unavailable``) quickly;
 # the processes' heartbeats outlast the pause.
 ENV = {
@@ -245,3 +250,51 @@ async def test_a_resume_after_a_deletion_never_shows_the_deleted_text_and_needs_
     since_back = network.answers[heard_before:]
     assert not any('"secret"' in answer for answer in since_back)
     assert not any('"snapshot":' in answer for answer in since_back)
+
+
+async def test_a_rejoin_refused_for_a_full_room_says_so_and_is_tried_again(
+    processes: Any, redis_url: str, people: MakePerson
+) -> None:
+    """A room of two: Sam's page is cut off past the away grace, so his seat goes, and Max
+    takes the free place. The page's rejoin is refused ``room_full``: it says the room is
+    full (not "reconnecting"), stays in the room's view and keeps asking; once Max
+    leaves, it is back in."""
+    small = RoomInfo("small", "Small circle", capacity=2, allow_guests=True)
+    store = RedisStore(
+        Redis.from_url(redis_url), prefix="hearth:", channel=f"hearth:{CHANNEL}", frame=frame_event
+    )
+    await store.open_room(small)
+    await store.close()
+    one = processes(redis_url, HEARTH_AWAY_GRACE_MS="1000")
+    lee = await Client(one.url, {"token": token("Lee")}).connect()
+    others = [lee]
+    try:
+        await lee.join(small.room_id)
+        sam = await people()
+        network = Network()
+        await network.install(sam)
+        await sam.open(one.url, token("Sam"), room=small.room_id)
+        await sam.join()
+        network.down = True
+        await network.cut()
+        await expect(sam.status).to_have_text(RECONNECTING)
+        await lee.wait_for("participant:left", within=20)
+        max_ = await Client(one.url, {"token": token("Max")}).connect()
+        others.append(max_)
+        await max_.join(small.room_id)
+
+        network.listen_for('"room_full"')
+        network.down = False
+        await asyncio.wait_for(network.heard.wait(), 20)
+        await expect(sam.status).to_have_text(FULL)
+        await expect(sam.page.locator("#room-view")).to_be_visible()
+        network.listen_for('"room_full"')  # and asked again, calmly, while it stays full
+        await asyncio.wait_for(network.heard.wait(), 20)
+        await expect(sam.status).to_have_text(FULL)
+
+        assert (await max_.call("room:leave", {}))["ok"]
+        await expect(sam.status).to_have_text("Back in the room", timeout=BACK_WAIT_MS)
+        await expect(sam.roster).to_have_text([re.compile("Lee"), re.compile("Sam")])
+    finally:
+        for other in others:
+            await other.close()

@@ -31,6 +31,11 @@ const STATE_TEXT = {
   [ConnectionState.BACK]: "Back in the room",
   [ConnectionState.ENDED]: "Not connected",
 };
+// Connected, but the room keeps this page out for now; it asks again, calmly.
+const HELD_TEXT = {
+  room_full: "The room is full right now. You will be let back in when a place is free; trying again…",
+  room_locked: "A facilitator has locked the room for now. Trying again to let you back in…",
+};
 // While out of the room, how long it has been, counted on screen. Hidden from screen
 // readers: the status is a live region, and a number ticking every second would be read
 // out each time.
@@ -77,7 +82,8 @@ let ticking = null;
 
 function showState(conn) {
   const status = $("connection");
-  status.textContent = STATE_TEXT[conn.state];
+  const held = conn.state === ConnectionState.HELD_OUT;
+  status.textContent = held ? HELD_TEXT[conn.refusal.code] : STATE_TEXT[conn.state];
   status.dataset.state = conn.state;
   if (!COUNTED.has(conn.state) || conn.droppedAt === null) return;
   const elapsed = document.createElement("span");

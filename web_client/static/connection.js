@@ -88,6 +88,9 @@ const FINAL = new Set([
   "banned", "room_not_found", "room_not_open", "not_invited", "guests_not_allowed",
   "unauthorized", "token_expired", "name_not_allowed",
 ]);
+// Refusals that say the room itself keeps us out for now (full, or locked by a
+// facilitator): we keep trying, and the page says so rather than "reconnecting".
+const HELD = new Set(["room_full", "room_locked"]);
 const REJOIN_FIRST_MS = 1000;
 const REJOIN_MAX_MS = 15000;
 
@@ -114,6 +117,7 @@ export const ConnectionState = Object.freeze({
   CONNECTED: "connected",
   RECONNECTING: "reconnecting",
   MOVING: "moving", // the server process is stopping (a deploy): reconnecting to another
+  HELD_OUT: "held-out", // connected, but the room is full or locked for now: trying again
   BACK: "back", // in the room again after a drop, in the same seat when it was kept
   ENDED: "ended",
 });
@@ -132,6 +136,7 @@ export class Connection extends EventTarget {
   #moving = false; // told `server:draining`: reconnecting elsewhere until connected again
   #seated = false; // this visit has had a seat (not only a place in the waiting room)
   #droppedAt = null; // when we lost the room, until we are back in it
+  #refusal = null; // the rejoin's last refusal ({code, message}) while HELD_OUT
   #attempts = 0; // rejoins refused in a row, for the backoff
   #retry = null; // the timer of the next rejoin or reconnect
 
@@ -241,6 +246,7 @@ export class Connection extends EventTarget {
 
   get state() { return this.#state; }
   get droppedAt() { return this.#droppedAt; } // ms since the epoch, while not back
+  get refusal() { return this.#refusal; } // why the room keeps us out, while HELD_OUT
   get seq() { return this.#seq; }
   get iceServers() { return this.#iceServers; }
 
@@ -344,6 +350,15 @@ export class Connection extends EventTarget {
     this.#setState(this.#moving ? ConnectionState.MOVING : ConnectionState.RECONNECTING);
   }
 
+  // Connected, but the room turned the rejoin down for now (full, or locked).
+  #heldOut(error) {
+    this.#droppedAt ??= Date.now();
+    const changed = this.#refusal !== null && this.#refusal.code !== error.code;
+    this.#refusal = { code: error.code, message: String(error.message ?? "") };
+    if (changed && this.#state === ConnectionState.HELD_OUT) this.#emit("state", { state: this.#state });
+    this.#setState(ConnectionState.HELD_OUT);
+  }
+
   #later(again) {
     clearTimeout(this.#retry);
     this.#retry = setTimeout(again, backoff(this.#attempts++));
@@ -371,7 +386,8 @@ export class Connection extends EventTarget {
     } else if (FINAL.has(ack.error?.code)) {
       this.#giveUp(ack.error);
     } else if (this.#socket.connected) {
-      this.#lost();
+      if (HELD.has(ack.error?.code)) this.#heldOut(ack.error);
+      else this.#lost();
       this.#later(() => this.#rejoin());
     }
     return ack;

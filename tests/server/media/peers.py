@@ -16,8 +16,11 @@ import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
+from rooms.change import Change
+from rooms.identity import Role
+from rooms.state import AudioState, Connection, Member
 from server.media import mixing
-from server.media.host import tune
+from server.media.host import RoomMixer, tune
 
 AMPLITUDE = 6000
 Answerer = Callable[[str], Awaitable[str]]
@@ -152,3 +155,22 @@ def offer_through(client: Any) -> Any:
         return str(ack["answer"]["sdp"])
 
     return answer
+
+
+NAMES = {"ann": 440, "bo": 660, "fay": 880}
+
+
+def seat(name: str) -> Member:
+    role = Role.FACILITATOR if name == "fay" else Role.PARTICIPANT
+    return Member(f"id-{name}", f"sub-{name}", name, role, 0, Connection("p1", f"sid-{name}"))
+
+
+@dataclass
+class Room:
+    mixer: RoomMixer
+    people: dict[str, Participant]
+    reports: list[tuple[str, AudioState]] = field(default_factory=list)
+    speakers: list[tuple[str, ...]] = field(default_factory=list)
+
+    def change(self, change: Change) -> None:
+        self.mixer.update(change.state)

@@ -4,54 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
 
 from moderation import mute, pause
-from rooms.change import Change
-from rooms.identity import Role
-from rooms.state import AudioState, Connection, Member, RoomState
-from server.media.host import RoomMixer
-from tests.server.media.peers import Participant
-
-NAMES = {"ann": 440, "bo": 660, "fay": 880}
+from rooms.state import AudioState
+from tests.server.media.peers import NAMES, Room
 
 pytestmark = pytest.mark.audio
-
-
-def seat(name: str) -> Member:
-    role = Role.FACILITATOR if name == "fay" else Role.PARTICIPANT
-    return Member(f"id-{name}", f"sub-{name}", name, role, 0, Connection("p1", f"sid-{name}"))
-
-
-@dataclass
-class Room:
-    mixer: RoomMixer
-    people: dict[str, Participant]
-    reports: list[tuple[str, AudioState]] = field(default_factory=list)
-    speakers: list[tuple[str, ...]] = field(default_factory=list)
-
-    def change(self, change: Change) -> None:
-        self.mixer.update(change.state)
-
-
-@pytest.fixture
-async def room() -> AsyncIterator[Room]:
-    state = RoomState("circle", members=tuple(seat(n) for n in NAMES))
-    reports: list[tuple[str, AudioState]] = []
-    speakers: list[tuple[str, ...]] = []
-    mixer = RoomMixer("circle", state, [], lambda m, a: reports.append((m, a)), speakers.append)
-    people = {}
-    for name, freq in NAMES.items():
-        people[name] = await Participant.connect(
-            freq, lambda sdp, name=name: mixer.answer(f"id-{name}", sdp)
-        )
-    yield Room(mixer, people, reports, speakers)
-    for person in people.values():
-        await person.close()
-    await mixer.close()
 
 
 async def test_each_listener_hears_the_others_and_not_themselves(room: Room) -> None:

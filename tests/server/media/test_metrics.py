@@ -9,7 +9,7 @@ import pytest
 
 from rooms.room import RoomInfo
 from tests.server.media.peers import Participant, offer_through
-from tests.server.test_ops_metrics import scrape, value
+from tests.server.scrapes import scrape, value
 from tests.support import running_app, settings, token
 
 pytestmark = pytest.mark.audio

@@ -1,6 +1,6 @@
 """During a sharing round that lets only the sharer speak, the media host carries the
 sharer's and the facilitators' voices and nobody else's, and everyone again after it:
-real aiortc peers, tones in, mixes out (the room fixture of ``test_host``)."""
+real aiortc peers, tones in, mixes out (the ``room`` fixture of ``conftest``)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,20 @@ import time
 
 import pytest
 
-from moderation import controls, messages, rounds
+from moderation import controls, floor, rounds
 from rooms.meeting import RoundOrder
-from tests.server.media.test_host import Room, room  # noqa: F401  (the fixture)
+from tests.server.media.peers import Room
 
 pytestmark = pytest.mark.audio
 
 ANN, BO, FAY = 440, 660, 880
 
 
-async def test_only_the_sharer_and_the_facilitator_are_heard_during_a_round(room: Room) -> None:  # noqa: F811
+async def test_only_the_sharer_and_the_facilitator_are_heard_during_a_round(room: Room) -> None:
     await room.people["fay"].ear.hears({ANN, BO})
     state = room.mixer.state
     for sid in ("sid-ann", "sid-bo"):
-        state = messages.raise_hand(state, sid).state
+        state = floor.raise_hand(state, sid).state
     on = {"round_sharer_only_audio": True}
     state = controls.set_controls(state, "sid-fay", on, now=0).change.state
     room.mixer.update(state)
