@@ -3,7 +3,8 @@ writes it, and learning what an unanswered commit did.
 
 Every change is optimistic: read the state and its version, apply the pure rule in
 Python, then one Lua script (``scripts.COMMIT``) writes the new state *only if the
-version is unchanged* and publishes the events on the Socket.IO channel in the same step;
+version is unchanged* and publishes the events in the same step: a public event on the
+room's own channel, anything else on the control channel (``server.channels``);
 a facilitator's action appends its audit entry and keeps or lifts its ban record in that
 same script, so the three are never split. Publishing inside the script makes Redis's
 publish order equal to sequence order, for every process. On a conflict the rule runs
@@ -49,7 +50,7 @@ from redis.typing import EncodableT
 from moderation.audit import Moderated
 from rooms.change import Change, Decided
 from rooms.errors import RoomNotFound
-from rooms.ports import LOG_LENGTH, OP_MEMORY_MS, Done, Frame, Once, change_of
+from rooms.ports import LOG_LENGTH, OP_MEMORY_MS, Done, Frame, Framed, Once, change_of
 from rooms.room import RoomInfo
 from rooms.state import RoomState
 from server import codec
@@ -124,6 +125,19 @@ def _moderation_args(done: Moderated | None, audit: Audit | None) -> list[Encoda
     return [*args, "", "", "", at]
 
 
+def _publications(framed: list[Framed], control: str) -> list[EncodableT]:
+    """Each frame with its channel, in order, for the commit script: ``''`` for the
+    room's own (a public event), else ``control`` (a private event, an announcement)."""
+    published: list[EncodableT] = []
+    for one in framed:
+        to = "" if one.logged is not None else control
+        for frame in one.frames:
+            published += [to, frame]
+        if one.announced is not None:
+            published += [control, one.announced]
+    return published
+
+
 class RoomCommits:
     """The rooms as this process last saw them, and the one way it changes them."""
 
@@ -133,12 +147,14 @@ class RoomCommits:
         keys: Keys,
         *,
         channel: str,
+        room_channel: Callable[[str], str],
         frame: Frame,
         timeout_ms: int | None,
     ) -> None:
         self._redis = redis
         self._key = keys
-        self._channel = channel
+        self._channel = channel  # the control channel
+        self._room_channel = room_channel
         self._frame = frame
         self._budget = Budget(timeout_ms)
         self._commit = redis.register_script(scripts.COMMIT)
@@ -299,13 +315,13 @@ class RoomCommits:
                 ]
                 blob = b"" if closing else codec.pack(change.state)
                 framed = [self._frame(room_id, event) for event in change.events]
-                frames = [f for one in framed for f in one.frames]
+                frames = _publications(framed, self._channel)
                 logged = [] if closing else [one.logged for one in framed if one.logged]
                 args: list[EncodableT] = [
                     known.version,
                     blob,
                     room_id,
-                    self._channel,
+                    self._room_channel(room_id),
                     known.info_blob,
                     *_moderation_args(action, audit),
                     sent.expires_ms,
