@@ -210,6 +210,7 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                     yield message
             except (RedisError, OSError):
                 self._listening = False
+                self._following.reset(set())  # nothing is live until subscribed again
                 metrics.REDIS_ERRORS.labels("pubsub").inc()
                 metrics.REDIS_RECONNECTS.inc()
                 log.warning("lost the Redis subscription; subscribing again in %.1fs", wait)
