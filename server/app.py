@@ -95,11 +95,13 @@ def frame_event(room_id: str, event: RoomEvent, announce: frozenset[str] = froze
             told = frame(socket_room(room_id), str(name), payload, method=ANNOUNCE)
         return Framed((to_room,), (int(payload["seq"]), to_room), told)
     frames = [frame(to, str(name), payload) for to in audience]
+    to = list(audience)
     if isinstance(event, Removed):
         # Closing the connection is published right after the notice, so the process
         # holding it delivers the notice first, wherever the facilitator is.
         frames += [_disconnect_frame(sid) for sid in event.audience]
-    return Framed(tuple(frames))
+        to += event.audience
+    return Framed(tuple(frames), to=tuple(to))
 
 
 def _disconnect_frame(sid: str) -> bytes:
@@ -145,7 +147,10 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     gateway: AudioGateway | None = None
     if settings.redis_url:
         manager = HearthRedisManager(
-            settings.redis_url, channel=_channel(settings), prefix=settings.key_prefix
+            settings.redis_url,
+            channel=_channel(settings),
+            prefix=settings.key_prefix,
+            process_id=process_id,
         )
         sio = _socketio(settings, manager)
         store = redis_store(settings)

@@ -91,7 +91,8 @@ REDIS_RECONNECTS = Counter(
 PUBSUB_MESSAGES = Counter(
     "pubsub_messages",
     "Pub/sub messages this process received and decoded, by channel: a room's own (only "
-    "while it has people of the room or hosts its audio), or the control channel",
+    "while it has people of the room or hosts its audio), or control (the control "
+    "channel and this process's own)",
     ["channel"],
     namespace=NAMESPACE,
     registry=None,

@@ -8,9 +8,12 @@ by the process that made them: the store's commit script publishes them, already
 by ``fanout.frame``, in the same atomic step that stores the change, on the room's own
 channel (``server.channels``), so every process that follows the room receives them in
 sequence order. The framed messages name a host id no process has, so every process, the
-author included, delivers them to its own clients. Events for given connections,
-disconnects and announcements (a copy of a public event for every process: what the
-webhooks report) go on the control channel, which every process reads.
+author included, delivers them to its own clients. A room's events for given connections
+(and a removal's disconnect) go on the channel of the process holding each connection
+(the store finds it in the seat records); announcements (a copy of a public event for
+every process: what the webhooks report) and python-socketio's own emits go on the
+control channel. Every process reads the control channel and its own, on the same
+connection as its rooms', so what one commit publishes arrives in the order published.
 
 **Following a room on demand.** This process subscribes to a room's channel while it has
 connections in the room's broadcast or hosts its audio, and unsubscribes when the last
@@ -49,7 +52,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from rooms.ports import RoomLog
-from server.channels import room_channel, room_of
+from server.channels import process_channel, room_channel, room_of
 from server.codec import MsgpackJson
 from server.ops import metrics
 from server.socket.fanout import (
@@ -82,9 +85,10 @@ def _text(value: bytes | str) -> str:
 class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     name = "hearth-redis"
 
-    def __init__(self, url: str, channel: str, prefix: str, **kwargs: Any) -> None:
+    def __init__(self, url: str, channel: str, prefix: str, process_id: str, **kwargs: Any) -> None:
         super().__init__(url=url, channel=channel, json=MsgpackJson, **kwargs)
         self.prefix = prefix
+        self.own_channel = process_channel(prefix, process_id)  # our connections' events
         self.on_room_closed: list[RoomClosed] = []
         self.on_room_event: list[RoomEventSeen] = []
         self.on_announced: list[RoomEventSeen] = []  # public events told every process
@@ -201,7 +205,7 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                     self._delivered.pop(gone, None)
                     self._replayed.pop(gone, None)
                 await self.pubsub.subscribe(
-                    self.channel, *(room_channel(self.prefix, r) for r in rooms)
+                    self.channel, self.own_channel, *(room_channel(self.prefix, r) for r in rooms)
                 )
                 self._listening = True
                 self._changed.set()  # anything wanted since ``rooms`` was read
@@ -239,7 +243,7 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             return
         if kind != "message":
             return
-        if room_id is None:
+        if room_id is None:  # the control channel, or our own
             metrics.PUBSUB_MESSAGES.labels("control").inc()
             await self._on_control(self.json.loads(message["data"]))
             return

@@ -52,7 +52,7 @@ from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
 from server import codec
-from server.channels import room_channel
+from server.channels import process_channel, room_channel
 from server.stores import redis_scripts as scripts
 from server.stores.redis_access import Keys, guarded, raw, text
 from server.stores.redis_audit import RedisAudit
@@ -93,6 +93,7 @@ class RedisStore:
             keys,
             channel=channel,
             room_channel=partial(room_channel, prefix),
+            process_channel=partial(process_channel, prefix),
             frame=frame,
             timeout_ms=timeout_ms,
         )

@@ -304,7 +304,7 @@ async def test_the_log_keeps_the_very_bytes_published_to_the_room(
     """Each public event is dumped once: what a process replays from the room's log (a
     resume, a catch-up) is byte for byte the frame the commit published on the room's own
     channel; a private event (Ann's removal notice, and her disconnect) is published on
-    the control channel, never logged."""
+    the channel of the process holding her connection, never logged."""
     fay = Identity("sub-fay", "Fay", Role.FACILITATOR, frozenset({"*"}))
     ann = Identity("sub-ann", "Ann", Role.PARTICIPANT, frozenset({"*"}))
 
@@ -317,7 +317,8 @@ async def test_the_log_keeps_the_very_bytes_published_to_the_room(
 
     listener = Redis.from_url(redis_url)
     pubsub = listener.pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(f"hearth:{CHANNEL}", "hearth:room:circle")
+    # The room's own channel, and process p's, which holds both seats.
+    await pubsub.subscribe(f"hearth:{CHANNEL}", "hearth:room:circle", "hearth:process:p")
     try:
         changes = [
             await shared_store.apply("circle", seat(fay)),
@@ -350,3 +351,4 @@ async def test_the_log_keeps_the_very_bytes_published_to_the_room(
     assert len(published) == len(to_room) + 2  # the notice and the disconnect, to Ann
     on_room = [m for m, c in zip(published, channels, strict=True) if c == b"hearth:room:circle"]
     assert on_room == to_room
+    assert channels.count(b"hearth:process:p") == 2

@@ -172,3 +172,35 @@ async def test_a_join_racing_a_storm_of_chats_gets_each_event_once_in_order(
             await _subscribed(redis, CIRCLE, 1)  # B follows the room no more
     finally:
         await redis.aclose()
+
+
+async def _control_messages(url: str) -> float:
+    """How many messages of the control channel and its own the process has decoded."""
+    _, samples = await scrape(url)
+    return value(samples, "hearth_pubsub_messages_total", channel="control")
+
+
+async def test_an_event_for_one_connection_reaches_only_the_process_holding_it(
+    redis_url: str, shared_store: RedisStore, processes: Any, clients: Any
+) -> None:
+    """Fay on A removes Bo on B, then Al on A: the notice and the disconnect for Bo go on
+    B's own channel (the seat records say where Bo is), so A decodes only Al's two,
+    which were published after Bo's."""
+    a, b = processes(redis_url), processes(redis_url)
+    fay = await clients(a.url, {"token": token("Fay", Role.FACILITATOR)})
+    al = await clients(a.url, {"token": token("Al")})
+    bo = await clients(b.url, {"token": token("Bo")})
+    await fay.join("circle")
+    al_id = (await al.join("circle"))["you"]
+    bo_id = (await bo.join("circle"))["you"]
+    redis = Redis.from_url(redis_url)
+    try:
+        assert len(await redis.pubsub_channels("hearth:process:*")) == 2
+    finally:
+        await redis.aclose()
+    before = await _control_messages(a.url)
+    assert (await fay.call("moderation:remove", {"target": bo_id}))["ok"]
+    await bo.wait_for("moderation:removed")
+    assert (await fay.call("moderation:remove", {"target": al_id}))["ok"]
+    await al.wait_for("moderation:removed")
+    assert await _control_messages(a.url) == before + 2
