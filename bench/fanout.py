@@ -126,7 +126,7 @@ class Result:
         return None
 
 
-def _cpu_s(pids: list[int]) -> float:
+def cpu_seconds(pids: list[int]) -> float:
     total = 0
     for pid in pids:
         with open(f"/proc/{pid}/stat") as stat:
@@ -280,7 +280,7 @@ async def listeners(
             await proc.wait()
 
 
-async def _send(sender: socketio.AsyncClient, rate: float, count: int, phase: str) -> float:
+async def send_chats(sender: socketio.AsyncClient, rate: float, count: int, phase: str) -> float:
     """Emit ``count`` chat messages on a fixed schedule; return when the first one left."""
     start = time.time()
     for k in range(count):
@@ -291,8 +291,18 @@ async def _send(sender: socketio.AsyncClient, rate: float, count: int, phase: st
     return start
 
 
-def _percentile(ordered: list[float], fraction: float) -> float:
+def percentile(ordered: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+async def seated_sender(url: str) -> socketio.AsyncClient:
+    """The facilitator who sends the chat, connected to ``url`` and seated in the room."""
+    sender = socketio.AsyncClient(reconnection=False)
+    auth = {"token": token("Sender", Role.FACILITATOR, subject="bench-sender")}
+    await sender.connect(url, auth=auth, transports=["websocket"], wait_timeout=10)
+    ack = await sender.call("room:join", {"room": "bench"}, timeout=10)
+    assert ack["ok"], ack
+    return sender
 
 
 async def measure(config: Config, redis_url: str, n: int, args: argparse.Namespace) -> Result:
@@ -300,26 +310,22 @@ async def measure(config: Config, redis_url: str, n: int, args: argparse.Namespa
     logs: list[Path] = []
     with servers(config, redis_url, logs) as (urls, pids):
         async with listeners(urls, n, args.listener_processes, not args.no_deflate) as crowd:
-            sender = socketio.AsyncClient(reconnection=False)
-            auth = {"token": token("Sender", Role.FACILITATOR, subject="bench-sender")}
-            await sender.connect(urls[0], auth=auth, transports=["websocket"], wait_timeout=10)
+            sender = await seated_sender(urls[0])
             try:
-                ack = await sender.call("room:join", {"room": "bench"}, timeout=10)
-                assert ack["ok"], ack
-                await _send(sender, rate, max(1, int(rate * args.warm_up)), "w")
+                await send_chats(sender, rate, max(1, int(rate * args.warm_up)), "w")
                 await asyncio.sleep(args.warm_up)
                 count = max(1, int(rate * args.seconds))
                 expected = count * n
-                cpu_before = _cpu_s(pids)
-                crowd_before = _cpu_s(crowd.pids)
-                started = await _send(sender, rate, count, "m")
+                cpu_before = cpu_seconds(pids)
+                crowd_before = cpu_seconds(crowd.pids)
+                started = await send_chats(sender, rate, count, "m")
                 deadline = time.monotonic() + DRAIN_S
                 while time.monotonic() < deadline:
                     if await crowd.count() >= expected:
                         break
                     await asyncio.sleep(0.1)
-                cpu = _cpu_s(pids) - cpu_before
-                crowd_cpu = _cpu_s(crowd.pids) - crowd_before
+                cpu = cpu_seconds(pids) - cpu_before
+                crowd_cpu = cpu_seconds(crowd.pids) - crowd_before
                 latencies, last = await crowd.stop()
             finally:
                 await sender.disconnect()
@@ -339,8 +345,8 @@ async def measure(config: Config, redis_url: str, n: int, args: argparse.Namespa
         expected,
         delivered,
         per_s=delivered / (last - started) if delivered else 0.0,
-        p50_ms=_percentile(latencies, 0.50) * 1000,
-        p99_ms=_percentile(latencies, 0.99) * 1000,
+        p50_ms=percentile(latencies, 0.50) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
         cpu_us=cpu / delivered * 1e6 if delivered else 0.0,
         gc=collections,
     )

@@ -61,10 +61,18 @@ class Framed:
     """A room event as the adapter sends it, opaque bytes to the store: one frame per
     destination (none: nobody hears it), and for a public event ``logged``, its seq and
     the frame the room's log keeps, the very bytes sent to the room (None: the event is
-    private to some connections and not logged). Made from one dump of the event."""
+    private to some connections and not logged). Made from one dump of the event.
+
+    A public event's frames go to the room's own stream, heard only where the room's
+    people are; a private event's go to connections wherever they are: ``to`` names the
+    connection (sid) each frame is for, in order, so the store can send it to the process
+    that holds it. ``announced``, if set, is a copy of a public event for every process,
+    wherever the room's people are (what a webhook reports, for instance)."""
 
     frames: tuple[bytes, ...]
     logged: tuple[int, bytes] | None = None
+    announced: bytes | None = None
+    to: tuple[str, ...] = ()
 
 
 Frame = Callable[[str, RoomEvent], Framed]

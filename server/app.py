@@ -7,6 +7,7 @@ import asyncio
 import logging
 import uuid
 from datetime import timedelta
+from functools import partial
 
 import socketio
 from aiohttp import web
@@ -23,6 +24,7 @@ from server import wire
 from server.admin.api import PREFIX, admin_api
 from server.admin.room_admin import RoomAdmin
 from server.attendance import AttendanceKeys
+from server.channels import CONTROL, control_channel
 from server.clock import SYSTEM_CLOCK
 from server.codec import MsgpackJson
 from server.collector import Collector
@@ -35,16 +37,18 @@ from server.media.gateway import AudioGateway
 from server.media.lease import LocalLease, MediaLease, RedisLease
 from server.media.signalling import AudioSignalling
 from server.ops.probes import Probes
+from server.ops.webhooks import KINDS as WEBHOOK_KINDS
 from server.ops.webhooks import Webhooks
 from server.settings import Settings
 from server.socket.attendance import Attendance
 from server.socket.facilitation import Facilitation
-from server.socket.fanout import STORE_HOST_ID, HearthManager, HearthRedisManager, frame
+from server.socket.fanout import ANNOUNCE, STORE_HOST_ID, HearthManager, frame
 from server.socket.gate import GatedServer, handshake_gate, origin_check
 from server.socket.hub import Hub
 from server.socket.joining import Joining
 from server.socket.meeting import Meeting
 from server.socket.participation import Participation
+from server.socket.relay import HearthRedisManager
 from server.socket.script import Script
 from server.socket.sessions import socket_room
 from server.socket.support import Support
@@ -56,7 +60,7 @@ from server.web import add_web_client
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "hearth"
+CHANNEL = CONTROL
 HUB = web.AppKey("hub", Hub)
 STORE = web.AppKey("store", RoomStore)
 PRESENCE = web.AppKey("presence", PresenceKeeper)
@@ -77,21 +81,27 @@ def _destinations(room_id: str, event: RoomEvent) -> list[str]:
     return [socket_room(room_id)] if audience is None else list(audience)
 
 
-def frame_event(room_id: str, event: RoomEvent) -> Framed:
+def frame_event(room_id: str, event: RoomEvent, announce: frozenset[str] = frozenset()) -> Framed:
     """The event as every process's manager reads it, from one dump: a frame for each
     destination and, for a public event, its log entry, the same bytes as its frame to
-    the room (private events are not logged)."""
+    the room (private events are not logged), and its announcement if its name is one
+    of ``announce``."""
     name, payload = wire.dump_event(room_id, event)
     audience = wire.recipients(event)
     if audience is None:
         to_room = frame(socket_room(room_id), str(name), payload)
-        return Framed((to_room,), (int(payload["seq"]), to_room))
+        told = None
+        if str(name) in announce:
+            told = frame(socket_room(room_id), str(name), payload, method=ANNOUNCE)
+        return Framed((to_room,), (int(payload["seq"]), to_room), told)
     frames = [frame(to, str(name), payload) for to in audience]
+    to = list(audience)
     if isinstance(event, Removed):
         # Closing the connection is published right after the notice, so the process
         # holding it delivers the notice first, wherever the facilitator is.
         frames += [_disconnect_frame(sid) for sid in event.audience]
-    return Framed(tuple(frames))
+        to += event.audience
+    return Framed(tuple(frames), to=tuple(to))
 
 
 def _disconnect_frame(sid: str) -> bytes:
@@ -100,7 +110,7 @@ def _disconnect_frame(sid: str) -> bytes:
 
 
 def _channel(settings: Settings) -> str:
-    return f"{settings.key_prefix}{CHANNEL}"
+    return control_channel(settings.key_prefix)
 
 
 def redis_store(settings: Settings) -> RedisStore:
@@ -115,11 +125,14 @@ def redis_store(settings: Settings) -> RedisStore:
         # what an unanswered commit did instead; see ``server.stores.redis_commit``).
         retry=Retry(NoBackoff(), retries=0),
     )
+    # The webhooks' events are announced to every process: the room's own channel reaches
+    # only the processes with people of the room, and a room may close with nobody in it.
+    announce = frozenset(WEBHOOK_KINDS) if settings.webhook_urls else frozenset()
     return RedisStore(
         redis,
         prefix=settings.key_prefix,
         channel=_channel(settings),
-        frame=frame_event,
+        frame=partial(frame_event, announce=announce),
         timeout_ms=settings.redis_timeout_ms,
     )
 
@@ -133,7 +146,12 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     media_redis: Redis | None = None
     gateway: AudioGateway | None = None
     if settings.redis_url:
-        manager = HearthRedisManager(settings.redis_url, channel=_channel(settings))
+        manager = HearthRedisManager(
+            settings.redis_url,
+            channel=_channel(settings),
+            prefix=settings.key_prefix,
+            process_id=process_id,
+        )
         sio = _socketio(settings, manager)
         shared = redis_store(settings)
         manager.room_log = shared
@@ -177,6 +195,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
     async def notify(event: str, sid: str, payload: wire.Payload) -> None:
         await sio.emit(event, payload, to=sid)
 
+    redis_manager = sio.manager if isinstance(sio.manager, HearthRedisManager) else None
     gateway = AudioGateway(
         store,
         settings,
@@ -184,8 +203,12 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         lease,
         notify,
         media_redis,
-        _channel(settings) if media_redis else None,
+        redis_manager.host_media if redis_manager is not None else None,
     )
+    if redis_manager is not None:
+        # The room events the hub follows refresh the mixers: received and decoded once.
+        redis_manager.on_room_event.append(lambda room_id, *_: gateway.room_changed(room_id))
+        redis_manager.on_room_followed.append(gateway.room_changed)
     AudioSignalling(hub, gateway)
     app[AUDIO] = gateway
     app[STORE] = store
@@ -201,7 +224,9 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         hub.seats.away,
     )
     if webhooks.enabled:
-        sio.manager.on_room_event.append(webhooks.observe)
+        # With Redis, from the announcements every process hears (see ``redis_store``).
+        hooks = redis_manager.on_announced if redis_manager else sio.manager.on_room_event
+        hooks.append(webhooks.observe)
     empty = settings.close_when_empty_minutes
     app[SCHEDULER] = Scheduler(
         store,

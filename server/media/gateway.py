@@ -10,10 +10,11 @@ connection. That process claims or looks up the room's lease (``server.media.lea
   host's lease lapses the next request makes a live process the host.
 
 The host keeps each mixer's copy of the room state fresh: on every room event (the
-embedded store calls ``room_changed``; with Redis this process also reads the Socket.IO
-channel, where the store publishes every room event) it re-reads the room and hands the
-state to the mixer, whose next 20 ms tick obeys it. Mute, pause and removal therefore
-take effect within one tick of the event reaching the host.
+embedded store calls ``room_changed``; with Redis the hub's manager does, for each event
+of the room's channel it follows, and while this process hosts a room's audio it follows
+that room's channel even with none of its people here: ``host_media``) it re-reads the
+room and hands the state to the mixer, whose next 20 ms tick obeys it. Mute, pause and
+removal therefore take effect within one tick of the event reaching the host.
 
 Every ``lease_ms / 3`` the host renews its leases (a lost lease closes that room's
 mixer) and every process checks the hosts of its own participants' audio: when a host
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 
 RPC_TIMEOUT_S = 3.0
 Notify = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # (event, sid, payload)
+# (room id, the seq of the state a new mixer starts from, or None when it closes)
+HostMedia = Callable[[str, int | None], None]
 
 
 def _cancelling() -> bool:
@@ -93,7 +96,7 @@ class AudioGateway:
         lease: MediaLease,
         notify: Notify,
         redis: Redis | None = None,
-        room_channel: str | None = None,
+        host_media: HostMedia | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -101,7 +104,7 @@ class AudioGateway:
         self.lease = lease
         self.notify = notify
         self.redis = redis
-        self.room_channel = room_channel
+        self.host_media = host_media
         self.mixers: dict[str, RoomMixer] = {}
         self.sessions: dict[str, AudioSession] = {}  # our Socket.IO sid -> its audio
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -214,6 +217,8 @@ class AudioGateway:
                 ),
             )
             log.info("hosting a room's audio")
+            if self.host_media is not None:
+                self.host_media(room_id, state.seq)
         mixer.update(state)
         return mixer
 
@@ -268,6 +273,8 @@ class AudioGateway:
     async def _close_mixer(self, room_id: str) -> None:
         mixer = self.mixers.pop(room_id, None)
         if mixer is not None:
+            if self.host_media is not None:
+                self.host_media(room_id, None)
             await mixer.close()
             with contextlib.suppress(Exception):
                 await self.lease.release(room_id)
@@ -305,11 +312,8 @@ class AudioGateway:
     async def _listen(self) -> None:
         assert self.redis is not None
         pubsub = self.redis.pubsub()
-        channels = [self._channel(self.process_id)]
-        if self.room_channel is not None:
-            channels.append(self.room_channel)
         try:
-            await pubsub.subscribe(*channels)
+            await pubsub.subscribe(self._channel(self.process_id))
             async for message in pubsub.listen():
                 if message.get("type") != "message":
                     continue
@@ -324,13 +328,6 @@ class AudioGateway:
     def _on_message(self, message: dict[str, Any]) -> None:
         data = MsgpackJson.loads(message["data"])
         if not isinstance(data, dict):
-            return
-        channel = message["channel"]
-        channel = channel.decode() if isinstance(channel, bytes) else channel
-        if channel == self.room_channel:
-            room = data.get("room")
-            if isinstance(room, str) and room.startswith("room:"):
-                self.room_changed(room.removeprefix("room:"))
             return
         if data.get("op") == "reply":
             waiting = self._waiting.get(str(data.get("id")))

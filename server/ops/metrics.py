@@ -88,6 +88,15 @@ REDIS_RECONNECTS = Counter(
     namespace=NAMESPACE,
     registry=None,
 )
+PUBSUB_MESSAGES = Counter(
+    "pubsub_messages",
+    "Pub/sub messages this process received and decoded, by channel: a room's own (only "
+    "while it has people of the room or hosts its audio), or control (the control "
+    "channel and this process's own)",
+    ["channel"],
+    namespace=NAMESPACE,
+    registry=None,
+)
 PUBSUB_LAG = Histogram(
     "pubsub_lag_seconds",
     "Time from a room event's commit to its delivery on this process (wall clocks of both)",
@@ -141,6 +150,7 @@ SHARED = (
     COMMIT_CONFLICTS,
     REDIS_ERRORS,
     REDIS_RECONNECTS,
+    PUBSUB_MESSAGES,
     PUBSUB_LAG,
     RATE_LIMITED,
     SCHEDULER_ACTIONS,
@@ -156,6 +166,8 @@ def _prime() -> None:
         RATE_LIMITED.labels(limit)
     for reason in ("input_backlog", "late_tick"):
         MIXER_SKIPPED.labels(reason)
+    for channel in ("room", "control"):
+        PUBSUB_MESSAGES.labels(channel)
     for outcome in ("claimed", "claimed_elsewhere", "delivered", "failed", "gave_up", "dropped"):
         WEBHOOKS.labels(outcome)
 

@@ -12,7 +12,9 @@ room's id only if the room is public. Each is queued without waiting, so a slow 
 receiver never holds up a room: the queue is bounded, and a full queue drops (and
 counts) instead of blocking.
 
-**Once across processes.** Every process delivers every room event; each claims the
+**Once across processes.** Every process hears every event of the kinds above (with
+Redis, from the store's announcements on the control channel, ``server.socket.relay``:
+a room's own channel reaches only the processes with its people); each claims the
 event's id in the shared store (``Claims.claim``: ``SET NX`` on Redis) and only the winner
 sends it. The id is a digest of the room and the event as published, the same bytes on
 every process (for a support request: of the room, the request's member and instant; a

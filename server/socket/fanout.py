@@ -11,39 +11,21 @@ socket whose ping has lapsed is closed by engineio's monitor, not here, so no di
 handler (which changes rooms) ever runs in the middle of a room's emit. Emits with an ack
 callback keep the stock path.
 
-**Across processes.** python-socketio's Redis manager carries emits between processes; we
-keep it, with two changes. Its messages are msgpack (it would otherwise switch to the
-server's JSON module when it starts). And room events are not emitted by the process that
-made them: the store's commit script publishes them, already framed by ``frame``, in the
-same atomic step that stores the change, so every process receives them in sequence order. The
-framed messages name a host id no process has, so every process, the author included,
-delivers them to its own clients.
-
-**No gap after a resubscribe.** python-socketio's listener re-subscribes after a lost
-connection with growing sleeps, and redis-py's pub/sub reconnects by itself: whatever was
-published meanwhile is gone. Each room's events come in seq order, so the manager knows
-the last seq it delivered per room; when the next one jumps, it first reads the missing
-ones from the room's log (``rooms.ports.RoomLog``, written by the same commit) and
-delivers them in order. A seq that goes *back* means Redis was rolled back (or the room
-reopened unseen): the store gives the room a new opening (so no resume is served from the
-lost history), then its people are told ``room:rewound`` and take a snapshot.
+**Across processes** the manager is ``server.socket.relay``'s: room events travel on each
+room's own channel, read only by the processes that have people of the room.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import socketio
 from engineio import packet as eio_packet
-from redis.exceptions import RedisError
 from socketio import packet as sio_packet
 
-from rooms.ports import RoomLog
 from server.codec import MsgpackJson
 from server.ops import metrics
 from server.socket.writer import ws_frame
@@ -52,8 +34,9 @@ from server.wire.events import Payload, ServerEvent
 log = logging.getLogger(__name__)
 
 STORE_HOST_ID = "hearth-store"
-RESUBSCRIBE_FIRST_S = 0.1
-RESUBSCRIBE_MAX_S = 5.0
+# The method of a public event's copy on the control channel: heard by every process's
+# hooks (``on_announced``), delivered to nobody.
+ANNOUNCE = "announce"
 ROOM_PREFIX = "room:"  # Socket.IO rooms named for Hearth rooms (``sessions.socket_room``)
 
 # Told (room id, our connections that were in it) as a room's close is delivered.
@@ -62,7 +45,7 @@ RoomClosed = Callable[[str, list[str]], None]
 RoomEventSeen = Callable[[str, str, Any], None]
 
 
-async def _fan_out(
+async def fan_out(
     manager: socketio.AsyncManager,
     event: str,
     args: list[Any],
@@ -129,7 +112,7 @@ def send_here(manager: socketio.AsyncManager, event: str, payload: Payload, sid:
         socket.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, part))
 
 
-def _seq(room: object, args: list[Any]) -> int | None:
+def room_seq(room: object, args: list[Any]) -> int | None:
     """The seq of a public room event (private ones go to connections, not rooms)."""
     if not (isinstance(room, str) and room.startswith(ROOM_PREFIX)) or len(args) != 1:
         return None
@@ -137,7 +120,7 @@ def _seq(room: object, args: list[Any]) -> int | None:
     return seq if isinstance(seq, int) else None
 
 
-def _arguments(data: object) -> list[Any]:
+def arguments(data: object) -> list[Any]:
     """Emit data as Socket.IO arguments: a tuple spreads, ``None`` is none."""
     if isinstance(data, tuple):
         return list(data)
@@ -166,150 +149,20 @@ class HearthManager(socketio.AsyncManager):  # type: ignore[misc]
         if callback is not None:
             await super().emit(event, data, namespace, room, skip_sid, callback, to, **kwargs)
             return
-        await _fan_out(self, event, _arguments(data), namespace, to or room, skip_sid)
+        await fan_out(self, event, arguments(data), namespace, to or room, skip_sid)
+
+    def enter_broadcast(self, sid: str, room_id: str, seq: int) -> None:
+        """Put a connection in the room's broadcast (``seq``: its join's commit, which
+        delivered everything before it here already)."""
+        self.basic_enter_room(sid, "/", f"{ROOM_PREFIX}{room_id}")
 
 
-class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
-    name = "hearth-redis"
-
-    def __init__(self, url: str, channel: str, **kwargs: Any) -> None:
-        super().__init__(url=url, channel=channel, json=MsgpackJson, **kwargs)
-        self.on_room_closed: list[RoomClosed] = []
-        self.on_room_event: list[RoomEventSeen] = []
-        self.room_log: RoomLog | None = None  # set by the app: where missed events are read
-        # Told the id of a room whose seq went back (Redis rolled it back), before its
-        # people are told ``room:rewound``.
-        self.on_rewound: list[Callable[[str], Awaitable[None]]] = []
-        self._delivered: dict[str, int] = {}  # room id -> last seq delivered here
-        # room id -> the last seq a catch-up delivered from the log: the same events may
-        # still arrive live (published after we subscribed, before we read the log).
-        self._replayed: dict[str, int] = {}
-
-    def initialize(self) -> None:
-        super().initialize()
-        self.json = MsgpackJson
-
-    async def _handle_emit(self, message: dict[str, Any]) -> None:
-        """Deliver one emit, from this process or from Redis, to our own sockets."""
-        if message.get("callback") is not None or message.get("binary"):
-            await super()._handle_emit(message)
-            return
-        data = message["data"]
-        args = list(data) if isinstance(data, list) else _arguments(data)
-        namespace = message.get("namespace") or "/"
-        room = message.get("room")
-        committed = message.get("at")
-        if isinstance(committed, float):
-            metrics.PUBSUB_LAG.observe(max(0.0, time.time() - committed))
-        seq = _seq(room, args)
-        if seq is not None and isinstance(room, str):
-            room_id = room.removeprefix(ROOM_PREFIX)
-            replayed = self._replayed.pop(room_id, None)
-            if replayed is not None and seq <= replayed:
-                self._replayed[room_id] = replayed
-                return  # delivered already, from the log, as we subscribed again
-            await self._in_sequence(room, seq, namespace)
-        await _fan_out(self, message["event"], args, namespace, room, message.get("skip_sid"))
-
-    async def _redis_listen_with_retries(self) -> Any:
-        """Subscribe, catch up, listen; on a lost connection, again, backing off from
-        ``RESUBSCRIBE_FIRST_S`` to ``RESUBSCRIBE_MAX_S``. python-socketio's own loop waits
-        1, 2, 4 ... s and drops what was published meanwhile; here each subscription
-        starts by reading what this process missed from each room's log, so an acked
-        event reaches our people even if its room then goes quiet."""
-        wait = RESUBSCRIBE_FIRST_S
-        while True:
-            try:
-                self._redis_connect()
-                await self.pubsub.subscribe(self.channel)
-                await self._catch_up()
-                wait = RESUBSCRIBE_FIRST_S
-                async for message in self.pubsub.listen():
-                    yield message
-            except (RedisError, OSError):
-                metrics.REDIS_ERRORS.labels("pubsub").inc()
-                metrics.REDIS_RECONNECTS.inc()
-                log.warning("lost the Redis subscription; subscribing again in %.1fs", wait)
-                # The next round connects afresh: close this one's connections first.
-                with contextlib.suppress(RedisError, OSError):
-                    await self.pubsub.aclose()
-                    await self.redis.aclose()
-                await asyncio.sleep(wait)
-                wait = min(wait * 2, RESUBSCRIBE_MAX_S)
-
-    async def _catch_up(self) -> None:
-        """Deliver, from each room's log, what was published while we were not
-        listening, for every room this process has people in."""
-        for room_id, last in list(self._delivered.items()):
-            room = f"{ROOM_PREFIX}{room_id}"
-            if self.rooms.get("/", {}).get(room):
-                for missed in await self._replay(room_id, "/", after=last):
-                    self._delivered[room_id] = self._replayed[room_id] = missed
-
-    async def _replay(
-        self, room_id: str, namespace: str, *, after: int, before: int | None = None
-    ) -> list[int]:
-        """Deliver the room's logged events after ``after`` (and before ``before``) to our
-        people in it; the seqs delivered. Nothing if the log cannot be read: the clients
-        see the gap and take a snapshot themselves."""
-        if self.room_log is None:
-            return []
-        try:
-            entries = await self.room_log.events_after(room_id, after)
-        except Exception:
-            log.warning("could not read a room's missed events", exc_info=True)
-            return []
-        delivered: list[int] = []
-        for missed, framed in entries:
-            if before is not None and missed >= before:
-                break
-            name, payload = unframe(framed)
-            await _fan_out(self, name, [payload], namespace, f"{ROOM_PREFIX}{room_id}", None)
-            delivered.append(missed)
-        return delivered
-
-    async def _in_sequence(self, room: str, seq: int, namespace: str) -> None:
-        """Before delivering ``seq`` of ``room``: deliver what this process missed of it,
-        or tell its people their copy of the room is wrong."""
-        room_id = room.removeprefix(ROOM_PREFIX)
-        last = self._delivered.get(room_id)
-        self._delivered[room_id] = seq
-        if last is None or seq == last + 1:
-            return
-        present = bool(self.rooms.get(namespace, {}).get(room))
-        if seq <= last:
-            log.warning("a room went back from seq %d to %d: resyncing", last, seq)
-            # The store first gives the room a new opening (whoever has people in it or
-            # not), so the snapshot our people now ask for names it.
-            for renew in self.on_rewound:
-                try:
-                    await renew(room_id)
-                except Exception:
-                    log.warning("could not give a rolled back room a new opening", exc_info=True)
-            if present:
-                rewound = {"room": room_id, "seq": seq}
-                await _fan_out(self, ServerEvent.ROOM_REWOUND, [rewound], namespace, room, None)
-            return
-        if present:
-            await self._replay(room_id, namespace, after=last, before=seq)
-
-    async def shutdown(self) -> None:
-        """Stop listening and close this manager's Redis connections."""
-        thread = getattr(self, "thread", None)
-        if isinstance(thread, asyncio.Task):
-            thread.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await thread
-        if getattr(self, "connected", False):
-            await self.pubsub.aclose()
-            await self.redis.aclose()
-
-
-def frame(channel_room: str, event: str, payload: Payload) -> bytes:
-    """One emit to a Socket.IO room, as the manager on every process reads it."""
+def frame(channel_room: str, event: str, payload: Payload, method: str = "emit") -> bytes:
+    """One emit to a Socket.IO room, as the manager on every process reads it (or, with
+    ``method`` ``ANNOUNCE``, its copy for every process's hooks)."""
     return MsgpackJson.dumps(
         {
-            "method": "emit",
+            "method": method,
             "event": event,
             "data": [payload],
             "binary": False,

@@ -93,10 +93,13 @@ class Seats:
         the commit that seats it returns, and nothing between that return and
         ``enter_broadcast`` awaits. With Redis, other processes' events (and our own,
         which the commit script publishes) are delivered by the manager's listener task,
-        which runs only while this task is suspended: every event committed after ours
-        is dispatched after we are in the broadcast, and the snapshot in the ack is the
-        state our commit wrote. Events from before ours that the listener had not yet
-        dispatched may arrive too; the client drops seq its snapshot holds. With the
+        which runs only while this task is suspended: if this process already follows
+        the room's channel, every event committed after ours is dispatched after we are
+        in the broadcast; if it does not yet, it subscribes now and, once Redis confirms,
+        reads every event after our commit's seq from the room's log before the live
+        ones (``server.socket.relay``). The snapshot in the ack is the state our commit
+        wrote. Events from before ours that the listener had not yet dispatched may
+        arrive too; the client drops seq its snapshot holds. With the
         embedded store, events are delivered inside ``apply`` under the room's lock;
         the next change to the room runs only once this task suspends. A refused or
         waiting join never enters, so it receives nothing of the room.
@@ -143,7 +146,7 @@ class Seats:
             raise Unauthorized("this connection has closed")
         self.releases.supersede(room_id, seat_id)  # this join took over the old seat
         if change.state.member_by_sid(sid) is not None:
-            enter_broadcast(self.sio, sid, room_id)
+            enter_broadcast(self.sio, sid, room_id, change.state.seq)
         else:  # waiting: waiting people see nothing of the room
             leave_broadcast(self.sio, sid, room_id)
         return Seated(seat_id, entered.result.room, change, entered.result.unattended_since)

@@ -22,10 +22,12 @@ def socket_room(room_id: str) -> str:
     return f"{ROOM_PREFIX}{room_id}"
 
 
-def enter_broadcast(sio: socketio.AsyncServer, sid: str, room_id: str) -> None:
-    # The manager's own bookkeeping, not ``sio.enter_room``: a plain call cannot
-    # suspend, which the no-gap argument of ``Seats.take`` relies on.
-    sio.manager.basic_enter_room(sid, "/", socket_room(room_id))
+def enter_broadcast(sio: socketio.AsyncServer, sid: str, room_id: str, seq: int) -> None:
+    """``seq``: the room's seq at the join's commit, whose snapshot the connection has.
+    The manager's own bookkeeping, not ``sio.enter_room``: a plain call cannot suspend,
+    which the no-gap argument of ``Seats.take`` relies on (a manager not yet following
+    the room catches up from ``seq``, ``server.socket.relay``)."""
+    sio.manager.enter_broadcast(sid, room_id, seq)
 
 
 def leave_broadcast(sio: socketio.AsyncServer, sid: str, room_id: str) -> None:

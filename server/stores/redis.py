@@ -17,7 +17,8 @@ Keys of a room's live state (under the configured prefix):
 - ``room:{id}:log`` — stream of the room's public events as framed for the manager (field
   ``f``), stream id ``{seq}-0``, appended by the commit that makes them, trimmed to
   ``LOG_LENGTH`` entries and deleted when the room closes: a client resumes from it and a
-  process whose pub/sub missed a publish catches up from it;
+  process whose pub/sub missed a publish catches up from it (its events are published on
+  the room's own channel, ``server.channels``);
 - ``op:{room}:{member}:{op}`` — a client operation's record (the attempt that applied it,
   then its answer), written by the commit itself and expiring after ``OP_MEMORY_MS``;
   ``op:{room}:~{attempt}`` the same for a change without a client's op id, kept briefly;
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import TypeVar
 
 from redis.asyncio import Redis
@@ -52,6 +54,7 @@ from rooms.room import RoomInfo
 from rooms.schedule import Series
 from rooms.state import RoomState
 from server import codec
+from server.channels import process_channel, room_channel
 from server.stores import redis_scripts as scripts
 from server.stores.redis_access import Keys, guarded, raw, text
 from server.stores.redis_audit import RedisAudit
@@ -87,7 +90,15 @@ class RedisStore:
         self._redis = redis
         self._key = keys = Keys(prefix)
         self._open = redis.register_script(scripts.OPEN)
-        self._rooms = RoomCommits(redis, keys, channel=channel, frame=frame, timeout_ms=timeout_ms)
+        self._rooms = RoomCommits(
+            redis,
+            keys,
+            channel=channel,
+            room_channel=partial(room_channel, prefix),
+            process_channel=partial(process_channel, prefix),
+            frame=frame,
+            timeout_ms=timeout_ms,
+        )
         self._roll = RedisRoll(redis, keys)
         self._definitions = RedisDefinitions(redis, keys)
         self._claims = RedisClaims(redis, keys)

@@ -3,7 +3,9 @@ writes it, and learning what an unanswered commit did.
 
 Every change is optimistic: read the state and its version, apply the pure rule in
 Python, then one Lua script (``scripts.COMMIT``) writes the new state *only if the
-version is unchanged* and publishes the events on the Socket.IO channel in the same step;
+version is unchanged* and publishes the events in the same step: a public event on the
+room's own channel, a private one on the channel of the process holding each of its
+connections (``server.channels``);
 a facilitator's action appends its audit entry and keeps or lifts its ban record in that
 same script, so the three are never split. Publishing inside the script makes Redis's
 publish order equal to sequence order, for every process. On a conflict the rule runs
@@ -52,7 +54,7 @@ from redis.typing import EncodableT
 from moderation.audit import Moderated
 from rooms.change import Change, Decided
 from rooms.errors import RoomNotFound
-from rooms.ports import LOG_LENGTH, OP_MEMORY_MS, Done, Frame, Once, change_of
+from rooms.ports import LOG_LENGTH, OP_MEMORY_MS, Done, Frame, Framed, Once, change_of
 from rooms.room import RoomInfo
 from rooms.state import RoomState
 from server import codec
@@ -72,6 +74,7 @@ ATTEMPT_MEMORY_MS = 60_000
 ATTEMPT_ID_LENGTH = 32  # a record starts with the attempt that wrote it (uuid4 hex)
 
 Outcome = TypeVar("Outcome", bound=Change | Decided[Any] | Moderated)
+Channel = Callable[[str], str]  # a room's or a process's id -> its pub/sub channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,34 @@ def _moderation_args(done: Moderated | None, audit: Audit | None) -> list[Encoda
     return [*args, "", "", "", at]
 
 
+def _holders(*states: RoomState) -> dict[str, str]:
+    """Each connection of the states (seated, away or waiting) -> the process holding it."""
+    connections = [m.connection for state in states for m in state.members]
+    connections += [w.connection for state in states for w in state.waiting]
+    return {c.sid: c.process_id for c in connections}
+
+
+def _publications(
+    framed: list[Framed], control: str, holders: dict[str, str], process_channel: Channel
+) -> list[EncodableT]:
+    """Each frame with its channel, in order, for the commit script: ``''`` for the
+    room's own (a public event), the channel of the process holding the connection a
+    private event's frame is for, else ``control`` (an announcement; a connection no
+    seat names)."""
+    published: list[EncodableT] = []
+    for one in framed:
+        if one.logged is not None:
+            published += [part for frame in one.frames for part in ("", frame)]
+        else:
+            to = one.to if len(one.to) == len(one.frames) else ("",) * len(one.frames)
+            for sid, frame in zip(to, one.frames, strict=True):
+                holder = holders.get(sid)
+                published += [control if holder is None else process_channel(holder), frame]
+        if one.announced is not None:
+            published += [control, one.announced]
+    return published
+
+
 class RoomCommits:
     """The rooms as this process last saw them, and the one way it changes them."""
 
@@ -152,12 +183,16 @@ class RoomCommits:
         keys: Keys,
         *,
         channel: str,
+        room_channel: Channel,
+        process_channel: Channel,
         frame: Frame,
         timeout_ms: int | None,
     ) -> None:
         self._redis = redis
         self._key = keys
-        self._channel = channel
+        self._channel = channel  # the control channel
+        self._room_channel = room_channel
+        self._process_channel = process_channel
         self._frame = frame
         self._budget = Budget(timeout_ms)
         self._commit = redis.register_script(scripts.COMMIT)
@@ -321,13 +356,14 @@ class RoomCommits:
                 ]
                 blob = b"" if closing else codec.pack(change.state)
                 framed = [self._frame(room_id, event) for event in change.events]
-                frames = [f for one in framed for f in one.frames]
+                holders = _holders(known.state, change.state)  # a removed one: in the first
+                frames = _publications(framed, self._channel, holders, self._process_channel)
                 logged = [] if closing else [one.logged for one in framed if one.logged]
                 args: list[EncodableT] = [
                     known.version,
                     blob,
                     room_id,
-                    self._channel,
+                    self._room_channel(room_id),
                     known.info_blob,
                     *_moderation_args(action, audit),
                     sent.expires_ms,

@@ -6,11 +6,12 @@ callers.
 
 # KEYS: live, open-rooms set, info, audit stream, bans hash, the operation's record,
 #   this attempt's fence, the room's event log.
-# ARGV: version, new state ('' closes), room id, channel, the info the rule saw,
+# ARGV: version, new state ('' closes), room id, the room's channel, the info the rule saw,
 #   audit entry ('' none), its MAXLEN, its MINID, the stream's expiry (ms),
 #   ban: 'keep', 'lift' or '', its subject, its record (as read, to lift),
 #   the entry's time (ms), the record's expiry (ms), the record, the epoch the rule saw,
-#   the log's MAXLEN, n log entries, n pairs (seq, framed event), frames...
+#   the log's MAXLEN, n log entries, n pairs (seq, framed event), then pairs (channel,
+#   frame), in order: channel '' is the room's own.
 # A log whose last entry is at or past the first new seq is ahead of the state (the
 # state was rolled back): it no longer tells this room's history, so it is dropped and a
 # resume from it gets a snapshot.
@@ -74,7 +75,11 @@ elseif ARGV[10] == 'lift' and redis.call('HGET', KEYS[5], ARGV[11]) == ARGV[12] 
   redis.call('HDEL', KEYS[5], ARGV[11])
 end
 redis.call('SET', KEYS[6], ARGV[15], 'PX', ARGV[14])
-for i = frames, #ARGV do redis.call('PUBLISH', ARGV[4], ARGV[i]) end
+for i = frames, #ARGV, 2 do
+  local to = ARGV[i]
+  if to == '' then to = ARGV[4] end
+  redis.call('PUBLISH', to, ARGV[i + 1])
+end
 return 1
 """
 

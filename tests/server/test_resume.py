@@ -339,8 +339,9 @@ async def test_the_log_keeps_the_very_bytes_published_to_the_room(
     shared_store: RedisStore, redis_url: str
 ) -> None:
     """Each public event is dumped once: what a process replays from the room's log (a
-    resume, a catch-up) is byte for byte the frame the commit published to the room; a
-    private event (Ann's removal notice, and her disconnect) is published, never logged."""
+    resume, a catch-up) is byte for byte the frame the commit published on the room's own
+    channel; a private event (Ann's removal notice, and her disconnect) is published on
+    the channel of the process holding her connection, never logged."""
     fay = Identity("sub-fay", "Fay", Role.FACILITATOR, frozenset({"*"}))
     ann = Identity("sub-ann", "Ann", Role.PARTICIPANT, frozenset({"*"}))
 
@@ -353,7 +354,8 @@ async def test_the_log_keeps_the_very_bytes_published_to_the_room(
 
     listener = Redis.from_url(redis_url)
     pubsub = listener.pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(f"hearth:{CHANNEL}")
+    # The room's own channel, and process p's, which holds both seats.
+    await pubsub.subscribe(f"hearth:{CHANNEL}", "hearth:room:circle", "hearth:process:p")
     try:
         changes = [
             await shared_store.apply("circle", seat(fay)),
@@ -369,11 +371,13 @@ async def test_the_log_keeps_the_very_bytes_published_to_the_room(
         changes.append(removal.change)
         events = [event for change in changes for event in change.events]
         published: list[bytes] = []
+        channels: list[bytes] = []
         async with asyncio.timeout(5):
             while len(published) < sum(len(frame_event("circle", e).frames) for e in events):
                 message = await pubsub.get_message(timeout=1)
                 if message is not None:  # None: the subscription's own confirmation
                     published.append(message["data"])
+                    channels.append(message["channel"])
     finally:
         await pubsub.aclose()
         await listener.aclose()
@@ -382,6 +386,9 @@ async def test_the_log_keeps_the_very_bytes_published_to_the_room(
     to_room = [m for m in published if MsgpackJson.loads(m).get("room") == "room:circle"]
     assert [framed for _, framed in logged] == to_room
     assert len(published) == len(to_room) + 2  # the notice and the disconnect, to Ann
+    on_room = [m for m, c in zip(published, channels, strict=True) if c == b"hearth:room:circle"]
+    assert on_room == to_room
+    assert channels.count(b"hearth:process:p") == 2
 
 
 @pytest.mark.parametrize("written_again", [0, 2], ids=["lower-seq", "same-version"])

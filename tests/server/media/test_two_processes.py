@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,12 +21,19 @@ LEASE = {"HEARTH_MEDIA_LEASE_MS": "1500"}
 pytestmark = pytest.mark.audio
 
 
-async def test_a_participant_on_b_is_mixed_by_the_media_host_on_a_and_moves_when_it_dies(
-    redis_url: str, processes: Any, clients: Any
-) -> None:
-    redis = Redis.from_url(redis_url)
-    store = RedisStore(redis, prefix="hearth:", channel=f"hearth:{CHANNEL}", frame=frame_event)
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    """The processes' Redis, with the room open."""
+    connection = Redis.from_url(redis_url)
+    store = RedisStore(connection, prefix="hearth:", channel=f"hearth:{CHANNEL}", frame=frame_event)
     await store.open_room(ROOM)
+    yield connection
+    await store.close()
+
+
+async def test_a_participant_on_b_is_mixed_by_the_media_host_on_a_and_moves_when_it_dies(
+    redis_url: str, redis: Redis, processes: Any, clients: Any
+) -> None:
     a, b = processes(redis_url, **LEASE), processes(redis_url, **LEASE)
     peers: list[Participant] = []
     try:
@@ -66,4 +75,43 @@ async def test_a_participant_on_b_is_mixed_by_the_media_host_on_a_and_moves_when
     finally:
         for peer in peers:
             await peer.close()
-        await store.close()
+
+
+async def test_a_media_host_with_none_of_the_room_s_people_follows_the_room_s_channel(
+    redis_url: str, redis: Redis, processes: Any, clients: Any
+) -> None:
+    """A hosts the room's audio; its only member there leaves, and it goes on mixing for
+    Bo and Cy on B: it keeps the room's channel for its mixer (a mute on B still takes
+    effect there), and lets it go once it hosts the room no more."""
+    a, b = processes(redis_url, **LEASE), processes(redis_url, **LEASE)
+    peers: list[Participant] = []
+    try:
+        ann = await clients(a.url, {"token": token("Ann")})
+        await ann.join("voices")
+        peers.append(await Participant.connect(440, offer_through(ann)))  # A hosts now
+        bo = await clients(b.url, {"token": token("Bo")})
+        cy = await clients(b.url, {"token": token("Cy")})
+        for person, tone in ((bo, 660), (cy, 880)):
+            await person.join("voices")
+            peers.append(await Participant.connect(tone, offer_through(person)))
+        await peers[2].ear.hears({440, 660})
+        assert (await ann.call("room:leave"))["ok"]
+        await peers[2].ear.hears({660})
+        ((_, followers),) = await redis.pubsub_numsub("hearth:room:voices")
+        assert followers == 2  # B for Bo and Cy, A for the mixer alone
+
+        assert (await bo.call("audio:mute"))["ok"]
+        await peers[2].ear.hears(set())  # the mute reached A's mixer
+
+        for peer in peers:
+            await peer.close()
+        peers = []
+        for _ in range(200):  # the lease round closes the emptied mixer
+            ((_, followers),) = await redis.pubsub_numsub("hearth:room:voices")
+            if followers == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert followers == 1
+    finally:
+        for peer in peers:
+            await peer.close()
