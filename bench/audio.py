@@ -3,6 +3,7 @@
     .venv/bin/python bench/audio.py                      # rooms of 4, 8 and 12, both ways
     .venv/bin/python bench/audio.py --sizes 12 --modes mix --seconds 10
     .venv/bin/python bench/audio.py --sizes 12 --modes mix --rooms 4   # 48 people, 4 rooms
+    .venv/bin/python bench/audio.py --sizes 12 --modes mix --rooms 4 --rounds 5
 
 The media server runs in its own process (``bench/audio.py serve``), so its CPU time
 (utime + stime from /proc) is its own. It answers offers over plain HTTP: this measures
@@ -19,6 +20,12 @@ silence; clients send pre-encoded Opus packets so their own encoding costs nothi
 Latency: a listener detects each burst's onset; the same measurement over a direct
 peer-to-peer connection is the baseline, and the difference is what the server adds.
 Frame loss: frames the measuring listener received against 50 per second.
+
+Each configuration runs ``--rounds`` times (a fresh server each round); the report gives
+the median and range of every figure, the machine's load average before and after each
+round, and the share of a core the server and the load generator (this process, every
+client) used. If the generator was the bottleneck in any round (``bench.contention``),
+the run says why and exits with status 2: those figures would be the generator's.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from aiortc.mediastreams import MediaStreamError
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.contention import Window, bottleneck, spread  # noqa: E402
 from rooms.identity import Role  # noqa: E402
 from rooms.state import Connection, Member, RoomState  # noqa: E402
 from server.media import mixing  # noqa: E402
@@ -286,11 +294,6 @@ def _noop(*_: Any) -> None:
 # --- one measurement -----------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def measure(mode: str, size: int, seconds: float, rooms: int = 1) -> dict[str, Any]:
     port = free_port()
     command = [sys.executable, __file__, "serve", "--mode", mode, "--size", str(size)]
@@ -323,10 +326,8 @@ async def measure(mode: str, size: int, seconds: float, rooms: int = 1) -> dict[
                     pcs.append(await connect(answer, _name(j, i), mic, listen, receive))
             await asyncio.sleep(2.0)  # connect and settle
             ear.counting, ear.onsets[:] = True, []
-            before, started = cpu_seconds(server.pid), time.monotonic()
-            await asyncio.sleep(seconds)
-            cpu = cpu_seconds(server.pid) - before
-            elapsed = time.monotonic() - started
+            with Window(server.pid) as window:
+                await asyncio.sleep(seconds)
             ear.counting = False
             async with http.get(f"http://127.0.0.1:{port}/stats") as response:
                 server_stats = await response.json()
@@ -335,7 +336,8 @@ async def measure(mode: str, size: int, seconds: float, rooms: int = 1) -> dict[
             await pc.close()
         server.terminate()
         await server.wait()
-    per_participant = cpu / elapsed / (size * rooms)
+    per_participant = window.server_share / (size * rooms)
+    frames_pct = 100 * ear.frames / (window.elapsed * 50)
     return {
         "mode": mode,
         "size": size,
@@ -343,8 +345,12 @@ async def measure(mode: str, size: int, seconds: float, rooms: int = 1) -> dict[
         "cpu_per_participant_pct": round(100 * per_participant, 2),
         "participants_per_core": round(1 / per_participant, 1) if per_participant else None,
         "latency_ms": round(latency(bursts, ear.onsets), 1),
-        "frames_received_pct": round(100 * ear.frames / (elapsed * 50), 1),
+        "frames_received_pct": round(frames_pct, 1),
         "server": server_stats,
+        "server_core_share": round(window.server_share, 3),
+        "generator_core_share": round(window.generator_share, 3),
+        "load_average": [window.load_before, window.load_after],
+        "bottleneck": bottleneck(window, frames_pct),
     }
 
 
@@ -375,25 +381,66 @@ async def direct_latency(seconds: float) -> float:
     return latency(bursts, ear.onsets)
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace) -> int:
+    print(f"load average (1, 5, 15 min) at start: {os.getloadavg()}, {os.cpu_count()} cores")
     baseline = await direct_latency(args.seconds)
     print(f"direct peer-to-peer latency (baseline): {baseline:.1f} ms")
-    print(f"rooms of each size: {args.rooms}")
-    print("mode     size  cpu/participant  participants/core  latency  added  frames")
-    results = []
+    print(f"rooms of each size: {args.rooms}; rounds: {args.rounds}; median (min to max)")
+    results, trouble = [], []
     for size in args.sizes:
         for mode in args.modes:
-            r = await measure(mode, size, args.seconds, args.rooms)
-            r["added_latency_ms"] = round(r["latency_ms"] - baseline, 1)
-            results.append(r)
-            print(
-                f"{mode:8} {size:4}  {r['cpu_per_participant_pct']:13.2f}%"
-                f"  {r['participants_per_core']!s:>17}  {r['latency_ms']:6.1f}ms"
-                f"  {r['added_latency_ms']:4.1f}ms  {r['frames_received_pct']:5.1f}%"
-                f"  {r['server'] or ''}"
-            )
+            rounds = []
+            for n in range(args.rounds):
+                r = await measure(mode, size, args.seconds, args.rooms)
+                r["added_latency_ms"] = round(r["latency_ms"] - baseline, 1)
+                r["round"] = n + 1
+                rounds.append(r)
+                print(f"  round {n + 1}: {_one_line(r)}")
+                if r["bottleneck"]:
+                    trouble.append(f"{mode} {size}, round {n + 1}: {r['bottleneck']}")
+            results += rounds
+            _summary(mode, size, rounds)
     if args.json:
         print(json.dumps({"baseline_ms": baseline, "runs": results}), file=args.json)
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
+    if trouble:
+        print("\nTHE LOAD GENERATOR WAS THE BOTTLENECK; these figures are not the server's:")
+        for line in trouble:
+            print(f"  {line}")
+        return 2
+    return 0
+
+
+def _one_line(r: dict[str, Any]) -> str:
+    load = r["load_average"]
+    return (
+        f"{r['mode']} {r['size']}x{r['rooms']}: {r['cpu_per_participant_pct']:.2f}%/participant"
+        f" = {r['participants_per_core']} per core, added {r['added_latency_ms']} ms,"
+        f" frames {r['frames_received_pct']}%, server {r['server_core_share']:.2f} core,"
+        f" generator {r['generator_core_share']:.2f} core, load {load[0]:.2f} to {load[1]:.2f},"
+        f" {r['server'] or ''}"
+    )
+
+
+def _summary(mode: str, size: int, rounds: list[dict[str, Any]]) -> None:
+    def pick(key: str) -> list[float]:
+        return [float(r[key]) for r in rounds if r[key] is not None]
+
+    def counter(key: str) -> list[float]:
+        return [float(r["server"].get(key, 0)) for r in rounds if r["server"]]
+
+    loads = [x for r in rounds for x in r["load_average"]]
+    print(
+        f"{mode} {size}: participants/core {spread(pick('participants_per_core'), 1)};"
+        f" cpu/participant {spread(pick('cpu_per_participant_pct'))} %;"
+        f" added latency {spread(pick('added_latency_ms'), 1)} ms;"
+        f" frames {spread(pick('frames_received_pct'), 1)} %;"
+        f" late ticks {spread(counter('late_ticks'), 0)}, inputs skipped"
+        f" {spread(counter('inputs_skipped'), 0)}, outputs dropped"
+        f" {spread(counter('outputs_dropped'), 0)};"
+        f" generator {spread(pick('generator_core_share'))} core;"
+        f" load average {min(loads):.2f} to {max(loads):.2f}"
+    )
 
 
 if __name__ == "__main__":
@@ -406,9 +453,10 @@ if __name__ == "__main__":
     parser.add_argument("--modes", nargs="+", default=["mix", "forward"])
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--rooms", type=int, default=1, help="rooms of each size at once (mix)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per configuration")
     parser.add_argument("--json", type=argparse.FileType("w"), help="also write JSON here")
     args = parser.parse_args()
     if args.command == "serve":
         asyncio.run(serve(args.mode, args.size, args.port, args.rooms))
     else:
-        asyncio.run(main(args))
+        sys.exit(asyncio.run(main(args)))
