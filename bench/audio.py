@@ -58,7 +58,8 @@ from bench.contention import Window, bottleneck, spread  # noqa: E402
 from rooms.identity import Role  # noqa: E402
 from rooms.state import Connection, Member, RoomState  # noqa: E402
 from server.media import mixing  # noqa: E402
-from server.media.host import MAX_BACKLOG, RoomMixer, encode, opus_encoder, tune  # noqa: E402
+from server.media.host import MAX_BACKLOG, RoomMixer, encode, opus_encoder  # noqa: E402
+from server.media.receive import tune  # noqa: E402
 
 TB = fractions.Fraction(1, 48_000)
 BURST_EVERY = 25  # frames: one burst each 500 ms

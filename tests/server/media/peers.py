@@ -17,7 +17,7 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSes
 from aiortc.mediastreams import MediaStreamError
 
 from server.media import mixing
-from server.media.host import tune
+from server.media.receive import tune
 
 AMPLITUDE = 6000
 Answerer = Callable[[str], Awaitable[str]]
