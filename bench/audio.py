@@ -325,7 +325,12 @@ async def measure(mode: str, size: int, seconds: float, rooms: int = 1) -> dict[
                     mic = Mic(speech, bursts if first else None) if i == 0 else Mic(silence)
                     listen = ear if first and i == 1 else None
                     pcs.append(await connect(answer, _name(j, i), mic, listen, receive))
-            await asyncio.sleep(2.0)  # connect and settle
+            for _ in range(150):  # every peer connected (15 s at most), then settle
+                if all(pc.connectionState == "connected" for pc in pcs):
+                    break
+                await asyncio.sleep(0.1)
+            connected = sum(pc.connectionState == "connected" for pc in pcs)
+            await asyncio.sleep(2.0)
             ear.counting, ear.onsets[:] = True, []
             with Window(server.pid) as window:
                 await asyncio.sleep(seconds)
@@ -350,8 +355,12 @@ async def measure(mode: str, size: int, seconds: float, rooms: int = 1) -> dict[
         "server": server_stats,
         "server_core_share": round(window.server_share, 3),
         "generator_core_share": round(window.generator_share, 3),
+        "server_waited": round(window.server_waited, 3),
+        "generator_waited": round(window.generator_waited, 3),
         "load_average": [window.load_before, window.load_after],
-        "bottleneck": bottleneck(window, frames_pct),
+        "connected": f"{connected}/{len(pcs)}",
+        "bottleneck": bottleneck(window, frames_pct)
+        or (None if connected == len(pcs) else f"only {connected} of {len(pcs)} peers connected"),
     }
 
 
@@ -405,7 +414,7 @@ async def main(args: argparse.Namespace) -> int:
         print(json.dumps({"baseline_ms": baseline, "runs": results}), file=args.json)
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     if trouble:
-        print("\nTHE LOAD GENERATOR WAS THE BOTTLENECK; these figures are not the server's:")
+        print("\nNOT THE SERVER'S FIGURES: the generator or the machine was the bottleneck:")
         for line in trouble:
             print(f"  {line}")
         return 2
@@ -419,6 +428,8 @@ def _one_line(r: dict[str, Any]) -> str:
         f" = {r['participants_per_core']} per core, added {r['added_latency_ms']} ms,"
         f" frames {r['frames_received_pct']}%, server {r['server_core_share']:.2f} core,"
         f" generator {r['generator_core_share']:.2f} core, load {load[0]:.2f} to {load[1]:.2f},"
+        f" waited for a CPU: server {r['server_waited']:.0%}, generator"
+        f" {r['generator_waited']:.0%}, connected {r['connected']},"
         f" {r['server'] or ''}"
     )
 
