@@ -4,12 +4,14 @@
     .venv/bin/python bench/audio.py --sizes 12 --modes mix --seconds 10
     .venv/bin/python bench/audio.py --sizes 12 --modes mix --rooms 4   # 48 people, 4 rooms
     .venv/bin/python bench/audio.py --sizes 12 --modes mix --rooms 4 --rounds 5
+    .venv/bin/python bench/audio.py --sizes 12 --modes mix --baseline /tmp/before  # side by side
 
 The media server runs in its own process (``bench/audio.py serve``), so its CPU time
 (utime + stime from /proc) is its own. It answers offers over plain HTTP: this measures
 media, not Socket.IO. Clients are real aiortc peers in this process. As in a support
 group, one person speaks (100 ms tone bursts every 500 ms) and everyone else sends
-silence; clients send pre-encoded Opus packets so their own encoding costs nothing.
+silence; clients send pre-encoded Opus packets so their own encoding costs nothing, each
+with its level in the RFC 6464 header extension as browsers do (``--no-levels``: without).
 
 - ``mix``: Hearth's ``RoomMixer`` (decode every input, mix per tick, one shared encode and
   one mix-minus encode per speaker; every listener gets one stream).
@@ -33,140 +35,47 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import fractions
 import json
 import os
-import queue
 import socket
 import sys
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import av
-import numpy as np
 from aiohttp import web
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.audio_clients import (  # noqa: E402
+    Ear,
+    Mic,
+    burst_cycle,
+    burst_packets,
+    connect,
+    latency,
+    send_levels,
+)
 from bench.contention import Window, bottleneck, spread  # noqa: E402
 from rooms.identity import Role  # noqa: E402
 from rooms.state import Connection, Member, RoomState  # noqa: E402
-from server.media import mixing  # noqa: E402
-from server.media.host import MAX_BACKLOG, RoomMixer, encode, opus_encoder  # noqa: E402
+from server.media.host import MAX_BACKLOG, RoomMixer  # noqa: E402
 from server.media.receive import tune  # noqa: E402
-
-TB = fractions.Fraction(1, 48_000)
-BURST_EVERY = 25  # frames: one burst each 500 ms
-BURST_LEN = 5  # frames: 100 ms of tone
-Answer = Callable[[str, str], Awaitable[str]]
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _packets(freq: float | None) -> list[Any]:
-    """One burst cycle pre-encoded: a tone burst then silence (or all silence)."""
-    codec = opus_encoder()
-    cycle = []
-    for i in range(BURST_EVERY * 4):
-        n = np.arange(i * 960, (i + 1) * 960)
-        on = freq is not None and i % BURST_EVERY < BURST_LEN
-        mono = (6000 * np.sin(2 * np.pi * (freq or 0) * n / 48_000)) if on else np.zeros(960)
-        packet = encode(codec, np.repeat(mono.astype(np.int16), 2), i)
-        if packet is not None:
-            cycle.append(bytes(packet))
-    return cycle
-
-
-class Mic(MediaStreamTrack):
-    """Sends pre-encoded packets in real time; remembers when each burst started."""
-
-    kind = "audio"
-
-    def __init__(self, cycle: list[bytes], bursts: list[float] | None = None) -> None:
-        super().__init__()
-        self.cycle, self.bursts, self.sent, self.start = cycle, bursts, 0, 0.0
-
-    async def recv(self) -> Any:
-        if self.sent == 0:
-            self.start = time.monotonic()
-        wait = self.start + self.sent * 0.02 - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        if self.bursts is not None and self.sent % BURST_EVERY == 0:
-            self.bursts.append(time.monotonic())
-        packet = av.Packet(self.cycle[self.sent % len(self.cycle)])
-        packet.pts, packet.time_base = self.sent * 960, TB
-        self.sent += 1
-        return packet
-
-
-class _Discard(queue.Queue[Any]):
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        if item is None:
-            super().put(item, block, timeout)
-
-
-class Ear:
-    def __init__(self) -> None:
-        self.onsets: list[float] = []
-        self.frames = 0
-        self.counting = False
-        self._loud = False
-
-    async def listen(self, track: MediaStreamTrack) -> None:
-        with contextlib.suppress(MediaStreamError):
-            while True:
-                frame = await track.recv()
-                if self.counting:
-                    self.frames += 1
-                level = mixing.level_dbfs(frame.to_ndarray().reshape(-1).astype(np.int16))
-                if level > -35 and not self._loud:
-                    self.onsets.append(time.monotonic())
-                self._loud = level > -50
-
-
-async def connect(
-    answer: Answer, name: str, mic: Mic, listen: Ear | None, receive: int
-) -> RTCPeerConnection:
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    pc.addTrack(mic)
-    for _ in range(receive - 1):
-        pc.addTransceiver("audio", direction="recvonly")
-    tasks: list[asyncio.Task[None]] = []
-
-    @pc.on("track")
-    def on_track(track: MediaStreamTrack) -> None:
-        if listen is not None and not tasks:
-            tasks.append(asyncio.create_task(listen.listen(track)))
-
-    await pc.setLocalDescription(await pc.createOffer())
-    for i, transceiver in enumerate(pc.getTransceivers()):
-        tune(transceiver.receiver)
-        if listen is None or i != 0:  # only the measuring ear decodes: clients stay cheap
-            setattr(transceiver.receiver, "_RTCRtpReceiver__decoder_queue", _Discard())  # noqa: B010
-    sdp = await answer(name, pc.localDescription.sdp)
-    await pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
-    pc.__dict__["bench_tasks"] = tasks
-    return pc
-
-
-def latency(bursts: list[float], onsets: list[float]) -> float:
-    found = []
-    for onset in onsets:
-        sent = [b for b in bursts if b <= onset and onset - b < 0.4]
-        if sent:
-            found.append(onset - sent[-1])
-    return float(np.median(found)) * 1000 if found else float("nan")
 
 
 # --- the media server process -----------------------------------------------------
@@ -192,7 +101,7 @@ class Forwarder:
     """An SFU: each input decoded once, forwarded (re-encoded) to everyone else."""
 
     def __init__(self, size: int) -> None:
-        self.names = [f"p{i}" for i in range(size)]
+        self.names = [_name(0, i) for i in range(size)]  # the clients' names, room 0
         # out[speaker][listener]: the track carrying speaker's voice to listener
         self.out = {s: {li: Forwarded() for li in self.names if li != s} for s in self.names}
         self.pcs: list[RTCPeerConnection] = []
@@ -260,6 +169,8 @@ async def serve(mode: str, size: int, port: int, rooms: int = 1) -> None:
                 "late_ticks": sum(mixer.late_ticks for mixer in mixers),
                 "inputs_skipped": sum(p.skipped for p in peers),
                 "outputs_dropped": sum(p.out.dropped for p in peers),
+                "inputs_decoded": sum(p.received for p in peers),
+                "inputs_quiet": sum(getattr(p, "quiet", 0) for p in peers),
             }
     else:
         if rooms != 1:
@@ -295,12 +206,16 @@ def _noop(*_: Any) -> None:
 # --- one measurement -----------------------------------------------------------------
 
 
-async def measure(mode: str, size: int, seconds: float, rooms: int = 1) -> dict[str, Any]:
+async def measure(
+    mode: str, size: int, seconds: float, rooms: int = 1, root: Path = ROOT
+) -> dict[str, Any]:
+    """One round; the server runs the source tree at ``root`` (``--baseline``)."""
     port = free_port()
-    command = [sys.executable, __file__, "serve", "--mode", mode, "--size", str(size)]
+    script = str(root / "bench" / "audio.py")
+    command = [sys.executable, script, "serve", "--mode", mode, "--size", str(size)]
     command += ["--rooms", str(rooms)]
-    server = await asyncio.create_subprocess_exec(*command, "--port", str(port))
-    speech, silence = _packets(440), _packets(None)
+    server = await asyncio.create_subprocess_exec(*command, "--port", str(port), cwd=root)
+    speech, silence = burst_cycle(440), burst_cycle(None)
     bursts: list[float] = []
     ear = Ear()
     pcs = []
@@ -322,7 +237,12 @@ async def measure(mode: str, size: int, seconds: float, rooms: int = 1) -> dict[
             for j in range(rooms):
                 for i in range(size):
                     first = j == 0
-                    mic = Mic(speech, bursts if first else None) if i == 0 else Mic(silence)
+                    voice = speech if i == 0 else silence
+                    mic = Mic(
+                        [p for p, _ in voice],
+                        bursts if first and i == 0 else None,
+                        [level for _, level in voice],
+                    )
                     listen = ear if first and i == 1 else None
                     pcs.append(await connect(answer, _name(j, i), mic, listen, receive))
             for _ in range(150):  # every peer connected (15 s at most), then settle
@@ -332,11 +252,14 @@ async def measure(mode: str, size: int, seconds: float, rooms: int = 1) -> dict[
             connected = sum(pc.connectionState == "connected" for pc in pcs)
             await asyncio.sleep(2.0)
             ear.counting, ear.onsets[:] = True, []
+            async with http.get(f"http://127.0.0.1:{port}/stats") as response:
+                before = await response.json()
             with Window(server.pid) as window:
                 await asyncio.sleep(seconds)
             ear.counting = False
             async with http.get(f"http://127.0.0.1:{port}/stats") as response:
-                server_stats = await response.json()
+                after = await response.json()
+            server_stats = {key: after[key] - before.get(key, 0) for key in after}
     finally:
         for pc in pcs:
             await pc.close()
@@ -345,6 +268,7 @@ async def measure(mode: str, size: int, seconds: float, rooms: int = 1) -> dict[
     per_participant = window.server_share / (size * rooms)
     frames_pct = 100 * ear.frames / (window.elapsed * 50)
     return {
+        "tree": "this tree" if root == ROOT else str(root),
         "mode": mode,
         "size": size,
         "rooms": rooms,
@@ -369,7 +293,7 @@ async def direct_latency(seconds: float) -> float:
     bursts: list[float] = []
     ear = Ear()
     listener = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    listener.addTrack(Mic(_packets(None)))
+    listener.addTrack(Mic(burst_packets(None)))
 
     @listener.on("track")
     def on_track(track: MediaStreamTrack) -> None:
@@ -382,7 +306,7 @@ async def direct_latency(seconds: float) -> float:
         await listener.setLocalDescription(await listener.createAnswer())
         return str(listener.localDescription.sdp)
 
-    speaker = await connect(answer, "p0", Mic(_packets(440), bursts), None, 1)
+    speaker = await connect(answer, "p0", Mic(burst_packets(440), bursts), None, 1)
     await asyncio.sleep(1.0)
     ear.onsets[:] = []
     await asyncio.sleep(seconds)
@@ -393,23 +317,29 @@ async def direct_latency(seconds: float) -> float:
 
 async def main(args: argparse.Namespace) -> int:
     print(f"load average (1, 5, 15 min) at start: {os.getloadavg()}, {os.cpu_count()} cores")
+    if not args.no_levels:
+        send_levels()
     baseline = await direct_latency(args.seconds)
     print(f"direct peer-to-peer latency (baseline): {baseline:.1f} ms")
     print(f"rooms of each size: {args.rooms}; rounds: {args.rounds}; median (min to max)")
+    trees = [ROOT] if args.baseline is None else [ROOT, args.baseline.resolve()]
     results, trouble = [], []
     for size in args.sizes:
         for mode in args.modes:
-            rounds = []
+            rounds: dict[Path, list[dict[str, Any]]] = {tree: [] for tree in trees}
             for n in range(args.rounds):
-                r = await measure(mode, size, args.seconds, args.rooms)
-                r["added_latency_ms"] = round(r["latency_ms"] - baseline, 1)
-                r["round"] = n + 1
-                rounds.append(r)
-                print(f"  round {n + 1}: {_one_line(r)}")
-                if r["bottleneck"]:
-                    trouble.append(f"{mode} {size}, round {n + 1}: {r['bottleneck']}")
-            results += rounds
-            _summary(mode, size, rounds)
+                for tree in trees:  # interleaved: both see the same machine
+                    r = await measure(mode, size, args.seconds, args.rooms, tree)
+                    r["added_latency_ms"] = round(r["latency_ms"] - baseline, 1)
+                    r["round"] = n + 1
+                    rounds[tree].append(r)
+                    print(f"  round {n + 1}, {r['tree']}: {_one_line(r)}")
+                    if r["bottleneck"]:
+                        trouble.append(f"{mode} {size}, round {n + 1}: {r['bottleneck']}")
+            for runs in rounds.values():
+                results += runs
+                print(f"[{runs[0]['tree']}]", end=" ")
+                _summary(mode, size, runs)
     if args.json:
         print(json.dumps({"baseline_ms": baseline, "runs": results}), file=args.json)
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
@@ -449,7 +379,9 @@ def _summary(mode: str, size: int, rounds: list[dict[str, Any]]) -> None:
         f" frames {spread(pick('frames_received_pct'), 1)} %;"
         f" late ticks {spread(counter('late_ticks'), 0)}, inputs skipped"
         f" {spread(counter('inputs_skipped'), 0)}, outputs dropped"
-        f" {spread(counter('outputs_dropped'), 0)};"
+        f" {spread(counter('outputs_dropped'), 0)}; decoded"
+        f" {spread(counter('inputs_decoded'), 0)}, not decoded (quiet)"
+        f" {spread(counter('inputs_quiet'), 0)};"
         f" generator {spread(pick('generator_core_share'))} core;"
         f" load average {min(loads):.2f} to {max(loads):.2f}"
     )
@@ -466,6 +398,10 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--rooms", type=int, default=1, help="rooms of each size at once (mix)")
     parser.add_argument("--rounds", type=int, default=3, help="runs per configuration")
+    parser.add_argument(
+        "--baseline", type=Path, help="another source tree's server, interleaved with this one"
+    )
+    parser.add_argument("--no-levels", action="store_true", help="clients send no RFC 6464 levels")
     parser.add_argument("--json", type=argparse.FileType("w"), help="also write JSON here")
     args = parser.parse_args()
     if args.command == "serve":

@@ -40,7 +40,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver, RTCSessi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.audio import Mic, latency
+from bench.audio_clients import Mic, latency
 from bench.contention import spread
 from bench.netns import (
     CLEAN,
@@ -183,7 +183,7 @@ async def call(
         pcs.append(pc)
         pc, heard = await _connect(link, mixer, "listener", Mic(_silence()), ear)
         pcs.append(pc)
-        for _ in range(100):
+        for _ in range(300):  # a lost DTLS handshake packet is resent after a second or more
             if all(p.connectionState == "connected" for p in pcs) and len(ear.levels) > 25:
                 break
             await asyncio.sleep(0.05)

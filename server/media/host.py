@@ -12,7 +12,8 @@ Each receiver's jitter buffer and decoder queue are replaced (``server.media.rec
 frames are released as soon as they are in order, lost ones are concealed with Opus's own
 loss concealment, and they are decoded on the event loop straight into the mixer's inbox
 (no thread hand-offs); the packets of anyone who may not be heard are dropped before
-decoding, so a muted input costs no decode (``docs/performance.md``, ``docs/audio.md``).
+decoding, so a muted input costs no decode, and a frame its sender said was quiet (RFC
+6464) is silence, undecoded (``docs/performance.md``, ``docs/audio.md``).
 
 Everything is bounded: inputs keep at most ``MAX_BACKLOG`` frames (older ones are dropped,
 which bounds the added latency), outputs at most ``MAX_BACKLOG`` packets.
@@ -120,7 +121,8 @@ class Peer:
     inbox: deque[mixing.Samples] = field(default_factory=lambda: deque(maxlen=MAX_BACKLOG))
     inlet: receive.Inlet | None = None
     reader: asyncio.Task[None] | None = None
-    received: int = 0
+    received: int = 0  # frames decoded
+    quiet: int = 0  # frames not decoded: their sender said they were quiet
     skipped: int = 0  # input frames dropped to keep latency bounded
     loudest: float = mixing.SILENCE_DBFS  # the loudest frame heard from them so far
 
@@ -132,6 +134,14 @@ class Peer:
                 _BACKLOG_SKIPS.inc()
             self.inbox.append(samples)
             self.received += 1
+
+    def accept_quiet(self, _level: int) -> None:
+        """A frame its sender said was quiet, not decoded: silence, at no cost."""
+        if len(self.inbox) == self.inbox.maxlen:
+            self.skipped += 1
+            _BACKLOG_SKIPS.inc()
+        self.inbox.append(mixing.SILENCE)
+        self.quiet += 1
 
     def take(self) -> mixing.Samples | None:
         while len(self.inbox) > 2:  # arrived in a burst: catch up instead of lagging
@@ -228,7 +238,7 @@ class RoomMixer:
         return str(pc.localDescription.sdp)
 
     def _receive(self, receiver: RTCRtpReceiver, peer: Peer) -> receive.Inlet | None:
-        return receive.install(receiver, peer.accept)
+        return receive.install(receiver, peer.accept, peer.accept_quiet)
 
     async def _read(self, peer: Peer, track: MediaStreamTrack) -> None:
         """Only when the inlet could not be installed: read decoded frames the slow way."""
@@ -269,7 +279,7 @@ class RoomMixer:
             if member_id not in self.heard:  # may_be_heard, as of the latest room event
                 continue  # enforcement: dropped before it is measured or mixed
             levels[member_id] = mixing.SILENCE_DBFS
-            if samples is not None:
+            if samples is not None and samples is not mixing.SILENCE:
                 inputs[member_id] = samples
                 levels[member_id] = level = mixing.level_dbfs(samples)
                 peer.loudest = max(peer.loudest, level)

@@ -15,6 +15,12 @@ are replaced per receiver, before it starts:
   member may not be heard, and conceals each lost frame, up to ``MAX_CONCEALED`` in a row,
   with Opus's own packet loss concealment: a packet that is only a table-of-contents byte
   makes libopus extrapolate the last frames (RFC 6716, 4.4). A longer gap is silence.
+
+A quiet frame is not decoded at all when the sender says it is quiet: browsers put the
+frame's level in every packet (RFC 6464, the ``ssrc-audio-level`` header extension, which
+aiortc negotiates), and a frame below ``QUIET_DBOV`` goes to ``accept_quiet`` undecoded.
+In a support group most people are silent most of the time; their decodes were most of
+the media host's decoding.
 """
 
 from __future__ import annotations
@@ -36,16 +42,22 @@ PATIENCE = 3  # later packets (60 ms) to wait for a missing one before it counts
 MAX_CONCEALED = 5  # frames (100 ms) of a gap filled by Opus's concealment; the rest is silence
 MAX_AHEAD = 3000  # packets: a larger jump in sequence numbers is a restarted stream
 FRAME_TICKS = 960  # RTP timestamp units per 20 ms Opus frame at 48 kHz
+QUIET_DBOV = -60  # a frame the sender measured below this is not decoded (the voice gate
+# opens at -45 dBFS and closes below -55)
 _SEQ = 1 << 16
 _MISSING = "_RTCRtpReceiver__jitter_buffer", "_RTCRtpReceiver__decoder_queue"
 
 
 class Burst(JitterFrame):
-    """The frames released by one arriving packet, in order; ``None`` for a lost frame."""
+    """The frames released by one arriving packet, in order; ``None`` for a lost frame;
+    with each, the level its sender measured (dBov, RFC 6464), if it said."""
 
-    def __init__(self, frames: list[bytes | None], timestamp: int) -> None:
+    def __init__(
+        self, frames: list[bytes | None], timestamp: int, levels: list[int | None] | None = None
+    ) -> None:
         super().__init__(b"", timestamp)
         self.frames = frames
+        self.levels = levels if levels is not None else [None] * len(frames)
 
 
 class Arrivals:
@@ -73,10 +85,13 @@ class Arrivals:
             self._next = seq
         self._held[seq] = packet
         frames: list[bytes | None] = []
+        levels: list[int | None] = []
         while self._held:
             found = self._held.pop(self._next, None)
             if found is not None:
                 frames.append(getattr(found, "_data", found.payload))
+                said = found.extensions.audio_level
+                levels.append(-int(said[1]) if said is not None else None)
                 self._timestamp = found.timestamp
                 self._next = (self._next + 1) % _SEQ
                 continue
@@ -86,22 +101,31 @@ class Arrivals:
             gap = waiting[0]
             self.lost += gap
             frames += [None] * min(gap, MAX_CONCEALED)
+            levels += [None] * min(gap, MAX_CONCEALED)
             self._next = (self._next + gap) % _SEQ
         if not frames:
             return False, None
         first = self._timestamp - FRAME_TICKS * (len(frames) - 1)
-        return False, Burst(frames, first % (1 << 32))
+        return False, Burst(frames, first % (1 << 32), levels)
 
 
 class Inlet(queue.Queue[Any]):
     """Stands in for a receiver's decoder queue: decodes on the event loop into ``accept``,
-    conceals lost frames, and decodes nothing while closed (the member may not be heard)."""
+    conceals lost frames, and decodes nothing while closed (the member may not be heard).
+    With ``accept_quiet``, a frame its sender measured below ``QUIET_DBOV`` goes there,
+    with that level, undecoded."""
 
-    def __init__(self, accept: Callable[[av.AudioFrame], None]) -> None:
+    def __init__(
+        self,
+        accept: Callable[[av.AudioFrame], None],
+        accept_quiet: Callable[[int], None] | None = None,
+    ) -> None:
         super().__init__()
         self.accept = accept
+        self.accept_quiet = accept_quiet
         self.open = True
         self.concealed = 0  # frames made up by Opus's loss concealment
+        self.quiet = 0  # frames not decoded: their sender said they were quiet
         self._decoder: OpusDecoder | None = None
         self._toc: int | None = None  # the last packet's table-of-contents byte
 
@@ -114,8 +138,12 @@ class Inlet(queue.Queue[Any]):
             return
         if self._decoder is None:
             self._decoder = OpusDecoder()
-        frames = encoded.frames if isinstance(encoded, Burst) else [encoded.data]
-        for data in frames:
+        burst = encoded if isinstance(encoded, Burst) else Burst([encoded.data], 0)
+        for data, level in zip(burst.frames, burst.levels, strict=True):
+            if self.accept_quiet is not None and level is not None and level < QUIET_DBOV:
+                self.quiet += 1
+                self.accept_quiet(level)
+                continue
             if data is None:
                 if self._toc is None:
                     continue
@@ -146,7 +174,11 @@ def tune(receiver: RTCRtpReceiver) -> bool:
 
 
 def install(
-    receiver: RTCRtpReceiver, accept: Callable[[av.AudioFrame], None], *, arrivals: bool = True
+    receiver: RTCRtpReceiver,
+    accept: Callable[[av.AudioFrame], None],
+    accept_quiet: Callable[[int], None] | None = None,
+    *,
+    arrivals: bool = True,
 ) -> Inlet | None:
     """Give a receiver ``Arrivals`` and an ``Inlet`` feeding ``accept``; None (and aiortc's
     own path) if its internals are not what this was written for. Call it before the
@@ -157,7 +189,7 @@ def install(
     if not all(hasattr(receiver, name) for name in _MISSING):
         log.warning("aiortc internals changed: a receiver keeps aiortc's own path")
         return None
-    inlet = Inlet(accept)
+    inlet = Inlet(accept, accept_quiet)
     if arrivals:
         setattr(receiver, _MISSING[0], Arrivals())
     else:

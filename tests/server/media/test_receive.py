@@ -83,3 +83,37 @@ def test_the_inlet_conceals_a_lost_frame_with_opus_and_stops_when_closed() -> No
     inlet.open = False
     inlet.put((Opus(), Burst([encoded[4]], 0)))
     assert len(heard) == 4
+
+
+def test_the_level_a_sender_measured_travels_with_its_frame() -> None:
+    arrivals = Arrivals()
+    loud, quiet, unsaid = packet(0), packet(1), packet(2)
+    loud.extensions.audio_level = (True, 20)  # -20 dBov, voice activity
+    quiet.extensions.audio_level = (False, 127)
+    said = []
+    for rtp in (loud, quiet, unsaid):
+        _, burst = arrivals.add(rtp)
+        assert burst is not None
+        said += burst.levels
+    assert said == [-20, -127, None]
+
+
+def test_a_frame_its_sender_said_was_quiet_is_not_decoded() -> None:
+    codec = opus_encoder()
+    made = [encode(codec, mixing.SILENCE, i) for i in range(4)]
+    encoded = [bytes(p) for p in made if p is not None]
+    decoded: list[Any] = []
+    quiet: list[int] = []
+
+    class Opus:
+        name = "opus"
+
+    inlet = Inlet(decoded.append, quiet.append)
+    inlet.put((Opus(), Burst([encoded[0], encoded[1], encoded[2]], 0, [-127, -20, None])))
+    assert quiet == [-127]
+    assert inlet.quiet == 1
+    assert len(decoded) == 2  # the loud one and the one whose level nobody said
+    # Without a place for quiet frames, everything is decoded.
+    everything: list[Any] = []
+    Inlet(everything.append).put((Opus(), Burst([encoded[0]], 0, [-127])))
+    assert len(everything) == 1
