@@ -211,6 +211,7 @@ async def relay(tun: str, condition: Condition, seed: int) -> None:
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
+    loop.remove_reader(fd)
     os.close(fd)
 
 
