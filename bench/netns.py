@@ -13,7 +13,8 @@ without ``sch_netem`` (this development machine's is one) refuse it; the relay d
 same in user space, and is the same everywhere.
 
 No address outside the namespaces is ever used: the root namespace gets no interface,
-route or address, and the namespaces are deleted on exit, even after a failure.
+route or address, and the namespaces are deleted on exit, even after a failure (and, if
+the process was killed first, by the next run).
 Needs root (``ip netns``) and ``/dev/net/tun``; ``unavailable`` says why not.
 """
 
@@ -26,6 +27,7 @@ import ctypes
 import fcntl
 import os
 import random
+import re
 import shutil
 import signal
 import struct
@@ -121,11 +123,23 @@ class Link:
             self.relay = None
 
 
+def _remove_orphans() -> None:
+    """Delete the namespaces of runs whose process is gone (killed before its cleanup)."""
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    for line in listed.splitlines():
+        name = line.split()[0] if line.split() else ""
+        found = re.fullmatch(r"hx-(?:home|rt|hall)-(\d+)", name)
+        if found and not Path(f"/proc/{found.group(1)}").exists():
+            subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
 @contextlib.contextmanager
 def home_network() -> Iterator[Link]:
-    """Make the namespaces and the link; delete them all on the way out, whatever happens."""
-    tag = f"{os.getpid() % 100000}"
-    link = Link(f"hx-home-{tag}", f"hx-rt-{tag}", f"hx-hall-{tag}", f"hxtun{tag}")
+    """Make the namespaces and the link; delete them all on the way out, whatever happens
+    (and those of earlier runs that were killed before they could)."""
+    _remove_orphans()
+    pid, tag = os.getpid(), f"{os.getpid() % 100000}"  # interface names: 15 characters
+    link = Link(f"hx-home-{pid}", f"hx-rt-{pid}", f"hx-hall-{pid}", f"hxtun{tag}")
     made: list[str] = []
     try:
         for ns in (link.home, link.router, link.hall):
