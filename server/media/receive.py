@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 PATIENCE = 3  # later packets (60 ms) to wait for a missing one before it counts as lost
 MAX_CONCEALED = 5  # frames (100 ms) of a gap filled by Opus's concealment; the rest is silence
 MAX_AHEAD = 3000  # packets: a larger jump in sequence numbers is a restarted stream
+MAX_LATE_RUN = 50  # packets in a row from the past (1 s): the stream restarted behind us
 FRAME_TICKS = 960  # RTP timestamp units per 20 ms Opus frame at 48 kHz
 QUIET_DBOV = -60  # a frame the sender measured below this is not decoded (the voice gate
 # opens at -45 dBFS and closes below -55)
@@ -70,6 +71,7 @@ class Arrivals:
         self._held: dict[int, RtpPacket] = {}
         self._next: int | None = None
         self._timestamp = 0
+        self._late_run = 0
 
     def add(self, packet: RtpPacket) -> tuple[bool, Burst | None]:
         """aiortc's jitter buffer interface: (send a picture loss indication?, frames)."""
@@ -77,9 +79,11 @@ class Arrivals:
         if self._next is None:
             self._next = seq
         ahead = (seq - self._next) % _SEQ
-        if ahead >= _SEQ // 2:
+        if ahead >= _SEQ // 2 and self._late_run < MAX_LATE_RUN:
             self.late += 1
+            self._late_run += 1
             return False, None
+        self._late_run = 0
         if ahead > MAX_AHEAD:
             self._held.clear()
             self._next = seq

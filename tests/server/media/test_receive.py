@@ -11,7 +11,7 @@ from aiortc.rtp import RtpPacket
 
 from server.media import mixing
 from server.media.host import encode, opus_encoder
-from server.media.receive import MAX_CONCEALED, PATIENCE, Arrivals, Burst, Inlet
+from server.media.receive import MAX_CONCEALED, MAX_LATE_RUN, PATIENCE, Arrivals, Burst, Inlet
 
 pytestmark = pytest.mark.audio
 
@@ -58,6 +58,17 @@ def test_an_outage_is_concealed_briefly_then_skipped_and_sequence_numbers_wrap()
     got = released(arrivals, start, *after)
     assert got == [start % 256, *[None] * MAX_CONCEALED, *[s % 256 for s in after]]
     assert arrivals.lost == 99
+
+
+def test_a_stream_that_restarts_behind_is_followed_after_a_second() -> None:
+    arrivals = Arrivals()
+    assert released(arrivals, 1000) == [1000 % 256]
+    behind = list(range(500, 500 + MAX_LATE_RUN))
+    assert released(arrivals, *behind) == []
+    assert released(arrivals, 500 + MAX_LATE_RUN, 501 + MAX_LATE_RUN) == [
+        (500 + MAX_LATE_RUN) % 256,
+        (501 + MAX_LATE_RUN) % 256,
+    ]
 
 
 def test_the_inlet_conceals_a_lost_frame_with_opus_and_stops_when_closed() -> None:
