@@ -1,6 +1,7 @@
 """Audio over a home network: a call through the media host across a lossy link.
 
     .venv/bin/python -m bench.homenet [--seconds 8] [--rounds 1] [--reference]   # as root
+    .venv/bin/python -m bench.homenet --only loss outage
 
 A speaker and a listener, real aiortc peers in the ``home`` namespace, call Hearth's media
 host (``RoomMixer``) in the ``hall`` namespace; every packet crosses the link of
@@ -16,7 +17,8 @@ For each link condition:
 - **concealed**: frames Opus's loss concealment made up, at the host (the way up) and at
   the listener (the way down); **lost**: frames that never arrived;
 - **recovery** (the outage): whether the call carries on by itself once the link is back,
-  and how long after it the first syllable is heard, with no reconnection.
+  how long after it the first syllable is heard, with no reconnection, and the quality
+  from 1 s after it (at least 2 s of speech).
 
 ``--reference`` also runs every condition with the receive path before ``Arrivals`` (aiortc's
 jitter buffer holding one frame, no loss concealment) at the host and the listener,
@@ -112,7 +114,7 @@ def quality(levels: list[float], envelope: np.ndarray[Any, Any]) -> float:
             sent = envelope[(np.arange(WINDOW) + lag) % CYCLE]
             best = max(best, float(np.corrcoef(heard, sent)[0, 1]))
         scores.append(best)
-    return float(np.mean(scores)) if scores else 0.0
+    return float(np.mean(scores)) if scores else float("nan")  # not even 1 s heard
 
 
 def heard_onsets(ear: Ear) -> list[float]:
@@ -196,7 +198,8 @@ async def call(
             await asyncio.sleep(OUTAGE_AT_S)
             link.cut()
             ended_at = time.monotonic() + condition.outage_s
-            await asyncio.sleep(seconds - OUTAGE_AT_S)
+            # and at least 2 s after it, to score the speech once it is back
+            await asyncio.sleep(max(seconds - OUTAGE_AT_S, condition.outage_s + 3))
         else:
             await asyncio.sleep(seconds)
         heard_at = heard_onsets(ear)
@@ -246,13 +249,16 @@ async def main(args: argparse.Namespace) -> int:
     with home_network() as link:
         for _ in range(args.rounds):
             for condition in CONDITIONS:
+                if args.only and condition.key not in args.only:
+                    continue
                 for reference in paths:
                     r = await call(link, condition, args.seconds, reference)
                     rows.setdefault((condition.name, reference), []).append(r)
                     print(f"  {r}")
     print("\nmedian (min to max) per condition; added latency against the same path's clean link")
     for (name, reference), runs in rows.items():
-        clean = statistics.median(r["latency_ms"] for r in rows[(CLEAN.name, reference)])
+        cleans = rows.get((CLEAN.name, reference), [])
+        clean = statistics.median(r["latency_ms"] for r in cleans) if cleans else float("nan")
         added = [r["latency_ms"] - clean for r in runs]
         line = (
             f"{name} [{runs[0]['receive']}]: quality {_spread([r['quality'] for r in runs])},"
@@ -279,4 +285,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--reference", action="store_true", help="also the path before")
+    parser.add_argument(
+        "--only", nargs="+", choices=[c.key for c in CONDITIONS], help="these conditions only"
+    )
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -47,6 +47,7 @@ _TUNSETIFF, _IFF_TUN, _IFF_NO_PI = 0x400454CA, 0x0001, 0x1000
 class Condition:
     """What the link does to each packet, as ``tc netem`` would say it."""
 
+    key: str  # what ``bench.homenet --only`` calls it
     name: str
     loss_pct: float = 0.0
     delay_ms: float = 0.0
@@ -64,11 +65,11 @@ class Condition:
         ]
 
 
-CLEAN = Condition("clean")
-LOSS = Condition("5 % random loss", loss_pct=5)
-JITTER = Condition("30 ms ± 20 ms jitter", delay_ms=30, jitter_ms=20)
-REORDER = Condition("1 % reordering (20 ms delay)", delay_ms=20, reorder_pct=1)
-OUTAGE = Condition("2 s outage", outage_s=2)
+CLEAN = Condition("clean", "clean")
+LOSS = Condition("loss", "5 % random loss", loss_pct=5)
+JITTER = Condition("jitter", "30 ms ± 20 ms jitter", delay_ms=30, jitter_ms=20)
+REORDER = Condition("reorder", "1 % reordering (20 ms delay)", delay_ms=20, reorder_pct=1)
+OUTAGE = Condition("outage", "2 s outage", outage_s=2)
 CONDITIONS = (CLEAN, LOSS, JITTER, REORDER, OUTAGE)
 
 
@@ -240,5 +241,7 @@ if __name__ == "__main__":
     parser.add_argument("--reorder", type=float, default=0.0)
     parser.add_argument("--outage", type=float, default=0.0)
     args = parser.parse_args()
-    link = Condition("relay", args.loss, args.delay, args.jitter, args.reorder, args.outage)
+    link = Condition(
+        "relay", "relay", args.loss, args.delay, args.jitter, args.reorder, args.outage
+    )
     asyncio.run(relay(args.tun, link, args.seed))
