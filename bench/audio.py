@@ -3,12 +3,15 @@
     .venv/bin/python bench/audio.py                      # rooms of 4, 8 and 12, both ways
     .venv/bin/python bench/audio.py --sizes 12 --modes mix --seconds 10
     .venv/bin/python bench/audio.py --sizes 12 --modes mix --rooms 4   # 48 people, 4 rooms
+    .venv/bin/python bench/audio.py --sizes 12 --modes mix --rooms 4 --rounds 5
+    .venv/bin/python bench/audio.py --sizes 12 --modes mix --baseline /tmp/before  # side by side
 
 The media server runs in its own process (``bench/audio.py serve``), so its CPU time
 (utime + stime from /proc) is its own. It answers offers over plain HTTP: this measures
 media, not Socket.IO. Clients are real aiortc peers in this process. As in a support
 group, one person speaks (100 ms tone bursts every 500 ms) and everyone else sends
-silence; clients send pre-encoded Opus packets so their own encoding costs nothing.
+silence; clients send pre-encoded Opus packets so their own encoding costs nothing, each
+with its level in the RFC 6464 header extension as browsers do (``--no-levels``: without).
 
 - ``mix``: Hearth's ``RoomMixer`` (decode every input, mix per tick, one shared encode and
   one mix-minus encode per speaker; every listener gets one stream).
@@ -19,6 +22,12 @@ silence; clients send pre-encoded Opus packets so their own encoding costs nothi
 Latency: a listener detects each burst's onset; the same measurement over a direct
 peer-to-peer connection is the baseline, and the difference is what the server adds.
 Frame loss: frames the measuring listener received against 50 per second.
+
+Each configuration runs ``--rounds`` times (a fresh server each round); the report gives
+the median and range of every figure, the machine's load average before and after each
+round, and the share of a core the server and the load generator (this process, every
+client) used. If the generator was the bottleneck in any round (``bench.contention``),
+the run says why and exits with status 2: those figures would be the generator's.
 """
 
 from __future__ import annotations
@@ -26,138 +35,47 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import fractions
 import json
 import os
-import queue
 import socket
 import sys
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import av
-import numpy as np
 from aiohttp import web
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.audio_clients import (  # noqa: E402
+    Ear,
+    Mic,
+    burst_cycle,
+    burst_packets,
+    connect,
+    latency,
+    send_levels,
+)
+from bench.contention import Window, bottleneck, spread  # noqa: E402
 from rooms.identity import Role  # noqa: E402
 from rooms.state import Connection, Member, RoomState  # noqa: E402
-from server.media import mixing  # noqa: E402
-from server.media.host import MAX_BACKLOG, RoomMixer, encode, opus_encoder, tune  # noqa: E402
-
-TB = fractions.Fraction(1, 48_000)
-BURST_EVERY = 25  # frames: one burst each 500 ms
-BURST_LEN = 5  # frames: 100 ms of tone
-Answer = Callable[[str, str], Awaitable[str]]
+from server.media.host import MAX_BACKLOG, RoomMixer  # noqa: E402
+from server.media.receive import tune  # noqa: E402
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _packets(freq: float | None) -> list[Any]:
-    """One burst cycle pre-encoded: a tone burst then silence (or all silence)."""
-    codec = opus_encoder()
-    cycle = []
-    for i in range(BURST_EVERY * 4):
-        n = np.arange(i * 960, (i + 1) * 960)
-        on = freq is not None and i % BURST_EVERY < BURST_LEN
-        mono = (6000 * np.sin(2 * np.pi * (freq or 0) * n / 48_000)) if on else np.zeros(960)
-        packet = encode(codec, np.repeat(mono.astype(np.int16), 2), i)
-        if packet is not None:
-            cycle.append(bytes(packet))
-    return cycle
-
-
-class Mic(MediaStreamTrack):
-    """Sends pre-encoded packets in real time; remembers when each burst started."""
-
-    kind = "audio"
-
-    def __init__(self, cycle: list[bytes], bursts: list[float] | None = None) -> None:
-        super().__init__()
-        self.cycle, self.bursts, self.sent, self.start = cycle, bursts, 0, 0.0
-
-    async def recv(self) -> Any:
-        if self.sent == 0:
-            self.start = time.monotonic()
-        wait = self.start + self.sent * 0.02 - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        if self.bursts is not None and self.sent % BURST_EVERY == 0:
-            self.bursts.append(time.monotonic())
-        packet = av.Packet(self.cycle[self.sent % len(self.cycle)])
-        packet.pts, packet.time_base = self.sent * 960, TB
-        self.sent += 1
-        return packet
-
-
-class _Discard(queue.Queue[Any]):
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        if item is None:
-            super().put(item, block, timeout)
-
-
-class Ear:
-    def __init__(self) -> None:
-        self.onsets: list[float] = []
-        self.frames = 0
-        self.counting = False
-        self._loud = False
-
-    async def listen(self, track: MediaStreamTrack) -> None:
-        with contextlib.suppress(MediaStreamError):
-            while True:
-                frame = await track.recv()
-                if self.counting:
-                    self.frames += 1
-                level = mixing.level_dbfs(frame.to_ndarray().reshape(-1).astype(np.int16))
-                if level > -35 and not self._loud:
-                    self.onsets.append(time.monotonic())
-                self._loud = level > -50
-
-
-async def connect(
-    answer: Answer, name: str, mic: Mic, listen: Ear | None, receive: int
-) -> RTCPeerConnection:
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    pc.addTrack(mic)
-    for _ in range(receive - 1):
-        pc.addTransceiver("audio", direction="recvonly")
-    tasks: list[asyncio.Task[None]] = []
-
-    @pc.on("track")
-    def on_track(track: MediaStreamTrack) -> None:
-        if listen is not None and not tasks:
-            tasks.append(asyncio.create_task(listen.listen(track)))
-
-    await pc.setLocalDescription(await pc.createOffer())
-    for i, transceiver in enumerate(pc.getTransceivers()):
-        tune(transceiver.receiver)
-        if listen is None or i != 0:  # only the measuring ear decodes: clients stay cheap
-            setattr(transceiver.receiver, "_RTCRtpReceiver__decoder_queue", _Discard())  # noqa: B010
-    sdp = await answer(name, pc.localDescription.sdp)
-    await pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
-    pc.__dict__["bench_tasks"] = tasks
-    return pc
-
-
-def latency(bursts: list[float], onsets: list[float]) -> float:
-    found = []
-    for onset in onsets:
-        sent = [b for b in bursts if b <= onset and onset - b < 0.4]
-        if sent:
-            found.append(onset - sent[-1])
-    return float(np.median(found)) * 1000 if found else float("nan")
 
 
 # --- the media server process -----------------------------------------------------
@@ -183,7 +101,7 @@ class Forwarder:
     """An SFU: each input decoded once, forwarded (re-encoded) to everyone else."""
 
     def __init__(self, size: int) -> None:
-        self.names = [f"p{i}" for i in range(size)]
+        self.names = [_name(0, i) for i in range(size)]  # the clients' names, room 0
         # out[speaker][listener]: the track carrying speaker's voice to listener
         self.out = {s: {li: Forwarded() for li in self.names if li != s} for s in self.names}
         self.pcs: list[RTCPeerConnection] = []
@@ -251,6 +169,8 @@ async def serve(mode: str, size: int, port: int, rooms: int = 1) -> None:
                 "late_ticks": sum(mixer.late_ticks for mixer in mixers),
                 "inputs_skipped": sum(p.skipped for p in peers),
                 "outputs_dropped": sum(p.out.dropped for p in peers),
+                "inputs_decoded": sum(p.received for p in peers),
+                "inputs_quiet": sum(getattr(p, "quiet", 0) for p in peers),
             }
     else:
         if rooms != 1:
@@ -286,17 +206,16 @@ def _noop(*_: Any) -> None:
 # --- one measurement -----------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def measure(mode: str, size: int, seconds: float, rooms: int = 1) -> dict[str, Any]:
+async def measure(
+    mode: str, size: int, seconds: float, rooms: int = 1, root: Path = ROOT
+) -> dict[str, Any]:
+    """One round; the server runs the source tree at ``root`` (``--baseline``)."""
     port = free_port()
-    command = [sys.executable, __file__, "serve", "--mode", mode, "--size", str(size)]
+    script = str(root / "bench" / "audio.py")
+    command = [sys.executable, script, "serve", "--mode", mode, "--size", str(size)]
     command += ["--rooms", str(rooms)]
-    server = await asyncio.create_subprocess_exec(*command, "--port", str(port))
-    speech, silence = _packets(440), _packets(None)
+    server = await asyncio.create_subprocess_exec(*command, "--port", str(port), cwd=root)
+    speech, silence = burst_cycle(440), burst_cycle(None)
     bursts: list[float] = []
     ear = Ear()
     pcs = []
@@ -318,33 +237,54 @@ async def measure(mode: str, size: int, seconds: float, rooms: int = 1) -> dict[
             for j in range(rooms):
                 for i in range(size):
                     first = j == 0
-                    mic = Mic(speech, bursts if first else None) if i == 0 else Mic(silence)
+                    voice = speech if i == 0 else silence
+                    mic = Mic(
+                        [p for p, _ in voice],
+                        bursts if first and i == 0 else None,
+                        [level for _, level in voice],
+                    )
                     listen = ear if first and i == 1 else None
                     pcs.append(await connect(answer, _name(j, i), mic, listen, receive))
-            await asyncio.sleep(2.0)  # connect and settle
+            for _ in range(150):  # every peer connected (15 s at most), then settle
+                if all(pc.connectionState == "connected" for pc in pcs):
+                    break
+                await asyncio.sleep(0.1)
+            connected = sum(pc.connectionState == "connected" for pc in pcs)
+            await asyncio.sleep(2.0)
             ear.counting, ear.onsets[:] = True, []
-            before, started = cpu_seconds(server.pid), time.monotonic()
-            await asyncio.sleep(seconds)
-            cpu = cpu_seconds(server.pid) - before
-            elapsed = time.monotonic() - started
+            async with http.get(f"http://127.0.0.1:{port}/stats") as response:
+                before = await response.json()
+            with Window(server.pid) as window:
+                await asyncio.sleep(seconds)
             ear.counting = False
             async with http.get(f"http://127.0.0.1:{port}/stats") as response:
-                server_stats = await response.json()
+                after = await response.json()
+            server_stats = {key: after[key] - before.get(key, 0) for key in after}
     finally:
         for pc in pcs:
             await pc.close()
         server.terminate()
         await server.wait()
-    per_participant = cpu / elapsed / (size * rooms)
+    per_participant = window.server_share / (size * rooms)
+    frames_pct = 100 * ear.frames / (window.elapsed * 50)
     return {
+        "tree": "this tree" if root == ROOT else str(root),
         "mode": mode,
         "size": size,
         "rooms": rooms,
         "cpu_per_participant_pct": round(100 * per_participant, 2),
         "participants_per_core": round(1 / per_participant, 1) if per_participant else None,
         "latency_ms": round(latency(bursts, ear.onsets), 1),
-        "frames_received_pct": round(100 * ear.frames / (elapsed * 50), 1),
+        "frames_received_pct": round(frames_pct, 1),
         "server": server_stats,
+        "server_core_share": round(window.server_share, 3),
+        "generator_core_share": round(window.generator_share, 3),
+        "server_waited": round(window.server_waited, 3),
+        "generator_waited": round(window.generator_waited, 3),
+        "load_average": [window.load_before, window.load_after],
+        "connected": f"{connected}/{len(pcs)}",
+        "bottleneck": bottleneck(window, frames_pct)
+        or (None if connected == len(pcs) else f"only {connected} of {len(pcs)} peers connected"),
     }
 
 
@@ -353,7 +293,7 @@ async def direct_latency(seconds: float) -> float:
     bursts: list[float] = []
     ear = Ear()
     listener = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    listener.addTrack(Mic(_packets(None)))
+    listener.addTrack(Mic(burst_packets(None)))
 
     @listener.on("track")
     def on_track(track: MediaStreamTrack) -> None:
@@ -366,7 +306,7 @@ async def direct_latency(seconds: float) -> float:
         await listener.setLocalDescription(await listener.createAnswer())
         return str(listener.localDescription.sdp)
 
-    speaker = await connect(answer, "p0", Mic(_packets(440), bursts), None, 1)
+    speaker = await connect(answer, "p0", Mic(burst_packets(440), bursts), None, 1)
     await asyncio.sleep(1.0)
     ear.onsets[:] = []
     await asyncio.sleep(seconds)
@@ -375,25 +315,76 @@ async def direct_latency(seconds: float) -> float:
     return latency(bursts, ear.onsets)
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace) -> int:
+    print(f"load average (1, 5, 15 min) at start: {os.getloadavg()}, {os.cpu_count()} cores")
+    if not args.no_levels:
+        send_levels()
     baseline = await direct_latency(args.seconds)
     print(f"direct peer-to-peer latency (baseline): {baseline:.1f} ms")
-    print(f"rooms of each size: {args.rooms}")
-    print("mode     size  cpu/participant  participants/core  latency  added  frames")
-    results = []
+    print(f"rooms of each size: {args.rooms}; rounds: {args.rounds}; median (min to max)")
+    trees = [ROOT] if args.baseline is None else [ROOT, args.baseline.resolve()]
+    results, trouble = [], []
     for size in args.sizes:
         for mode in args.modes:
-            r = await measure(mode, size, args.seconds, args.rooms)
-            r["added_latency_ms"] = round(r["latency_ms"] - baseline, 1)
-            results.append(r)
-            print(
-                f"{mode:8} {size:4}  {r['cpu_per_participant_pct']:13.2f}%"
-                f"  {r['participants_per_core']!s:>17}  {r['latency_ms']:6.1f}ms"
-                f"  {r['added_latency_ms']:4.1f}ms  {r['frames_received_pct']:5.1f}%"
-                f"  {r['server'] or ''}"
-            )
+            rounds: dict[Path, list[dict[str, Any]]] = {tree: [] for tree in trees}
+            for n in range(args.rounds):
+                for tree in trees:  # interleaved: both see the same machine
+                    r = await measure(mode, size, args.seconds, args.rooms, tree)
+                    r["added_latency_ms"] = round(r["latency_ms"] - baseline, 1)
+                    r["round"] = n + 1
+                    rounds[tree].append(r)
+                    print(f"  round {n + 1}, {r['tree']}: {_one_line(r)}")
+                    if r["bottleneck"]:
+                        trouble.append(f"{mode} {size}, round {n + 1}: {r['bottleneck']}")
+            for runs in rounds.values():
+                results += runs
+                print(f"[{runs[0]['tree']}]", end=" ")
+                _summary(mode, size, runs)
     if args.json:
         print(json.dumps({"baseline_ms": baseline, "runs": results}), file=args.json)
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
+    if trouble:
+        print("\nNOT THE SERVER'S FIGURES: the generator or the machine was the bottleneck:")
+        for line in trouble:
+            print(f"  {line}")
+        return 2
+    return 0
+
+
+def _one_line(r: dict[str, Any]) -> str:
+    load = r["load_average"]
+    return (
+        f"{r['mode']} {r['size']}x{r['rooms']}: {r['cpu_per_participant_pct']:.2f}%/participant"
+        f" = {r['participants_per_core']} per core, added {r['added_latency_ms']} ms,"
+        f" frames {r['frames_received_pct']}%, server {r['server_core_share']:.2f} core,"
+        f" generator {r['generator_core_share']:.2f} core, load {load[0]:.2f} to {load[1]:.2f},"
+        f" waited for a CPU: server {r['server_waited']:.0%}, generator"
+        f" {r['generator_waited']:.0%}, connected {r['connected']},"
+        f" {r['server'] or ''}"
+    )
+
+
+def _summary(mode: str, size: int, rounds: list[dict[str, Any]]) -> None:
+    def pick(key: str) -> list[float]:
+        return [float(r[key]) for r in rounds if r[key] is not None]
+
+    def counter(key: str) -> list[float]:
+        return [float(r["server"].get(key, 0)) for r in rounds if r["server"]]
+
+    loads = [x for r in rounds for x in r["load_average"]]
+    print(
+        f"{mode} {size}: participants/core {spread(pick('participants_per_core'), 1)};"
+        f" cpu/participant {spread(pick('cpu_per_participant_pct'))} %;"
+        f" added latency {spread(pick('added_latency_ms'), 1)} ms;"
+        f" frames {spread(pick('frames_received_pct'), 1)} %;"
+        f" late ticks {spread(counter('late_ticks'), 0)}, inputs skipped"
+        f" {spread(counter('inputs_skipped'), 0)}, outputs dropped"
+        f" {spread(counter('outputs_dropped'), 0)}; decoded"
+        f" {spread(counter('inputs_decoded'), 0)}, not decoded (quiet)"
+        f" {spread(counter('inputs_quiet'), 0)};"
+        f" generator {spread(pick('generator_core_share'))} core;"
+        f" load average {min(loads):.2f} to {max(loads):.2f}"
+    )
 
 
 if __name__ == "__main__":
@@ -406,9 +397,14 @@ if __name__ == "__main__":
     parser.add_argument("--modes", nargs="+", default=["mix", "forward"])
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--rooms", type=int, default=1, help="rooms of each size at once (mix)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per configuration")
+    parser.add_argument(
+        "--baseline", type=Path, help="another source tree's server, interleaved with this one"
+    )
+    parser.add_argument("--no-levels", action="store_true", help="clients send no RFC 6464 levels")
     parser.add_argument("--json", type=argparse.FileType("w"), help="also write JSON here")
     args = parser.parse_args()
     if args.command == "serve":
         asyncio.run(serve(args.mode, args.size, args.port, args.rooms))
     else:
-        asyncio.run(main(args))
+        sys.exit(asyncio.run(main(args)))

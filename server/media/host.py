@@ -8,13 +8,12 @@ listener an already-encoded Opus packet: one encode of the shared mix for everyo
 not speaking, and one mix-minus encode per speaker. aiortc's sender sends encoded packets
 as they are (``Encoder.pack``), so the senders never encode.
 
-Two aiortc internals are tuned per receiver, each because it measurably matters
-(``docs/performance.md``):
-- the audio jitter buffer holds 4 frames (80 ms) before it releases one; we hold 1, since
-  the mixer already absorbs one frame of jitter;
-- the decoder queue is replaced by an inlet that decodes on the event loop straight into
-  the mixer's inbox (no thread hand-offs), and drops the packets of anyone who may not be
-  heard before decoding them, so a muted input costs no decode.
+Each receiver's jitter buffer and decoder queue are replaced (``server.media.receive``):
+frames are released as soon as they are in order, lost ones are concealed with Opus's own
+loss concealment, and they are decoded on the event loop straight into the mixer's inbox
+(no thread hand-offs); the packets of anyone who may not be heard are dropped before
+decoding, so a muted input costs no decode, and a frame its sender said was quiet (RFC
+6464) is silence, undecoded (``docs/performance.md``, ``docs/audio.md``).
 
 Everything is bounded: inputs keep at most ``MAX_BACKLOG`` frames (older ones are dropped,
 which bounds the added latency), outputs at most ``MAX_BACKLOG`` packets.
@@ -26,7 +25,6 @@ import asyncio
 import contextlib
 import fractions
 import logging
-import queue
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,14 +40,12 @@ from aiortc import (
     RTCRtpReceiver,
     RTCSessionDescription,
 )
-from aiortc.codecs.opus import OpusDecoder
-from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError
 
 from moderation.audio import may_be_heard
 from rooms.errors import InvalidPayload
 from rooms.state import AudioState, RoomState
-from server.media import mixing
+from server.media import mixing, receive
 from server.ops import metrics
 
 log = logging.getLogger(__name__)
@@ -94,58 +90,6 @@ def encode(codec: Any, samples: mixing.Samples, tick: int) -> Any:
     return packet
 
 
-def tune(receiver: RTCRtpReceiver) -> bool:
-    """Hold one frame in the receiver's audio jitter buffer instead of four (80 ms)."""
-    if not hasattr(receiver, "_RTCRtpReceiver__jitter_buffer"):
-        log.warning("aiortc internals changed: receivers keep their default buffering")
-        return False
-    setattr(receiver, "_RTCRtpReceiver__jitter_buffer", JitterBuffer(capacity=16, prefetch=1))  # noqa: B010
-    return True
-
-
-class _Inlet(queue.Queue[Any]):
-    """Stands in for a receiver's decoder queue: decodes on the event loop, straight into
-    the peer's inbox, and not at all while the member may not be heard.
-
-    aiortc would hand each encoded frame to a decoder thread, which hands the decoded frame
-    back to the loop through ``run_coroutine_threadsafe`` and the track's queue, which our
-    reader task then empties: three hand-offs and a thread wake-up per 20 ms per input,
-    for a 44 us decode. Decoding here costs less than those hand-offs.
-    """
-
-    def __init__(self, peer: Peer) -> None:
-        super().__init__()
-        self.peer = peer
-        self.open = True
-        self._decoder: OpusDecoder | None = None
-
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        if item is None:  # stops aiortc's (idle) decoder thread
-            super().put(item, block, timeout)
-            return
-        codec, encoded = item
-        if not self.open or codec.name.lower() != "opus":
-            return
-        if self._decoder is None:
-            self._decoder = OpusDecoder()
-        try:
-            frames = self._decoder.decode(encoded)
-        except av.FFmpegError:
-            log.warning("an audio frame failed to decode")
-            return
-        for frame in frames:
-            self.peer.accept(frame)
-
-
-def _install_inlet(receiver: RTCRtpReceiver, peer: Peer) -> _Inlet | None:
-    # Set before the receiver starts (it starts once DTLS is up), so its thread uses it.
-    if not tune(receiver) or not hasattr(receiver, "_RTCRtpReceiver__decoder_queue"):
-        return None
-    inlet = _Inlet(peer)
-    setattr(receiver, "_RTCRtpReceiver__decoder_queue", inlet)  # noqa: B010
-    return inlet
-
-
 class MixedTrack(MediaStreamTrack):
     """What one listener hears: encoded packets from the mixer, a few at most in hand."""
 
@@ -175,9 +119,10 @@ class Peer:
     out: MixedTrack
     encoder: Any = field(default_factory=opus_encoder)
     inbox: deque[mixing.Samples] = field(default_factory=lambda: deque(maxlen=MAX_BACKLOG))
-    inlet: _Inlet | None = None
+    inlet: receive.Inlet | None = None
     reader: asyncio.Task[None] | None = None
-    received: int = 0
+    received: int = 0  # frames decoded
+    quiet: int = 0  # frames not decoded: their sender said they were quiet
     skipped: int = 0  # input frames dropped to keep latency bounded
     loudest: float = mixing.SILENCE_DBFS  # the loudest frame heard from them so far
 
@@ -189,6 +134,14 @@ class Peer:
                 _BACKLOG_SKIPS.inc()
             self.inbox.append(samples)
             self.received += 1
+
+    def accept_quiet(self, _level: int) -> None:
+        """A frame its sender said was quiet, not decoded: silence, at no cost."""
+        if len(self.inbox) == self.inbox.maxlen:
+            self.skipped += 1
+            _BACKLOG_SKIPS.inc()
+        self.inbox.append(mixing.SILENCE)
+        self.quiet += 1
 
     def take(self) -> mixing.Samples | None:
         while len(self.inbox) > 2:  # arrived in a burst: catch up instead of lagging
@@ -268,7 +221,7 @@ class RoomMixer:
             await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
             for transceiver in pc.getTransceivers():
                 if transceiver.kind == "audio" and peer.inlet is None:
-                    peer.inlet = _install_inlet(transceiver.receiver, peer)
+                    peer.inlet = self._receive(transceiver.receiver, peer)
                     if peer.inlet is not None:
                         peer.inlet.open = member_id in self.heard
             pc.addTrack(peer.out)
@@ -283,6 +236,9 @@ class RoomMixer:
         self.report_audio(member_id, AudioState.CONNECTING)
         self._start()
         return str(pc.localDescription.sdp)
+
+    def _receive(self, receiver: RTCRtpReceiver, peer: Peer) -> receive.Inlet | None:
+        return receive.install(receiver, peer.accept, peer.accept_quiet)
 
     async def _read(self, peer: Peer, track: MediaStreamTrack) -> None:
         """Only when the inlet could not be installed: read decoded frames the slow way."""
@@ -323,7 +279,7 @@ class RoomMixer:
             if member_id not in self.heard:  # may_be_heard, as of the latest room event
                 continue  # enforcement: dropped before it is measured or mixed
             levels[member_id] = mixing.SILENCE_DBFS
-            if samples is not None:
+            if samples is not None and samples is not mixing.SILENCE:
                 inputs[member_id] = samples
                 levels[member_id] = level = mixing.level_dbfs(samples)
                 peer.loudest = max(peer.loudest, level)

@@ -1,5 +1,6 @@
 """Chromium joins a room's audio with its fake microphone: its voice reaches the server's
-mixer and the mixed stream reaches the page."""
+mixer (its quiet frames, which it marks as quiet, undecoded) and the mixed stream reaches
+the page."""
 
 from __future__ import annotations
 
@@ -52,6 +53,13 @@ async def test_chromium_sends_its_microphone_and_hears_the_mix(media_browser: Br
             assert peer is not None
             assert peer.received > 25  # frames from the page were decoded by the mixer
             assert peer.loudest > -60  # and they carry sound (Chromium's fake beep)
+            # Between beeps Chromium says, in each packet (RFC 6464), that the frame is
+            # quiet: the mixer does not decode those.
+            for _ in range(100):
+                if peer.quiet > 10:
+                    break
+                await asyncio.sleep(0.05)
+            assert peer.quiet > 10
             for _ in range(100):
                 got = await page.evaluate("window.hearthAudio.received()")
                 if got["packets"] > 25 and got["energy"] > 0:

@@ -20,7 +20,8 @@ from rooms.change import Change
 from rooms.identity import Role
 from rooms.state import AudioState, Connection, Member
 from server.media import mixing
-from server.media.host import RoomMixer, tune
+from server.media.host import RoomMixer
+from server.media.receive import tune
 
 AMPLITUDE = 6000
 Answerer = Callable[[str], Awaitable[str]]

@@ -8,8 +8,9 @@ import time
 import pytest
 
 from moderation import mute, pause
-from rooms.state import AudioState
-from tests.server.media.peers import NAMES, Room
+from rooms.state import AudioState, RoomState
+from server.media.host import RoomMixer
+from tests.server.media.peers import NAMES, Participant, Room, seat
 
 pytestmark = pytest.mark.audio
 
@@ -60,3 +61,26 @@ async def test_pause_silences_everyone_but_facilitators_and_resume_brings_them_b
     await room.people["fay"].ear.hears(set())  # silence
     room.mixer.update(pause.resume(room.mixer.state, "sid-fay", now=0).change.state)
     await room.people["fay"].ear.hears({440, 660})
+
+
+async def test_a_silent_member_costs_no_decode_and_is_heard_as_soon_as_they_speak() -> None:
+    """aiortc, like browsers, puts each frame's level in its packet (RFC 6464): frames
+    said to be quiet are not decoded; the first loud one is, and the room hears it."""
+    state = RoomState("circle", members=(seat("ann"), seat("bo")))
+    mixer = RoomMixer("circle", state, [], lambda *_: None, lambda *_: None)
+    ann = await Participant.connect(440, lambda sdp: mixer.answer("id-ann", sdp))
+    bo = await Participant.connect(0, lambda sdp: mixer.answer("id-bo", sdp))  # silence
+    try:
+        await bo.ear.hears({440})
+        await ann.ear.hears(set())
+        assert mixer.peers["id-bo"].quiet > 10
+        assert mixer.peers["id-bo"].received == 0
+        assert mixer.peers["id-ann"].received > 10
+        assert mixer.peers["id-ann"].quiet == 0
+        bo.mic.freq = 660  # Bo speaks
+        await ann.ear.hears({660})
+        assert mixer.peers["id-bo"].received > 0
+    finally:
+        await ann.close()
+        await bo.close()
+        await mixer.close()
