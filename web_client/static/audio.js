@@ -136,17 +136,33 @@ export function mountAudio(model, connection) {
   const held = () =>
     Boolean(me()?.audio_muted && me()?.audio?.held && !asked && model.floor !== model.you);
 
+  // The microphone's line, only while in the audio, and only what is true now: held by
+  // a facilitator, your turn to share (the floor lifts a hold), asked to unmute, muted, on.
+  function micLine(muted) {
+    const yourTurn = model.floor === model.you;
+    if (muted && held()) return "Muted by a facilitator. You can unmute when they ask you to.";
+    if (muted && yourTurn) return "Muted. It is your turn to share: unmute when you are ready.";
+    if (muted && asked) return "Muted. A facilitator asked whether you would like to unmute.";
+    if (muted) return "Muted";
+    return yourTurn ? "On. It is your turn to share." : "On";
+  }
+
   function render() {
     panel.hidden = !model.info?.audio;
-    $("audio-state").textContent = STATE_TEXT[state];
-    panel.dataset.audio = state;
-    join.textContent = state === "off" ? "Join audio" : "Leave audio";
-    join.disabled = pending;
     const muted = Boolean(me()?.audio_muted);
-    $("mic-state").textContent = muted ? "Muted" : "On";
+    const joined = state !== "off";
+    // Before joining audio there is no microphone to speak of: only what joining will do.
+    $("audio-state").textContent =
+      !joined && muted && held()
+        ? `${STATE_TEXT.off} A facilitator muted your microphone: it stays muted if you join.`
+        : STATE_TEXT[state];
+    panel.dataset.audio = state;
+    join.textContent = joined ? "Leave audio" : "Join audio";
+    join.disabled = pending;
+    $("mic-controls").hidden = !joined;
+    $("mic-state").textContent = micLine(muted);
     mic.textContent = muted ? "Unmute my microphone" : "Mute my microphone";
     mic.disabled = pending || (muted && held());
-    $("mic-held").hidden = !(muted && held());
     // The track follows the server's flag: muted means nothing leaves this page either.
     for (const track of audio?.microphone.getAudioTracks() ?? []) track.enabled = !muted;
   }
