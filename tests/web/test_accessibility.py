@@ -22,7 +22,7 @@ async def test_every_view_passes_axe(
 ) -> None:
     """Join, guidelines, room, waiting room and left views; the room paused with a request
     to unmute; the facilitator's view with a person's options, the waiting queue, a report,
-    bans and the audit log open; and the ban dialog."""
+    bans and the audit log open; the ban dialog and the mute-everyone dialog."""
     one, two = servers
     viewport = {"viewport": PHONE} if size == "phone" else {}
     kim = await (await people(**viewport)).open(one.url, token("Kim", Role.FACILITATOR))
@@ -73,6 +73,12 @@ async def test_every_view_passes_axe(
     await kim.confirm("Cancel")
     await expect(kim.page.locator("#roster").get_by_text("Ban Sam…")).to_be_focused()
     await expect(kim.roster).to_have_count(2)
+
+    await kim.page.get_by_role("button", name="Mute everyone…").click()
+    await expect(kim.page.get_by_role("dialog", name="Mute everyone?")).to_be_visible()
+    await check_view(kim, f"mute-everyone-{size}")
+    await kim.page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    await expect(kim.page.get_by_role("dialog")).to_be_hidden()
 
     await sam.page.get_by_role("button", name="Leave the room").click()
     await check_view(sam, f"left-{size}")

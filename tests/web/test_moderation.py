@@ -181,8 +181,11 @@ async def test_reactions_unmute_requests_and_co_facilitators(
     )
     await expect(kim.roster.filter(has_text="Sam")).not_to_contain_text("Microphone muted")
     await expect(sam.page.locator("#audio-state")).to_have_text("You are not in the audio.")
-    await kim.page.get_by_role("button", name="Mute everyone's microphones").click()
-    await expect(kim.action_status).to_have_text("Everyone's microphone is muted.")
+    await kim.page.get_by_role("button", name="Mute everyone…").click()
+    await kim.page.get_by_role("dialog").get_by_role("button", name="Mute everyone").click()
+    await expect(kim.action_status).to_have_text(
+        "Everyone's microphones are muted. They may unmute themselves."
+    )
     await expect(sam.roster.filter(has_text="Sam")).to_contain_text("Microphone muted")
     await expect(sam.announcer).to_contain_text("A facilitator muted your microphone")
     await expect(kim.roster.filter(has_text="Kim")).not_to_contain_text("Microphone muted")

@@ -143,6 +143,9 @@ export function mountAudio(model, connection) {
     if (muted && held()) return "Muted by a facilitator. You can unmute when they ask you to.";
     if (muted && yourTurn) return "Muted. It is your turn to share: unmute when you are ready.";
     if (muted && asked) return "Muted. A facilitator asked whether you would like to unmute.";
+    if (model.held()) {
+      return muted ? "Muted. The room is paused." : "On, but the room is paused: nobody hears you until a facilitator resumes.";
+    }
     if (muted) return "Muted";
     return yourTurn ? "On. It is your turn to share." : "On";
   }
@@ -271,6 +274,7 @@ export function mountAudio(model, connection) {
   });
   model.addEventListener("audio", render);
   model.addEventListener("floor", render);
+  model.addEventListener("paused", render);
   model.addEventListener("unmute-requested", () => {
     asked = true;
     render();

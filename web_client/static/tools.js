@@ -13,6 +13,7 @@ const ACTION_TEXT = {
   mute: "muted",
   unmute: "unmuted",
   mute_all: "muted everyone",
+  unmute_all: "asked everyone to unmute",
   pause: "paused the room",
   resume: "resumed the room",
   remove: "removed",
@@ -105,9 +106,6 @@ export function mountTools(model, connection) {
   pause.addEventListener("click", () => {
     if (model.paused) act(connection, "moderation:resume", {}, "The room is resumed.");
     else act(connection, "moderation:pause", {}, "The room is paused.");
-  });
-  $("mute-all-button").addEventListener("click", () => {
-    act(connection, "moderation:mute-all", { audio: true }, "Everyone's microphone is muted.");
   });
   $("admit-all").addEventListener("click", () => {
     act(connection, "moderation:admit", { all: true }, "Everyone waiting was let in.");
