@@ -41,18 +41,6 @@ async def hub() -> AsyncIterator[RunningHub]:
         yield running
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def sam(media_browser: Browser) -> AsyncIterator[Person]:
-    """Sam, in the Chromium with the fake microphone. A script error fails the test."""
-    context = await media_browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(WAIT_MS)
-    person = Person(context, await context.new_page())
-    person.page.on("pageerror", lambda error: person.errors.append(f"script error: {error}"))
-    yield person
-    await context.close()
-    assert not person.errors, person.errors
-
-
 async def frames_from(hub: RunningHub, member_id: str) -> int:
     return hub.app[AUDIO].mixers["voices"].peers[member_id].received
 

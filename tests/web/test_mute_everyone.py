@@ -5,15 +5,12 @@ fake microphone) on the other, both on one Redis. After every event the line und
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
 from rooms.identity import Role
 from tests.support import ServerProcess, token
-from tests.web.conftest import DESKTOP, WAIT_MS, MakePerson
+from tests.web.conftest import MakePerson
 from tests.web.people import Person
 
 pytestmark = [
@@ -24,18 +21,6 @@ pytestmark = [
 
 HELD = "Muted by a facilitator. You can unmute when they ask you to."
 ASKED = "Muted. A facilitator asked whether you would like to unmute."
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def sam(media_browser: Browser) -> AsyncIterator[Person]:
-    """Sam, in the Chromium with the fake microphone. A script error fails the test."""
-    context = await media_browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(WAIT_MS)
-    person = Person(context, await context.new_page())
-    person.page.on("pageerror", lambda error: person.errors.append(f"script error: {error}"))
-    yield person
-    await context.close()
-    assert not person.errors, person.errors
 
 
 async def test_the_mute_everyone_dialog_its_undo_and_the_words_after_each_event(
