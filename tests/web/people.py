@@ -35,6 +35,13 @@ class Person:
         await self.page.get_by_role("button", name="Continue").click()
         await expect(self.page.get_by_role("heading", name="Room guidelines")).to_be_visible()
 
+    async def ask_to_join_refused(self, name: str | None = None) -> None:
+        """Ask to join where the door says no: the refusal shows on the join form."""
+        if name is not None:
+            await self.page.get_by_label("Your first name").fill(name)
+        await self.page.get_by_role("button", name="Continue").click()
+        await expect(self.page.locator("#join-error")).not_to_be_empty()
+
     async def consent_and_enter(self) -> None:
         await self.page.get_by_label("I have read the guidelines and agree to follow them").check()
         await self.page.get_by_role("button", name="Enter the room").click()

@@ -7,6 +7,7 @@
 // mutes and pauses itself; the page only mirrors them.
 import { announce } from "./announcer.js";
 import { act } from "./outcome.js";
+import { refusal } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -102,14 +103,10 @@ function explain(error) {
       return `No microphone was found on this device. ${chat}`;
     case "NotReadableError":
       return `The microphone is in use by another program or could not be started. ${chat}`;
-    case "unsupported":
-      return `This browser cannot use a microphone on this page (it needs a secure https address). ${chat}`;
-    case "audio_disabled":
-      return `This room has no audio. ${chat}`;
-    case "media_unavailable":
-      return `Audio is not available on this server right now (${error.message}). ${chat}`;
     default:
-      return `Audio could not connect: ${error?.message ?? "unknown error"}. ${chat}`;
+      // The server's refusals (audio_disabled, media_unavailable, …) and "unsupported".
+      if (error instanceof AudioError) return refusal(error);
+      return `Audio could not connect. ${chat}`;
   }
 }
 

@@ -5,6 +5,7 @@
 // buttons (report; delete for moderators).
 import { announce } from "./announcer.js";
 import { roleBadge } from "./room.js";
+import { refusal } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const NEAR_BOTTOM_PX = 48;
@@ -116,7 +117,7 @@ export function mountChat(model, connection, optionsFor) {
       connection.offer("chat:message", { seq: ack.message.id, message: ack.message });
       log.scrollTop = log.scrollHeight;
     } else {
-      error.textContent = ack.error.message;
+      error.textContent = refusal(ack.error);
     }
     input.focus();
   });

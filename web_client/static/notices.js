@@ -4,6 +4,7 @@
 // screen readers; nothing here plays a sound.
 import { announce } from "./announcer.js";
 import { act } from "./outcome.js";
+import { notice } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -79,9 +80,9 @@ export function mountNotices(model, connection) {
   // The server lost the room's history (Redis restarted empty): the snapshot that came
   // with it is the room now; say plainly why the earlier chat is gone.
   model.addEventListener("history-lost", (e) => {
-    $("history-note").textContent = e.detail.message;
+    $("history-note").textContent = notice("history_lost");
     $("history-note").hidden = false;
-    announce(e.detail.message);
+    announce(notice("history_lost"));
   });
 
   model.addEventListener("unmute-requested", (e) => {

@@ -3,6 +3,7 @@
 import { announce } from "./announcer.js";
 import { dutiesText } from "./meeting.js";
 import { roleBadge } from "./room.js";
+import { refusal } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -108,7 +109,7 @@ export function mountRoster(model, connection, optionsFor) {
     const ack = await connection.call(raised ? "hand:lower" : "hand:raise");
     pending = false;
     if (ack.ok) connection.offer("hand:queue", { seq: ack.seq, hands: ack.hands });
-    else error.textContent = ack.error.message;
+    else error.textContent = refusal(ack.error);
     render();
   });
 

@@ -4,6 +4,7 @@
 // with the tab. Every piece of text goes through textContent.
 import { announce } from "./announcer.js";
 import { act, tell } from "./outcome.js";
+import { refusal } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -122,7 +123,7 @@ export function mountSupport(model, connection) {
   $("support-button").addEventListener("click", async () => {
     const ack = await connection.call("support:request", {});
     if (!ack.ok) {
-      tell(`Not sent: ${ack.error.message}`, { failed: true });
+      tell(`Not sent. ${refusal(ack.error)}`, { failed: true });
       return;
     }
     const status = ack.reached > 0
@@ -147,7 +148,7 @@ export function mountSupport(model, connection) {
       input.value = "";
       $("private-error").textContent = "";
     } else {
-      $("private-error").textContent = ack.error.message;
+      $("private-error").textContent = refusal(ack.error);
     }
   });
   $("private-close").addEventListener("click", () => {
