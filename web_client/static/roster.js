@@ -13,6 +13,12 @@ function ordinal(n) {
   return `${n}${{ 1: "st", 2: "nd", 3: "rd" }[n % 10] ?? "th"}`;
 }
 
+function initials(name) {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const letters = words.length > 1 ? [words[0], words[words.length - 1]] : [name.trim()];
+  return letters.map((w) => [...w][0] ?? "").join("").toUpperCase() || "?";
+}
+
 function tag(text, className) {
   const span = document.createElement("span");
   span.className = className;
@@ -31,6 +37,9 @@ export function mountRoster(model, connection, optionsFor) {
     const item = document.createElement("li");
     item.className = "member";
     item.dataset.member = member.id;
+    // The tile's initials are drawn by CSS (::before), so the name is read once.
+    item.dataset.initials = initials(member.name);
+    if (model.floor === member.id) item.dataset.floor = "true";
     item.append(tag(member.name, "name"));
     if (member.id === model.you) item.append(tag("(you)", "you"));
     if (member.away) {
