@@ -149,6 +149,27 @@ async def test_a_facilitator_runs_fifteen_people_at_1280x800_without_scrolling(
         await expect(kim.roster).to_have_count(16)
         await expect(page.locator("#arrival-banner")).to_be_hidden()
         await expect(page).to_have_title("Demo room")
+
+        # A participant's page in the same meeting: everything to take part is in view.
+        nora = await (await people(viewport=LAPTOP)).open(servers[1].url, token("Nora"))
+        await nora.ask_to_join()
+        await nora.page.get_by_label("I have read the guidelines and agree to follow them").check()
+        await nora.page.get_by_role("button", name="Enter the room").click()
+        await console.get_by_role("button", name="Let in Nora").click()
+        await expect(nora.page.get_by_role("heading", level=1)).to_have_text("Demo room")
+        await expect(nora.roster).to_have_count(17)
+        await nora.say("Thank you all for being here tonight.")
+        await nora.page.get_by_role("button", name="Raise my hand").click()
+        await expect(nora.page.get_by_role("button", name="Lower my hand")).to_be_visible()
+        for control in (
+            nora.page.get_by_role("button", name="Lower my hand"),
+            nora.page.get_by_role("button", name="Hug"),
+            nora.page.get_by_role("button", name="I need support now"),
+            nora.page.get_by_role("button", name="Leave the room"),
+            nora.page.get_by_label("Message", exact=True),
+        ):
+            await in_viewport(nora.page, control)
+        await nora.screenshot("participant-1280x800-17-people")
     finally:
         await lee.close()
 
