@@ -127,6 +127,7 @@ async def test_a_facilitator_runs_fifteen_people_at_1280x800_without_scrolling(
             console.get_by_role("button", name="Pause the room"),
             console.get_by_role("button", name="Mute everyone…"),
             console.locator("#reports > li"),
+            console.locator("#support-summary"),
             page.get_by_role("button", name="Raise my hand"),
             page.get_by_role("button", name="Heart"),
             page.get_by_role("button", name="Hide chat"),

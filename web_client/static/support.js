@@ -63,6 +63,11 @@ export function mountSupport(model, connection) {
   function renderRequests() {
     const open = [...requests.values()].sort((a, b) => b.asked_at - a.asked_at);
     $("support-alerts").hidden = !model.isModerator() || open.length === 0;
+    // The console's inbox line: how many asked, and how many nobody has answered yet.
+    const waiting = open.filter((r) => !r.seen_by).length;
+    $("support-summary").textContent = open.length
+      ? `Support requests: ${open.length}${waiting ? `, ${waiting} not answered yet (above)` : ", all answered"}.`
+      : "Nobody has asked for support.";
     $("support-list").replaceChildren(...open.map((r) => {
       const item = document.createElement("li");
       const words = document.createElement("span");
