@@ -30,6 +30,7 @@ class Action(StrEnum):
     MUTE = "mute"
     UNMUTE = "unmute"
     MUTE_ALL = "mute_all"
+    UNMUTE_ALL = "unmute_all"
     PAUSE = "pause"
     RESUME = "resume"
     REMOVE = "remove"

@@ -6,8 +6,12 @@
 - A facilitator's chat mute and audio hold belong to the person, not the seat: leaving
   and joining again, or reconnecting through another process, brings them back muted
   (``moderation.standing``) until a facilitator unmutes them.
-- **Mute everyone** mutes every member the actor outranks, and chooses whether they may
-  unmute their own audio.
+- **Mute everyone** mutes every member the actor outranks (chat, audio or both), and
+  chooses whether they may unmute their own audio; unsaid, the room's
+  ``allow_self_unmute`` decides, so "People may unmute themselves" holds for it too.
+- **Ask everyone to unmute** undoes it in one step: every chat mute of a member the actor
+  outranks is lifted at once, and everyone muted is *asked* to unmute (one request to
+  all of them), never unmuted silently.
 - **Mute on join** (a room control) starts newcomers' audio muted; ``allow_self_unmute``
   says whether they may unmute themselves.
 - Unmuting someone else's **chat** is immediate. Unmuting someone else's **audio** is
@@ -83,11 +87,14 @@ def mute_all(
     *,
     chat: bool,
     audio: bool,
-    allow_self_unmute: bool,
+    allow_self_unmute: bool | None = None,
     now: int,
     reason: str = "",
 ) -> Moderated:
+    """``allow_self_unmute`` None: as the room's control says."""
     actor = roles.acting(state, sid)
+    if allow_self_unmute is None:
+        allow_self_unmute = state.controls.allow_self_unmute
     detail = _detail(chat, audio) + ("" if allow_self_unmute else ", held")
     record = entry(actor, Action.MUTE_ALL, now, reason=reason, detail=detail)
     changed = []
@@ -120,6 +127,35 @@ def unmute(
         changed = replace(changed, unmute_asked=True)
         rec.events.append(UnmuteAsked((member.connection.sid,), by=actor.display_name))
     return Moderated(_announce(state, [changed] if changed != member else [], rec), record)
+
+
+def unmute_all(
+    state: RoomState,
+    sid: str,
+    *,
+    chat: bool,
+    audio: bool,
+    now: int,
+    reason: str = "",
+) -> Moderated:
+    """Undo a mute of everyone: chat unmuted at once, microphones asked, never forced."""
+    actor = roles.acting(state, sid)
+    record = entry(actor, Action.UNMUTE_ALL, now, reason=reason, detail=_detail(chat, audio))
+    changed: list[Member] = []
+    asked: list[str] = []
+    for member in state.members:
+        if roles.rank(member) >= roles.rank(actor):
+            continue
+        unmuted = replace(member, chat_muted=False) if chat else member
+        if audio and member.audio_muted:
+            unmuted = replace(unmuted, unmute_asked=True)
+            asked.append(member.connection.sid)
+        if unmuted != member:
+            changed.append(unmuted)
+    rec = Recorder(state)
+    if asked:
+        rec.events.append(UnmuteAsked(tuple(asked), by=actor.display_name))
+    return Moderated(_announce(state, changed, rec), record)
 
 
 def mute_self(state: RoomState, sid: str) -> Change:

@@ -33,6 +33,7 @@ from server.jobs.presence import PresenceKeeper
 from server.jobs.recovery import Recovery
 from server.jobs.rounds import RoundClock
 from server.jobs.scheduler import Scheduler
+from server.media import webrtc_available
 from server.media.gateway import AudioGateway
 from server.media.lease import LocalLease, MediaLease, RedisLease
 from server.media.signalling import AudioSignalling
@@ -309,7 +310,9 @@ async def _start(app: web.Application) -> None:
             settings.demo_room,
             "Demo room",
             allow_guests=True,
-            audio=True,
+            # Audio only where this server can host it: `make run` installs no webrtc extra,
+            # and a room offering audio it cannot give would only show an install hint.
+            audio=webrtc_available(),
             guidelines="Be kind. What is shared here stays here.",
         )
         if await app[STORE].open_room(demo):

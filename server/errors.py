@@ -71,6 +71,17 @@ class Draining(ServerError):
     code = ServerCode.DRAINING
 
 
+class NotOpenYet(HearthError):
+    """A scheduled room, closed now, whose next meeting opens at ``opens_at`` (epoch ms):
+    the ack says when, so a page can tell someone with an early invite link."""
+
+    code = ErrorCode.ROOM_NOT_OPEN
+
+    def __init__(self, message: str, opens_at: int) -> None:
+        super().__init__(message)
+        self.opens_at = opens_at
+
+
 class Exit(IntEnum):
     """sysexits.h: what a script calling ``hearth`` can do about a refusal."""
 
@@ -158,7 +169,10 @@ def outcome(code: object) -> Outcome:
 
 
 def _detail(error: HearthError) -> Payload:
-    return {"code": str(error.code), "message": error.message}
+    detail: Payload = {"code": str(error.code), "message": error.message}
+    if isinstance(error, NotOpenYet):
+        detail["opens_at"] = error.opens_at
+    return detail
 
 
 def ack(error: HearthError) -> Payload:

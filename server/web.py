@@ -1,4 +1,5 @@
-"""Serves the web client (the room page at ``/``, the admin page at ``/admin``) and the
+"""Serves the web client (the room page at ``/``, the public list of meetings at
+``/meetings``, the admin page at ``/admin``) and the
 official socket.io-client build installed by npm, and sets the security headers of every
 response the app makes."""
 
@@ -51,6 +52,10 @@ async def _index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(ROOT / "index.html")
 
 
+async def _meetings(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(ROOT / "meetings.html")
+
+
 async def _admin(request: web.Request) -> web.FileResponse:
     return web.FileResponse(ROOT / "admin.html")
 
@@ -60,6 +65,7 @@ def add_web_client(app: web.Application, trust_proxy: bool = False) -> None:
     app.on_response_prepare.append(partial(_security_headers, trust_proxy))
     app.router.add_get("/", _index)
     app.router.add_get("/admin", _admin)
+    app.router.add_get("/meetings", _meetings)
     if SOCKET_IO_DIST.is_dir():
         app.router.add_static("/vendor/socket.io/", SOCKET_IO_DIST)
     app.router.add_static("/static/", ROOT / "static")

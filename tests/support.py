@@ -427,6 +427,7 @@ PARTICIPANT_ATTEMPTS = [
     ("moderation:mute", {"target": "T", "chat": True}),
     ("moderation:unmute", {"target": "T", "audio": True}),
     ("moderation:mute-all", {"audio": True}),
+    ("moderation:unmute-all", {"audio": True}),
     ("moderation:pause", None),
     ("moderation:resume", None),
     ("moderation:remove", {"target": "T"}),

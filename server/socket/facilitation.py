@@ -33,6 +33,7 @@ from server.wire import (
     ReasonRequest,
     TargetRequest,
     UnbanRequest,
+    UnmuteAllRequest,
     WaitingRequest,
 )
 
@@ -49,6 +50,7 @@ class Facilitation:
             ClientEvent.MUTE: self.mute,
             ClientEvent.UNMUTE: self.unmute,
             ClientEvent.MUTE_ALL: self.mute_all,
+            ClientEvent.UNMUTE_ALL: self.unmute_all,
             ClientEvent.PAUSE: self.pause,
             ClientEvent.RESUME: self.resume,
             ClientEvent.REMOVE: self.remove,
@@ -149,6 +151,17 @@ class Facilitation:
                 allow_self_unmute=r.allow_self_unmute,
                 now=now,
                 reason=r.reason,
+            ),
+            r.op,
+        )
+        return ack
+
+    async def unmute_all(self, sid: str, raw: object) -> Payload:
+        r = UnmuteAllRequest.parse(raw)
+        _, ack = await self.moderate(
+            sid,
+            lambda state, _, now: mute.unmute_all(
+                state, sid, chat=r.chat, audio=r.audio, now=now, reason=r.reason
             ),
             r.op,
         )

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from moderation import admission, roles
 from moderation.script import shown as shown_script
 from rooms.errors import ErrorCode, HearthError, NotInRoom, RoomNotFound
 from rooms.events import LeaveReason
 from rooms.history import may_replay
+from rooms.identity import Identity
 from rooms.room import check_invited
 from server import tokens, wire
-from server.errors import StoreUnavailable
+from server.errors import NotOpenYet, StoreUnavailable
 from server.socket.hub import Handler, Hub
 from server.socket.resume import missed_by
 from server.socket.seating import moderator_view
@@ -44,11 +46,15 @@ class Joining:
         """The room's name and guidelines, for someone about to join: shown before they
         consent and enter, so nobody sees them in the room before they have agreed."""
         request = JoinRequest.parse(raw)
+        identity = self.hub.sessions[sid].identity
         room = await self.store.room_info(request.room)
-        state = await self.store.snapshot(request.room)  # RoomNotFound unless it is open
+        try:
+            state = await self.store.snapshot(request.room)  # RoomNotFound unless it is open
+        except RoomNotFound:
+            room = None
         if room is None:
-            raise RoomNotFound(f"room {request.room!r} is not open")
-        check_invited(room, self.hub.sessions[sid].identity)
+            raise await self._not_open(request.room, identity)
+        check_invited(room, identity)
         return wire.ok(room=wire.dump_room(room), script=shown_script(state, room))
 
     async def join(self, sid: str, raw: object) -> Payload:
@@ -59,7 +65,10 @@ class Joining:
         if current is not None and current != request.room:
             raise HearthError("leave your current room first", ErrorCode.ALREADY_IN_ROOM)
         seat_id = self.seats.seat_id(sid, request.room)
-        seated = await self.seats.take(sid, request.room)
+        try:
+            seated = await self.seats.take(sid, request.room)
+        except RoomNotFound:
+            raise await self._not_open(request.room, session.identity) from None
         change = seated.change
         self.hub.sessions[sid] = replace(self.hub.sessions[sid], room_id=request.room)
         if change.replaced is not None:
@@ -96,6 +105,28 @@ class Joining:
             **audio,
             **moderator_view(change.state, sid, seated.unattended),
         )
+
+    async def _not_open(self, room_id: str, identity: Identity) -> HearthError:
+        """Why there is no open room by this id: for a scheduled room the visitor may
+        enter, when its next meeting opens (``room_not_open`` with ``opens_at``); else
+        ``room_not_found``. Nobody learns a room's schedule their token does not admit."""
+        gone = RoomNotFound(f"room {room_id!r} is not open")
+        defined = next((r for r in await self.store.rooms() if r.room_id == room_id), None)
+        try:
+            if defined is not None:
+                check_invited(defined, identity)
+        except HearthError:
+            defined = None  # not theirs to know about, not even that it exists
+        if defined is None:
+            return gone
+        now = datetime.fromtimestamp(self.hub.clock() / 1000, UTC)
+        for series in await self.store.all_series():
+            if series.room_id != room_id:
+                continue
+            for meeting in series.upcoming(now, 1):
+                opens_at = int(meeting.opens_at.timestamp() * 1000)
+                return NotOpenYet(f"room {room_id!r} opens later", opens_at)
+        return gone
 
     async def leave(self, sid: str, raw: object) -> Payload:
         wire.expect_nothing(raw)

@@ -48,6 +48,7 @@ from server.wire.requests import (
     ReportRequest,
     TargetRequest,
     UnbanRequest,
+    UnmuteAllRequest,
     WaitingRequest,
     expect_nothing,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "SessionReplaced",
     "TargetRequest",
     "UnbanRequest",
+    "UnmuteAllRequest",
     "WaitingRequest",
     "dump_answer",
     "dump_audio",

@@ -32,6 +32,7 @@ class ClientEvent(StrEnum):
     MUTE = "moderation:mute"
     UNMUTE = "moderation:unmute"
     MUTE_ALL = "moderation:mute-all"
+    UNMUTE_ALL = "moderation:unmute-all"
     PAUSE = "moderation:pause"
     RESUME = "moderation:resume"
     REMOVE = "moderation:remove"

@@ -182,9 +182,11 @@ class MuteRequest:
 
 @dataclass(frozen=True, slots=True)
 class MuteAllRequest:
+    """Mute everyone; ``allow_self_unmute`` unsaid (None): as the room's control says."""
+
     chat: bool
     audio: bool
-    allow_self_unmute: bool
+    allow_self_unmute: bool | None
     reason: str = ""
     op: str | None = None
 
@@ -194,7 +196,26 @@ class MuteAllRequest:
         chat, audio = _flag(data, "chat"), _flag(data, "audio", default=True)
         if not (chat or audio):
             raise InvalidPayload("say which to mute: 'chat', 'audio' or both")
-        return cls(chat, audio, _flag(data, "allow_self_unmute"), _reason(data), _op(data))
+        allow = _flag(data, "allow_self_unmute") if "allow_self_unmute" in data else None
+        return cls(chat, audio, allow, _reason(data), _op(data))
+
+
+@dataclass(frozen=True, slots=True)
+class UnmuteAllRequest:
+    """Ask everyone to unmute: chat lifted at once, microphones asked."""
+
+    chat: bool
+    audio: bool
+    reason: str = ""
+    op: str | None = None
+
+    @classmethod
+    def parse(cls, raw: object) -> UnmuteAllRequest:
+        data = _mapping(raw, "chat", "audio", "reason", "op")
+        chat, audio = _flag(data, "chat"), _flag(data, "audio", default=True)
+        if not (chat or audio):
+            raise InvalidPayload("say which to unmute: 'chat', 'audio' or both")
+        return cls(chat, audio, _reason(data), _op(data))
 
 
 @dataclass(frozen=True, slots=True)

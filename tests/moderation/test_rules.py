@@ -75,6 +75,54 @@ def test_mute_everyone_spares_moderators_and_may_allow_self_unmute() -> None:
     refused(ErrorCode.AUDIO_HELD, mute.unmute_self, held.change.state, "sid-Sam")
 
 
+def test_mute_everyone_follows_the_rooms_self_unmute_setting_unless_told() -> None:
+    """Unsaid, "may unmute themselves" is the room's ``allow_self_unmute``: on (the
+    default) nobody is held; off, everyone is; said, the facilitator's choice wins."""
+    state = circle("Sam")
+    free = mute.mute_all(state, "sid-Fay", chat=False, audio=True, now=NOW).change.state
+    sam = free.member("id-Sam")
+    assert sam is not None
+    assert sam.audio_muted
+    assert not sam.audio_held
+    assert mute.unmute_self(free, "sid-Sam").state.member("id-Sam").audio_muted is False  # type: ignore[union-attr]
+    strict = controls.set_controls(state, "sid-Fay", {"allow_self_unmute": False}, NOW)
+    held = mute.mute_all(strict.change.state, "sid-Fay", chat=False, audio=True, now=NOW)
+    refused(ErrorCode.AUDIO_HELD, mute.unmute_self, held.change.state, "sid-Sam")
+    told = mute.mute_all(
+        strict.change.state, "sid-Fay", chat=False, audio=True, allow_self_unmute=True, now=NOW
+    )
+    assert not mute.unmute_self(told.change.state, "sid-Sam").state.member("id-Sam").audio_muted  # type: ignore[union-attr]
+
+
+def test_ask_everyone_to_unmute_undoes_mute_everyone_in_one_step() -> None:
+    """Chat mutes are lifted at once; everyone muted is asked, in one request, and stays
+    muted until they accept (a co-facilitator too: Fay outranks Lee); the audit log has
+    one line; a participant may not do it."""
+    state = circle("Sam", "Kim", "Lee")
+    state = roles.promote(state, "sid-Fay", "id-Lee", NOW).change.state
+    muted = mute.mute_all(
+        state, "sid-Fay", chat=True, audio=True, allow_self_unmute=False, now=NOW
+    ).change.state
+    done = mute.unmute_all(muted, "sid-Fay", chat=True, audio=True, now=NOW)
+    assert done.entry.action == Action.UNMUTE_ALL
+    asked = [e for e in done.change.events if isinstance(e, UnmuteAsked)]
+    assert asked == [UnmuteAsked(("sid-Sam", "sid-Kim", "sid-Lee"), by="Fay")]
+    for name in ("Sam", "Kim"):
+        member = done.change.state.member(f"id-{name}")
+        assert member is not None
+        assert (member.chat_muted, member.audio_muted, member.unmute_asked) == (False, True, True)
+    assert messages.post_chat(done.change.state, "sid-Sam", "hello again", NOW).events
+    accepted = mute.unmute_self(done.change.state, "sid-Kim").state.member("id-Kim")
+    assert accepted is not None
+    assert not accepted.audio_muted
+    declined = mute.stay_muted(done.change.state, "sid-Sam").state
+    refused(ErrorCode.AUDIO_HELD, mute.unmute_self, declined, "sid-Sam")
+    refused(
+        ErrorCode.NOT_A_FACILITATOR,
+        lambda: mute.unmute_all(muted, "sid-Sam", chat=True, audio=True, now=NOW),
+    )
+
+
 def test_mute_on_join_starts_newcomers_muted() -> None:
     state = circle()
     state = controls.set_controls(state, "sid-Fay", {"mute_on_join": True}, NOW).change.state

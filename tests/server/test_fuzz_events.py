@@ -125,6 +125,7 @@ FIELDS: dict[ClientEvent, dict[str, st.SearchStrategy[Any]]] = {
         "allow_self_unmute": FLAG,
         "reason": REASON,
     },
+    ClientEvent.UNMUTE_ALL: {"chat": FLAG, "audio": FLAG, "reason": REASON},
     ClientEvent.PAUSE: {"reason": REASON},
     ClientEvent.RESUME: {"reason": REASON},
     ClientEvent.BAN: {

@@ -13,6 +13,7 @@ from tests.support import raw_http
 PATHS = [
     "/",  # the room page
     "/admin",
+    "/meetings",  # the public list of meetings
     "/static/style.css",  # a static file
     "/static/missing.css",  # a static 404
     "/no-such-page",  # a 404

@@ -70,6 +70,42 @@ async def test_mute_everyone_with_self_unmute_allowed(hub: RunningHub, clients: 
     assert (await sam.call("audio:unmute"))["audio_muted"] is False
 
 
+async def test_mute_everyone_follows_the_rooms_setting_and_ask_everyone_undoes_it(
+    hub: RunningHub, clients: Any
+) -> None:
+    """With "People may unmute themselves" off, mute everyone without saying holds
+    everyone; "Ask everyone to unmute" lifts the chat mutes and asks each person, who
+    decides; Fay herself is neither muted nor asked."""
+    fay, _ = await seat(hub, clients, "Fay", Role.FACILITATOR)
+    sam, sam_id = await seat(hub, clients, "Sam")
+    kim, kim_id = await seat(hub, clients, "Kim")
+    assert (await fay.call("moderation:controls", {"allow_self_unmute": False}))["ok"]
+    ack = await fay.call("moderation:mute-all", {"chat": True, "audio": True})
+    assert ack["ok"], ack
+    mutes = await sam.wait_for("participant:mutes")
+    held = {"chat_muted": True, "audio_muted": True, "audio_held": True}
+    assert sorted(mutes["participants"], key=lambda p: p["id"]) == sorted(
+        [{"id": sam_id, **held}, {"id": kim_id, **held}], key=lambda p: p["id"]
+    )
+    assert (await sam.call("audio:unmute"))["error"]["code"] == "audio_held"
+
+    undone = await fay.call("moderation:unmute-all", {"chat": True, "audio": True})
+    assert undone["ok"], undone
+    assert (await sam.wait_for("audio:unmute-requested"))["by"] == "Fay"
+    assert (await kim.wait_for("audio:unmute-requested"))["by"] == "Fay"
+    assert (await sam.call("chat:send", {"text": "back"}))["ok"]
+    assert (await sam.call("audio:unmute"))["audio_muted"] is False
+    assert (await kim.call("audio:stay-muted"))["audio_muted"] is True
+    snap = (await fay.call("room:snapshot"))["snapshot"]["participants"]
+    flags = {p["id"]: (p["chat_muted"], p["audio_muted"]) for p in snap}
+    assert flags[sam_id] == (False, False)
+    assert flags[kim_id] == (False, True)
+    assert not fay.events("audio:unmute-requested")
+    assert (await sam.call("moderation:unmute-all", {}))["error"]["code"] == "not_a_facilitator"
+    entries = (await fay.call("moderation:audit", {}))["entries"]
+    assert [e["action"] for e in entries[:2]] == ["unmute_all", "mute_all"]
+
+
 async def test_pause_then_resume_restores_prior_mutes(hub: RunningHub, clients: Any) -> None:
     fay, _ = await seat(hub, clients, "Fay", Role.FACILITATOR)
     sam, sam_id = await seat(hub, clients, "Sam")

@@ -32,6 +32,7 @@ from tests.support import (
     api,
     running_app,
     settings,
+    token,
 )
 
 FAMILY = RoomInfo("family", "Family group")
@@ -336,3 +337,25 @@ async def test_a_series_stored_from_year_one_still_opens_and_closes_on_time(
         closed = await scheduler.tick()
         assert [(p.action, p.occurrence) for p in closed] == [(Action.CLOSE, "2026-01-06")]
         assert not await is_open(hub)
+
+
+async def test_a_scheduled_room_not_open_yet_says_when_it_opens_to_whom_it_admits(
+    store_url: str | None, clients: Any
+) -> None:
+    """An early invite link: ``room:info`` and ``room:join`` are refused ``room_not_open``
+    with the next meeting's lobby time; someone the room does not admit learns nothing
+    (``room_not_found``, as for a room that does not exist)."""
+    clock = SetClock(datetime(2026, 2, 1, tzinfo=UTC))
+    async with one_hub(store_url, clock) as hub:
+        await schedule(hub, weekly("Europe/London", "2026-03-03T19:00"))
+        lobby = datetime(2026, 3, 3, 18, 50, tzinfo=UTC)  # London is on UTC in March
+        invited = await clients(hub.url, {"token": token("Ann", rooms=("family",))})
+        for event in ("room:info", "room:join"):
+            ack = await invited.call(event, {"room": "family"})
+            assert ack["error"]["code"] == "room_not_open", ack
+            assert ack["error"]["opens_at"] == int(lobby.timestamp() * 1000)
+        stranger = await clients(hub.url, {"token": token("Bo", rooms=("other",))})
+        ack = await stranger.call("room:info", {"room": "family"})
+        assert ack["error"] == {"code": "room_not_found", "message": "room 'family' is not open"}
+        nowhere = await invited.call("room:info", {"room": "nowhere"})
+        assert nowhere["error"]["code"] == "room_not_found"

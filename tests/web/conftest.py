@@ -67,6 +67,19 @@ async def media_browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def sam(media_browser: Browser) -> AsyncIterator[Person]:
+    """Sam (for the audio tests), in the Chromium with the fake microphone. A script
+    error fails the test."""
+    context = await media_browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(WAIT_MS)
+    person = Person(context, await context.new_page())
+    person.page.on("pageerror", lambda error: person.errors.append(f"script error: {error}"))
+    yield person
+    await context.close()
+    assert not person.errors, person.errors
+
+
 @pytest.fixture
 def servers(processes: Any, redis_url: str) -> tuple[ServerProcess, ServerProcess]:
     """Two ``hearth serve`` processes on one Redis, both with the guest room 'circle' open."""

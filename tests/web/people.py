@@ -35,6 +35,13 @@ class Person:
         await self.page.get_by_role("button", name="Continue").click()
         await expect(self.page.get_by_role("heading", name="Room guidelines")).to_be_visible()
 
+    async def ask_to_join_refused(self, name: str | None = None) -> None:
+        """Ask to join where the door says no: the refusal shows on the join form."""
+        if name is not None:
+            await self.page.get_by_label("Your first name").fill(name)
+        await self.page.get_by_role("button", name="Continue").click()
+        await expect(self.page.locator("#join-error")).not_to_be_empty()
+
     async def consent_and_enter(self) -> None:
         await self.page.get_by_label("I have read the guidelines and agree to follow them").check()
         await self.page.get_by_role("button", name="Enter the room").click()
@@ -45,10 +52,29 @@ class Person:
         await self.ask_to_join(name)
         await self.consent_and_enter()
 
+    async def open_chat(self) -> bool:
+        """Open the chat panel if it is closed (a drawer at phone width, closed there);
+        True if it was closed."""
+        toggle = self.page.locator("#chat-toggle")
+        closed = await toggle.get_attribute("aria-expanded") == "false"
+        if closed:
+            await toggle.click()
+        await expect(self.page.get_by_label("Message", exact=True)).to_be_visible()
+        return closed
+
+    async def close_chat(self) -> None:
+        await self.page.locator("#chat-toggle").click()
+        await expect(self.page.locator("#chat-toggle")).to_have_attribute("aria-expanded", "false")
+
     async def say(self, text: str) -> None:
+        """Send a message, as someone would: opening the chat drawer on a phone, and
+        closing it again after."""
+        opened = await self.open_chat()
         await self.page.get_by_label("Message", exact=True).fill(text)
         await self.page.get_by_role("button", name="Send", exact=True).click()
         await expect(self.page.get_by_label("Message", exact=True)).to_have_value("")
+        if opened:
+            await self.close_chat()
 
     @property
     def status(self) -> Locator:
@@ -69,7 +95,10 @@ class Person:
     async def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
-        await self.page.screenshot(path=str(path), full_page=True)
+        # The room is an app layout with a header and a control bar that stay in view: a
+        # shot of the screen shows it as people see it; other views are whole pages.
+        room = await self.page.evaluate("document.body.dataset.view === 'room-view'")
+        await self.page.screenshot(path=str(path), full_page=not room)
         return path
 
     @property
@@ -101,6 +130,14 @@ class Person:
         if not await details.evaluate("d => d.open"):
             await row.get_by_text(f"Options for {member}").click()
         await row.get_by_role("button", name=option, exact=True).click()
+
+    async def message_option(self, author: str, option: str) -> None:
+        """Open the menu of a message by ``author`` and choose one of its options."""
+        opened = await self.open_chat()
+        await self.page.get_by_text(f"Options for {author}'s message").click()
+        await self.page.get_by_role("button", name=f"{option} {author}'s message").click()
+        if opened and not await self.page.get_by_role("dialog").is_visible():
+            await self.close_chat()
 
     async def confirm(self, button: str, reason: str = "") -> None:
         """Answer the confirmation dialog, with a reason."""

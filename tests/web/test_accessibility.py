@@ -16,15 +16,21 @@ from tests.web.people import check_view
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 async def test_every_view_passes_axe(
-    size: str, servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+    size: str, scheme: str, servers: tuple[ServerProcess, ServerProcess], people: MakePerson
 ) -> None:
     """Join, guidelines, room, waiting room and left views; the room paused with a request
     to unmute; the facilitator's view with a person's options, the waiting queue, a report,
-    bans and the audit log open; and the ban dialog."""
+    bans and the audit log open; the ban dialog, the mute-everyone dialog, the keyboard
+    shortcuts and the chat drawer; in the light and the dark colour scheme
+    (``prefers-color-scheme``), with reduced motion asked for."""
     one, two = servers
-    viewport = {"viewport": PHONE} if size == "phone" else {}
+    viewport: dict[str, object] = {"color_scheme": scheme, "reduced_motion": "reduce"}
+    if size == "phone":
+        viewport["viewport"] = PHONE
+    size = f"{size}-{scheme}"
     kim = await (await people(**viewport)).open(one.url, token("Kim", Role.FACILITATOR))
     await kim.join()
     sam = await (await people(**viewport)).open(two.url)
@@ -41,7 +47,7 @@ async def test_every_view_passes_axe(
     await expect(sam.page.locator("#reactions-recent > li")).to_have_count(1)
     await check_view(sam, f"room-{size}")
 
-    await sam.page.get_by_role("button", name="Report Kim's message").click()
+    await sam.message_option("Kim", "Report")
     await sam.confirm("Send report", reason="testing the inbox")
     await expect(kim.page.locator("#reports > li")).to_have_count(1)
     await kim.page.get_by_label("Waiting room: I let people in").click()
@@ -73,6 +79,21 @@ async def test_every_view_passes_axe(
     await kim.confirm("Cancel")
     await expect(kim.page.locator("#roster").get_by_text("Ban Sam…")).to_be_focused()
     await expect(kim.roster).to_have_count(2)
+
+    await kim.page.get_by_role("button", name="Mute everyone…").click()
+    await expect(kim.page.get_by_role("dialog", name="Mute everyone?")).to_be_visible()
+    await check_view(kim, f"mute-everyone-{size}")
+    await kim.page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    await expect(kim.page.get_by_role("dialog")).to_be_hidden()
+
+    await sam.page.get_by_role("button", name="Keys").click()
+    await expect(sam.page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    await check_view(sam, f"shortcuts-{size}")
+    await sam.page.get_by_role("dialog").get_by_role("button", name="Close").click()
+    if "phone" in size:
+        await sam.open_chat()
+        await check_view(sam, f"chat-drawer-{size}")
+        await sam.close_chat()
 
     await sam.page.get_by_role("button", name="Leave the room").click()
     await check_view(sam, f"left-{size}")

@@ -41,18 +41,6 @@ async def hub() -> AsyncIterator[RunningHub]:
         yield running
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def sam(media_browser: Browser) -> AsyncIterator[Person]:
-    """Sam, in the Chromium with the fake microphone. A script error fails the test."""
-    context = await media_browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(WAIT_MS)
-    person = Person(context, await context.new_page())
-    person.page.on("pageerror", lambda error: person.errors.append(f"script error: {error}"))
-    yield person
-    await context.close()
-    assert not person.errors, person.errors
-
-
 async def frames_from(hub: RunningHub, member_id: str) -> int:
     return hub.app[AUDIO].mixers["voices"].peers[member_id].received
 
@@ -69,8 +57,12 @@ async def test_joining_audio_speaking_self_mute_and_a_facilitators_mute(
     await sam.join()
     panel = sam.page.get_by_role("region", name="Audio")
     await expect(panel.get_by_role("status")).to_have_text("You are not in the audio.")
+    # No microphone to speak of before joining audio: no state, no mute button.
+    await expect(panel.get_by_role("heading", name="Your microphone")).to_be_hidden()
+    await expect(panel.get_by_role("button", name="Mute my microphone")).to_be_hidden()
     await panel.get_by_role("button", name="Join audio").click()
     await expect(panel.get_by_role("status")).to_have_text("Audio connected. You hear the room.")
+    await expect(sam.page.locator("#mic-state")).to_have_text("On")
     await expect(panel.get_by_role("button", name="Leave audio")).to_be_visible()
     me = sam.roster.filter(has_text="Sam")
     await expect(me).to_contain_text("In audio")
@@ -83,6 +75,7 @@ async def test_joining_audio_speaking_self_mute_and_a_facilitators_mute(
     assert sam_id in mixer.heard
     await panel.get_by_role("button", name="Mute my microphone").click()
     await expect(sam.action_status).to_have_text("Your microphone is muted.")
+    await expect(sam.page.locator("#mic-state")).to_have_text("Muted")
     await expect(me).not_to_contain_text("Speaking")
     assert sam_id not in mixer.heard  # the mixer drops Sam's voice...
     before = await frames_from(hub, sam_id)
@@ -99,11 +92,16 @@ async def test_joining_audio_speaking_self_mute_and_a_facilitators_mute(
         assert muted["ok"], muted
         unmute = panel.get_by_role("button", name="Unmute my microphone")
         await expect(unmute).to_be_disabled()
-        await expect(panel).to_contain_text("A facilitator muted your microphone.")
+        await expect(sam.page.locator("#mic-state")).to_have_text(
+            "Muted by a facilitator. You can unmute when they ask you to."
+        )
         assert sam_id not in mixer.heard
         asked = await fay.call("moderation:unmute", {"target": sam_id, "audio": True})
         assert asked["ok"], asked
         await expect(unmute).to_be_enabled()
+        await expect(sam.page.locator("#mic-state")).to_have_text(
+            "Muted. A facilitator asked whether you would like to unmute."
+        )
         await sam.page.get_by_role("button", name="Yes, unmute").click()
         await expect(sam.action_status).to_have_text("Your microphone is on.")
         await expect(me).to_contain_text("Speaking")

@@ -97,7 +97,10 @@ async def test_joining_from_a_second_window_tells_the_first(
     await expect(first.page.get_by_role("heading", level=1)).to_have_text(
         "You joined from somewhere else"
     )
-    await expect(first.page.locator("#ended-text")).to_contain_text("another window")
+    await expect(first.page.locator("#ended-text")).to_have_text(
+        "You are in this meeting in another tab or on another device. This page has let go"
+        " of your seat. Carry on there, or close the other one and join again here."
+    )
     await expect(second.roster).to_have_count(1)
 
 

@@ -3,11 +3,13 @@ sees you, and refusals shown in words."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from playwright.async_api import expect
 
 from rooms.identity import Role
-from tests.support import ServerProcess, token
+from tests.support import ADMIN_TOKEN, ServerProcess, api, token
 from tests.web.conftest import MakePerson
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -54,19 +56,74 @@ async def test_the_invitation_leaves_the_address_bar_and_names_you(
 async def test_refusals_are_explained(
     servers: tuple[ServerProcess, ServerProcess], people: MakePerson
 ) -> None:
+    """Each refusal in the catalogue's words (web_client/static/words/en.js), never the
+    server's English."""
     url = servers[0].url
     elsewhere = await (await people()).open(url, token("Ada", rooms=("another-room",)))
     await elsewhere.page.get_by_role("button", name="Continue").click()
     await expect(elsewhere.page.get_by_role("alert")).to_have_text(
-        "your invitation is not for this room"
+        "Your invitation is for a different meeting."
     )
     expired = await (await people()).open(url, token("Bo", ttl_s=-60))
     await expired.page.get_by_role("button", name="Continue").click()
-    await expect(expired.page.get_by_role("alert")).to_have_text("the token has expired")
+    await expect(expired.page.get_by_role("alert")).to_have_text(
+        "Your invitation link has expired. Ask the person who invited you for a new one."
+    )
+    nowhere = await (await people()).open(url, room="nowhere")
+    await nowhere.ask_to_join_refused("Cy")
+    await expect(nowhere.page.get_by_role("alert")).to_have_text(
+        "There is no meeting open by that name right now. Check the room name in your invitation."
+    )
     nameless = await (await people()).open(url)
     await nameless.page.get_by_role("button", name="Continue").click()
     await expect(nameless.page.get_by_role("alert")).to_contain_text("Enter the name")
     await expect(nameless.page.get_by_label("Your first name")).to_be_focused()
+
+
+async def test_a_locked_room_is_explained_at_the_door(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    one, two = servers
+    kim = await (await people()).open(one.url, token("Kim", Role.FACILITATOR))
+    await kim.join()
+    await kim.page.get_by_label("Lock the room: no new joins").click()
+    await expect(kim.page.get_by_label("Lock the room: no new joins")).to_be_checked()
+    sam = await (await people()).open(two.url)
+    await sam.ask_to_join("Sam")
+    await sam.page.get_by_label("I have read the guidelines and agree to follow them").check()
+    await sam.page.get_by_role("button", name="Enter the room").click()
+    await expect(sam.page.get_by_role("alert")).to_have_text(
+        "The facilitator has closed this meeting to new arrivals."
+    )
+
+
+async def test_an_early_invite_link_says_when_the_meeting_opens(
+    processes: Any, redis_url: str, people: MakePerson
+) -> None:
+    """A scheduled room between meetings: the page says, in the visitor's own time zone,
+    when the next one opens (its lobby), from the refusal's ``opens_at``."""
+    one = processes(redis_url, HEARTH_ADMIN_TOKEN=ADMIN_TOKEN)
+    room = {"id": "tuesday-family-group", "name": "Tuesday family group", "allow_guests": True}
+    assert (await api(one.url, "POST", "/api/v1/rooms", room)).status == 201
+    series = {
+        "id": "tuesdays",
+        "room": "tuesday-family-group",
+        "starts": "2030-01-01T19:00",
+        "ends": "2030-01-01T20:00",
+        "timezone": "Europe/London",
+        "rule": "FREQ=WEEKLY",
+        "lobby_minutes": 10,
+    }
+    made = await api(one.url, "POST", "/api/v1/series", series)
+    assert made.status == 201, made.body
+    ann = await (await people(timezone_id="America/New_York")).open(
+        one.url, token("Ann"), room="tuesday-family-group"
+    )
+    await ann.page.get_by_role("button", name="Continue").click()
+    await expect(ann.page.get_by_role("alert")).to_have_text(
+        "This meeting is not open yet. It opens Tuesday, January 1 at 1:50 PM. Please come"
+        " back then."
+    )
 
 
 async def test_an_unreachable_server_is_explained_not_waited_on(

@@ -34,10 +34,13 @@ async def test_the_alert_its_acknowledgement_and_a_private_conversation(
     await expect(alerts).to_be_visible()
     await expect(alerts).to_contain_text("Sam asked for support")
     await expect(kim.page.locator("#support-live")).to_have_text("Sam needs support now")
+    summary = kim.tools.locator("#support-summary")
+    await expect(summary).to_have_text("Support requests: 1, 1 not answered yet (above).")
 
     await kim.page.get_by_role("button", name="I have seen Sam's request").click()
     await expect(panel).to_contain_text("Kim has seen your request")
     await expect(alerts).to_contain_text("Kim has seen it")
+    await expect(summary).to_have_text("Support requests: 1, all answered.")
 
     await kim.page.get_by_role("button", name="Message Sam privately").click()
     await kim.page.get_by_label("Private message").fill("I am here. Would you like to talk?")

@@ -8,8 +8,10 @@ import { mountAudio } from "./audio.js";
 import { mountChat } from "./chat.js";
 import { ConnectionState } from "./connection.js";
 import { mountJoin, readInvitation } from "./join.js";
+import { mountLayout } from "./layout.js";
 import { mountMeeting } from "./meeting.js";
 import { mountModeration } from "./moderation.js";
+import { mountMuteEveryone } from "./mute-everyone.js";
 import { mountNotices } from "./notices.js";
 import { mountReactions } from "./reactions.js";
 import { RoomModel } from "./room.js";
@@ -19,6 +21,7 @@ import { mountScript } from "./script-resources.js";
 import { installQuickExit } from "./safety.js";
 import { mountSupport } from "./support.js";
 import { mountTools } from "./tools.js";
+import { chooseLanguage, ending, refusal } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const VIEWS = ["join-view", "guidelines-view", "waiting-view", "room-view", "ended-view"];
@@ -53,9 +56,12 @@ let connection = null;
 
 let audio = null;
 
-function end(title, text, { again = true } = {}) {
+// How the visit ended, in the catalogue's words (words/en.js "ended"); "Join again" only
+// where joining again can work.
+function end(kind, { again = true, values = {} } = {}) {
   audio?.release();
   connection?.quit();
+  const { title, text } = ending(kind, values);
   $("ended-title").textContent = title;
   $("ended-text").textContent = text;
   $("join-again").hidden = !again;
@@ -63,19 +69,18 @@ function end(title, text, { again = true } = {}) {
 }
 
 function takenOut(reason) {
-  const title = reason === "banned" ? "You have been banned from this room" : "You have been removed from the room";
-  end(title, "A facilitator took you out of the meeting. Take care of yourself.", { again: false });
+  end(reason === "banned" ? "banned" : "removed", { again: false });
 }
 
 function roomClosed() {
-  end("The meeting has ended", "The room has closed. Thank you for being here.");
+  end("closed");
 }
 
 // Why a rejoin was refused for good (the connection keeps trying for anything else).
 function rejoinRefused(error) {
   if (error.code === "banned") takenOut("banned");
   else if (error.code === "room_not_found" || error.code === "room_not_open") roomClosed();
-  else end("You are no longer in the room", error.message);
+  else end("refused", { values: { reason: refusal(error) } });
 }
 
 let ticking = null;
@@ -122,13 +127,13 @@ function wire(conn) {
   });
   conn.addEventListener("admitted", () => entered());
   conn.addEventListener("denied", () => {
-    end("You were not let in", "A facilitator did not let you into this meeting. Take care of yourself.");
+    end("denied");
   });
   conn.addEventListener("removed", (e) => {
     takenOut(e.detail.reason);
   });
   conn.addEventListener("replaced", (e) => {
-    end("You joined from somewhere else", e.detail.message);
+    end("replaced");
   });
   conn.addEventListener("rejoin-failed", (e) => rejoinRefused(e.detail.error));
 }
@@ -151,7 +156,7 @@ model.addEventListener("left", (e) => {
   if (e.detail.member.id !== model.you || !connection) return;
   if (LOST_SEAT.has(e.detail.reason)) connection.rejoin();
   else if (TAKEN_OUT.has(e.detail.reason)) takenOut(e.detail.reason);
-  else end("You are no longer in the room", "");
+  else end("gone");
 });
 model.addEventListener("closed", roomClosed);
 
@@ -170,6 +175,8 @@ mountChat(model, current, moderation.messageOptions);
 mountReactions(model, current);
 mountNotices(model, current);
 mountTools(model, current);
+mountLayout();
+mountMuteEveryone(model, current);
 const support = mountSupport(model, current);
 const attendance = mountAttendance(model, current);
 const pinned = mountScript(model, current);
@@ -194,11 +201,11 @@ mountJoin({
 });
 
 $("waiting-leave").addEventListener("click", () => {
-  end("You stopped waiting", "You are welcome back any time.");
+  end("stopped_waiting");
 });
 
 $("leave-button").addEventListener("click", () => {
-  end("You have left the room", "Take care of yourself. You are welcome back any time.");
+  end("left");
 });
 $("join-again").addEventListener("click", () => {
   location.replace(location.pathname + location.search);
@@ -210,4 +217,5 @@ installQuickExit({
   leave: () => connection?.quit(),
 });
 
+await chooseLanguage();
 show("join-view", { focus: false });

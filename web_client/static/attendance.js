@@ -2,6 +2,7 @@
 // it; this page only saves what the server sent), and facilitators confirm who attended.
 // The name to print goes to the server for the signature and nowhere else.
 import { act } from "./outcome.js";
+import { refusal } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -57,7 +58,7 @@ export function mountAttendance(model, connection) {
     }
     const ack = await connection.call("attendance:request", { name });
     if (!ack.ok) {
-      error.textContent = ack.error.message;
+      error.textContent = refusal(ack.error);
       return;
     }
     error.textContent = "";

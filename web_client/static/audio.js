@@ -7,6 +7,7 @@
 // mutes and pauses itself; the page only mirrors them.
 import { announce } from "./announcer.js";
 import { act } from "./outcome.js";
+import { refusal } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -102,14 +103,10 @@ function explain(error) {
       return `No microphone was found on this device. ${chat}`;
     case "NotReadableError":
       return `The microphone is in use by another program or could not be started. ${chat}`;
-    case "unsupported":
-      return `This browser cannot use a microphone on this page (it needs a secure https address). ${chat}`;
-    case "audio_disabled":
-      return `This room has no audio. ${chat}`;
-    case "media_unavailable":
-      return `Audio is not available on this server right now (${error.message}). ${chat}`;
     default:
-      return `Audio could not connect: ${error?.message ?? "unknown error"}. ${chat}`;
+      // The server's refusals (audio_disabled, media_unavailable, …) and "unsupported".
+      if (error instanceof AudioError) return refusal(error);
+      return `Audio could not connect. ${chat}`;
   }
 }
 
@@ -136,17 +133,36 @@ export function mountAudio(model, connection) {
   const held = () =>
     Boolean(me()?.audio_muted && me()?.audio?.held && !asked && model.floor !== model.you);
 
+  // The microphone's line, only while in the audio, and only what is true now: held by
+  // a facilitator, your turn to share (the floor lifts a hold), asked to unmute, muted, on.
+  function micLine(muted) {
+    const yourTurn = model.floor === model.you;
+    if (muted && held()) return "Muted by a facilitator. You can unmute when they ask you to.";
+    if (muted && yourTurn) return "Muted. It is your turn to share: unmute when you are ready.";
+    if (muted && asked) return "Muted. A facilitator asked whether you would like to unmute.";
+    if (model.held()) {
+      return muted ? "Muted. The room is paused." : "On, but the room is paused: nobody hears you until a facilitator resumes.";
+    }
+    if (muted) return "Muted";
+    return yourTurn ? "On. It is your turn to share." : "On";
+  }
+
   function render() {
     panel.hidden = !model.info?.audio;
-    $("audio-state").textContent = STATE_TEXT[state];
-    panel.dataset.audio = state;
-    join.textContent = state === "off" ? "Join audio" : "Leave audio";
-    join.disabled = pending;
     const muted = Boolean(me()?.audio_muted);
-    $("mic-state").textContent = muted ? "Muted" : "On";
+    const joined = state !== "off";
+    // Before joining audio there is no microphone to speak of: only what joining will do.
+    $("audio-state").textContent =
+      !joined && muted && held()
+        ? `${STATE_TEXT.off} A facilitator muted your microphone: it stays muted if you join.`
+        : STATE_TEXT[state];
+    panel.dataset.audio = state;
+    join.textContent = joined ? "Leave audio" : "Join audio";
+    join.disabled = pending;
+    $("mic-controls").hidden = !joined;
+    $("mic-state").textContent = micLine(muted);
     mic.textContent = muted ? "Unmute my microphone" : "Mute my microphone";
     mic.disabled = pending || (muted && held());
-    $("mic-held").hidden = !(muted && held());
     // The track follows the server's flag: muted means nothing leaves this page either.
     for (const track of audio?.microphone.getAudioTracks() ?? []) track.enabled = !muted;
   }
@@ -255,6 +271,7 @@ export function mountAudio(model, connection) {
   });
   model.addEventListener("audio", render);
   model.addEventListener("floor", render);
+  model.addEventListener("paused", render);
   model.addEventListener("unmute-requested", () => {
     asked = true;
     render();

@@ -5,6 +5,7 @@
 // buttons (report; delete for moderators).
 import { announce } from "./announcer.js";
 import { roleBadge } from "./room.js";
+import { refusal } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const NEAR_BOTTOM_PX = 48;
@@ -45,17 +46,33 @@ export function mountChat(model, connection, optionsFor) {
     const text = document.createElement("p");
     text.className = "message-text";
     text.textContent = message.text;
-    const actions = document.createElement("div");
-    actions.className = "message-actions";
-    actions.append(...optionsFor(message));
-    li.append(head, text, actions);
+    li.append(head, text, menu(message));
     return li;
+  }
+
+  // Report and delete live in a small menu per message, so Tab passes one control per
+  // message, not every button of every message.
+  function menu(message) {
+    const options = optionsFor(message);
+    const details = document.createElement("details");
+    details.className = "options message-menu";
+    details.hidden = options.length === 0;
+    const summary = document.createElement("summary");
+    const whose = document.createElement("span");
+    whose.className = "visually-hidden";
+    whose.textContent = ` for ${message.name}'s message`;
+    summary.append("Options", whose);
+    const actions = document.createElement("div");
+    actions.className = "actions";
+    actions.append(...options);
+    details.append(summary, actions);
+    return details;
   }
 
   function refreshOptions() {
     for (const li of list.children) {
       const message = model.chat.find((m) => String(m.id) === li.dataset.message);
-      if (message) li.querySelector(".message-actions").replaceChildren(...optionsFor(message));
+      if (message) li.querySelector(".message-menu").replaceWith(menu(message));
     }
   }
 
@@ -116,7 +133,7 @@ export function mountChat(model, connection, optionsFor) {
       connection.offer("chat:message", { seq: ack.message.id, message: ack.message });
       log.scrollTop = log.scrollHeight;
     } else {
-      error.textContent = ack.error.message;
+      error.textContent = refusal(ack.error);
     }
     input.focus();
   });

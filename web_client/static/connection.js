@@ -66,7 +66,7 @@ const MUTATING = new Set([
   "chat:send", "reaction:send", "hand:raise", "hand:lower", "report:send",
   "audio:mute", "audio:unmute", "audio:stay-muted",
   "moderation:promote", "moderation:demote", "moderation:mute", "moderation:unmute",
-  "moderation:mute-all", "moderation:pause", "moderation:resume", "moderation:remove",
+  "moderation:mute-all", "moderation:unmute-all", "moderation:pause", "moderation:resume", "moderation:remove",
   "moderation:ban", "moderation:unban", "moderation:controls", "moderation:admit",
   "moderation:deny", "moderation:delete-message",
   "support:request", "support:acknowledge", "private:send", "attendance:confirm",

@@ -7,6 +7,7 @@
 // them without taking a seat, and `room:join` happens only after consent.
 import { Connection } from "./connection.js";
 import { showBeforeJoining } from "./script-resources.js";
+import { refusal } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const STORED = "hearth.invitation";
@@ -95,7 +96,7 @@ export function mountJoin({ invite, show, wire, onEntered, onWaiting }) {
     busy(form, false);
     if (!ack.ok) {
       connection.quit();
-      fail(joinError, null, ack.error.message);
+      fail(joinError, null, refusal(ack.error));
       return;
     }
     roomName = ack.room.name;
@@ -120,7 +121,7 @@ export function mountJoin({ invite, show, wire, onEntered, onWaiting }) {
     const ack = await connection.enter(roomId);
     busy(consentForm, false);
     if (!ack.ok) {
-      fail(consentError, null, ack.error.message);
+      fail(consentError, null, refusal(ack.error));
       return;
     }
     if (ack.waiting) onWaiting(roomName);

@@ -83,6 +83,11 @@ export function mountMeeting(model, connection) {
     $("round-form").hidden = round !== null;
     $("round-controls").hidden = round === null;
     $("lower-hands").hidden = !model.isModerator() || model.hands.length === 0;
+    // The console's hand queue: who is next, called on in one press.
+    const next = model.members.get(model.hands[0]);
+    $("call-next").hidden = !model.isModerator() || !next || round !== null;
+    if (next) $("call-next").textContent = `Call on ${next.name} (next)`;
+    $("hands-count").textContent = model.hands.length ? `(${model.hands.length} raised)` : "(none raised)";
     renderList();
   }
 
@@ -144,6 +149,10 @@ export function mountMeeting(model, connection) {
   });
   $("round-end").addEventListener("click", () => {
     act(connection, "round:end", {}, "The round has ended.");
+  });
+  $("call-next").addEventListener("click", () => {
+    const next = model.members.get(model.hands[0]);
+    if (next) act(connection, "moderation:call-on", { target: next.id }, `${next.name} has the floor.`);
   });
   $("lower-hands").addEventListener("click", () => {
     act(connection, "moderation:lower-hands", {}, "Every hand is lowered.");

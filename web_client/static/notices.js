@@ -4,8 +4,11 @@
 // screen readers; nothing here plays a sound.
 import { announce } from "./announcer.js";
 import { act } from "./outcome.js";
+import { notice } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
+
+const inAudio = (member) => (member?.audio?.state ?? "off") !== "off";
 
 export function mountNotices(model, connection) {
   const request = $("unmute-request");
@@ -45,7 +48,9 @@ export function mountNotices(model, connection) {
       }
       if (chat) announce(`Your chat is ${member.chat_muted ? "muted" : "unmuted"}`);
       if (audio) {
-        announce(`Your microphone is ${member.audio_muted ? "muted" : "on"}`);
+        // Outside the audio there is no microphone on or off: only what joining will do.
+        if (inAudio(member)) announce(`Your microphone is ${member.audio_muted ? "muted" : "on"}`);
+        else if (member.audio_muted) announce("A facilitator muted your microphone");
         if (!member.audio_muted) request.hidden = true;
       }
     }
@@ -75,9 +80,9 @@ export function mountNotices(model, connection) {
   // The server lost the room's history (Redis restarted empty): the snapshot that came
   // with it is the room now; say plainly why the earlier chat is gone.
   model.addEventListener("history-lost", (e) => {
-    $("history-note").textContent = e.detail.message;
+    $("history-note").textContent = notice("history_lost");
     $("history-note").hidden = false;
-    announce(e.detail.message);
+    announce(notice("history_lost"));
   });
 
   model.addEventListener("unmute-requested", (e) => {
@@ -92,7 +97,8 @@ export function mountNotices(model, connection) {
     const ack = await act(connection, event, {}, done);
     if (ack.ok) request.hidden = true;
   }
-  $("unmute-accept").addEventListener("click", () => answer("audio:unmute", "Your microphone is on."));
+  $("unmute-accept").addEventListener("click", () => answer("audio:unmute", () =>
+    inAudio(model.me) ? "Your microphone is on." : "You are unmuted: your microphone is on when you join the audio."));
   $("unmute-decline").addEventListener("click", () =>
     answer("audio:stay-muted", "You stayed muted."));
 }

@@ -4,6 +4,7 @@
 // clap") rather than one by one.
 import { announce } from "./announcer.js";
 import { tell } from "./outcome.js";
+import { refusal } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const SHOWN = 5;
@@ -53,7 +54,7 @@ export function mountReactions(model, connection) {
       const reaction = b.dataset.reaction;
       const ack = await connection.call("reaction:send", { reaction });
       if (ack.ok) connection.offer("reaction", { seq: ack.seq, from: model.you, reaction });
-      else tell(`Not sent: ${ack.error.message}`, { failed: true });
+      else tell(`Not sent. ${refusal(ack.error)}`, { failed: true });
     });
   }
   model.addEventListener("reaction", (e) => show(e.detail.member, e.detail.reaction));

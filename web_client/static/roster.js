@@ -3,6 +3,7 @@
 import { announce } from "./announcer.js";
 import { dutiesText } from "./meeting.js";
 import { roleBadge } from "./room.js";
+import { refusal } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -10,6 +11,12 @@ function ordinal(n) {
   const tens = n % 100;
   if (tens >= 11 && tens <= 13) return `${n}th`;
   return `${n}${{ 1: "st", 2: "nd", 3: "rd" }[n % 10] ?? "th"}`;
+}
+
+function initials(name) {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const letters = words.length > 1 ? [words[0], words[words.length - 1]] : [name.trim()];
+  return letters.map((w) => [...w][0] ?? "").join("").toUpperCase() || "?";
 }
 
 function tag(text, className) {
@@ -30,6 +37,9 @@ export function mountRoster(model, connection, optionsFor) {
     const item = document.createElement("li");
     item.className = "member";
     item.dataset.member = member.id;
+    // The tile's initials are drawn by CSS (::before), so the name is read once.
+    item.dataset.initials = initials(member.name);
+    if (model.floor === member.id) item.dataset.floor = "true";
     item.append(tag(member.name, "name"));
     if (member.id === model.you) item.append(tag("(you)", "you"));
     if (member.away) {
@@ -108,7 +118,7 @@ export function mountRoster(model, connection, optionsFor) {
     const ack = await connection.call(raised ? "hand:lower" : "hand:raise");
     pending = false;
     if (ack.ok) connection.offer("hand:queue", { seq: ack.seq, hands: ack.hands });
-    else error.textContent = ack.error.message;
+    else error.textContent = refusal(ack.error);
     render();
   });
 

@@ -4,6 +4,7 @@
 // with the tab. Every piece of text goes through textContent.
 import { announce } from "./announcer.js";
 import { act, tell } from "./outcome.js";
+import { refusal } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -62,6 +63,11 @@ export function mountSupport(model, connection) {
   function renderRequests() {
     const open = [...requests.values()].sort((a, b) => b.asked_at - a.asked_at);
     $("support-alerts").hidden = !model.isModerator() || open.length === 0;
+    // The console's inbox line: how many asked, and how many nobody has answered yet.
+    const waiting = open.filter((r) => !r.seen_by).length;
+    $("support-summary").textContent = open.length
+      ? `Support requests: ${open.length}${waiting ? `, ${waiting} not answered yet (above)` : ", all answered"}.`
+      : "Nobody has asked for support.";
     $("support-list").replaceChildren(...open.map((r) => {
       const item = document.createElement("li");
       const words = document.createElement("span");
@@ -122,7 +128,7 @@ export function mountSupport(model, connection) {
   $("support-button").addEventListener("click", async () => {
     const ack = await connection.call("support:request", {});
     if (!ack.ok) {
-      tell(`Not sent: ${ack.error.message}`, { failed: true });
+      tell(`Not sent. ${refusal(ack.error)}`, { failed: true });
       return;
     }
     const status = ack.reached > 0
@@ -147,7 +153,7 @@ export function mountSupport(model, connection) {
       input.value = "";
       $("private-error").textContent = "";
     } else {
-      $("private-error").textContent = ack.error.message;
+      $("private-error").textContent = refusal(ack.error);
     }
   });
   $("private-close").addEventListener("click", () => {

@@ -13,6 +13,7 @@ const ACTION_TEXT = {
   mute: "muted",
   unmute: "unmuted",
   mute_all: "muted everyone",
+  unmute_all: "asked everyone to unmute",
   pause: "paused the room",
   resume: "resumed the room",
   remove: "removed",
@@ -61,6 +62,7 @@ export function mountTools(model, connection) {
     // A greeter sees the waiting room and nothing else of these tools.
     const greeter = !model.isModerator() && model.mayGreet();
     $("facilitator-tools").hidden = !model.isModerator() && !greeter;
+    $("room-view").classList.toggle("facilitating", !$("facilitator-tools").hidden);
     for (const id of ["room-tools", "reports-section", "bans-section"]) $(id).hidden = greeter;
     $("audit-section").hidden = !model.isFacilitator();
     pause.textContent = model.paused ? "Resume the room" : "Pause the room";
@@ -83,9 +85,42 @@ export function mountTools(model, connection) {
     )));
     if (focused) list.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
     $("waiting-count").textContent = `(${waiting.length})`;
+    arrivals(waiting);
     $("waiting-empty").hidden = waiting.length > 0;
     $("admit-all").hidden = waiting.length < 2;
   }
+
+  // Someone new in the waiting room: a banner, a polite announcement and the count in the
+  // tab's title, so a facilitator looking at another tab knows too. Said once per person.
+  let seenWaiting = new Set();
+  function arrivals(waiting) {
+    const fresh = waiting.filter((person) => !seenWaiting.has(person.id));
+    seenWaiting = new Set(waiting.map((person) => person.id));
+    const banner = $("arrival-banner");
+    const title = model.info?.name ?? "Hearth";
+    document.title = waiting.length ? `(${waiting.length} waiting) ${title}` : title;
+    if (!waiting.length) {
+      banner.hidden = true;
+      return;
+    }
+    if (!fresh.length) return;
+    const names = fresh.map((person) => person.name).join(" and ");
+    const text = `${names} ${fresh.length === 1 ? "is" : "are"} in the waiting room.`;
+    banner.textContent = `${text} Let them in from the console.`;
+    banner.hidden = false;
+    $("waiting-live").textContent = text;
+  }
+
+  // Reports not yet looked at: counted until the facilitator moves into the inbox.
+  let readReports = 0;
+  $("reports-section").addEventListener("focusin", () => {
+    readReports = model.reports.length;
+    renderReports();
+  });
+  $("reports-section").addEventListener("pointerdown", () => {
+    readReports = model.reports.length;
+    renderReports();
+  });
 
   function renderReports() {
     const reports = model.reports;
@@ -98,16 +133,20 @@ export function mountTools(model, connection) {
       const reason = r.reason ? `: “${r.reason}”` : " (no reason given)";
       return line(`${timeOf(r.at)} ${r.from.name} reported ${about}${reason}`);
     }));
+    const unread = Math.max(0, reports.length - readReports);
     $("reports-count").textContent = reports.length ? `(${reports.length})` : "";
+    if (unread) {
+      const badge = document.createElement("span");
+      badge.className = "unread";
+      badge.textContent = `${unread} new`;
+      $("reports-count").append(" ", badge);
+    }
     $("reports-empty").hidden = reports.length > 0;
   }
 
   pause.addEventListener("click", () => {
     if (model.paused) act(connection, "moderation:resume", {}, "The room is resumed.");
     else act(connection, "moderation:pause", {}, "The room is paused.");
-  });
-  $("mute-all-button").addEventListener("click", () => {
-    act(connection, "moderation:mute-all", { audio: true }, "Everyone's microphone is muted.");
   });
   $("admit-all").addEventListener("click", () => {
     act(connection, "moderation:admit", { all: true }, "Everyone waiting was let in.");

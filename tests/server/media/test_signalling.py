@@ -8,6 +8,7 @@ import hmac
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from rooms.identity import Role
 from rooms.room import RoomInfo
 from server.settings import IceServer
 from tests.server.media.peers import Participant, offer_through
-from tests.support import ROOT, RunningHub, running_app, settings, token
+from tests.support import ROOT, RunningHub, ServerProcess, running_app, settings, token
 
 AUDIO_ROOM = RoomInfo("voices", "Voices", audio=True, allow_guests=True)
 
@@ -104,6 +105,28 @@ def test_the_server_starts_without_the_webrtc_extra() -> None:
         check=False,
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+async def test_the_demo_room_offers_audio_only_where_the_server_can_host_it(
+    tmp_path: Path, clients: Any
+) -> None:
+    """`make run` installs no webrtc extra: there the demo room has no audio (so nobody is
+    offered a Join audio that can only fail); with the extra, it has audio."""
+    blocked = tmp_path / "without-webrtc"
+    blocked.mkdir()
+    (blocked / "sitecustomize.py").write_text(
+        "import sys\nsys.modules.update(aiortc=None, numpy=None, av=None)\n"
+    )
+    plain = ServerProcess(None, {"HEARTH_DEMO_ROOM": "demo", "PYTHONPATH": str(blocked)})
+    full = ServerProcess(None, {"HEARTH_DEMO_ROOM": "demo"})
+    try:
+        for server, audio in ((plain.start(), False), (full.start(), True)):
+            ann = await clients(server.url, {"token": token("Ann")})
+            info = await ann.call("room:info", {"room": "demo"})
+            assert info["room"]["audio"] is audio, server.extra_env
+    finally:
+        plain.stop()
+        full.stop()
 
 
 async def test_joining_an_audio_room_tells_the_browser_its_public_ice_servers(

@@ -1,0 +1,121 @@
+// /meetings: the upcoming public meetings, from the same data as the Meeting Guide feed
+// (/api/v1/meetings.json, same origin: no third-party request, nothing tracked), each at
+// its next time in the visitor's own time zone, filterable by day, time of day and kind.
+// Every piece of text from the feed is set with textContent.
+const $ = (id) => document.getElementById(id);
+const DAY_MS = 86_400_000;
+const TYPES = { ONL: "Online", O: "Open to anyone", C: "Closed: for members", W: "Women", M: "Men", "LGBTQ": "LGBTQ+", BE: "Newcomers", ST: "Step study", D: "Discussion", SP: "Speaker" };
+const PERIODS = { morning: [0, 12], afternoon: [12, 17], evening: [17, 24] };
+
+// The wall-clock parts of an instant in a time zone.
+function wall(ms, zone) {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric",
+    hour: "numeric", minute: "numeric",
+  }).formatToParts(new Date(ms));
+  const get = (type) => Number(parts.find((p) => p.type === type).value);
+  return { y: get("year"), m: get("month"), d: get("day"), h: get("hour"), min: get("minute") };
+}
+
+// The instant a wall-clock time in a zone names (DST-aware: the offset is checked twice).
+function instant(y, m, d, h, min, zone) {
+  const asUtc = Date.UTC(y, m - 1, d, h, min);
+  let at = asUtc;
+  for (let i = 0; i < 2; i++) {
+    const seen = wall(at, zone);
+    at = asUtc - (Date.UTC(seen.y, seen.m - 1, seen.d, seen.h, seen.min) - at);
+  }
+  return at;
+}
+
+// The next start (and end) of a meeting held on these weekdays (0: Sunday) at "HH:MM"
+// in its zone, that has not ended by now.
+function next(meeting, now) {
+  const days = Array.isArray(meeting.day) ? meeting.day : [meeting.day];
+  const [h, min] = meeting.time.split(":").map(Number);
+  const [eh, emin] = (meeting.end_time ?? meeting.time).split(":").map(Number);
+  const length = (((eh * 60 + emin) - (h * 60 + min) + 1440) % 1440 || 60) * 60_000;
+  const today = wall(now, meeting.timezone);
+  let best = null;
+  for (let k = -1; k <= 7; k++) {
+    const date = new Date(Date.UTC(today.y, today.m - 1, today.d) + k * DAY_MS);
+    if (!days.includes(date.getUTCDay())) continue;
+    const start = instant(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), h, min, meeting.timezone);
+    if (start + length > now && (best === null || start < best.start)) best = { start, end: start + length };
+  }
+  return best;
+}
+
+function text(tag, content, className = "") {
+  const node = document.createElement(tag);
+  node.textContent = content;
+  if (className) node.className = className;
+  return node;
+}
+
+const localDay = new Intl.DateTimeFormat([], { weekday: "long", day: "numeric", month: "long" });
+const localTime = new Intl.DateTimeFormat([], { hour: "numeric", minute: "2-digit" });
+
+function entry(meeting) {
+  const item = document.createElement("li");
+  item.className = "meeting-entry";
+  const { start, end } = meeting.next;
+  const heading = text("h2", meeting.name);
+  const when = text("p",
+    `${localDay.format(start)}, ${localTime.format(start)} to ${localTime.format(end)} (your time)`, "when");
+  const theirs = text("p", `The group's own time: ${meeting.time} to ${meeting.end_time}, ${meeting.timezone}.`, "help");
+  const kinds = (meeting.types ?? []).map((code) => TYPES[code] ?? code).join(" · ");
+  item.append(heading, when, theirs, text("p", kinds || "Online", "kinds"));
+  if (meeting.notes?.trim()) {
+    item.append(text("h3", "What to expect"), text("p", meeting.notes, "guidelines"));
+  }
+  const link = document.createElement("a");
+  link.href = `/?room=${encodeURIComponent(meeting.slug)}`;
+  link.className = "join-link";
+  link.textContent = `Join ${meeting.name}`;
+  item.append(link);
+  return item;
+}
+
+async function main() {
+  $("zone").textContent = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const dayNames = [...Array(7).keys()].map((i) =>
+    new Intl.DateTimeFormat([], { weekday: "long" }).format(new Date(Date.UTC(2024, 0, 7 + i, 12))));
+  for (const [i, name] of dayNames.entries()) $("filter-day").append(new Option(name, String(i)));
+  let meetings = [];
+  try {
+    const response = await fetch("/api/v1/meetings.json", { credentials: "omit" });
+    if (!response.ok) throw new Error(String(response.status));
+    meetings = await response.json();
+  } catch {
+    $("meetings-status").textContent = "The list of meetings could not be loaded. Please try again shortly.";
+    return;
+  }
+  const now = Date.now();
+  meetings = meetings
+    .map((m) => ({ ...m, next: next(m, now) }))
+    .filter((m) => m.next !== null)
+    .sort((a, b) => a.next.start - b.next.start);
+  const types = [...new Set(meetings.flatMap((m) => m.types ?? []))];
+  for (const code of types) $("filter-type").append(new Option(TYPES[code] ?? code, code));
+
+  function render() {
+    const day = $("filter-day").value;
+    const period = PERIODS[$("filter-time").value];
+    const type = $("filter-type").value;
+    const shown = meetings.filter((m) => {
+      const at = new Date(m.next.start);
+      if (day !== "" && at.getDay() !== Number(day)) return false;
+      if (period && !(at.getHours() >= period[0] && at.getHours() < period[1])) return false;
+      return !type || (m.types ?? []).includes(type);
+    });
+    $("meetings").replaceChildren(...shown.map(entry));
+    if (!meetings.length) $("meetings-status").textContent = "No public meetings are listed right now.";
+    else if (!shown.length) $("meetings-status").textContent = "No meeting matches these choices.";
+    else $("meetings-status").textContent = `${shown.length} ${shown.length === 1 ? "meeting" : "meetings"} shown.`;
+  }
+  for (const id of ["filter-day", "filter-time", "filter-type"]) $(id).addEventListener("change", render);
+  render();
+}
+
+main();

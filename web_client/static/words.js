@@ -1,0 +1,64 @@
+// The words the page shows for what the server says: every refusal code and every way a
+// visit ends, from one catalogue (words/en.js). The server's own English (an error's
+// "message") never reaches the page; only people's own words (names, chat, reasons) do.
+//
+// A translation is a file words/<language>.js with the same keys: the browser's first
+// preferred language that has one is used, and any key it lacks is said in English.
+import en from "./words/en.js";
+
+let words = en;
+
+function fill(text, values) {
+  return text.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
+}
+
+function merged(base, extra) {
+  const out = { ...base };
+  for (const [key, value] of Object.entries(extra ?? {})) {
+    out[key] = typeof value === "object" && value !== null ? merged(base[key], value) : value;
+  }
+  return out;
+}
+
+// Picks the catalogue for the browser's languages (English when none is shipped).
+export async function chooseLanguage(languages = navigator.languages ?? []) {
+  for (const tag of languages) {
+    const language = String(tag).toLowerCase().split("-")[0];
+    if (language === "en") break;
+    if (!/^[a-z]{2,3}$/.test(language)) continue;
+    try {
+      words = merged(en, (await import(`./words/${language}.js`)).default);
+      return language;
+    } catch {
+      // No catalogue for this language: try the next one.
+    }
+  }
+  words = en;
+  return "en";
+}
+
+// A time as the visitor reads it: their own time zone and language.
+export function whenText(ms) {
+  return new Intl.DateTimeFormat([], {
+    weekday: "long", day: "numeric", month: "long", hour: "numeric", minute: "2-digit",
+  }).format(new Date(ms));
+}
+
+// What to tell someone about a refusal ({code, opens_at?}).
+export function refusal(error) {
+  const code = String(error?.code ?? "");
+  if (code === "room_not_open" && Number.isFinite(error.opens_at)) {
+    return fill(words.errors.room_not_open_at, { when: whenText(error.opens_at) });
+  }
+  return words.errors[code] ?? words.errors.unknown;
+}
+
+// The title and text for how a visit ended (see words/en.js "ended").
+export function ending(kind, values = {}) {
+  const { title, text } = words.ended[kind] ?? words.ended.gone;
+  return { title: fill(title, values), text: fill(text, values) };
+}
+
+export function notice(key) {
+  return words.notices[key] ?? "";
+}
