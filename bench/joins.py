@@ -40,7 +40,6 @@ from tests.support import ROOT, RedisServer
 
 ROOM_CAPACITY = 500
 ADMIN_TOKEN = secrets.token_urlsafe(32)
-READY_S = 300.0
 
 
 # The worker: guests joining, in one process. --------------------------------------------
@@ -112,7 +111,7 @@ async def work(args: argparse.Namespace) -> None:
             room = f"{args.room}-{me.index // ROOM_CAPACITY}" if args.rooms else args.room
             url = args.url[me.index % len(args.url)]
             tasks.append(asyncio.create_task(guest(session, url, room, me, asyncio.Event())))
-        deadline = time.monotonic() + READY_S
+        deadline = time.monotonic() + args.deadline
         while time.monotonic() < deadline:
             if all(g.acked and (g.complete or not total) for g in guests):
                 break
@@ -151,6 +150,7 @@ async def crowd(
             command = ["-m", "bench.joins", "--worker", "--first", str(first)]
             command += ["--count", str(share), "--guests", str(count), "--room", room]
             command += ["--start", str(start), "--within", str(args.within)]
+            command += ["--deadline", str(args.deadline)]
             command += ["--storm"] if storm else []
             command += ["--rooms"] if rooms else []
             command += [arg for url in urls for arg in ("--url", url)]
@@ -167,7 +167,7 @@ async def crowd(
             first += share
         for proc in procs:
             assert proc.stdout is not None
-            await asyncio.wait_for(proc.stdout.readline(), READY_S + 30)
+            await asyncio.wait_for(proc.stdout.readline(), args.within + args.deadline + 30)
         if not storm:
             await asyncio.sleep(args.settle)  # let the server finish what the joins started
         rss = _rss(pids)
@@ -233,11 +233,16 @@ async def storm(args: argparse.Namespace, redis: RedisServer | None) -> str:
     acks = [acked - asked for asked, acked, _ in reports if acked]
     first = min(asked for asked, _, _ in reports)
     complete = [done for _, _, done in reports]
-    everyone = max(complete) - first if all(complete) else float("nan")
+    missing = sum(not done for done in complete)
+    everyone = (
+        f"{max(complete) - first:.1f}"
+        if not missing
+        else f"> {args.deadline:g} ({missing} incomplete)"
+    )
     per_join = f"{(after - before) / args.guests:.1f}" if redis else "—"
     return (
         f"| {config.name} | {len(acks)}/{args.guests} | {statistics.median(acks) * 1000:.0f} "
-        f"| {_percentile(acks, 0.99) * 1000:.0f} | {everyone:.1f} | {per_join} "
+        f"| {_percentile(acks, 0.99) * 1000:.0f} | {everyone} | {per_join} "
         f"| {os.getloadavg()[0]:.1f} |"
     )
 
@@ -313,6 +318,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="Hearth processes (storm)")
     parser.add_argument("--idle", type=int, action="append", help="idle connections")
     parser.add_argument("--workers", type=int, default=4, help="client processes")
+    parser.add_argument(
+        "--deadline", type=float, default=60.0, help="seconds for every roster to complete"
+    )
     parser.add_argument("--settle", type=float, default=2.0, help="idle seconds before RSS")
     parser.add_argument("--no-node", action="store_true", help="leave Node socket.io out")
     # The worker's own arguments.
