@@ -11,6 +11,9 @@ every process it starts (redis-server, servers, listeners) is stopped before it 
                                      [--before /path/to/an/older/checkout]
                                      [--variant LABEL HEARTH_X=1 ...]
 
+With ``HEARTH_BENCH_PROFILE=/tmp/hearth.prof`` in its environment, each Hearth server runs
+under cProfile and writes ``/tmp/hearth.prof.<index>`` as it stops.
+
 ``--variant`` runs each Hearth config once more with those settings (``--variant
 "asyncio loop" HEARTH_UVLOOP=0``). Each Hearth server logs its garbage collections as it
 stops (``server.collector``); the *GC* column is the worst round's: full collections, the
@@ -44,6 +47,8 @@ from rooms.identity import Role
 from tests.support import LOAD_FROM_ONE_ADDRESS, ROOT, RedisServer, free_port, server_env, token
 
 DRAIN_S = 10.0
+# --profile: Hearth's servers run under cProfile, each writing PROFILE.<index> as it stops.
+PROFILE = os.environ.get("HEARTH_BENCH_PROFILE", "")
 READY_S = 120.0
 REPORT_LIMIT = 1 << 28  # a listener's report is one JSON line of every latency
 
@@ -207,7 +212,8 @@ def servers(
                 command += ["--redis", redis_url] if config.redis else []
                 env = server_env(None)
             elif config.hearth:
-                command = [sys.executable, "-m", "server.cli", "serve"]
+                profile = ["-m", "cProfile", "-o", f"{PROFILE}.{len(procs)}"] if PROFILE else []
+                command = [sys.executable, *profile, "-m", "server.cli", "serve"]
                 command += ["--host", "127.0.0.1", "--port", str(port)]
                 env = server_env(
                     redis_url if config.redis else None,
