@@ -287,7 +287,10 @@ async def run(args: argparse.Namespace) -> None:
             [
                 c
                 for c in CONFIGS
-                if c.processes == 1 and not c.redis and not (c.node and args.no_node)
+                if c.processes == 1
+                and not c.redis
+                and not (c.node and args.no_node)
+                and (not args.only or any(word in c.name for word in args.only))
             ]
         )
         print("| connections | config | KB per idle joined connection | ÷ Node | load avg |")
@@ -323,6 +326,7 @@ def main() -> None:
     )
     parser.add_argument("--settle", type=float, default=2.0, help="idle seconds before RSS")
     parser.add_argument("--no-node", action="store_true", help="leave Node socket.io out")
+    parser.add_argument("--only", action="append", help="idle: configs whose name has this")
     # The worker's own arguments.
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
