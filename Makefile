@@ -58,6 +58,7 @@ system-deps:
 
 bench: $(VENV)/.installed-test $(NODE_DEPS) system-deps
 	$(BIN)/python -m bench.fanout $(BENCH_ARGS)
+	$(BIN)/python -m bench.saturation
 	$(BIN)/python bench/moderation.py
 	$(BIN)/python bench/support.py
 

@@ -11,6 +11,9 @@ every process it starts (redis-server, servers, listeners) is stopped before it 
                                      [--before /path/to/an/older/checkout]
                                      [--variant LABEL HEARTH_X=1 ...]
 
+With ``HEARTH_BENCH_PROFILE=/tmp/hearth.prof`` in its environment, each Hearth server runs
+under cProfile and writes ``/tmp/hearth.prof.<index>`` as it stops.
+
 ``--variant`` runs each Hearth config once more with those settings (``--variant
 "asyncio loop" HEARTH_UVLOOP=0``). Each Hearth server logs its garbage collections as it
 stops (``server.collector``); the *GC* column is the worst round's: full collections, the
@@ -31,17 +34,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import socketio
 from redis.asyncio import Redis
 
+from bench import node_reference
+from bench.node_reference import NODE_SERVER
 from rooms.identity import Role
 from tests.support import LOAD_FROM_ONE_ADDRESS, ROOT, RedisServer, free_port, server_env, token
 
 DRAIN_S = 10.0
+# --profile: Hearth's servers run under cProfile, each writing PROFILE.<index> as it stops.
+PROFILE = os.environ.get("HEARTH_BENCH_PROFILE", "")
 READY_S = 120.0
 REPORT_LIMIT = 1 << 28  # a listener's report is one JSON line of every latency
 
@@ -52,15 +59,18 @@ class Config:
     hearth: bool
     processes: int
     redis: bool
+    node: bool = False  # Node socket.io 4 (bench/node/server.js)
     root: Path = ROOT  # the Hearth checkout whose server runs
     flags: tuple[str, ...] = ()  # reference server flags, for the ablation
     env: tuple[tuple[str, str], ...] = ()  # Hearth settings of a --variant
 
 
 CONFIGS = (
+    Config("node 1 process", hearth=False, processes=1, redis=False, node=True),
     Config("reference 1 process", hearth=False, processes=1, redis=False),
     Config("hearth embedded 1 process", hearth=True, processes=1, redis=False),
     Config("hearth redis 1 process", hearth=True, processes=1, redis=True),
+    Config("node redis-adapter 2 processes", hearth=False, processes=2, redis=True, node=True),
     Config("reference redis 2 processes", hearth=False, processes=2, redis=True),
     Config("hearth redis 2 processes", hearth=True, processes=2, redis=True),
 )
@@ -85,12 +95,15 @@ def configs(
     before: Path | None,
     ablation: bool,
     variants: list[list[str]] | None = None,
+    no_node: bool = False,
 ) -> list[Config]:
     """The chosen configs; with ``before``, each Hearth one also runs from that checkout,
     and with ``variants`` (a label, then NAME=value settings) once more per variant."""
     chosen: list[Config] = []
     for config in CONFIGS + (ABLATION if ablation else ()):
         if only and not any(word in config.name for word in only):
+            continue
+        if no_node and config.node:
             continue
         if config.hearth and before is not None:
             chosen.append(replace(config, name=f"{config.name} (before)", root=before))
@@ -113,11 +126,19 @@ class Result:
     p99_ms: float
     cpu_us: float  # server CPU time per delivery
     gc: tuple[int, float, int] | None = None  # full collections, longest pause ms, over 10 ms
+    sent_per_s: float = 0.0  # the rate the sender reached (it falls behind when it is the limit)
+    chat_cpu_ms: float = 0.0  # server CPU time per message sent
+    crowd_cpu: float = 0.0  # the listener processes' CPU, in cores each (1.0: one full core)
 
-    def reference(self, results: list[Result], flags: tuple[str, ...] = ()) -> Result | None:
+    def reference(
+        self, results: list[Result], flags: tuple[str, ...] = (), node: bool = False
+    ) -> Result | None:
+        """The reference run beside this one: plain python-socketio (with ``flags``), or
+        Node socket.io, on as many processes, with as many listeners at the same rate."""
         for other in results:
             if (
                 not other.config.hearth
+                and other.config.node == node
                 and other.config.flags == flags
                 and other.config.processes == self.config.processes
                 and (other.n, other.rate) == (self.n, self.rate)
@@ -186,8 +207,14 @@ def servers(
     try:
         for _ in range(config.processes):
             port = free_port()
-            if config.hearth:
-                command = ["-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+            if config.node:
+                command = ["node", str(NODE_SERVER), "--port", str(port)]
+                command += ["--redis", redis_url] if config.redis else []
+                env = server_env(None)
+            elif config.hearth:
+                profile = ["-m", "cProfile", "-o", f"{PROFILE}.{len(procs)}"] if PROFILE else []
+                command = [sys.executable, *profile, "-m", "server.cli", "serve"]
+                command += ["--host", "127.0.0.1", "--port", str(port)]
                 env = server_env(
                     redis_url if config.redis else None,
                     HEARTH_DEMO_ROOM="bench",
@@ -197,18 +224,14 @@ def servers(
                     **dict(config.env),
                 )
             else:
-                command = ["-m", "bench.reference_server", "--port", str(port)]
+                command = [sys.executable, "-m", "bench.reference_server", "--port", str(port)]
                 command += ["--redis", redis_url] if config.redis else []
                 command += config.flags
                 env = server_env(None)
             log = Path(tempfile.mkstemp(prefix="hearth-bench-", suffix=".log")[1])
             logs.append(log)
             with log.open("wb") as out:
-                procs.append(
-                    subprocess.Popen(
-                        [sys.executable, *command], cwd=config.root, env=env, stderr=out
-                    )
-                )
+                procs.append(subprocess.Popen(command, cwd=config.root, env=env, stderr=out))
             _wait_for_port(port, procs[-1])
             urls.append(f"http://127.0.0.1:{port}")
         print(f"{config.name}: server pids {[p.pid for p in procs]}", file=sys.stderr, flush=True)
@@ -234,11 +257,12 @@ class Listeners:
     async def count(self) -> int:
         return sum([int(await self._ask(p, "count")) for p in self.procs])
 
-    async def stop(self) -> tuple[list[float], float]:
+    async def take(self) -> tuple[list[float], float]:
+        """The latencies received since the last ``take``, and the last receipt time."""
         latencies: list[float] = []
         last = 0.0
         for proc in self.procs:
-            report = json.loads(await self._ask(proc, "stop"))
+            report = json.loads(await self._ask(proc, "take"))
             latencies += report["latencies"]
             last = max(last, report["last"])
         return latencies, last
@@ -305,50 +329,78 @@ async def seated_sender(url: str) -> socketio.AsyncClient:
     return sender
 
 
-async def measure(config: Config, redis_url: str, n: int, args: argparse.Namespace) -> Result:
-    rate = args.rate
+async def measure(
+    config: Config,
+    redis_url: str,
+    n: int,
+    args: argparse.Namespace,
+    rates: list[float] | None = None,
+    enough: Callable[[Result], bool] = lambda _: False,
+) -> list[Result]:
+    """One server set-up and one crowd of ``n`` listeners; a timed run at each of
+    ``rates`` (``args.rate`` alone by default), in turn, until one is ``enough``."""
+    rates = rates or [args.rate]
     logs: list[Path] = []
+    steps: list[Result] = []
     with servers(config, redis_url, logs) as (urls, pids):
         async with listeners(urls, n, args.listener_processes, not args.no_deflate) as crowd:
             sender = await seated_sender(urls[0])
             try:
-                await send_chats(sender, rate, max(1, int(rate * args.warm_up)), "w")
+                await send_chats(sender, rates[0], max(1, int(rates[0] * args.warm_up)), "w")
                 await asyncio.sleep(args.warm_up)
-                count = max(1, int(rate * args.seconds))
-                expected = count * n
-                cpu_before = cpu_seconds(pids)
-                crowd_before = cpu_seconds(crowd.pids)
-                started = await send_chats(sender, rate, count, "m")
-                deadline = time.monotonic() + DRAIN_S
-                while time.monotonic() < deadline:
-                    if await crowd.count() >= expected:
+                await crowd.take()
+                for rate in rates:
+                    steps.append(await _step(config, sender, crowd, pids, n, rate, args))
+                    if enough(steps[-1]):
                         break
-                    await asyncio.sleep(0.1)
-                cpu = cpu_seconds(pids) - cpu_before
-                crowd_cpu = cpu_seconds(crowd.pids) - crowd_before
-                latencies, last = await crowd.stop()
             finally:
                 await sender.disconnect()
     collections = _gc(logs)
     for log in logs:
         log.unlink()
+    return [replace(step, gc=collections) for step in steps]
+
+
+async def _step(
+    config: Config,
+    sender: socketio.AsyncClient,
+    crowd: Listeners,
+    pids: list[int],
+    n: int,
+    rate: float,
+    args: argparse.Namespace,
+) -> Result:
+    count = max(1, int(rate * args.seconds))
+    expected = count * n
+    cpu_before = cpu_seconds(pids)
+    crowd_before = cpu_seconds(crowd.pids)
+    began = time.monotonic()
+    started = await send_chats(sender, rate, count, "m")
+    sent_in = time.monotonic() - began
+    deadline = time.monotonic() + DRAIN_S
+    while time.monotonic() < deadline:
+        if await crowd.count() >= expected:
+            break
+        await asyncio.sleep(0.05)
+    elapsed = time.monotonic() - began
+    cpu = cpu_seconds(pids) - cpu_before
+    crowd_cpu = cpu_seconds(crowd.pids) - crowd_before
+    latencies, last = await crowd.take()
     latencies.sort()
     delivered = len(latencies)
-    if delivered:
-        print(
-            f"  listeners: {crowd_cpu / delivered * 1e6:.1f} µs CPU per delivery", file=sys.stderr
-        )
     return Result(
         config,
         n,
         rate,
         expected,
         delivered,
-        per_s=delivered / (last - started) if delivered else 0.0,
+        per_s=delivered / (last - started) if delivered and last > started else 0.0,
         p50_ms=percentile(latencies, 0.50) * 1000,
         p99_ms=percentile(latencies, 0.99) * 1000,
         cpu_us=cpu / delivered * 1e6 if delivered else 0.0,
-        gc=collections,
+        sent_per_s=count / sent_in if sent_in > 0 else 0.0,
+        chat_cpu_ms=cpu / count * 1000,
+        crowd_cpu=crowd_cpu / elapsed / len(crowd.pids),
     )
 
 
@@ -368,6 +420,9 @@ def _median_result(rounds: list[Result]) -> Result:
         med([r.p99_ms for r in rounds]),
         med([r.cpu_us for r in rounds]),
         max((r.gc for r in rounds if r.gc), key=lambda g: (g[2], g[1]), default=None),
+        med([r.sent_per_s for r in rounds]),
+        med([r.chat_cpu_ms for r in rounds]),
+        max(r.crowd_cpu for r in rounds),
     )
 
 
@@ -386,29 +441,41 @@ def _gc_cell(gc: tuple[int, float, int] | None) -> str:
     return "—" if gc is None else f"{gc[0]} / {gc[1]:.1f} / {gc[2]}"
 
 
+def _over(mine: float, theirs: Result | None, field: str) -> str:
+    value = getattr(theirs, field) if theirs is not None else 0.0
+    return f"{mine / value:.2f}" if value else "—"
+
+
 def table(results: list[Result]) -> str:
-    """Markdown; Hearth rows carry ratios to the stock reference and, when the ablation ran,
-    to the reference with both of Hearth's fan-out changes (the same engine, no Hearth)."""
+    """Markdown. Each row's server CPU per message, and Hearth's and plain python-socketio's
+    p99 and CPU, as ratios to Node socket.io on as many processes in the same run; Hearth
+    rows also to plain python-socketio (the reference) and, when the ablation ran, to the
+    reference with both of Hearth's fan-out changes (the same engine, no Hearth)."""
     lines = [
         "| config | N | offered msg/s | delivered | deliveries/s | p50 ms | p99 ms "
-        "| server CPU µs/delivery | ÷ reference: p50 / p99 / CPU | ÷ reference + both: CPU "
+        "| server CPU µs/delivery | server CPU ms/message | ÷ Node: p99 / CPU "
+        "| ÷ reference: p50 / p99 / CPU | ÷ reference + both: CPU "
         "| GC: full / longest ms / > 10 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|",
     ]
     for r in results:
         stock = r.reference(results) if r.config.hearth else None
         same = r.reference(results, ABLATION[-1].flags) if r.config.hearth else None
-        engine = f"{r.cpu_us / same.cpu_us:.2f}" if same and same.cpu_us else "—"
+        node = r.reference(results, node=True) if not r.config.node else None
+        to_node = f"{_over(r.p99_ms, node, 'p99_ms')} / {_over(r.cpu_us, node, 'cpu_us')}"
         lines.append(
             f"| {r.config.name} | {r.n} | {r.rate:g} | {r.delivered}/{r.expected} "
             f"| {r.per_s:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.cpu_us:.1f} "
-            f"| {_ratios(r, stock)} | {engine} | {_gc_cell(r.gc)} |"
+            f"| {r.chat_cpu_ms:.2f} | {to_node if node else '—'} "
+            f"| {_ratios(r, stock)} | {_over(r.cpu_us, same, 'cpu_us')} | {_gc_cell(r.gc)} |"
         )
     return "\n".join(lines)
 
 
 async def run(args: argparse.Namespace) -> list[Result]:
-    chosen = configs(args.only, args.before, args.ablation, args.variant)
+    chosen = node_reference.available(
+        configs(args.only, args.before, args.ablation, args.variant, args.no_node)
+    )
     redis = RedisServer() if any(c.redis for c in chosen) else None
     results: list[Result] = []
     try:
@@ -423,7 +490,7 @@ async def run(args: argparse.Namespace) -> list[Result]:
                         await flush.flushall()
                         await flush.aclose()
                     try:
-                        result = await measure(config, redis_url, n, args)
+                        (result,) = await measure(config, redis_url, n, args)
                     except (RuntimeError, TimeoutError) as exc:
                         # One run that could not start (its listeners not joined in time
                         # on a loaded machine) is a row with nothing delivered, not the end.
@@ -457,6 +524,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-deflate", action="store_true", help="listeners offer no deflate")
     parser.add_argument("--only", action="append", help="run configs whose name contains this")
     parser.add_argument("--ablation", action="store_true", help="each change alone, too")
+    parser.add_argument("--no-node", action="store_true", help="leave Node socket.io out")
     parser.add_argument(
         "--before", type=Path, help="another Hearth checkout to run side by side (before/after)"
     )

@@ -8,7 +8,8 @@ offers permessage-deflate unless ``--no-deflate`` is given.
 
 The parent drives it over stdin/stdout, one line each way: it prints ``ready`` once every
 client has joined, answers ``count`` with the number of timed messages received so far, and
-answers ``stop`` with a JSON line of latencies (seconds) and the last receipt time.
+answers ``stop`` with a JSON line of latencies (seconds) and the last receipt time (``take``
+answers the same and goes on, counting afresh).
 """
 
 from __future__ import annotations
@@ -109,6 +110,9 @@ async def run(urls: list[str], first: int, count: int, deflate: bool) -> None:
         while line := (await reader.readline()).decode().strip():
             if line == "count":
                 print(len(tally.latencies), flush=True)
+            elif line == "take":  # what was received so far, and start counting afresh
+                print(json.dumps({"latencies": tally.latencies, "last": tally.last}), flush=True)
+                tally.latencies = []
             elif line == "stop":
                 print(json.dumps({"latencies": tally.latencies, "last": tally.last}), flush=True)
                 break

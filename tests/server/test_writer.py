@@ -13,36 +13,75 @@ import struct
 from typing import Any
 
 import aiohttp
+import pytest
+from redis.asyncio import Redis
 
 from rooms.identity import Role
-from server.app import HUB
-from tests.conftest import OPEN
+from server.app import CHANNEL, HUB
+from server.socket import fanout
+from tests.conftest import OPEN, flush
 from tests.support import RunningHub, running_app, settings, token
 
-ORDERING = "ordering"  # a Socket.IO room of the test's own, outside Hearth's rooms
+# A Socket.IO room of the test's own (no Hearth room has its id), named as Hearth's rooms
+# are, so that its events take the path room events take, Redis's included.
+ORDERING = f"{fanout.ROOM_PREFIX}ordering"
 MEMBERS = 12
 CALLS = 40  # per member: each makes a private event, a room event and an ack
 BACKGROUND = 1500  # room events sent meanwhile, from no client at all
 WAIT_S = 30.0
 
 
-def _ordering_handlers(hub: RunningHub) -> tuple[Any, itertools.count[int]]:
-    """Server handlers that send, in one step each, numbered events on every path."""
+class Stream:
+    """The steady stream of room events: emitted by this process on the embedded store;
+    over Redis, framed as the store's commit script frames a room's events and published
+    (from no process) on the control channel, which every process reads without following
+    the test's room; the manager delivers them to the room's connections through the same
+    fan-out and writer as a followed room's channel."""
+
+    def __init__(self, hub: RunningHub, redis_url: str | None) -> None:
+        self.sio = hub.app[HUB].sio
+        # One connection: the handlers' publishes queue on it rather than open a pool.
+        self.redis = Redis.from_url(redis_url, single_connection_client=True) if redis_url else None
+
+    async def send(self) -> None:
+        if self.redis is None:
+            await self.sio.emit("test:room", {}, room=ORDERING)
+        else:
+            await self.redis.publish(f"hearth:{CHANNEL}", fanout.frame(ORDERING, "test:room", {}))
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+def _ordering_handlers(hub: RunningHub, stream: Stream) -> Any:
+    """Server handlers that send, in one step each, numbered events on every path. A room
+    event takes its number as the manager delivers it to this process's connections (over
+    Redis that is when the pub/sub message arrives, not when it was sent), so the numbers
+    are in the order the server writes."""
     sio = hub.app[HUB].sio
     numbers = itertools.count(1)
+
+    def number(room_id: str, event: str, payload: Any) -> None:
+        if event == "test:room":
+            payload["n"] = next(numbers)
+
+    sio.manager.on_room_event.append(number)
 
     async def enter(sid: str, data: Any = None) -> int:
         await sio.enter_room(sid, ORDERING)
         return next(numbers)
 
     async def order(sid: str, data: Any = None) -> int:
-        await sio.emit("test:private", next(numbers), to=sid)
-        await sio.emit("test:room", next(numbers), room=ORDERING)
+        # As Hearth sends private events: to the connection, in this step, never through
+        # pub/sub.
+        fanout.send_here(sio.manager, "test:private", {"n": next(numbers)}, sid)
+        await stream.send()
         return next(numbers)  # the ack: sent after both
 
     sio.on("test:enter", enter)
     sio.on("test:order", order)
-    return sio, numbers
+    return sio
 
 
 class RawMember:
@@ -64,6 +103,8 @@ class RawMember:
         self.called = False
         self.acked = asyncio.Event()  # every call answered
         self.ended = asyncio.Event()
+        self.room_events_expected = 0  # once known: all_room_events is set when heard
+        self.all_room_events = asyncio.Event()
         self.sid = ""
 
     def _calls(self) -> list[str]:
@@ -131,25 +172,41 @@ class RawMember:
             if name == "test:end":
                 self.ended.set()
             elif name in {"test:room", "test:private"}:
-                self.heard.append(args[0])
+                self.heard.append(args[0]["n"])
                 self.room_events += name == "test:room"
+                self._count_room_events()
         return []
+
+    def expect_room_events(self, count: int) -> None:
+        self.room_events_expected = count
+        self._count_room_events()
+
+    def _count_room_events(self) -> None:
+        if self.room_events_expected and self.room_events >= self.room_events_expected:
+            self.all_room_events.set()
 
 
 def _increasing(numbers: list[int]) -> bool:
     return all(a < b for a, b in itertools.pairwise(numbers))
 
 
-async def test_each_connection_receives_room_events_acks_pings_and_private_events_in_order() -> (
-    None
-):
+@pytest.mark.parametrize("store", ["memory", "redis"])
+async def test_each_connection_receives_room_events_acks_pings_and_private_events_in_order(
+    store: str, request: pytest.FixtureRequest
+) -> None:
     """Under a steady stream of room events, members' calls each send a private event, a
     room event and an ack; pings go out meanwhile. Every connection (WebSocket, long-
     polling, and one upgrading from polling to WebSocket mid-stream) gets every room
-    event, and all it gets arrives in the order the server sent it."""
-    app_settings = settings(ping_interval_ms=1000, ping_timeout_ms=5000)
+    event, and all it gets arrives in the order the server sent it. On the embedded store
+    and on Redis (room events through the pub/sub listener)."""
+    redis_url = None
+    if store == "redis":
+        redis_url = request.getfixturevalue("redis_server").url
+        await flush(redis_url)
+    app_settings = settings(redis_url, ping_interval_ms=1000, ping_timeout_ms=5000)
     async with running_app(app_settings) as hub:
-        sio, numbers = _ordering_handlers(hub)
+        stream = Stream(hub, redis_url)
+        sio = _ordering_handlers(hub, stream)
         members = [RawMember(hub.url, f"Raw {i}") for i in range(MEMBERS)]
         members += [
             RawMember(hub.url, "Poller", "polling"),
@@ -164,18 +221,23 @@ async def test_each_connection_receives_room_events_acks_pings_and_private_event
                     m.go.set()
                 sent = 0
                 while sent < BACKGROUND or min(m.pings for m in members) < 2:
-                    await sio.emit("test:room", next(numbers), room=ORDERING)
+                    await stream.send()
                     sent += 1
                     if sent % 20 == 0:
                         await asyncio.sleep(0)  # let members' calls and polls in between
                 for m in members:
                     await asyncio.wait_for(m.acked.wait(), WAIT_S)
+                # After the stream (the same channel, so after all of it over Redis).
+                for m in members:
+                    m.expect_room_events(sent + len(members) * CALLS)
+                    await asyncio.wait_for(m.all_room_events.wait(), WAIT_S)
                 await sio.emit("test:end", None, room=ORDERING)
                 for task in tasks:
                     await asyncio.wait_for(task, WAIT_S)
             finally:
                 for task in tasks:
                     task.cancel()
+                await stream.close()
         room_events = sent + len(members) * CALLS
         for m in members:
             assert m.room_events == room_events, m.transport
