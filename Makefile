@@ -41,7 +41,8 @@ run: $(VENV)/.installed-run $(NODE_DEPS)
 test: $(VENV)/.installed-test $(NODE_DEPS) system-deps
 	$(MAKE) --no-print-directory lint
 	rm -rf .coverage-data && mkdir -p .coverage-data
-	$(BIN)/coverage run -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+	$(BIN)/coverage run -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not alone"
+	$(BIN)/coverage run -m pytest -p no:cacheprovider -m alone
 	$(BIN)/coverage combine -q
 	$(BIN)/coverage report
 
