@@ -235,7 +235,7 @@ async def storm(args: argparse.Namespace, redis: RedisServer | None) -> str:
     complete = [done for _, _, done in reports]
     missing = sum(not done for done in complete)
     everyone = (
-        f"{max(complete) - first:.1f}"
+        f"{max(complete) - first:.2f}"
         if not missing
         else f"> {args.deadline:g} ({missing} incomplete)"
     )

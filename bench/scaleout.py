@@ -89,7 +89,7 @@ async def measure(root: Path, redis_url: str, args: argparse.Namespace) -> Round
                         await asyncio.sleep(0.1)
                     host_s = cpu_seconds([host]) - before[0]
                     other_s = cpu_seconds([other]) - before[1]
-                    latencies, _ = await crowd.stop()
+                    latencies, _ = await crowd.take()
                 finally:
                     await sender.disconnect()
     finally:

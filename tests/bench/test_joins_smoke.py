@@ -28,7 +28,7 @@ def test_join_storm_acks_everyone_and_every_roster_completes() -> None:
     assert config == "hearth embedded 1 process", said
     assert acked == "12/12", said
     assert 0 <= float(p50) <= float(p99), said
-    assert float(complete) > 0, said  # a number: every roster named all 12
+    assert float(complete) >= 0, said  # a number (not "> deadline"): every roster named all 12
 
 
 def test_idle_memory_is_measured() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,13 +132,20 @@ async def stream_chats(client: Client, ledger: Ledger, name: str, count: int) ->
         await asyncio.sleep(0.03)
 
 
-async def settle(ledger: Ledger, sender: Client) -> None:
-    """Send each unknown outcome again with its op id until it is acked or refused."""
+async def settle(ledger: Ledger, senders: Mapping[str, Client]) -> None:
+    """Send each unknown outcome of these senders (``{"ann": client}``: the texts are
+    ``"ann 7"``) again with its op id, through the person who sent it, until it is acked
+    or refused. An op id is its sender's: sent again by someone else it is another chat
+    (a chaos run once resent Bo's unknown chat through Ann and saw it twice)."""
     deadline = asyncio.get_running_loop().time() + RECOVERY_S
-    while ledger.unknown:
-        assert asyncio.get_running_loop().time() < deadline, ledger.unknown
-        for text, op in list(ledger.unknown.items()):
-            await send_chat(sender, ledger, text, op)
+
+    def pending() -> dict[str, str]:
+        return {t: op for t, op in ledger.unknown.items() if t.split(" ")[0] in senders}
+
+    while unsettled := pending():
+        assert asyncio.get_running_loop().time() < deadline, unsettled
+        for text, op in unsettled.items():
+            await send_chat(senders[text.split(" ")[0]], ledger, text, op)
         await asyncio.sleep(0.1)
 
 

@@ -179,7 +179,7 @@ async def test_sigterm_of_one_process_during_chat_loses_and_repeats_no_acked_cha
             if ann.client is ann_on_a and ann_on_a.events("server:draining"):
                 await ann_on_a.close()
                 await ann.resume(b.url)
-                await settle(ledger, ann.client)
+                await settle(ledger, {"ann": ann.client})
                 moved_at.append(i)
             await send_chat(ann.client, ledger, f"ann {i}", f"ann-{i}-{uuid.uuid4().hex}")
             await asyncio.sleep(0.03)
@@ -199,7 +199,7 @@ async def test_sigterm_of_one_process_during_chat_loses_and_repeats_no_acked_cha
             terminate_midway(),
         )
         assert await exited(a, within=10) == 0
-        await settle(ledger, ann.client)
+        await settle(ledger, {"ann": ann.client, "bo": bo.client})
         await everyone_has(people, bo.client, ledger)
     finally:
         await cy_on_a.close()
