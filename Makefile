@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 NODE_DEPS := web_client/node_modules/.installed
+BENCH_NODE_DEPS := bench/node/node_modules/.installed
 PYTEST_WORKERS ?= 2
 # Where `make run` serves: `make run PORT=8081 HOST=0.0.0.0`.
 HOST ?= localhost
@@ -31,6 +32,11 @@ $(NODE_DEPS): web_client/package.json web_client/package-lock.json
 	cd web_client && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Node socket.io, the benchmarks' reference (and the fan-out smoke test's).
+$(BENCH_NODE_DEPS): bench/node/package.json bench/node/package-lock.json
+	cd bench/node && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## Serve http://localhost:8080 (PORT=, HOST=) on the embedded store, with a demo room open.
 run: $(VENV)/.installed-run $(NODE_DEPS)
 	@echo "==> Starting Hearth on $(HOST):$(PORT) (Ctrl-C stops it)"
@@ -38,7 +44,7 @@ run: $(VENV)/.installed-run $(NODE_DEPS)
 
 ## Install what the tests need (redis-server, chromium: apt-get when root) and run them all,
 ## measuring coverage in every process they start (the `hearth serve` subprocesses too).
-test: $(VENV)/.installed-test $(NODE_DEPS) system-deps
+test: $(VENV)/.installed-test $(NODE_DEPS) $(BENCH_NODE_DEPS) system-deps
 	$(MAKE) --no-print-directory lint
 	rm -rf .coverage-data && mkdir -p .coverage-data
 	$(BIN)/coverage run -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not alone"
@@ -57,7 +63,7 @@ check: test
 system-deps:
 	@bash .ci/system-deps.sh
 
-bench: $(VENV)/.installed-test $(NODE_DEPS) system-deps
+bench: $(VENV)/.installed-test $(NODE_DEPS) $(BENCH_NODE_DEPS) system-deps
 	$(BIN)/python -m bench.fanout $(BENCH_ARGS)
 	$(BIN)/python -m bench.saturation
 	$(BIN)/python bench/moderation.py
