@@ -5,11 +5,15 @@ Fields: ``name``, ``slug`` (the room id), ``day`` (0 is Sunday; a list when it m
 several days), ``time`` and ``end_time`` (local ``HH:MM``), ``timezone`` (IANA),
 ``conference_url`` (only when the server knows its public address: HEARTH_PUBLIC_URL, or
 dev mode; never guessed from a request's Host header), ``types`` (``ONL``: online) and
-``notes`` (the room's guidelines).
+``notes`` (the room's guidelines). Beyond the format: ``next_start`` and ``next_end``, the
+next meeting that has not ended as UTC instants (``2026-01-06T00:00:00Z``), so a page need
+not work it out from ``day`` and ``time`` (and get wrong a series that starts later, or an
+occurrence that was moved).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from rooms.schedule import parse_local
@@ -25,7 +29,8 @@ async def meetings(admin: RoomAdmin, base_url: str | None) -> list[dict[str, Any
         if not info.public or info.series_id is None:
             continue
         series = await admin.store.series(info.series_id)
-        if series is None or not series.upcoming(now, 1):
+        coming = series.upcoming(now, 1) if series is not None else []
+        if series is None or not coming:
             continue
         start = parse_local(series.starts, "starts")
         days = sorted((weekday + 1) % 7 for weekday in series.weekdays())
@@ -38,8 +43,14 @@ async def meetings(admin: RoomAdmin, base_url: str | None) -> list[dict[str, Any
             "timezone": series.timezone,
             "types": [ONLINE],
             "notes": info.guidelines,
+            "next_start": _instant(coming[0].start),
+            "next_end": _instant(coming[0].end),
         }
         if base_url is not None:
             meeting["conference_url"] = room_link(info.room_id, base_url)
         found.append(meeting)
     return found
+
+
+def _instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

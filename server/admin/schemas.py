@@ -277,6 +277,8 @@ SCHEMAS: Json = {
             "timezone",
             "types",
             "notes",
+            "next_start",
+            "next_end",
         ],
         "properties": {
             "name": {"type": "string"},
@@ -297,6 +299,12 @@ SCHEMAS: Json = {
             },
             "types": {"type": "array", "items": {"type": "string"}},
             "notes": {"type": "string"},
+            "next_start": {
+                "type": "string",
+                "format": "date-time",
+                "description": "the next meeting not yet ended, in UTC (beyond Meeting Guide)",
+            },
+            "next_end": {"type": "string", "format": "date-time"},
         },
     },
     "Meetings": {"type": "array", "items": ref("Meeting")},

@@ -325,9 +325,12 @@ async def test_public_feed_lists_public_scheduled_rooms_in_meeting_guide_format(
         "timezone": "America/New_York",
         "types": ["ONL"],  # no conference_url: HEARTH_PUBLIC_URL is unset
         "notes": "Be kind.",
+        "next_start": "2026-01-07T00:00:00Z",  # Tuesday 19:00 in New York
+        "next_end": "2026-01-07T01:30:00Z",
     }
     assert by_slug["daily"]["day"] == [0, 1, 2, 3, 4, 5, 6]
     assert by_slug["daily"]["time"] == "08:00"
+    assert by_slug["daily"]["next_start"] == "2026-01-06T08:00:00Z"  # today's has ended
 
 
 async def test_invite_links_and_the_feed_use_the_public_url() -> None:

@@ -51,7 +51,9 @@ async def test_the_public_meetings_in_the_visitors_own_time_zone(
 ) -> None:
     server = processes(redis_url, HEARTH_ADMIN_TOKEN=ADMIN_TOKEN)
     today = datetime.now(LONDON).date()
-    tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)  # the next, not today
+    tuesday = today + timedelta(
+        days=(1 - today.weekday()) % 7 or 7
+    )  # on a Tuesday, a series that starts next week is not shown as meeting today
     await schedule(server.url, "tuesday-family-group", "Tuesday family group", True, tuesday)
     await schedule(server.url, "private-circle", "Private circle", False, tuesday)
     start = datetime(tuesday.year, tuesday.month, tuesday.day, 19, tzinfo=LONDON).astimezone(

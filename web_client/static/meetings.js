@@ -3,48 +3,8 @@
 // its next time in the visitor's own time zone, filterable by day, time of day and kind.
 // Every piece of text from the feed is set with textContent.
 const $ = (id) => document.getElementById(id);
-const DAY_MS = 86_400_000;
 const TYPES = { ONL: "Online", O: "Open to anyone", C: "Closed: for members", W: "Women", M: "Men", "LGBTQ": "LGBTQ+", BE: "Newcomers", ST: "Step study", D: "Discussion", SP: "Speaker" };
 const PERIODS = { morning: [0, 12], afternoon: [12, 17], evening: [17, 24] };
-
-// The wall-clock parts of an instant in a time zone.
-function wall(ms, zone) {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric",
-    hour: "numeric", minute: "numeric",
-  }).formatToParts(new Date(ms));
-  const get = (type) => Number(parts.find((p) => p.type === type).value);
-  return { y: get("year"), m: get("month"), d: get("day"), h: get("hour"), min: get("minute") };
-}
-
-// The instant a wall-clock time in a zone names (DST-aware: the offset is checked twice).
-function instant(y, m, d, h, min, zone) {
-  const asUtc = Date.UTC(y, m - 1, d, h, min);
-  let at = asUtc;
-  for (let i = 0; i < 2; i++) {
-    const seen = wall(at, zone);
-    at = asUtc - (Date.UTC(seen.y, seen.m - 1, seen.d, seen.h, seen.min) - at);
-  }
-  return at;
-}
-
-// The next start (and end) of a meeting held on these weekdays (0: Sunday) at "HH:MM"
-// in its zone, that has not ended by now.
-function next(meeting, now) {
-  const days = Array.isArray(meeting.day) ? meeting.day : [meeting.day];
-  const [h, min] = meeting.time.split(":").map(Number);
-  const [eh, emin] = (meeting.end_time ?? meeting.time).split(":").map(Number);
-  const length = (((eh * 60 + emin) - (h * 60 + min) + 1440) % 1440 || 60) * 60_000;
-  const today = wall(now, meeting.timezone);
-  let best = null;
-  for (let k = -1; k <= 7; k++) {
-    const date = new Date(Date.UTC(today.y, today.m - 1, today.d) + k * DAY_MS);
-    if (!days.includes(date.getUTCDay())) continue;
-    const start = instant(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), h, min, meeting.timezone);
-    if (start + length > now && (best === null || start < best.start)) best = { start, end: start + length };
-  }
-  return best;
-}
 
 function text(tag, content, className = "") {
   const node = document.createElement(tag);
@@ -91,10 +51,12 @@ async function main() {
     $("meetings-status").textContent = "The list of meetings could not be loaded. Please try again shortly.";
     return;
   }
+  // The server names each meeting's next time (it knows when a series begins and which
+  // meetings were moved); one that has ended since the list was made is left out.
   const now = Date.now();
   meetings = meetings
-    .map((m) => ({ ...m, next: next(m, now) }))
-    .filter((m) => m.next !== null)
+    .map((m) => ({ ...m, next: { start: Date.parse(m.next_start), end: Date.parse(m.next_end) } }))
+    .filter((m) => m.next.end > now)
     .sort((a, b) => a.next.start - b.next.start);
   const types = [...new Set(meetings.flatMap((m) => m.types ?? []))];
   for (const code of types) $("filter-type").append(new Option(TYPES[code] ?? code, code));
