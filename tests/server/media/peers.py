@@ -88,6 +88,27 @@ class Ear:
         assert len(later) >= frames, f"only {len(later)} frames arrived after the change"
         assert freq not in tones_in(np.concatenate(later[:frames]))
 
+    async def misses_after(self, freq: int, marker: int, frames: int = 12) -> None:
+        """Assert that ``freq`` is absent from the ``frames`` frames (240 ms) that follow the
+        first sound of ``marker``, a tone its speaker began only once the change was acked:
+        every frame after it was mixed after the change, however slow the way to this ear
+        (a fixed wall-clock margin fails on a loaded machine, whose buffers grow)."""
+        start: int | None = None
+        scanned = 0
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            while start is None and scanned + 5 <= len(self.frames):
+                window = np.concatenate([s for _, s in self.frames[scanned : scanned + 5]])
+                if marker in tones_in(window):
+                    start = scanned + 5  # the marker began at or before the window's end
+                scanned += 1
+            if start is not None and len(self.frames) >= start + frames:
+                later = np.concatenate([s for _, s in self.frames[start : start + frames]])
+                assert freq not in tones_in(later)
+                return
+            await asyncio.sleep(0.03)
+        raise AssertionError(f"the marker {marker} Hz was never heard, or too few frames after")
+
     async def hears(self, expected: set[int], within: float = 3.0) -> float:
         """Wait until a fresh 200 ms window holds exactly ``expected``; returns its start."""
         deadline = time.monotonic() + within
