@@ -45,6 +45,7 @@ from aiortc.mediastreams import MediaStreamError
 from moderation.audio import may_be_heard
 from rooms.errors import InvalidPayload
 from rooms.state import AudioState, RoomState
+from server.errors import ServerCode, ServerError
 from server.media import mixing, receive
 from server.ops import metrics
 
@@ -62,6 +63,14 @@ BITRATE = 32_000  # speech, mono content in a stereo frame
 
 ReportAudio = Callable[[str, AudioState], None]
 ReportSpeakers = Callable[[tuple[str, ...]], None]
+
+
+class AnswerAbandoned(ServerError):
+    """The peer connection was closed while its offer was being answered: its person
+    left, stopped their audio or offered again, or the room's mixer closed. Nothing of it
+    is left running; offer again if you still want audio."""
+
+    code = ServerCode.MEDIA_UNAVAILABLE
 
 
 def opus_encoder() -> Any:
@@ -178,6 +187,13 @@ class RoomMixer:
         self._announcer = mixing.Announcer()
         self._task: asyncio.Task[None] | None = None
         self._drops: set[asyncio.Task[None]] = set()
+        self.closed = False
+        self._answering = 0  # offers being answered now
+
+    @property
+    def idle(self) -> bool:
+        """Nobody connected and no offer being answered: the mixer may close."""
+        return not self.peers and not self._answering
 
     def update(self, state: RoomState) -> None:
         """A fresher room state (a room event arrived): the next tick obeys it, and
@@ -197,8 +213,27 @@ class RoomMixer:
                 task.add_done_callback(self._drops.discard)
 
     async def answer(self, member_id: str, offer_sdp: str) -> str:
-        """Connect a member: returns the SDP answer (all candidates inside, no trickle)."""
-        await self.drop(member_id)
+        """Connect a member: returns the SDP answer (all candidates inside, no trickle).
+
+        Answering awaits aiortc (ICE gathering), and meanwhile the member may leave, stop,
+        offer again, or the mixer close: each closes the new peer connection, and then
+        ``AnswerAbandoned`` is raised, with nothing of it left running or reported."""
+        if self.closed:
+            raise AnswerAbandoned("the room's audio closed; offer again")
+        self._answering += 1
+        try:
+            return await self._answer(member_id, offer_sdp)
+        finally:
+            self._answering -= 1
+
+    def _abandoned(self, peer: Peer) -> bool:
+        return self.closed or self.peers.get(peer.member_id) is not peer
+
+    async def _answer(self, member_id: str, offer_sdp: str) -> str:
+        while member_id in self.peers:  # another offer of theirs may land while one closes
+            await self.drop(member_id)
+        if self.closed:  # while the previous connection closed
+            raise AnswerAbandoned("the room's audio closed; offer again")
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
         peer = Peer(member_id, pc, MixedTrack())
         self.peers[member_id] = peer
@@ -226,13 +261,18 @@ class RoomMixer:
                         peer.inlet.open = member_id in self.heard
             pc.addTrack(peer.out)
             await pc.setLocalDescription(await pc.createAnswer())
-        except _UNUSABLE_OFFER as exc:
+        except Exception as exc:
+            # aiortc's errors on a connection closed under it ("RTCPeerConnection is
+            # closed") say nothing about the offer.
+            if self._abandoned(peer):
+                raise AnswerAbandoned("your audio was closed while it connected") from None
             await self.drop(member_id)
+            if not isinstance(exc, _UNUSABLE_OFFER):
+                raise
             log.info("refused an audio offer aiortc could not use (%s)", type(exc).__name__)
             raise InvalidPayload("'sdp' is not an audio offer this server can answer") from None
-        except Exception:
-            await self.drop(member_id)
-            raise
+        if self._abandoned(peer):
+            raise AnswerAbandoned("your audio was closed while it connected")
         self.report_audio(member_id, AudioState.CONNECTING)
         self._start()
         return str(pc.localDescription.sdp)
@@ -249,7 +289,7 @@ class RoomMixer:
                     peer.accept(frame)
 
     def _start(self) -> None:
-        if self._task is None:
+        if self._task is None and not self.closed:
             self._task = asyncio.create_task(self._run(), name=f"mixer:{self.room_id}")
 
     async def _run(self) -> None:
@@ -311,6 +351,7 @@ class RoomMixer:
         self.report_audio(member_id, AudioState.OFF)
 
     async def close(self) -> None:
+        self.closed = True  # an offer being answered now is abandoned, none is taken
         if self._drops:
             await asyncio.gather(*self._drops, return_exceptions=True)
         for member_id in list(self.peers):
