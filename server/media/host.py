@@ -5,7 +5,8 @@ microphone here and receives one mixed stream back. Every tick the mixer takes a
 decoded frame per input, **drops every input that ``may_be_heard`` refuses** (muted, paused,
 no longer seated), measures levels, mixes (see ``server.media.mixing``) and hands each
 listener an already-encoded Opus packet: one encode of the shared mix for everyone who is
-not speaking, and one mix-minus encode per speaker. aiortc's sender sends encoded packets
+not speaking, and one mix-minus encode per speaker, and none for a silent mix
+(``server.media.opus``). aiortc's sender sends encoded packets
 as they are (``Encoder.pack``), so the senders never encode.
 
 Each receiver's jitter buffer and decoder queue are replaced (``server.media.receive``):
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -47,6 +47,7 @@ from rooms.errors import InvalidPayload
 from rooms.state import AudioState, RoomState
 from server.errors import ServerCode, ServerError
 from server.media import mixing, receive
+from server.media.opus import Voice
 from server.ops import metrics
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,6 @@ _UNUSABLE_OFFER = (ValueError, KeyError, IndexError, AssertionError, TypeError)
 
 MAX_BACKLOG = 3
 CLOSE_TIMEOUT_S = 5.0
-TIME_BASE = fractions.Fraction(1, mixing.SAMPLE_RATE)
-BITRATE = 32_000  # speech, mono content in a stereo frame
 
 ReportAudio = Callable[[str, AudioState], None]
 ReportSpeakers = Callable[[tuple[str, ...]], None]
@@ -71,32 +70,6 @@ class AnswerAbandoned(ServerError):
     is left running; offer again if you still want audio."""
 
     code = ServerCode.MEDIA_UNAVAILABLE
-
-
-def opus_encoder() -> Any:
-    codec = av.CodecContext.create("libopus", "w")
-    codec.bit_rate = BITRATE
-    codec.format = "s16"
-    codec.layout = "stereo"
-    codec.sample_rate = mixing.SAMPLE_RATE
-    codec.time_base = TIME_BASE
-    codec.options = {"application": "voip"}
-    return codec
-
-
-def encode(codec: Any, samples: mixing.Samples, tick: int) -> Any:
-    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="stereo")
-    frame.sample_rate = mixing.SAMPLE_RATE
-    frame.pts = tick * mixing.FRAME_SAMPLES
-    packets = codec.encode(frame)
-    if not packets:
-        return None
-    packet = packets[-1]
-    # One timeline for every encoder, so a listener moving between the shared mix and
-    # their own keeps a continuous RTP timestamp.
-    packet.pts = tick * mixing.FRAME_SAMPLES
-    packet.time_base = TIME_BASE
-    return packet
 
 
 class MixedTrack(MediaStreamTrack):
@@ -126,7 +99,7 @@ class Peer:
     member_id: str
     pc: RTCPeerConnection
     out: MixedTrack
-    encoder: Any = field(default_factory=opus_encoder)
+    voice: Voice = field(default_factory=Voice)  # their own mix-minus, while they speak
     inbox: deque[mixing.Samples] = field(default_factory=lambda: deque(maxlen=MAX_BACKLOG))
     inlet: receive.Inlet | None = None
     reader: asyncio.Task[None] | None = None
@@ -182,7 +155,7 @@ class RoomMixer:
         self.peers: dict[str, Peer] = {}
         self.tick = 0
         self.late_ticks = 0  # ticks skipped because the loop fell far behind
-        self._shared = opus_encoder()
+        self.shared = Voice()  # what everyone who is not speaking hears
         self._gate = mixing.VoiceGate()
         self._announcer = mixing.Announcer()
         self._task: asyncio.Task[None] | None = None
@@ -325,10 +298,10 @@ class RoomMixer:
                 peer.loudest = max(peer.loudest, level)
         speakers = self._gate.update(levels)
         mixes = mixing.mix(inputs, speakers)
-        shared = encode(self._shared, mixes.shared, self.tick)
+        shared = self.shared.packet(mixes.shared, self.tick)
         for member_id, peer in self.peers.items():
             own = mixes.minus.get(member_id)
-            packet = shared if own is None else encode(peer.encoder, own, self.tick)
+            packet = shared if own is None else peer.voice.packet(own, self.tick)
             if packet is not None:
                 peer.out.push(packet)
         if self._announcer.due(self.tick, speakers):

@@ -84,3 +84,31 @@ async def test_a_silent_member_costs_no_decode_and_is_heard_as_soon_as_they_spea
         await ann.close()
         await bo.close()
         await mixer.close()
+
+
+async def test_a_silent_mix_is_sent_every_tick_without_being_encoded() -> None:
+    """Nobody speaking, or what a lone speaker hears: the same silent Opus packet, sent on
+    time, not encoded (after a sound, only while the encoder flushes its lookahead)."""
+    state = RoomState("circle", members=(seat("ann"), seat("bo")))
+    mixer = RoomMixer("circle", state, [], lambda *_: None, lambda *_: None)
+    ann = await Participant.connect(0, lambda sdp: mixer.answer("id-ann", sdp))  # silence
+    bo = await Participant.connect(0, lambda sdp: mixer.answer("id-bo", sdp))
+    try:
+        await ann.ear.hears(set())
+        heard, encoded = len(ann.ear.frames), mixer.shared.encoded
+        assert encoded == 0
+        for _ in range(100):  # ... and more silence keeps arriving, every 20 ms
+            if len(ann.ear.frames) > heard + 25:
+                break
+            await asyncio.sleep(0.05)
+        assert len(ann.ear.frames) > heard + 25
+        assert mixer.shared.encoded == encoded
+        bo.mic.freq = 660  # Bo speaks: the room hears him, and he hears silence, unencoded
+        await ann.ear.hears({660})
+        assert mixer.shared.encoded > encoded
+        await bo.ear.hears(set())
+        assert mixer.peers["id-bo"].voice.encoded == 0
+    finally:
+        await ann.close()
+        await bo.close()
+        await mixer.close()
