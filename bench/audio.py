@@ -361,7 +361,9 @@ async def main(args: argparse.Namespace) -> int:
         for mode in args.modes:
             rounds: dict[Path, list[dict[str, Any]]] = {tree: [] for tree in trees}
             for n in range(args.rounds):
-                for tree in trees:  # interleaved: both see the same machine
+                # Interleaved, in turn first: both see the same machine, neither always
+                # the quieter start of a round pair.
+                for tree in trees if n % 2 == 0 else trees[::-1]:
                     profile = None
                     if args.profile is not None and tree == ROOT:
                         profile = args.profile / f"{mode}-{size}x{args.rooms}-{n + 1}.prof"
