@@ -209,7 +209,8 @@ async def serve(
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     stopped = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
+    if profiler is not None:  # otherwise SIGTERM ends the process at once, as it should
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
     await stopped.wait()
     if profiler is not None:
         profiler.dump_stats(profile)
