@@ -88,13 +88,18 @@ class Ear:
         assert len(later) >= frames, f"only {len(later)} frames arrived after the change"
         assert freq not in tones_in(np.concatenate(later[:frames]))
 
-    async def misses_after(self, freq: int, marker: int, frames: int = 12) -> None:
+    async def misses_after(
+        self, freq: int, marker: int, frames: int = 12, heard_so_far: int = 0
+    ) -> None:
         """Assert that ``freq`` is absent from the ``frames`` frames (240 ms) that follow the
         first sound of ``marker``, a tone its speaker began only once the change was acked:
         every frame after it was mixed after the change, however slow the way to this ear
-        (a fixed wall-clock margin fails on a loaded machine, whose buffers grow)."""
+        (a fixed wall-clock margin fails on a loaded machine, whose buffers grow).
+
+        The marker is looked for after the first ``heard_so_far`` frames (``len(frames)``
+        when the change was made), so a tone this ear heard before may mark too."""
         start: int | None = None
-        scanned = 0
+        scanned = heard_so_far
         deadline = time.monotonic() + 5.0
         while time.monotonic() < deadline:
             while start is None and scanned + 5 <= len(self.frames):
