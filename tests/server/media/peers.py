@@ -77,17 +77,6 @@ class Ear:
         """The test frequencies (440, 660, 880 Hz) clearly present after ``since``."""
         return tones_in(self.after(since, seconds))
 
-    async def misses(self, freq: int, since: float, frames: int = 12) -> None:
-        """Assert that ``freq`` is absent from the first ``frames`` frames (240 ms) that
-        arrived after ``since``."""
-        for _ in range(100):
-            later = [s for t, s in self.frames if t >= since]
-            if len(later) >= frames:
-                break
-            await asyncio.sleep(0.03)
-        assert len(later) >= frames, f"only {len(later)} frames arrived after the change"
-        assert freq not in tones_in(np.concatenate(later[:frames]))
-
     async def misses_after(
         self, freq: int, marker: int, frames: int = 12, heard_so_far: int = 0
     ) -> None:
