@@ -133,8 +133,6 @@ async def test_an_offer_interrupted_while_answered_is_refused_with_a_code_and_le
             assert not ack["ok"], "an answer for a connection already closed"
             assert ack["error"]["code"] == code, ack
             await settled(lambda: member not in mixer.peers)
-            if code != "not_in_room":  # still in the room: nobody is told they connect
-                assert not [e for e in ann.events("audio:state") if e["participant"] == member]
             if gateway.mixers:  # still hosted (they stopped): idle, and closed when checked
                 assert mixer._task is None or mixer._task.done()
                 await gateway._check_leases()
