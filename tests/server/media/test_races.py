@@ -78,16 +78,27 @@ async def test_offers_racing_for_a_room_nobody_hosts_build_one_mixer(
         await settled(lambda: len(audio_tasks()) == idle)
 
 
+async def turns_until(check: Callable[[], bool]) -> None:
+    """Turn the event loop until ``check`` holds, not sleeping longer: answering an offer
+    takes about 16 turns, and each step of it is looked for while it is in progress."""
+    deadline = time.monotonic() + 10.0
+    while time.monotonic() < deadline:
+        if check():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("never came to pass")
+
+
 async def answering(gateway: AudioGateway, member: str) -> RoomMixer:
     """Until the member's offer is being answered: their peer connection exists on the
     mixer, and aiortc is still gathering its candidates."""
-    deadline = time.monotonic() + 10.0
-    while time.monotonic() < deadline:
+
+    def there() -> bool:
         mixer = gateway.mixers.get(ROOM.room_id)
-        if mixer is not None and member in mixer.peers:
-            return mixer
-        await asyncio.sleep(0)  # not longer: answering takes about 16 turns of the loop
-    raise AssertionError("the offer never reached the mixer")
+        return mixer is not None and member in mixer.peers
+
+    await turns_until(there)
+    return gateway.mixers[ROOM.room_id]
 
 
 Interrupt = Callable[[RunningHub, Client, str], Awaitable[None]]
@@ -142,3 +153,30 @@ async def test_an_offer_interrupted_while_answered_is_refused_with_a_code_and_le
         finally:
             await pc.close()
     await settled(lambda: udp_sockets() == udp_before)
+
+
+async def test_a_mixer_answering_an_offer_again_is_not_closed_as_idle(clients: Any) -> None:
+    """Offering again closes the old connection first: for those turns the mixer has no
+    peer, and the lease keeper's idle check must not close it under the new offer."""
+    async with running_app(settings()) as hub:
+        await hub.store.open_room(ROOM)
+        gateway = hub.app[AUDIO]
+        ann = await clients(hub.url, {"token": token("Ann")})
+        member = (await ann.join("voices"))["you"]
+        first, sdp = await offer()
+        second, again = await offer()
+        try:
+            assert (await ann.call("audio:start", sdp))["ok"]
+            mixer = gateway.mixers[ROOM.room_id]
+            old = mixer.peers[member]
+            restarted = asyncio.create_task(ann.call("audio:start", again))
+            await turns_until(lambda: mixer.peers.get(member) is not old)
+            assert member not in mixer.peers  # the old one is closing, the new one not in
+            await gateway._check_leases()
+            ack = await restarted
+            assert ack["ok"], ack
+            assert gateway.mixers.get(ROOM.room_id) is mixer
+            assert member in mixer.peers
+        finally:
+            await first.close()
+            await second.close()
