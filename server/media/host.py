@@ -301,6 +301,10 @@ class RoomMixer:
         shared = self.shared.packet(mixes.shared, self.tick)
         for member_id, peer in self.peers.items():
             own = mixes.minus.get(member_id)
+            if own is None and member_id in speakers:
+                # A speaker with no frame this tick stays on their own stream: the shared
+                # encoder's last frames hold their voice, which they would hear.
+                own = mixes.shared
             packet = shared if own is None else peer.voice.packet(own, self.tick)
             if packet is not None:
                 peer.out.push(packet)

@@ -28,7 +28,8 @@ Answerer = Callable[[str], Awaitable[str]]
 
 
 class Tone(MediaStreamTrack):  # type: ignore[misc]
-    """A microphone playing one sine tone, paced in real time, 20 ms per frame."""
+    """A microphone playing one sine tone, paced in real time, 20 ms per frame. With
+    ``gap_every``, every that many frames one is not sent (as a network would lose it)."""
 
     kind = "audio"
 
@@ -36,11 +37,14 @@ class Tone(MediaStreamTrack):  # type: ignore[misc]
         super().__init__()
         self.freq = freq
         self.sent = 0
+        self.gap_every: int | None = None
         self._start: float | None = None
 
     async def recv(self) -> Any:
         if self._start is None:
             self._start = time.monotonic()
+        if self.gap_every is not None and self.sent % self.gap_every == self.gap_every - 1:
+            self.sent += 1  # this frame's time passes with nothing sent
         wait = self._start + self.sent * mixing.TICK_S - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)

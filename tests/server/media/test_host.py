@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 import pytest
 
 from moderation import mute, pause
 from rooms.state import AudioState, RoomState
 from server.media.host import RoomMixer
-from tests.server.media.peers import NAMES, Participant, Room, seat
+from tests.server.media.peers import NAMES, Participant, Room, seat, tones_in
 
 pytestmark = pytest.mark.audio
 
@@ -26,6 +27,23 @@ async def test_each_listener_hears_the_others_and_not_themselves(room: Room) -> 
         await asyncio.sleep(0.05)
     assert set(room.speakers[-1]) == {"id-ann", "id-bo", "id-fay"}
     assert len(room.speakers) <= 3
+
+
+async def test_a_speaker_whose_frame_is_late_does_not_hear_their_own_voice(room: Room) -> None:
+    """A speaker with no frame in a tick (lost, late) is not mixed in it; what they hear
+    stays on their own stream: the shared mix's encoder still holds their voice."""
+    ann = room.people["ann"]
+    await ann.ear.hears({660, 880})
+    ann.mic.gap_every = 7  # a frame of Ann's missing every 140 ms
+    heard = len(ann.ear.frames)
+    for _ in range(200):
+        if len(ann.ear.frames) >= heard + 60:
+            break
+        await asyncio.sleep(0.05)
+    later = ann.ear.frames[heard : heard + 60]
+    assert len(later) == 60
+    windows = [np.concatenate([s for _, s in later[i : i + 5]]) for i in range(0, 56)]
+    assert not [i for i, w in enumerate(windows) if 440 in tones_in(w)], "Ann heard herself"
 
 
 async def test_a_muted_voice_is_gone_from_every_listener_at_once(room: Room) -> None:
