@@ -11,6 +11,7 @@ import fractions
 from typing import Any
 
 import av
+import numpy as np
 
 from server.media import mixing
 
@@ -46,16 +47,28 @@ def encode(codec: Any, samples: mixing.Samples, tick: int) -> Any:
 
 
 def _silent_packet() -> bytes:
-    """What libopus sends for silence once its lookahead is flushed (the same bytes from
-    the third silent frame on)."""
+    """The silence libopus sends after a tone, once its lookahead is flushed: a CELT frame
+    with the silence flag set (3 bytes), which any decoder plays as silence whatever it
+    decoded before. (What a fresh encoder sends for silence, a 39-byte hybrid frame, is
+    coded against the frames before it, and a listener's decoder may have decoded another
+    stream: the shared mix's or their own.)"""
     codec = opus_encoder()
-    return bytes([encode(codec, mixing.SILENCE, tick) for tick in range(SILENT_FLUSH + 2)][-1])
+    t = np.arange(5 * mixing.FRAME_SAMPLES) / mixing.SAMPLE_RATE
+    voice = np.repeat((6000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16), mixing.CHANNELS)
+    for tick, frame in enumerate(np.split(voice, 5)):
+        encode(codec, frame, tick)
+    made = [b""]
+    for tick in range(5, 55):
+        made.append(bytes(encode(codec, mixing.SILENCE, tick)))
+        if made[-1] == made[-2]:
+            return made[-1]
+    raise RuntimeError("libopus's silence did not settle")
 
 
 class Voice:
     """One Opus stream of mixes: encodes each, except silence. A silent mix (nobody
-    voiced, or a lone speaker's own mix-minus) is the one packet libopus would send for
-    it, not encoded again: encoding 20 ms of silence costs libopus more than a voice
+    voiced, or a lone speaker's own mix-minus) is libopus's silence packet, made once,
+    not encoded again: encoding 20 ms of silence costs libopus more than a voice
     does, and a quiet room was one such encode per tick. The encoder still takes
     ``SILENT_FLUSH`` silent frames after a sound, so no stale voice in its lookahead
     leaks into the next word."""
