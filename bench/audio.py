@@ -35,8 +35,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import os
+import signal
 import socket
 import sys
 from collections.abc import Callable
@@ -140,7 +142,9 @@ def _room_of(name: str) -> int:
     return int(name[1 : name.index("p")])
 
 
-async def serve(mode: str, size: int, port: int, rooms: int = 1) -> None:
+async def serve(
+    mode: str, size: int, port: int, rooms: int = 1, profile: Path | None = None
+) -> None:
     stats: Callable[[], dict[str, int]] = dict
     if mode == "mix":
         mixers = []
@@ -171,6 +175,8 @@ async def serve(mode: str, size: int, port: int, rooms: int = 1) -> None:
                 "outputs_dropped": sum(p.out.dropped for p in peers),
                 "inputs_decoded": sum(p.received for p in peers),
                 "inputs_quiet": sum(getattr(p, "quiet", 0) for p in peers),
+                "encodes": sum(m.shared.encoded for m in mixers)
+                + sum(p.voice.encoded for p in peers),
             }
     else:
         if rooms != 1:
@@ -181,14 +187,33 @@ async def serve(mode: str, size: int, port: int, rooms: int = 1) -> None:
         body = await request.json()
         return web.json_response({"sdp": await answer(body["name"], body["sdp"])})
 
+    # Profiled between the two reads of the counters: the measured window only.
+    profiler = cProfile.Profile() if profile is not None else None
+    profiling = False
+
+    async def counters(_: web.Request) -> web.Response:
+        nonlocal profiling
+        if profiler is not None:
+            if profiling:
+                profiler.disable()
+            else:
+                profiler.enable()
+            profiling = not profiling
+        return await _json(stats())
+
     app = web.Application()
     app.router.add_post("/offer", offer)
     app.router.add_get("/ready", lambda _: _ready())
-    app.router.add_get("/stats", lambda _: _json(stats()))
+    app.router.add_get("/stats", counters)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    await asyncio.Event().wait()
+    stopped = asyncio.Event()
+    if profiler is not None:  # otherwise SIGTERM ends the process at once, as it should
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
+    await stopped.wait()
+    if profiler is not None:
+        profiler.dump_stats(profile)
 
 
 async def _ready() -> web.Response:
@@ -207,13 +232,21 @@ def _noop(*_: Any) -> None:
 
 
 async def measure(
-    mode: str, size: int, seconds: float, rooms: int = 1, root: Path = ROOT
+    mode: str,
+    size: int,
+    seconds: float,
+    rooms: int = 1,
+    root: Path = ROOT,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
-    """One round; the server runs the source tree at ``root`` (``--baseline``)."""
+    """One round; the server runs the source tree at ``root`` (``--baseline``), profiled
+    into ``profile`` (cProfile, the whole run) if given."""
     port = free_port()
     script = str(root / "bench" / "audio.py")
     command = [sys.executable, script, "serve", "--mode", mode, "--size", str(size)]
     command += ["--rooms", str(rooms)]
+    if profile is not None:
+        command += ["--profile", str(profile)]
     server = await asyncio.create_subprocess_exec(*command, "--port", str(port), cwd=root)
     speech, silence = burst_cycle(440), burst_cycle(None)
     bursts: list[float] = []
@@ -275,6 +308,7 @@ async def measure(
         "cpu_per_participant_pct": round(100 * per_participant, 2),
         "participants_per_core": round(1 / per_participant, 1) if per_participant else None,
         "latency_ms": round(latency(bursts, ear.onsets), 1),
+        "latency_p95_ms": round(latency(bursts, ear.onsets, 95), 1),
         "frames_received_pct": round(frames_pct, 1),
         "server": server_stats,
         "server_core_share": round(window.server_share, 3),
@@ -328,9 +362,15 @@ async def main(args: argparse.Namespace) -> int:
         for mode in args.modes:
             rounds: dict[Path, list[dict[str, Any]]] = {tree: [] for tree in trees}
             for n in range(args.rounds):
-                for tree in trees:  # interleaved: both see the same machine
-                    r = await measure(mode, size, args.seconds, args.rooms, tree)
+                # Interleaved, in turn first: both see the same machine, neither always
+                # the quieter start of a round pair.
+                for tree in trees if n % 2 == 0 else trees[::-1]:
+                    profile = None
+                    if args.profile is not None and tree == ROOT:
+                        profile = args.profile / f"{mode}-{size}x{args.rooms}-{n + 1}.prof"
+                    r = await measure(mode, size, args.seconds, args.rooms, tree, profile)
                     r["added_latency_ms"] = round(r["latency_ms"] - baseline, 1)
+                    r["added_latency_p95_ms"] = round(r["latency_p95_ms"] - baseline, 1)
                     r["round"] = n + 1
                     rounds[tree].append(r)
                     print(f"  round {n + 1}, {r['tree']}: {_one_line(r)}")
@@ -340,6 +380,8 @@ async def main(args: argparse.Namespace) -> int:
                 results += runs
                 print(f"[{runs[0]['tree']}]", end=" ")
                 _summary(mode, size, runs)
+            if len(trees) == 2:
+                _ratios(rounds[trees[0]], rounds[trees[1]])
     if args.json:
         print(json.dumps({"baseline_ms": baseline, "runs": results}), file=args.json)
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
@@ -356,7 +398,8 @@ def _one_line(r: dict[str, Any]) -> str:
     return (
         f"{r['mode']} {r['size']}x{r['rooms']}: {r['cpu_per_participant_pct']:.2f}%/participant"
         f" = {r['participants_per_core']} per core, added {r['added_latency_ms']} ms,"
-        f" frames {r['frames_received_pct']}%, server {r['server_core_share']:.2f} core,"
+        f" p95 {r['added_latency_p95_ms']} ms, frames {r['frames_received_pct']}%,"
+        f" server {r['server_core_share']:.2f} core,"
         f" generator {r['generator_core_share']:.2f} core, load {load[0]:.2f} to {load[1]:.2f},"
         f" waited for a CPU: server {r['server_waited']:.0%}, generator"
         f" {r['generator_waited']:.0%}, connected {r['connected']},"
@@ -364,24 +407,32 @@ def _one_line(r: dict[str, Any]) -> str:
     )
 
 
+def _ratios(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> None:
+    """Each round against the baseline's round next to it: the machine was the same."""
+    pairs = zip(ours, theirs, strict=True)
+    cpu = [a["server_core_share"] / b["server_core_share"] for a, b in pairs]
+    print(f"server CPU, this tree / baseline, per round: {', '.join(f'{x:.2f}' for x in cpu)}")
+
+
 def _summary(mode: str, size: int, rounds: list[dict[str, Any]]) -> None:
     def pick(key: str) -> list[float]:
         return [float(r[key]) for r in rounds if r[key] is not None]
 
     def counter(key: str) -> list[float]:
-        return [float(r["server"].get(key, 0)) for r in rounds if r["server"]]
+        return [float(r["server"][key]) for r in rounds if key in r["server"]]
 
     loads = [x for r in rounds for x in r["load_average"]]
     print(
         f"{mode} {size}: participants/core {spread(pick('participants_per_core'), 1)};"
         f" cpu/participant {spread(pick('cpu_per_participant_pct'))} %;"
-        f" added latency {spread(pick('added_latency_ms'), 1)} ms;"
+        f" added latency {spread(pick('added_latency_ms'), 1)} ms"
+        f" (95th percentile {spread(pick('added_latency_p95_ms'), 1)} ms);"
         f" frames {spread(pick('frames_received_pct'), 1)} %;"
         f" late ticks {spread(counter('late_ticks'), 0)}, inputs skipped"
         f" {spread(counter('inputs_skipped'), 0)}, outputs dropped"
         f" {spread(counter('outputs_dropped'), 0)}; decoded"
         f" {spread(counter('inputs_decoded'), 0)}, not decoded (quiet)"
-        f" {spread(counter('inputs_quiet'), 0)};"
+        f" {spread(counter('inputs_quiet'), 0)}; encodes {spread(counter('encodes'), 0)};"
         f" generator {spread(pick('generator_core_share'))} core;"
         f" load average {min(loads):.2f} to {max(loads):.2f}"
     )
@@ -403,8 +454,11 @@ if __name__ == "__main__":
     )
     parser.add_argument("--no-levels", action="store_true", help="clients send no RFC 6464 levels")
     parser.add_argument("--json", type=argparse.FileType("w"), help="also write JSON here")
+    parser.add_argument(
+        "--profile", type=Path, help="cProfile this tree's server each round into this directory"
+    )
     args = parser.parse_args()
     if args.command == "serve":
-        asyncio.run(serve(args.mode, args.size, args.port, args.rooms))
+        asyncio.run(serve(args.mode, args.size, args.port, args.rooms, args.profile))
     else:
         sys.exit(asyncio.run(main(args)))

@@ -27,7 +27,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError
 
 from server.media import mixing
-from server.media.host import encode, opus_encoder
+from server.media.opus import encode, opus_encoder
 from server.media.receive import tune
 
 TB = fractions.Fraction(1, 48_000)
@@ -156,10 +156,11 @@ async def connect(
     return pc
 
 
-def latency(bursts: list[float], onsets: list[float]) -> float:
+def latency(bursts: list[float], onsets: list[float], percentile: float = 50) -> float:
+    """Burst to onset heard, in ms: the median, or another percentile, of the bursts."""
     found = []
     for onset in onsets:
         sent = [b for b in bursts if b <= onset and onset - b < 0.4]
         if sent:
             found.append(onset - sent[-1])
-    return float(np.median(found)) * 1000 if found else float("nan")
+    return float(np.percentile(found, percentile)) * 1000 if found else float("nan")

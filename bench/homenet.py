@@ -57,7 +57,8 @@ from bench.netns import (
 from rooms.identity import Role
 from rooms.state import Connection, Member, RoomState
 from server.media import mixing, receive
-from server.media.host import Peer, RoomMixer, encode, opus_encoder
+from server.media.host import Peer, RoomMixer
+from server.media.opus import encode, opus_encoder
 
 CYCLE = 200  # frames: the speech pattern repeats every 4 s
 WINDOW = 50  # frames: quality is scored per second

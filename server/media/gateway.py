@@ -52,6 +52,10 @@ from server.wire import AudioReconnect
 if TYPE_CHECKING:
     from server.media.host import RoomMixer
 
+# Why an offer being answered was given up (``RoomMixer.answer``), when not that the
+# person left.
+_ABANDONED = "your audio was stopped or closed while it connected; offer again to connect"
+
 log = logging.getLogger(__name__)
 
 RPC_TIMEOUT_S = 3.0
@@ -113,6 +117,7 @@ class AudioGateway:
         self._dirty: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._handlers: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     def _channel(self, process_id: str) -> str:
         return f"{self.settings.key_prefix}media:{process_id}"
@@ -126,6 +131,7 @@ class AudioGateway:
             self._tasks.append(asyncio.create_task(self._listen(), name="audio-signalling"))
 
     async def close(self) -> None:
+        self._closed = True  # a request still being served builds no mixer now
         await _stop_tasks([*self._tasks, *self._refreshing.values(), *self._handlers])
         self._tasks.clear()
         for room_id in list(self.mixers):
@@ -138,8 +144,27 @@ class AudioGateway:
     async def start_audio(self, sid: str, room_id: str, member_id: str, sdp: str) -> str:
         host = await self.lease.claim(room_id)
         request = {"op": "answer", "room": room_id, "member": member_id, "sdp": sdp}
-        reply = await self._ask(host, request)
-        self.sessions[sid] = AudioSession(room_id, member_id, host)
+        # Known before it is answered, so an ``audio:stop`` (or a disconnect) meanwhile
+        # reaches the connection being made.
+        session = AudioSession(room_id, member_id, host)
+        previous = self.sessions.get(sid)
+        self.sessions[sid] = session
+        try:
+            reply = await self._ask(host, request)
+        except BaseException:
+            if self.sessions.get(sid) is session:
+                if previous is None:
+                    del self.sessions[sid]
+                else:
+                    self.sessions[sid] = previous
+            raise
+        if self.sessions.get(sid) is not session:
+            # Stopped, disconnected or offered again while this was answered; a stop
+            # that reached the host first found nothing to drop.
+            if sid not in self.sessions:
+                with contextlib.suppress(HearthError):
+                    await self._ask(host, {"op": "drop", "room": room_id, "member": member_id})
+            raise ServerError(_ABANDONED, ServerCode.MEDIA_UNAVAILABLE)
         return str(reply["sdp"])
 
     async def stop_audio(self, sid: str) -> bool:
@@ -192,11 +217,26 @@ class AudioGateway:
         mixer = await self._mixer(room_id)
         if mixer.state.member(member_id) is None:
             raise NotInRoom()
-        return {"ok": True, "sdp": await mixer.answer(member_id, str(request["sdp"]))}
+        from server.media.host import AnswerAbandoned
+
+        try:
+            return {"ok": True, "sdp": await mixer.answer(member_id, str(request["sdp"]))}
+        except AnswerAbandoned:
+            try:  # left (or the room closed) while it connected: say so
+                seated = (await self.store.snapshot(room_id)).member(member_id) is not None
+            except RoomNotFound:
+                seated = False
+            if not seated:
+                raise NotInRoom("you left the room while your audio connected") from None
+            raise
 
     async def _mixer(self, room_id: str) -> RoomMixer:
-        mixer = self.mixers.get(room_id)
         state = await self.store.snapshot(room_id)
+        if self._closed:
+            raise ServerError("this server is stopping", ServerCode.MEDIA_UNAVAILABLE)
+        # Looked up after the last await and built with none in between: two requests for
+        # a room nobody hosts build one mixer, and a mixer closed meanwhile is not used.
+        mixer = self.mixers.get(room_id)
         if mixer is None:
             from aiortc import RTCIceServer
 
@@ -206,15 +246,12 @@ class AudioGateway:
                 RTCIceServer(list(s.urls), s.username, s.credential)
                 for s in self.settings.ice_servers
             ]
-            mixer = self.mixers.setdefault(
+            mixer = self.mixers[room_id] = RoomMixer(
                 room_id,
-                RoomMixer(
-                    room_id,
-                    state,
-                    ice,
-                    partial(self._report_audio, room_id),
-                    partial(self._report_speakers, room_id),
-                ),
+                state,
+                ice,
+                partial(self._report_audio, room_id),
+                partial(self._report_speakers, room_id),
             )
             log.info("hosting a room's audio")
             if self.host_media is not None:
@@ -296,7 +333,7 @@ class AudioGateway:
 
     async def _check_leases(self) -> None:
         for room_id, mixer in list(self.mixers.items()):
-            if not mixer.peers:
+            if mixer.idle:
                 await self._close_mixer(room_id)  # nobody left to hear: stop hosting
             elif not await self.lease.renew(room_id):
                 log.warning("lost a room's audio lease; closing its mixer")

@@ -5,7 +5,8 @@ microphone here and receives one mixed stream back. Every tick the mixer takes a
 decoded frame per input, **drops every input that ``may_be_heard`` refuses** (muted, paused,
 no longer seated), measures levels, mixes (see ``server.media.mixing``) and hands each
 listener an already-encoded Opus packet: one encode of the shared mix for everyone who is
-not speaking, and one mix-minus encode per speaker. aiortc's sender sends encoded packets
+not speaking, and one mix-minus encode per speaker, and none for a silent mix
+(``server.media.opus``). aiortc's sender sends encoded packets
 as they are (``Encoder.pack``), so the senders never encode.
 
 Each receiver's jitter buffer and decoder queue are replaced (``server.media.receive``):
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -45,7 +45,9 @@ from aiortc.mediastreams import MediaStreamError
 from moderation.audio import may_be_heard
 from rooms.errors import InvalidPayload
 from rooms.state import AudioState, RoomState
+from server.errors import ServerCode, ServerError
 from server.media import mixing, receive
+from server.media.opus import Voice
 from server.ops import metrics
 
 log = logging.getLogger(__name__)
@@ -57,37 +59,17 @@ _UNUSABLE_OFFER = (ValueError, KeyError, IndexError, AssertionError, TypeError)
 
 MAX_BACKLOG = 3
 CLOSE_TIMEOUT_S = 5.0
-TIME_BASE = fractions.Fraction(1, mixing.SAMPLE_RATE)
-BITRATE = 32_000  # speech, mono content in a stereo frame
 
 ReportAudio = Callable[[str, AudioState], None]
 ReportSpeakers = Callable[[tuple[str, ...]], None]
 
 
-def opus_encoder() -> Any:
-    codec = av.CodecContext.create("libopus", "w")
-    codec.bit_rate = BITRATE
-    codec.format = "s16"
-    codec.layout = "stereo"
-    codec.sample_rate = mixing.SAMPLE_RATE
-    codec.time_base = TIME_BASE
-    codec.options = {"application": "voip"}
-    return codec
+class AnswerAbandoned(ServerError):
+    """The peer connection was closed while its offer was being answered: its person
+    left, stopped their audio or offered again, or the room's mixer closed. Nothing of it
+    is left running; offer again if you still want audio."""
 
-
-def encode(codec: Any, samples: mixing.Samples, tick: int) -> Any:
-    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="stereo")
-    frame.sample_rate = mixing.SAMPLE_RATE
-    frame.pts = tick * mixing.FRAME_SAMPLES
-    packets = codec.encode(frame)
-    if not packets:
-        return None
-    packet = packets[-1]
-    # One timeline for every encoder, so a listener moving between the shared mix and
-    # their own keeps a continuous RTP timestamp.
-    packet.pts = tick * mixing.FRAME_SAMPLES
-    packet.time_base = TIME_BASE
-    return packet
+    code = ServerCode.MEDIA_UNAVAILABLE
 
 
 class MixedTrack(MediaStreamTrack):
@@ -117,7 +99,7 @@ class Peer:
     member_id: str
     pc: RTCPeerConnection
     out: MixedTrack
-    encoder: Any = field(default_factory=opus_encoder)
+    voice: Voice = field(default_factory=Voice)  # their own mix-minus, while they speak
     inbox: deque[mixing.Samples] = field(default_factory=lambda: deque(maxlen=MAX_BACKLOG))
     inlet: receive.Inlet | None = None
     reader: asyncio.Task[None] | None = None
@@ -173,11 +155,18 @@ class RoomMixer:
         self.peers: dict[str, Peer] = {}
         self.tick = 0
         self.late_ticks = 0  # ticks skipped because the loop fell far behind
-        self._shared = opus_encoder()
+        self.shared = Voice()  # what everyone who is not speaking hears
         self._gate = mixing.VoiceGate()
         self._announcer = mixing.Announcer()
         self._task: asyncio.Task[None] | None = None
         self._drops: set[asyncio.Task[None]] = set()
+        self.closed = False
+        self._answering = 0  # offers being answered now
+
+    @property
+    def idle(self) -> bool:
+        """Nobody connected and no offer being answered: the mixer may close."""
+        return not self.peers and not self._answering
 
     def update(self, state: RoomState) -> None:
         """A fresher room state (a room event arrived): the next tick obeys it, and
@@ -197,8 +186,27 @@ class RoomMixer:
                 task.add_done_callback(self._drops.discard)
 
     async def answer(self, member_id: str, offer_sdp: str) -> str:
-        """Connect a member: returns the SDP answer (all candidates inside, no trickle)."""
-        await self.drop(member_id)
+        """Connect a member: returns the SDP answer (all candidates inside, no trickle).
+
+        Answering awaits aiortc (ICE gathering), and meanwhile the member may leave, stop,
+        offer again, or the mixer close: each closes the new peer connection, and then
+        ``AnswerAbandoned`` is raised, with nothing of it left running or reported."""
+        if self.closed:
+            raise AnswerAbandoned("the room's audio closed; offer again")
+        self._answering += 1
+        try:
+            return await self._answer(member_id, offer_sdp)
+        finally:
+            self._answering -= 1
+
+    def _abandoned(self, peer: Peer) -> bool:
+        return self.closed or self.peers.get(peer.member_id) is not peer
+
+    async def _answer(self, member_id: str, offer_sdp: str) -> str:
+        while member_id in self.peers:  # another offer of theirs may land while one closes
+            await self.drop(member_id)
+        if self.closed:  # while the previous connection closed
+            raise AnswerAbandoned("the room's audio closed; offer again")
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
         peer = Peer(member_id, pc, MixedTrack())
         self.peers[member_id] = peer
@@ -226,13 +234,18 @@ class RoomMixer:
                         peer.inlet.open = member_id in self.heard
             pc.addTrack(peer.out)
             await pc.setLocalDescription(await pc.createAnswer())
-        except _UNUSABLE_OFFER as exc:
+        except Exception as exc:
+            # aiortc's errors on a connection closed under it ("RTCPeerConnection is
+            # closed") say nothing about the offer.
+            if self._abandoned(peer):
+                raise AnswerAbandoned("your audio was closed while it connected") from None
             await self.drop(member_id)
+            if not isinstance(exc, _UNUSABLE_OFFER):
+                raise
             log.info("refused an audio offer aiortc could not use (%s)", type(exc).__name__)
             raise InvalidPayload("'sdp' is not an audio offer this server can answer") from None
-        except Exception:
-            await self.drop(member_id)
-            raise
+        if self._abandoned(peer):
+            raise AnswerAbandoned("your audio was closed while it connected")
         self.report_audio(member_id, AudioState.CONNECTING)
         self._start()
         return str(pc.localDescription.sdp)
@@ -249,7 +262,7 @@ class RoomMixer:
                     peer.accept(frame)
 
     def _start(self) -> None:
-        if self._task is None:
+        if self._task is None and not self.closed:
             self._task = asyncio.create_task(self._run(), name=f"mixer:{self.room_id}")
 
     async def _run(self) -> None:
@@ -285,10 +298,14 @@ class RoomMixer:
                 peer.loudest = max(peer.loudest, level)
         speakers = self._gate.update(levels)
         mixes = mixing.mix(inputs, speakers)
-        shared = encode(self._shared, mixes.shared, self.tick)
+        shared = self.shared.packet(mixes.shared, self.tick)
         for member_id, peer in self.peers.items():
             own = mixes.minus.get(member_id)
-            packet = shared if own is None else encode(peer.encoder, own, self.tick)
+            if own is None and member_id in speakers:
+                # A speaker with no frame this tick stays on their own stream: the shared
+                # encoder's last frames hold their voice, which they would hear.
+                own = mixes.shared
+            packet = shared if own is None else peer.voice.packet(own, self.tick)
             if packet is not None:
                 peer.out.push(packet)
         if self._announcer.due(self.tick, speakers):
@@ -311,6 +328,7 @@ class RoomMixer:
         self.report_audio(member_id, AudioState.OFF)
 
     async def close(self) -> None:
+        self.closed = True  # an offer being answered now is abandoned, none is taken
         if self._drops:
             await asyncio.gather(*self._drops, return_exceptions=True)
         for member_id in list(self.peers):

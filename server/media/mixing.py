@@ -9,7 +9,9 @@ so nothing is resampled). Each tick:
    ``CLOSE_DBFS``, so words and short pauses do not flap it;
 3. ``mix`` sums the open inputs once (the *shared* mix, which everyone who is not speaking
    hears) and, for each speaker, the mix minus their own voice. A quiet room therefore
-   needs one encode for all listeners plus one per speaker, not one per listener;
+   needs one encode for all listeners plus one per speaker, not one per listener; and a
+   mix that is silence (nobody voiced, or what a lone speaker hears) is ``SILENCE``
+   itself, which the host sends without encoding;
 4. ``Announcer`` decides when the room is told who speaks: on change only, at most once
    per ``ANNOUNCE_INTERVAL_TICKS``.
 """
@@ -87,6 +89,8 @@ def mix(inputs: Mapping[str, Samples], speakers: frozenset[str]) -> Mixes:
     for samples in voiced.values():
         total += samples
     shared = np.clip(total, -32768, 32767).astype(np.int16)
+    if len(voiced) == 1:  # a lone speaker hears nobody: silence, which needs no encode
+        return Mixes(shared, dict.fromkeys(voiced, SILENCE))
     minus = {
         m: np.clip(total - samples, -32768, 32767).astype(np.int16) for m, samples in voiced.items()
     }

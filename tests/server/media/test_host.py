@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
+import numpy as np
 import pytest
 
 from moderation import mute, pause
 from rooms.state import AudioState, RoomState
 from server.media.host import RoomMixer
-from tests.server.media.peers import NAMES, Participant, Room, seat
+from tests.server.media.peers import NAMES, Participant, Room, seat, tones_in
 
 pytestmark = pytest.mark.audio
 
@@ -29,15 +29,36 @@ async def test_each_listener_hears_the_others_and_not_themselves(room: Room) -> 
     assert len(room.speakers) <= 3
 
 
-async def test_a_muted_voice_is_gone_from_every_listener_within_100_ms(room: Room) -> None:
+async def test_a_speaker_whose_frame_is_late_does_not_hear_their_own_voice(room: Room) -> None:
+    """A speaker with no frame in a tick (lost, late) is not mixed in it; what they hear
+    stays on their own stream: the shared mix's encoder still holds their voice."""
+    ann = room.people["ann"]
+    await ann.ear.hears({660, 880})
+    ann.mic.gap_every = 7  # a frame of Ann's missing every 140 ms
+    heard = len(ann.ear.frames)
+    for _ in range(200):
+        if len(ann.ear.frames) >= heard + 60:
+            break
+        await asyncio.sleep(0.05)
+    later = ann.ear.frames[heard : heard + 60]
+    assert len(later) == 60
+    windows = [np.concatenate([s for _, s in later[i : i + 5]]) for i in range(0, 56)]
+    assert not [i for i, w in enumerate(windows) if 440 in tones_in(w)], "Ann heard herself"
+
+
+async def test_a_muted_voice_is_gone_from_every_listener_at_once(room: Room) -> None:
     for name, person in room.people.items():
         await person.ear.hears({f for n, f in NAMES.items() if n != name})
-    muted_at = time.monotonic()
     muted = mute.mute(room.mixer.state, "sid-fay", "id-ann", chat=False, audio=True, now=0)
     room.mixer.update(muted.change.state)
-    for name in ("bo", "fay"):
-        await room.people[name].ear.misses(440, since=muted_at + 0.1)
-        await room.people[name].ear.hears({660, 880} - {NAMES[name]})
+    # What each listener heard after the mute is marked by a tone the other one starts
+    # only now (one nobody heard before: each listener's own).
+    room.people["bo"].mic.freq = 880  # Fay's marker
+    room.people["fay"].mic.freq = 660  # Bo's marker
+    await room.people["fay"].ear.misses_after(440, marker=880)
+    await room.people["bo"].ear.misses_after(440, marker=660)
+    await room.people["fay"].ear.hears({880})
+    await room.people["bo"].ear.hears({660})
     # A muted input is not even decoded: its packets stop before the decoder thread.
     decoded = room.mixer.peers["id-ann"].received
     await asyncio.sleep(0.1)
@@ -45,20 +66,19 @@ async def test_a_muted_voice_is_gone_from_every_listener_within_100_ms(room: Roo
     # Lifting a facilitator's mute takes the facilitator's ask and the person's yes.
     asked = mute.unmute(room.mixer.state, "sid-fay", "id-ann", chat=False, audio=True, now=0)
     room.mixer.update(mute.unmute_self(asked.change.state, "sid-ann").state)
-    await room.people["bo"].ear.hears({440, 880})
+    await room.people["bo"].ear.hears({440, 660})
 
 
 async def test_pause_silences_everyone_but_facilitators_and_resume_brings_them_back(
     room: Room,
 ) -> None:
     await room.people["ann"].ear.hears({660, 880})
-    paused_at = time.monotonic()
     room.mixer.update(pause.pause(room.mixer.state, "sid-fay", now=0).change.state)
-    await room.people["ann"].ear.misses(660, since=paused_at + 0.1)
-    await room.people["ann"].ear.hears({880})  # only the facilitator
-    for freq in (440, 660):
-        await room.people["fay"].ear.misses(freq, since=paused_at + 0.1)
-    await room.people["fay"].ear.hears(set())  # silence
+    room.people["fay"].mic.freq = 440  # marks, for Ann, what was mixed after the pause
+    await room.people["ann"].ear.misses_after(660, marker=440)
+    await room.people["ann"].ear.hears({440})  # only the facilitator
+    # Fay hears nobody now, so nothing can mark the moment for her: silence, in time.
+    await room.people["fay"].ear.hears(set())
     room.mixer.update(pause.resume(room.mixer.state, "sid-fay", now=0).change.state)
     await room.people["fay"].ear.hears({440, 660})
 
@@ -80,6 +100,34 @@ async def test_a_silent_member_costs_no_decode_and_is_heard_as_soon_as_they_spea
         bo.mic.freq = 660  # Bo speaks
         await ann.ear.hears({660})
         assert mixer.peers["id-bo"].received > 0
+    finally:
+        await ann.close()
+        await bo.close()
+        await mixer.close()
+
+
+async def test_a_silent_mix_is_sent_every_tick_without_being_encoded() -> None:
+    """Nobody speaking, or what a lone speaker hears: the same silent Opus packet, sent on
+    time, not encoded (after a sound, only while the encoder flushes its lookahead)."""
+    state = RoomState("circle", members=(seat("ann"), seat("bo")))
+    mixer = RoomMixer("circle", state, [], lambda *_: None, lambda *_: None)
+    ann = await Participant.connect(0, lambda sdp: mixer.answer("id-ann", sdp))  # silence
+    bo = await Participant.connect(0, lambda sdp: mixer.answer("id-bo", sdp))
+    try:
+        await ann.ear.hears(set())
+        heard, encoded = len(ann.ear.frames), mixer.shared.encoded
+        assert encoded == 0
+        for _ in range(100):  # ... and more silence keeps arriving, every 20 ms
+            if len(ann.ear.frames) > heard + 25:
+                break
+            await asyncio.sleep(0.05)
+        assert len(ann.ear.frames) > heard + 25
+        assert mixer.shared.encoded == encoded
+        bo.mic.freq = 660  # Bo speaks: the room hears him, and he hears silence, unencoded
+        await ann.ear.hears({660})
+        assert mixer.shared.encoded > encoded
+        await bo.ear.hears(set())
+        assert mixer.peers["id-bo"].voice.encoded == 0
     finally:
         await ann.close()
         await bo.close()

@@ -35,7 +35,14 @@ def test_a_loud_mix_clips_instead_of_wrapping() -> None:
 
 
 def test_nobody_speaking_is_silence() -> None:
-    assert np.array_equal(mix({"a": tone(440)}, frozenset()).shared, mixing.SILENCE)
+    assert mix({"a": tone(440)}, frozenset()).shared is mixing.SILENCE
+
+
+def test_a_lone_speaker_hears_silence_itself_which_needs_no_encode() -> None:
+    mixes = mix({"ann": tone(440)}, frozenset({"ann", "bo"}))  # bo: a pause, gate held
+    assert np.array_equal(mixes.shared, tone(440))
+    assert mixes.minus == {"ann": mixing.SILENCE}
+    assert mixes.minus["ann"] is mixing.SILENCE
 
 
 def test_the_gate_holds_through_short_pauses_and_closes_after_the_hold() -> None:

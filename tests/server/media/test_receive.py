@@ -10,7 +10,7 @@ import pytest
 from aiortc.rtp import RtpPacket
 
 from server.media import mixing
-from server.media.host import encode, opus_encoder
+from server.media.opus import encode, opus_encoder
 from server.media.receive import MAX_CONCEALED, MAX_LATE_RUN, PATIENCE, Arrivals, Burst, Inlet
 
 pytestmark = pytest.mark.audio
