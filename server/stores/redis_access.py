@@ -1,5 +1,6 @@
-"""How the Redis store's parts reach Redis: key names under the configured prefix,
-replies read as bytes or text, and Redis out of reach as a coded refusal."""
+"""How the Redis store's parts reach Redis: key names under the configured prefix
+(``server.stores.redis_keys``), replies read as bytes or text, and Redis out of reach as
+a coded refusal."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.errors import StoreUnavailable
 from server.ops import metrics
+from server.stores.redis_keys import Keys
+
+__all__ = ["LOST", "UNREACHABLE", "Keys", "guarded", "raw", "text"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -19,16 +23,6 @@ R = TypeVar("R")
 # What an unanswered or broken connection raises (redis-py's own, the socket's, asyncio's).
 LOST = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
 UNREACHABLE = "the server cannot reach its store right now; try again shortly"
-
-
-class Keys:
-    """Every key of one deployment, under its prefix."""
-
-    def __init__(self, prefix: str) -> None:
-        self._prefix = prefix
-
-    def __call__(self, *parts: str) -> str:
-        return self._prefix + ":".join(parts)
 
 
 def text(raw: bytes | str) -> str:

@@ -271,10 +271,11 @@ class RoomCommits:
 
     def _attempt(self, room_id: str, record: str | None) -> _Attempt:
         attempt_id = uuid.uuid4().hex
+        fence = self._key("room", room_id, "fence", attempt_id)
         if record is None:
             own = self._key("op", room_id, "~" + attempt_id)
-            return _Attempt(attempt_id, own, self._key("fence", attempt_id), ATTEMPT_MEMORY_MS)
-        return _Attempt(attempt_id, record, self._key("fence", attempt_id), OP_MEMORY_MS)
+            return _Attempt(attempt_id, own, fence, ATTEMPT_MEMORY_MS)
+        return _Attempt(attempt_id, record, fence, OP_MEMORY_MS)
 
     async def _commit_once(
         self, keys: list[str], args: list[EncodableT], attempt: _Attempt, op: Operation
@@ -349,7 +350,7 @@ class RoomCommits:
                     self._key("rooms"),
                     self._key("room", room_id, "info"),
                     self._key("room", room_id, "audit"),
-                    self._key("bans", ban.key if ban else "-"),
+                    self._key("bans", ban.key if ban else f"room:{room_id}"),
                     sent.record,
                     sent.fence,
                     self._key("room", room_id, "log"),

@@ -1,11 +1,11 @@
 """Room and series definitions in Redis (``rooms.ports.Definitions``): what outlives a
 room's sessions and a restart.
 
-Keys: ``room:{id}:info`` — the room's settings (msgpack ``RoomInfo``), shared with the
-room's live state (``server.stores.redis``); ``roomdefs`` — set of defined room ids (a
+Keys: ``room:{<id>}:info`` — the room's settings (msgpack ``RoomInfo``), shared with the
+room's live state (``server.stores.redis``); ``{defs}:roomdefs`` — set of defined room ids (a
 room may be defined and closed, or opened without a definition, like the demo room);
-``series:{id}`` — a schedule (msgpack ``Series``); ``series`` — set of series ids;
-``deployment:resources`` — the deployment's resources an admin set (msgpack list of
+``{defs}:series:{id}`` — a schedule (msgpack ``Series``); ``{defs}:series`` — set of series
+ids; ``{defs}:deployment:resources`` — the deployment's resources an admin set (msgpack list of
 ``Resource``; absent: none set, so the configured file's list counts).
 """
 

@@ -22,8 +22,8 @@ from server.stores.redis import RedisStore
 from tests.server.scrapes import scrape, value
 from tests.support import Client, token
 
-CIRCLE = "hearth:room:circle"
-OTHER = "hearth:room:other"
+CIRCLE = "hearth:room:{circle}"
+OTHER = "hearth:room:{other}"
 WITHIN_S = 10.0
 
 

@@ -139,7 +139,7 @@ async def test_a_room_that_never_stays_still_is_busy_and_keeps_nothing(stores: S
     def contended(state: RoomState, _room: RoomInfo) -> Change:
         nonlocal runs
         runs += 1
-        rival.hincrby("c:room:circle:live", "v", 1)  # another process commits first
+        rival.hincrby("c:room:{circle}:live", "v", 1)  # another process commits first
         return lifecycle.warn_closing(state, NOW)
 
     try:
@@ -273,7 +273,7 @@ async def test_a_change_is_visible_whole_before_any_of_its_events_is_heard(
     else:
         listener = Redis.from_url(stores.redis_url)
         pubsub = listener.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe("c:room:circle")  # the room's own channel (prefix c:)
+        await pubsub.subscribe("c:room:{circle}")  # the room's own channel (prefix c:)
         try:
             applied = asyncio.create_task(stores.ours.apply("circle", both_leave))
             while await pubsub.get_message(timeout=5) is None:
