@@ -11,7 +11,9 @@ callers.
 #   ban: 'keep', 'lift' or '', its subject, its record (as read, to lift),
 #   the entry's time (ms), the record's expiry (ms), the record, the epoch the rule saw,
 #   the log's MAXLEN, n log entries, n pairs (seq, framed event), then pairs (channel,
-#   frame), in order: channel '' is the room's own.
+#   frame), in order: channel '' is the room's own, a shard channel (SPUBLISH: on a Redis
+#   Cluster it hashes to the room's slot, so the shard holding the room publishes it),
+#   any other one every process may read (PUBLISH, which a cluster sends to every node).
 # A log whose last entry is at or past the first new seq is ahead of the state (the
 # state was rolled back): it no longer tells this room's history, so it is dropped and a
 # resume from it gets a snapshot.
@@ -76,9 +78,11 @@ elseif ARGV[10] == 'lift' and redis.call('HGET', KEYS[5], ARGV[11]) == ARGV[12] 
 end
 redis.call('SET', KEYS[6], ARGV[15], 'PX', ARGV[14])
 for i = frames, #ARGV, 2 do
-  local to = ARGV[i]
-  if to == '' then to = ARGV[4] end
-  redis.call('PUBLISH', to, ARGV[i + 1])
+  if ARGV[i] == '' then
+    redis.call('SPUBLISH', ARGV[4], ARGV[i + 1])
+  else
+    redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+  end
 end
 return 1
 """

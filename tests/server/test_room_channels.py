@@ -28,7 +28,7 @@ WITHIN_S = 10.0
 
 
 async def _subscribers(redis: Redis, channel: str) -> int:
-    ((_, count),) = await redis.pubsub_numsub(channel)
+    ((_, count),) = await redis.pubsub_shardnumsub(channel)
     return int(count)
 
 

@@ -273,7 +273,7 @@ async def test_a_change_is_visible_whole_before_any_of_its_events_is_heard(
     else:
         listener = Redis.from_url(stores.redis_url)
         pubsub = listener.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe("c:room:{circle}")  # the room's own channel (prefix c:)
+        await pubsub.ssubscribe("c:room:{circle}")  # the room's own channel (prefix c:)
         try:
             applied = asyncio.create_task(stores.ours.apply("circle", both_leave))
             while await pubsub.get_message(timeout=5) is None:

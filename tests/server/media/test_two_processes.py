@@ -97,7 +97,7 @@ async def test_a_media_host_with_none_of_the_room_s_people_follows_the_room_s_ch
         await peers[2].ear.hears({440, 660})
         assert (await ann.call("room:leave"))["ok"]
         await peers[2].ear.hears({660})
-        ((_, followers),) = await redis.pubsub_numsub("hearth:room:{voices}")
+        ((_, followers),) = await redis.pubsub_shardnumsub("hearth:room:{voices}")
         assert followers == 2  # B for Bo and Cy, A for the mixer alone
 
         assert (await bo.call("audio:mute"))["ok"]
@@ -107,7 +107,7 @@ async def test_a_media_host_with_none_of_the_room_s_people_follows_the_room_s_ch
             await peer.close()
         peers = []
         for _ in range(200):  # the lease round closes the emptied mixer
-            ((_, followers),) = await redis.pubsub_numsub("hearth:room:{voices}")
+            ((_, followers),) = await redis.pubsub_shardnumsub("hearth:room:{voices}")
             if followers == 1:
                 break
             await asyncio.sleep(0.05)
