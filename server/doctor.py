@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
-
 from server.settings import DEV_SECRET, Settings
+from server.stores.redis_client import connect
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 MIN_DISTINCT_CHARACTERS = 16  # a random 32+ character secret has far more
@@ -65,9 +64,7 @@ async def _redis(settings: Settings) -> list[Finding]:
             )
         ]
     timeout = settings.redis_timeout_ms / 1000
-    redis = Redis.from_url(
-        settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
-    )
+    redis = connect(settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
         try:
             await asyncio.wait_for(redis.ping(), timeout)

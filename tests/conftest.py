@@ -10,8 +10,10 @@ from redis.asyncio import Redis
 from rooms.room import RoomInfo
 from server.app import CHANNEL, frame_event
 from server.stores.redis import RedisStore
+from server.stores.redis_client import connect
 from tests.support import (
     Client,
+    RedisClusterServers,
     RedisServer,
     RunningHub,
     ServerProcess,
@@ -36,9 +38,25 @@ async def redis_url(redis_server: RedisServer) -> str:
 
 
 async def flush(url: str) -> None:
-    client = Redis.from_url(url)
+    """Empty the Redis (every master of a cluster) at ``url``."""
+    client = connect(url)
     await client.flushall()
     await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterServers]:
+    """A real 3-master Redis Cluster, shared by the session's tests."""
+    cluster = RedisClusterServers()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def cluster_url(redis_cluster: RedisClusterServers) -> str:
+    """A clean shared Redis Cluster (``redis+cluster://``)."""
+    redis_cluster.flush()
+    return redis_cluster.url
 
 
 @pytest.fixture

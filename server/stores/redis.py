@@ -110,16 +110,12 @@ class RedisStore:
 
     @guarded
     async def open_room(self, info: RoomInfo) -> bool:
-        keys = [
-            self._key("room", info.room_id, "info"),
-            self._key("room", info.room_id, "live"),
-            self._key("rooms"),
-        ]
+        keys = [self._key("room", info.room_id, "info"), self._key("room", info.room_id, "live")]
         args: list[EncodableT] = [
             codec.pack(info),
             codec.pack(RoomState(info.room_id, opening=new_opening())),
-            info.room_id,
         ]
+        await self._redis.sadd(self._key("rooms"), info.room_id)
         opened = bool(await self._open(keys=keys, args=args))
         self._rooms.remembered[info.room_id] = info
         return opened
@@ -131,8 +127,16 @@ class RedisStore:
 
     @guarded
     async def open_rooms(self) -> list[RoomInfo]:
+        """The rooms whose live state exists. The open-rooms set is written apart from it
+        (before the room opens; on a Redis Cluster, after it closes), so it may name a
+        room that is not open (yet, or any more: it is not removed here, where it could
+        race the opening)."""
         ids = sorted(text(m) for m in await self._redis.smembers(self._key("rooms")))
-        return await self._definitions.infos(ids)
+        pipe = self._redis.pipeline(transaction=False)
+        for room_id in ids:
+            pipe.exists(self._key("room", room_id, "live"))
+        live = await pipe.execute()
+        return await self._definitions.infos([i for i, n in zip(ids, live, strict=True) if n])
 
     @guarded
     async def snapshot(self, room_id: str) -> RoomState:
