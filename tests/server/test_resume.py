@@ -21,7 +21,7 @@ from rooms.state import Connection, RoomState
 from server.app import CHANNEL, frame_event
 from server.codec import MsgpackJson
 from server.stores.redis import RedisStore
-from tests.conftest import CIRCLE, Pair
+from tests.conftest import CIRCLE, ON_REDIS_AND_CLUSTER, Pair
 from tests.support import RunningHub, seat, token
 
 # Opened again showing latecomers the recent chat (``rooms.history``): the snapshot's chat
@@ -36,6 +36,7 @@ def _seqs(client: Any, after: int) -> list[int]:
     return [s for s in seen if s > after]
 
 
+@ON_REDIS_AND_CLUSTER
 async def test_a_dropped_client_resumes_through_the_other_process_with_exactly_what_it_missed(
     two_processes: Any, clients: Any
 ) -> None:
