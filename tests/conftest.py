@@ -52,6 +52,15 @@ def redis_cluster() -> Iterator[RedisClusterServers]:
 
 
 @pytest.fixture
+def own_cluster() -> Iterator[RedisClusterServers]:
+    """A Redis Cluster of this test's own, 3 masters with a replica each, which the
+    test may break."""
+    cluster = RedisClusterServers(replicas=1)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
 def cluster_url(redis_cluster: RedisClusterServers) -> str:
     """A clean shared Redis Cluster (``redis+cluster://``)."""
     redis_cluster.flush()

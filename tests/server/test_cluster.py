@@ -17,8 +17,6 @@ from tests.support import RedisClusterServers, token
 
 WITHIN_S = 10.0
 
-pytestmark = pytest.mark.parametrize("shared_url", ["cluster"], indirect=True)
-
 
 def _rooms_on_two_masters(cluster: RedisClusterServers) -> tuple[str, str]:
     """Two room ids whose slots are served by different masters."""
@@ -43,6 +41,7 @@ def _followers(cluster: RedisClusterServers, room_id: str) -> dict[int, int]:
     return counts
 
 
+@pytest.mark.parametrize("shared_url", ["cluster"], indirect=True)
 async def test_each_room_s_traffic_stays_on_the_shard_that_holds_it(
     redis_cluster: RedisClusterServers,
     shared_url: str,
@@ -70,7 +69,8 @@ async def test_each_room_s_traffic_stays_on_the_shard_that_holds_it(
     assert (await cy.wait_for("chat:message"))["message"] == other["message"]
     # Bo got room one's chat and then his own: none of room two's came between.
     last = await bo.call("chat:send", {"text": "again"})
-    await ann.wait_for("chat:message", lambda d: d["seq"] == last["message"]["id"])
+    for client in (ann, bo):
+        await client.wait_for("chat:message", lambda d: d["seq"] == last["message"]["id"])
     assert [m["message"]["text"] for m in bo.events("chat:message")] == ["to one", "again"]
     assert [m["message"]["text"] for m in cy.events("chat:message")] == ["to two"]
 
@@ -90,3 +90,74 @@ async def test_each_room_s_traffic_stays_on_the_shard_that_holds_it(
         assert asyncio.get_running_loop().time() < deadline, "B still follows room two"
         await asyncio.sleep(0.02)
     assert _followers(redis_cluster, one)[home_one] == 2
+
+
+def _replicated(cluster: RedisClusterServers, master: int) -> bool:
+    """Whether every replica of ``master`` has everything it wrote."""
+    with sync_redis.Redis(port=master) as client:
+        info = client.info("replication")
+    offset = info["master_repl_offset"]
+    replicas = [v for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)]
+    return bool(replicas) and all(r["offset"] >= offset for r in replicas)
+
+
+async def _until(check: Any, what: str, within: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, f"not within {within}s: {what}"
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("shared_url", ["own cluster"], indirect=True)
+async def test_a_room_carries_on_when_the_master_holding_it_fails(
+    own_cluster: RedisClusterServers,
+    shared_url: str,
+    shared_store: RedisStore,
+    processes: Any,
+    clients: Any,
+) -> None:
+    """3 masters with a replica each. The master holding the room's slot is killed once
+    its replica has every acked chat: the replica takes over, the processes find it (a
+    chat sent meanwhile is sent again with its op id until acked), their subscriptions
+    move to it and catch up, and everyone has every acked chat exactly once, in order."""
+    url_node = own_cluster.ports[0]
+    room_id = next(
+        f"room-{i}"
+        for i in range(100)
+        if own_cluster.master_of(f"hearth:room:{{room-{i}}}:live") != url_node
+    )
+    home = own_cluster.master_of(f"hearth:room:{{{room_id}}}:live")
+    await shared_store.open_room(RoomInfo(room_id, room_id))
+    a, b = processes(shared_url), processes(shared_url)
+    ann = await clients(a.url, {"token": token("Ann")})
+    bo = await clients(b.url, {"token": token("Bo")})
+    await ann.join(room_id)
+    await bo.join(room_id)
+    before = [await ann.call("chat:send", {"text": f"before {i}"}) for i in range(5)]
+    assert all(ack["ok"] for ack in before)
+    await bo.wait_for("chat:message", lambda d: d["message"]["text"] == "before 4")
+    await _until(lambda: _replicated(own_cluster, home), "the replica has every write")
+
+    own_cluster.crash(home)
+    await _until(lambda: home not in own_cluster.masters(), "a replica took over")
+
+    after: list[dict[str, Any]] = []
+    for i in range(5):
+        payload = {"text": f"after {i}", "op": f"after-the-failover-{i}"}
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            ack = await ann.call("chat:send", payload)
+            if ack["ok"]:
+                break
+            assert ack["error"]["code"] in {"unavailable", "unconfirmed"}, ack
+            assert asyncio.get_running_loop().time() < deadline, ack
+            await asyncio.sleep(0.1)
+        after.append(ack)
+    last = after[-1]["message"]["id"]
+    texts = [f"before {i}" for i in range(5)] + [f"after {i}" for i in range(5)]
+    for client in (ann, bo):
+        await client.wait_for("chat:message", lambda d: d["seq"] == last, within=30)
+        seen = [m["message"]["text"] for m in client.events("chat:message")]
+        assert seen == texts
+    snapshot = (await bo.call("room:snapshot"))["snapshot"]
+    assert [m["text"] for m in snapshot["chat"]] == texts
