@@ -53,6 +53,9 @@ def _secret(settings: Settings) -> Finding:
     return Finding(Level.OK, "secret", "HEARTH_SECRET is long and varied")
 
 
+MIN_REDIS_MAJOR = 7
+
+
 async def _redis(settings: Settings) -> list[Finding]:
     if not settings.redis_url:
         return [
@@ -77,7 +80,18 @@ async def _redis(settings: Settings) -> list[Finding]:
                     "check the address, the password and the firewall",
                 )
             ]
-        found = [Finding(Level.OK, "redis", f"answers within {settings.redis_timeout_ms} ms")]
+        version = _text((await redis.info("server")).get("redis_version", "?"))
+        answers = f"answers within {settings.redis_timeout_ms} ms (Redis {version})"
+        found = [Finding(Level.OK, "redis", answers)]
+        if version.split(".")[0].isdigit() and int(version.split(".")[0]) < MIN_REDIS_MAJOR:
+            found.append(
+                Finding(
+                    Level.FIX,
+                    "redis",
+                    f"Redis {version} is too old: Hearth needs {MIN_REDIS_MAJOR} or later "
+                    "(a room's events travel on sharded pub/sub, SPUBLISH)",
+                )
+            )
         try:
             config = await redis.config_get("appendonly")
         except Exception:

@@ -95,7 +95,7 @@ REFERENCE = (
     Setting(
         "HEARTH_KEY_PREFIX",
         "key_prefix",
-        "Redis key prefix (and pub/sub channel prefix)",
+        "Redis key prefix (and pub/sub channel prefix); no `{` or `}` (Redis Cluster hash tags)",
     ),
     Setting(
         "HEARTH_REDIS_TIMEOUT_MS",
