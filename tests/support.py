@@ -202,6 +202,21 @@ class RedisClusterServers:
                     return int(master[1])
         raise RuntimeError(f"no master serves {key!r}")
 
+    def move_slot(self, key: str, to: int) -> None:
+        """Migrate ``key``'s slot, with every key in it, to the master on port ``to``, as
+        ``redis-cli --cluster reshard`` does it, step by step."""
+        source = self.master_of(key)
+        with sync_redis.Redis(port=source) as src, sync_redis.Redis(port=to) as dst:
+            slot = src.cluster("KEYSLOT", key)
+            src_id, dst_id = src.cluster("MYID"), dst.cluster("MYID")
+            dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", src_id)
+            src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id)
+            while keys := src.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100):
+                src.execute_command("MIGRATE", "127.0.0.1", to, "", 0, 5000, "KEYS", *keys)
+            for port in self.masters():
+                with sync_redis.Redis(port=port) as node:
+                    node.execute_command("CLUSTER", "SETSLOT", slot, "NODE", dst_id)
+
     def flush(self) -> None:
         for port in self.masters():
             with sync_redis.Redis(port=port) as client:

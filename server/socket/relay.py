@@ -295,8 +295,14 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         kind = message.get("type")
         room_id = room_of(self.prefix, _text(message["channel"]))
         if kind in ("ssubscribe", "sunsubscribe"):
-            if room_id is not None:
-                await self._confirmed(room_id, kind == "ssubscribe")
+            if room_id is None:
+                return
+            if kind == "sunsubscribe" and self._following.dropped(room_id):
+                # The room's slot moved to another shard: subscribe there, and catch up.
+                log.info("a room's channel moved to another shard: subscribing again")
+                self._changed.set()
+                return
+            await self._confirmed(room_id, kind == "ssubscribe")
             return
         if kind not in ("message", "smessage"):
             return

@@ -8,6 +8,13 @@ import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    RedisClusterUnreachableError,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -15,13 +22,23 @@ from server.errors import StoreUnavailable
 from server.ops import metrics
 from server.stores.redis_keys import Keys
 
-__all__ = ["LOST", "UNREACHABLE", "Keys", "guarded", "raw", "text"]
+__all__ = ["ELSEWHERE", "LOST", "UNREACHABLE", "Keys", "guarded", "raw", "text"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 # What an unanswered or broken connection raises (redis-py's own, the socket's, asyncio's).
 LOST = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
+# What a Redis Cluster answers instead of running a command while a slot moves or a master
+# fails over (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, no node for the slot yet): it ran nothing,
+# and redis-py learns the new layout from it, so a later attempt finds the right shard.
+ELSEWHERE = (
+    AskError,
+    TryAgainError,
+    ClusterDownError,
+    SlotNotCoveredError,
+    RedisClusterUnreachableError,
+)
 UNREACHABLE = "the server cannot reach its store right now; try again shortly"
 
 
@@ -40,7 +57,7 @@ def guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutin
     async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await method(*args, **kwargs)
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        except (RedisConnectionError, RedisTimeoutError, OSError, *ELSEWHERE) as exc:
             metrics.REDIS_ERRORS.labels("store").inc()
             raise StoreUnavailable(UNREACHABLE) from exc
 

@@ -141,18 +141,7 @@ async def test_a_room_carries_on_when_the_master_holding_it_fails(
     own_cluster.crash(home)
     await _until(lambda: home not in own_cluster.masters(), "a replica took over")
 
-    after: list[dict[str, Any]] = []
-    for i in range(5):
-        payload = {"text": f"after {i}", "op": f"after-the-failover-{i}"}
-        deadline = asyncio.get_running_loop().time() + 30
-        while True:
-            ack = await ann.call("chat:send", payload)
-            if ack["ok"]:
-                break
-            assert ack["error"]["code"] in {"unavailable", "unconfirmed"}, ack
-            assert asyncio.get_running_loop().time() < deadline, ack
-            await asyncio.sleep(0.1)
-        after.append(ack)
+    after = [await _acked(ann, f"after {i}", f"after-the-failover-{i}") for i in range(5)]
     last = after[-1]["message"]["id"]
     texts = [f"before {i}" for i in range(5)] + [f"after {i}" for i in range(5)]
     for client in (ann, bo):
@@ -161,3 +150,52 @@ async def test_a_room_carries_on_when_the_master_holding_it_fails(
         assert seen == texts
     snapshot = (await bo.call("room:snapshot"))["snapshot"]
     assert [m["text"] for m in snapshot["chat"]] == texts
+
+
+async def _acked(client: Any, text: str, op: str) -> dict[str, Any]:
+    """Send a chat until it is acked, again with its op id after ``unavailable`` or
+    ``unconfirmed`` (while a slot moves or a master fails over)."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        ack: dict[str, Any] = await client.call("chat:send", {"text": text, "op": op})
+        if ack["ok"]:
+            return ack
+        assert ack["error"]["code"] in {"unavailable", "unconfirmed"}, ack
+        assert asyncio.get_running_loop().time() < deadline, ack
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("shared_url", ["cluster"], indirect=True)
+async def test_a_room_whose_slot_moves_to_another_master_carries_on(
+    redis_cluster: RedisClusterServers,
+    shared_url: str,
+    shared_store: RedisStore,
+    processes: Any,
+    clients: Any,
+) -> None:
+    """The room's slot is migrated to another master with its people in it: Redis ends
+    their processes' shard subscriptions there, they subscribe on the new master and
+    catch up, and every acked chat reaches everyone once, in order."""
+    room_id, _ = _rooms_on_two_masters(redis_cluster)
+    key = f"hearth:room:{{{room_id}}}:live"
+    home = redis_cluster.master_of(key)
+    await shared_store.open_room(RoomInfo(room_id, room_id))
+    a, b = processes(shared_url), processes(shared_url)
+    ann = await clients(a.url, {"token": token("Ann")})
+    bo = await clients(b.url, {"token": token("Bo")})
+    await ann.join(room_id)
+    await bo.join(room_id)
+    for i in range(3):
+        await _acked(ann, f"before {i}", f"before-the-move-{i}")
+    await bo.wait_for("chat:message", lambda d: d["message"]["text"] == "before 2")
+
+    new_home = next(port for port in redis_cluster.masters() if port != home)
+    redis_cluster.move_slot(key, new_home)
+
+    acks = [await _acked(ann, f"after {i}", f"after-the-move-{i}") for i in range(3)]
+    last = acks[-1]["message"]["id"]
+    texts = [f"before {i}" for i in range(3)] + [f"after {i}" for i in range(3)]
+    for client in (ann, bo):
+        await client.wait_for("chat:message", lambda d: d["seq"] == last, within=30)
+        assert [m["message"]["text"] for m in client.events("chat:message")] == texts
+    assert _followers(redis_cluster, room_id)[new_home] == 2
