@@ -108,6 +108,9 @@ async def _messages(pubsub: PubSub) -> AsyncIterator[dict[str, Any]]:
             received.put_nowait(RedisError("the pub/sub connection stopped listening"))
         except (RedisError, OSError) as lost:
             received.put_nowait(lost)
+        except Exception as error:  # a bug in a reader: listen afresh, not never again
+            log.exception("a pub/sub reader failed")
+            received.put_nowait(RedisError(f"a pub/sub reader failed: {error!r}"))
 
     readers = [
         asyncio.create_task(read(pubsub.listen())),

@@ -19,13 +19,17 @@ finishing twice does no harm.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from redis.typing import EncodableT
 
 from server.stores import redis_scripts as scripts
 from server.stores.redis_keys import Keys
+
+log = logging.getLogger(__name__)
 
 STAND_IN = "elsewhere"  # room:{<id>}:elsewhere, never written
 # Where the cross-slot keys and the ban's arguments sit in the commit's KEYS and ARGV.
@@ -45,15 +49,24 @@ class Elsewhere:
     record: EncodableT
 
     async def finish(self, redis: Redis) -> None:
-        if self.rooms is not None:
-            await redis.srem(self.rooms, self.room_id)
-        if self.bans is None:
-            return
-        if self.ban_op == "keep":
-            await redis.hset(self.bans, str(self.subject), self.record)
-        else:
-            lift = redis.register_script(scripts.LIFT)
-            await lift(keys=[self.bans], args=[self.subject, self.record])
+        """Write them. The change is made whatever happens here: a failure is logged, not
+        raised (the caller must not hear "nothing changed")."""
+        try:
+            if self.rooms is not None:
+                await redis.srem(self.rooms, self.room_id)
+            if self.bans is None:
+                return
+            if self.ban_op == "keep":
+                await redis.hset(self.bans, str(self.subject), self.record)
+            else:
+                lift = redis.register_script(scripts.LIFT)
+                await lift(keys=[self.bans], args=[self.subject, self.record])
+        except (RedisError, OSError):
+            log.warning(
+                "a room's change was made but not its write outside the room's slot (the "
+                "open-rooms index, or a series ban, which must then be made again)",
+                exc_info=True,
+            )
 
 
 def localize(
