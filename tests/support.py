@@ -136,13 +136,20 @@ class RedisClusterServers:
         cli = shutil.which("redis-cli")
         if cli is None:
             raise RuntimeError("redis-cli is not installed: run `make test`, which installs it")
-        self.dir = tempfile.mkdtemp(prefix="hearth-cluster-")
-        self.ports = _cluster_ports(masters * (1 + replicas))
-        self.procs: dict[int, subprocess.Popen[bytes]] = {}
+        for attempt in range(3):  # a port found free may be taken before a node binds it
+            self.dir = tempfile.mkdtemp(prefix="hearth-cluster-")
+            self.ports = _cluster_ports(masters * (1 + replicas))
+            self.procs: dict[int, subprocess.Popen[bytes]] = {}
+            try:
+                for port in self.ports:
+                    self.procs[port] = self._start(port)
+                    _wait_for_port(port, self.procs[port])
+                break
+            except RuntimeError:
+                self.stop()
+                if attempt == 2:
+                    raise
         try:
-            for port in self.ports:
-                self.procs[port] = self._start(port)
-                _wait_for_port(port, self.procs[port])
             nodes = [f"127.0.0.1:{port}" for port in self.ports]
             create = ["--cluster-replicas", str(replicas), "--cluster-yes"]
             subprocess.run(
