@@ -270,8 +270,10 @@ class Listeners:
 
 @contextlib.asynccontextmanager
 async def listeners(
-    urls: list[str], n: int, processes: int, deflate: bool
+    urls: list[str], n: int, processes: int, deflate: bool, rooms: int = 0
 ) -> AsyncIterator[Listeners]:
+    """``rooms``: the listeners are spread over rooms bench-0 … bench-(rooms - 1), each
+    room's on the server ``urls[room mod len(urls)]`` (0: all in 'bench', round robin)."""
     procs: list[asyncio.subprocess.Process] = []
     try:
         shares = [n // processes + (1 if i < n % processes else 0) for i in range(processes)]
@@ -280,6 +282,7 @@ async def listeners(
             command = ["-m", "bench.load", "--first", str(first), "--count", str(share)]
             command += [arg for url in urls for arg in ("--url", url)]
             command += [] if deflate else ["--no-deflate"]
+            command += ["--rooms", str(rooms)] if rooms else []
             procs.append(
                 await asyncio.create_subprocess_exec(
                     sys.executable,

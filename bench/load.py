@@ -56,6 +56,7 @@ async def receive(
     deflate: bool,
     tally: Tally,
     joined: asyncio.Future[None],
+    room: str = "bench",
 ) -> None:
     ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     async with session.ws_connect(ws_url, compress=15 if deflate else 0, max_msg_size=0) as ws:
@@ -70,7 +71,7 @@ async def receive(
             elif frame.startswith("0{"):
                 await ws.send_str("40" + json.dumps({"token": auth["token"]}))
             elif frame.startswith("40"):
-                await ws.send_str('421["room:join",{"room":"bench"}]')
+                await ws.send_str('421["room:join",' + json.dumps({"room": room}) + "]")
             elif frame.startswith("431"):
                 if '"ok":true' not in frame.replace(" ", ""):
                     raise RuntimeError(f"join refused: {frame[:200]}")
@@ -81,7 +82,7 @@ async def receive(
         raise RuntimeError("the server closed the connection before the join")
 
 
-async def run(urls: list[str], first: int, count: int, deflate: bool) -> None:
+async def run(urls: list[str], first: int, count: int, deflate: bool, rooms: int = 0) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -96,9 +97,11 @@ async def run(urls: list[str], first: int, count: int, deflate: bool) -> None:
             # Facilitators always get a seat, so the demo room (capacity 50) takes them all.
             name = f"Listener {index}"
             auth = {"token": token(name, Role.FACILITATOR, subject=f"bench-{index}")}
+            # ``rooms``: client i joins room bench-(i mod rooms), on that room's process.
+            room, at = ("bench", index) if not rooms else (f"bench-{index % rooms}", index % rooms)
             async with gate:
                 task = asyncio.create_task(
-                    receive(session, urls[index % len(urls)], auth, deflate, tally, joined)
+                    receive(session, urls[at % len(urls)], auth, deflate, tally, joined, room)
                 )
                 tasks.append(task)
                 await asyncio.wait([joined, task], return_when=asyncio.FIRST_COMPLETED)
@@ -127,8 +130,9 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--no-deflate", action="store_true")
+    parser.add_argument("--rooms", type=int, default=0, help="spread over bench-0 … (0: bench)")
     args = parser.parse_args()
-    asyncio.run(run(args.url, args.first, args.count, not args.no_deflate))
+    asyncio.run(run(args.url, args.first, args.count, not args.no_deflate, args.rooms))
 
 
 if __name__ == "__main__":

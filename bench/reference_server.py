@@ -1,7 +1,7 @@
 """The reference for the fan-out benchmark: plain python-socketio, no Hearth logic.
 
-On ``room:join`` it puts the connection in the room and acks; on ``chat:send`` it emits
-``chat:message`` to the room with the payload shape Hearth sends. With ``--redis`` it uses
+On ``room:join`` it puts the connection in the room it names and acks; on ``chat:send``
+it emits ``chat:message`` to that room with the payload shape Hearth sends. With ``--redis`` it uses
 python-socketio's stock ``AsyncRedisManager``, so two processes share the room.
 
 Two flags each add one of Hearth's fan-out changes, to measure them one at a time:
@@ -23,8 +23,6 @@ from aiohttp import web
 from server.socket.fanout import HearthManager
 from server.socket.transport import decline_deflate
 
-ROOM = "room:bench"
-
 
 def build(redis_url: str | None, no_deflate: bool, one_pass: bool) -> web.Application:
     manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
@@ -34,6 +32,11 @@ def build(redis_url: str | None, no_deflate: bool, one_pass: bool) -> web.Applic
     if no_deflate:
         decline_deflate(sio)
     seq = itertools.count(1)
+    rooms: dict[str, str] = {}  # sid -> the room it joined
+
+    @sio.on("disconnect")
+    async def disconnect(sid: str, reason: object = None) -> None:
+        rooms.pop(sid, None)
 
     @sio.on("connect")
     async def connect(sid: str, environ: dict[str, Any], auth: object = None) -> None:
@@ -41,7 +44,9 @@ def build(redis_url: str | None, no_deflate: bool, one_pass: bool) -> web.Applic
 
     @sio.on("room:join")
     async def join(sid: str, data: Any = None) -> dict[str, Any]:
-        await sio.enter_room(sid, ROOM)
+        room = f"room:{data['room']}"
+        rooms[sid] = room
+        await sio.enter_room(sid, room)
         return {"ok": True}
 
     @sio.on("chat:send")
@@ -54,7 +59,9 @@ def build(redis_url: str | None, no_deflate: bool, one_pass: bool) -> web.Applic
             "text": str(data["text"]).strip(),
             "sent_at": int(time.time() * 1000),
         }
-        await sio.emit("chat:message", {"room": "bench", "seq": n, "message": message}, room=ROOM)
+        room = rooms[sid]
+        payload = {"room": room.removeprefix("room:"), "seq": n, "message": message}
+        await sio.emit("chat:message", payload, room=room)
         return {"ok": True, "message": message}
 
     app = web.Application()

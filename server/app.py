@@ -56,6 +56,7 @@ from server.socket.support import Support
 from server.socket.transport import write_once
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
+from server.stores.redis_client import connect
 from server.verification import add_verification
 from server.web import add_web_client
 
@@ -117,7 +118,7 @@ def _channel(settings: Settings) -> str:
 def redis_store(settings: Settings) -> RedisStore:
     """The shared store on ``REDIS_URL``; its events reach every process's clients."""
     assert settings.redis_url is not None
-    redis = Redis.from_url(
+    redis = connect(
         settings.redis_url,
         health_check_interval=30,
         socket_timeout=settings.redis_timeout_ms / 1000,
@@ -159,7 +160,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         manager.on_rewound.append(shared.rolled_back)
         store = shared
         # Audio signalling and leases get their own connections: pub/sub holds one.
-        media_redis = Redis.from_url(
+        media_redis = connect(
             settings.redis_url, socket_connect_timeout=settings.redis_timeout_ms / 1000
         )
         lease = RedisLease(media_redis, settings.key_prefix, process_id, settings.media_lease_ms)

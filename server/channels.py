@@ -1,6 +1,8 @@
 """The pub/sub channels of one deployment, under its key prefix.
 
-Each room's public events travel on the room's own channel (``{prefix}room:{id}``),
+Each room's public events travel on the room's own channel (``{prefix}room:{<id>}``, in
+braces: the hash tag of the room's keys, so on a Redis Cluster it is a shard channel of
+the slot that holds the room, ``server.stores.redis_keys``),
 which a process subscribes to only while it has people of the room here or hosts its
 audio (``server.socket.relay``). A room's events for given connections (a removal
 notice and its disconnect, a private message, a waiting place) go on the channel of the
@@ -21,7 +23,7 @@ def control_channel(prefix: str) -> str:
 
 
 def room_channel(prefix: str, room_id: str) -> str:
-    return f"{prefix}{ROOM}{room_id}"
+    return f"{prefix}{ROOM}{{{room_id}}}"
 
 
 def process_channel(prefix: str, process_id: str) -> str:
@@ -30,5 +32,7 @@ def process_channel(prefix: str, process_id: str) -> str:
 
 def room_of(prefix: str, channel: str) -> str | None:
     """The room whose channel this is, or None for any other channel."""
-    head = f"{prefix}{ROOM}"
-    return channel[len(head) :] if channel.startswith(head) else None
+    head = f"{prefix}{ROOM}{{"
+    if channel.startswith(head) and channel.endswith("}"):
+        return channel[len(head) : -1]
+    return None

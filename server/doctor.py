@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
-
 from server.settings import DEV_SECRET, Settings
+from server.stores.redis_client import connect
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 MIN_DISTINCT_CHARACTERS = 16  # a random 32+ character secret has far more
@@ -54,6 +53,9 @@ def _secret(settings: Settings) -> Finding:
     return Finding(Level.OK, "secret", "HEARTH_SECRET is long and varied")
 
 
+MIN_REDIS_MAJOR = 7
+
+
 async def _redis(settings: Settings) -> list[Finding]:
     if not settings.redis_url:
         return [
@@ -65,9 +67,7 @@ async def _redis(settings: Settings) -> list[Finding]:
             )
         ]
     timeout = settings.redis_timeout_ms / 1000
-    redis = Redis.from_url(
-        settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
-    )
+    redis = connect(settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
         try:
             await asyncio.wait_for(redis.ping(), timeout)
@@ -80,7 +80,18 @@ async def _redis(settings: Settings) -> list[Finding]:
                     "check the address, the password and the firewall",
                 )
             ]
-        found = [Finding(Level.OK, "redis", f"answers within {settings.redis_timeout_ms} ms")]
+        version = _text((await redis.info("server")).get("redis_version", "?"))
+        answers = f"answers within {settings.redis_timeout_ms} ms (Redis {version})"
+        found = [Finding(Level.OK, "redis", answers)]
+        if version.split(".")[0].isdigit() and int(version.split(".")[0]) < MIN_REDIS_MAJOR:
+            found.append(
+                Finding(
+                    Level.FIX,
+                    "redis",
+                    f"Redis {version} is too old: Hearth needs {MIN_REDIS_MAJOR} or later "
+                    "(a room's events travel on sharded pub/sub, SPUBLISH)",
+                )
+            )
         try:
             config = await redis.config_get("appendonly")
         except Exception:

@@ -277,6 +277,9 @@ class Settings:
             raise SettingsError("HEARTH_PROCESS_TTL_MS must be at least twice HEARTH_HEARTBEAT_MS")
         if bool(self.webhook_urls) != bool(self.webhook_secret):
             raise SettingsError("set HEARTH_WEBHOOK_URLS and HEARTH_WEBHOOK_SECRET together")
+        if "{" in self.key_prefix or "}" in self.key_prefix:
+            # It would become every key's Redis Cluster hash tag: one slot for everything.
+            raise SettingsError("HEARTH_KEY_PREFIX may not hold '{' or '}'")
         if bool(self.turn_urls) != bool(self.turn_secret):
             raise SettingsError("set HEARTH_TURN_URLS and HEARTH_TURN_SECRET together")
         for name, token in (

@@ -54,7 +54,9 @@ REFERENCE = (
     Setting(
         "REDIS_URL",
         "redis_url",
-        "Redis to share state with other processes; unset: embedded store (one process)",
+        "Redis (7 or later) to share state with other processes: `redis://host:port/0`, or "
+        "`redis+cluster://host:port` for a Redis Cluster (any node); unset: embedded store "
+        "(one process)",
     ),
     Setting(
         "HEARTH_DEMO_ROOM",
@@ -93,7 +95,7 @@ REFERENCE = (
     Setting(
         "HEARTH_KEY_PREFIX",
         "key_prefix",
-        "Redis key prefix (and pub/sub channel prefix)",
+        "Redis key prefix (and pub/sub channel prefix); no `{` or `}` (Redis Cluster hash tags)",
     ),
     Setting(
         "HEARTH_REDIS_TIMEOUT_MS",

@@ -5,13 +5,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from rooms.room import RoomInfo
 from server.app import CHANNEL, frame_event
 from server.stores.redis import RedisStore
+from server.stores.redis_client import connect
 from tests.support import (
     Client,
+    RedisClusterServers,
     RedisServer,
     RunningHub,
     ServerProcess,
@@ -36,9 +37,34 @@ async def redis_url(redis_server: RedisServer) -> str:
 
 
 async def flush(url: str) -> None:
-    client = Redis.from_url(url)
+    """Empty the Redis (every master of a cluster) at ``url``."""
+    client = connect(url)
     await client.flushall()
     await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterServers]:
+    """A real 3-master Redis Cluster, shared by the session's tests."""
+    cluster = RedisClusterServers()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[RedisClusterServers]:
+    """A Redis Cluster of this test's own, 3 masters with a replica each, which the
+    test may break."""
+    cluster = RedisClusterServers(replicas=1)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def cluster_url(redis_cluster: RedisClusterServers) -> str:
+    """A clean shared Redis Cluster (``redis+cluster://``)."""
+    redis_cluster.flush()
+    return redis_cluster.url
 
 
 @pytest.fixture
@@ -91,11 +117,24 @@ class Pair:
     bo_id: str
 
 
+@pytest.fixture(params=["redis"])
+def shared_url(request: pytest.FixtureRequest) -> str:
+    """Where server processes share their store: a clean database on one redis-server,
+    or (for a test marked ``ON_REDIS_AND_CLUSTER``) also on a 3-master Redis Cluster."""
+    return str(
+        request.getfixturevalue("cluster_url" if request.param == "cluster" else "redis_url")
+    )
+
+
+# Runs a test on one Redis and again on a Redis Cluster (through ``shared_url``).
+ON_REDIS_AND_CLUSTER = pytest.mark.parametrize("shared_url", ["redis", "cluster"], indirect=True)
+
+
 @pytest.fixture
-async def shared_store(redis_url: str) -> AsyncIterator[RedisStore]:
+async def shared_store(shared_url: str) -> AsyncIterator[RedisStore]:
     """The Redis store the server processes use, with 'circle' open."""
     store = RedisStore(
-        Redis.from_url(redis_url), prefix="hearth:", channel=f"hearth:{CHANNEL}", frame=frame_event
+        connect(shared_url), prefix="hearth:", channel=f"hearth:{CHANNEL}", frame=frame_event
     )
     await store.open_room(RoomInfo("circle", "Tuesday circle"))
     yield store
@@ -104,10 +143,10 @@ async def shared_store(redis_url: str) -> AsyncIterator[RedisStore]:
 
 @pytest.fixture
 def two_processes(
-    redis_url: str, shared_store: RedisStore, processes: Any, clients: Any
+    shared_url: str, shared_store: RedisStore, processes: Any, clients: Any
 ) -> Callable[..., Awaitable[Pair]]:
     async def start(**env: str) -> Pair:
-        a, b = processes(redis_url, **env), processes(redis_url, **env)
+        a, b = processes(shared_url, **env), processes(shared_url, **env)
         ann = await clients(a.url, {"token": token("Ann")})
         bo = await clients(b.url, {"token": token("Bo")})
         ann_id = (await ann.join("circle"))["you"]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import shutil
 import signal
 import socket
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import redis as sync_redis
 import socketio
 from aiohttp import web
 
@@ -104,6 +106,153 @@ class RedisServer:
                 self.proc.kill()
                 self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _cluster_ports(count: int) -> list[int]:
+    """Free ports for cluster nodes: each node also listens on its port + 10000 (the
+    cluster bus), so both must be free, below the ephemeral range free_port draws from."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = random.randrange(12000, 30000)
+        try:
+            for each in (port, port + 10000):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", each))
+        except OSError:
+            continue
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+class RedisClusterServers:
+    """A real Redis Cluster on loopback: ``masters`` redis-server processes with
+    ``--cluster-enabled yes`` joined by ``redis-cli --cluster create`` (each with
+    ``replicas`` replicas, which take over a master that fails), keeping nothing on disk."""
+
+    NODE_TIMEOUT_MS = 1000  # how soon a silent master counts as failed
+
+    def __init__(self, masters: int = 3, replicas: int = 0) -> None:
+        cli = shutil.which("redis-cli")
+        if cli is None:
+            raise RuntimeError("redis-cli is not installed: run `make test`, which installs it")
+        for attempt in range(3):  # a port found free may be taken before a node binds it
+            self.dir = tempfile.mkdtemp(prefix="hearth-cluster-")
+            self.ports = _cluster_ports(masters * (1 + replicas))
+            self.procs: dict[int, subprocess.Popen[bytes]] = {}
+            try:
+                for port in self.ports:
+                    self.procs[port] = self._start(port)
+                    _wait_for_port(port, self.procs[port])
+                break
+            except RuntimeError:
+                self.stop()
+                if attempt == 2:
+                    raise
+        try:
+            nodes = [f"127.0.0.1:{port}" for port in self.ports]
+            create = ["--cluster-replicas", str(replicas), "--cluster-yes"]
+            subprocess.run(
+                [cli, "--cluster", "create", *nodes, *create], check=True, stdout=subprocess.DEVNULL
+            )
+            self.wait_until_ok(self.ports)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, port: int) -> subprocess.Popen[bytes]:
+        node_dir = Path(self.dir) / str(port)
+        node_dir.mkdir()
+        command = [
+            "redis-server", "--port", str(port), "--bind", "127.0.0.1",
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+            "--cluster-node-timeout", str(self.NODE_TIMEOUT_MS),
+            "--save", "", "--appendonly", "no", "--dir", str(node_dir), "--loglevel", "warning",
+        ]  # fmt: skip
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+    def wait_until_ok(self, ports: list[int], timeout: float = 30.0) -> None:
+        """Until every node of ``ports`` sees the cluster whole (every slot served)."""
+        deadline = time.monotonic() + timeout
+        for port in ports:
+            client = sync_redis.Redis(port=port)
+            try:
+                while client.cluster("INFO")["cluster_state"] != "ok":
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"the cluster is not ok on port {port}")
+                    time.sleep(0.05)
+            finally:
+                client.close()
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{self.ports[0]}"
+
+    def masters(self) -> list[int]:
+        with sync_redis.Redis(port=self.alive()[0]) as client:
+            nodes = client.cluster("NODES")
+        return sorted(
+            int(address.split(":")[1].split("@")[0])
+            for address, node in nodes.items()
+            if "master" in node["flags"] and "fail" not in node["flags"]
+        )
+
+    def alive(self) -> list[int]:
+        return [port for port, proc in self.procs.items() if proc.poll() is None]
+
+    def master_of(self, key: str) -> int:
+        """The port of the master serving ``key``'s slot."""
+        with sync_redis.Redis(port=self.alive()[0]) as client:
+            slot = client.cluster("KEYSLOT", key)
+            for start, end, master, *_ in client.cluster("SLOTS"):
+                if start <= slot <= end:
+                    return int(master[1])
+        raise RuntimeError(f"no master serves {key!r}")
+
+    def move_slot(self, key: str, to: int) -> None:
+        """Migrate ``key``'s slot, with every key in it, to the master on port ``to``, as
+        ``redis-cli --cluster reshard`` does it, step by step."""
+        source = self.master_of(key)
+        with sync_redis.Redis(port=source) as src, sync_redis.Redis(port=to) as dst:
+            slot = src.cluster("KEYSLOT", key)
+            src_id, dst_id = src.cluster("MYID"), dst.cluster("MYID")
+            dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", src_id)
+            src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id)
+            while keys := src.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100):
+                src.execute_command("MIGRATE", "127.0.0.1", to, "", 0, 5000, "KEYS", *keys)
+            for port in self.masters():
+                with sync_redis.Redis(port=port) as node:
+                    node.execute_command("CLUSTER", "SETSLOT", slot, "NODE", dst_id)
+
+    def flush(self) -> None:
+        for port in self.masters():
+            with sync_redis.Redis(port=port) as client:
+                client.flushall()
+
+    def crash(self, port: int) -> None:
+        """kill -9 one node."""
+        self.procs[port].kill()
+        self.procs[port].wait()
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def sync_client(url: str) -> sync_redis.Redis:
+    """A blocking client for ``url``, one server's or a cluster's (``redis+cluster://``)."""
+    scheme, _, rest = url.partition("://")
+    if scheme == "redis+cluster":
+        return sync_redis.RedisCluster.from_url(f"redis://{rest}")  # type: ignore[return-value]
+    return sync_redis.Redis.from_url(url)
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen[Any], timeout: float = 20.0) -> None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -27,6 +26,7 @@ from server.jobs.presence import PresenceKeeper
 from server.media.gateway import AudioGateway
 from server.ops import metrics
 from server.socket.hub import Hub
+from server.stores.redis_client import connect
 
 LIVEZ_PATH = "/livez"
 READYZ_PATH = "/readyz"
@@ -64,7 +64,7 @@ class Probes:
         # Its own client, which times out by itself: cancelling a command half-read
         # would leave its connection behind. None: the embedded store, always at hand.
         self.redis = (
-            Redis.from_url(
+            connect(
                 redis_url,
                 socket_timeout=self.timeout_s,
                 socket_connect_timeout=self.timeout_s,

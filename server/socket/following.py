@@ -12,8 +12,11 @@ and what the room published meanwhile is read from its log once it is live again
 (``server.socket.relay``), so dropping it loses nothing.
 
 redis-py's pub/sub may also subscribe again by itself after reconnecting inside a
-command; that confirmation arrives with nothing outstanding, and makes the room live
-again the same way (with its catch-up).
+command, or after a Redis Cluster failover moved the room's slot to a replica; that
+confirmation arrives with nothing outstanding, and makes the room live again the same
+way (with its catch-up). A cluster also *ends* the subscriptions of a slot migrated to
+another shard: an unsubscription nobody asked for, after which the room is subscribed
+again (``dropped``).
 """
 
 from __future__ import annotations
@@ -58,6 +61,17 @@ class Following:
         if left or room_id not in self.sent:
             return False
         self._live.add(room_id)
+        return True
+
+    def dropped(self, room_id: str) -> bool:
+        """An unsubscription arrived that nobody here asked for: on a Redis Cluster, the
+        room's slot moved to another shard, which ends its shard channel's subscribers.
+        True: the room is wanted still, so it counts as not subscribed (the caller
+        subscribes again, and the confirmation catches it up from its log)."""
+        if self._unconfirmed.get(room_id, 0) or room_id not in self.sent:
+            return False
+        self.sent.discard(room_id)
+        self._live.discard(room_id)
         return True
 
     def live(self, room_id: str) -> bool:

@@ -45,11 +45,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import socketio
-from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterPubSub
 from redis.exceptions import RedisError
 
 from rooms.ports import RoomLog
@@ -67,12 +68,17 @@ from server.socket.fanout import (
     unframe,
 )
 from server.socket.following import Following
+from server.stores.redis_client import connect
 from server.wire.events import ServerEvent
 
 log = logging.getLogger(__name__)
 
 RESUBSCRIBE_FIRST_S = 0.1
 RESUBSCRIBE_MAX_S = 5.0
+# On a Redis Cluster: how long a read of the shard channels waits, and how soon a process
+# following no room looks again (``_sharded``).
+SHARD_POLL_S = 1.0
+SHARD_IDLE_S = 0.05
 
 # Told the room id each time a room's stream here starts or starts again (its subscription
 # confirmed and caught up): whatever it keeps of the room may have missed events.
@@ -81,6 +87,56 @@ RoomFollowed = Callable[[str], None]
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+async def _messages(pubsub: PubSub) -> AsyncIterator[dict[str, Any]]:
+    """Every message and confirmation of the pub/sub connection. On a Redis Cluster the
+    control and process channels are read on one node's connection (a PUBLISH reaches
+    every node) and the room channels, shard channels, on a connection to each shard
+    holding one (redis-py moves them when their slot moves): both are read at once, and
+    losing either ends the listening (the listener subscribes everything again)."""
+    if not isinstance(pubsub, ClusterPubSub):
+        async for message in pubsub.listen():
+            yield message
+        return
+    received: asyncio.Queue[dict[str, Any] | BaseException] = asyncio.Queue()
+
+    async def read(messages: AsyncIterator[dict[str, Any]]) -> None:
+        try:
+            async for message in messages:
+                received.put_nowait(message)
+            received.put_nowait(RedisError("the pub/sub connection stopped listening"))
+        except (RedisError, OSError) as lost:
+            received.put_nowait(lost)
+        except Exception as error:  # a bug in a reader: listen afresh, not never again
+            log.exception("a pub/sub reader failed")
+            received.put_nowait(RedisError(f"a pub/sub reader failed: {error!r}"))
+
+    readers = [
+        asyncio.create_task(read(pubsub.listen())),
+        asyncio.create_task(read(_sharded(pubsub))),
+    ]
+    try:
+        while True:
+            message = await received.get()
+            if isinstance(message, BaseException):
+                raise message
+            yield message
+    finally:
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+
+
+async def _sharded(pubsub: ClusterPubSub) -> AsyncIterator[dict[str, Any]]:
+    """The shard channels' messages and confirmations, from every shard's connection."""
+    while True:
+        if not pubsub.node_pubsub_mapping:
+            await asyncio.sleep(SHARD_IDLE_S)  # no room followed: nothing to read yet
+            continue
+        message = await pubsub.get_sharded_message(timeout=SHARD_POLL_S)
+        if message is not None:
+            yield message
 
 
 class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
@@ -167,9 +223,9 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             pubsub = self.pubsub
             try:
                 if subscribe:
-                    await pubsub.subscribe(*(room_channel(self.prefix, r) for r in subscribe))
+                    await pubsub.ssubscribe(*(room_channel(self.prefix, r) for r in subscribe))
                 if unsubscribe:
-                    await pubsub.unsubscribe(*(room_channel(self.prefix, r) for r in unsubscribe))
+                    await pubsub.sunsubscribe(*(room_channel(self.prefix, r) for r in unsubscribe))
             except (RedisError, OSError):
                 log.warning("could not change the room subscriptions; the listener will")
 
@@ -188,7 +244,7 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                     log.warning("could not publish an emit for the other processes")
 
     def _redis_connect(self) -> None:
-        self.redis = Redis.from_url(self.redis_url, **self.redis_options)
+        self.redis = connect(self.redis_url, **self.redis_options)
         # Subscription confirmations are kept: they tell when a room's stream starts.
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
         self.connected = True
@@ -208,13 +264,13 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                 for gone in set(self._delivered) - rooms:  # followed no more
                     self._delivered.pop(gone, None)
                     self._replayed.pop(gone, None)
-                await self.pubsub.subscribe(
-                    self.channel, self.own_channel, *(room_channel(self.prefix, r) for r in rooms)
-                )
+                await self.pubsub.subscribe(self.channel, self.own_channel)
+                if rooms:
+                    await self.pubsub.ssubscribe(*(room_channel(self.prefix, r) for r in rooms))
                 self._listening = True
                 self._changed.set()  # anything wanted since ``rooms`` was read
                 wait = RESUBSCRIBE_FIRST_S
-                async for message in self.pubsub.listen():
+                async for message in _messages(self.pubsub):
                     yield message
             except (RedisError, OSError):
                 self._listening = False
@@ -241,11 +297,17 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     async def _on_message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         room_id = room_of(self.prefix, _text(message["channel"]))
-        if kind in ("subscribe", "unsubscribe"):
-            if room_id is not None:
-                await self._confirmed(room_id, kind == "subscribe")
+        if kind in ("ssubscribe", "sunsubscribe"):
+            if room_id is None:
+                return
+            if kind == "sunsubscribe" and self._following.dropped(room_id):
+                # The room's slot moved to another shard: subscribe there, and catch up.
+                log.info("a room's channel moved to another shard: subscribing again")
+                self._changed.set()
+                return
+            await self._confirmed(room_id, kind == "ssubscribe")
             return
-        if kind != "message":
+        if kind not in ("message", "smessage"):
             return
         if room_id is None:  # the control channel, or our own
             metrics.PUBSUB_MESSAGES.labels("control").inc()

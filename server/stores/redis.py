@@ -7,22 +7,23 @@ concept, each in its own module with the keys it uses: room states and their com
 (``redis_definitions``), claims and counters (``redis_claims``), audit and bans
 (``redis_audit``); the Lua scripts are in ``redis_scripts``.
 
-Keys of a room's live state (under the configured prefix):
+Keys of a room's live state (under the configured prefix; every key of a room carries
+the room's id as its hash tag, ``room:{<id>}:…``, see ``server.stores.redis_keys``):
 
-- ``room:{id}:info`` — the room's settings (msgpack ``RoomInfo``);
-- ``room:{id}:live`` — hash ``v`` (write version), ``s`` (msgpack ``RoomState``, with the
+- ``room:{<id>}:info`` — the room's settings (msgpack ``RoomInfo``);
+- ``room:{<id>}:live`` — hash ``v`` (write version), ``s`` (msgpack ``RoomState``, with the
   id of this opening of the room, made by ``open_room``) and ``e`` (epoch), present
   exactly while the room is open; chat lives only here, so closing the room deletes it;
-  ``rooms`` — set of open room ids;
-- ``room:{id}:log`` — stream of the room's public events as framed for the manager (field
+  ``{defs}:rooms`` — set of open room ids;
+- ``room:{<id>}:log`` — stream of the room's public events as framed for the manager (field
   ``f``), stream id ``{seq}-0``, appended by the commit that makes them, trimmed to
   ``LOG_LENGTH`` entries and deleted when the room closes: a client resumes from it and a
   process whose pub/sub missed a publish catches up from it (its events are published on
   the room's own channel, ``server.channels``);
-- ``op:{room}:{member}:{op}`` — a client operation's record (the attempt that applied it,
+- ``room:{<id>}:op:{member}:{op}`` — a client operation's record (the attempt that applied it,
   then its answer), written by the commit itself and expiring after ``OP_MEMORY_MS``;
-  ``op:{room}:~{attempt}`` the same for a change without a client's op id, kept briefly;
-- ``fence:{attempt}`` — an attempt declared not done: its commit, should Redis still run
+  ``room:{<id>}:op:~{attempt}`` the same for a change without a client's op id, kept briefly;
+- ``room:{<id>}:fence:{attempt}`` — an attempt declared not done: its commit, should Redis still run
   it later, changes nothing;
 - ``generation`` — a random mark written (``SET NX``) by the first process to find none:
   Redis holds it until it loses everything, so another mark, or none, after a lapse means
@@ -109,16 +110,12 @@ class RedisStore:
 
     @guarded
     async def open_room(self, info: RoomInfo) -> bool:
-        keys = [
-            self._key("room", info.room_id, "info"),
-            self._key("room", info.room_id, "live"),
-            self._key("rooms"),
-        ]
+        keys = [self._key("room", info.room_id, "info"), self._key("room", info.room_id, "live")]
         args: list[EncodableT] = [
             codec.pack(info),
             codec.pack(RoomState(info.room_id, opening=new_opening())),
-            info.room_id,
         ]
+        await self._redis.sadd(self._key("rooms"), info.room_id)
         opened = bool(await self._open(keys=keys, args=args))
         self._rooms.remembered[info.room_id] = info
         return opened
@@ -130,8 +127,16 @@ class RedisStore:
 
     @guarded
     async def open_rooms(self) -> list[RoomInfo]:
+        """The rooms whose live state exists. The open-rooms set is written apart from it
+        (before the room opens; on a Redis Cluster, after it closes), so it may name a
+        room that is not open (yet, or any more: it is not removed here, where it could
+        race the opening)."""
         ids = sorted(text(m) for m in await self._redis.smembers(self._key("rooms")))
-        return await self._definitions.infos(ids)
+        pipe = self._redis.pipeline(transaction=False)
+        for room_id in ids:
+            pipe.exists(self._key("room", room_id, "live"))
+        live = await pipe.execute()
+        return await self._definitions.infos([i for i, n in zip(ids, live, strict=True) if n])
 
     @guarded
     async def snapshot(self, room_id: str) -> RoomState:

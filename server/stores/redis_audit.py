@@ -2,10 +2,11 @@
 and ``BanList``). Both are written only by the commit of the action itself
 (``server.stores.redis_commit``), with the room's change.
 
-Keys: ``room:{id}:audit`` — stream of facilitators' actions (field ``e``: msgpack
+Keys: ``room:{<id>}:audit`` — stream of facilitators' actions (field ``e``: msgpack
 ``AuditEntry``, stream id the entry's time), trimmed exactly to a length (``MAXLEN``) and
 an age (``MINID``), and expiring when the room has been quiet for the retention time;
-``bans:{scope}:{id}`` — hash of subject to msgpack ``Ban``, for a room or a series.
+``room:{<id>}:bans`` and ``series:{<id>}:bans`` — hash of subject to msgpack ``Ban``,
+for a room (in the room's slot) or a series.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 ``Counters``): small keys that expire by themselves.
 
 Keys: ``claim:{key}`` — a one-time claim on a scheduled action (``SET NX`` with an
-expiry); ``room:{id}:empty`` — since when (ms) an open room has been seen empty;
-``rate:{key}:{window}`` — one allowance's count in one window of the wall clock, expiring
+expiry); ``room:{<id>}:empty`` — since when (ms) an open room has been seen empty;
+``{rate}:rate:{key}:{window}`` — one allowance's count in one window of the wall clock, expiring
 once the next window (where a sliding allowance still weighs it) has ended.
 """
 

@@ -65,6 +65,8 @@ from server.stores import redis_scripts as scripts
 from server.stores.locks import RoomLocks
 from server.stores.redis_access import LOST, UNREACHABLE, Keys, raw
 from server.stores.redis_budget import Budget, Operation
+from server.stores.redis_client import clustered
+from server.stores.redis_spread import localize
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +198,7 @@ class RoomCommits:
         self._frame = frame
         self._budget = Budget(timeout_ms)
         self._commit = redis.register_script(scripts.COMMIT)
+        self._clustered = clustered(redis)
         self._learn = redis.register_script(scripts.LEARN)
         # Callers in this process queue up instead of racing each other's versions.
         self._locks = RoomLocks()
@@ -271,10 +274,11 @@ class RoomCommits:
 
     def _attempt(self, room_id: str, record: str | None) -> _Attempt:
         attempt_id = uuid.uuid4().hex
+        fence = self._key("room", room_id, "fence", attempt_id)
         if record is None:
             own = self._key("op", room_id, "~" + attempt_id)
-            return _Attempt(attempt_id, own, self._key("fence", attempt_id), ATTEMPT_MEMORY_MS)
-        return _Attempt(attempt_id, record, self._key("fence", attempt_id), OP_MEMORY_MS)
+            return _Attempt(attempt_id, own, fence, ATTEMPT_MEMORY_MS)
+        return _Attempt(attempt_id, record, fence, OP_MEMORY_MS)
 
     async def _commit_once(
         self, keys: list[str], args: list[EncodableT], attempt: _Attempt, op: Operation
@@ -349,7 +353,7 @@ class RoomCommits:
                     self._key("rooms"),
                     self._key("room", room_id, "info"),
                     self._key("room", room_id, "audit"),
-                    self._key("bans", ban.key if ban else "-"),
+                    self._key("bans", ban.key if ban else f"room:{room_id}"),
                     sent.record,
                     sent.fence,
                     self._key("room", room_id, "log"),
@@ -374,6 +378,9 @@ class RoomCommits:
                     *(part for seq, entry in logged for part in (seq, entry)),
                     *frames,
                 ]
+                elsewhere = None
+                if self._clustered:
+                    elsewhere = localize(self._key, room_id, closing, keys, args)
                 started = time.perf_counter()
                 try:
                     result = await self._commit_once(keys, args, sent, op)
@@ -386,8 +393,12 @@ class RoomCommits:
                     self._known.pop(room_id, None)
                     first = raw(result[1])
                     mine = first[:ATTEMPT_ID_LENGTH] == sent.attempt_id.encode()
+                    if mine and elsewhere is not None:
+                        await elsewhere.finish(self._redis)
                     return Done(done if mine else None, first[ATTEMPT_ID_LENGTH:])
                 if result == 1:
+                    if elsewhere is not None:
+                        await elsewhere.finish(self._redis)
                     if closing:
                         self._known.pop(room_id, None)
                     else:

@@ -1,11 +1,11 @@
 """Room and series definitions in Redis (``rooms.ports.Definitions``): what outlives a
 room's sessions and a restart.
 
-Keys: ``room:{id}:info`` — the room's settings (msgpack ``RoomInfo``), shared with the
-room's live state (``server.stores.redis``); ``roomdefs`` — set of defined room ids (a
+Keys: ``room:{<id>}:info`` — the room's settings (msgpack ``RoomInfo``), shared with the
+room's live state (``server.stores.redis``); ``{defs}:roomdefs`` — set of defined room ids (a
 room may be defined and closed, or opened without a definition, like the demo room);
-``series:{id}`` — a schedule (msgpack ``Series``); ``series`` — set of series ids;
-``deployment:resources`` — the deployment's resources an admin set (msgpack list of
+``{defs}:series:{id}`` — a schedule (msgpack ``Series``); ``{defs}:series`` — set of series
+ids; ``{defs}:deployment:resources`` — the deployment's resources an admin set (msgpack list of
 ``Resource``; absent: none set, so the configured file's list counts).
 """
 
@@ -19,6 +19,7 @@ from rooms.schedule import Series
 from server import codec
 from server.stores import redis_scripts as scripts
 from server.stores.redis_access import Keys, guarded, raw, text
+from server.stores.redis_client import clustered
 
 
 class RedisDefinitions:
@@ -26,10 +27,13 @@ class RedisDefinitions:
         self._redis = redis
         self._key = keys
         self._forget = redis.register_script(scripts.FORGET)
+        self._forget_info = redis.register_script(scripts.FORGET_INFO)
+        # On a Redis Cluster a room's info and the defined set are in different slots.
+        self._clustered = clustered(redis)
 
     @guarded
     async def define_room(self, info: RoomInfo) -> None:
-        pipe = self._redis.pipeline(transaction=True)
+        pipe = self._redis.pipeline(transaction=not self._clustered)
         pipe.set(self._key("room", info.room_id, "info"), codec.pack(info))
         pipe.sadd(self._key("roomdefs"), info.room_id)
         await pipe.execute()
@@ -47,17 +51,25 @@ class RedisDefinitions:
         """The settings of each of these rooms that has them, in order."""
         if not room_ids:
             return []
-        raws = await self._redis.mget([self._key("room", i, "info") for i in room_ids])
+        keys = [self._key("room", i, "info") for i in room_ids]
+        if self._clustered:
+            pipe = self._redis.pipeline(transaction=False)  # each GET to its shard
+            for key in keys:
+                pipe.get(key)
+            raws = await pipe.execute()
+        else:
+            raws = await self._redis.mget(keys)
         return [codec.unpack(RoomInfo, raw(reply)) for reply in raws if reply]
 
     @guarded
     async def delete_room(self, room_id: str) -> bool:
-        keys = [
-            self._key("room", room_id, "info"),
-            self._key("room", room_id, "live"),
-            self._key("roomdefs"),
-        ]
-        return bool(await self._forget(keys=keys, args=[room_id]))
+        keys = [self._key("room", room_id, "info"), self._key("room", room_id, "live")]
+        if self._clustered:
+            if not await self._redis.srem(self._key("roomdefs"), room_id):
+                return False
+            await self._forget_info(keys=keys)
+            return True
+        return bool(await self._forget(keys=[*keys, self._key("roomdefs")], args=[room_id]))
 
     @guarded
     async def save_series(self, series: Series) -> None:

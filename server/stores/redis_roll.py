@@ -1,7 +1,9 @@
 """The roll of live processes in Redis (``rooms.ports.ProcessRoll``).
 
-Keys: ``proc:{pid}`` — a process's heartbeat, with a TTL; ``procs`` — every process seen;
-``proc:{pid}:rooms`` — rooms where that process seats people (a superset).
+Keys, all in one hash slot (``{roll}:…``, ``server.stores.redis_keys``):
+``{roll}:proc:{pid}`` — a process's heartbeat, with a TTL; ``{roll}:procs`` — every
+process seen; ``{roll}:proc:{pid}:rooms`` — rooms where that process seats people (a
+superset).
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ callers.
 #   ban: 'keep', 'lift' or '', its subject, its record (as read, to lift),
 #   the entry's time (ms), the record's expiry (ms), the record, the epoch the rule saw,
 #   the log's MAXLEN, n log entries, n pairs (seq, framed event), then pairs (channel,
-#   frame), in order: channel '' is the room's own.
+#   frame), in order: channel '' is the room's own, a shard channel (SPUBLISH: on a Redis
+#   Cluster it hashes to the room's slot, so the shard holding the room publishes it),
+#   any other one every process may read (PUBLISH, which a cluster sends to every node).
 # A log whose last entry is at or past the first new seq is ahead of the state (the
 # state was rolled back): it no longer tells this room's history, so it is dropped and a
 # resume from it gets a snapshot.
@@ -76,9 +78,11 @@ elseif ARGV[10] == 'lift' and redis.call('HGET', KEYS[5], ARGV[11]) == ARGV[12] 
 end
 redis.call('SET', KEYS[6], ARGV[15], 'PX', ARGV[14])
 for i = frames, #ARGV, 2 do
-  local to = ARGV[i]
-  if to == '' then to = ARGV[4] end
-  redis.call('PUBLISH', to, ARGV[i + 1])
+  if ARGV[i] == '' then
+    redis.call('SPUBLISH', ARGV[4], ARGV[i + 1])
+  else
+    redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+  end
 end
 return 1
 """
@@ -94,18 +98,26 @@ redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return {0, ''}
 """
 
-# KEYS: info, live, open-rooms set. ARGV: info, empty state, room id.
+# KEYS: info, live. ARGV: info, empty state. The room's id is added to the open-rooms set
+# before (another slot on a Redis Cluster), which ``open_rooms`` checks against the live
+# keys: so an open room is always in it.
 OPEN = """
 redis.call('SET', KEYS[1], ARGV[1])
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('HSET', KEYS[2], 'v', '0', 's', ARGV[2])
-redis.call('SADD', KEYS[3], ARGV[3])
 return 1
 """
 
 # KEYS: info, live, defined set. ARGV: room id. Keeps the info an open room still reads.
 FORGET = """
 if redis.call('SREM', KEYS[3], ARGV[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+
+# KEYS: info, live. FORGET's second half on a Redis Cluster, where the defined set is in
+# another slot: the store removes the room from it first.
+FORGET_INFO = """
 if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]) end
 return 1
 """
@@ -154,4 +166,12 @@ local since = redis.call('GET', KEYS[1])
 if since and tonumber(ARGV[1]) - tonumber(since) < tonumber(ARGV[2]) then return since end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return ARGV[1]
+"""
+
+# KEYS: a bans hash. ARGV: the subject, the ban record as read. Lifts the ban only if it
+# is still that record (on a Redis Cluster, a series' ban after its commit:
+# ``server.stores.redis_spread``).
+LIFT = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 1
 """

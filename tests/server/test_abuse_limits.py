@@ -180,7 +180,7 @@ async def _rate_counters(url: str) -> dict[str, int]:
     """Every rate counter in the shared store, by key: what the store was asked to count."""
     redis = Redis.from_url(url)
     try:
-        keys = [key async for key in redis.scan_iter("hearth:rate:*")]
+        keys = [key async for key in redis.scan_iter("hearth:{rate}:rate:*")]
         return {key.decode(): int(await redis.get(key)) for key in keys}
     finally:
         await redis.aclose()
@@ -232,7 +232,9 @@ async def test_requests_known_over_a_limit_are_refused_without_the_store(
         assert 4 + 4 + 2 <= await _scripts_run(redis_server.url) <= 4 + 4 + 2 + 4
         counts = await _rate_counters(redis_server.url)
         address = [n for key, n in counts.items() if ":@address:" in key and ":chat:" in key]
-        members = sorted(n for key, n in counts.items() if key.startswith("hearth:rate:open:"))
+        members = sorted(
+            n for key, n in counts.items() if key.startswith("hearth:{rate}:rate:open:")
+        )
         assert address == [4]
         assert members == [2, 2]  # G2's own allowance was never counted
         neighbour = await connect(running.url, "127.0.0.1", {"name": "Neighbour"})

@@ -61,3 +61,19 @@ def test_a_new_connection_subscribes_every_room_wanted_and_none_is_live_yet() ->
     assert following.plan({"circle", "other"}) == ([], [])
     assert following.confirmed("other", subscribed=True)
     assert following.confirmed("circle", subscribed=True)
+
+
+def test_a_subscription_a_cluster_ended_by_itself_is_made_again() -> None:
+    """A Redis Cluster ends the shard channels of a slot that moved to another shard: an
+    unsubscription nobody sent. The room is wanted still: it is subscribed again, and its
+    confirmation makes it live with its catch-up. Our own unsubscription is no such drop."""
+    following = Following()
+    following.plan({"circle"})
+    following.confirmed("circle", subscribed=True)
+    assert following.dropped("circle")
+    assert not following.live("circle")
+    assert following.plan({"circle"}) == (["circle"], [])
+    assert following.confirmed("circle", subscribed=True)
+    assert following.live("circle")
+    following.plan(set())
+    assert not following.dropped("circle")  # the confirmation of our own SUNSUBSCRIBE

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rooms.identity import Role
+from tests.conftest import ON_REDIS_AND_CLUSTER
 from tests.support import Client, ServerProcess, after_everything_sent, token
 
 ROOM = "demo"
@@ -29,10 +30,11 @@ def _per_share(client: Client, event: str) -> dict[int, int]:
     return counts
 
 
+@ON_REDIS_AND_CLUSTER
 async def test_a_rounds_warning_and_end_fire_once_after_its_starter_is_killed_mid_share(
-    redis_url: str, processes: Any, clients: Any
+    shared_url: str, processes: Any, clients: Any
 ) -> None:
-    a, b, c = (processes(redis_url, **QUICK) for _ in range(3))
+    a, b, c = (processes(shared_url, **QUICK) for _ in range(3))
     fay, _ = await _seat(clients, a, "Fay", Role.FACILITATOR)
     bo, bo_id = await _seat(clients, b, "Bo", Role.PARTICIPANT)
     cy, cy_id = await _seat(clients, c, "Cy", Role.PARTICIPANT)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from rooms.identity import Role
+from tests.conftest import ON_REDIS_AND_CLUSTER
 from tests.support import (
     PARTICIPANT_ATTEMPTS,
     Client,
@@ -24,10 +25,15 @@ ROOM = "demo"
 Seat = Callable[..., Awaitable[tuple[Client, str]]]
 
 
+pytestmark = ON_REDIS_AND_CLUSTER
+
+
 @pytest.fixture
-def pair(redis_url: str, processes: Any) -> tuple[ServerProcess, ServerProcess]:
-    """Processes A and B sharing one Redis, both serving the room 'demo'."""
-    return processes(redis_url, HEARTH_DEMO_ROOM=ROOM), processes(redis_url, HEARTH_DEMO_ROOM=ROOM)
+def pair(shared_url: str, processes: Any) -> tuple[ServerProcess, ServerProcess]:
+    """Processes A and B sharing one Redis (or Redis Cluster), both serving 'demo'."""
+    return processes(shared_url, HEARTH_DEMO_ROOM=ROOM), processes(
+        shared_url, HEARTH_DEMO_ROOM=ROOM
+    )
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ async def test_a_redis_write_that_fails_leaves_neither_action_nor_entry_nor_ban(
     """Redis keeps a script's writes made before a failing command, so the commit checks
     every key first: with the audit key of the wrong type nothing at all is written."""
     redis = Redis.from_url(redis_url)
-    await redis.set("hearth:room:circle:audit", b"not a stream")
+    await redis.set("hearth:room:{circle}:audit", b"not a stream")
     ban = Ban("id-sam", "sub-sam", "Sam", BanScope.ROOM, "circle", NOW, "Fay")
     before = await shared_store.snapshot("circle")
     with pytest.raises(RuntimeError):

@@ -21,7 +21,7 @@ from rooms.state import Connection, RoomState
 from server.app import CHANNEL, frame_event
 from server.codec import MsgpackJson
 from server.stores.redis import RedisStore
-from tests.conftest import CIRCLE, Pair
+from tests.conftest import CIRCLE, ON_REDIS_AND_CLUSTER, Pair
 from tests.support import RunningHub, seat, token
 
 # Opened again showing latecomers the recent chat (``rooms.history``): the snapshot's chat
@@ -36,6 +36,7 @@ def _seqs(client: Any, after: int) -> list[int]:
     return [s for s in seen if s > after]
 
 
+@ON_REDIS_AND_CLUSTER
 async def test_a_dropped_client_resumes_through_the_other_process_with_exactly_what_it_missed(
     two_processes: Any, clients: Any
 ) -> None:
@@ -215,7 +216,7 @@ async def test_a_resume_from_before_the_log_gets_a_snapshot(
         assert (await pair.ann.call("chat:send", {"text": f"m {i}"}))["ok"]
     redis = Redis.from_url(redis_url)
     # What 1000 later events do: the log no longer reaches back to seq 2.
-    await redis.xtrim("hearth:room:circle:log", maxlen=1, approximate=False)
+    await redis.xtrim("hearth:room:{circle}:log", maxlen=1, approximate=False)
     await redis.aclose()
     opening = (await pair.bo.call("room:snapshot"))["snapshot"]["opening"]
     ack = await pair.bo.call("room:join", {"room": "circle", "since": 1, "opening": opening})
@@ -258,7 +259,7 @@ async def test_a_rollback_is_read_not_overwritten(two_processes: Any, redis_url:
     version process A last wrote. A's cached state must not pass for current."""
     pair: Pair = await two_processes()
     redis = Redis.from_url(redis_url)
-    key = "hearth:room:circle:live"
+    key = "hearth:room:{circle}:live"
     try:
         assert (await pair.ann.call("chat:send", {"text": "kept"}))["ok"]
         older = await redis.hgetall(key)
@@ -288,7 +289,7 @@ async def test_a_resume_across_a_rollback_gets_a_snapshot_of_the_history_the_roo
     opening, so her resume gets a snapshot, never the new history's events after it."""
     pair: Pair = await two_processes()
     redis = Redis.from_url(redis_url)
-    live, log = "hearth:room:circle:live", "hearth:room:circle:log"
+    live, log = "hearth:room:{circle}:live", "hearth:room:{circle}:log"
     try:
         cy = await clients(pair.a.url, {"token": token("Cy")})
         opening = (await cy.join("circle"))["opening"]
@@ -355,7 +356,8 @@ async def test_the_log_keeps_the_very_bytes_published_to_the_room(
     listener = Redis.from_url(redis_url)
     pubsub = listener.pubsub(ignore_subscribe_messages=True)
     # The room's own channel, and process p's, which holds both seats.
-    await pubsub.subscribe(f"hearth:{CHANNEL}", "hearth:room:circle", "hearth:process:p")
+    await pubsub.subscribe(f"hearth:{CHANNEL}", "hearth:process:p")
+    await pubsub.ssubscribe("hearth:room:{circle}")  # a shard channel
     try:
         changes = [
             await shared_store.apply("circle", seat(fay)),
@@ -386,7 +388,7 @@ async def test_the_log_keeps_the_very_bytes_published_to_the_room(
     to_room = [m for m in published if MsgpackJson.loads(m).get("room") == "room:circle"]
     assert [framed for _, framed in logged] == to_room
     assert len(published) == len(to_room) + 2  # the notice and the disconnect, to Ann
-    on_room = [m for m, c in zip(published, channels, strict=True) if c == b"hearth:room:circle"]
+    on_room = [m for m, c in zip(published, channels, strict=True) if c == b"hearth:room:{circle}"]
     assert on_room == to_room
     assert channels.count(b"hearth:process:p") == 2
 
@@ -409,7 +411,7 @@ async def test_a_process_that_finds_the_room_rolled_back_commits_it_under_a_new_
         Redis.from_url(redis_url), prefix="hearth:", channel=f"hearth:{CHANNEL}", frame=frame_event
     )
     redis = Redis.from_url(redis_url)
-    live = "hearth:room:circle:live"
+    live = "hearth:room:{circle}:live"
     try:
         await shared_store.apply(
             "circle", lambda s, room: primitives.join(s, room, ann, "id-a", Connection("p", sid), 0)

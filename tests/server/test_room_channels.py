@@ -22,13 +22,13 @@ from server.stores.redis import RedisStore
 from tests.server.scrapes import scrape, value
 from tests.support import Client, token
 
-CIRCLE = "hearth:room:circle"
-OTHER = "hearth:room:other"
+CIRCLE = "hearth:room:{circle}"
+OTHER = "hearth:room:{other}"
 WITHIN_S = 10.0
 
 
 async def _subscribers(redis: Redis, channel: str) -> int:
-    ((_, count),) = await redis.pubsub_numsub(channel)
+    ((_, count),) = await redis.pubsub_shardnumsub(channel)
     return int(count)
 
 

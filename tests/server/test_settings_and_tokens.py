@@ -48,6 +48,7 @@ def test_dev_mode_uses_the_dev_secret() -> None:
         ({"HEARTH_SECRET": SECRET, "HEARTH_GC_THRESHOLDS": "700,10"}, "HEARTH_GC_THRESHOLDS"),
         ({"HEARTH_SECRET": SECRET, "HEARTH_GC_THRESHOLDS": "0,1,1"}, "HEARTH_GC_THRESHOLDS"),
         ({"HEARTH_SECRET": SECRET, "HEARTH_UVLOOP": "fast"}, "HEARTH_UVLOOP"),
+        ({"HEARTH_SECRET": SECRET, "HEARTH_KEY_PREFIX": "app{1}:"}, "HEARTH_KEY_PREFIX"),
     ],
 )
 def test_bad_settings_fail_naming_the_variable(env: dict[str, str], named: str) -> None:

@@ -13,8 +13,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pytest
-import redis as sync_redis
-from redis.asyncio import Redis
 
 from moderation.audit import Action, AuditEntry, Moderated
 from moderation.bans import Ban, BanScope
@@ -32,7 +30,9 @@ from server.app import frame_event
 from server.errors import ServerCode
 from server.stores.memory import MemoryStore
 from server.stores.redis import MAX_ATTEMPTS, RedisStore
+from server.stores.redis_client import clustered, connect
 from tests.conftest import flush
+from tests.support import sync_client
 
 ROOM = RoomInfo("circle", "Circle", capacity=10)
 NOW = 1_795_000_000_000
@@ -53,7 +53,7 @@ class Stores:
     hearing: list[Hears] = field(default_factory=list)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
     if request.param == "memory":
         hearing: list[Hears] = []
@@ -65,11 +65,14 @@ async def stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
         memory = MemoryStore(deliver, frame_event)
         made = Stores(memory, memory, None, hearing)
     else:
-        url = request.getfixturevalue("redis_server").url
+        if request.param == "cluster":  # a 3-master Redis Cluster
+            url = request.getfixturevalue("cluster_url")
+        else:
+            url = request.getfixturevalue("redis_server").url
         await flush(url)
 
         def one() -> RedisStore:
-            return RedisStore(Redis.from_url(url), prefix="c:", channel="c:ev", frame=frame_event)
+            return RedisStore(connect(url), prefix="c:", channel="c:ev", frame=frame_event)
 
         made = Stores(one(), one(), url)
     await made.ours.open_room(ROOM)
@@ -133,13 +136,13 @@ async def test_a_room_that_never_stays_still_is_busy_and_keeps_nothing(stores: S
         change = await stores.ours.apply("circle", lambda s, _: lifecycle.warn_closing(s, NOW))
         assert change.state == await stores.ours.snapshot("circle")
         return
-    rival = sync_redis.Redis.from_url(stores.redis_url)
+    rival = sync_client(stores.redis_url)
     runs = 0
 
     def contended(state: RoomState, _room: RoomInfo) -> Change:
         nonlocal runs
         runs += 1
-        rival.hincrby("c:room:circle:live", "v", 1)  # another process commits first
+        rival.hincrby("c:room:{circle}:live", "v", 1)  # another process commits first
         return lifecycle.warn_closing(state, NOW)
 
     try:
@@ -199,14 +202,18 @@ async def test_the_audit_log_keeps_entries_by_their_own_time(stores: Stores) -> 
     assert [e.target_id for e in since] == ["id-3"]
 
 
-def ban(reason: str) -> Ban:
-    return Ban("id-x", "sub-x", "X", BanScope.ROOM, "circle", NOW, "Fay", reason)
+def ban(reason: str, scope: BanScope = BanScope.ROOM) -> Ban:
+    where = "circle" if scope == BanScope.ROOM else "weekly"
+    return Ban("id-x", "sub-x", "X", scope, where, NOW, "Fay", reason)
 
 
-async def test_a_ban_is_lifted_only_as_it_was_read(stores: Stores) -> None:
+@pytest.mark.parametrize("scope", [BanScope.ROOM, BanScope.SERIES])
+async def test_a_ban_is_lifted_only_as_it_was_read(stores: Stores, scope: BanScope) -> None:
     """Lifting compares and deletes in one step: a ban made again meanwhile (another
-    facilitator, another process) is not lifted by a stale read of the old one."""
-    first, again = ban("first"), ban("again")
+    facilitator, another process) is not lifted by a stale read of the old one. A
+    series' ban is kept outside the room's slot (on a Redis Cluster, written after the
+    commit): the same holds."""
+    first, again = ban("first", scope), ban("again", scope)
 
     def keep(kept: Ban) -> object:
         return lambda s, _: Moderated(Change(s), line(NOW, 0), keeps=kept)
@@ -271,12 +278,13 @@ async def test_a_change_is_visible_whole_before_any_of_its_events_is_heard(
         stores.hearing.append(look)
         await stores.ours.apply("circle", both_leave)
     else:
-        listener = Redis.from_url(stores.redis_url)
+        listener = connect(stores.redis_url)
         pubsub = listener.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe("c:room:circle")  # the room's own channel (prefix c:)
+        await pubsub.ssubscribe("c:room:{circle}")  # the room's own channel (prefix c:)
+        read = pubsub.get_sharded_message if clustered(listener) else pubsub.get_message
         try:
             applied = asyncio.create_task(stores.ours.apply("circle", both_leave))
-            while await pubsub.get_message(timeout=5) is None:
+            while await read(timeout=5) is None:
                 pass
             heard.append(await _seen(stores.theirs))
             await applied
@@ -380,6 +388,21 @@ async def test_a_rooms_settings_are_remembered_after_the_store_forgets_it(stores
         with pytest.raises(RoomNotFound):
             await stores.ours.snapshot("circle")
         assert stores.ours.remembered_room("circle") == ROOM
+
+
+async def test_the_open_rooms_are_those_open(stores: Stores) -> None:
+    """A room is listed open from its opening to its close, whichever process did
+    either (the list is kept apart from the room's own keys on a Redis Cluster)."""
+    other = RoomInfo("other", "Other")
+    assert await stores.theirs.open_room(other)
+    assert [r.room_id for r in await stores.ours.open_rooms()] == ["circle", "other"]
+    await stores.ours.close_room("circle")
+    assert [r.room_id for r in await stores.theirs.open_rooms()] == ["other"]
+    await stores.ours.define_room(ROOM)
+    assert [r.room_id for r in await stores.theirs.rooms()] == ["circle", "other"]
+    assert await stores.theirs.delete_room("circle")
+    assert await stores.ours.room_info("circle") is None
+    assert [r.room_id for r in await stores.theirs.rooms()] == ["other"]
 
 
 async def test_each_opening_of_a_room_has_its_own_id(stores: Stores) -> None:

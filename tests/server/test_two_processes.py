@@ -1,4 +1,5 @@
-"""Two `hearth serve` OS processes on one real Redis behave as one server."""
+"""Two `hearth serve` OS processes on one real Redis (and on a real Redis Cluster)
+behave as one server."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import asyncio
 import time
 from typing import Any
 
-from tests.conftest import Pair
+from tests.conftest import ON_REDIS_AND_CLUSTER, Pair
 from tests.support import silent, token
+
+pytestmark = ON_REDIS_AND_CLUSTER
 
 
 async def test_roster_chat_and_hands_are_shared(two_processes: Any, clients: Any) -> None:

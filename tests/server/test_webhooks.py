@@ -14,6 +14,7 @@ from rooms.room import RoomInfo
 from rooms.schedule import Series
 from server.admin.room_admin import RoomAdmin
 from server.app import SCHEDULER, SETTINGS
+from tests.conftest import ON_REDIS_AND_CLUSTER
 from tests.server.scrapes import scrape, value
 from tests.server.webhook_calls import FACILITATOR, facilitator, hooked, settled
 from tests.server.webhook_receiver import SECRET, Receiver
@@ -87,6 +88,7 @@ async def test_a_receiver_that_is_down_gets_the_event_once_it_is_back(clients: A
         await receiver.stop()
 
 
+@ON_REDIS_AND_CLUSTER
 async def test_two_processes_send_each_event_once(receiver: Receiver, two_processes: Any) -> None:
     env = {"HEARTH_WEBHOOK_URLS": receiver.url, "HEARTH_WEBHOOK_SECRET": SECRET}
     pair = await two_processes(**env)  # Ann on A and Bo on B, seated in 'circle'

@@ -12,6 +12,8 @@ from redis.asyncio import Redis
 from rooms.room import RoomInfo
 from server.app import CHANNEL, frame_event
 from server.stores.redis import RedisStore
+from server.stores.redis_client import connect
+from tests.conftest import ON_REDIS_AND_CLUSTER
 from tests.server.media.peers import Participant, offer_through
 from tests.support import token
 
@@ -22,19 +24,20 @@ pytestmark = pytest.mark.audio
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    """The processes' Redis, with the room open."""
-    connection = Redis.from_url(redis_url)
+async def redis(shared_url: str) -> AsyncIterator[Redis]:
+    """The processes' Redis (or Redis Cluster), with the room open."""
+    connection = connect(shared_url)
     store = RedisStore(connection, prefix="hearth:", channel=f"hearth:{CHANNEL}", frame=frame_event)
     await store.open_room(ROOM)
     yield connection
     await store.close()
 
 
+@ON_REDIS_AND_CLUSTER
 async def test_a_participant_on_b_is_mixed_by_the_media_host_on_a_and_moves_when_it_dies(
-    redis_url: str, redis: Redis, processes: Any, clients: Any
+    shared_url: str, redis: Redis, processes: Any, clients: Any
 ) -> None:
-    a, b = processes(redis_url, **LEASE), processes(redis_url, **LEASE)
+    a, b = processes(shared_url, **LEASE), processes(shared_url, **LEASE)
     peers: list[Participant] = []
     try:
         ann = await clients(a.url, {"token": token("Ann")})
@@ -97,7 +100,7 @@ async def test_a_media_host_with_none_of_the_room_s_people_follows_the_room_s_ch
         await peers[2].ear.hears({440, 660})
         assert (await ann.call("room:leave"))["ok"]
         await peers[2].ear.hears({660})
-        ((_, followers),) = await redis.pubsub_numsub("hearth:room:voices")
+        ((_, followers),) = await redis.pubsub_shardnumsub("hearth:room:{voices}")
         assert followers == 2  # B for Bo and Cy, A for the mixer alone
 
         assert (await bo.call("audio:mute"))["ok"]
@@ -107,7 +110,7 @@ async def test_a_media_host_with_none_of_the_room_s_people_follows_the_room_s_ch
             await peer.close()
         peers = []
         for _ in range(200):  # the lease round closes the emptied mixer
-            ((_, followers),) = await redis.pubsub_numsub("hearth:room:voices")
+            ((_, followers),) = await redis.pubsub_shardnumsub("hearth:room:{voices}")
             if followers == 1:
                 break
             await asyncio.sleep(0.05)
