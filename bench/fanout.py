@@ -61,7 +61,7 @@ class Config:
     redis: bool
     node: bool = False  # Node socket.io 4 (bench/node/server.js)
     root: Path = ROOT  # the Hearth checkout whose server runs
-    flags: tuple[str, ...] = ()  # reference server flags, for the ablation
+    flags: tuple[str, ...] = ()  # reference or Node server flags (the ablation, --sharded)
     env: tuple[tuple[str, str], ...] = ()  # Hearth settings of a --variant
 
 
@@ -210,6 +210,7 @@ def servers(
             if config.node:
                 command = ["node", str(NODE_SERVER), "--port", str(port)]
                 command += ["--redis", redis_url] if config.redis else []
+                command += config.flags
                 env = server_env(None)
             elif config.hearth:
                 profile = ["-m", "cProfile", "-o", f"{PROFILE}.{len(procs)}"] if PROFILE else []

@@ -10,14 +10,19 @@ and latency from the sender's emit to a listener's receipt. The
 offered load is the same everywhere: on a shared machine the CPU per delivery, not a
 peak rate, is what compares.
 
-The reference, in the same run, is python-socketio's stock ``AsyncRedisManager``
-(``bench/reference_server.py``: join a room, emit each chat to it) on the one Redis: it
-has no Redis Cluster support. Every configuration runs ``--rounds`` times, interleaved,
+The references, in the same run: python-socketio's stock ``AsyncRedisManager``
+(``bench/reference_server.py``: join a room, emit each chat to it) on the one Redis (it
+has no Redis Cluster support), and Node socket.io 4 with ``@socket.io/redis-adapter``'s
+sharded adapter (``bench/node/server.js --sharded``: SPUBLISH/SSUBSCRIBE, a channel per
+room) on the one Redis and on the cluster (``--no-node`` leaves Node out; its packages
+are installed by ``npm ci`` in ``bench/node`` when missing). Every configuration runs
+``--rounds`` times, interleaved,
 and the table shows the medians. Everything runs on 127.0.0.1, and every process it
 starts is stopped before it returns.
 
     .venv/bin/python -m bench.spread [--rooms 24] [--listeners 6] [--rate 4]
                                      [--seconds 6] [--rounds 2] [--processes 1 2 4]
+                                     [--no-node]
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from pathlib import Path
 
 import socketio
 
+from bench import node_reference
 from bench.fanout import (
     DRAIN_S,
     Config,
@@ -47,16 +53,30 @@ from server.app import redis_store
 from server.stores.redis_client import connect
 from tests.support import RedisClusterServers, RedisServer, settings, token
 
+SERVERS = {
+    "hearth": "hearth",
+    "python-socketio": "python-socketio AsyncRedisManager",
+    "node": "node socket.io sharded adapter",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Setup:
     store: str  # "redis" or "cluster"
     processes: int
-    hearth: bool
+    server: str  # a key of SERVERS
+
+    @property
+    def hearth(self) -> bool:
+        return self.server == "hearth"
+
+    @property
+    def node(self) -> bool:
+        return self.server == "node"
 
     @property
     def name(self) -> str:
-        server = "hearth" if self.hearth else "python-socketio AsyncRedisManager"
+        server = SERVERS[self.server]
         store = "one Redis" if self.store == "redis" else "3-master cluster"
         return f"{server}, {store}, {self.processes} process{'es' if self.processes > 1 else ''}"
 
@@ -100,7 +120,14 @@ async def measure(setup: Setup, url: str, ports: list[int], args: argparse.Names
         for room in rooms:
             await store.open_room(RoomInfo(room, room, capacity=args.listeners + 1))
         await store.close()
-    config = Config(setup.name, hearth=setup.hearth, processes=setup.processes, redis=True)
+    config = Config(
+        setup.name,
+        hearth=setup.hearth,
+        processes=setup.processes,
+        redis=True,
+        node=setup.node,
+        flags=("--sharded",) if setup.node else (),
+    )
     n = args.rooms * args.listeners
     logs: list[Path] = []
     with servers(config, url, logs) as (urls, pids):
@@ -174,9 +201,14 @@ def table(results: dict[Setup, list[Round]], args: argparse.Namespace) -> str:
 
 
 async def run(args: argparse.Namespace) -> dict[Setup, list[Round]]:
-    setups = [Setup("redis", p, True) for p in args.processes]
-    setups += [Setup("cluster", p, True) for p in args.processes]
-    setups += [Setup("redis", p, False) for p in args.processes]
+    setups = [Setup("redis", p, "hearth") for p in args.processes]
+    setups += [Setup("cluster", p, "hearth") for p in args.processes]
+    setups += [Setup("redis", p, "python-socketio") for p in args.processes]
+    if not args.no_node:
+        setups += [
+            Setup(store, p, "node") for store in ("redis", "cluster") for p in args.processes
+        ]
+    setups = node_reference.available(setups)
     results: dict[Setup, list[Round]] = {setup: [] for setup in setups}
     one, cluster = RedisServer(), RedisClusterServers()
     try:
@@ -214,6 +246,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--no-node", action="store_true", help="leave Node socket.io out")
     args = parser.parse_args(argv)
     print(table(asyncio.run(run(args)), args))
 
