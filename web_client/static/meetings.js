@@ -1,10 +1,17 @@
 // /meetings: the upcoming public meetings, from the same data as the Meeting Guide feed
 // (/api/v1/meetings.json, same origin: no third-party request, nothing tracked), each at
-// its next time in the visitor's own time zone, filterable by day, time of day and kind.
+// its next time in the visitor's own time zone, filterable by day, time of day, kind and
+// whether it has audio or is text chat only.
 // Every piece of text from the feed is set with textContent.
 const $ = (id) => document.getElementById(id);
 const TYPES = { ONL: "Online", O: "Open to anyone", C: "Closed: for members", W: "Women", M: "Men", "LGBTQ": "LGBTQ+", BE: "Newcomers", ST: "Step study", D: "Discussion", SP: "Speaker" };
 const PERIODS = { morning: [0, 12], afternoon: [12, 17], evening: [17, 24] };
+// How people take part (the feed's `audio`): by voice and in writing, or in writing only.
+const TAKING_PART = {
+  voice: "Voice and text chat: you may join the audio, or take part in writing only.",
+  text: "Text chat only: the meeting is held in writing, with no audio.",
+};
+const way = (meeting) => (meeting.audio === true ? "voice" : "text");
 
 function text(tag, content, className = "") {
   const node = document.createElement(tag);
@@ -25,7 +32,8 @@ function entry(meeting) {
     `${localDay.format(start)}, ${localTime.format(start)} to ${localTime.format(end)} (your time)`, "when");
   const theirs = text("p", `The group's own time: ${meeting.time} to ${meeting.end_time}, ${meeting.timezone}.`, "help");
   const kinds = (meeting.types ?? []).map((code) => TYPES[code] ?? code).join(" · ");
-  item.append(heading, when, theirs, text("p", kinds || "Online", "kinds"));
+  item.append(heading, when, theirs, text("p", kinds || "Online", "kinds"),
+    text("p", TAKING_PART[way(meeting)], "taking-part"));
   if (meeting.notes?.trim()) {
     item.append(text("h3", "What to expect"), text("p", meeting.notes, "guidelines"));
   }
@@ -65,10 +73,12 @@ async function main() {
     const day = $("filter-day").value;
     const period = PERIODS[$("filter-time").value];
     const type = $("filter-type").value;
+    const part = $("filter-audio").value;
     const shown = meetings.filter((m) => {
       const at = new Date(m.next.start);
       if (day !== "" && at.getDay() !== Number(day)) return false;
       if (period && !(at.getHours() >= period[0] && at.getHours() < period[1])) return false;
+      if (part && way(m) !== part) return false;
       return !type || (m.types ?? []).includes(type);
     });
     $("meetings").replaceChildren(...shown.map(entry));
@@ -76,7 +86,7 @@ async function main() {
     else if (!shown.length) $("meetings-status").textContent = "No meeting matches these choices.";
     else $("meetings-status").textContent = `${shown.length} ${shown.length === 1 ? "meeting" : "meetings"} shown.`;
   }
-  for (const id of ["filter-day", "filter-time", "filter-type"]) $(id).addEventListener("change", render);
+  for (const id of ["filter-day", "filter-time", "filter-type", "filter-audio"]) $(id).addEventListener("change", render);
   render();
 }
 
