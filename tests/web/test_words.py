@@ -37,7 +37,7 @@ def test_every_code_the_page_makes_itself_has_words_too() -> None:
 
 
 def test_no_script_shows_the_servers_english() -> None:
-    shown = re.compile(r"(\.error|detail)\??\.message\b")
+    shown = re.compile(r"(\.error|detail)\??\.message\b|\bbody\.(reason|detail)\b")
     offenders = [
         f"{path.name}:{number}"
         for path in STATIC.glob("*.js")

@@ -1,6 +1,9 @@
 // The /verify page: asks the server whether a verification is genuine and shows what it
 // states, as text. A token in the address's fragment (#token=..., from the QR code) is
-// checked at once; fragments never reach the server unless this page sends them.
+// checked at once; fragments never reach the server unless this page sends them. The
+// server's reason (its English) is not shown: the catalogue's words are (words/en.js).
+import { chooseLanguage, say } from "./words.js";
+
 const $ = (id) => document.getElementById(id);
 
 const LABELS = [
@@ -27,18 +30,19 @@ function row(label, value) {
 async function check(token) {
   const result = $("verify-result");
   const response = await fetch(`/api/v1/attendance/verify?token=${encodeURIComponent(token)}`);
-  const body = await response.json();
+  const body = await response.json().catch(() => ({}));
   result.hidden = false;
   const rows = $("verify-claims").querySelector("tbody");
   if (!response.ok || !body.valid) {
-    $("verify-verdict").textContent = "Not a genuine verification";
-    $("verify-reason").textContent = body.reason ?? body.detail ?? "";
+    $("verify-verdict").textContent = say("verify.not_genuine");
+    const why = response.ok ? "changed" : response.status === 400 ? "unreadable" : "unavailable";
+    $("verify-reason").textContent = say(`verify.${why}`);
     rows.replaceChildren();
     return;
   }
-  $("verify-verdict").textContent = "Genuine: signed by this server";
+  $("verify-verdict").textContent = say("verify.genuine");
   const issued = new Date(body.attendance.iat * 1000).toISOString();
-  $("verify-reason").textContent = `Issued ${issued}.`;
+  $("verify-reason").textContent = say("verify.issued", { when: issued });
   rows.replaceChildren(...LABELS.map(([key, label]) => row(label, body.attendance[key])));
 }
 
@@ -48,6 +52,7 @@ $("verify-form").addEventListener("submit", (event) => {
   if (token) check(token);
 });
 
+await chooseLanguage();
 const fragment = new URLSearchParams(location.hash.slice(1)).get("token");
 if (fragment) {
   $("verify-token").value = fragment;

@@ -62,3 +62,12 @@ export function ending(kind, values = {}) {
 export function notice(key) {
   return words.notices[key] ?? "";
 }
+
+// Any other sentence of the catalogue, by its path ("verify.changed", "events.joined"),
+// with its {values} filled in. A key the catalogue lacks is a bug: it says so loudly.
+export function say(path, values = {}) {
+  const text = path.split(".").reduce((node, key) => node?.[key], words)
+    ?? path.split(".").reduce((node, key) => node?.[key], en);
+  if (typeof text !== "string") throw new Error(`no words for ${path}`);
+  return fill(text, values);
+}

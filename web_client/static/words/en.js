@@ -73,6 +73,14 @@ export default {
     left: { title: "You have left the room", text: "Take care of yourself. You are welcome back any time." },
     stopped_waiting: { title: "You stopped waiting", text: "You are welcome back any time." },
   },
+  verify: {
+    genuine: "Genuine: signed by this server",
+    not_genuine: "Not a genuine verification",
+    changed: "This server's key did not sign this token as it is: it was changed, copied incompletely, or made elsewhere. Ask for the original document, or scan its QR code.",
+    unreadable: "That is not a verification token. Paste the whole token printed under the QR code.",
+    unavailable: "This server cannot check verifications right now. Please try again later.",
+    issued: "Issued {when}.",
+  },
   notices: {
     history_lost: "The server lost this room's recent history, so earlier messages are no longer shown. Everything from now on is.",
   },
