@@ -191,6 +191,18 @@ class PageSocket:
         raise AssertionError(f"no ack for {event}")
 
 
+async def tab_to(page: Page, target: Locator, most: int = 60, key: str = "Tab") -> None:
+    """Press Tab (or ``key``: "Shift+Tab") until ``target`` has focus, which must then be
+    visible: its focus ring drawn."""
+    for _ in range(most):
+        if await target.evaluate("e => e === document.activeElement"):
+            outline = await target.evaluate("e => getComputedStyle(e).outlineStyle")
+            assert outline != "none", "focus is not visible"
+            return
+        await page.keyboard.press(key)
+    raise AssertionError(f"{target} is not reachable with {key}")
+
+
 BLOCKING = {"serious", "critical"}
 
 
