@@ -4,7 +4,10 @@ puts the server's own English (an error's or a notice's ``message``) on the page
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 from rooms.errors import ErrorCode
@@ -36,12 +39,57 @@ def test_every_code_the_page_makes_itself_has_words_too() -> None:
     assert made <= _catalogue_section("errors")
 
 
-def test_no_script_shows_the_servers_english() -> None:
-    shown = re.compile(r"(\.error|detail)\??\.message\b|\bbody\.(reason|detail)\b")
-    offenders = [
+def _scripts_matching(pattern: str) -> list[str]:
+    """Where (file:line) a line of the page's scripts matches ``pattern``."""
+    found = re.compile(pattern)
+    return [
         f"{path.name}:{number}"
         for path in STATIC.glob("*.js")
         for number, line in enumerate(path.read_text().splitlines(), 1)
-        if shown.search(line)
+        if found.search(line)
     ]
-    assert offenders == []
+
+
+def test_no_script_shows_the_servers_english() -> None:
+    assert _scripts_matching(r"(\.error|detail)\??\.message\b|\bbody\.(reason|detail)\b") == []
+
+
+def test_no_script_announces_in_its_own_english() -> None:
+    """Announcements of the room's events take their words from the catalogue
+    (``say("events.…")``): a sentence written in a script could not be translated."""
+    assert _scripts_matching(r"announce\(\s*[\"'`]") == []
+
+
+WORDS_CHECK = """
+import { list, ordinal, say } from "./words.js";
+console.log(JSON.stringify({
+  ordinals: [1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111].map(ordinal),
+  names: [list(["Sam"]), list(["Sam", "Kim"]), list(["Sam", "Kim", "Lee"])],
+  one: say("events.reactions", {list: list([say("events.reaction.heart", {count: 1}),
+                                          say("events.reaction.clap", {count: 3})])}),
+  waiting: [1, 2].map((count) => say("events.waiting_arrived", {names: "Lee", count})),
+  missing: (() => { try { say("events.no_such_thing"); return "said"; }
+                    catch (error) { return String(error.message); } })(),
+}));
+"""
+
+
+def test_the_catalogue_says_plurals_ordinals_and_lists_by_the_languages_rules() -> None:
+    node = shutil.which("node")
+    assert node is not None, "node is not installed: run `make test`, which installs it"
+    result = subprocess.run(
+        [node, "--input-type=module", "-e", WORDS_CHECK],
+        cwd=STATIC,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    said = json.loads(result.stdout)
+    assert said["ordinals"] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th",
+    ]  # fmt: skip
+    assert said["names"] == ["Sam", "Sam and Kim", "Sam, Kim, and Lee"]
+    assert said["one"] == "Reactions: a heart and 3 claps"
+    assert said["waiting"] == ["Lee is in the waiting room.", "Lee are in the waiting room."]
+    assert said["missing"] == "no words for events.no_such_thing"

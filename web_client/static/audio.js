@@ -7,7 +7,7 @@
 // mutes and pauses itself; the page only mirrors them.
 import { announce } from "./announcer.js";
 import { act } from "./outcome.js";
-import { refusal } from "./words.js";
+import { list, refusal, say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -250,13 +250,13 @@ export function mountAudio(model, connection) {
   function speaking(e) {
     render();
     const others = model.speakers.filter((id) => id !== model.you);
-    const names = others.map((id) => model.members.get(id)?.name).filter(Boolean).join(" and ");
+    const names = list(others.map((id) => model.members.get(id)?.name).filter(Boolean));
     const now = Date.now();
     // Only someone starting to speak, never more often than every few seconds, politely.
     if (!names || !e.detail.started.length || names === lastSpoken.names) return;
     if (now - lastSpoken.at < SPEAKING_ANNOUNCE_MS) return;
     lastSpoken = { names, at: now };
-    announce(`${names} speaking`);
+    announce(say("events.speaking", { names }));
   }
 
   model.addEventListener("reset", () => {

@@ -5,7 +5,7 @@
 // buttons (report; delete for moderators).
 import { announce } from "./announcer.js";
 import { roleBadge } from "./room.js";
-import { refusal } from "./words.js";
+import { refusal, say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const NEAR_BOTTOM_PX = 48;
@@ -109,7 +109,7 @@ export function mountChat(model, connection, optionsFor) {
   model.addEventListener("chat", (e) => append(e.detail.messages));
   model.addEventListener("deleted", (e) => {
     remove(e.detail.ids);
-    announce("A facilitator deleted a message");
+    announce(say("events.message_deleted"));
   });
   model.addEventListener("role", (e) => {
     if (e.detail.member.id === model.you) refreshOptions();

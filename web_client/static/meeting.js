@@ -5,10 +5,12 @@
 // docs/protocol.md); the page shows only what its acks and events say.
 import { announce } from "./announcer.js";
 import { act } from "./outcome.js";
+import { say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
-const DUTY_TEXT = { greeter: "Greeter", timekeeper: "Timekeeper" };
+// Read when drawn, not when loaded: the catalogue's language is chosen after loading.
+const dutyText = (duty) => (duty === "greeter" || duty === "timekeeper" ? say(`roles.${duty}`) : duty);
 
 function button(text, key, onClick) {
   const node = document.createElement("button");
@@ -26,15 +28,12 @@ function clock(ms) {
 
 function spoken(ms) {
   const seconds = Math.round(ms / 1000);
-  if (seconds >= 60 && seconds % 60 === 0) {
-    const minutes = seconds / 60;
-    return minutes === 1 ? "one minute" : `${minutes} minutes`;
-  }
-  return `${seconds} seconds`;
+  if (seconds >= 60 && seconds % 60 === 0) return say("events.minutes", { count: seconds / 60 });
+  return say("events.seconds", { count: seconds });
 }
 
 export function dutiesText(model, memberId) {
-  return model.duties(memberId).map((duty) => DUTY_TEXT[duty] ?? duty);
+  return model.duties(memberId).map(dutyText);
 }
 
 export function mountMeeting(model, connection) {
@@ -42,6 +41,9 @@ export function mountMeeting(model, connection) {
     if (id === model.you) return "You";
     return model.members.get(id)?.name ?? "Someone who left";
   };
+  // Said of someone, or of you: the catalogue has a sentence for each ("…_you").
+  const about = (key, id) => say(id === model.you ? `events.${key}_you` : `events.${key}`,
+    { name: model.members.get(id)?.name ?? say("events.someone_who_left") });
 
   function renderTime() {
     const round = model.round;
@@ -58,9 +60,7 @@ export function mountMeeting(model, connection) {
   function render() {
     const round = model.round;
     const holder = model.floor;
-    $("floor-note").textContent = holder === null
-      ? "Nobody has the floor."
-      : `${nameOf(holder)} ${holder === model.you ? "have" : "has"} the floor.`;
+    $("floor-note").textContent = holder === null ? say("events.floor_nobody") : `${about("floor", holder)}.`;
     $("round-status").hidden = round === null;
     if (round) {
       $("round-sharer").textContent = round.sharer === null
@@ -196,7 +196,7 @@ export function mountMeeting(model, connection) {
     if (model.isFacilitator() && member.role === "participant") {
       for (const duty of ["greeter", "timekeeper"]) {
         const has = model.duties(id).includes(duty);
-        const label = DUTY_TEXT[duty].toLowerCase();
+        const label = dutyText(duty).toLowerCase();
         options.push(has
           ? button(`Stop being ${label}`, `${duty}:${id}`, () =>
             moderate("moderation:take-service", { role: duty }, `${member.name} is no longer the ${label}.`))
@@ -215,25 +215,27 @@ export function mountMeeting(model, connection) {
 
   model.addEventListener("round", (e) => {
     $("round-alert").hidden = true;
-    if (e.detail.started) announce("A sharing round has started");
-    if (e.detail.ended) announce("The sharing round has ended");
-    else if (model.round?.sharer) announce(`${nameOf(model.round.sharer)} sharing now`);
+    if (e.detail.started) announce(say("events.round_started"));
+    if (e.detail.ended) announce(say("events.round_ended"));
+    else if (model.round?.sharer) announce(about("sharing_now", model.round.sharer));
     render();
   });
   model.addEventListener("round-warning", (e) => {
-    const left = model.round ? spoken(model.round.warn_ms) : "a little time";
-    notify(`${left} left for ${e.detail.member?.name ?? "this share"}.`);
+    const left = model.round ? spoken(model.round.warn_ms) : say("events.a_little_time");
+    const name = e.detail.member?.name;
+    notify(say(name ? "events.round_warning" : "events.round_warning_unnamed", { left, name }));
     announce($("round-alert").textContent);
     render();
   });
   model.addEventListener("round-time-up", (e) => {
-    const who = e.detail.member?.name ?? "this share";
-    notify(e.detail.hard ? `Time is up for ${who}; the floor moves on.` : `Time is up for ${who}.`);
+    const name = e.detail.member?.name;
+    const key = e.detail.hard ? "events.time_up_moving_on" : "events.time_up";
+    notify(say(name ? key : `${key}_unnamed`, { name }));
     announce($("round-alert").textContent);
     render();
   });
   model.addEventListener("floor", (e) => {
-    if (e.detail.member) announce(`${nameOf(e.detail.member.id)} ${e.detail.member.id === model.you ? "have" : "has"} the floor`);
+    if (e.detail.member) announce(about("floor", e.detail.member.id));
     render();
   });
   for (const type of ["reset", "service", "role", "hands", "joined", "left", "away", "back"]) {

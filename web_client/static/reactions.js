@@ -4,25 +4,16 @@
 // clap") rather than one by one.
 import { announce } from "./announcer.js";
 import { tell } from "./outcome.js";
-import { refusal } from "./words.js";
+import { list, refusal, say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const SHOWN = 5;
 const GATHER_MS = 4000;
-const WORDS = {
-  heart: ["a heart", "hearts"],
-  thanks: ["a thanks", "thanks"],
-  clap: ["a clap", "claps"],
-  hug: ["a hug", "hugs"],
-  smile: ["a smile", "smiles"],
-};
+const REACTIONS = new Set(["heart", "thanks", "clap", "hug", "smile"]);
 
 function counted(counts) {
-  const parts = [...counts].map(([reaction, n]) => {
-    const [one, many] = WORDS[reaction] ?? [reaction, reaction];
-    return n === 1 ? one : `${n} ${many}`;
-  });
-  return parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0];
+  return list([...counts].map(([reaction, n]) =>
+    (REACTIONS.has(reaction) ? say(`events.reaction.${reaction}`, { count: n }) : reaction)));
 }
 
 export function mountReactions(model, connection) {
@@ -43,7 +34,7 @@ export function mountReactions(model, connection) {
     while (recent.children.length > SHOWN) recent.firstElementChild.remove();
     gathered.set(reaction, (gathered.get(reaction) ?? 0) + 1);
     gathering ??= setTimeout(() => {
-      announce(`Reactions: ${counted(gathered)}`);
+      announce(say("events.reactions", { list: counted(gathered) }));
       gathered = new Map();
       gathering = null;
     }, GATHER_MS);

@@ -2,6 +2,7 @@
 // redrawn once a minute (not a ticking clock), and a calm notice when the room says it is
 // closing soon (`room:closing`). Rooms without a schedule show nothing.
 import { announce } from "./announcer.js";
+import { say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const MINUTE_MS = 60_000;
@@ -39,10 +40,10 @@ export function mountSchedule(model) {
     const at = clockTime(e.detail.closesAt);
     const minutes = Math.max(0, Math.ceil((e.detail.closesAt - Date.now()) / MINUTE_MS));
     note.textContent = minutes > 0
-      ? `This meeting ends at ${at}, in ${minutes === 1 ? "1 minute" : `${minutes} minutes`}. There is time to finish what you are saying.`
-      : "This meeting is ending now. Thank you for being here.";
+      ? say("events.closing", { at, count: minutes })
+      : say("events.closing_now");
     note.hidden = false;
-    announce(`The meeting ends at ${at}`);
+    announce(say("events.meeting_ends", { at }));
     render();
   });
   model.addEventListener("closed", () => clearTimeout(timer));

@@ -2,6 +2,7 @@
 // it) and the resources panel (local organisations, crisis lines, readings, coping
 // exercises), both also shown before joining, beside the guidelines. Text only.
 import { announce } from "./announcer.js";
+import { say } from "./words.js";
 import { act } from "./outcome.js";
 import { resourceItem } from "./support.js";
 
@@ -60,7 +61,7 @@ export function mountScript(model, connection) {
       if (name !== "room:script") return;
       script = data.script;
       renderScript();
-      announce(script ? "The facilitator pinned the meeting script" : "The meeting script was cleared");
+      announce(say(script ? "events.script_pinned" : "events.script_cleared"));
     },
   };
 }

@@ -4,7 +4,7 @@
 // with the tab. Every piece of text goes through textContent.
 import { announce } from "./announcer.js";
 import { act, tell } from "./outcome.js";
-import { refusal } from "./words.js";
+import { refusal, say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -132,8 +132,8 @@ export function mountSupport(model, connection) {
       return;
     }
     const status = ack.reached > 0
-      ? `A facilitator has been told privately (${ack.reached} ${ack.reached === 1 ? "person" : "people"}). Nobody else knows.`
-      : "No facilitator is in the room right now. Please use the help below.";
+      ? say("events.support_reached", { count: ack.reached })
+      : say("events.support_nobody");
     $("support-status").textContent = status;
     $("crisis-resources").replaceChildren(...ack.resources.map(resourceItem));
     $("support-panel").hidden = false;
@@ -181,14 +181,14 @@ export function mountSupport(model, connection) {
           break;
         case "support:seen":
           if (data.participant.id === model.you) {
-            const text = `${data.seen_by.name} has seen your request`;
+            const text = say("events.support_seen_yours", { name: data.seen_by.name });
             $("support-status").textContent = text;
             $("support-panel").hidden = false;
             alert(text);
           } else {
             requests.set(data.participant.id, data);
             renderRequests();
-            announce(`${data.seen_by.name} has seen ${data.participant.name}'s request`);
+            announce(say("events.support_seen", { by: data.seen_by.name, name: data.participant.name }));
           }
           break;
         case "private:message": {

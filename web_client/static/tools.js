@@ -3,6 +3,7 @@
 // waiting room, the reports inbox, bans and the audit log. A greeter sees only the
 // waiting room.
 import { announce } from "./announcer.js";
+import { list, say } from "./words.js";
 import { act } from "./outcome.js";
 
 const $ = (id) => document.getElementById(id);
@@ -104,9 +105,9 @@ export function mountTools(model, connection) {
       return;
     }
     if (!fresh.length) return;
-    const names = fresh.map((person) => person.name).join(" and ");
-    const text = `${names} ${fresh.length === 1 ? "is" : "are"} in the waiting room.`;
-    banner.textContent = `${text} Let them in from the console.`;
+    const names = list(fresh.map((person) => person.name));
+    const text = say("events.waiting_arrived", { names, count: fresh.length });
+    banner.textContent = say("events.waiting_arrived_banner", { arrived: text });
     banner.hidden = false;
     $("waiting-live").textContent = text;
   }
@@ -206,6 +207,6 @@ export function mountTools(model, connection) {
   model.addEventListener("deleted", renderReports);
   model.addEventListener("report", (e) => {
     renderReports();
-    announce(`New report from ${e.detail.report.from.name}`);
+    announce(say("events.report", { name: e.detail.report.from.name }));
   });
 }

@@ -7,6 +7,7 @@
 import en from "./words/en.js";
 
 let words = en;
+let chosen = "en"; // the language of the catalogue in use
 
 function fill(text, values) {
   return text.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
@@ -28,13 +29,13 @@ export async function chooseLanguage(languages = navigator.languages ?? []) {
     if (!/^[a-z]{2,3}$/.test(language)) continue;
     try {
       words = merged(en, (await import(`./words/${language}.js`)).default);
-      return language;
+      return (chosen = language);
     } catch {
       // No catalogue for this language: try the next one.
     }
   }
   words = en;
-  return "en";
+  return (chosen = "en");
 }
 
 // A time as the visitor reads it: their own time zone and language.
@@ -63,11 +64,29 @@ export function notice(key) {
   return words.notices[key] ?? "";
 }
 
+const find = (catalogue, path) => path.split(".").reduce((node, key) => node?.[key], catalogue);
+
 // Any other sentence of the catalogue, by its path ("verify.changed", "events.joined"),
-// with its {values} filled in. A key the catalogue lacks is a bug: it says so loudly.
+// with its {values} filled in. An entry with plural forms is chosen by {count}, with the
+// language's own rules. A key the catalogue lacks is a bug: it says so loudly.
 export function say(path, values = {}) {
-  const text = path.split(".").reduce((node, key) => node?.[key], words)
-    ?? path.split(".").reduce((node, key) => node?.[key], en);
+  let text = find(words, path) ?? find(en, path);
+  if (text !== null && typeof text === "object" && "other" in text) {
+    const form = new Intl.PluralRules(chosen).select(Number(values.count));
+    text = text[form] ?? text.other;
+  }
   if (typeof text !== "string") throw new Error(`no words for ${path}`);
   return fill(text, values);
+}
+
+// A place in a line, "2nd", by the language's ordinal rules.
+export function ordinal(n) {
+  const forms = words.ordinal ?? en.ordinal;
+  const form = new Intl.PluralRules(chosen, { type: "ordinal" }).select(n);
+  return fill(forms[form] ?? forms.other, { count: n });
+}
+
+// Names joined the language's way: "Sam and Kim", "Sam, Kim and Lee".
+export function list(names) {
+  return new Intl.ListFormat(chosen, { type: "conjunction" }).format(names);
 }
