@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 from rooms.errors import ErrorCode
+from rooms.identity import TileColour
 from server.errors import ServerCode
 
 STATIC = Path(__file__).resolve().parents[2] / "web_client" / "static"
@@ -93,3 +94,12 @@ def test_the_catalogue_says_plurals_ordinals_and_lists_by_the_languages_rules() 
     assert said["one"] == "Reactions: a heart and 3 claps"
     assert said["waiting"] == ["Lee is in the waiting room.", "Lee are in the waiting room."]
     assert said["missing"] == "no words for events.no_such_thing"
+
+
+def test_the_join_form_offers_exactly_the_tile_colours_the_server_takes() -> None:
+    offered = re.search(r"const TILE_COLOURS = \[(.*?)\];", (STATIC / "join.js").read_text())
+    assert offered is not None
+    assert re.findall(r'"(\w+)"', offered[1]) == [str(colour) for colour in TileColour]
+    named = re.search(r"^  colours: \{(.*?)\},$", (STATIC / "words" / "en.js").read_text(), re.M)
+    assert named is not None
+    assert re.findall(r"(\w+): ", named[1]) == [str(colour) for colour in TileColour]

@@ -33,6 +33,7 @@ export function mountRoster(model, connection, optionsFor) {
     item.dataset.member = member.id;
     // The tile's initials are drawn by CSS (::before), so the name is read once.
     item.dataset.initials = initials(member.name);
+    if (member.colour) item.dataset.colour = member.colour;
     if (model.floor === member.id) item.dataset.floor = "true";
     item.append(tag(member.name, "name"));
     if (member.id === model.you) item.append(tag(say("tile.you"), "you"));

@@ -171,6 +171,8 @@ export default {
     raise_hand: "Raise my hand",
     lower_hand: "Lower my hand",
   },
+  // The tile colours someone may choose on joining.
+  colours: { sage: "Sage", sky: "Sky", sand: "Sand", rose: "Rose", lilac: "Lilac", teal: "Teal" },
   roles: {
     admin: "Host",
     facilitator: "Facilitator",
