@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 from rooms.errors import ErrorCode
@@ -103,3 +104,59 @@ def test_the_join_form_offers_exactly_the_tile_colours_the_server_takes() -> Non
     named = re.search(r"^  colours: \{(.*?)\},$", (STATIC / "words" / "en.js").read_text(), re.M)
     assert named is not None
     assert re.findall(r"(\w+): ", named[1]) == [str(colour) for colour in TileColour]
+
+
+class _Texts(HTMLParser):
+    """Each element's own text (its children's excluded) and attributes, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[tuple[str, dict[str, str | None], list[str]]] = []
+        self.found: list[tuple[str, dict[str, str | None], str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in {"meta", "link", "input", "br", "img"}:
+            self.open.append((tag, dict(attrs), []))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.open:
+            name, attrs, texts = self.open.pop()
+            self.found.append((name, attrs, " ".join("".join(texts).split())))
+            if name == tag:
+                return
+
+    def handle_data(self, data: str) -> None:
+        if self.open:
+            self.open[-1][2].append(data)
+
+
+def test_every_label_of_the_page_is_in_the_catalogue_word_for_word() -> None:
+    """Each piece of text in index.html (but key names, the brand and the swatches' "Aa")
+    is marked ``data-words="page.<key>"`` and the catalogue's page section says the same,
+    so a translation covers the whole page."""
+    body = re.search(
+        r"^  page: \{\n(.*?)^  \},", (STATIC / "words" / "en.js").read_text(), re.S | re.M
+    )
+    assert body is not None
+    page = {
+        key: json.loads(text) for key, text in re.findall(r'^    (\w+): (".*"),$', body[1], re.M)
+    }
+    parser = _Texts()
+    parser.feed((STATIC.parent / "index.html").read_text())
+    unmarked, differ = [], []
+    for tag, attrs, text in parser.found:
+        for attribute, marker in (("aria-label", "data-words-label"),):
+            if (
+                attrs.get(attribute)
+                and page.get(str(attrs.get(marker, "")).removeprefix("page.")) != attrs[attribute]
+            ):
+                differ.append(f"{attribute}={attrs[attribute]!r}")
+        if not text.strip("+ ") or tag in {"kbd", "title", "script"} or text in {"Aa", "Hearth"}:
+            continue
+        key = str(attrs.get("data-words", "")).removeprefix("page.")
+        if not key:
+            unmarked.append(text)
+        elif page.get(key) != text:
+            differ.append(f"{key}: {text!r} != {page.get(key)!r}")
+    assert unmarked == []
+    assert differ == []

@@ -21,7 +21,11 @@ import { mountScript } from "./script-resources.js";
 import { installQuickExit } from "./safety.js";
 import { mountSupport } from "./support.js";
 import { mountTools } from "./tools.js";
-import { chooseLanguage, ending, refusal, say } from "./words.js";
+import { chooseLanguage, ending, refusal, say, translatePage } from "./words.js";
+
+// The catalogue's language first: every view below is drawn in it.
+await chooseLanguage();
+translatePage();
 
 const $ = (id) => document.getElementById(id);
 const VIEWS = ["join-view", "guidelines-view", "waiting-view", "room-view", "ended-view"];
@@ -214,5 +218,4 @@ installQuickExit({
   leave: () => connection?.quit(),
 });
 
-await chooseLanguage();
 show("join-view", { focus: false });

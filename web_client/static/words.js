@@ -79,6 +79,17 @@ export function say(path, values = {}) {
   return fill(text, values);
 }
 
+// Puts the catalogue's words on the page's own labels (index.html: data-words="page.…"
+// for the text, data-words-label for an aria-label). The page is written in English, so
+// only a translation changes anything.
+export function translatePage(root = document) {
+  if (chosen === "en") return;
+  for (const node of root.querySelectorAll("[data-words]")) node.textContent = say(node.dataset.words);
+  for (const node of root.querySelectorAll("[data-words-label]")) {
+    node.setAttribute("aria-label", say(node.dataset.wordsLabel));
+  }
+}
+
 // A place in a line, "2nd", by the language's ordinal rules.
 export function ordinal(n) {
   const forms = words.ordinal ?? en.ordinal;
