@@ -226,3 +226,14 @@ async def check_view(person: Person, name: str) -> None:
     assert await axe_violations(person.page) == [], name
     fits = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     assert await person.page.evaluate(fits), f"{name} scrolls sideways"
+    assert await person.page.evaluate(STILL) == [], f"{name} moves though reduced motion is asked"
+
+
+# With reduced motion asked for, nothing on the page animates or transitions.
+STILL = """() => !matchMedia('(prefers-reduced-motion: reduce)').matches ? [] :
+  [...document.querySelectorAll('*')].flatMap((node) => ['', '::before', '::after'].map((part) => {
+    const s = getComputedStyle(node, part || null);
+    const moving = s.animationName !== 'none'
+      || s.transitionDuration.split(',').some((d) => parseFloat(d) > 0);
+    return moving ? `${node.tagName.toLowerCase()}#${node.id}${part}` : null;
+  })).filter(Boolean)"""
