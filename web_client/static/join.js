@@ -104,11 +104,11 @@ export function mountJoin({ invite, show, wire, onEntered, onWaiting }) {
     roomId = roomInput.value.trim().toLowerCase();
     const name = nameInput.value.trim();
     if (!ROOM_ID.test(roomId)) {
-      fail(joinError, roomInput, "Enter the room name from your invitation, for example tuesday-group.");
+      fail(joinError, roomInput, say("panels.room_name_needed"));
       return;
     }
     if (!invite.token && !name) {
-      fail(joinError, nameInput, "Enter the name you would like others to see.");
+      fail(joinError, nameInput, say("panels.name_needed"));
       return;
     }
     busy(form, true);
@@ -130,7 +130,7 @@ export function mountJoin({ invite, show, wire, onEntered, onWaiting }) {
     roomName = ack.room.name;
     $("guidelines-room").textContent = ack.room.name;
     const text = ack.room.guidelines.trim();
-    $("guidelines-text").textContent = text || "This room has no written guidelines.";
+    $("guidelines-text").textContent = text || say("panels.no_guidelines");
     await showBeforeJoining(connection, roomId, ack);
     consent.checked = false;
     consentError.textContent = "";
@@ -142,7 +142,7 @@ export function mountJoin({ invite, show, wire, onEntered, onWaiting }) {
     consentError.textContent = "";
     consent.removeAttribute("aria-invalid");
     if (!consent.checked) {
-      fail(consentError, consent, "Please tick the box to agree to the guidelines before you enter.");
+      fail(consentError, consent, say("panels.consent_needed"));
       return;
     }
     busy(consentForm, true);

@@ -95,7 +95,7 @@ export function mountNotices(model, connection) {
     if (ack.ok) request.hidden = true;
   }
   $("unmute-accept").addEventListener("click", () => answer("audio:unmute", () =>
-    inAudio(model.me) ? "Your microphone is on." : "You are unmuted: your microphone is on when you join the audio."));
+    say(inAudio(model.me) ? "panels.unmuted_in_audio" : "panels.unmuted_outside_audio")));
   $("unmute-decline").addEventListener("click", () =>
-    answer("audio:stay-muted", "You stayed muted."));
+    answer("audio:stay-muted", say("panels.stayed_muted")));
 }

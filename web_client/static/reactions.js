@@ -28,8 +28,8 @@ export function mountReactions(model, connection) {
 
   function show(member, reaction) {
     const item = document.createElement("li");
-    const name = member.id === model.you ? "You" : member.name;
-    item.textContent = `${name}: ${reaction}`;
+    const name = member.id === model.you ? say("panels.you") : member.name;
+    item.textContent = say("panels.reaction_line", { name, reaction });
     recent.append(item);
     while (recent.children.length > SHOWN) recent.firstElementChild.remove();
     gathered.set(reaction, (gathered.get(reaction) ?? 0) + 1);
@@ -45,7 +45,7 @@ export function mountReactions(model, connection) {
       const reaction = b.dataset.reaction;
       const ack = await connection.call("reaction:send", { reaction });
       if (ack.ok) connection.offer("reaction", { seq: ack.seq, from: model.you, reaction });
-      else tell(`Not sent. ${refusal(ack.error)}`, { failed: true });
+      else tell(say("panels.not_sent", { reason: refusal(ack.error) }), { failed: true });
     });
   }
   model.addEventListener("reaction", (e) => show(e.detail.member, e.detail.reaction));

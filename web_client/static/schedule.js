@@ -13,8 +13,8 @@ function clockTime(ms) {
 
 function minutesLeft(endsAt) {
   const minutes = Math.max(0, Math.ceil((endsAt - Date.now()) / MINUTE_MS));
-  if (minutes === 0) return "ending now";
-  return minutes === 1 ? "1 minute left" : `${minutes} minutes left`;
+  if (minutes === 0) return say("panels.ending_now");
+  return say("panels.minutes_left", { count: minutes });
 }
 
 export function mountSchedule(model) {
@@ -25,7 +25,7 @@ export function mountSchedule(model) {
   function render() {
     const endsAt = model.info?.ends_at ?? null;
     line.hidden = endsAt === null;
-    if (endsAt !== null) line.textContent = `Ends at ${clockTime(endsAt)} · ${minutesLeft(endsAt)}`;
+    if (endsAt !== null) line.textContent = say("panels.ends_at", { at: clockTime(endsAt), left: minutesLeft(endsAt) });
     clearTimeout(timer);
     timer = null;
     if (endsAt !== null && !model.closed) {

@@ -40,10 +40,10 @@ export function mountScript(model, connection) {
   $("script-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     await act(connection, "script:pin", { text: $("script-input").value },
-      "The meeting script is pinned for everyone.");
+      say("console.done_script_pinned"));
   });
   $("script-clear").addEventListener("click", async () => {
-    const ack = await act(connection, "script:pin", { text: "" }, "The meeting script is cleared.");
+    const ack = await act(connection, "script:pin", { text: "" }, say("console.done_script_cleared"));
     if (ack.ok) $("script-input").value = "";
   });
 
