@@ -62,6 +62,29 @@ def test_no_script_announces_in_its_own_english() -> None:
     assert _scripts_matching(r"announce\(\s*[\"'`]") == []
 
 
+def test_no_script_of_the_room_or_verify_pages_writes_a_sentence_of_its_own() -> None:
+    """What the room page and /verify show comes from the catalogue: a literal that reads
+    as words (a capital, then a word, a space and another) in a script could not be
+    translated. The quick exit's "New tab" is a disguise, not words for the person."""
+    sentence = r"[\"'`][A-Z][a-z']+ [a-z]+[^\"'`]*[\"'`]"
+    found = [
+        place
+        for place in _scripts_matching(sentence)
+        if not place.startswith(("meetings.js:", "words.js:"))  # /meetings: English for now
+    ]
+    lines = {place: _line(place) for place in found}
+    assert [p for p, line in lines.items() if '"New tab"' not in line and not _comment(line)] == []
+
+
+def _line(place: str) -> str:
+    name, number = place.split(":")
+    return (STATIC / name).read_text().splitlines()[int(number) - 1]
+
+
+def _comment(line: str) -> bool:
+    return line.lstrip().startswith("//")
+
+
 WORDS_CHECK = """
 import { list, ordinal, say } from "./words.js";
 console.log(JSON.stringify({

@@ -6,15 +6,9 @@ import { chooseLanguage, say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
-const LABELS = [
-  ["meeting", "Meeting"],
-  ["date", "Date"],
-  ["scheduled_start", "Scheduled start (UTC)"],
-  ["scheduled_end", "Scheduled end (UTC)"],
-  ["minutes_present", "Minutes present"],
-  ["name", "Name"],
-  ["confirmed_by", "Confirmed by facilitator"],
-  ["iss", "Issued by"],
+// The claims shown, in order; their labels are the catalogue's (verify.claims).
+const CLAIMS = [
+  "meeting", "date", "scheduled_start", "scheduled_end", "minutes_present", "name", "confirmed_by", "iss",
 ];
 
 function row(label, value) {
@@ -43,7 +37,7 @@ async function check(token) {
   $("verify-verdict").textContent = say("verify.genuine");
   const issued = new Date(body.attendance.iat * 1000).toISOString();
   $("verify-reason").textContent = say("verify.issued", { when: issued });
-  rows.replaceChildren(...LABELS.map(([key, label]) => row(label, body.attendance[key])));
+  rows.replaceChildren(...CLAIMS.map((key) => row(say(`verify.claims.${key}`), body.attendance[key])));
 }
 
 $("verify-form").addEventListener("submit", (event) => {
