@@ -11,6 +11,8 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from rooms.errors import ErrorCode
 from rooms.identity import TileColour
 from server.errors import ServerCode
@@ -62,16 +64,12 @@ def test_no_script_announces_in_its_own_english() -> None:
     assert _scripts_matching(r"announce\(\s*[\"'`]") == []
 
 
-def test_no_script_of_the_room_or_verify_pages_writes_a_sentence_of_its_own() -> None:
-    """What the room page and /verify show comes from the catalogue: a literal that reads
+def test_no_script_of_the_pages_writes_a_sentence_of_its_own() -> None:
+    """What the room page, /verify and /meetings show comes from the catalogue: a literal that reads
     as words (a capital, then a word, a space and another) in a script could not be
     translated. The quick exit's "New tab" is a disguise, not words for the person."""
     sentence = r"[\"'`][A-Z][a-z']+ [a-z]+[^\"'`]*[\"'`]"
-    found = [
-        place
-        for place in _scripts_matching(sentence)
-        if not place.startswith(("meetings.js:", "words.js:"))  # /meetings: English for now
-    ]
+    found = [place for place in _scripts_matching(sentence) if not place.startswith("words.js:")]
     lines = {place: _line(place) for place in found}
     assert [p for p, line in lines.items() if '"New tab"' not in line and not _comment(line)] == []
 
@@ -153,30 +151,38 @@ class _Texts(HTMLParser):
             self.open[-1][2].append(data)
 
 
-def test_every_label_of_the_page_is_in_the_catalogue_word_for_word() -> None:
-    """Each piece of text in index.html (but key names, the brand and the swatches' "Aa")
-    is marked ``data-words="page.<key>"`` and the catalogue's page section says the same,
+@pytest.mark.parametrize(
+    ("html", "section"), [("index.html", "page"), ("meetings.html", "meetings.page")]
+)
+def test_every_label_of_the_page_is_in_the_catalogue_word_for_word(html: str, section: str) -> None:
+    """Each piece of text in the page (but key names, the brand and the swatches' "Aa")
+    is marked ``data-words="<section>.<key>"`` and the catalogue's section says the same,
     so a translation covers the whole page."""
-    body = re.search(
-        r"^  page: \{\n(.*?)^  \},", (STATIC / "words" / "en.js").read_text(), re.S | re.M
-    )
+    indent = "  " * (section.count(".") + 1)
+    name = section.rsplit(".", 1)[-1]
+    catalogue = (STATIC / "words" / "en.js").read_text()
+    body = re.search(rf"^{indent}{name}: \{{\n(.*?)^{indent}\}},", catalogue, re.S | re.M)
     assert body is not None
-    page = {
-        key: json.loads(text) for key, text in re.findall(r'^    (\w+): (".*"),$', body[1], re.M)
-    }
+    entry = rf'^{indent}  (\w+): (".*"),$'
+    page = {key: json.loads(text) for key, text in re.findall(entry, body[1], re.M)}
     parser = _Texts()
-    parser.feed((STATIC.parent / "index.html").read_text())
+    parser.feed((STATIC.parent / html).read_text())
     unmarked, differ = [], []
     for tag, attrs, text in parser.found:
         for attribute, marker in (("aria-label", "data-words-label"),):
             if (
                 attrs.get(attribute)
-                and page.get(str(attrs.get(marker, "")).removeprefix("page.")) != attrs[attribute]
+                and page.get(str(attrs.get(marker, "")).removeprefix(f"{section}."))
+                != attrs[attribute]
             ):
                 differ.append(f"{attribute}={attrs[attribute]!r}")
-        if not text.strip("+ ") or tag in {"kbd", "title", "script"} or text in {"Aa", "Hearth"}:
+        if (
+            not re.search(r"\w", text)
+            or tag in {"kbd", "title", "script"}
+            or text in {"Aa", "Hearth"}
+        ):
             continue
-        key = str(attrs.get("data-words", "")).removeprefix("page.")
+        key = str(attrs.get("data-words", "")).removeprefix(f"{section}.")
         if not key:
             unmarked.append(text)
         elif page.get(key) != text:
