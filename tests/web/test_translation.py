@@ -1,7 +1,7 @@
 """A translation is one file: a browser whose first language is Welsh gets
 ``/static/words/cy.js`` (served here by the test, as a deployment would add the file), and
-the page's labels, a refusal and a room event are said in its words, with English for
-whatever it leaves out. No code changes."""
+the page's labels, a refusal, a room event and a plural are said in its words, with
+English for whatever it leaves out. No code changes."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 WELSH = """export default {
   page: { join_title: "Ymuno â chyfarfod", continue: "Ymlaen", send: "Anfon",
           control_bar_label: "Rheolaethau'r cyfarfod" },
-  events: { joined: "{name} wedi ymuno" },
+  events: { joined: "{name} wedi ymuno", reactions: "Ymatebion: {list}",
+            reaction: { heart: { other: "{count} calon" } } },
   errors: { room_not_found: "Does dim cyfarfod ar agor gyda'r enw hwnnw ar hyn o bryd." },
 };
 """
@@ -45,6 +46,10 @@ async def test_a_translation_file_says_the_page_in_its_language(
     kim = await (await people()).open(two.url, token("Kim", Role.FACILITATOR))
     await kim.join()
     await expect(sam.announcer).to_contain_text("Kim wedi ymuno")
+    # A plural entry is taken whole: Welsh's forms are never mixed with English ones
+    # (English has "a heart" for one; this file has only "other").
+    await kim.page.get_by_role("button", name="Heart").click()
+    await expect(sam.announcer).to_contain_text("Ymatebion: 1 calon")
 
     refused = await people(locale="cy")
     await refused.page.route("**/static/words/cy.js", welsh)

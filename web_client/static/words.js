@@ -13,10 +13,13 @@ function fill(text, values) {
   return text.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
 }
 
+// A translation's entries over English's; a plural entry ({one, other, …}) is taken whole,
+// so a language's forms never mix with English ones.
 function merged(base, extra) {
   const out = { ...base };
   for (const [key, value] of Object.entries(extra ?? {})) {
-    out[key] = typeof value === "object" && value !== null ? merged(base[key], value) : value;
+    const section = typeof value === "object" && value !== null && !("other" in value);
+    out[key] = section ? merged(base?.[key], value) : value;
   }
   return out;
 }
