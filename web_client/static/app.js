@@ -23,7 +23,15 @@ import { mountSupport } from "./support.js";
 import { mountTools } from "./tools.js";
 import { chooseLanguage, ending, refusal, say, translatePage } from "./words.js";
 
-// The catalogue's language first: every view below is drawn in it.
+// The quick exit works from the first moment, before anything else loads.
+let connection = null;
+installQuickExit({
+  button: document.getElementById("quick-exit"),
+  hint: document.getElementById("quick-exit-hint"),
+  leave: () => connection?.quit(),
+});
+
+// Then the catalogue's language: every view below is drawn in it.
 await chooseLanguage();
 translatePage();
 
@@ -53,7 +61,6 @@ function show(view, { focus = true } = {}) {
 }
 
 const model = new RoomModel();
-let connection = null;
 
 let audio = null;
 
@@ -210,12 +217,6 @@ $("leave-button").addEventListener("click", () => {
 });
 $("join-again").addEventListener("click", () => {
   location.replace(location.pathname + location.search);
-});
-
-installQuickExit({
-  button: $("quick-exit"),
-  hint: $("quick-exit-hint"),
-  leave: () => connection?.quit(),
 });
 
 show("join-view", { focus: false });
