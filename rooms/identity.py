@@ -10,6 +10,10 @@ refused (``name_not_allowed``) unless it holds at least one letter or digit, or 
 holds blank-looking fillers (Hangul fillers, the braille blank) or a pile of combining
 marks. Which names a guest may not take at all (roles, hosts' names) is in
 ``moderation.names``.
+
+Beside the name, someone may choose a colour for their tile in the room, from a small
+set of calm colours (``TileColour``), or none: then their tile shows their initials on
+the page's plain tint. The colour is a choice, never a sign of role.
 """
 
 from __future__ import annotations
@@ -37,6 +41,27 @@ class Role(StrEnum):
 
 
 KEEPS_ROOM_SAFE = frozenset({Role.FACILITATOR, Role.ADMIN})
+
+
+class TileColour(StrEnum):
+    """The colours a person may choose for their tile (the page has a light and a dark
+    shade of each that keeps the initials readable)."""
+
+    SAGE = "sage"
+    SKY = "sky"
+    SAND = "sand"
+    ROSE = "rose"
+    LILAC = "lilac"
+    TEAL = "teal"
+
+
+def tile_colour(raw: object) -> TileColour | None:
+    """A chosen tile colour, or None when none was chosen."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str) and raw in TileColour.__members__.values():
+        return TileColour(raw)
+    raise InvalidPayload(f"a tile colour is one of {', '.join(TileColour)}")
 
 
 def clean_display_name(raw: str) -> str:
@@ -78,6 +103,7 @@ class Identity:
     role: Role
     rooms: frozenset[str]
     guest: bool = False
+    colour: TileColour | None = None  # chosen for this visit (see the module's notes)
 
     def __post_init__(self) -> None:
         if not self.subject:

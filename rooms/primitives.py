@@ -82,6 +82,7 @@ def join(
         joined_at=now,
         connection=connection,
         guest=identity.guest,
+        colour=identity.colour,
     )
     rec = Recorder(state)
     rec.events.append(MemberJoined(rec.next_seq(), member))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from rooms.errors import NotInRoom
-from rooms.identity import Role
+from rooms.identity import Role, TileColour
 from rooms.meeting import MAX_SERVICE, Service, SharingRound
 from rooms.presence import Presence
 from rooms.support import Conversation, SupportRequest
@@ -77,6 +77,7 @@ class Member:
     # Their connection dropped: the seat is kept (hand, mutes, role) until then (ms), and
     # a join of the same identity from any process takes it back (``rooms.primitives``).
     away_until: int | None = None
+    colour: TileColour | None = None  # the tile colour they chose on joining, if any
 
     @property
     def away(self) -> bool:

@@ -8,7 +8,8 @@ dev mode; never guessed from a request's Host header), ``types`` (``ONL``: onlin
 ``notes`` (the room's guidelines). Beyond the format: ``next_start`` and ``next_end``, the
 next meeting that has not ended as UTC instants (``2026-01-06T00:00:00Z``), so a page need
 not work it out from ``day`` and ``time`` (and get wrong a series that starts later, or an
-occurrence that was moved).
+occurrence that was moved); and ``audio``, whether people may join by voice (the room offers
+audio and this server can host it) or the meeting is text chat only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from rooms.schedule import parse_local
 from server.admin.room_admin import RoomAdmin, room_link
+from server.media import webrtc_available
 
 ONLINE = "ONL"
 
@@ -25,6 +27,9 @@ ONLINE = "ONL"
 async def meetings(admin: RoomAdmin, base_url: str | None) -> list[dict[str, Any]]:
     now = admin.clock.now()
     found: list[dict[str, Any]] = []
+    # A room that offers audio on a server without the `webrtc` extra is text only in
+    # practice: say what a visitor will find, not what the room was set to.
+    can_host_audio = webrtc_available()
     for info in await admin.store.rooms():
         if not info.public or info.series_id is None:
             continue
@@ -45,6 +50,7 @@ async def meetings(admin: RoomAdmin, base_url: str | None) -> list[dict[str, Any
             "notes": info.guidelines,
             "next_start": _instant(coming[0].start),
             "next_end": _instant(coming[0].end),
+            "audio": info.audio and can_host_audio,
         }
         if base_url is not None:
             meeting["conference_url"] = room_link(info.room_id, base_url)

@@ -279,6 +279,7 @@ SCHEMAS: Json = {
             "notes",
             "next_start",
             "next_end",
+            "audio",
         ],
         "properties": {
             "name": {"type": "string"},
@@ -305,6 +306,11 @@ SCHEMAS: Json = {
                 "description": "the next meeting not yet ended, in UTC (beyond Meeting Guide)",
             },
             "next_end": {"type": "string", "format": "date-time"},
+            "audio": {
+                "type": "boolean",
+                "description": "people may join by voice; false: text chat only (beyond Meeting"
+                " Guide)",
+            },
         },
     },
     "Meetings": {"type": "array", "items": ref("Meeting")},

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -25,6 +26,7 @@ from moderation.rate_limits import Activity
 from rooms.clock import Clock
 from rooms.errors import ErrorCode, HearthError, NotInRoom, Unauthorized
 from rooms.events import LeaveReason
+from rooms.identity import tile_colour
 from server import errors, tokens
 from server.clock import SYSTEM_CLOCK
 from server.errors import ServerCode, ServerError
@@ -140,6 +142,7 @@ class Hub:
                 identity = tokens.guest(credentials["name"], credentials.get("key"), sid)
             else:
                 raise Unauthorized("send a token, or a display name to join as a guest")
+            identity = replace(identity, colour=tile_colour(credentials.get("colour")))
             self.abuse.connect(identity, address)
         except HearthError as error:
             raise errors.connection_refused(error) from None

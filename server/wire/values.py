@@ -39,6 +39,7 @@ def dump_member(member: Member, state: RoomState) -> Payload:
         "audio_muted": member.audio_muted,
         "audio": dump_audio(member),
         "away": member.away,
+        "colour": None if member.colour is None else str(member.colour),
     }
 
 

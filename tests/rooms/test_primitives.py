@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rooms import lifecycle, primitives
@@ -14,7 +16,7 @@ from rooms.events import (
     MemberLeft,
     ReactionSent,
 )
-from rooms.identity import Identity, Role
+from rooms.identity import Identity, Role, TileColour, tile_colour
 from rooms.room import RoomInfo
 from rooms.state import CHAT_HISTORY, Connection, Reaction, RoomState
 
@@ -49,6 +51,28 @@ def test_join_seats_and_numbers_the_event() -> None:
     assert change.state.seq == 8
     assert change.state.members[0].display_name == "Ann"
     assert change.state.members[0].joined_at == NOW
+
+
+def test_a_chosen_tile_colour_is_the_seats_and_a_second_join_keeps_it() -> None:
+    ann = replace(person("Ann"), colour=TileColour.SAGE)
+    state = primitives.join(RoomState("circle"), ROOM, ann, "id-Ann", Connection("p1", "s1"), NOW)
+    assert state.state.members[0].colour is TileColour.SAGE
+    joined = state.events[0]
+    assert isinstance(joined, MemberJoined)
+    assert joined.member.colour is TileColour.SAGE
+    other = replace(ann, colour=TileColour.ROSE)
+    again = primitives.join(state.state, ROOM, other, "id-Ann", Connection("p2", "s2"), NOW)
+    assert again.state.members[0].colour is TileColour.SAGE
+    assert seated("Bo").members[0].colour is None  # none chosen: initials on the plain tint
+
+
+@pytest.mark.parametrize("raw", ["red", "SAGE", 1, True, ["sky"]])
+def test_only_the_set_of_tile_colours_is_taken(raw: object) -> None:
+    assert tile_colour("sky") is TileColour.SKY
+    assert tile_colour(None) is None
+    with pytest.raises(HearthError) as refused:
+        tile_colour(raw)
+    assert refused.value.code == ErrorCode.INVALID_PAYLOAD
 
 
 def test_second_join_of_one_identity_takes_the_seat_over_silently() -> None:

@@ -18,6 +18,7 @@ from aiohttp import web
 from rooms.identity import Role
 from server import tokens
 from server.admin.openapi import DOCUMENT
+from server.media import webrtc_available
 from tests.conftest import flush
 from tests.server.admin_calls import NOW, TUESDAY_GROUP, call
 from tests.support import (
@@ -297,7 +298,12 @@ async def test_public_feed_lists_public_scheduled_rooms_in_meeting_guide_format(
     await call(admin, "POST", "/api/v1/series", TUESDAY_GROUP)
     await call(admin, "POST", "/api/v1/rooms", {"id": "private", "name": "Private"})
     await call(admin, "POST", "/api/v1/series", {**TUESDAY_GROUP, "id": "p", "room": "private"})
-    await call(admin, "POST", "/api/v1/rooms", {"id": "daily", "name": "Morning", "public": True})
+    await call(
+        admin,
+        "POST",
+        "/api/v1/rooms",
+        {"id": "daily", "name": "Morning", "public": True, "audio": True},
+    )
     await call(
         admin,
         "POST",
@@ -327,10 +333,12 @@ async def test_public_feed_lists_public_scheduled_rooms_in_meeting_guide_format(
         "notes": "Be kind.",
         "next_start": "2026-01-07T00:00:00Z",  # Tuesday 19:00 in New York
         "next_end": "2026-01-07T01:30:00Z",
+        "audio": False,  # text chat only
     }
     assert by_slug["daily"]["day"] == [0, 1, 2, 3, 4, 5, 6]
     assert by_slug["daily"]["time"] == "08:00"
     assert by_slug["daily"]["next_start"] == "2026-01-06T08:00:00Z"  # today's has ended
+    assert by_slug["daily"]["audio"] is webrtc_available()  # voice, where the server has it
 
 
 async def test_invite_links_and_the_feed_use_the_public_url() -> None:

@@ -191,6 +191,18 @@ class PageSocket:
         raise AssertionError(f"no ack for {event}")
 
 
+async def tab_to(page: Page, target: Locator, most: int = 60, key: str = "Tab") -> None:
+    """Press Tab (or ``key``: "Shift+Tab") until ``target`` has focus, which must then be
+    visible: its focus ring drawn."""
+    for _ in range(most):
+        if await target.evaluate("e => e === document.activeElement"):
+            outline = await target.evaluate("e => getComputedStyle(e).outlineStyle")
+            assert outline != "none", "focus is not visible"
+            return
+        await page.keyboard.press(key)
+    raise AssertionError(f"{target} is not reachable with {key}")
+
+
 BLOCKING = {"serious", "critical"}
 
 
@@ -214,3 +226,14 @@ async def check_view(person: Person, name: str) -> None:
     assert await axe_violations(person.page) == [], name
     fits = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     assert await person.page.evaluate(fits), f"{name} scrolls sideways"
+    assert await person.page.evaluate(STILL) == [], f"{name} moves though reduced motion is asked"
+
+
+# With reduced motion asked for, nothing on the page animates or transitions.
+STILL = """() => !matchMedia('(prefers-reduced-motion: reduce)').matches ? [] :
+  [...document.querySelectorAll('*')].flatMap((node) => ['', '::before', '::after'].map((part) => {
+    const s = getComputedStyle(node, part || null);
+    const moving = s.animationName !== 'none'
+      || s.transitionDuration.split(',').some((d) => parseFloat(d) > 0);
+    return moving ? `${node.tagName.toLowerCase()}#${node.id}${part}` : null;
+  })).filter(Boolean)"""

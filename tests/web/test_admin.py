@@ -16,7 +16,7 @@ from redis import Redis
 
 from tests.support import ADMIN_TOKEN, RedisServer, ServerProcess, api
 from tests.web.conftest import PHONE, MakePerson
-from tests.web.people import Person, check_view
+from tests.web.people import Person, check_view, tab_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -60,17 +60,6 @@ async def add_crisis_line(page: Page, title: str, phone: str) -> None:
     await page.get_by_label("Title, resource", exact=False).last.fill(title)
     await page.get_by_label("Kind, resource", exact=False).last.select_option("crisis")
     await page.get_by_label("Phone, resource", exact=False).last.fill(phone)
-
-
-async def tab_to(page: Page, target: Locator, most: int = 25) -> None:
-    """Press Tab until ``target`` has focus, which must then be visible."""
-    for _ in range(most):
-        if await target.evaluate("e => e === document.activeElement"):
-            outline = await target.evaluate("e => getComputedStyle(e).outlineStyle")
-            assert outline != "none", "focus is not visible"
-            return
-        await page.keyboard.press("Tab")
-    raise AssertionError(f"{target} is not reachable with Tab")
 
 
 async def test_a_wrong_token_is_refused_in_words_and_the_right_one_kept_for_the_tab_only(

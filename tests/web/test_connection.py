@@ -9,12 +9,12 @@ import signal
 from typing import Any
 
 import pytest
-from playwright.async_api import WebSocketRoute, expect
+from playwright.async_api import Route, WebSocketRoute, expect
 
 from rooms.identity import Role
 from server.app import STORE, create_app
 from tests.support import ServerProcess, settings, token
-from tests.web.conftest import MakePerson
+from tests.web.conftest import PHONE, MakePerson
 from tests.web.people import ROOM
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -82,6 +82,78 @@ async def test_a_restarted_server_process_is_rejoined_without_help(
         await expect(sam.roster).to_have_count(2)
     finally:
         # Sam's page goes first: a server stopping waits for its open connections.
+        await sam.page.close()
+        again.stop()
+
+
+async def test_the_reconnect_banner_counts_the_seconds_in_view_and_says_back(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson, redis_url: str
+) -> None:
+    """At phone width, with the page scrolled: a dropped transport and then a process that
+    died each put the banner at the top of the screen, drawn over nothing, counting the
+    seconds since the drop (the count hidden from screen readers, which hear the words),
+    then "Back in the room" when resumed."""
+    one, two = servers
+    kim = await (await people()).open(two.url, token("Kim", Role.FACILITATOR))
+    await kim.join()
+    sam = await people(viewport=PHONE)
+    sockets: list[WebSocketRoute] = []
+    cut = False  # the network is down: every new connection fails
+
+    async def through(ws: WebSocketRoute) -> None:
+        if cut:
+            await ws.close()
+            return
+        sockets.append(ws)
+        server = ws.connect_to_server()
+        server.on_message(ws.send)
+        ws.on_message(server.send)
+
+    async def polling(route: Route) -> None:
+        await (route.abort() if cut else route.continue_())
+
+    await sam.page.route_web_socket(re.compile(r"/socket\.io/"), through)
+    await sam.page.route(re.compile(r"/socket\.io/"), polling)
+    await sam.open(one.url, token("Sam"))
+    await sam.join()
+    await sam.page.mouse.wheel(0, 2000)
+    banner = sam.status
+
+    async def in_view_and_counting() -> None:
+        await expect(banner).to_have_text(RECONNECTING)
+        box = await banner.bounding_box()
+        assert box is not None
+        assert box["y"] >= 0, box  # at the top of the screen, however far it scrolled
+        assert box["y"] + box["height"] <= 200, box
+        drawn = await banner.evaluate(
+            "b => { const r = b.getBoundingClientRect();"
+            " return b.contains(document.elementFromPoint(r.x + 4, r.y + r.height / 2)); }"
+        )
+        assert drawn, "something covers the banner"
+        first = await banner.text_content()
+        await expect(banner).not_to_have_text(str(first), timeout=RECONNECT_WAIT_MS)
+        await expect(banner).to_have_text(RECONNECTING)  # a later second, still counting
+        await expect(banner.locator(".elapsed")).to_have_attribute("aria-hidden", "true")
+        await expect(banner).to_match_aria_snapshot('- status: "Connection lost. Reconnecting…"')
+
+    # The transport drops (the process lives on) and stays down for a while.
+    cut = True
+    await sockets[-1].close()
+    await in_view_and_counting()
+    cut = False
+    await expect(banner).to_have_text("Back in the room", timeout=RECONNECT_WAIT_MS)
+    await expect(banner).to_have_attribute("data-state", "back")
+    await expect(banner).to_match_aria_snapshot('- status: "Back in the room"')  # no "●"
+
+    one.kill()  # the process dies
+    await in_view_and_counting()
+    await kim.say("while you were away")
+    again = ServerProcess(redis_url, {"HEARTH_DEMO_ROOM": ROOM}, port=one.port).start()
+    try:
+        await expect(banner).to_have_text("Back in the room", timeout=RECONNECT_WAIT_MS)
+        await sam.open_chat()
+        await expect(sam.chat_texts).to_have_text(["while you were away"])
+    finally:
         await sam.page.close()
         again.stop()
 

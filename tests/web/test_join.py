@@ -138,3 +138,36 @@ async def test_an_unreachable_server_is_explained_not_waited_on(
         "Could not reach Hearth. Check your connection and try again."
     )
     await expect(sam.page.get_by_role("button", name="Continue")).to_be_enabled()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_a_tile_colour_chosen_on_joining_is_what_everyone_sees(
+    scheme: str, servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    """Sam, a guest, picks teal on the join form; Kim, on the other process, sees Sam's
+    initials on teal (the scheme's shade of it) and her own on the plain tint; after a
+    reload Sam's page still has teal chosen."""
+    one, two = servers
+    kim = await (await people(color_scheme=scheme)).open(one.url, token("Kim", Role.FACILITATOR))
+    await kim.join()
+    sam = await (await people(color_scheme=scheme)).open(two.url)
+    await sam.page.get_by_label("Teal").check()
+    await sam.join("Sam")
+    tile = kim.roster.filter(has_text="Sam")
+    await expect(tile).to_have_attribute("data-colour", "teal")
+    circle = await tile.evaluate(
+        "t => { const s = getComputedStyle(t, '::before');"
+        " return [s.backgroundColor, s.color, s.content]; }"
+    )
+    teal = await kim.page.evaluate(
+        "() => { const p = document.createElement('p');"
+        " p.style.background = 'var(--tile-teal)'; p.style.color = 'var(--tile-teal-ink)';"
+        " document.body.append(p); const s = getComputedStyle(p);"
+        " const c = [s.backgroundColor, s.color]; p.remove(); return c; }"
+    )
+    assert circle == [*teal, '"S"']
+    assert await kim.roster.filter(has_text="Kim").get_attribute("data-colour") is None
+    await expect(sam.roster.filter(has_text="Sam")).to_have_attribute("data-colour", "teal")
+
+    await sam.page.reload()
+    await expect(sam.page.get_by_label("Teal")).to_be_checked()

@@ -36,6 +36,8 @@ NAMES = [
     "Mo",
     "Ned",
 ]  # 13 seated people, with Kim and Sam 15 in the room
+# The tile colours some of them chose (None: initials on the plain tint).
+COLOURS = ["sage", None, "sky", "rose", None, "sand", "lilac", "teal"]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -43,8 +45,9 @@ async def crowd(servers: tuple[ServerProcess, ServerProcess]) -> AsyncIterator[l
     _, two = servers
     seated: list[Client] = []
     try:
-        for name in NAMES:
-            client = await Client(two.url, {"token": token(name)}).connect()
+        for name, colour in zip(NAMES, COLOURS * 2, strict=False):
+            auth = {"token": token(name)} | ({"colour": colour} if colour else {})
+            client = await Client(two.url, auth).connect()
             await client.join(ROOM)
             seated.append(client)
         yield seated

@@ -28,8 +28,10 @@ def clock(moment: datetime) -> str:
     return f"{hour}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
 
 
-async def schedule(url: str, room: str, name: str, public: bool, first: date) -> None:
-    body = {"id": room, "name": name, "allow_guests": True, "public": public,
+async def schedule(
+    url: str, room: str, name: str, public: bool, first: date, audio: bool = False
+) -> None:
+    body = {"id": room, "name": name, "allow_guests": True, "public": public, "audio": audio,
             "guidelines": "Cameras off. Share for three minutes; no cross-talk."}  # fmt: skip
     made = await api(url, "POST", "/api/v1/rooms", body)
     assert made.status == 201, made.body
@@ -56,6 +58,8 @@ async def test_the_public_meetings_in_the_visitors_own_time_zone(
     )  # on a Tuesday, a series that starts next week is not shown as meeting today
     await schedule(server.url, "tuesday-family-group", "Tuesday family group", True, tuesday)
     await schedule(server.url, "private-circle", "Private circle", False, tuesday)
+    wednesday = tuesday + timedelta(days=1)
+    await schedule(server.url, "voices", "Voices", True, wednesday, audio=True)
     start = datetime(tuesday.year, tuesday.month, tuesday.day, 19, tzinfo=LONDON).astimezone(
         NEW_YORK
     )
@@ -73,7 +77,7 @@ async def test_the_public_meetings_in_the_visitors_own_time_zone(
     )
     await ann.page.goto(f"{server.url}/meetings")
     listed = ann.page.get_by_role("list", name="Meetings").get_by_role("listitem")
-    await expect(listed).to_have_count(1)
+    await expect(listed).to_have_count(2)
     meeting = listed.first
     await expect(meeting.get_by_role("heading", level=2)).to_have_text("Tuesday family group")
     await expect(meeting.locator(".when")).to_have_text(
@@ -81,6 +85,12 @@ async def test_the_public_meetings_in_the_visitors_own_time_zone(
     )
     await expect(meeting).to_contain_text("The group's own time: 19:00 to 20:00, Europe/London.")
     await expect(meeting).to_contain_text("Cameras off. Share for three minutes; no cross-talk.")
+    await expect(meeting.locator(".taking-part")).to_have_text(
+        "Text chat only: the meeting is held in writing, with no audio."
+    )
+    await expect(listed.nth(1).locator(".taking-part")).to_have_text(
+        "Voice and text chat: you may join the audio, or take part in writing only."
+    )
     join = meeting.get_by_role("link", name="Join Tuesday family group")
     assert await join.get_attribute("href") == "/?room=tuesday-family-group"
     await expect(ann.page.get_by_text("America/New_York")).to_be_visible()
@@ -88,7 +98,13 @@ async def test_the_public_meetings_in_the_visitors_own_time_zone(
     await ann.screenshot(f"meetings-{scheme}")
 
     status = ann.page.get_by_role("status")
-    await ann.page.get_by_label("Day", exact=True).select_option(label="Wednesday")
+    await ann.page.get_by_label("Voice or text").select_option(label="With voice (audio)")
+    await expect(listed.get_by_role("heading", level=2)).to_have_text(["Voices"])
+    await ann.page.get_by_label("Voice or text").select_option(label="Text chat only")
+    await expect(listed.get_by_role("heading", level=2)).to_have_text(["Tuesday family group"])
+    await ann.page.get_by_label("Day", exact=True).select_option(
+        label=f"{(start - timedelta(days=1)):%A}"
+    )
     await expect(status).to_have_text("No meeting matches these choices.")
     await expect(listed).to_have_count(0)
     await ann.page.get_by_label("Day", exact=True).select_option(label=f"{start:%A}")

@@ -19,6 +19,7 @@ TEXT = [
     ("danger-soft-ink", "danger-soft"), ("warn-soft-ink", "warn-soft"), ("ok", "card"),
     ("ok-soft-ink", "ok-soft"), ("hand-soft-ink", "hand-soft"),
     ("violet-soft-ink", "violet-soft"),
+    *((f"tile-{c}-ink", f"tile-{c}") for c in ("sage", "sky", "sand", "rose", "lilac", "teal")),
 ]  # fmt: skip
 MARKS = [("line", "card"), ("line", "paper"), ("focus", "paper"), ("focus", "card"),
          ("speaking", "paper"), ("warn-line", "warn-soft")]  # fmt: skip

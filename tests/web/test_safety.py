@@ -3,8 +3,13 @@ or Escape twice) leaves the room at once for a neutral page that keeps nothing."
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import re
+
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Route, expect
 
 from rooms.identity import Role
 from tests.support import ServerProcess, token
@@ -14,6 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 NAME = "<img src=x onerror=window.pwned=1>"
 MESSAGE = "<img src=x onerror=window.pwned=2><b>bold?</b>"
+WAIT_S = 10
 
 
 async def test_markup_in_a_name_and_a_message_stays_inert_text(
@@ -87,3 +93,27 @@ async def test_quick_exit_button_forgets_the_invitation(
     assert "room=" not in lee.page.url
     await lee.open(url)
     await expect(lee.page.get_by_label("Your first name")).to_be_visible()
+
+
+async def test_quick_exit_works_while_the_language_is_still_loading(
+    servers: tuple[ServerProcess, ServerProcess], people: MakePerson
+) -> None:
+    """The page's translation (a Welsh browser's words/cy.js) never arrives: the quick
+    exit must not wait for it."""
+    stalled, released = asyncio.Event(), asyncio.Event()
+
+    async def never(route: Route) -> None:
+        stalled.set()
+        await released.wait()
+        with contextlib.suppress(PlaywrightError):  # the page it was for is gone
+            await route.abort()
+
+    sam = await people(locale="cy")
+    await sam.page.route("**/static/words/cy.js", never)
+    await sam.page.goto(f"{servers[0].url}/?room=circle")
+    await asyncio.wait_for(stalled.wait(), WAIT_S)
+    try:
+        await sam.page.get_by_role("button", name="Quick exit").click()
+        await expect(sam.page).to_have_url(re.compile(r"/static/neutral\.html$"))
+    finally:
+        released.set()

@@ -21,23 +21,32 @@ import { mountScript } from "./script-resources.js";
 import { installQuickExit } from "./safety.js";
 import { mountSupport } from "./support.js";
 import { mountTools } from "./tools.js";
-import { chooseLanguage, ending, refusal } from "./words.js";
+import { chooseLanguage, ending, refusal, say, translatePage } from "./words.js";
+
+// The quick exit works from the first moment, before anything else loads.
+let connection = null;
+installQuickExit({
+  button: document.getElementById("quick-exit"),
+  hint: document.getElementById("quick-exit-hint"),
+  leave: () => connection?.quit(),
+});
+
+// Then the catalogue's language: every view below is drawn in it.
+await chooseLanguage();
+translatePage();
 
 const $ = (id) => document.getElementById(id);
 const VIEWS = ["join-view", "guidelines-view", "waiting-view", "room-view", "ended-view"];
 
-const STATE_TEXT = {
-  [ConnectionState.CONNECTING]: "Connecting…",
-  [ConnectionState.CONNECTED]: "Connected",
-  [ConnectionState.RECONNECTING]: "Connection lost. Reconnecting…",
-  [ConnectionState.MOVING]: "The server is restarting; moving you…",
-  [ConnectionState.BACK]: "Back in the room",
-  [ConnectionState.ENDED]: "Not connected",
-};
-// Connected, but the room keeps this page out for now; it asks again, calmly.
-const HELD_TEXT = {
-  room_full: "The room is full right now. You will be let back in when a place is free; trying again…",
-  room_locked: "A facilitator has locked the room for now. Trying again to let you back in…",
+// The words for each state are the catalogue's "connection" (words/en.js); connected but
+// held out (the room is full or locked for now), they say why, by the refusal's code.
+const STATE_WORDS = {
+  [ConnectionState.CONNECTING]: "connecting",
+  [ConnectionState.CONNECTED]: "connected",
+  [ConnectionState.RECONNECTING]: "reconnecting",
+  [ConnectionState.MOVING]: "moving",
+  [ConnectionState.BACK]: "back",
+  [ConnectionState.ENDED]: "ended",
 };
 // While out of the room, how long it has been, counted on screen. Hidden from screen
 // readers: the status is a live region, and a number ticking every second would be read
@@ -52,7 +61,6 @@ function show(view, { focus = true } = {}) {
 }
 
 const model = new RoomModel();
-let connection = null;
 
 let audio = null;
 
@@ -88,13 +96,13 @@ let ticking = null;
 function showState(conn) {
   const status = $("connection");
   const held = conn.state === ConnectionState.HELD_OUT;
-  status.textContent = held ? HELD_TEXT[conn.refusal.code] : STATE_TEXT[conn.state];
+  status.textContent = say(`connection.${held ? conn.refusal.code : STATE_WORDS[conn.state]}`);
   status.dataset.state = conn.state;
   if (!COUNTED.has(conn.state) || conn.droppedAt === null) return;
   const elapsed = document.createElement("span");
   elapsed.className = "elapsed";
   elapsed.setAttribute("aria-hidden", "true");
-  elapsed.textContent = ` (${Math.floor((Date.now() - conn.droppedAt) / 1000)} s)`;
+  elapsed.textContent = say("connection.elapsed", { seconds: Math.floor((Date.now() - conn.droppedAt) / 1000) });
   status.append(elapsed);
 }
 
@@ -123,7 +131,7 @@ function wire(conn) {
   conn.addEventListener("waiting", (e) => {
     const { position, of } = e.detail;
     $("waiting-position").textContent =
-      position === 1 ? `You are next (1 of ${of} waiting).` : `You are number ${position} of ${of} waiting.`;
+      say(position === 1 ? "events.waiting_next" : "events.waiting_place", { position, of });
   });
   conn.addEventListener("admitted", () => entered());
   conn.addEventListener("denied", () => {
@@ -144,7 +152,7 @@ model.addEventListener("reset", () => {
 
 function entered() {
   show("room-view");
-  announce(`You are in ${model.info.name}`);
+  announce(say("events.entered", { room: model.info.name }));
 }
 // Reasons the server frees a seat without the person choosing to go; they come back.
 const LOST_SEAT = new Set(["disconnected", "connection_lost"]);
@@ -211,11 +219,4 @@ $("join-again").addEventListener("click", () => {
   location.replace(location.pathname + location.search);
 });
 
-installQuickExit({
-  button: $("quick-exit"),
-  hint: $("quick-exit-hint"),
-  leave: () => connection?.quit(),
-});
-
-await chooseLanguage();
 show("join-view", { focus: false });

@@ -2,7 +2,7 @@
 // it; this page only saves what the server sent), and facilitators confirm who attended.
 // The name to print goes to the server for the signature and nowhere else.
 import { act } from "./outcome.js";
-import { refusal } from "./words.js";
+import { refusal, say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -32,11 +32,11 @@ export function mountAttendance(model, connection) {
       if (!confirmed.has(member.id)) {
         const confirm = document.createElement("button");
         confirm.type = "button";
-        confirm.textContent = "Confirm";
-        confirm.setAttribute("aria-label", `Confirm ${member.name}'s attendance`);
+        confirm.textContent = say("console.confirm");
+        confirm.setAttribute("aria-label", say("console.confirm_label", { name: member.name }));
         confirm.addEventListener("click", async () => {
           const ack = await act(connection, "attendance:confirm", { target: member.id },
-            `You confirmed ${member.name}'s attendance.`);
+            say("console.done_confirmed", { name: member.name }));
           if (ack.ok) {
             confirmed.add(member.id);
             renderList();
@@ -53,7 +53,7 @@ export function mountAttendance(model, connection) {
     const error = $("attendance-error");
     const name = $("attendance-name").value.trim();
     if (!name) {
-      error.textContent = "Type the name to print on it.";
+      error.textContent = say("panels.attendance_name_first");
       return;
     }
     const ack = await connection.call("attendance:request", { name });
@@ -64,7 +64,7 @@ export function mountAttendance(model, connection) {
     error.textContent = "";
     save(ack.document);
     $("attendance-confirmed").textContent =
-      `Downloaded: ${ack.attendance.minutes_present} minutes present. Print it or keep the file.`;
+      say("panels.attendance_downloaded", { count: ack.attendance.minutes_present });
     $("attendance-confirmed").hidden = false;
   });
 

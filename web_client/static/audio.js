@@ -7,7 +7,7 @@
 // mutes and pauses itself; the page only mirrors them.
 import { announce } from "./announcer.js";
 import { act } from "./outcome.js";
-import { refusal } from "./words.js";
+import { list, refusal, say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -93,29 +93,21 @@ export async function startAudio(call, { iceServers = [], muted = false } = {}) 
 
 // Why audio could not start, in words; chat is never affected.
 function explain(error) {
-  const chat = "Chat still works.";
   switch (error instanceof AudioError ? error.code : error?.name) {
     case "NotAllowedError":
     case "SecurityError":
-      return `Your browser did not allow the microphone. ${chat} To join audio, allow the microphone for this page in the browser's settings, then choose Join audio again.`;
+      return say("audio.not_allowed");
     case "NotFoundError":
     case "OverconstrainedError":
-      return `No microphone was found on this device. ${chat}`;
+      return say("audio.no_microphone");
     case "NotReadableError":
-      return `The microphone is in use by another program or could not be started. ${chat}`;
+      return say("audio.microphone_busy");
     default:
       // The server's refusals (audio_disabled, media_unavailable, …) and "unsupported".
       if (error instanceof AudioError) return refusal(error);
-      return `Audio could not connect. ${chat}`;
+      return say("audio.could_not_connect");
   }
 }
-
-const STATE_TEXT = {
-  off: "You are not in the audio.",
-  connecting: "Connecting audio…",
-  connected: "Audio connected. You hear the room.",
-  lost: "Audio connection lost. Reconnecting…",
-};
 
 export function mountAudio(model, connection) {
   const panel = $("audio-panel");
@@ -137,14 +129,12 @@ export function mountAudio(model, connection) {
   // a facilitator, your turn to share (the floor lifts a hold), asked to unmute, muted, on.
   function micLine(muted) {
     const yourTurn = model.floor === model.you;
-    if (muted && held()) return "Muted by a facilitator. You can unmute when they ask you to.";
-    if (muted && yourTurn) return "Muted. It is your turn to share: unmute when you are ready.";
-    if (muted && asked) return "Muted. A facilitator asked whether you would like to unmute.";
-    if (model.held()) {
-      return muted ? "Muted. The room is paused." : "On, but the room is paused: nobody hears you until a facilitator resumes.";
-    }
-    if (muted) return "Muted";
-    return yourTurn ? "On. It is your turn to share." : "On";
+    if (muted && held()) return say("audio.held");
+    if (muted && yourTurn) return say("audio.muted_your_turn");
+    if (muted && asked) return say("audio.muted_asked");
+    if (model.held()) return say(muted ? "audio.muted_paused" : "audio.on_paused");
+    if (muted) return say("audio.muted");
+    return say(yourTurn ? "audio.on_your_turn" : "audio.on");
   }
 
   function render() {
@@ -152,16 +142,13 @@ export function mountAudio(model, connection) {
     const muted = Boolean(me()?.audio_muted);
     const joined = state !== "off";
     // Before joining audio there is no microphone to speak of: only what joining will do.
-    $("audio-state").textContent =
-      !joined && muted && held()
-        ? `${STATE_TEXT.off} A facilitator muted your microphone: it stays muted if you join.`
-        : STATE_TEXT[state];
+    $("audio-state").textContent = say(!joined && muted && held() ? "audio.off_held" : `audio.${state}`);
     panel.dataset.audio = state;
-    join.textContent = joined ? "Leave audio" : "Join audio";
+    join.textContent = say(joined ? "audio.leave" : "audio.join");
     join.disabled = pending;
     $("mic-controls").hidden = !joined;
     $("mic-state").textContent = micLine(muted);
-    mic.textContent = muted ? "Unmute my microphone" : "Mute my microphone";
+    mic.textContent = say(muted ? "audio.unmute" : "audio.mute");
     mic.disabled = pending || (muted && held());
     // The track follows the server's flag: muted means nothing leaves this page either.
     for (const track of audio?.microphone.getAudioTracks() ?? []) track.enabled = !muted;
@@ -238,7 +225,7 @@ export function mountAudio(model, connection) {
     pending = true;
     render();
     const ack = await act(connection, muted ? "audio:unmute" : "audio:mute", {}, (reply) =>
-      reply.audio_muted ? "Your microphone is muted." : "Your microphone is on.");
+      say(reply.audio_muted ? "audio.done_muted" : "audio.done_on"));
     if (!ack.ok && ack.error.code === "audio_held") {
       asked = false; // the request was declined or withdrawn
       if (me()?.audio) me().audio.held = true;
@@ -250,13 +237,13 @@ export function mountAudio(model, connection) {
   function speaking(e) {
     render();
     const others = model.speakers.filter((id) => id !== model.you);
-    const names = others.map((id) => model.members.get(id)?.name).filter(Boolean).join(" and ");
+    const names = list(others.map((id) => model.members.get(id)?.name).filter(Boolean));
     const now = Date.now();
     // Only someone starting to speak, never more often than every few seconds, politely.
     if (!names || !e.detail.started.length || names === lastSpoken.names) return;
     if (now - lastSpoken.at < SPEAKING_ANNOUNCE_MS) return;
     lastSpoken = { names, at: now };
-    announce(`${names} speaking`);
+    announce(say("events.speaking", { names }));
   }
 
   model.addEventListener("reset", () => {

@@ -5,7 +5,7 @@
 // buttons (report; delete for moderators).
 import { announce } from "./announcer.js";
 import { roleBadge } from "./room.js";
-import { refusal } from "./words.js";
+import { refusal, say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const NEAR_BOTTOM_PX = 48;
@@ -60,8 +60,8 @@ export function mountChat(model, connection, optionsFor) {
     const summary = document.createElement("summary");
     const whose = document.createElement("span");
     whose.className = "visually-hidden";
-    whose.textContent = ` for ${message.name}'s message`;
-    summary.append("Options", whose);
+    whose.textContent = say("panels.message_options_whose", { name: message.name });
+    summary.append(say("panels.message_options"), whose);
     const actions = document.createElement("div");
     actions.className = "actions";
     actions.append(...options);
@@ -100,7 +100,7 @@ export function mountChat(model, connection, optionsFor) {
   model.addEventListener("reset", (e) => {
     // The room may show latecomers only what was said since they joined (the server decides).
     const sinceJoined = model.info?.history === "since_joined" && !model.isModerator();
-    $("chat-empty").textContent = sinceJoined ? "No messages since you joined." : "No messages yet.";
+    $("chat-empty").textContent = say(sinceJoined ? "panels.chat_empty_since_joined" : "panels.chat_empty");
     remove(e.detail.deleted);
     append(e.detail.messages);
     refreshOptions();
@@ -109,7 +109,7 @@ export function mountChat(model, connection, optionsFor) {
   model.addEventListener("chat", (e) => append(e.detail.messages));
   model.addEventListener("deleted", (e) => {
     remove(e.detail.ids);
-    announce("A facilitator deleted a message");
+    announce(say("events.message_deleted"));
   });
   model.addEventListener("role", (e) => {
     if (e.detail.member.id === model.you) refreshOptions();
@@ -121,7 +121,7 @@ export function mountChat(model, connection, optionsFor) {
     event.preventDefault();
     const text = input.value.trim();
     if (!text) {
-      error.textContent = "Type a message first.";
+      error.textContent = say("panels.type_first");
       return;
     }
     send.disabled = true;

@@ -218,13 +218,13 @@ export class Connection extends EventTarget {
           this.#busySince ??= Date.now();
           if (Date.now() - this.#busySince < BUSY_RETRY_MS) return;
           this.#emit("unreachable", {
-            error: { code: "rate_limited", message: "Too many people are connecting from your network right now. Please wait a minute and try again." },
+            error: { code: "rate_limited" },
           });
           return;
         }
         // Not in a room yet: say so now rather than leave the person waiting.
         this.#emit("unreachable", {
-          error: { code: "unreachable", message: "Could not reach Hearth. Check your connection and try again." },
+          error: { code: "unreachable" },
         });
       } else {
         this.#lost();
@@ -287,12 +287,12 @@ export class Connection extends EventTarget {
 
   async #callOnce(event, payload) {
     if (!this.#socket.connected) {
-      return { ok: false, error: { code: "offline", message: "You are offline. Trying to reconnect…" } };
+      return { ok: false, error: { code: "offline" } };
     }
     try {
       return await this.#socket.timeout(CALL_TIMEOUT_MS).emitWithAck(event, payload);
     } catch {
-      return { ok: false, error: { code: "timeout", message: "No answer from the server. Please try again." } };
+      return { ok: false, error: { code: "timeout" } };
     }
   }
 

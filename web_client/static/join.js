@@ -7,11 +7,31 @@
 // them without taking a seat, and `room:join` happens only after consent.
 import { Connection } from "./connection.js";
 import { showBeforeJoining } from "./script-resources.js";
-import { refusal } from "./words.js";
+import { refusal, say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const STORED = "hearth.invitation";
 const GUEST_KEY = "hearth.guest-key";
+const COLOUR = "hearth.colour"; // the tile colour chosen in this tab, kept for a reload
+// The tile colours the server takes (rooms.identity.TileColour), named by the catalogue.
+const TILE_COLOURS = ["sage", "sky", "sand", "rose", "lilac", "teal"];
+
+function colourChoice(colour) {
+  const box = document.createElement("div");
+  box.className = "check";
+  const input = document.createElement("input");
+  Object.assign(input, { type: "radio", name: "colour", id: `colour-${colour}`, value: colour });
+  const label = document.createElement("label");
+  label.htmlFor = input.id;
+  const swatch = document.createElement("span");
+  swatch.className = "swatch";
+  swatch.dataset.colour = colour;
+  swatch.setAttribute("aria-hidden", "true");
+  swatch.textContent = "Aa";
+  label.append(swatch, ` ${say(`colours.${colour}`)}`);
+  box.append(input, label);
+  return box;
+}
 const ROOM_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 export function readInvitation() {
@@ -44,6 +64,10 @@ export function mountJoin({ invite, show, wire, onEntered, onWaiting }) {
   let roomName = "";
 
   roomInput.value = invite.room;
+  $("colour-choices").append(...TILE_COLOURS.map(colourChoice));
+  const kept = sessionStorage.getItem(COLOUR);
+  const keptChoice = kept && form.querySelector(`input[name="colour"][value="${CSS.escape(kept)}"]`);
+  if (keptChoice) keptChoice.checked = true;
   if (invite.token) {
     $("name-field").hidden = true;
     nameInput.required = false;
@@ -80,16 +104,20 @@ export function mountJoin({ invite, show, wire, onEntered, onWaiting }) {
     roomId = roomInput.value.trim().toLowerCase();
     const name = nameInput.value.trim();
     if (!ROOM_ID.test(roomId)) {
-      fail(joinError, roomInput, "Enter the room name from your invitation, for example tuesday-group.");
+      fail(joinError, roomInput, say("panels.room_name_needed"));
       return;
     }
     if (!invite.token && !name) {
-      fail(joinError, nameInput, "Enter the name you would like others to see.");
+      fail(joinError, nameInput, say("panels.name_needed"));
       return;
     }
     busy(form, true);
     connection?.quit();
-    connection = new Connection(invite.token ? { token: invite.token } : { name, key: guestKey() });
+    // The tile colour goes with who you are (the server refuses one not in its set).
+    const colour = form.querySelector('input[name="colour"]:checked')?.value ?? "";
+    sessionStorage.setItem(COLOUR, colour);
+    const chosen = colour ? { colour } : {};
+    connection = new Connection(invite.token ? { token: invite.token, ...chosen } : { name, key: guestKey(), ...chosen });
     wire(connection);
     const opened = await connection.open();
     const ack = opened.ok ? await connection.call("room:info", { room: roomId }) : opened;
@@ -102,7 +130,7 @@ export function mountJoin({ invite, show, wire, onEntered, onWaiting }) {
     roomName = ack.room.name;
     $("guidelines-room").textContent = ack.room.name;
     const text = ack.room.guidelines.trim();
-    $("guidelines-text").textContent = text || "This room has no written guidelines.";
+    $("guidelines-text").textContent = text || say("panels.no_guidelines");
     await showBeforeJoining(connection, roomId, ack);
     consent.checked = false;
     consentError.textContent = "";
@@ -114,7 +142,7 @@ export function mountJoin({ invite, show, wire, onEntered, onWaiting }) {
     consentError.textContent = "";
     consent.removeAttribute("aria-invalid");
     if (!consent.checked) {
-      fail(consentError, consent, "Please tick the box to agree to the guidelines before you enter.");
+      fail(consentError, consent, say("panels.consent_needed"));
       return;
     }
     busy(consentForm, true);

@@ -5,6 +5,8 @@
 // Shortcuts use Alt+Shift with a letter: screen readers (NVDA, JAWS: Insert or Caps Lock;
 // VoiceOver: Control+Option; Narrator: Caps Lock) and browsers leave those free. They do
 // nothing while typing in a field, and nothing outside the room view.
+import { say } from "./words.js";
+
 const $ = (id) => document.getElementById(id);
 const PHONE = window.matchMedia("(max-width: 63.99rem)");
 
@@ -16,7 +18,7 @@ export function mountLayout() {
   function setChat(open, { focus = false } = {}) {
     room.classList.toggle("chat-closed", !open);
     toggle.setAttribute("aria-expanded", String(open));
-    toggle.textContent = open ? (PHONE.matches ? "Close chat" : "Hide chat") : "Chat";
+    toggle.textContent = say(open ? (PHONE.matches ? "panels.close_chat" : "panels.hide_chat") : "panels.chat");
     if (open && focus) $("chat-text").focus();
   }
   const chatOpen = () => !room.classList.contains("chat-closed");

@@ -5,10 +5,12 @@
 // docs/protocol.md); the page shows only what its acks and events say.
 import { announce } from "./announcer.js";
 import { act } from "./outcome.js";
+import { say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
-const DUTY_TEXT = { greeter: "Greeter", timekeeper: "Timekeeper" };
+// Read when drawn, not when loaded: the catalogue's language is chosen after loading.
+const dutyText = (duty) => (duty === "greeter" || duty === "timekeeper" ? say(`roles.${duty}`) : duty);
 
 function button(text, key, onClick) {
   const node = document.createElement("button");
@@ -26,22 +28,22 @@ function clock(ms) {
 
 function spoken(ms) {
   const seconds = Math.round(ms / 1000);
-  if (seconds >= 60 && seconds % 60 === 0) {
-    const minutes = seconds / 60;
-    return minutes === 1 ? "one minute" : `${minutes} minutes`;
-  }
-  return `${seconds} seconds`;
+  if (seconds >= 60 && seconds % 60 === 0) return say("events.minutes", { count: seconds / 60 });
+  return say("events.seconds", { count: seconds });
 }
 
 export function dutiesText(model, memberId) {
-  return model.duties(memberId).map((duty) => DUTY_TEXT[duty] ?? duty);
+  return model.duties(memberId).map(dutyText);
 }
 
 export function mountMeeting(model, connection) {
   const nameOf = (id) => {
-    if (id === model.you) return "You";
-    return model.members.get(id)?.name ?? "Someone who left";
+    if (id === model.you) return say("meeting.you");
+    return model.members.get(id)?.name ?? say("events.someone_who_left");
   };
+  // Said of someone, or of you: the catalogue has a sentence for each ("…_you").
+  const about = (key, id) => say(id === model.you ? `events.${key}_you` : `events.${key}`,
+    { name: model.members.get(id)?.name ?? say("events.someone_who_left") });
 
   function renderTime() {
     const round = model.round;
@@ -51,22 +53,21 @@ export function mountMeeting(model, connection) {
       return;
     }
     const left = round.ends_at - model.serverNow();
-    node.textContent = left > 0 && !round.time_up ? `${clock(left)} left` : "Time is up";
+    node.textContent = left > 0 && !round.time_up ? say("meeting.time_left", { clock: clock(left) }) : say("meeting.time_up");
     node.dataset.timeUp = String(left <= 0 || round.time_up);
   }
 
   function render() {
     const round = model.round;
     const holder = model.floor;
-    $("floor-note").textContent = holder === null
-      ? "Nobody has the floor."
-      : `${nameOf(holder)} ${holder === model.you ? "have" : "has"} the floor.`;
+    $("floor-note").textContent = holder === null ? say("events.floor_nobody") : `${about("floor", holder)}.`;
     $("round-status").hidden = round === null;
     if (round) {
       $("round-sharer").textContent = round.sharer === null
-        ? "Waiting for the next person in line to come back."
-        : `Sharing now: ${nameOf(round.sharer)}`;
-      $("round-next").textContent = round.next === null ? "Nobody is next." : `Next: ${nameOf(round.next)}`;
+        ? say("meeting.waiting_for_next")
+        : say("meeting.sharing_now", { name: nameOf(round.sharer) });
+      $("round-next").textContent = round.next === null
+        ? say("meeting.nobody_next") : say("meeting.next", { name: nameOf(round.next) });
       $("round-queue").replaceChildren(...round.queue.map((id) => {
         const item = document.createElement("li");
         item.textContent = nameOf(id);
@@ -76,9 +77,9 @@ export function mountMeeting(model, connection) {
     renderTime();
     const inRound = round !== null && (round.sharer === model.you || round.queue.includes(model.you));
     $("round-pass").hidden = !inRound;
-    $("round-pass").textContent = round?.sharer === model.you ? "I am done sharing" : "Pass my turn";
+    $("round-pass").textContent = say(round?.sharer === model.you ? "meeting.done_sharing" : "meeting.pass");
     $("floor-release").hidden = round !== null || holder === null || !(holder === model.you || model.isModerator());
-    $("floor-release").textContent = holder === model.you ? "I am done sharing" : "End the floor";
+    $("floor-release").textContent = say(holder === model.you ? "meeting.done_sharing" : "meeting.end_floor");
     $("timekeeper-tools").hidden = !model.mayKeepTime();
     $("round-form").hidden = round !== null;
     $("round-controls").hidden = round === null;
@@ -86,7 +87,7 @@ export function mountMeeting(model, connection) {
     // The console's hand queue: who is next, called on in one press.
     const next = model.members.get(model.hands[0]);
     $("call-next").hidden = !model.isModerator() || !next || round !== null;
-    if (next) $("call-next").textContent = `Call on ${next.name} (next)`;
+    if (next) $("call-next").textContent = say("meeting.call_next", { name: next.name });
     $("hands-count").textContent = model.hands.length ? `(${model.hands.length} raised)` : "(none raised)";
     renderList();
   }
@@ -132,30 +133,30 @@ export function mountMeeting(model, connection) {
       payload.members = [...document.querySelectorAll("#round-list-people input:checked")]
         .map((box) => box.value);
     }
-    const ack = await act(connection, "round:start", payload, "The round has started.");
+    const ack = await act(connection, "round:start", payload, say("meeting.done_round_started"));
     if (!ack.ok) $("round-order").focus();
   });
   $("round-pass").addEventListener("click", () => {
-    act(connection, "round:pass", {}, "You passed.");
+    act(connection, "round:pass", {}, say("meeting.done_passed"));
   });
   $("floor-release").addEventListener("click", () => {
-    act(connection, "floor:release", {}, "Nobody has the floor now.");
+    act(connection, "floor:release", {}, say("meeting.done_floor_released"));
   });
   $("round-skip").addEventListener("click", () => {
-    act(connection, "round:skip", {}, "The floor moved on.");
+    act(connection, "round:skip", {}, say("meeting.done_skipped"));
   });
   $("round-extend").addEventListener("click", () => {
-    act(connection, "round:extend", { seconds: 60 }, "One more minute for this share.");
+    act(connection, "round:extend", { seconds: 60 }, say("meeting.done_extended"));
   });
   $("round-end").addEventListener("click", () => {
-    act(connection, "round:end", {}, "The round has ended.");
+    act(connection, "round:end", {}, say("meeting.done_round_ended"));
   });
   $("call-next").addEventListener("click", () => {
     const next = model.members.get(model.hands[0]);
-    if (next) act(connection, "moderation:call-on", { target: next.id }, `${next.name} has the floor.`);
+    if (next) act(connection, "moderation:call-on", { target: next.id }, say("meeting.done_called_on", { name: next.name }));
   });
   $("lower-hands").addEventListener("click", () => {
-    act(connection, "moderation:lower-hands", {}, "Every hand is lowered.");
+    act(connection, "moderation:lower-hands", {}, say("meeting.done_hands_lowered"));
   });
 
   // A timekeeper's (or moderator's) moves in the round's line: round:move puts someone at
@@ -163,18 +164,17 @@ export function mountMeeting(model, connection) {
   function lineOptions(member, moderate) {
     const { queue, sharer } = model.round;
     const at = queue.indexOf(member.id);
-    const move = (label, key, position, done) => button(label, `${key}:${member.id}`, () =>
-      moderate("round:move", { position }, done));
+    const name = member.name;
+    const move = (label, key, position, done) => button(say(`meeting.${label}`), `${key}:${member.id}`, () =>
+      moderate("round:move", { position }, say(`meeting.${done}`, { name, place: position + 1 })));
     if (at < 0) {
       if (member.id === sharer) return [];
-      return [move("Add to the end of the line", "line-add", queue.length, `${member.name} is last in line.`)];
+      return [move("line_add", "line-add", queue.length, "done_line_add")];
     }
     const options = [];
-    if (at > 0) options.push(move("Share next", "move", 0, `${member.name} shares next.`));
-    if (at > 1) options.push(move("Move up one place", "line-up", at - 1, `${member.name} is number ${at} in line.`));
-    if (at < queue.length - 1) {
-      options.push(move("Move down one place", "line-down", at + 1, `${member.name} is number ${at + 2} in line.`));
-    }
+    if (at > 0) options.push(move("line_next", "move", 0, "done_line_next"));
+    if (at > 1) options.push(move("line_up", "line-up", at - 1, "done_line_place"));
+    if (at < queue.length - 1) options.push(move("line_down", "line-down", at + 1, "done_line_place"));
     return options;
   }
 
@@ -184,24 +184,24 @@ export function mountMeeting(model, connection) {
     const moderate = (event, payload, done) => act(connection, event, { target: id, ...payload }, done);
     if (model.isModerator()) {
       if (model.handPosition(id) !== null) {
-        options.push(button("Lower hand", `lower-hand:${id}`, () =>
-          moderate("moderation:lower-hand", {}, `${member.name}'s hand is lowered.`)));
+        options.push(button(say("meeting.lower_hand"), `lower-hand:${id}`, () =>
+          moderate("moderation:lower-hand", {}, say("meeting.done_hand_lowered", { name: member.name }))));
       }
       if (model.round === null && model.floor !== id) {
-        options.push(button(`Call on ${member.name}`, `call-on:${id}`, () =>
-          moderate("moderation:call-on", {}, `${member.name} has the floor.`)));
+        options.push(button(say("meeting.call_on", { name: member.name }), `call-on:${id}`, () =>
+          moderate("moderation:call-on", {}, say("meeting.done_called_on", { name: member.name }))));
       }
     }
     if (model.mayKeepTime() && model.round) options.push(...lineOptions(member, moderate));
     if (model.isFacilitator() && member.role === "participant") {
       for (const duty of ["greeter", "timekeeper"]) {
         const has = model.duties(id).includes(duty);
-        const label = DUTY_TEXT[duty].toLowerCase();
+        const name = member.name;
         options.push(has
-          ? button(`Stop being ${label}`, `${duty}:${id}`, () =>
-            moderate("moderation:take-service", { role: duty }, `${member.name} is no longer the ${label}.`))
-          : button(`Make ${label}`, `${duty}:${id}`, () =>
-            moderate("moderation:give-service", { role: duty }, `${member.name} is now a ${label}.`)));
+          ? button(say(`meeting.stop_${duty}`), `${duty}:${id}`, () =>
+            moderate("moderation:take-service", { role: duty }, say(`meeting.done_stopped_${duty}`, { name })))
+          : button(say(`meeting.make_${duty}`), `${duty}:${id}`, () =>
+            moderate("moderation:give-service", { role: duty }, say(`meeting.done_made_${duty}`, { name }))));
       }
     }
     return options;
@@ -215,25 +215,27 @@ export function mountMeeting(model, connection) {
 
   model.addEventListener("round", (e) => {
     $("round-alert").hidden = true;
-    if (e.detail.started) announce("A sharing round has started");
-    if (e.detail.ended) announce("The sharing round has ended");
-    else if (model.round?.sharer) announce(`${nameOf(model.round.sharer)} sharing now`);
+    if (e.detail.started) announce(say("events.round_started"));
+    if (e.detail.ended) announce(say("events.round_ended"));
+    else if (model.round?.sharer) announce(about("sharing_now", model.round.sharer));
     render();
   });
   model.addEventListener("round-warning", (e) => {
-    const left = model.round ? spoken(model.round.warn_ms) : "a little time";
-    notify(`${left} left for ${e.detail.member?.name ?? "this share"}.`);
+    const left = model.round ? spoken(model.round.warn_ms) : say("events.a_little_time");
+    const name = e.detail.member?.name;
+    notify(say(name ? "events.round_warning" : "events.round_warning_unnamed", { left, name }));
     announce($("round-alert").textContent);
     render();
   });
   model.addEventListener("round-time-up", (e) => {
-    const who = e.detail.member?.name ?? "this share";
-    notify(e.detail.hard ? `Time is up for ${who}; the floor moves on.` : `Time is up for ${who}.`);
+    const name = e.detail.member?.name;
+    const key = e.detail.hard ? "events.time_up_moving_on" : "events.time_up";
+    notify(say(name ? key : `${key}_unnamed`, { name }));
     announce($("round-alert").textContent);
     render();
   });
   model.addEventListener("floor", (e) => {
-    if (e.detail.member) announce(`${nameOf(e.detail.member.id)} ${e.detail.member.id === model.you ? "have" : "has"} the floor`);
+    if (e.detail.member) announce(about("floor", e.detail.member.id));
     render();
   });
   for (const type of ["reset", "service", "role", "hands", "joined", "left", "away", "back"]) {

@@ -1,10 +1,17 @@
 // /meetings: the upcoming public meetings, from the same data as the Meeting Guide feed
 // (/api/v1/meetings.json, same origin: no third-party request, nothing tracked), each at
-// its next time in the visitor's own time zone, filterable by day, time of day and kind.
+// its next time in the visitor's own time zone, filterable by day, time of day, kind and
+// whether it has audio or is text chat only.
 // Every piece of text from the feed is set with textContent.
+import { chooseLanguage, say, translatePage } from "./words.js";
+
 const $ = (id) => document.getElementById(id);
-const TYPES = { ONL: "Online", O: "Open to anyone", C: "Closed: for members", W: "Women", M: "Men", "LGBTQ": "LGBTQ+", BE: "Newcomers", ST: "Step study", D: "Discussion", SP: "Speaker" };
+// A Meeting Guide type in words (the catalogue's meetings.types), or its code.
+const TYPES = ["ONL", "O", "C", "W", "M", "LGBTQ", "BE", "ST", "D", "SP"];
+const typeText = (code) => (TYPES.includes(code) ? say(`meetings.types.${code}`) : code);
 const PERIODS = { morning: [0, 12], afternoon: [12, 17], evening: [17, 24] };
+// How people take part (the feed's `audio`): by voice and in writing, or in writing only.
+const way = (meeting) => (meeting.audio === true ? "voice" : "text");
 
 function text(tag, content, className = "") {
   const node = document.createElement(tag);
@@ -21,23 +28,27 @@ function entry(meeting) {
   item.className = "meeting-entry";
   const { start, end } = meeting.next;
   const heading = text("h2", meeting.name);
-  const when = text("p",
-    `${localDay.format(start)}, ${localTime.format(start)} to ${localTime.format(end)} (your time)`, "when");
-  const theirs = text("p", `The group's own time: ${meeting.time} to ${meeting.end_time}, ${meeting.timezone}.`, "help");
-  const kinds = (meeting.types ?? []).map((code) => TYPES[code] ?? code).join(" · ");
-  item.append(heading, when, theirs, text("p", kinds || "Online", "kinds"));
+  const when = text("p", say("meetings.when",
+    { day: localDay.format(start), start: localTime.format(start), end: localTime.format(end) }), "when");
+  const theirs = text("p", say("meetings.theirs",
+    { start: meeting.time, end: meeting.end_time, zone: meeting.timezone }), "help");
+  const kinds = (meeting.types ?? []).map(typeText).join(" · ");
+  item.append(heading, when, theirs, text("p", kinds || typeText("ONL"), "kinds"),
+    text("p", say(`meetings.${way(meeting)}`), "taking-part"));
   if (meeting.notes?.trim()) {
-    item.append(text("h3", "What to expect"), text("p", meeting.notes, "guidelines"));
+    item.append(text("h3", say("meetings.what_to_expect")), text("p", meeting.notes, "guidelines"));
   }
   const link = document.createElement("a");
   link.href = `/?room=${encodeURIComponent(meeting.slug)}`;
   link.className = "join-link";
-  link.textContent = `Join ${meeting.name}`;
+  link.textContent = say("meetings.join", { name: meeting.name });
   item.append(link);
   return item;
 }
 
 async function main() {
+  await chooseLanguage();
+  translatePage();
   $("zone").textContent = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const dayNames = [...Array(7).keys()].map((i) =>
     new Intl.DateTimeFormat([], { weekday: "long" }).format(new Date(Date.UTC(2024, 0, 7 + i, 12))));
@@ -48,7 +59,7 @@ async function main() {
     if (!response.ok) throw new Error(String(response.status));
     meetings = await response.json();
   } catch {
-    $("meetings-status").textContent = "The list of meetings could not be loaded. Please try again shortly.";
+    $("meetings-status").textContent = say("meetings.not_loaded");
     return;
   }
   // The server names each meeting's next time (it knows when a series begins and which
@@ -59,24 +70,26 @@ async function main() {
     .filter((m) => m.next.end > now)
     .sort((a, b) => a.next.start - b.next.start);
   const types = [...new Set(meetings.flatMap((m) => m.types ?? []))];
-  for (const code of types) $("filter-type").append(new Option(TYPES[code] ?? code, code));
+  for (const code of types) $("filter-type").append(new Option(typeText(code), code));
 
   function render() {
     const day = $("filter-day").value;
     const period = PERIODS[$("filter-time").value];
     const type = $("filter-type").value;
+    const part = $("filter-audio").value;
     const shown = meetings.filter((m) => {
       const at = new Date(m.next.start);
       if (day !== "" && at.getDay() !== Number(day)) return false;
       if (period && !(at.getHours() >= period[0] && at.getHours() < period[1])) return false;
+      if (part && way(m) !== part) return false;
       return !type || (m.types ?? []).includes(type);
     });
     $("meetings").replaceChildren(...shown.map(entry));
-    if (!meetings.length) $("meetings-status").textContent = "No public meetings are listed right now.";
-    else if (!shown.length) $("meetings-status").textContent = "No meeting matches these choices.";
-    else $("meetings-status").textContent = `${shown.length} ${shown.length === 1 ? "meeting" : "meetings"} shown.`;
+    if (!meetings.length) $("meetings-status").textContent = say("meetings.none");
+    else if (!shown.length) $("meetings-status").textContent = say("meetings.no_match");
+    else $("meetings-status").textContent = say("meetings.shown", { count: shown.length });
   }
-  for (const id of ["filter-day", "filter-time", "filter-type"]) $(id).addEventListener("change", render);
+  for (const id of ["filter-day", "filter-time", "filter-type", "filter-audio"]) $(id).addEventListener("change", render);
   render();
 }
 

@@ -3,6 +3,7 @@
 // allow it, but the server decides: every outcome shown comes from its ack.
 import { confirmAction } from "./dialog.js";
 import { act, tell } from "./outcome.js";
+import { say } from "./words.js";
 
 function button(text, key, onClick, className = "", label = "") {
   const node = document.createElement("button");
@@ -16,90 +17,87 @@ function button(text, key, onClick, className = "", label = "") {
 }
 
 function reached(ack) {
-  if (ack.delivered === 0) {
-    return "Your report was sent, but no facilitator is in the room to read it right now.";
-  }
-  const whom = ack.delivered === 1 ? "1 facilitator" : `${ack.delivered} facilitators`;
-  return `Thank you. Your report reached ${whom}; only they can see it.`;
+  if (ack.delivered === 0) return say("actions.done_report_nobody");
+  return say("actions.done_report", { count: ack.delivered });
 }
 
 export function mountModeration(model, connection) {
   async function report(about, what, payload) {
     const chosen = await confirmAction({
-      title: `Report ${what}`,
-      text: `Only the room's facilitators see a report, with your name. ${about}`,
-      confirm: "Send report",
+      title: say("actions.report_title", { what }),
+      text: say("actions.report_text", { about }),
+      confirm: say("actions.report_send"),
     });
     if (!chosen) return;
     await act(connection, "report:send", { ...payload, reason: chosen.reason }, reached);
   }
 
   async function takeOut(member, ban) {
+    const kind = ban ? "ban" : "remove";
+    const name = member.name;
     const chosen = await confirmAction({
-      title: ban ? `Ban ${member.name}?` : `Remove ${member.name}?`,
-      text: ban
-        ? `${member.name} leaves the room now and cannot come back until unbanned.`
-        : `${member.name} leaves the room now. They may join again later.`,
-      confirm: ban ? `Ban ${member.name}` : `Remove ${member.name}`,
+      title: say(`actions.${kind}_title`, { name }),
+      text: say(`actions.${kind}_text`, { name }),
+      confirm: say(`actions.${kind}_confirm`, { name }),
       scope: ban,
     });
     if (!chosen) return;
     if (ban) {
       const payload = { target: member.id, scope: chosen.scope, reason: chosen.reason };
-      await act(connection, "moderation:ban", payload, `${member.name} is banned.`);
+      await act(connection, "moderation:ban", payload, say("actions.done_banned", { name }));
     } else {
       const payload = { target: member.id, reason: chosen.reason };
-      await act(connection, "moderation:remove", payload, `${member.name} was removed.`);
+      await act(connection, "moderation:remove", payload, say("actions.done_removed", { name }));
     }
   }
 
   function memberOptions(member) {
     const id = member.id;
+    const name = member.name;
     const options = [
-      button(`Report ${member.name}…`, `report:${id}`, () =>
-        report(`You are reporting ${member.name}.`, member.name, { participant: id })),
+      button(say("actions.report_person", { name }), `report:${id}`, () =>
+        report(say("actions.report_about_person", { name }), name, { participant: id })),
     ];
     if (!model.outranks(member)) return options;
-    const moderate = (event, payload, done) => act(connection, event, { target: id, ...payload }, done);
+    const moderate = (event, payload, done) =>
+      act(connection, event, { target: id, ...payload }, say(`actions.${done}`, { name }));
     options.unshift(
       member.chat_muted
-        ? button("Unmute chat", `chat:${id}`, () =>
-          moderate("moderation:unmute", { chat: true }, `${member.name}'s chat is unmuted.`))
-        : button("Mute chat", `chat:${id}`, () =>
-          moderate("moderation:mute", { chat: true }, `${member.name}'s chat is muted.`)),
+        ? button(say("actions.unmute_chat"), `chat:${id}`, () =>
+          moderate("moderation:unmute", { chat: true }, "done_chat_unmuted"))
+        : button(say("actions.mute_chat"), `chat:${id}`, () =>
+          moderate("moderation:mute", { chat: true }, "done_chat_muted")),
       member.audio_muted
-        ? button("Ask to unmute microphone", `audio:${id}`, () =>
-          moderate("moderation:unmute", { audio: true },
-            `${member.name} was asked to unmute; they decide.`))
-        : button("Mute microphone", `audio:${id}`, () =>
-          moderate("moderation:mute", { audio: true }, `${member.name}'s microphone is muted.`)),
+        ? button(say("actions.ask_to_unmute"), `audio:${id}`, () =>
+          moderate("moderation:unmute", { audio: true }, "done_asked_to_unmute"))
+        : button(say("actions.mute_microphone"), `audio:${id}`, () =>
+          moderate("moderation:mute", { audio: true }, "done_microphone_muted")),
     );
     if (model.isFacilitator() && member.role === "participant") {
       options.push(member.co_facilitator
-        ? button("Stop co-facilitating", `role:${id}`, () =>
-          moderate("moderation:demote", {}, `${member.name} is no longer a co-facilitator.`))
-        : button("Make co-facilitator", `role:${id}`, () =>
-          moderate("moderation:promote", {}, `${member.name} is now a co-facilitator.`)));
+        ? button(say("actions.demote"), `role:${id}`, () => moderate("moderation:demote", {}, "done_demoted"))
+        : button(say("actions.promote"), `role:${id}`, () => moderate("moderation:promote", {}, "done_promoted")));
     }
     options.push(
-      button(`Remove ${member.name}…`, `remove:${id}`, () => takeOut(member, false), "danger"),
-      button(`Ban ${member.name}…`, `ban:${id}`, () => takeOut(member, true), "danger"),
+      button(say("actions.remove", { name }), `remove:${id}`, () => takeOut(member, false), "danger"),
+      button(say("actions.ban", { name }), `ban:${id}`, () => takeOut(member, true), "danger"),
     );
     return options;
   }
 
   function messageOptions(message) {
     const options = [];
+    const name = message.name;
     if (message.from !== model.you) {
-      options.push(button("Report", `report-message:${message.id}`, () =>
-        report(`You are reporting this message from ${message.name}.`, "this message",
-          { message: message.id }), "", `Report ${message.name}'s message`));
+      options.push(button(say("actions.report_message"), `report-message:${message.id}`, () =>
+        report(say("actions.report_about_message", { name }), say("actions.report_this_message"),
+          { message: message.id }), "", say("actions.report_message_label", { name })));
     }
     if (model.isModerator()) {
-      options.push(button("Delete", `delete:${message.id}`, async () => {
+      options.push(button(say("actions.delete_message"), `delete:${message.id}`, async () => {
         await act(connection, "moderation:delete-message", { message: message.id },
-          "The message was deleted for everyone.");
-      }, "danger", `Delete ${message.name}'s message`));
+          say("actions.done_deleted"));
+      }, "danger", say("actions.delete_message_label", { name })));
     }
     return options;
   }

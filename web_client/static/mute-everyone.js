@@ -3,12 +3,12 @@
 // everyone to unmute" lifts chat mutes at once and asks each muted person, who decides.
 // The server applies it to everyone the facilitator outranks, and refuses anyone else.
 import { act } from "./outcome.js";
+import { say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
-function what({ chat, audio }) {
-  if (chat && audio) return "chat and microphones are";
-  return chat ? "chat is" : "microphones are";
+function muted({ chat, audio }) {
+  return say(chat && audio ? "console.done_muted_both" : chat ? "console.done_muted_chat" : "console.done_muted_microphones");
 }
 
 export function mountMuteEveryone(model, connection) {
@@ -43,7 +43,7 @@ export function mountMuteEveryone(model, connection) {
     if (event.submitter?.value !== "confirm") return;
     if (!chat.checked && !audio.checked) {
       event.preventDefault();
-      error.textContent = "Choose chat, microphones or both.";
+      error.textContent = say("console.choose_what_to_mute");
       chat.focus();
     }
   });
@@ -54,14 +54,14 @@ export function mountMuteEveryone(model, connection) {
     const chosen = { chat: chat.checked, audio: audio.checked };
     const payload = { ...chosen };
     if (chosen.audio) payload.allow_self_unmute = selfUnmute.checked;
-    const self = chosen.audio && selfUnmute.checked ? " They may unmute themselves." : "";
-    act(connection, "moderation:mute-all", payload,
-      `Everyone's ${what(chosen)} muted.${self}`);
+    const done = chosen.audio && selfUnmute.checked
+      ? say("console.done_muted_may_unmute", { muted: muted(chosen) }) : muted(chosen);
+    act(connection, "moderation:mute-all", payload, done);
   });
 
   undo.addEventListener("click", () => {
     act(connection, "moderation:unmute-all", { chat: true, audio: true },
-      "Everyone muted was asked to unmute; they decide. Chat is open again.");
+      say("console.done_unmute_all"));
   });
 
   for (const type of ["reset", "mutes", "joined", "left", "role"]) model.addEventListener(type, render);

@@ -4,7 +4,7 @@
 // screen readers; nothing here plays a sound.
 import { announce } from "./announcer.js";
 import { act } from "./outcome.js";
-import { notice } from "./words.js";
+import { list, notice, say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,10 +16,8 @@ export function mountNotices(model, connection) {
   function renderPaused() {
     $("paused-note").hidden = !model.paused;
     // With audio, only facilitators are heard while paused (the server's mixer sees to it).
-    const what = model.info?.audio ? "chat, hands, reactions and voices" : "chat, hands and reactions";
-    $("paused-text").textContent = model.isModerator()
-      ? `Participants' ${what} wait until you resume.`
-      : `${what[0].toUpperCase()}${what.slice(1)} wait until a facilitator resumes.`;
+    const key = `events.paused_text${model.isModerator() ? "_moderator" : ""}`;
+    $("paused-text").textContent = say(model.info?.audio ? `${key}_audio` : key);
   }
 
   model.addEventListener("reset", renderPaused);
@@ -27,11 +25,9 @@ export function mountNotices(model, connection) {
   model.addEventListener("paused", (e) => {
     renderPaused();
     if (e.detail.paused) {
-      announce(e.detail.automatically
-        ? "The room is paused until a facilitator is back"
-        : "A facilitator paused the room");
+      announce(say(e.detail.automatically ? "events.paused_automatically" : "events.paused"));
     } else {
-      announce("The room is resumed");
+      announce(say("events.resumed"));
     }
   });
 
@@ -46,35 +42,37 @@ export function mountNotices(model, connection) {
         if (chat || audio) others.push({ member, chat, audio });
         continue;
       }
-      if (chat) announce(`Your chat is ${member.chat_muted ? "muted" : "unmuted"}`);
+      if (chat) announce(say(member.chat_muted ? "events.your_chat_muted" : "events.your_chat_unmuted"));
       if (audio) {
         // Outside the audio there is no microphone on or off: only what joining will do.
-        if (inAudio(member)) announce(`Your microphone is ${member.audio_muted ? "muted" : "on"}`);
-        else if (member.audio_muted) announce("A facilitator muted your microphone");
+        if (inAudio(member)) {
+          announce(say(member.audio_muted ? "events.your_microphone_muted" : "events.your_microphone_on"));
+        } else if (member.audio_muted) announce(say("events.your_microphone_held"));
         if (!member.audio_muted) request.hidden = true;
       }
     }
     if (others.length > 2) {
-      announce(`${others.length} people's microphones or chat changed`);
+      announce(say("events.many_mutes", { count: others.length }));
       return;
     }
     for (const { member, chat, audio } of others) {
-      if (chat) announce(`${member.name}'s chat is ${member.chat_muted ? "muted" : "unmuted"}`);
-      if (audio) announce(`${member.name}'s microphone is ${member.audio_muted ? "muted" : "on"}`);
+      const name = member.name;
+      if (chat) announce(say(member.chat_muted ? "events.chat_muted" : "events.chat_unmuted", { name }));
+      if (audio) announce(say(member.audio_muted ? "events.microphone_muted" : "events.microphone_on", { name }));
     }
   });
 
   model.addEventListener("role", (e) => {
     const { member } = e.detail;
-    const who = member.id === model.you ? "You are" : `${member.name} is`;
-    announce(member.co_facilitator ? `${who} now a co-facilitator` : `${who} no longer a co-facilitator`);
+    const key = member.co_facilitator ? "events.co_facilitator" : "events.co_facilitator_ended";
+    announce(say(member.id === model.you ? `${key}_you` : key, { name: member.name }));
   });
 
   model.addEventListener("facilitators", (e) => {
-    if (e.detail.present) announce("A facilitator is here again");
+    if (e.detail.present) announce(say("events.facilitator_back"));
     else if (e.detail.covering.length) {
-      announce(`The facilitator left; ${e.detail.covering.map((m) => m.name).join(" and ")} covering`);
-    } else announce("No facilitator is in the room right now");
+      announce(say("events.facilitator_left_covering", { names: list(e.detail.covering.map((m) => m.name)) }));
+    } else announce(say("events.no_facilitator"));
   });
 
   // The server lost the room's history (Redis restarted empty): the snapshot that came
@@ -86,11 +84,10 @@ export function mountNotices(model, connection) {
   });
 
   model.addEventListener("unmute-requested", (e) => {
-    $("unmute-text").textContent =
-      `${e.detail.by} asks whether you would like to unmute your microphone. It stays off unless you choose.`;
+    $("unmute-text").textContent = say("events.unmute_asked_text", { name: e.detail.by });
     request.hidden = false;
     $("unmute-title").focus();
-    announce(`${e.detail.by} asks you to unmute`);
+    announce(say("events.unmute_asked", { name: e.detail.by }));
   });
 
   async function answer(event, done) {
@@ -98,7 +95,7 @@ export function mountNotices(model, connection) {
     if (ack.ok) request.hidden = true;
   }
   $("unmute-accept").addEventListener("click", () => answer("audio:unmute", () =>
-    inAudio(model.me) ? "Your microphone is on." : "You are unmuted: your microphone is on when you join the audio."));
+    say(inAudio(model.me) ? "panels.unmuted_in_audio" : "panels.unmuted_outside_audio")));
   $("unmute-decline").addEventListener("click", () =>
-    answer("audio:stay-muted", "You stayed muted."));
+    answer("audio:stay-muted", say("panels.stayed_muted")));
 }

@@ -4,25 +4,16 @@
 // clap") rather than one by one.
 import { announce } from "./announcer.js";
 import { tell } from "./outcome.js";
-import { refusal } from "./words.js";
+import { list, refusal, say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const SHOWN = 5;
 const GATHER_MS = 4000;
-const WORDS = {
-  heart: ["a heart", "hearts"],
-  thanks: ["a thanks", "thanks"],
-  clap: ["a clap", "claps"],
-  hug: ["a hug", "hugs"],
-  smile: ["a smile", "smiles"],
-};
+const REACTIONS = new Set(["heart", "thanks", "clap", "hug", "smile"]);
 
 function counted(counts) {
-  const parts = [...counts].map(([reaction, n]) => {
-    const [one, many] = WORDS[reaction] ?? [reaction, reaction];
-    return n === 1 ? one : `${n} ${many}`;
-  });
-  return parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0];
+  return list([...counts].map(([reaction, n]) =>
+    (REACTIONS.has(reaction) ? say(`events.reaction.${reaction}`, { count: n }) : reaction)));
 }
 
 export function mountReactions(model, connection) {
@@ -37,13 +28,13 @@ export function mountReactions(model, connection) {
 
   function show(member, reaction) {
     const item = document.createElement("li");
-    const name = member.id === model.you ? "You" : member.name;
-    item.textContent = `${name}: ${reaction}`;
+    const name = member.id === model.you ? say("panels.you") : member.name;
+    item.textContent = say("panels.reaction_line", { name, reaction });
     recent.append(item);
     while (recent.children.length > SHOWN) recent.firstElementChild.remove();
     gathered.set(reaction, (gathered.get(reaction) ?? 0) + 1);
     gathering ??= setTimeout(() => {
-      announce(`Reactions: ${counted(gathered)}`);
+      announce(say("events.reactions", { list: counted(gathered) }));
       gathered = new Map();
       gathering = null;
     }, GATHER_MS);
@@ -54,7 +45,7 @@ export function mountReactions(model, connection) {
       const reaction = b.dataset.reaction;
       const ack = await connection.call("reaction:send", { reaction });
       if (ack.ok) connection.offer("reaction", { seq: ack.seq, from: model.you, reaction });
-      else tell(`Not sent. ${refusal(ack.error)}`, { failed: true });
+      else tell(say("panels.not_sent", { reason: refusal(ack.error) }), { failed: true });
     });
   }
   model.addEventListener("reaction", (e) => show(e.detail.member, e.detail.reaction));

@@ -5,6 +5,7 @@
 // "deleted", "reaction", "mutes", "role", "paused", "controls", "facilitators", "waiting",
 // "report", "unmute-requested", "audio", "speaking", "closing", "audio-reconnect", and the
 // meeting's "floor", "round", "round-warning", "round-time-up", "service").
+import { say } from "./words.js";
 
 export const Role = Object.freeze({
   PARTICIPANT: "participant",
@@ -16,9 +17,9 @@ export const Role = Object.freeze({
 // null for a participant: shown beside every name, so a chosen name alone can never make
 // someone look like a facilitator.
 export function roleBadge(who) {
-  if (who.role === Role.ADMIN) return { label: "Host", className: "role-admin" };
-  if (who.role === Role.FACILITATOR) return { label: "Facilitator", className: "role-facilitator" };
-  if (who.co_facilitator) return { label: "Co-facilitator", className: "role-co" };
+  if (who.role === Role.ADMIN) return { label: say("roles.admin"), className: "role-admin" };
+  if (who.role === Role.FACILITATOR) return { label: say("roles.facilitator"), className: "role-facilitator" };
+  if (who.co_facilitator) return { label: say("roles.co_facilitator"), className: "role-co" };
   return null;
 }
 

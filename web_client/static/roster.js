@@ -3,15 +3,9 @@
 import { announce } from "./announcer.js";
 import { dutiesText } from "./meeting.js";
 import { roleBadge } from "./room.js";
-import { refusal } from "./words.js";
+import { ordinal, refusal, say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
-
-function ordinal(n) {
-  const tens = n % 100;
-  if (tens >= 11 && tens <= 13) return `${n}th`;
-  return `${n}${{ 1: "st", 2: "nd", 3: "rd" }[n % 10] ?? "th"}`;
-}
 
 function initials(name) {
   const words = name.trim().split(/\s+/).filter(Boolean);
@@ -39,27 +33,28 @@ export function mountRoster(model, connection, optionsFor) {
     item.dataset.member = member.id;
     // The tile's initials are drawn by CSS (::before), so the name is read once.
     item.dataset.initials = initials(member.name);
+    if (member.colour) item.dataset.colour = member.colour;
     if (model.floor === member.id) item.dataset.floor = "true";
     item.append(tag(member.name, "name"));
-    if (member.id === model.you) item.append(tag("(you)", "you"));
+    if (member.id === model.you) item.append(tag(say("tile.you"), "you"));
     if (member.away) {
-      item.append(tag("Away: connection lost, seat kept", "badge away"));
+      item.append(tag(say("tile.away"), "badge away"));
       item.dataset.away = "true";
     }
     const badge = roleBadge(member);
     if (badge) item.append(tag(badge.label, `badge ${badge.className}`));
     for (const duty of dutiesText(model, member.id)) item.append(tag(duty, "badge service"));
-    if (model.floor === member.id) item.append(tag("Has the floor", "badge floor"));
+    if (model.floor === member.id) item.append(tag(say("tile.floor"), "badge floor"));
     const position = model.handPosition(member.id);
-    if (position) item.append(tag(`Hand raised, ${ordinal(position)}`, "badge hand"));
-    if (member.chat_muted) item.append(tag("Chat muted", "badge muted"));
-    if (member.audio_muted) item.append(tag("Microphone muted", "badge muted"));
+    if (position) item.append(tag(say("tile.hand", { place: ordinal(position) }), "badge hand"));
+    if (member.chat_muted) item.append(tag(say("tile.chat_muted"), "badge muted"));
+    if (member.audio_muted) item.append(tag(say("tile.microphone_muted"), "badge muted"));
     if (model.info?.audio) {
       const audio = member.audio?.state ?? "off";
-      if (audio === "connected") item.append(tag("In audio", "badge audio"));
-      else if (audio === "connecting") item.append(tag("Joining audio", "badge audio"));
+      if (audio === "connected") item.append(tag(say("tile.in_audio"), "badge audio"));
+      else if (audio === "connecting") item.append(tag(say("tile.joining_audio"), "badge audio"));
       if (audio === "connected" && member.audio.speaking) {
-        item.append(tag("Speaking", "badge speaking"));
+        item.append(tag(say("tile.speaking"), "badge speaking"));
         item.dataset.speaking = "true";
       }
     }
@@ -73,7 +68,7 @@ export function mountRoster(model, connection, optionsFor) {
         else open.delete(member.id);
       });
       const summary = document.createElement("summary");
-      summary.textContent = `Options for ${member.name}`;
+      summary.textContent = say("tile.options", { name: member.name });
       summary.dataset.key = `options:${member.id}`;
       const actions = document.createElement("div");
       actions.className = "actions";
@@ -91,21 +86,21 @@ export function mountRoster(model, connection, optionsFor) {
     const focused = active?.closest?.("#roster") ? active.dataset.key : null;
     $("roster").replaceChildren(...members.map(memberItem));
     if (focused) $("roster").querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
-    $("people-count").textContent = `(${members.length})`;
+    $("people-count").textContent = say("tile.count", { count: members.length });
     const queue = model.hands.map((id) => model.members.get(id)).filter(Boolean);
     $("hands").replaceChildren(...queue.map((member) => {
       const item = document.createElement("li");
       item.append(tag(member.name, "name"));
-      if (member.id === model.you) item.append(tag("(you)", "you"));
-    if (member.away) {
-      item.append(tag("Away: connection lost, seat kept", "badge away"));
-      item.dataset.away = "true";
-    }
+      if (member.id === model.you) item.append(tag(say("tile.you"), "you"));
+      if (member.away) {
+        item.append(tag(say("tile.away"), "badge away"));
+        item.dataset.away = "true";
+      }
       return item;
     }));
     $("hands-empty").hidden = queue.length > 0;
     const raised = model.handPosition(model.you) !== null;
-    button.textContent = raised ? "Lower my hand" : "Raise my hand";
+    button.textContent = say(raised ? "tile.lower_hand" : "tile.raise_hand");
     button.dataset.raised = String(raised);
     button.disabled = pending || model.held();
   }
@@ -122,28 +117,30 @@ export function mountRoster(model, connection, optionsFor) {
     render();
   });
 
-  const nameOf = (member) => (member.id === model.you ? "You" : member.name);
+  // Said of someone, or of you: the catalogue has a sentence for each ("…_you").
+  const about = (key, member, values = {}) =>
+    say(member.id === model.you ? `events.${key}_you` : `events.${key}`, { name: member.name, ...values });
   model.addEventListener("reset", (e) => {
     for (const member of e.detail.joined) {
-      if (member.id !== model.you) announce(`${member.name} joined`);
+      if (member.id !== model.you) announce(say("events.joined", { name: member.name }));
     }
-    for (const member of e.detail.left) announce(`${member.name} left`);
+    for (const member of e.detail.left) announce(say("events.left", { name: member.name }));
     render();
   });
   model.addEventListener("joined", (e) => {
-    if (e.detail.member.id !== model.you) announce(`${e.detail.member.name} joined`);
+    if (e.detail.member.id !== model.you) announce(say("events.joined", { name: e.detail.member.name }));
     render();
   });
   model.addEventListener("left", (e) => {
-    announce(`${e.detail.member.name} left`);
+    announce(say("events.left", { name: e.detail.member.name }));
     render();
   });
   model.addEventListener("away", (e) => {
-    if (e.detail.member.id !== model.you) announce(`${e.detail.member.name} lost the connection; their seat is kept`);
+    if (e.detail.member.id !== model.you) announce(say("events.away", { name: e.detail.member.name }));
     render();
   });
   model.addEventListener("back", (e) => {
-    if (e.detail.member.id !== model.you) announce(`${e.detail.member.name} is back`);
+    if (e.detail.member.id !== model.you) announce(say("events.back", { name: e.detail.member.name }));
     render();
   });
   for (const type of ["mutes", "role", "paused", "audio", "speaking", "floor", "service", "round"]) {
@@ -151,9 +148,9 @@ export function mountRoster(model, connection, optionsFor) {
   }
   model.addEventListener("hands", (e) => {
     for (const member of e.detail.raised) {
-      announce(`${nameOf(member)} raised a hand, ${ordinal(model.handPosition(member.id))} in line`);
+      announce(about("hand_raised", member, { place: ordinal(model.handPosition(member.id)) }));
     }
-    for (const member of e.detail.lowered) announce(`${nameOf(member)} lowered a hand`);
+    for (const member of e.detail.lowered) announce(about("hand_lowered", member));
     render();
   });
   return { render };

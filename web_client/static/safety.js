@@ -1,6 +1,8 @@
 // Quick exit: a visible button, or Escape pressed twice, leaves the room at once and
 // replaces this page with a neutral one. The neutral page takes this page's place in the
 // history, and nothing Hearth kept in the tab (the invitation) survives.
+import { say } from "./words.js";
+
 const DOUBLE_PRESS_MS = 1500;
 
 export function installQuickExit({ button, hint, leave }) {
@@ -33,7 +35,7 @@ export function installQuickExit({ button, hint, leave }) {
       return;
     }
     lastEscape = now;
-    hint.textContent = "Press Escape again to leave quickly.";
+    hint.textContent = say("panels.escape_again");
     setTimeout(() => { hint.textContent = ""; }, DOUBLE_PRESS_MS);
   });
 }

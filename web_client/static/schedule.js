@@ -2,6 +2,7 @@
 // redrawn once a minute (not a ticking clock), and a calm notice when the room says it is
 // closing soon (`room:closing`). Rooms without a schedule show nothing.
 import { announce } from "./announcer.js";
+import { say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const MINUTE_MS = 60_000;
@@ -12,8 +13,8 @@ function clockTime(ms) {
 
 function minutesLeft(endsAt) {
   const minutes = Math.max(0, Math.ceil((endsAt - Date.now()) / MINUTE_MS));
-  if (minutes === 0) return "ending now";
-  return minutes === 1 ? "1 minute left" : `${minutes} minutes left`;
+  if (minutes === 0) return say("panels.ending_now");
+  return say("panels.minutes_left", { count: minutes });
 }
 
 export function mountSchedule(model) {
@@ -24,7 +25,7 @@ export function mountSchedule(model) {
   function render() {
     const endsAt = model.info?.ends_at ?? null;
     line.hidden = endsAt === null;
-    if (endsAt !== null) line.textContent = `Ends at ${clockTime(endsAt)} · ${minutesLeft(endsAt)}`;
+    if (endsAt !== null) line.textContent = say("panels.ends_at", { at: clockTime(endsAt), left: minutesLeft(endsAt) });
     clearTimeout(timer);
     timer = null;
     if (endsAt !== null && !model.closed) {
@@ -39,10 +40,10 @@ export function mountSchedule(model) {
     const at = clockTime(e.detail.closesAt);
     const minutes = Math.max(0, Math.ceil((e.detail.closesAt - Date.now()) / MINUTE_MS));
     note.textContent = minutes > 0
-      ? `This meeting ends at ${at}, in ${minutes === 1 ? "1 minute" : `${minutes} minutes`}. There is time to finish what you are saying.`
-      : "This meeting is ending now. Thank you for being here.";
+      ? say("events.closing", { at, count: minutes })
+      : say("events.closing_now");
     note.hidden = false;
-    announce(`The meeting ends at ${at}`);
+    announce(say("events.meeting_ends", { at }));
     render();
   });
   model.addEventListener("closed", () => clearTimeout(timer));

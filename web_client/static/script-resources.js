@@ -2,6 +2,7 @@
 // it) and the resources panel (local organisations, crisis lines, readings, coping
 // exercises), both also shown before joining, beside the guidelines. Text only.
 import { announce } from "./announcer.js";
+import { say } from "./words.js";
 import { act } from "./outcome.js";
 import { resourceItem } from "./support.js";
 
@@ -39,10 +40,10 @@ export function mountScript(model, connection) {
   $("script-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     await act(connection, "script:pin", { text: $("script-input").value },
-      "The meeting script is pinned for everyone.");
+      say("console.done_script_pinned"));
   });
   $("script-clear").addEventListener("click", async () => {
-    const ack = await act(connection, "script:pin", { text: "" }, "The meeting script is cleared.");
+    const ack = await act(connection, "script:pin", { text: "" }, say("console.done_script_cleared"));
     if (ack.ok) $("script-input").value = "";
   });
 
@@ -60,7 +61,7 @@ export function mountScript(model, connection) {
       if (name !== "room:script") return;
       script = data.script;
       renderScript();
-      announce(script ? "The facilitator pinned the meeting script" : "The meeting script was cleared");
+      announce(say(script ? "events.script_pinned" : "events.script_cleared"));
     },
   };
 }

@@ -4,7 +4,7 @@
 // with the tab. Every piece of text goes through textContent.
 import { announce } from "./announcer.js";
 import { act, tell } from "./outcome.js";
-import { refusal } from "./words.js";
+import { refusal, say } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -35,7 +35,7 @@ export function resourceItem(resource) {
   if (resource.phone) {
     const call = document.createElement("a");
     call.href = `tel:${resource.phone.replace(/[^0-9+]/g, "")}`;
-    call.textContent = `Call ${resource.phone}`;
+    call.textContent = say("panels.call", { phone: resource.phone });
     item.append(" ", call);
   }
   // The server accepts only http(s) links; checked again here all the same.
@@ -65,9 +65,10 @@ export function mountSupport(model, connection) {
     $("support-alerts").hidden = !model.isModerator() || open.length === 0;
     // The console's inbox line: how many asked, and how many nobody has answered yet.
     const waiting = open.filter((r) => !r.seen_by).length;
+    const answered = waiting ? say("panels.support_unanswered", { count: waiting }) : say("panels.support_all_answered");
     $("support-summary").textContent = open.length
-      ? `Support requests: ${open.length}${waiting ? `, ${waiting} not answered yet (above)` : ", all answered"}.`
-      : "Nobody has asked for support.";
+      ? say("panels.support_summary", { count: open.length, answered })
+      : say("panels.support_none");
     $("support-list").replaceChildren(...open.map((r) => {
       const item = document.createElement("li");
       const words = document.createElement("span");
@@ -76,11 +77,11 @@ export function mountSupport(model, connection) {
       item.append(words);
       if (!r.seen_by) {
         item.append(button("I have seen it", () => act(connection, "support:acknowledge",
-          { target: r.participant.id }, `You told ${r.participant.name} you have seen it.`),
-        `I have seen ${r.participant.name}'s request`));
+          { target: r.participant.id }, say("panels.done_seen_it", { name: r.participant.name })),
+        say("panels.seen_it_label", { name: r.participant.name })));
       }
-      item.append(button("Message privately", () => openConversation(r.participant.id),
-        `Message ${r.participant.name} privately`));
+      item.append(button(say("panels.message_privately"), () => openConversation(r.participant.id),
+        say("panels.message_privately_label", { name: r.participant.name })));
       return item;
     }));
   }
@@ -109,7 +110,8 @@ export function mountSupport(model, connection) {
       item.className = m.from.id === model.you ? "message mine" : "message";
       const head = document.createElement("p");
       head.className = "message-head";
-      head.textContent = `${m.from.id === model.you ? "You" : m.from.name} at ${timeOf(m.sent_at)}`;
+      head.textContent = say("panels.private_head",
+        { name: m.from.id === model.you ? say("panels.you") : m.from.name, time: timeOf(m.sent_at) });
       const text = document.createElement("p");
       text.className = "message-text";
       text.textContent = m.text;
@@ -128,12 +130,12 @@ export function mountSupport(model, connection) {
   $("support-button").addEventListener("click", async () => {
     const ack = await connection.call("support:request", {});
     if (!ack.ok) {
-      tell(`Not sent. ${refusal(ack.error)}`, { failed: true });
+      tell(say("panels.not_sent", { reason: refusal(ack.error) }), { failed: true });
       return;
     }
     const status = ack.reached > 0
-      ? `A facilitator has been told privately (${ack.reached} ${ack.reached === 1 ? "person" : "people"}). Nobody else knows.`
-      : "No facilitator is in the room right now. Please use the help below.";
+      ? say("events.support_reached", { count: ack.reached })
+      : say("events.support_nobody");
     $("support-status").textContent = status;
     $("crisis-resources").replaceChildren(...ack.resources.map(resourceItem));
     $("support-panel").hidden = false;
@@ -181,20 +183,20 @@ export function mountSupport(model, connection) {
           break;
         case "support:seen":
           if (data.participant.id === model.you) {
-            const text = `${data.seen_by.name} has seen your request`;
+            const text = say("events.support_seen_yours", { name: data.seen_by.name });
             $("support-status").textContent = text;
             $("support-panel").hidden = false;
             alert(text);
           } else {
             requests.set(data.participant.id, data);
             renderRequests();
-            announce(`${data.seen_by.name} has seen ${data.participant.name}'s request`);
+            announce(say("events.support_seen", { by: data.seen_by.name, name: data.participant.name }));
           }
           break;
         case "private:message": {
           const other = keep(data);
           if (peer === null || peer === other) openConversation(other, { focus: false });
-          if (data.from.id !== model.you) alert(`Private message from ${data.from.name}`);
+          if (data.from.id !== model.you) alert(say("panels.private_message_from", { name: data.from.name }));
           break;
         }
         default:

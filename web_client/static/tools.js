@@ -3,6 +3,7 @@
 // waiting room, the reports inbox, bans and the audit log. A greeter sees only the
 // waiting room.
 import { announce } from "./announcer.js";
+import { list, say } from "./words.js";
 import { act } from "./outcome.js";
 
 const $ = (id) => document.getElementById(id);
@@ -65,7 +66,7 @@ export function mountTools(model, connection) {
     $("room-view").classList.toggle("facilitating", !$("facilitator-tools").hidden);
     for (const id of ["room-tools", "reports-section", "bans-section"]) $(id).hidden = greeter;
     $("audit-section").hidden = !model.isFacilitator();
-    pause.textContent = model.paused ? "Resume the room" : "Pause the room";
+    pause.textContent = say(model.paused ? "console.resume" : "console.pause");
     for (const box of checkboxes) box.checked = Boolean(model.controls[box.dataset.control]);
     renderWaiting();
     renderReports();
@@ -78,10 +79,10 @@ export function mountTools(model, connection) {
     const focused = list.contains(active) ? active.dataset.key : null;
     list.replaceChildren(...waiting.map((person) => line(
       `${person.name}, waiting since ${timeOf(person.since)}`,
-      button("Let in", () => act(connection, "moderation:admit", { target: person.id },
-        `${person.name} was let in.`), `Let in ${person.name}`),
-      button("Turn away", () => act(connection, "moderation:deny", { target: person.id },
-        `${person.name} was turned away.`), `Turn away ${person.name}`),
+      button(say("console.let_in"), () => act(connection, "moderation:admit", { target: person.id },
+        say("console.done_let_in", { name: person.name })), say("console.let_in_label", { name: person.name })),
+      button(say("console.turn_away"), () => act(connection, "moderation:deny", { target: person.id },
+        say("console.done_turned_away", { name: person.name })), say("console.turn_away_label", { name: person.name })),
     )));
     if (focused) list.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
     $("waiting-count").textContent = `(${waiting.length})`;
@@ -98,15 +99,15 @@ export function mountTools(model, connection) {
     seenWaiting = new Set(waiting.map((person) => person.id));
     const banner = $("arrival-banner");
     const title = model.info?.name ?? "Hearth";
-    document.title = waiting.length ? `(${waiting.length} waiting) ${title}` : title;
+    document.title = waiting.length ? say("console.waiting_title", { count: waiting.length, title }) : title;
     if (!waiting.length) {
       banner.hidden = true;
       return;
     }
     if (!fresh.length) return;
-    const names = fresh.map((person) => person.name).join(" and ");
-    const text = `${names} ${fresh.length === 1 ? "is" : "are"} in the waiting room.`;
-    banner.textContent = `${text} Let them in from the console.`;
+    const names = list(fresh.map((person) => person.name));
+    const text = say("events.waiting_arrived", { names, count: fresh.length });
+    banner.textContent = say("events.waiting_arrived_banner", { arrived: text });
     banner.hidden = false;
     $("waiting-live").textContent = text;
   }
@@ -145,11 +146,11 @@ export function mountTools(model, connection) {
   }
 
   pause.addEventListener("click", () => {
-    if (model.paused) act(connection, "moderation:resume", {}, "The room is resumed.");
-    else act(connection, "moderation:pause", {}, "The room is paused.");
+    if (model.paused) act(connection, "moderation:resume", {}, say("console.done_resumed"));
+    else act(connection, "moderation:pause", {}, say("console.done_paused"));
   });
   $("admit-all").addEventListener("click", () => {
-    act(connection, "moderation:admit", { all: true }, "Everyone waiting was let in.");
+    act(connection, "moderation:admit", { all: true }, say("console.done_let_everyone_in"));
   });
   for (const box of checkboxes) {
     box.addEventListener("change", async () => {
@@ -157,7 +158,7 @@ export function mountTools(model, connection) {
       box.checked = !wanted; // until the server says so
       box.disabled = true;
       const ack = await act(connection, "moderation:controls", { [box.dataset.control]: wanted },
-        "The room's settings are saved.");
+        say("console.done_settings"));
       box.disabled = false;
       if (ack.ok) connection.offer("room:controls", { seq: ack.seq, controls: ack.controls });
       render();
@@ -173,11 +174,11 @@ export function mountTools(model, connection) {
     if (!ack.ok) return;
     $("bans").replaceChildren(...ack.bans.map((ban) => line(
       `${ban.name}, banned from the ${ban.scope} by ${ban.by}${ban.reason ? `: “${ban.reason}”` : ""}`,
-      button("Unban", async () => {
+      button(say("console.unban"), async () => {
         const done = await act(connection, "moderation:unban", { ban: ban.id },
           `${ban.name} is no longer banned.`);
         if (done.ok) showBans({ quiet: true });
-      }, `Unban ${ban.name}`),
+      }, say("console.unban_label", { name: ban.name })),
     )));
     $("bans-empty").hidden = ack.bans.length > 0;
   }
@@ -185,7 +186,7 @@ export function mountTools(model, connection) {
 
   $("audit-button").addEventListener("click", async () => {
     const ack = await act(connection, "moderation:audit", { limit: 100 }, (a) =>
-      `The audit log shows ${a.entries.length} ${a.entries.length === 1 ? "entry" : "entries"}.`);
+      say("console.done_audit", { count: a.entries.length }));
     if (!ack.ok) return;
     $("audit").replaceChildren(...ack.entries.map((e) => {
       const target = e.target ? ` ${e.target.name}` : "";
@@ -206,6 +207,6 @@ export function mountTools(model, connection) {
   model.addEventListener("deleted", renderReports);
   model.addEventListener("report", (e) => {
     renderReports();
-    announce(`New report from ${e.detail.report.from.name}`);
+    announce(say("events.report", { name: e.detail.report.from.name }));
   });
 }

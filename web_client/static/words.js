@@ -7,15 +7,19 @@
 import en from "./words/en.js";
 
 let words = en;
+let chosen = "en"; // the language of the catalogue in use
 
 function fill(text, values) {
   return text.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
 }
 
+// A translation's entries over English's; a plural entry ({one, other, …}) is taken whole,
+// so a language's forms never mix with English ones.
 function merged(base, extra) {
   const out = { ...base };
   for (const [key, value] of Object.entries(extra ?? {})) {
-    out[key] = typeof value === "object" && value !== null ? merged(base[key], value) : value;
+    const section = typeof value === "object" && value !== null && !("other" in value);
+    out[key] = section ? merged(base?.[key], value) : value;
   }
   return out;
 }
@@ -28,13 +32,13 @@ export async function chooseLanguage(languages = navigator.languages ?? []) {
     if (!/^[a-z]{2,3}$/.test(language)) continue;
     try {
       words = merged(en, (await import(`./words/${language}.js`)).default);
-      return language;
+      return (chosen = language);
     } catch {
       // No catalogue for this language: try the next one.
     }
   }
   words = en;
-  return "en";
+  return (chosen = "en");
 }
 
 // A time as the visitor reads it: their own time zone and language.
@@ -61,4 +65,42 @@ export function ending(kind, values = {}) {
 
 export function notice(key) {
   return words.notices[key] ?? "";
+}
+
+const find = (catalogue, path) => path.split(".").reduce((node, key) => node?.[key], catalogue);
+
+// Any other sentence of the catalogue, by its path ("verify.changed", "events.joined"),
+// with its {values} filled in. An entry with plural forms is chosen by {count}, with the
+// language's own rules. A key the catalogue lacks is a bug: it says so loudly.
+export function say(path, values = {}) {
+  let text = find(words, path) ?? find(en, path);
+  if (text !== null && typeof text === "object" && "other" in text) {
+    const form = new Intl.PluralRules(chosen).select(Number(values.count));
+    text = text[form] ?? text.other;
+  }
+  if (typeof text !== "string") throw new Error(`no words for ${path}`);
+  return fill(text, values);
+}
+
+// Puts the catalogue's words on the page's own labels (index.html: data-words="page.…"
+// for the text, data-words-label for an aria-label). The page is written in English, so
+// only a translation changes anything.
+export function translatePage(root = document) {
+  if (chosen === "en") return;
+  for (const node of root.querySelectorAll("[data-words]")) node.textContent = say(node.dataset.words);
+  for (const node of root.querySelectorAll("[data-words-label]")) {
+    node.setAttribute("aria-label", say(node.dataset.wordsLabel));
+  }
+}
+
+// A place in a line, "2nd", by the language's ordinal rules.
+export function ordinal(n) {
+  const forms = words.ordinal ?? en.ordinal;
+  const form = new Intl.PluralRules(chosen, { type: "ordinal" }).select(n);
+  return fill(forms[form] ?? forms.other, { count: n });
+}
+
+// Names joined the language's way: "Sam and Kim", "Sam, Kim and Lee".
+export function list(names) {
+  return new Intl.ListFormat(chosen, { type: "conjunction" }).format(names);
 }
