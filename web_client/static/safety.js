@@ -17,7 +17,7 @@ export function installQuickExit({ button, hint, leave }) {
       leave();
     } finally {
       sessionStorage.clear();
-      document.title = "New tab";
+      document.title = say("panels.exit_title");
       // Hidden, not emptied: the room's scripts may still run a callback or two before
       // the neutral page replaces this one, and must find their elements.
       document.body.hidden = true;

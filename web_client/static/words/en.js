@@ -308,6 +308,7 @@ export default {
     attendance_name_first: "Type the name to print on it.",
     attendance_downloaded: "Downloaded: {count} minutes present. Print it or keep the file.",
     escape_again: "Press Escape again to leave quickly.",
+    exit_title: "New tab", // the tab's title as the room is left for the neutral page
     ends_at: "Ends at {at} · {left}",
     ending_now: "ending now",
     minutes_left: { one: "1 minute left", other: "{count} minutes left" },
