@@ -10,9 +10,11 @@ concept, each in its own module with the keys it uses: room states and their com
 Keys of a room's live state (under the configured prefix):
 
 - ``room:{id}:info`` — the room's settings (msgpack ``RoomInfo``);
-- ``room:{id}:live`` — hash ``v`` (write version), ``s`` (msgpack ``RoomState``, with the
-  id of this opening of the room, made by ``open_room``) and ``e`` (epoch), present
-  exactly while the room is open; chat lives only here, so closing the room deletes it;
+- ``room:{id}:live`` — hash ``v`` (write version), ``e`` (epoch) and the ``RoomState`` in
+  parts (``redis_parts``: ``q`` its seq, ``h`` its head with the id of this opening of
+  the room, made by ``open_room``, and one field per seat, chat message, presence and
+  standing), present exactly while the room is open; chat lives only here, so closing
+  the room deletes it;
   ``rooms`` — set of open room ids;
 - ``room:{id}:log`` — stream of the room's public events as framed for the manager (field
   ``f``), stream id ``{seq}-0``, appended by the commit that makes them, trimmed to
@@ -34,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -55,6 +57,7 @@ from rooms.schedule import Series
 from rooms.state import RoomState
 from server import codec
 from server.channels import process_channel, room_channel
+from server.stores import redis_parts
 from server.stores import redis_scripts as scripts
 from server.stores.redis_access import Keys, guarded, raw, text
 from server.stores.redis_audit import RedisAudit
@@ -114,10 +117,11 @@ class RedisStore:
             self._key("room", info.room_id, "live"),
             self._key("rooms"),
         ]
+        empty = RoomState(info.room_id, opening=new_opening())
         args: list[EncodableT] = [
             codec.pack(info),
-            codec.pack(RoomState(info.room_id, opening=new_opening())),
             info.room_id,
+            *(part for pair in redis_parts.opened(empty) for part in pair),
         ]
         opened = bool(await self._open(keys=keys, args=args))
         self._rooms.remembered[info.room_id] = info
@@ -185,6 +189,10 @@ class RedisStore:
             return Change(replace(state, opening=new_opening()), quiet=True)
 
         await self._rooms.change(room_id, renew)
+
+    def learn(self, room_id: str, delta: dict[str, Any]) -> None:
+        """A commit's delta heard on the room's channel (``RoomCommits.learn``)."""
+        self._rooms.learn(room_id, delta)
 
     @guarded
     async def events_after(self, room_id: str, seq: int) -> list[tuple[int, bytes]]:

@@ -6,12 +6,15 @@ callers.
 
 # KEYS: live, open-rooms set, info, audit stream, bans hash, the operation's record,
 #   this attempt's fence, the room's event log.
-# ARGV: version, new state ('' closes), room id, the room's channel, the info the rule saw,
+# ARGV: version, '1' ('' closes), room id, the room's channel, the info the rule saw,
 #   audit entry ('' none), its MAXLEN, its MINID, the stream's expiry (ms),
 #   ban: 'keep', 'lift' or '', its subject, its record (as read, to lift),
 #   the entry's time (ms), the record's expiry (ms), the record, the epoch the rule saw,
-#   the log's MAXLEN, n log entries, n pairs (seq, framed event), then pairs (channel,
-#   frame), in order: channel '' is the room's own.
+#   the log's MAXLEN, n log entries, k state fields set, d deleted, n pairs (seq, framed
+#   event), k pairs (field, value), d fields, then pairs (channel, frame), in order:
+#   channel '' is the room's own.
+# The state is kept in parts (``server.stores.redis_parts``): a change sets and deletes
+# only the fields it changed, beside the version and epoch.
 # A log whose last entry is at or past the first new seq is ahead of the state (the
 # state was rolled back): it no longer tells this room's history, so it is dropped and a
 # resume from it gets a snapshot.
@@ -42,22 +45,30 @@ if (audit ~= 'none' and audit ~= 'stream') or (bans ~= 'none' and bans ~= 'hash'
   or (log ~= 'none' and log ~= 'stream') then
   return -2
 end
-local n = tonumber(ARGV[18])
-local frames = 19 + 2 * n
+local n, k, d = tonumber(ARGV[18]), tonumber(ARGV[19]), tonumber(ARGV[20])
+local sets = 21 + 2 * n
+local deletes = sets + 2 * k
+local frames = deletes + d
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1], KEYS[8])
   redis.call('SREM', KEYS[2], ARGV[3])
 else
   local epoch = ARGV[15]:sub(1, 32)  -- the record starts with this attempt's id
-  redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 's', ARGV[2], 'e', epoch)
+  redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 'e', epoch)
+  for i = sets, deletes - 1, 2 do
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+  for i = deletes, frames - 1 do
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  end
   if n > 0 then
     local last = redis.call('XREVRANGE', KEYS[8], '+', '-', 'COUNT', 1)[1]
-    if last and tonumber(string.match(last[1], '^(%d+)')) >= tonumber(ARGV[19]) then
+    if last and tonumber(string.match(last[1], '^(%d+)')) >= tonumber(ARGV[21]) then
       redis.call('DEL', KEYS[8])
     end
     for i = 0, n - 1 do
-      local id = ARGV[19 + 2 * i] .. '-0'
-      redis.call('XADD', KEYS[8], 'MAXLEN', ARGV[17], id, 'f', ARGV[20 + 2 * i])
+      local id = ARGV[21 + 2 * i] .. '-0'
+      redis.call('XADD', KEYS[8], 'MAXLEN', ARGV[17], id, 'f', ARGV[22 + 2 * i])
     end
   end
 end
@@ -94,12 +105,16 @@ redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return {0, ''}
 """
 
-# KEYS: info, live, open-rooms set. ARGV: info, empty state, room id.
+# KEYS: info, live, open-rooms set. ARGV: info, room id, then pairs (field, value): the
+# empty state's parts.
 OPEN = """
 redis.call('SET', KEYS[1], ARGV[1])
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[2], 'v', '0', 's', ARGV[2])
-redis.call('SADD', KEYS[3], ARGV[3])
+redis.call('HSET', KEYS[2], 'v', '0')
+for i = 3, #ARGV, 2 do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+redis.call('SADD', KEYS[3], ARGV[2])
 return 1
 """
 
