@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -27,8 +28,8 @@ from server import codec
 from server.app import frame_event
 from server.stores import redis_parts
 from server.stores.redis import RedisStore
-from tests.conftest import flush
-from tests.support import RedisServer
+from tests.conftest import OPEN, flush
+from tests.support import RedisServer, running_app, settings, token
 
 ROOM = RoomInfo("big", "Big meeting", capacity=500)
 NOW = 1_795_000_000_000
@@ -216,3 +217,60 @@ async def test_a_process_following_the_room_commits_a_chat_in_one_round_trip(
     assert "cmdstat_hgetall" not in grew, grew
     assert grew.get("cmdstat_hmget") == 1, grew
     assert (await a.snapshot("big")).chat[-1].text == "from B"
+
+
+async def _join_round_trips(url: str, hub_url: str, clients: Any) -> list[list[str]]:
+    """The commands Bo's join sent Redis, one list per round trip (MULTI to EXEC is one),
+    as MONITOR on the real redis-server saw them: those naming the room, its bans or the
+    join limits, between a marker before the join and one after its ack."""
+    bo = await clients(hub_url, {"token": token("Bo")})
+    look = Redis.from_url(url)
+    trips: list[list[str]] = []
+    try:
+        async with look.monitor() as monitor:
+            seen = monitor.listen()
+            marker = Redis.from_url(url)
+            await marker.get("marker:before")
+            async for line in seen:
+                if "marker:before" in line["command"]:
+                    break
+            assert (await bo.join("open"))["ok"]
+            await marker.get("marker:after")
+            await marker.aclose()
+            group: list[str] | None = None
+            async for line in seen:
+                command = line["command"]
+                if "marker:after" in command:
+                    break
+                if line.get("client_type") == "lua":
+                    continue
+                if command == "MULTI":
+                    group = []
+                elif command == "EXEC" and group is not None:
+                    trips.append(group)
+                    group = None
+                elif any(k in command for k in ("room:open", "bans:", "rate:")):
+                    if group is not None:
+                        group.append(command.split()[0])
+                    else:
+                        trips.append([command.split()[0]])
+    finally:
+        await look.aclose()
+    return trips
+
+
+async def test_a_join_is_three_round_trips_and_reads_no_roster(
+    redis_server: RedisServer, clients: Any
+) -> None:
+    """Bo joins a room this process already holds: the join limit (one script), the
+    room's bans, and the commit that seats him. The roster is not read: the ack's
+    snapshot is the state the commit wrote. (It was five: the limit, the settings, the
+    bans, the whole room read and decoded, the commit.)"""
+    await flush(redis_server.url)
+    async with running_app(settings(redis_server.url)) as hub:
+        await hub.store.open_room(OPEN)
+        ann = await clients(hub.url, {"token": token("Ann")})
+        await ann.join("open")
+        trips = await _join_round_trips(redis_server.url, hub.url, clients)
+    assert len(trips) == 3, trips
+    assert [t for t in trips if "HGETALL" in t or "HMGET" in t] == [], trips
