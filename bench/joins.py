@@ -13,6 +13,7 @@ its processes) after they joined, less before, per connection; Node socket.io 4 
 python-socketio are measured in the same run, each server set-up its own, for the ratio.
 
     .venv/bin/python -m bench.joins --storm [--guests 500] [--within 5] [--redis] [--processes 1]
+                                    [--before /path/to/an/older/checkout] [--rounds 1]
     .venv/bin/python -m bench.joins --idle 2000 --idle 5000
 
 Everything runs on 127.0.0.1; every process started is stopped before it returns.
@@ -220,11 +221,24 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
-async def storm(args: argparse.Namespace, redis: RedisServer | None) -> str:
+async def storm(
+    args: argparse.Namespace, redis: RedisServer | None, root: Path = ROOT, label: str = ""
+) -> str:
     name = "hearth redis" if redis else "hearth embedded"
     env = (("HEARTH_ADMIN_TOKEN", ADMIN_TOKEN),)
-    config = Config(f"{name} {args.processes} process", True, args.processes, bool(redis), env=env)
+    config = Config(
+        f"{name} {args.processes} process{label}",
+        True,
+        args.processes,
+        bool(redis),
+        root=root,
+        env=env,
+    )
     redis_url = redis.url if redis else ""
+    if redis is not None:
+        flushing = Redis.from_url(redis_url)
+        await flushing.flushall()  # each run's storm starts from an empty Redis
+        await flushing.aclose()
     with servers(config, redis_url, []) as (urls, pids):
         await _admin(urls[0], "storm", ROOM_CAPACITY)
         before = await _commands(redis_url) if redis else 0
@@ -277,7 +291,10 @@ async def run(args: argparse.Namespace) -> None:
                 "| Redis commands per join | load avg |"
             )
             print("|---|---:|---:|---:|---:|---:|---:|")
-            print(await storm(args, redis), flush=True)
+            for _ in range(args.rounds):
+                if args.before is not None:  # interleaved: before, then this tree
+                    print(await storm(args, redis, args.before, " (before)"), flush=True)
+                print(await storm(args, redis), flush=True)
         finally:
             if redis is not None:
                 redis.stop()
@@ -319,6 +336,10 @@ def main() -> None:
     parser.add_argument("--within", type=float, default=5.0, help="seconds the joins spread over")
     parser.add_argument("--redis", action="store_true", help="the storm on Redis")
     parser.add_argument("--processes", type=int, default=1, help="Hearth processes (storm)")
+    parser.add_argument(
+        "--before", type=Path, help="storm: another Hearth checkout, run before this one"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="storm: runs of each tree")
     parser.add_argument("--idle", type=int, action="append", help="idle connections")
     parser.add_argument("--workers", type=int, default=4, help="client processes")
     parser.add_argument(

@@ -54,12 +54,17 @@ if ARGV[2] == '' then
   redis.call('SREM', KEYS[2], ARGV[3])
 else
   local epoch = ARGV[15]:sub(1, 32)  -- the record starts with this attempt's id
-  redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 'e', epoch)
-  for i = sets, deletes - 1, 2 do
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  local fields = {'v', tostring(tonumber(v) + 1), 'e', epoch}
+  for i = sets, deletes - 1 do
+    fields[#fields + 1] = ARGV[i]
+    if #fields == 200 then  -- unpack's stack is bounded: a long write goes in chunks
+      redis.call('HSET', KEYS[1], unpack(fields))
+      fields = {}
+    end
   end
-  for i = deletes, frames - 1 do
-    redis.call('HDEL', KEYS[1], ARGV[i])
+  if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
+  for i = deletes, frames - 1, 100 do
+    redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 99, frames - 1)))
   end
   if n > 0 then
     local last = redis.call('XREVRANGE', KEYS[8], '+', '-', 'COUNT', 1)[1]
@@ -110,10 +115,7 @@ return {0, ''}
 OPEN = """
 redis.call('SET', KEYS[1], ARGV[1])
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[2], 'v', '0')
-for i = 3, #ARGV, 2 do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-end
+redis.call('HSET', KEYS[2], 'v', '0', unpack(ARGV, 3))
 redis.call('SADD', KEYS[3], ARGV[2])
 return 1
 """

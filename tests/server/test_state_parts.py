@@ -274,3 +274,23 @@ async def test_a_join_is_three_round_trips_and_reads_no_roster(
         trips = await _join_round_trips(redis_server.url, hub.url, clients)
     assert len(trips) == 3, trips
     assert [t for t in trips if "HGETALL" in t or "HMGET" in t] == [], trips
+
+
+async def test_a_room_kept_whole_by_the_layout_before_is_rewritten_in_parts(
+    stores: tuple[RedisStore, RedisStore, Redis],
+) -> None:
+    """A room Redis still holds as one blob (``s``, an older release's) is read from it,
+    and its next commit writes every part (here 1,500 fields, in chunks) and deletes
+    the blob: the room is the same, seats, chat and all."""
+    store, other, look = stores
+    await store.open_room(ROOM)
+    state = replace(_room(members=300, chats=CHAT_HISTORY), opening="kept")
+    live = "t:room:big:live"
+    await look.delete(live)
+    await look.hset(live, mapping={"v": "7", "s": codec.pack(state)})
+    assert await store.snapshot("big") == state
+    done = await store.apply("big", _chat("s9", "after the upgrade"))
+    assert not await look.hexists(live, "s")
+    assert await look.hlen(live) > 2 * 300 + CHAT_HISTORY
+    assert await other.snapshot("big") == done.state
+    assert done.state.members == state.members
