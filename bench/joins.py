@@ -30,6 +30,7 @@ import secrets
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import aiohttp
@@ -54,6 +55,7 @@ class Guest:
         self.acked = 0.0
         self.complete = 0.0  # when the roster first named everyone
         self.roster: set[str] = set()
+        self.refused = ""  # the error code of a refused join
 
     def heard(self, ids: list[str]) -> None:
         self.roster.update(ids)
@@ -82,6 +84,7 @@ async def guest(
                 me.acked = time.time()
                 ack = json.loads(frame[3:])[0]
                 if not ack.get("ok"):
+                    me.refused = str(ack.get("error", {}).get("code"))
                     raise RuntimeError(f"join refused: {frame[:200]}")
                 people = ack.get("snapshot", {}).get("participants", [])
                 me.heard([p["id"] for p in people])
@@ -121,7 +124,7 @@ async def work(args: argparse.Namespace) -> None:
             await asyncio.sleep(0.05)
         print("ready", flush=True)
         await reader.readline()
-        report = [[g.asked, g.acked, g.complete] for g in guests]
+        report = [[g.asked, g.acked, g.complete, len(g.roster), g.refused] for g in guests]
         print(json.dumps(report), flush=True)
         for task in tasks:
             task.cancel()
@@ -141,7 +144,8 @@ async def crowd(
     pids: list[int],
 ) -> tuple[list[list[float]], int]:
     """``count`` guests from ``args.workers`` processes: each one's (asked, acked,
-    complete), and the resident memory of ``pids`` (KB) once all had joined."""
+    complete, how many its roster names), and the resident memory of ``pids`` (KB) once
+    all had joined."""
     procs: list[asyncio.subprocess.Process] = []
     start = time.time() + 1.0
     try:
@@ -244,15 +248,20 @@ async def storm(
         before = await _commands(redis_url) if redis else 0
         reports, _ = await crowd(urls, args, args.guests, "storm", False, True, pids)
         after = await _commands(redis_url) if redis else 0
-    acks = [acked - asked for asked, acked, _ in reports if acked]
-    first = min(asked for asked, _, _ in reports)
-    complete = [done for _, _, done in reports]
+    acks = [acked - asked for asked, acked, _, _, refused in reports if acked and not refused]
+    first = min(asked for asked, *_ in reports)
+    complete = [done for _, _, done, _, _ in reports]
     missing = sum(not done for done in complete)
+    fewest = min(known for _, _, _, known, _ in reports)
+    refusals = Counter(str(refused) for *_, refused in reports if refused)
     everyone = (
         f"{max(complete) - first:.2f}"
         if not missing
-        else f"> {args.deadline:g} ({missing} incomplete)"
+        else f"> {args.deadline:g} ({missing} incomplete, the fewest known {fewest})"
     )
+    if refusals:
+        said = ", ".join(f"{n} {code}" for code, n in refusals.most_common())
+        everyone += f"; refused: {said}"
     per_join = f"{(after - before) / args.guests:.1f}" if redis else "—"
     return (
         f"| {config.name} | {len(acks)}/{args.guests} | {statistics.median(acks) * 1000:.0f} "
