@@ -17,6 +17,7 @@ import pytest
 from redis.asyncio import Redis
 
 from moderation import standing
+from moderation.bans import Ban, BanScope
 from rooms import primitives
 from rooms.attendance import accounted
 from rooms.change import Change
@@ -294,3 +295,31 @@ async def test_a_room_kept_whole_by_the_layout_before_is_rewritten_in_parts(
     assert await look.hlen(live) > 2 * 300 + CHAT_HISTORY
     assert await other.snapshot("big") == done.state
     assert done.state.members == state.members
+
+
+async def test_a_join_on_settings_remembered_from_before_a_series_moved_still_meets_its_bans(
+    redis_server: RedisServer, clients: Any
+) -> None:
+    """The join looks bans up where the settings this process last saw say they are
+    kept. Another process then puts the room in a series whose ban names Bo: his join is
+    refused (``banned``), not seated on the room-only lookup."""
+    await flush(redis_server.url)
+    elsewhere = RedisStore(
+        Redis.from_url(redis_server.url), prefix="hearth:", channel="hearth:x", frame=frame_event
+    )
+    look = Redis.from_url(redis_server.url)
+    try:
+        async with running_app(settings(redis_server.url)) as hub:
+            await hub.store.open_room(OPEN)
+            ann = await clients(hub.url, {"token": token("Ann")})
+            await ann.join("open")  # this process holds the room, remembering its settings
+            await elsewhere.open_room(replace(OPEN, series_id="tuesdays"))
+            ban = Ban("m-bo", "sub-bo", "Bo", BanScope.SERIES, "tuesdays", NOW, "Fay")
+            await look.hset("hearth:bans:series:tuesdays", "sub-bo", codec.pack(ban))
+            bo = await clients(hub.url, {"token": token("Bo", subject="sub-bo")})
+            refused = await bo.call("room:join", {"room": "open"})
+    finally:
+        await elsewhere.close()
+        await look.aclose()
+    assert refused["ok"] is False
+    assert refused["error"]["code"] == "banned"
