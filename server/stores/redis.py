@@ -121,6 +121,10 @@ class RedisStore:
         args: list[EncodableT] = [
             codec.pack(info),
             info.room_id,
+            # The epoch of an opening: a copy read before the room closed and opened
+            # again (version 0 both times) is never taken for current.
+            "e",
+            empty.opening,
             *(part for pair in redis_parts.opened(empty) for part in pair),
         ]
         opened = bool(await self._open(keys=keys, args=args))

@@ -16,8 +16,12 @@ the room holds a few hundred people (``bench/fanout.py``), so each process remem
 room, the version, state and info it last read or wrote. A change first runs its rule on
 what it remembers and commits that; the script's check (same version *and* same info
 bytes) proves it was still current, and only a failed check, a refusal or a no-op costs a
-fresh read, after which the rule runs again as before. Reads for snapshots always go to
-Redis, and reuse the decoded state while Redis holds the same bytes.
+fresh read, after which the rule runs again as before. Each commit publishes its state
+delta (``redis_parts``) on the room's channel, and ``learn`` applies it to the copy of
+every process that follows the room, so their next change commits without a read.
+Reads for snapshots always go to Redis, in one script (``scripts.READ``): a copy at the
+version and epoch Redis holds is confirmed without the room being sent (each opening has
+its own epoch); otherwise the fields come, and only those whose bytes changed are decoded.
 
 The live hash also holds ``e``, the attempt id of the write that made it (the room's
 epoch). A commit checks version *and* epoch, so a state cached before a rollback (a
@@ -217,6 +221,7 @@ class RoomCommits:
         self._budget = Budget(timeout_ms)
         self._commit = redis.register_script(scripts.COMMIT)
         self._learn = redis.register_script(scripts.LEARN)
+        self._read = redis.register_script(scripts.READ)
         # Callers in this process queue up instead of racing each other's versions.
         self._locks = RoomLocks()
         self._known: dict[str, _Known] = {}
@@ -244,20 +249,26 @@ class RoomCommits:
         older than the one remembered a rollback: a snapshot read that raced a commit of
         this process's own can return the state just before it, so it never replaces what
         is remembered with something older."""
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hgetall(self._key("room", room_id, "live"))
-        pipe.get(self._key("room", room_id, "info"))
+        known = self._known.get(room_id)
+        # A copy as Redis holds it (not renewed here after a rollback) may be current.
+        current = known is not None and known.state is known.parts.state
+        keys = [self._key("room", room_id, "live"), self._key("room", room_id, "info")]
         if record is not None:
-            pipe.get(record)
+            keys.append(record)
+        args = [known.version, known.epoch, known.info_blob] if known and current else ["", "", ""]
         async with self._budget.answered(), self._budget.calls(op):
-            fields, info, *first = await pipe.execute()
-        fields = {raw(name): raw(value) for name, value in (fields or {}).items()}
+            reply = await self._read(keys=keys, args=args)
+        found = raw(reply[2]) if int(reply[1]) else None
+        if int(reply[0]) == 1 and known is not None:
+            self.remembered[room_id] = known.info
+            return known, found  # the same version and epoch: nothing changed
+        info, pairs = reply[3], reply[4]
+        fields = {raw(pairs[i]): raw(pairs[i + 1]) for i in range(0, len(pairs), 2)}
         version = fields.get(b"v")
         if version is None or info is None:
             self._known.pop(room_id, None)
             raise RoomNotFound(f"room {room_id!r} is not open")
         info = raw(info)
-        known = self._known.get(room_id)
         parts = redis_parts.read(fields, known.parts if known is not None else None)
         same_info = known is not None and known.info_blob == info
         read = _Known(
@@ -269,7 +280,6 @@ class RoomCommits:
             known.info if known is not None and same_info else codec.unpack(RoomInfo, info),
         )
         self.remembered[room_id] = read.info
-        found = raw(first[0]) if first and first[0] is not None else None
         if known is not None and _behind(read, known):
             if not committing:
                 return read, found  # raced a commit of ours: remember the newer one

@@ -99,6 +99,26 @@ end
 return 1
 """
 
+# KEYS: live, info, and an operation's record (optional).
+# ARGV: the version, epoch and info bytes of the copy the reader holds ('' for none).
+# A room read in one step: {1, found, record} when the live hash is still at that version
+# and epoch and the info unchanged (the copy is current: nothing more is sent, however
+# big the room), else {0, found, record, info, the live hash's fields and values}; found
+# is 1 when the record exists. A missing room is {0, found, record, false, {}}.
+READ = """
+local record, found = '', 0
+if KEYS[3] then
+  local first = redis.call('GET', KEYS[3])
+  if first then record, found = first, 1 end
+end
+local live = redis.call('HMGET', KEYS[1], 'v', 'e')
+local info = redis.call('GET', KEYS[2])
+if ARGV[1] ~= '' and live[1] == ARGV[1] and (live[2] or '') == ARGV[2] and info == ARGV[3] then
+  return {1, found, record}
+end
+return {0, found, record, info, redis.call('HGETALL', KEYS[1])}
+"""
+
 # KEYS: an operation's record, an attempt's fence. ARGV: the fence's expiry (ms).
 # After a commit went unanswered: its record if it (or an earlier attempt of the same
 # operation) was applied; else the attempt is fenced off in the same step, so it can
@@ -111,7 +131,7 @@ return {0, ''}
 """
 
 # KEYS: info, live, open-rooms set. ARGV: info, room id, then pairs (field, value): the
-# empty state's parts.
+# epoch of this opening and the empty state's parts.
 OPEN = """
 redis.call('SET', KEYS[1], ARGV[1])
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end

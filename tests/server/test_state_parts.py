@@ -323,3 +323,27 @@ async def test_a_join_on_settings_remembered_from_before_a_series_moved_still_me
         await look.aclose()
     assert refused["ok"] is False
     assert refused["error"]["code"] == "banned"
+
+
+async def _bytes_received(look: Redis) -> int:
+    return int((await look.info("stats"))["total_net_output_bytes"])
+
+
+async def test_a_snapshot_of_a_room_unchanged_since_it_was_read_sends_nothing_of_it(
+    stores: tuple[RedisStore, RedisStore, Redis],
+) -> None:
+    """A snapshot is read from Redis every time, but a copy at the version and epoch
+    Redis holds is confirmed in one small step (the sharing rounds' clock asks for one
+    every second per room): the 300 seats come across only when something changed."""
+    store, _, look = stores
+    await store.open_room(ROOM)
+    for i in range(300):
+        await store.apply("big", _join(i))
+    before = await _bytes_received(look)
+    unchanged = await store.snapshot("big")
+    sent = await _bytes_received(look) - before
+    assert len(unchanged.members) == 300
+    assert sent < 2000, sent
+    await store.close_room("big")  # and one closed and opened again is read afresh
+    await store.open_room(ROOM)
+    assert (await store.snapshot("big")).members == ()
