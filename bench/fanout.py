@@ -125,7 +125,9 @@ class Result:
     p50_ms: float
     p99_ms: float
     cpu_us: float  # server CPU time per delivery
-    gc: tuple[int, float, int] | None = None  # full collections, longest pause ms, over 10 ms
+    # Full collections, longest pause ms, pauses over 10 ms, longest pause in CPU ms (-1:
+    # the server did not log it).
+    gc: tuple[int, float, int, float] | None = None
     sent_per_s: float = 0.0  # the rate the sender reached (it falls behind when it is the limit)
     chat_cpu_ms: float = 0.0  # server CPU time per message sent
     crowd_cpu: float = 0.0  # the listener processes' CPU, in cores each (1.0: one full core)
@@ -181,11 +183,11 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 GC_LINE = re.compile(
     r"garbage collections: gen0=(\d+)/([\d.]+)ms gen1=(\d+)/([\d.]+)ms "
-    r"gen2=(\d+)/([\d.]+)ms over10ms=(\d+)"
+    r"gen2=(\d+)/([\d.]+)ms over10ms=(\d+)(?: cpu_longest=([\d.]+)ms)?"
 )
 
 
-def _gc(logs: list[Path]) -> tuple[int, float, int] | None:
+def _gc(logs: list[Path]) -> tuple[int, float, int, float] | None:
     """The servers' collections, from the line each logs as it stops; summed over them."""
     found = [m for path in logs for m in GC_LINE.finditer(path.read_text(errors="replace"))]
     if not found:
@@ -194,6 +196,7 @@ def _gc(logs: list[Path]) -> tuple[int, float, int] | None:
         sum(int(m[5]) for m in found),
         max(float(m[g]) for m in found for g in (2, 4, 6)),
         sum(int(m[7]) for m in found),
+        max(float(m[8]) if m[8] else -1.0 for m in found),
     )
 
 
@@ -441,8 +444,11 @@ def _ratios(mine: Result, theirs: Result | None) -> str:
     return " / ".join(f"{a / b:.2f}" if b else "—" for a, b in pairs)
 
 
-def _gc_cell(gc: tuple[int, float, int] | None) -> str:
-    return "—" if gc is None else f"{gc[0]} / {gc[1]:.1f} / {gc[2]}"
+def _gc_cell(gc: tuple[int, float, int, float] | None) -> str:
+    if gc is None:
+        return "—"
+    cpu = f" / {gc[3]:.1f}" if gc[3] >= 0 else " / —"
+    return f"{gc[0]} / {gc[1]:.1f} / {gc[2]}{cpu}"
 
 
 def _over(mine: float, theirs: Result | None, field: str) -> str:
@@ -459,7 +465,7 @@ def table(results: list[Result]) -> str:
         "| config | N | offered msg/s | delivered | deliveries/s | p50 ms | p99 ms "
         "| server CPU µs/delivery | server CPU ms/message | ÷ Node: p99 / CPU "
         "| ÷ reference: p50 / p99 / CPU | ÷ reference + both: CPU "
-        "| GC: full / longest ms / > 10 ms |",
+        "| GC: full / longest ms / > 10 ms / longest CPU ms |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|",
     ]
     for r in results:

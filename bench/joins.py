@@ -13,6 +13,7 @@ its processes) after they joined, less before, per connection; Node socket.io 4 
 python-socketio are measured in the same run, each server set-up its own, for the ratio.
 
     .venv/bin/python -m bench.joins --storm [--guests 500] [--within 5] [--redis] [--processes 1]
+                                    [--before /path/to/an/older/checkout] [--rounds 1]
     .venv/bin/python -m bench.joins --idle 2000 --idle 5000
 
 Everything runs on 127.0.0.1; every process started is stopped before it returns.
@@ -29,6 +30,7 @@ import secrets
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import aiohttp
@@ -53,6 +55,7 @@ class Guest:
         self.acked = 0.0
         self.complete = 0.0  # when the roster first named everyone
         self.roster: set[str] = set()
+        self.refused = ""  # the error code of a refused join
 
     def heard(self, ids: list[str]) -> None:
         self.roster.update(ids)
@@ -81,6 +84,7 @@ async def guest(
                 me.acked = time.time()
                 ack = json.loads(frame[3:])[0]
                 if not ack.get("ok"):
+                    me.refused = str(ack.get("error", {}).get("code"))
                     raise RuntimeError(f"join refused: {frame[:200]}")
                 people = ack.get("snapshot", {}).get("participants", [])
                 me.heard([p["id"] for p in people])
@@ -120,7 +124,7 @@ async def work(args: argparse.Namespace) -> None:
             await asyncio.sleep(0.05)
         print("ready", flush=True)
         await reader.readline()
-        report = [[g.asked, g.acked, g.complete] for g in guests]
+        report = [[g.asked, g.acked, g.complete, len(g.roster), g.refused] for g in guests]
         print(json.dumps(report), flush=True)
         for task in tasks:
             task.cancel()
@@ -140,7 +144,8 @@ async def crowd(
     pids: list[int],
 ) -> tuple[list[list[float]], int]:
     """``count`` guests from ``args.workers`` processes: each one's (asked, acked,
-    complete), and the resident memory of ``pids`` (KB) once all had joined."""
+    complete, how many its roster names), and the resident memory of ``pids`` (KB) once
+    all had joined."""
     procs: list[asyncio.subprocess.Process] = []
     start = time.time() + 1.0
     try:
@@ -220,25 +225,43 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
-async def storm(args: argparse.Namespace, redis: RedisServer | None) -> str:
+async def storm(
+    args: argparse.Namespace, redis: RedisServer | None, root: Path = ROOT, label: str = ""
+) -> str:
     name = "hearth redis" if redis else "hearth embedded"
     env = (("HEARTH_ADMIN_TOKEN", ADMIN_TOKEN),)
-    config = Config(f"{name} {args.processes} process", True, args.processes, bool(redis), env=env)
+    config = Config(
+        f"{name} {args.processes} process{label}",
+        True,
+        args.processes,
+        bool(redis),
+        root=root,
+        env=env,
+    )
     redis_url = redis.url if redis else ""
+    if redis is not None:
+        flushing = Redis.from_url(redis_url)
+        await flushing.flushall()  # each run's storm starts from an empty Redis
+        await flushing.aclose()
     with servers(config, redis_url, []) as (urls, pids):
         await _admin(urls[0], "storm", ROOM_CAPACITY)
         before = await _commands(redis_url) if redis else 0
         reports, _ = await crowd(urls, args, args.guests, "storm", False, True, pids)
         after = await _commands(redis_url) if redis else 0
-    acks = [acked - asked for asked, acked, _ in reports if acked]
-    first = min(asked for asked, _, _ in reports)
-    complete = [done for _, _, done in reports]
+    acks = [acked - asked for asked, acked, _, _, refused in reports if acked and not refused]
+    first = min(asked for asked, *_ in reports)
+    complete = [done for _, _, done, _, _ in reports]
     missing = sum(not done for done in complete)
+    fewest = min(known for _, _, _, known, _ in reports)
+    refusals = Counter(str(refused) for *_, refused in reports if refused)
     everyone = (
         f"{max(complete) - first:.2f}"
         if not missing
-        else f"> {args.deadline:g} ({missing} incomplete)"
+        else f"> {args.deadline:g} ({missing} incomplete, the fewest known {fewest})"
     )
+    if refusals:
+        said = ", ".join(f"{n} {code}" for code, n in refusals.most_common())
+        everyone += f"; refused: {said}"
     per_join = f"{(after - before) / args.guests:.1f}" if redis else "—"
     return (
         f"| {config.name} | {len(acks)}/{args.guests} | {statistics.median(acks) * 1000:.0f} "
@@ -277,7 +300,10 @@ async def run(args: argparse.Namespace) -> None:
                 "| Redis commands per join | load avg |"
             )
             print("|---|---:|---:|---:|---:|---:|---:|")
-            print(await storm(args, redis), flush=True)
+            for _ in range(args.rounds):
+                if args.before is not None:  # interleaved: before, then this tree
+                    print(await storm(args, redis, args.before, " (before)"), flush=True)
+                print(await storm(args, redis), flush=True)
         finally:
             if redis is not None:
                 redis.stop()
@@ -319,6 +345,10 @@ def main() -> None:
     parser.add_argument("--within", type=float, default=5.0, help="seconds the joins spread over")
     parser.add_argument("--redis", action="store_true", help="the storm on Redis")
     parser.add_argument("--processes", type=int, default=1, help="Hearth processes (storm)")
+    parser.add_argument(
+        "--before", type=Path, help="storm: another Hearth checkout, run before this one"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="storm: runs of each tree")
     parser.add_argument("--idle", type=int, action="append", help="idle connections")
     parser.add_argument("--workers", type=int, default=4, help="client processes")
     parser.add_argument(

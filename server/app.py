@@ -158,6 +158,7 @@ def create_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> web.Applicati
         shared = redis_store(settings)
         manager.room_log = shared
         manager.on_rewound.append(shared.rolled_back)
+        manager.on_room_state.append(shared.learn)
         store = shared
         # Audio signalling and leases get their own connections: pub/sub holds one.
         media_redis = connect(

@@ -86,6 +86,23 @@ def unpack(kind: type[T], raw: bytes) -> T:
     return from_plain(kind, msgpack.unpackb(raw, raw=False))  # type: ignore[no-any-return]
 
 
+def pack_plain(plain: Any) -> bytes:
+    """``plain`` (maps, arrays, scalars, bytes), packed as it is."""
+    return msgpack.packb(plain, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def unpack_plain(raw: bytes) -> Any:
+    """The plain value (maps, arrays, scalars) ``raw`` holds, for ``from_plain`` later."""
+    return msgpack.unpackb(raw, raw=False)
+
+
+def fields_from_plain(kind: type, data: dict[str, Any]) -> dict[str, Any]:
+    """Some fields of dataclass ``kind``, each read through its type hint: a part of a
+    value kept apart from the rest (``server.stores.redis_parts``)."""
+    hints = _hints(kind)
+    return {k: from_plain(hints[k], v) for k, v in data.items() if k in hints}
+
+
 class MsgpackJson:
     """The ``dumps``/``loads`` pair python-socketio's Redis manager takes as ``json=``."""
 

@@ -32,6 +32,10 @@ class RoomClaims:
             if not claims:
                 del self._claims[room_id]
 
+    def holds(self, room_id: str) -> bool:
+        """Whether the room is on this process's roll already (no I/O)."""
+        return room_id in self._held
+
     async def hold(self, room_id: str) -> None:
         """Put the room on this process's roll before its first seat here is taken."""
         if room_id in self._held:

@@ -73,6 +73,7 @@ from server.wire.events import ServerEvent
 
 log = logging.getLogger(__name__)
 
+STATE_DELTA = "state"  # the method of a commit's delta (``server.stores.redis_commit``)
 RESUBSCRIBE_FIRST_S = 0.1
 RESUBSCRIBE_MAX_S = 5.0
 # On a Redis Cluster: how long a read of the shard channels waits, and how soon a process
@@ -150,6 +151,9 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         self.on_room_event: list[RoomEventSeen] = []
         self.on_announced: list[RoomEventSeen] = []  # public events told every process
         self.on_room_followed: list[RoomFollowed] = []
+        # Told each commit's state delta, published on the room's channel before its
+        # events: the store keeps its copy of the room current from them.
+        self.on_room_state: list[Callable[[str, dict[str, Any]], None]] = []
         self.room_log: RoomLog | None = None  # set by the app: where missed events are read
         # Told the id of a room whose seq went back (Redis rolled it back), before its
         # people are told ``room:rewound``.
@@ -315,11 +319,17 @@ class HearthRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             return
         if not self._following.live(room_id):
             # Of an earlier subscription: read from the log once the room is live again.
+            # (A state delta missed here costs the store one read, at its next commit.)
             return
         metrics.PUBSUB_MESSAGES.labels("room").inc()
         data = self.json.loads(message["data"])
-        if isinstance(data, dict) and data.get("method") == "emit":
+        if not isinstance(data, dict):
+            return
+        if data.get("method") == "emit":
             await self._handle_emit(data)
+        elif data.get("method") == STATE_DELTA:
+            for learn in self.on_room_state:
+                learn(room_id, data)
 
     async def _on_control(self, data: object) -> None:
         """python-socketio's own dispatch, and the announcements."""

@@ -39,6 +39,14 @@ from server.wire import Payload, RoomReset, SessionReplaced
 log = logging.getLogger(__name__)
 
 
+class _BansElsewhere(Exception):
+    """The room's settings name other ban keys than the join looked up."""
+
+    def __init__(self, room: RoomInfo) -> None:
+        super().__init__(room.room_id)
+        self.room = room
+
+
 @dataclass(frozen=True, slots=True)
 class Seated:
     """The outcome of taking a seat: the seat's id, the room's settings, the change."""
@@ -103,24 +111,36 @@ class Seats:
         embedded store, events are delivered inside ``apply`` under the room's lock;
         the next change to the room runs only once this task suspends. A refused or
         waiting join never enters, so it receives nothing of the room.
+
+        With Redis, a join into a room this process holds is two round trips after the
+        join limit: the room's bans, and the commit (the settings are the ones this
+        process last saw, the roster is never read: the ack's snapshot is the committed
+        state). The first join here of a room also reads it, to refuse before the hold.
         """
         identity = self.sessions[sid].identity
         seat_id = self.seat_id(sid, room_id)
         connection = Connection(self.process_id, sid)
-        known = await self.store.room_info(room_id)
+        # The settings this process last saw (no read): they name where the bans are
+        # kept, and the rule below refuses to seat on bans looked up elsewhere.
+        known = self.store.remembered_room(room_id) or await self.store.room_info(room_id)
         if known is None:
             raise RoomNotFound(f"room {room_id!r} is not open")
-        bans = await self.store.bans(ban_keys(known))
+        keys = ban_keys(known)
+        bans = await self.store.bans(keys)
         banned_elsewhere = any(ban.subject == identity.subject for ban in bans)
-        # Refused as the room is now, before anything about this join is kept (the roll).
-        ahead = await self.store.snapshot(room_id)
-        admission.join(
-            ahead, known, identity, seat_id, connection, self.clock(),
-            banned_elsewhere=banned_elsewhere,
-        )  # fmt: skip
+        if not self.claims.holds(room_id):
+            # Refused as the room is now, before anything about this join is kept (the
+            # roll). Once the room is held here, the rule's own refusal is as early.
+            ahead = await self.store.snapshot(room_id)
+            admission.join(
+                ahead, known, identity, seat_id, connection, self.clock(),
+                banned_elsewhere=banned_elsewhere,
+            )  # fmt: skip
         self.claims.claim(room_id, sid)
 
         def seat(state: RoomState, room: RoomInfo) -> Decided[admission.Entry]:
+            if ban_keys(room) != keys:
+                raise _BansElsewhere(room)
             return admission.join(
                 state,
                 room,
@@ -133,7 +153,15 @@ class Seats:
 
         try:
             await self.claims.hold(room_id)
-            entered = await self.store.apply(room_id, seat)
+            try:
+                entered = await self.store.apply(room_id, seat)
+            except _BansElsewhere as moved:
+                # The room's series changed since we last saw it: its bans are looked up
+                # where they are kept now, and the seat taken on them.
+                keys = ban_keys(moved.room)
+                bans = await self.store.bans(keys)
+                banned_elsewhere = any(ban.subject == identity.subject for ban in bans)
+                entered = await self.store.apply(room_id, seat)
             change = entered.change
         except BaseException:
             session = self.sessions.get(sid)

@@ -11,9 +11,11 @@ Keys of a room's live state (under the configured prefix; every key of a room ca
 the room's id as its hash tag, ``room:{<id>}:…``, see ``server.stores.redis_keys``):
 
 - ``room:{<id>}:info`` — the room's settings (msgpack ``RoomInfo``);
-- ``room:{<id>}:live`` — hash ``v`` (write version), ``s`` (msgpack ``RoomState``, with the
-  id of this opening of the room, made by ``open_room``) and ``e`` (epoch), present
-  exactly while the room is open; chat lives only here, so closing the room deletes it;
+- ``room:{<id>}:live`` — hash ``v`` (write version), ``e`` (epoch) and the ``RoomState`` in
+  parts (``redis_parts``: ``q`` its seq, ``h`` its head with the id of this opening of
+  the room, made by ``open_room``, and one field per seat, chat message, presence and
+  standing), present exactly while the room is open; chat lives only here, so closing
+  the room deletes it;
   ``{defs}:rooms`` — set of open room ids;
 - ``room:{<id>}:log`` — stream of the room's public events as framed for the manager (field
   ``f``), stream id ``{seq}-0``, appended by the commit that makes them, trimmed to
@@ -35,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -56,6 +58,7 @@ from rooms.schedule import Series
 from rooms.state import RoomState
 from server import codec
 from server.channels import process_channel, room_channel
+from server.stores import redis_parts
 from server.stores import redis_scripts as scripts
 from server.stores.redis_access import Keys, guarded, raw, text
 from server.stores.redis_audit import RedisAudit
@@ -111,9 +114,14 @@ class RedisStore:
     @guarded
     async def open_room(self, info: RoomInfo) -> bool:
         keys = [self._key("room", info.room_id, "info"), self._key("room", info.room_id, "live")]
+        empty = RoomState(info.room_id, opening=new_opening())
         args: list[EncodableT] = [
             codec.pack(info),
-            codec.pack(RoomState(info.room_id, opening=new_opening())),
+            # The epoch of an opening: a copy read before the room closed and opened
+            # again (version 0 both times) is never taken for current.
+            "e",
+            empty.opening,
+            *(part for pair in redis_parts.opened(empty) for part in pair),
         ]
         await self._redis.sadd(self._key("rooms"), info.room_id)
         opened = bool(await self._open(keys=keys, args=args))
@@ -190,6 +198,10 @@ class RedisStore:
             return Change(replace(state, opening=new_opening()), quiet=True)
 
         await self._rooms.change(room_id, renew)
+
+    def learn(self, room_id: str, delta: dict[str, Any]) -> None:
+        """A commit's delta heard on the room's channel (``RoomCommits.learn``)."""
+        self._rooms.learn(room_id, delta)
 
     @guarded
     async def events_after(self, room_id: str, seq: int) -> list[tuple[int, bytes]]:

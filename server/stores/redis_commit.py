@@ -16,8 +16,12 @@ the room holds a few hundred people (``bench/fanout.py``), so each process remem
 room, the version, state and info it last read or wrote. A change first runs its rule on
 what it remembers and commits that; the script's check (same version *and* same info
 bytes) proves it was still current, and only a failed check, a refusal or a no-op costs a
-fresh read, after which the rule runs again as before. Reads for snapshots always go to
-Redis, and reuse the decoded state while Redis holds the same bytes.
+fresh read, after which the rule runs again as before. Each commit publishes its state
+delta (``redis_parts``) on the room's channel, and ``learn`` applies it to the copy of
+every process that follows the room, so their next change commits without a read.
+Reads for snapshots always go to Redis, in one script (``scripts.READ``): a copy at the
+version and epoch Redis holds is confirmed without the room being sent (each opening has
+its own epoch); otherwise the fields come, and only those whose bytes changed are decoded.
 
 The live hash also holds ``e``, the attempt id of the write that made it (the room's
 epoch). A commit checks version *and* epoch, so a state cached before a rollback (a
@@ -61,11 +65,13 @@ from server import codec
 from server.errors import OutcomeUnknown, ServerCode, ServerError, StoreUnavailable
 from server.logs import about
 from server.ops import metrics
+from server.stores import redis_parts
 from server.stores import redis_scripts as scripts
 from server.stores.locks import RoomLocks
 from server.stores.redis_access import LOST, UNREACHABLE, Keys, raw
 from server.stores.redis_budget import Budget, Operation
 from server.stores.redis_client import clustered
+from server.stores.redis_parts import Parts, Written
 from server.stores.redis_spread import localize
 
 log = logging.getLogger(__name__)
@@ -77,6 +83,7 @@ ATTEMPT_ID_LENGTH = 32  # a record starts with the attempt that wrote it (uuid4 
 
 Outcome = TypeVar("Outcome", bound=Change | Decided[Any] | Moderated)
 Channel = Callable[[str], str]  # a room's or a process's id -> its pub/sub channel
+STATE_METHOD = "state"  # a commit's delta on the room's channel, beside its emits
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +96,12 @@ class Audit:
 
 @dataclass(frozen=True, slots=True)
 class _Known:
-    """A room as this process last read or wrote it, with the bytes Redis held."""
+    """A room as this process last read, wrote or heard of it, with the parts Redis held."""
 
     version: bytes
     epoch: bytes  # the attempt id of the write that made this state ('' when opened)
-    blob: bytes
-    state: RoomState
+    parts: Parts  # the state's fields as Redis holds them (``redis_parts``)
+    state: RoomState  # what rules see: ``parts.state``, or that under a new opening
     info_blob: bytes
     info: RoomInfo
 
@@ -156,17 +163,19 @@ def _holders(*states: RoomState) -> dict[str, str]:
 
 
 def _publications(
-    framed: list[Framed], control: str, holders: dict[str, str], process_channel: Channel
+    framed: list[Framed], control: str, states: tuple[RoomState, ...], process_channel: Channel
 ) -> list[EncodableT]:
     """Each frame with its channel, in order, for the commit script: ``''`` for the
     room's own (a public event), the channel of the process holding the connection a
-    private event's frame is for, else ``control`` (an announcement; a connection no
-    seat names)."""
+    private event's frame is for (found in the seats of ``states``), else ``control``
+    (an announcement; a connection no seat names)."""
     published: list[EncodableT] = []
+    holders: dict[str, str] | None = None  # looked up only for a private event
     for one in framed:
         if one.logged is not None:
             published += [part for frame in one.frames for part in ("", frame)]
         else:
+            holders = _holders(*states) if holders is None else holders
             to = one.to if len(one.to) == len(one.frames) else ("",) * len(one.frames)
             for sid, frame in zip(to, one.frames, strict=True):
                 holder = holders.get(sid)
@@ -174,6 +183,21 @@ def _publications(
         if one.announced is not None:
             published += [control, one.announced]
     return published
+
+
+def _delta(room_id: str, known: _Known, attempt_id: str, write: Written) -> bytes:
+    """What a commit tells every process following the room, first on its channel: the
+    fields it set and deleted over the version it saw (``learn``)."""
+    return codec.pack_plain(
+        {
+            "method": STATE_METHOD,
+            "room": room_id,
+            "base": [known.version, known.epoch],
+            "e": attempt_id.encode(),
+            "set": [list(pair) for pair in write.sets],
+            "del": write.deletes,
+        }
+    )
 
 
 class RoomCommits:
@@ -200,6 +224,7 @@ class RoomCommits:
         self._commit = redis.register_script(scripts.COMMIT)
         self._clustered = clustered(redis)
         self._learn = redis.register_script(scripts.LEARN)
+        self._read = redis.register_script(scripts.READ)
         # Callers in this process queue up instead of racing each other's versions.
         self._locks = RoomLocks()
         self._known: dict[str, _Known] = {}
@@ -227,30 +252,37 @@ class RoomCommits:
         older than the one remembered a rollback: a snapshot read that raced a commit of
         this process's own can return the state just before it, so it never replaces what
         is remembered with something older."""
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hmget(self._key("room", room_id, "live"), ["v", "s", "e"])
-        pipe.get(self._key("room", room_id, "info"))
+        known = self._known.get(room_id)
+        # A copy as Redis holds it (not renewed here after a rollback) may be current.
+        current = known is not None and known.state is known.parts.state
+        keys = [self._key("room", room_id, "live"), self._key("room", room_id, "info")]
         if record is not None:
-            pipe.get(record)
+            keys.append(record)
+        args = [known.version, known.epoch, known.info_blob] if known and current else ["", "", ""]
         async with self._budget.answered(), self._budget.calls(op):
-            (version, blob, epoch), info, *first = await pipe.execute()
+            reply = await self._read(keys=keys, args=args)
+        found = raw(reply[2]) if int(reply[1]) else None
+        if int(reply[0]) == 1 and known is not None:
+            self.remembered[room_id] = known.info
+            return known, found  # the same version and epoch: nothing changed
+        info, pairs = reply[3], reply[4]
+        fields = {raw(pairs[i]): raw(pairs[i + 1]) for i in range(0, len(pairs), 2)}
+        version = fields.get(b"v")
         if version is None or info is None:
             self._known.pop(room_id, None)
             raise RoomNotFound(f"room {room_id!r} is not open")
-        blob, info = raw(blob), raw(info)
-        known = self._known.get(room_id)
-        same_state = known is not None and known.blob == blob
+        info = raw(info)
+        parts = redis_parts.read(fields, known.parts if known is not None else None)
         same_info = known is not None and known.info_blob == info
         read = _Known(
-            raw(version),
-            raw(epoch or b""),
-            blob,
-            known.state if known is not None and same_state else codec.unpack(RoomState, blob),
+            version,
+            fields.get(b"e", b""),
+            parts,
+            parts.state,
             info,
             known.info if known is not None and same_info else codec.unpack(RoomInfo, info),
         )
         self.remembered[room_id] = read.info
-        found = raw(first[0]) if first and first[0] is not None else None
         if known is not None and _behind(read, known):
             if not committing:
                 return read, found  # raced a commit of ours: remember the newer one
@@ -260,9 +292,8 @@ class RoomCommits:
             # process's manager tells its clients to resync.
             log.warning("a room was rolled back from seq %d to %d", known.state.seq,
                         read.state.seq, extra=about(read.info))  # fmt: skip
-            # No bytes match the renewed state: a later read decodes Redis's afresh.
-            renewed = replace(read.state, opening=new_opening())
-            read = replace(read, blob=b"", state=renewed)
+            # The parts stay Redis's: the next commit writes the head with the opening.
+            read = replace(read, state=replace(read.state, opening=new_opening()))
         self._known[room_id] = read
         return read, found
 
@@ -358,14 +389,18 @@ class RoomCommits:
                     sent.fence,
                     self._key("room", room_id, "log"),
                 ]
-                blob = b"" if closing else codec.pack(change.state)
+                write = None if closing else redis_parts.written(known.parts, change.state)
                 framed = [self._frame(room_id, event) for event in change.events]
-                holders = _holders(known.state, change.state)  # a removed one: in the first
-                frames = _publications(framed, self._channel, holders, self._process_channel)
+                states = (known.state, change.state)  # a removed one: in the first
+                frames = _publications(framed, self._channel, states, self._process_channel)
+                if write is not None:
+                    frames = ["", _delta(room_id, known, sent.attempt_id, write), *frames]
                 logged = [] if closing else [one.logged for one in framed if one.logged]
+                sets = write.sets if write is not None else []
+                deletes = write.deletes if write is not None else []
                 args: list[EncodableT] = [
                     known.version,
-                    blob,
+                    "" if closing else "1",
                     room_id,
                     self._room_channel(room_id),
                     known.info_blob,
@@ -375,7 +410,11 @@ class RoomCommits:
                     known.epoch,
                     LOG_LENGTH,
                     len(logged),
+                    len(sets),
+                    len(deletes),
                     *(part for seq, entry in logged for part in (seq, entry)),
+                    *(part for pair in sets for part in pair),
+                    *deletes,
                     *frames,
                 ]
                 elsewhere = None
@@ -399,18 +438,10 @@ class RoomCommits:
                 if result == 1:
                     if elsewhere is not None:
                         await elsewhere.finish(self._redis)
-                    if closing:
+                    if write is None:
                         self._known.pop(room_id, None)
                     else:
-                        version = str(int(known.version) + 1).encode()
-                        self._known[room_id] = _Known(
-                            version,
-                            sent.attempt_id.encode(),
-                            blob,
-                            change.state,
-                            known.info_blob,
-                            known.info,
-                        )
+                        self._wrote(room_id, known, sent.attempt_id, write)
                     return Done(done, answer)
                 if result == -1:
                     self._known.pop(room_id, None)
@@ -420,8 +451,55 @@ class RoomCommits:
                 if result == -3:
                     raise RuntimeError(f"room {room_id!r}: a fresh attempt was found fenced")
                 metrics.COMMIT_CONFLICTS.labels("redis").inc()
+                heard = self._known.get(room_id)
+                if heard is not None and int(heard.version) > int(known.version):
+                    # The commit that beat ours was heard of meanwhile (``learn``): run
+                    # again on it, read nothing (a refusal on it is checked by a read).
+                    known, fresh = heard, False
+                    continue
                 if fresh:
                     # Another process changed the room first: back off a little.
                     await asyncio.sleep(random.uniform(0, 0.001 * (attempt + 1)))
                 known = None
         raise ServerError("the room is too busy right now, try again", ServerCode.BUSY)
+
+    def _wrote(self, room_id: str, known: _Known, attempt_id: str, write: Written) -> None:
+        """Remember what our commit over ``known`` left, unless a later commit (another
+        process's, heard of while ours was answered) is remembered already."""
+        version = int(known.version) + 1
+        heard = self._known.get(room_id)
+        if heard is not None and heard is not known and int(heard.version) > version:
+            return
+        self._known[room_id] = _Known(
+            str(version).encode(),
+            attempt_id.encode(),
+            write.parts,
+            write.parts.state,
+            known.info_blob,
+            known.info,
+        )
+
+    def learn(self, room_id: str, delta: dict[str, Any]) -> None:
+        """Another commit's delta, as published on the room's channel: the copy of the room
+        remembered here is brought up to it if it is the very version the delta was made
+        over (same version, same epoch), so the next change commits without a read. Any
+        other delta is ignored: a copy it would have changed fails its commit's check."""
+        known = self._known.get(room_id)
+        if known is None or known.parts.legacy or known.state is not known.parts.state:
+            return
+        try:
+            version, epoch = (raw(part) for part in delta["base"])
+            if version != known.version or epoch != known.epoch:
+                return
+            sets = [(raw(name), raw(value)) for name, value in delta["set"]]
+            deletes = [raw(name) for name in delta["del"]]
+            parts = redis_parts.patched(known.parts, sets, deletes)
+            made = raw(delta["e"])
+        except (KeyError, TypeError, ValueError):
+            log.warning("a room's state delta could not be read", exc_info=True)
+            self._known.pop(room_id, None)
+            return
+        version = str(int(version) + 1).encode()
+        self._known[room_id] = _Known(
+            version, made, parts, parts.state, known.info_blob, known.info
+        )

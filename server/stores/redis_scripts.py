@@ -6,14 +6,17 @@ callers.
 
 # KEYS: live, open-rooms set, info, audit stream, bans hash, the operation's record,
 #   this attempt's fence, the room's event log.
-# ARGV: version, new state ('' closes), room id, the room's channel, the info the rule saw,
+# ARGV: version, '1' ('' closes), room id, the room's channel, the info the rule saw,
 #   audit entry ('' none), its MAXLEN, its MINID, the stream's expiry (ms),
 #   ban: 'keep', 'lift' or '', its subject, its record (as read, to lift),
 #   the entry's time (ms), the record's expiry (ms), the record, the epoch the rule saw,
-#   the log's MAXLEN, n log entries, n pairs (seq, framed event), then pairs (channel,
-#   frame), in order: channel '' is the room's own, a shard channel (SPUBLISH: on a Redis
-#   Cluster it hashes to the room's slot, so the shard holding the room publishes it),
-#   any other one every process may read (PUBLISH, which a cluster sends to every node).
+#   the log's MAXLEN, n log entries, k state fields set, d deleted, n pairs (seq, framed
+#   event), k pairs (field, value), d fields, then pairs (channel, frame), in order:
+#   channel '' is the room's own, a shard channel (SPUBLISH: on a Redis Cluster it hashes
+#   to the room's slot, so the shard holding the room publishes it), any other one every
+#   process may read (PUBLISH, which a cluster sends to every node).
+# The state is kept in parts (``server.stores.redis_parts``): a change sets and deletes
+# only the fields it changed, beside the version and epoch.
 # A log whose last entry is at or past the first new seq is ahead of the state (the
 # state was rolled back): it no longer tells this room's history, so it is dropped and a
 # resume from it gets a snapshot.
@@ -44,22 +47,35 @@ if (audit ~= 'none' and audit ~= 'stream') or (bans ~= 'none' and bans ~= 'hash'
   or (log ~= 'none' and log ~= 'stream') then
   return -2
 end
-local n = tonumber(ARGV[18])
-local frames = 19 + 2 * n
+local n, k, d = tonumber(ARGV[18]), tonumber(ARGV[19]), tonumber(ARGV[20])
+local sets = 21 + 2 * n
+local deletes = sets + 2 * k
+local frames = deletes + d
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1], KEYS[8])
   redis.call('SREM', KEYS[2], ARGV[3])
 else
   local epoch = ARGV[15]:sub(1, 32)  -- the record starts with this attempt's id
-  redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 's', ARGV[2], 'e', epoch)
+  local fields = {'v', tostring(tonumber(v) + 1), 'e', epoch}
+  for i = sets, deletes - 1 do
+    fields[#fields + 1] = ARGV[i]
+    if #fields == 200 then  -- unpack's stack is bounded: a long write goes in chunks
+      redis.call('HSET', KEYS[1], unpack(fields))
+      fields = {}
+    end
+  end
+  if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
+  for i = deletes, frames - 1, 100 do
+    redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 99, frames - 1)))
+  end
   if n > 0 then
     local last = redis.call('XREVRANGE', KEYS[8], '+', '-', 'COUNT', 1)[1]
-    if last and tonumber(string.match(last[1], '^(%d+)')) >= tonumber(ARGV[19]) then
+    if last and tonumber(string.match(last[1], '^(%d+)')) >= tonumber(ARGV[21]) then
       redis.call('DEL', KEYS[8])
     end
     for i = 0, n - 1 do
-      local id = ARGV[19 + 2 * i] .. '-0'
-      redis.call('XADD', KEYS[8], 'MAXLEN', ARGV[17], id, 'f', ARGV[20 + 2 * i])
+      local id = ARGV[21 + 2 * i] .. '-0'
+      redis.call('XADD', KEYS[8], 'MAXLEN', ARGV[17], id, 'f', ARGV[22 + 2 * i])
     end
   end
 end
@@ -87,6 +103,26 @@ end
 return 1
 """
 
+# KEYS: live, info, and an operation's record (optional).
+# ARGV: the version, epoch and info bytes of the copy the reader holds ('' for none).
+# A room read in one step: {1, found, record} when the live hash is still at that version
+# and epoch and the info unchanged (the copy is current: nothing more is sent, however
+# big the room), else {0, found, record, info, the live hash's fields and values}; found
+# is 1 when the record exists. A missing room is {0, found, record, false, {}}.
+READ = """
+local record, found = '', 0
+if KEYS[3] then
+  local first = redis.call('GET', KEYS[3])
+  if first then record, found = first, 1 end
+end
+local live = redis.call('HMGET', KEYS[1], 'v', 'e')
+local info = redis.call('GET', KEYS[2])
+if ARGV[1] ~= '' and live[1] == ARGV[1] and (live[2] or '') == ARGV[2] and info == ARGV[3] then
+  return {1, found, record}
+end
+return {0, found, record, info, redis.call('HGETALL', KEYS[1])}
+"""
+
 # KEYS: an operation's record, an attempt's fence. ARGV: the fence's expiry (ms).
 # After a commit went unanswered: its record if it (or an earlier attempt of the same
 # operation) was applied; else the attempt is fenced off in the same step, so it can
@@ -98,13 +134,14 @@ redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return {0, ''}
 """
 
-# KEYS: info, live. ARGV: info, empty state. The room's id is added to the open-rooms set
-# before (another slot on a Redis Cluster), which ``open_rooms`` checks against the live
-# keys: so an open room is always in it.
+# KEYS: info, live. ARGV: info, then pairs (field, value): the epoch of this opening and
+# the empty state's parts. The room's id is added to the open-rooms set before (another
+# slot on a Redis Cluster), which ``open_rooms`` checks against the live keys: so an open
+# room is always in it.
 OPEN = """
 redis.call('SET', KEYS[1], ARGV[1])
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[2], 'v', '0', 's', ARGV[2])
+redis.call('HSET', KEYS[2], 'v', '0', unpack(ARGV, 2))
 return 1
 """
 

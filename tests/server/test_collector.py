@@ -24,6 +24,9 @@ def test_start_up_freezes_the_heap_sets_the_thresholds_and_times_collections() -
         gc.collect()
         assert collector.counts[2] >= 1
         assert "gen2=" in collector.summary()
+        # Timed in CPU too: a preempted collection is told from a long one.
+        assert collector.longest_cpu_ms > 0
+        assert "cpu_longest=" in collector.summary()
     finally:
         collector.stop()
     assert gc.get_threshold() == before
