@@ -37,6 +37,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from moderation import audio
 from rooms.errors import HearthError, NotInRoom, RoomNotFound
@@ -59,6 +60,10 @@ _ABANDONED = "your audio was stopped or closed while it connected; offer again t
 log = logging.getLogger(__name__)
 
 RPC_TIMEOUT_S = 3.0
+# After Redis drops the signalling channel (past redis-py's own retries), listen again
+# after this pause, doubled each failed try up to the cap.
+RELISTEN_S = 0.2
+RELISTEN_CAP_S = 5.0
 Notify = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # (event, sid, payload)
 # (room id, the seq of the state a new mixer starts from, or None when it closes)
 HostMedia = Callable[[str, int | None], None]
@@ -347,20 +352,31 @@ class AudioGateway:
             await self.notify(str(name), sid, payload)
 
     async def _listen(self) -> None:
+        """This process's signalling channel, for as long as the gateway runs: when Redis
+        drops it for longer than redis-py's retries, it is subscribed again once Redis
+        answers. A request that arrived meanwhile is lost with the connection; its asker
+        times out and tells its client ``media_unavailable``, and the client offers again."""
         assert self.redis is not None
-        pubsub = self.redis.pubsub()
-        try:
-            await pubsub.subscribe(self._channel(self.process_id))
-            async for message in pubsub.listen():
-                if message.get("type") != "message":
-                    continue
-                try:
-                    self._on_message(message)
-                except Exception:
-                    log.exception("bad audio signalling message")
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
+        pause = RELISTEN_S
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(self._channel(self.process_id))
+                pause = RELISTEN_S
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    try:
+                        self._on_message(message)
+                    except Exception:
+                        log.exception("bad audio signalling message")
+            except (RedisError, OSError):
+                log.warning("audio signalling lost Redis; listening again in %.1f s", pause)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RELISTEN_CAP_S)
 
     def _on_message(self, message: dict[str, Any]) -> None:
         data = MsgpackJson.loads(message["data"])

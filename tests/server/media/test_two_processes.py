@@ -15,7 +15,7 @@ from server.stores.redis import RedisStore
 from server.stores.redis_client import connect
 from tests.conftest import ON_REDIS_AND_CLUSTER
 from tests.server.media.peers import Participant, offer_through
-from tests.support import token
+from tests.support import RedisServer, token
 
 ROOM = RoomInfo("voices", "Voices", audio=True)
 LEASE = {"HEARTH_MEDIA_LEASE_MS": "1500"}
@@ -115,6 +115,64 @@ async def test_a_media_host_with_none_of_the_room_s_people_follows_the_room_s_ch
                 break
             await asyncio.sleep(0.05)
         assert followers == 1
+    finally:
+        for peer in peers:
+            await peer.close()
+
+
+@pytest.fixture
+async def aof_redis() -> AsyncIterator[RedisServer]:
+    """A redis-server of this test's own that keeps every write on disk, so it can go
+    away and come back with the room still open."""
+    server = RedisServer(aof=True)
+    store = RedisStore(
+        connect(server.url), prefix="hearth:", channel=f"hearth:{CHANNEL}", frame=frame_event
+    )
+    await store.open_room(ROOM)
+    await store.close()
+    yield server
+    server.stop()
+
+
+async def test_the_media_host_listens_again_after_redis_comes_back(
+    aof_redis: RedisServer, processes: Any, clients: Any
+) -> None:
+    """Redis is gone for longer than redis-py's own retries (about 4 s), then back: each
+    process subscribes to its signalling channel again, so an offer through B for the
+    room A hosts is answered by A's mixer. Before, the listener ended with the connection
+    and every offer routed to A timed out as media_unavailable until A restarted."""
+    a, b = processes(aof_redis.url, **LEASE), processes(aof_redis.url, **LEASE)
+    peers: list[Participant] = []
+    try:
+        ann = await clients(a.url, {"token": token("Ann")})
+        await ann.join("voices")
+        peers.append(await Participant.connect(440, offer_through(ann)))  # A hosts now
+        look = connect(aof_redis.url)
+        listening = sorted(await look.pubsub_channels("hearth:media:*"))
+        assert len(listening) == 2  # each process's signalling channel
+        await look.aclose()
+        aof_redis.crash()
+        await asyncio.sleep(6)
+        aof_redis.restart()
+        look = connect(aof_redis.url)
+        try:
+            for _ in range(100):
+                if sorted(await look.pubsub_channels("hearth:media:*")) == listening:
+                    break
+                await asyncio.sleep(0.2)
+            assert sorted(await look.pubsub_channels("hearth:media:*")) == listening
+            # The outage outlasted A's lease, so its mixer closed: Ann offers again and A
+            # hosts the room anew; Bo's offer through B is then answered by A.
+            await peers.pop().close()
+            peers.append(await Participant.connect(440, offer_through(ann)))
+            host = await look.get("hearth:media:voices")
+            bo = await clients(b.url, {"token": token("Bo")})
+            assert (await bo.join("voices"))["ok"]
+            peers.append(await Participant.connect(660, offer_through(bo)))
+            assert await look.get("hearth:media:voices") == host  # A's mixer answered Bo
+        finally:
+            await look.aclose()
+        await peers[0].ear.hears({660}, within=10)
     finally:
         for peer in peers:
             await peer.close()
