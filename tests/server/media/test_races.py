@@ -18,8 +18,8 @@ from rooms.events import LeaveReason
 from rooms.room import RoomInfo
 from server.app import AUDIO
 from server.media.gateway import AudioGateway
+from tests.server.media.leaks import audio_tasks, settled, udp_sockets
 from tests.server.media.peers import Tone
-from tests.server.media.test_shutdown import audio_tasks, settled, udp_sockets
 from tests.support import Client, RunningHub, running_app, settings, token
 
 if TYPE_CHECKING:

@@ -3,9 +3,6 @@ or the room closes, and a stopped server leaves no task and no UDP socket behind
 
 from __future__ import annotations
 
-import asyncio
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,51 +10,14 @@ import pytest
 from rooms import primitives
 from rooms.events import LeaveReason
 from rooms.room import RoomInfo
-from server import media
 from server.app import AUDIO
+from tests.server.media.leaks import audio_tasks, settled, udp_sockets
 from tests.server.media.peers import Participant, offer_through
 from tests.support import running_app, settings, token
 
 ROOM = RoomInfo("voices", "Voices", audio=True)
-MEDIA = str(Path(media.__file__).parent)
 
 pytestmark = pytest.mark.audio
-
-
-def udp_sockets() -> int:
-    """UDP sockets this process holds (its fds matched against /proc/net/udp{,6})."""
-    inodes = set()
-    for table in ("udp", "udp6"):
-        for line in Path(f"/proc/self/net/{table}").read_text().splitlines()[1:]:
-            inodes.add(line.split()[9])
-    held = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:[") and target[8:-1] in inodes:
-            held += 1
-    return held
-
-
-async def settled(check: Any, within: float = 3.0) -> None:
-    for _ in range(int(within / 0.05)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    assert check()
-
-
-def audio_tasks() -> list[asyncio.Task[Any]]:
-    """Live tasks running aiortc, aioice or our media code."""
-    found = []
-    for task in asyncio.all_tasks():
-        code = getattr(task.get_coro(), "cr_code", None)
-        name = code.co_filename if code is not None else ""
-        if name.startswith(MEDIA) or any(p in name for p in ("/aiortc/", "/aioice/")):
-            found.append(task)
-    return found
 
 
 async def test_peers_close_on_leave_removal_and_room_close_and_nothing_leaks(
