@@ -45,7 +45,7 @@ from rooms.ports import RoomStates, Rule
 from rooms.state import AudioState
 from server import errors
 from server.codec import MsgpackJson
-from server.errors import ServerCode, ServerError
+from server.errors import ServerCode, ServerError, StoreUnavailable
 from server.media.lease import MediaLease
 from server.settings import Settings
 from server.wire import AudioReconnect
@@ -325,12 +325,20 @@ class AudioGateway:
 
     async def _keep_leases(self) -> None:
         interval = self.settings.media_lease_ms / 3000
+        unreachable = False  # one line per outage, not one per round
         while True:
             await asyncio.sleep(interval)
             try:
                 await self._check_leases()
+                unreachable = False
             except asyncio.CancelledError:
                 raise
+            except (RedisError, OSError, StoreUnavailable):
+                if _cancelling():
+                    raise asyncio.CancelledError from None
+                if not unreachable:
+                    log.warning("audio leases: Redis is out of reach; retrying each round")
+                unreachable = True
             except Exception:
                 if _cancelling():
                     raise asyncio.CancelledError from None
