@@ -60,13 +60,19 @@ class Joining:
     async def join(self, sid: str, raw: object) -> Payload:
         request = JoinRequest.parse(raw)
         session = self.hub.sessions[sid]
-        await self.hub.abuse.count_join(session.identity, session.address)
-        current = await self.seats.seated_room(sid)
-        if current is not None and current != request.room:
-            raise HearthError("leave your current room first", ErrorCode.ALREADY_IN_ROOM)
         seat_id = self.seats.seat_id(sid, request.room)
+        limit = self.hub.abuse.count_join(session.identity, session.address)
+        if session.room_id is not None:
+            # Seated somewhere already: counted first, then whether that seat still
+            # stands (a read). A first join sends its count with the room's bans.
+            if limit is not None:
+                await limit
+                limit = None
+            current = await self.seats.seated_room(sid)
+            if current is not None and current != request.room:
+                raise HearthError("leave your current room first", ErrorCode.ALREADY_IN_ROOM)
         try:
-            seated = await self.seats.take(sid, request.room)
+            seated = await self.seats.take(sid, request.room, limit)
         except RoomNotFound:
             raise await self._not_open(request.room, session.identity) from None
         change = seated.change
