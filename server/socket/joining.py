@@ -25,7 +25,7 @@ from server.socket.hub import Handler, Hub
 from server.socket.resume import missed_by
 from server.socket.seating import moderator_view
 from server.socket.sessions import leave_broadcast
-from server.wire import ClientEvent, JoinRequest, Payload
+from server.wire import ClientEvent, JoinRequest, Payload, encoded
 
 
 class Joining:
@@ -33,6 +33,7 @@ class Joining:
         self.hub = hub
         self.store = hub.store
         self.seats = hub.seats
+        self.rosters = encoded.Rosters()  # each room's seats as JSON, for snapshots
         handlers: dict[ClientEvent, Handler] = {
             ClientEvent.INFO: self.info,
             ClientEvent.JOIN: self.join,
@@ -88,11 +89,14 @@ class Joining:
         ):
             with contextlib.suppress(StoreUnavailable):  # then a snapshot will do
                 missed = await missed_by(self.store, request, change.state)
-        snapshot = wire.dump_snapshot(
-            seated.room,
-            change.state,
-            facilitator_present=roles.facilitator_present(change.state),
-            viewer=seat_id,
+        snapshot = encoded.payload(
+            wire.dump_snapshot(
+                seated.room,
+                change.state,
+                facilitator_present=roles.facilitator_present(change.state),
+                viewer=seat_id,
+                participants=self.rosters.participants(change.state),
+            )
         )
         resumed = {"snapshot": snapshot} if missed is None else {"missed": missed}
         audio = {}
@@ -102,14 +106,16 @@ class Joining:
             if settings.turn_secret is not None:
                 servers.append(tokens.turn_credentials(settings, seat_id))
             audio = {"ice_servers": servers}
-        return wire.ok(
-            you=seat_id,
-            seq=change.state.seq,
-            opening=change.state.opening,
-            now=self.hub.clock(),  # the server's clock: a page shows a round's time left by it
-            **resumed,
-            **audio,
-            **moderator_view(change.state, sid, seated.unattended),
+        return encoded.payload(
+            wire.ok(
+                you=seat_id,
+                seq=change.state.seq,
+                opening=change.state.opening,
+                now=self.hub.clock(),  # the server's clock: a page shows a round's time left
+                **resumed,
+                **audio,
+                **moderator_view(change.state, sid, seated.unattended),
+            )
         )
 
     async def _not_open(self, room_id: str, identity: Identity) -> HearthError:
@@ -150,13 +156,17 @@ class Joining:
         if info is None:
             raise NotInRoom()
         seat = state.seated(sid)
-        return wire.ok(
-            snapshot=wire.dump_snapshot(
-                info,
-                state,
-                facilitator_present=roles.facilitator_present(state),
-                viewer=seat.member_id,
-            ),
-            now=self.hub.clock(),
-            **moderator_view(state, sid),
+        snapshot = wire.dump_snapshot(
+            info,
+            state,
+            facilitator_present=roles.facilitator_present(state),
+            viewer=seat.member_id,
+            participants=self.rosters.participants(state),
+        )
+        return encoded.payload(
+            wire.ok(
+                snapshot=encoded.payload(snapshot),
+                now=self.hub.clock(),
+                **moderator_view(state, sid),
+            )
         )
