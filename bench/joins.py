@@ -5,7 +5,8 @@ the admin API) within ``--within`` seconds, spread evenly, from ``--workers`` pr
 Reported: the join ack's p50/p99 (from a guest's ``room:join`` to its ack), the time from
 the first join until every guest's roster (the ack's snapshot plus the
 ``participant:joined`` events after it) names everyone, and, on Redis, the Redis commands
-per join (``INFO commandstats`` before and after).
+per join (``INFO commandstats`` before and after), and the servers' CPU time over the
+storm per join (``/proc``: utime + stime, from the first join until every roster is complete).
 
 **Idle memory** (``--idle 2000 --idle 5000``): that many connections each join a room
 (rooms of 500) and then do nothing; the server's resident memory (``VmRSS``, summed over
@@ -37,7 +38,7 @@ import aiohttp
 from redis.asyncio import Redis
 
 from bench import node_reference
-from bench.fanout import CONFIGS, Config, servers
+from bench.fanout import CONFIGS, Config, cpu_seconds, servers
 from tests.support import ROOT, RedisServer
 
 ROOM_CAPACITY = 500
@@ -246,7 +247,9 @@ async def storm(
     with servers(config, redis_url, []) as (urls, pids):
         await _admin(urls[0], "storm", ROOM_CAPACITY)
         before = await _commands(redis_url) if redis else 0
+        cpu_before = cpu_seconds(pids)
         reports, _ = await crowd(urls, args, args.guests, "storm", False, True, pids)
+        cpu_ms = (cpu_seconds(pids) - cpu_before) * 1000
         after = await _commands(redis_url) if redis else 0
     acks = [acked - asked for asked, acked, _, _, refused in reports if acked and not refused]
     first = min(asked for asked, *_ in reports)
@@ -266,7 +269,7 @@ async def storm(
     return (
         f"| {config.name} | {len(acks)}/{args.guests} | {statistics.median(acks) * 1000:.0f} "
         f"| {_percentile(acks, 0.99) * 1000:.0f} | {everyone} | {per_join} "
-        f"| {os.getloadavg()[0]:.1f} |"
+        f"| {cpu_ms / args.guests:.2f} | {os.getloadavg()[0]:.1f} |"
     )
 
 
@@ -297,9 +300,9 @@ async def run(args: argparse.Namespace) -> None:
         try:
             print(
                 "| config | acked | join ack p50 ms | p99 ms | every roster complete, s "
-                "| Redis commands per join | load avg |"
+                "| Redis commands per join | server CPU ms per join | load avg |"
             )
-            print("|---|---:|---:|---:|---:|---:|---:|")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|")
             for _ in range(args.rounds):
                 if args.before is not None:  # interleaved: before, then this tree
                     print(await storm(args, redis, args.before, " (before)"), flush=True)

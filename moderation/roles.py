@@ -43,12 +43,19 @@ def rank(member: Member) -> Rank:
     return Rank.CO_FACILITATOR if member.co_facilitator else Rank.PARTICIPANT
 
 
+# The roles ranked facilitator or above whatever else the seat holds (``rank``): asked
+# of every seat of a room at each join, so asked without ranking each.
+_FACILITATING = frozenset({Role.FACILITATOR, Role.ADMIN})
+
+
 def is_moderator(member: Member) -> bool:
-    return rank(member) >= Rank.CO_FACILITATOR
+    """``rank(member) >= Rank.CO_FACILITATOR``."""
+    return member.co_facilitator or member.role in _FACILITATING
 
 
 def facilitator_present(state: RoomState) -> bool:
-    return any(rank(m) >= Rank.FACILITATOR for m in state.members)
+    """Someone ranked facilitator or above is seated."""
+    return any(m.role in _FACILITATING for m in state.members)
 
 
 def moderator_sids(state: RoomState) -> tuple[str, ...]:

@@ -115,6 +115,9 @@ def _channel(settings: Settings) -> str:
     return control_channel(settings.key_prefix)
 
 
+MAX_REDIS_CONNECTIONS = 10_000
+
+
 def redis_store(settings: Settings) -> RedisStore:
     """The shared store on ``REDIS_URL``; its events reach every process's clients."""
     assert settings.redis_url is not None
@@ -126,6 +129,11 @@ def redis_store(settings: Settings) -> RedisStore:
         # No retries: a resent commit script applied a chat twice (the store learns
         # what an unanswered commit did instead; see ``server.stores.redis_commit``).
         retry=Retry(NoBackoff(), retries=0),
+        # redis-py keeps at most 100 connections (per node of a cluster) unless told, and
+        # refuses a call beyond them at once ("Too many connections"): in a 500-guest join
+        # storm that refused joins ``unavailable``. Calls in flight are bounded by the
+        # budget instead; this is Redis's own default limit of clients.
+        max_connections=MAX_REDIS_CONNECTIONS,
     )
     # The webhooks' events are announced to every process: the room's own channel reaches
     # only the processes with people of the room, and a room may close with nobody in it.

@@ -20,10 +20,12 @@ always be able to reach and keep a room safe.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from moderation import rate_limits
 from moderation.rate_limits import Activity, check
+from rooms.allowances import Allowance
 from rooms.errors import ErrorCode, Refused
 from rooms.identity import Identity
 from rooms.ports import Counters
@@ -135,19 +137,24 @@ class AbuseLimits:
         self._offend(address, now)
         return True
 
-    async def count_join(self, identity: Identity, address: str) -> None:
+    def count_join(self, identity: Identity, address: str) -> Coroutine[Any, Any, None] | None:
         """Join attempts per address (every process alike): refused joins cost reads, so
-        one address may not make them without end."""
+        one address may not make them without end. Refused here, before anything is sent,
+        while this process knows the address is over; else the count in the store, for
+        the join to await together with its first read (``Seats.take``): None for those
+        never limited."""
         if unlimited(identity):
-            return
-        limit = self.settings.join_limit
+            return None
         now = self.clock()
-        place = address_allowance(address, "join", limit)
+        place = address_allowance(address, "join", self.settings.join_limit)
         if self._over.known(place.key, now):
             metrics.RATE_LIMITED.labels("join").inc()
             raise Refused(
                 "too many joins from your network; wait a few seconds", ErrorCode.RATE_LIMITED
             )
+        return self._take_join(place, now)
+
+    async def _take_join(self, place: Allowance, now: int) -> None:
         (wait_ms,) = await self.store.take([place], now)
         if wait_ms:
             self._over.remember(place.key, now, wait_ms)

@@ -15,6 +15,8 @@ from typing import Any
 
 from socketio import packet
 
+from server.wire import encoded
+
 log = logging.getLogger(__name__)
 
 
@@ -33,6 +35,7 @@ class CheckedPacket(packet.Packet):  # type: ignore[misc]
     payload that held bytes would fail to encode as JSON instead, loudly."""
 
     uses_binary_events = False
+    json = encoded  # payloads may carry parts encoded already (a snapshot's seats)
 
     def __init__(self, *args: Any, encoded_packet: Any = None, **kwargs: Any) -> None:
         if encoded_packet is not None and not encoded_packet:

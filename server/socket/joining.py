@@ -25,7 +25,7 @@ from server.socket.hub import Handler, Hub
 from server.socket.resume import missed_by
 from server.socket.seating import moderator_view
 from server.socket.sessions import leave_broadcast
-from server.wire import ClientEvent, JoinRequest, Payload
+from server.wire import ClientEvent, JoinRequest, Payload, encoded
 
 
 class Joining:
@@ -33,6 +33,7 @@ class Joining:
         self.hub = hub
         self.store = hub.store
         self.seats = hub.seats
+        self.rosters = encoded.Rosters()  # each room's seats as JSON, for snapshots
         handlers: dict[ClientEvent, Handler] = {
             ClientEvent.INFO: self.info,
             ClientEvent.JOIN: self.join,
@@ -60,13 +61,19 @@ class Joining:
     async def join(self, sid: str, raw: object) -> Payload:
         request = JoinRequest.parse(raw)
         session = self.hub.sessions[sid]
-        await self.hub.abuse.count_join(session.identity, session.address)
-        current = await self.seats.seated_room(sid)
-        if current is not None and current != request.room:
-            raise HearthError("leave your current room first", ErrorCode.ALREADY_IN_ROOM)
         seat_id = self.seats.seat_id(sid, request.room)
+        limit = self.hub.abuse.count_join(session.identity, session.address)
+        if session.room_id is not None:
+            # Seated somewhere already: counted first, then whether that seat still
+            # stands (a read). A first join sends its count with the room's bans.
+            if limit is not None:
+                await limit
+                limit = None
+            current = await self.seats.seated_room(sid)
+            if current is not None and current != request.room:
+                raise HearthError("leave your current room first", ErrorCode.ALREADY_IN_ROOM)
         try:
-            seated = await self.seats.take(sid, request.room)
+            seated = await self.seats.take(sid, request.room, limit)
         except RoomNotFound:
             raise await self._not_open(request.room, session.identity) from None
         change = seated.change
@@ -82,11 +89,14 @@ class Joining:
         ):
             with contextlib.suppress(StoreUnavailable):  # then a snapshot will do
                 missed = await missed_by(self.store, request, change.state)
-        snapshot = wire.dump_snapshot(
-            seated.room,
-            change.state,
-            facilitator_present=roles.facilitator_present(change.state),
-            viewer=seat_id,
+        snapshot = encoded.payload(
+            wire.dump_snapshot(
+                seated.room,
+                change.state,
+                facilitator_present=roles.facilitator_present(change.state),
+                viewer=seat_id,
+                participants=self.rosters.participants(change.state),
+            )
         )
         resumed = {"snapshot": snapshot} if missed is None else {"missed": missed}
         audio = {}
@@ -96,14 +106,16 @@ class Joining:
             if settings.turn_secret is not None:
                 servers.append(tokens.turn_credentials(settings, seat_id))
             audio = {"ice_servers": servers}
-        return wire.ok(
-            you=seat_id,
-            seq=change.state.seq,
-            opening=change.state.opening,
-            now=self.hub.clock(),  # the server's clock: a page shows a round's time left by it
-            **resumed,
-            **audio,
-            **moderator_view(change.state, sid, seated.unattended),
+        return encoded.payload(
+            wire.ok(
+                you=seat_id,
+                seq=change.state.seq,
+                opening=change.state.opening,
+                now=self.hub.clock(),  # the server's clock: a page shows a round's time left
+                **resumed,
+                **audio,
+                **moderator_view(change.state, sid, seated.unattended),
+            )
         )
 
     async def _not_open(self, room_id: str, identity: Identity) -> HearthError:
@@ -144,13 +156,17 @@ class Joining:
         if info is None:
             raise NotInRoom()
         seat = state.seated(sid)
-        return wire.ok(
-            snapshot=wire.dump_snapshot(
-                info,
-                state,
-                facilitator_present=roles.facilitator_present(state),
-                viewer=seat.member_id,
-            ),
-            now=self.hub.clock(),
-            **moderator_view(state, sid),
+        snapshot = wire.dump_snapshot(
+            info,
+            state,
+            facilitator_present=roles.facilitator_present(state),
+            viewer=seat.member_id,
+            participants=self.rosters.participants(state),
+        )
+        return encoded.payload(
+            wire.ok(
+                snapshot=encoded.payload(snapshot),
+                now=self.hub.clock(),
+                **moderator_view(state, sid),
+            )
         )

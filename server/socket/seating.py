@@ -10,9 +10,12 @@ The handlers that call these (``room:join``, ``room:leave``, …) are
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 import socketio
 
@@ -38,6 +41,8 @@ from server.wire import Payload, RoomReset, SessionReplaced
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 class _BansElsewhere(Exception):
     """The room's settings name other ban keys than the join looked up."""
@@ -55,6 +60,21 @@ class Seated:
     room: RoomInfo
     change: Change
     unattended: int | None
+
+
+async def _counted_with(limit: Coroutine[Any, Any, None] | None, read: Coroutine[Any, Any, T]) -> T:
+    """``read`` sent together with the join limit's count: one round trip, not two. The
+    limit's refusal comes first, as when the count went alone before the read."""
+    if limit is None:
+        return await read
+    both: tuple[BaseException | None, T | BaseException]
+    both = await asyncio.gather(limit, read, return_exceptions=True)
+    counted, found = both
+    if isinstance(counted, BaseException):
+        raise counted
+    if isinstance(found, BaseException):
+        raise found
+    return found
 
 
 def moderator_view(state: RoomState, sid: str, unattended_since: int | None = None) -> Payload:
@@ -93,7 +113,9 @@ class Seats:
     def seat_id(self, sid: str, room_id: str) -> str:
         return tokens.member_id(self.settings, room_id, self.sessions[sid].identity.subject)
 
-    async def take(self, sid: str, room_id: str) -> Seated:
+    async def take(
+        self, sid: str, room_id: str, limit: Coroutine[Any, Any, None] | None = None
+    ) -> Seated:
         """Take a seat (or a place in the waiting room) and, once it is granted, enter
         the room's broadcast in the same step.
 
@@ -112,21 +134,28 @@ class Seats:
         the next change to the room runs only once this task suspends. A refused or
         waiting join never enters, so it receives nothing of the room.
 
-        With Redis, a join into a room this process holds is two round trips after the
-        join limit: the room's bans, and the commit (the settings are the ones this
-        process last saw, the roster is never read: the ack's snapshot is the committed
-        state). The first join here of a room also reads it, to refuse before the hold.
+        ``limit`` is the join limit's count (``AbuseLimits.count_join``), sent together
+        with the first read: a join it refuses is refused, whatever the read found.
+
+        With Redis, a join into a room this process holds is two round trips: the join
+        limit and the room's bans, sent together, then the commit (the settings are the
+        ones this process last saw, the roster is never read: the ack's snapshot is the
+        committed state). The first join here of a room also reads it, to refuse before
+        the hold.
         """
         identity = self.sessions[sid].identity
         seat_id = self.seat_id(sid, room_id)
         connection = Connection(self.process_id, sid)
         # The settings this process last saw (no read): they name where the bans are
         # kept, and the rule below refuses to seat on bans looked up elsewhere.
-        known = self.store.remembered_room(room_id) or await self.store.room_info(room_id)
+        known = self.store.remembered_room(room_id)
         if known is None:
-            raise RoomNotFound(f"room {room_id!r} is not open")
+            known = await _counted_with(limit, self.store.room_info(room_id))
+            limit = None
+            if known is None:
+                raise RoomNotFound(f"room {room_id!r} is not open")
         keys = ban_keys(known)
-        bans = await self.store.bans(keys)
+        bans = await _counted_with(limit, self.store.bans(keys))
         banned_elsewhere = any(ban.subject == identity.subject for ban in bans)
         if not self.claims.holds(room_id):
             # Refused as the room is now, before anything about this join is kept (the

@@ -198,6 +198,24 @@ def _group_written(
     return entries, sets, deletes
 
 
+def _appended(
+    group: _Group, before: Mapping[str, Entry], new: tuple[Any, ...]
+) -> tuple[dict[str, Entry], list[tuple[bytes, bytes]], list[bytes]]:
+    """``_group_written`` when the group only grew at its end (a join's seat and
+    presence): the elements kept, the same objects in the same order, are not looked at
+    one by one, which made every join cost a pass over the room."""
+    top = max((e[0] for e in before.values()), default=-1)
+    entries = dict(before)
+    sets: list[tuple[bytes, bytes]] = []
+    for value in new:
+        top += 1
+        key = group.key(value)
+        raw = _pack_entry(top, value)
+        entries[key] = (top, raw, value)
+        sets.append((group.prefix + key.encode(), raw))
+    return entries, sets, []
+
+
 def written(parts: Parts, after: RoomState) -> Written:
     """The fields that turn ``parts`` into ``after``: only those that differ (every
     field, and ``s`` deleted, when Redis holds the whole-state blob)."""
@@ -217,7 +235,11 @@ def written(parts: Parts, after: RoomState) -> Written:
         if not rewrite and now is getattr(before, group.field):
             groups.append(parts.groups[i])
             continue
-        entries, added, gone = _group_written(group, parts.groups[i], now, rewrite)
+        was = getattr(before, group.field)
+        if not rewrite and len(now) > len(was) and now[: len(was)] == was:
+            entries, added, gone = _appended(group, parts.groups[i], now[len(was) :])
+        else:
+            entries, added, gone = _group_written(group, parts.groups[i], now, rewrite)
         groups.append(entries)
         sets += added
         deletes += gone

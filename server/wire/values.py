@@ -124,15 +124,23 @@ def dump_room(info: RoomInfo) -> Payload:
 
 
 def dump_snapshot(
-    info: RoomInfo, state: RoomState, *, facilitator_present: bool, viewer: str
+    info: RoomInfo,
+    state: RoomState,
+    *,
+    facilitator_present: bool,
+    viewer: str,
+    participants: object = None,
 ) -> Payload:
     """The room as ``viewer`` (a member id) sees it: the chat the room's history setting
-    shows them (``rooms.history``)."""
+    shows them (``rooms.history``). ``participants``: the seats encoded already
+    (``server.wire.encoded.Rosters``)."""
     return {
         "room": {**dump_room(info), "ends_at": state.ends_at},
         "seq": state.seq,
         "opening": state.opening,
-        "participants": [dump_member(m, state) for m in state.members],
+        "participants": (
+            [dump_member(m, state) for m in state.members] if participants is None else participants
+        ),
         "hands": list(state.hands),
         "chat": [dump_message(m) for m in visible_chat(state, info, viewer)],
         "script": shown_script(state, info),

@@ -24,11 +24,12 @@ def _run(*args: str) -> tuple[list[list[str]], str]:
 
 def test_join_storm_acks_everyone_and_every_roster_completes() -> None:
     rows, said = _run("--storm", "--guests", "12", "--within", "0.5")
-    ((config, acked, p50, p99, complete, _per_join, _load),) = rows
+    ((config, acked, p50, p99, complete, _per_join, cpu_per_join, _load),) = rows
     assert config == "hearth embedded 1 process", said
     assert acked == "12/12", said
     assert 0 <= float(p50) <= float(p99), said
     assert float(complete) >= 0, said  # a number (not "> deadline"): every roster named all 12
+    assert float(cpu_per_join) > 0, said
 
 
 def test_idle_memory_is_measured() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from pathlib import Path
 
 from moderation import admission, bans, controls, floor, handover, messages, mute, pause, roles
@@ -434,3 +435,16 @@ def test_domain_imports_no_transport() -> None:
                 elif isinstance(node, ast.ImportFrom) and node.module:
                     names = [node.module]
                 assert not {n.split(".")[0] for n in names} & banned, path
+
+
+def test_who_moderates_and_whether_a_facilitator_is_here_follow_the_ranks() -> None:
+    """``is_moderator`` and ``facilitator_present`` skip ranking each seat; for every role,
+    co-facilitator or not, they say what ``rank`` says."""
+    for role in Role:
+        for co in (False, True):
+            seat = enter(RoomState(ROOM.room_id), "Ana", role).members[0]
+            seat = replace(seat, co_facilitator=co)
+            state = RoomState(ROOM.room_id, members=(seat,))
+            assert roles.is_moderator(seat) == (roles.rank(seat) >= roles.Rank.CO_FACILITATOR)
+            present = roles.rank(seat) >= roles.Rank.FACILITATOR
+            assert roles.facilitator_present(state) == present

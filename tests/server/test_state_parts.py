@@ -31,6 +31,7 @@ from server.channels import room_channel
 from server.stores import redis_parts
 from server.stores.redis import RedisStore
 from tests.conftest import OPEN, flush
+from tests.server.slow_redis import SlowRedis, round_trips
 from tests.support import RedisServer, running_app, settings, token
 
 ROOM = RoomInfo("big", "Big meeting", capacity=500)
@@ -221,13 +222,22 @@ async def test_a_process_following_the_room_commits_a_chat_in_one_round_trip(
     assert (await a.snapshot("big")).chat[-1].text == "from B"
 
 
-async def _join_round_trips(url: str, hub_url: str, clients: Any) -> list[list[str]]:
-    """The commands Bo's join sent Redis, one list per round trip (MULTI to EXEC is one),
-    as MONITOR on the real redis-server saw them: those naming the room, its bans or the
-    join limits, between a marker before the join and one after its ack."""
+# How long the proxy holds each answer back while the join is watched (``SlowRedis``).
+ANSWER_DELAY_S = 0.4
+
+
+async def _join_round_trips(
+    url: str, hub_url: str, clients: Any, slow: SlowRedis
+) -> list[list[str]]:
+    """The commands Bo's join sent Redis, one list per round trip, as MONITOR on the real
+    redis-server saw them: those naming the room, its bans or the join limits (with the
+    commands a script ran), between a marker before the join and one after its ack. The
+    app reaches Redis through ``slow``, which holds every answer back meanwhile: commands
+    sent together (one pipeline, or two connections written at once) fall in one trip,
+    one that waited for another's answer in the next."""
     bo = await clients(hub_url, {"token": token("Bo")})
     look = Redis.from_url(url)
-    trips: list[list[str]] = []
+    commands: list[tuple[float, list[str]]] = []
     try:
         async with look.monitor() as monitor:
             seen = monitor.listen()
@@ -236,52 +246,49 @@ async def _join_round_trips(url: str, hub_url: str, clients: Any) -> list[list[s
             async for line in seen:
                 if "marker:before" in line["command"]:
                     break
-            assert (await bo.join("open"))["ok"]
+            slow.answer_delay_s = ANSWER_DELAY_S
+            try:
+                assert (await bo.join("open"))["ok"]
+            finally:
+                slow.answer_delay_s = 0
             await marker.get("marker:after")
             await marker.aclose()
-            group: list[str] | None = None
             ours = False  # the last command sent was the join's: a script's commands go with it
             async for line in seen:
                 command = line["command"]
                 if "marker:after" in command:
                     break
+                name = command.split()[0]
                 if line.get("client_type") == "lua":
                     if ours:
-                        trips[-1].append(command.split()[0])
+                        commands[-1][1].append(name)
                     continue
-                ours = False
-                if command == "MULTI":
-                    group = []
-                elif command == "EXEC" and group is not None:
-                    trips.append(group)
-                    group = None
-                elif any(k in command for k in ("room:{open}", ":bans", "{rate}:")):
-                    if group is not None:
-                        group.append(command.split()[0])
-                    else:
-                        trips.append([command.split()[0]])
-                        ours = True
+                ours = any(k in command for k in ("room:{open}", ":bans", "{rate}:"))
+                if ours:
+                    commands.append((float(line["time"]), [name]))
     finally:
         await look.aclose()
-    return trips
+    return round_trips(commands, ANSWER_DELAY_S)
 
 
-async def test_a_join_is_three_round_trips_and_reads_no_roster(
+async def test_a_join_is_two_round_trips_and_reads_no_roster(
     redis_server: RedisServer, clients: Any
 ) -> None:
-    """Bo joins a room this process already holds: the join limit (one script), the
-    room's bans, and the commit that seats him. The roster is not read: the ack's
-    snapshot is the state the commit wrote. (It was five: the limit, the settings, the
-    bans, the whole room read and decoded, the commit.)"""
+    """Bo joins a room this process already holds: the join limit (one script) and the
+    room's bans, sent together, then the commit that seats him. The roster is not read:
+    the ack's snapshot is the state the commit wrote. (It was five: the limit, the
+    settings, the bans, the whole room read and decoded, the commit; then three.)"""
     await flush(redis_server.url)
     # The clocks that read rooms on their own (sharing rounds, schedules) stay quiet.
-    quiet = settings(redis_server.url, round_tick_ms=3_600_000, scheduler_tick_ms=3_600_000)
-    async with running_app(quiet) as hub:
-        await hub.store.open_room(OPEN)
-        ann = await clients(hub.url, {"token": token("Ann")})
-        await ann.join("open")
-        trips = await _join_round_trips(redis_server.url, hub.url, clients)
-    assert len(trips) == 3, trips
+    async with SlowRedis(redis_server.port).running() as slow:
+        quiet = settings(slow.url, round_tick_ms=3_600_000, scheduler_tick_ms=3_600_000)
+        async with running_app(quiet) as hub:
+            await hub.store.open_room(OPEN)
+            ann = await clients(hub.url, {"token": token("Ann")})
+            await ann.join("open")
+            trips = await _join_round_trips(redis_server.url, hub.url, clients, slow)
+    assert len(trips) == 2, trips
+    assert {"EVALSHA", "HVALS"} <= set(trips[0]), trips  # the limit, and the bans
     # The commit's script checks the version (HMGET); nothing reads the room's fields.
     assert [t for t in trips if "HGETALL" in t] == [], trips
 

@@ -19,10 +19,11 @@ from rooms.ports import Framed, Rule
 from rooms.room import RoomInfo
 from rooms.state import Connection, RoomState
 from server import codec
+from server.app import redis_store
 from server.stores.memory import MemoryStore
 from server.stores.redis import RedisStore
 from tests.conftest import flush
-from tests.support import silent
+from tests.support import RedisServer, settings, silent
 
 ROOM = RoomInfo("circle", "Circle", capacity=100)
 NOW = 1_795_000_000_000
@@ -168,3 +169,17 @@ async def test_a_dropped_hold_leaves_the_roll(store: tuple[RoomStore, Published]
     await rooms.drop_hold("here", "circle")
     await rooms.drop_hold("here", "never-held")
     assert await rooms.rooms_held_by("here") == {"open"}
+
+
+async def test_the_app_store_answers_more_calls_at_once_than_redis_pys_default_pool(
+    redis_server: RedisServer,
+) -> None:
+    """A join storm has hundreds of Redis calls in flight at once; redis-py refuses those
+    beyond 100 connections unless told otherwise, which refused joins ``unavailable``."""
+    await flush(redis_server.url)
+    store = redis_store(settings(redis_server.url))
+    try:
+        found = await asyncio.gather(*(store.room_info(f"room-{i}") for i in range(250)))
+    finally:
+        await store.close()
+    assert found == [None] * 250
