@@ -79,8 +79,19 @@ class Voice:
         self.codec = opus_encoder()
         self.flushed = SILENT_FLUSH  # silent frames encoded since the last sound (none yet)
         self.encoded = 0  # frames encoded
+        self.last_tick: int | None = None
 
     def packet(self, samples: mixing.Samples, tick: int) -> Any:
+        paused = self.last_tick is not None and tick != self.last_tick + 1
+        if paused and self.flushed < SILENT_FLUSH:
+            # The stream was paused (its listener heard another one: a speaker's own
+            # mix-minus while they were not speaking). Its encoder's lookahead still holds
+            # the end of the last mix it took, which would open the next packet: a few ms
+            # of another voice at the moment the listener starts to speak, loud enough to
+            # hear. A fresh encoder opens with nothing.
+            self.codec = opus_encoder()
+            self.flushed = SILENT_FLUSH
+        self.last_tick = tick
         if samples is mixing.SILENCE:
             if self.flushed >= SILENT_FLUSH:
                 if Voice.silent_bytes is None:
