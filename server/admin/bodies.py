@@ -96,7 +96,8 @@ def _str(value: object) -> str:
     return value
 
 
-def _iso(instant: datetime) -> str:
+def iso_instant(instant: datetime) -> str:
+    """An instant in UTC as the API writes it: ``2026-01-07T00:00:00Z``."""
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -117,10 +118,10 @@ def dump_room(view: RoomView) -> Json:
 def dump_occurrence(occ: Occurrence) -> Json:
     return {
         "occurrence": occ.key,
-        "lobby_opens": _iso(occ.opens_at),
-        "starts": _iso(occ.start),
-        "warns": _iso(occ.warns_at),
-        "ends": _iso(occ.end),
+        "lobby_opens": iso_instant(occ.opens_at),
+        "starts": iso_instant(occ.start),
+        "warns": iso_instant(occ.warns_at),
+        "ends": iso_instant(occ.end),
     }
 
 
@@ -153,6 +154,6 @@ def dump_invite(invite: Invite, base_url: str | None) -> Json:
         "room": invite.room_id,
         "role": str(invite.role),
         "token": invite.token,
-        "expires_at": _iso(invite.expires_at),
+        "expires_at": iso_instant(invite.expires_at),
         "url": room_link(invite.room_id, base_url, invite.token),
     }

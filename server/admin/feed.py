@@ -14,10 +14,10 @@ audio and this server can host it) or the meeting is text chat only.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from rooms.schedule import parse_local
+from server.admin.bodies import iso_instant
 from server.admin.room_admin import RoomAdmin, room_link
 from server.media import webrtc_available
 
@@ -48,15 +48,11 @@ async def meetings(admin: RoomAdmin, base_url: str | None) -> list[dict[str, Any
             "timezone": series.timezone,
             "types": [ONLINE],
             "notes": info.guidelines,
-            "next_start": _instant(coming[0].start),
-            "next_end": _instant(coming[0].end),
+            "next_start": iso_instant(coming[0].start),
+            "next_end": iso_instant(coming[0].end),
             "audio": info.audio and can_host_audio,
         }
         if base_url is not None:
             meeting["conference_url"] = room_link(info.room_id, base_url)
         found.append(meeting)
     return found
-
-
-def _instant(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
